@@ -1,0 +1,29 @@
+# mono_depth_ros: two commands do everything on a fresh machine.
+#   make demo   set up (first time), then run the nodes on a synthetic bag and print a report
+#   make test   set up (first time), then run the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test bench clean help
+help:
+	@echo "make demo   - run depth + ego-motion nodes on an embedded synthetic bag (outputs in demo_output/)"
+	@echo "make test   - run the test suite"
+	@echo "make bench  - print benchmark tables (conversions, inference, node)"
+	@echo "make setup  - create/update $(VENV) (done automatically by demo and test)"
+
+setup:
+	@bash scripts/setup_env.sh $(VENV)
+
+demo: setup
+	$(PY) -m mono_depth_ros.demo $(DEMO_ARGS)
+
+test: setup
+	$(PY) -m pytest test -q $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) benchmarks/bench_conversions.py
+	$(PY) benchmarks/bench_inference.py
+	$(PY) benchmarks/bench_node.py
+
+clean:
+	rm -rf build install log demo_output .pytest_cache

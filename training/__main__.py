@@ -1,0 +1,55 @@
+"""Command line entry point: ``python -m training {synth,extract,train,evaluate,export}``.
+
+Each sub-command lives in ``training/cli/<name>.py`` and exposes
+``add_parser(subparsers) -> argparse.ArgumentParser`` and ``run(args) -> int``.
+Sub-command modules are imported lazily so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "synth": "Render a synthetic RGB-D (+stereo) sequence with exact ground truth into a rosbag2 (MCAP).",
+    "extract": "Turn a rosbag (rosbag2 folder, .mcap or ROS 1 .bag) into a training dataset folder.",
+    "train": "Train one of the methods (eigen2014 | xian2018 | li2020) on a dataset folder.",
+    "evaluate": "Evaluate a checkpoint on a dataset folder: depth, relative depth and ego-motion metrics.",
+    "export": "Export a checkpoint to ONNX and check it numerically against PyTorch.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training",
+        description="mono_depth_ros offline tools: from a rosbag to a deployable depth model.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'python -m training <command> --help' for the options of each command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
+    sub.required = True
+    for name, summary in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(f"training.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"training.cli.{name}":
+                raise
+            sub.add_parser(name, help=summary + " (not available in this build)")
+            continue
+        child = module.add_parser(sub)
+        child.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "_run", None)
+    if run is None:
+        parser.error(f"command '{args.command}' is not available in this build")
+    return int(run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

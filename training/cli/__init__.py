@@ -1,0 +1,1 @@
+"""Sub-commands of ``python -m training``; each module defines ``add_parser`` and ``run``."""
