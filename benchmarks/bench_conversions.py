@@ -1,0 +1,92 @@
+"""Benchmark of the core conversions at 640x480: prints a table of median times.
+
+Rows: Image -> normalised (1, 3, H, W) float tensor; depth -> organized xyzrgb PointCloud2
+(rclpy message class); a plain copy of the cloud's bytes for reference. Goal: the cloud build
+stays within 4x of the plain copy.
+
+    .venv/bin/python benchmarks/bench_conversions.py --repeats 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.image import image_to_rgb8, numpy_to_image, rgb8_to_tensor
+from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
+from mono_depth_ros.core.stamps import make_header
+
+CLOUD_GOAL_RATIO = 4.0
+
+
+def median_ms(func: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``func``; each result stays alive until the next call returns, as a
+    node keeps a message until it is published, so every row pays for fresh output memory."""
+    previous = func()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+        previous = result
+    del previous
+    return statistics.median(times) * 1e3
+
+
+def median_ms_freed(func: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``func`` with its result dropped at once (malloc reuses warm memory)."""
+    func()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--repeats", type=int, default=30, help="timed runs per row (median reported)")
+    args = parser.parse_args()
+    from sensor_msgs.msg import PointCloud2  # only the naive reference row needs it directly
+
+    rng = np.random.default_rng(0)
+    height, width = args.height, args.width
+    rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    depth_m = rng.uniform(0.3, 10.0, (height, width)).astype(np.float32)
+    depth_m[::7, ::5] = np.nan
+    header = make_header(1_700_000_000_000_000_000, "camera_optical_frame")
+    image = numpy_to_image(rgb, "rgb8", header)
+    intr = CameraIntrinsics(width, height, 525.0, 525.0, width / 2 - 0.5, height / 2 - 0.5)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    cloud = depth_to_pointcloud2(depth_m, intr, header, rgb=rgb)
+    cloud_array = np.frombuffer(cloud.data, dtype=np.uint8).copy()
+    cloud_bytes = cloud_array.tobytes()
+    rows = [
+        ("Image rgb8 -> (1,3,H,W) float32 tensor", median_ms(lambda: rgb8_to_tensor(image_to_rgb8(image), mean, std), args.repeats)),
+        ("depth + rgb -> xyzrgb PointCloud2 (rclpy)", median_ms(lambda: depth_to_pointcloud2(depth_m, intr, header, rgb=rgb), args.repeats)),
+        ("depth -> xyz PointCloud2 (rclpy)", median_ms(lambda: depth_to_pointcloud2(depth_m, intr, header), args.repeats)),
+        ("naive rclpy PointCloud2(data=cloud bytes)", median_ms(lambda: PointCloud2(data=cloud_bytes), args.repeats)),
+        ("plain bytes copy of the xyzrgb cloud", median_ms(lambda: cloud_array.tobytes(), args.repeats)),
+        ("plain copy, previous result freed first", median_ms_freed(lambda: cloud_array.tobytes(), args.repeats)),
+    ]
+    copy_ms = rows[4][1]
+    print(f"{width}x{height}, cloud {len(cloud_array) / 1e6:.2f} MB, median of {args.repeats} runs")
+    print(f"{'conversion':<45} {'ms':>8} {'x copy':>8}")
+    for name, ms in rows:
+        print(f"{name:<45} {ms:8.2f} {ms / copy_ms:8.2f}")
+    ratio = rows[1][1] / copy_ms
+    verdict = "OK" if ratio <= CLOUD_GOAL_RATIO else "MISSED"
+    print(f"goal: xyzrgb cloud within {CLOUD_GOAL_RATIO:.0f}x of plain copy -> {ratio:.2f}x {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Depth images per REP 118: 32FC1 metres with NaN invalid, or 16UC1 millimetres with 0 invalid.
+
+The unit convention lives here only (as depth_image_proc's depth traits): nodes pick the
+converter by encoding and never scale depth themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.image import image_to_numpy, numpy_to_image
+
+MM_PER_M = 1000.0
+#: largest depth a 16UC1 millimetre image can hold, in metres
+MAX_DEPTH_16UC1_M = 65535 / MM_PER_M
+
+_MILLIMETRE_ENCODINGS = ("16UC1", "mono16")
+
+
+def depth_from_image(msg: Any) -> np.ndarray:
+    """(H, W) float32 depth in metres, NaN where invalid, from a depth ``sensor_msgs/Image``.
+
+    16UC1/mono16 are millimetres with 0 invalid; 32FC1 is metres, where 0, +-inf, NaN and
+    negative values are invalid.
+    """
+    encoding = msg.encoding
+    if encoding not in _MILLIMETRE_ENCODINGS and encoding != "32FC1":
+        raise InputError("encoding", encoding, "depth must be 32FC1 (m) or 16UC1/mono16 (mm)")
+    raw = image_to_numpy(msg)
+    if encoding in _MILLIMETRE_ENCODINGS:
+        depth_m = raw.astype(np.float32) * np.float32(1.0 / MM_PER_M)
+        depth_m[raw == 0] = np.nan
+        return depth_m
+    depth_m = np.array(raw, dtype=np.float32, copy=True)
+    with np.errstate(invalid="ignore"):
+        depth_m[~(np.isfinite(depth_m) & (depth_m > 0))] = np.nan
+    return depth_m
+
+
+def depth_to_image(depth_m: np.ndarray, header: Any, encoding: str = "32FC1",
+                   msg_cls: type | None = None) -> Any:
+    """Depth ``sensor_msgs/Image`` of an (H, W) depth in metres (NaN/inf/<=0 = invalid).
+
+    ``"32FC1"``: float32 metres, invalid -> NaN. ``"16UC1"``: rounded millimetres, invalid and
+    depths beyond ``MAX_DEPTH_16UC1_M`` (not representable) -> 0.
+    """
+    depth_m = np.asarray(depth_m)
+    if depth_m.ndim != 2:
+        raise InputError("depth_m.shape", depth_m.shape, "expected (H, W)")
+    if not np.issubdtype(depth_m.dtype, np.floating):
+        raise InputError("depth_m.dtype", str(depth_m.dtype), "expected float metres")
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(depth_m) & (depth_m > 0)
+    if encoding == "32FC1":
+        out = np.where(valid, depth_m, np.nan).astype(np.float32)
+    elif encoding == "16UC1":
+        with np.errstate(invalid="ignore"):
+            depth_mm = np.rint(np.where(valid, depth_m, 0.0) * MM_PER_M)
+            out = np.where(valid & (depth_mm <= 65535), depth_mm, 0).astype(np.uint16)
+    else:
+        raise InputError("encoding", encoding, "depth output must be '32FC1' or '16UC1'")
+    return numpy_to_image(out, encoding, header, msg_cls=msg_cls)

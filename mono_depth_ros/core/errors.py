@@ -1,0 +1,26 @@
+"""The one error type for inconsistent input to the conversion core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InputError(ValueError):
+    """Inconsistent or unsupported input: names the offending field and its value.
+
+    Attributes:
+        field: name of the message field or argument that is wrong (e.g. ``"step"``, ``"k[0]"``).
+        value: the offending value (as given).
+    """
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {field}={_short(value)}: {reason}")
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """repr of a value, cut to ``limit`` characters so huge arrays don't flood messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

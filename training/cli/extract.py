@@ -1,0 +1,56 @@
+"""``python -m training extract BAG --out DIR``: rosbag -> training dataset folder (no ROS needed)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "extract", help="Turn a rosbag (rosbag2 folder, .mcap or ROS 1 .bag) into a training dataset folder.",
+        description="Read a rosbag2 folder (sqlite3/MCAP, compressed or not), a ROS 1 .bag or a bare .mcap "
+                    "and write rgb/, depth/ (16-bit mm PNG), right/, intrinsics.yaml, poses_tum.txt, "
+                    "manifest.csv and splits/. Topics are auto-detected unless given; re-running resumes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("bag", help="rosbag2 folder, .bag file or .mcap file")
+    parser.add_argument("--out", required=True, help="dataset folder to write (created; re-runs resume)")
+    parser.add_argument("--image-topic", help="colour image topic (Image or CompressedImage)")
+    parser.add_argument("--depth-topic", help="depth image topic (32FC1 m or 16UC1 mm)")
+    parser.add_argument("--right-topic", help="right stereo image topic")
+    parser.add_argument("--camera-info-topic", help="CameraInfo topic of the colour camera")
+    parser.add_argument("--odom-topic", help="nav_msgs/Odometry topic (ground-truth poses)")
+    parser.add_argument("--camera-frame", help="TF frame of the camera (default: the image header frame_id)")
+    parser.add_argument("--odom-frame", default="odom", help="fixed frame of the poses")
+    parser.add_argument("--tolerance-ms", type=float, default=20.0, help="max stamp difference when pairing")
+    parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="intrinsics when the bag has no camera_info")
+    parser.add_argument("--depth-format", choices=("png", "npy"), default="png",
+                        help="png: 16-bit millimetres; npy: float32 metres")
+    parser.add_argument("--list", action="store_true", help="only list the bag's topics and exit")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from training.data.bag_reader import open_bag
+    from training.data.extract import extract_bag
+    from training.data.topics import AmbiguousTopicsError
+
+    with open_bag(args.bag) as source:
+        print(source.describe())
+        if args.list:
+            return 0
+        total = source.topics[args.image_topic].count if args.image_topic in source.topics else None
+    try:
+        with tqdm(total=total, unit="frame", desc="extract") as bar:
+            report = extract_bag(args.bag, args.out, image_topic=args.image_topic, depth_topic=args.depth_topic,
+                                 right_topic=args.right_topic, camera_info_topic=args.camera_info_topic,
+                                 odom_topic=args.odom_topic, camera_frame=args.camera_frame,
+                                 odom_frame=args.odom_frame, tolerance_ms=args.tolerance_ms,
+                                 intrinsics=args.intrinsics, depth_format=args.depth_format,
+                                 progress=bar.update)
+    except AmbiguousTopicsError as exc:
+        print(f"error: {exc}")
+        return 2
+    print(report.summary())
+    return 0

@@ -1,0 +1,1 @@
+"""Data layer: synthetic bags, bag reading/extraction, dataset folders, torch datasets."""

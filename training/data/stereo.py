@@ -1,0 +1,75 @@
+"""Relative depth from a rectified stereo pair (ReDWeb-style supervision for Xian 2018).
+
+Dense correspondence with OpenCV StereoSGBM in both directions, a left-right consistency check,
+then inverse disparity as relative depth (larger = farther, like depth up to an unknown scale):
+for a rectified pair ``depth = f * B / disparity``, so ``1 / disparity`` orders pixels exactly as
+metric depth does, with no need to know f or B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StereoRelativeDepth:
+    """Outputs, all (H, W) in the left image.
+
+    Attributes:
+        relative_depth: float32 ``1 / disparity_px`` (larger = farther), NaN where not confident.
+        disparity_px: float32 left disparity in pixels (``x_right = x_left - d``), NaN invalid.
+        confidence: bool, True where the match passed the left-right consistency check.
+    """
+
+    relative_depth: np.ndarray
+    disparity_px: np.ndarray
+    confidence: np.ndarray
+
+
+def _gray(img: np.ndarray, name: str) -> np.ndarray:
+    if img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8:
+        return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    if img.ndim == 2 and img.dtype == np.uint8:
+        return img
+    raise ValueError(f"{name}: expected (H, W, 3) or (H, W) uint8, got {img.shape} {img.dtype}")
+
+
+def _sgbm(max_disparity_px: int, block_px: int) -> cv2.StereoSGBM:
+    num = int(np.ceil(max_disparity_px / 16.0) * 16)
+    return cv2.StereoSGBM_create(minDisparity=0, numDisparities=num, blockSize=block_px,
+                                 P1=8 * block_px**2, P2=32 * block_px**2, disp12MaxDiff=-1,
+                                 uniquenessRatio=10, speckleWindowSize=50, speckleRange=2,
+                                 mode=cv2.STEREO_SGBM_MODE_SGBM_3WAY)
+
+
+def stereo_relative_depth(left_rgb: np.ndarray, right_rgb: np.ndarray, max_disparity_px: int | None = None,
+                          block_px: int = 5, lr_tolerance_px: float = 1.0) -> StereoRelativeDepth:
+    """Relative depth + confidence of the left image of a rectified pair.
+
+    Args:
+        left_rgb, right_rgb: (H, W, 3) uint8 RGB (or (H, W) uint8 grey), same size.
+        max_disparity_px: search range; default W / 4.
+        block_px: odd SGBM block size.
+        lr_tolerance_px: max |d_left(x) - d_right(x - d_left(x))| for a confident match.
+    """
+    left, right = _gray(left_rgb, "left_rgb"), _gray(right_rgb, "right_rgb")
+    if left.shape != right.shape:
+        raise ValueError(f"right_rgb.shape={right.shape}: must equal left_rgb.shape={left.shape}")
+    height, width = left.shape
+    max_disp = int(max_disparity_px or max(16, width // 4))
+    matcher = _sgbm(max_disp, block_px)
+    disp_left = matcher.compute(left, right).astype(np.float32) / 16.0
+    # right-image disparity: match the mirrored pair, then mirror back
+    disp_right = matcher.compute(right[:, ::-1].copy(), left[:, ::-1].copy())[:, ::-1].astype(np.float32) / 16.0
+    cols = np.arange(width)[None, :] - np.rint(disp_left).astype(np.int64)
+    inside = (disp_left > 0) & (cols >= 0)
+    rows = np.broadcast_to(np.arange(height)[:, None], (height, width))
+    back = disp_right[rows, np.clip(cols, 0, width - 1)]
+    confident = inside & (back > 0) & (np.abs(back - disp_left) <= lr_tolerance_px)
+    disparity = np.where(confident, disp_left, np.nan).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = (1.0 / disparity).astype(np.float32)
+    return StereoRelativeDepth(relative, disparity, confident)

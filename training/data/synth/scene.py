@@ -1,0 +1,187 @@
+"""Procedural scenes made of textured oriented boxes (a ground plane is a thin, huge box).
+
+World frame = ``odom`` (REP 103: x forward, y left, z up), metres. A box may move: its centre
+follows ``center_m + motion_axis_m * triangle_wave(t / period_s)`` so it goes back and forth and
+stays inside the scene. Rooms are boxes seen from inside (``inside=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from training.data.synth.textures import Texture, make_texture
+
+SCENES = ("indoor", "street")
+
+
+@dataclass
+class Box:
+    """Oriented box with one texture index per face.
+
+    Attributes:
+        center_m: (3,) centre at t=0, world frame.
+        half_m: (3,) half extents along the box axes.
+        rotation: (3, 3) world_from_box rotation.
+        face_textures: 6 texture indices for faces -x, +x, -y, +y, -z, +z (box frame).
+        inside: True for a room seen from inside (ray exits the box).
+        motion_axis_m: (3,) peak displacement of the back-and-forth motion (zeros = static).
+        period_s: duration of one back-and-forth cycle.
+    """
+
+    center_m: np.ndarray
+    half_m: np.ndarray
+    rotation: np.ndarray
+    face_textures: tuple[int, ...]
+    inside: bool = False
+    motion_axis_m: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    period_s: float = 1.0
+
+    @property
+    def is_moving(self) -> bool:
+        return bool(np.any(self.motion_axis_m != 0))
+
+    def center_at(self, time_s: float) -> np.ndarray:
+        """(3,) centre at ``time_s``: triangle wave in [-1, 1] along ``motion_axis_m``."""
+        if not self.is_moving:
+            return self.center_m
+        phase = (time_s / self.period_s) % 1.0
+        tri = 4.0 * abs(phase - 0.5) - 1.0
+        return self.center_m + tri * self.motion_axis_m
+
+
+@dataclass
+class Scene:
+    """Boxes, textures, and lighting of one procedural world."""
+
+    name: str
+    boxes: list[Box]
+    textures: list[Texture]
+    sky: bool
+    sun_dir: np.ndarray  # (3,) unit vector towards the light, world frame
+    length_m: float  # usable length along +x for the camera path
+    half_width_m: float  # free half width for the camera path
+
+
+def _yaw(yaw_rad: float) -> np.ndarray:
+    c, s = np.cos(yaw_rad), np.sin(yaw_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _box(center, half, tex, yaw_rad=0.0, **kw) -> Box:
+    faces = (tex,) * 6 if isinstance(tex, int) else tuple(tex)
+    return Box(np.asarray(center, float), np.asarray(half, float), _yaw(yaw_rad), faces, **kw)
+
+
+def _moving(rng: np.random.Generator, scene: Scene, count: int, tex_ids: list[int],
+            height_m: float, size_range_m: tuple[float, float]) -> None:
+    """Append ``count`` boxes moving back and forth across or along the camera path."""
+    for _ in range(count):
+        x = rng.uniform(6.0, max(8.0, scene.length_m - 4.0))
+        half = rng.uniform(*size_range_m, size=3)
+        half[2] = min(half[2], height_m / 2)
+        across = rng.random() < 0.5
+        axis = np.array([0.0, scene.half_width_m * 0.9, 0.0]) if across else np.array([3.0, 0.0, 0.0])
+        y = 0.0 if across else rng.choice([-1.0, 1.0]) * scene.half_width_m * 0.55
+        scene.boxes.append(_box([x, y, half[2]], half, int(rng.choice(tex_ids)),
+                                yaw_rad=rng.uniform(-0.4, 0.4), motion_axis_m=axis,
+                                period_s=rng.uniform(3.0, 6.0)))
+
+
+def build_indoor(rng: np.random.Generator, length_m: float, moving_objects: int) -> Scene:
+    """A long room / corridor with furniture, pillars, and photo posters on the walls."""
+    tex = [
+        make_texture(rng, "camera", (0.95, 0.92, 0.85), 2.0, noise_mix=0.6),   # 0 walls
+        make_texture(rng, "gravel", (0.75, 0.6, 0.45), 1.5, noise_mix=0.3),    # 1 floor
+        make_texture(rng, None, (0.92, 0.92, 0.9), 3.0, noise_mix=0.25),       # 2 ceiling
+        make_texture(rng, "brick", (1.0, 1.0, 1.0), 1.2),                      # 3 brick wall
+        make_texture(rng, "astronaut", (1.0, 1.0, 1.0), 1.2, noise_mix=0.05),  # 4 poster
+        make_texture(rng, "coffee", (1.0, 1.0, 1.0), 1.0, noise_mix=0.05),     # 5 poster
+        make_texture(rng, "chelsea", (1.0, 1.0, 1.0), 0.9, noise_mix=0.05),    # 6 poster
+        make_texture(rng, "rocket", (1.0, 1.0, 1.0), 1.5, noise_mix=0.1),      # 7 furniture
+        make_texture(rng, None, (0.55, 0.35, 0.2), 0.8, noise_mix=0.5),        # 8 wood
+    ]
+    half_w, half_h = 2.5, 1.5
+    room_len = length_m + 8.0
+    walls = (3, 3, 0, 0, 1, 2)  # -x, +x, -y, +y, floor, ceiling
+    boxes = [_box([room_len / 2 - 4.0, 0.0, half_h], [room_len / 2, half_w, half_h], walls, inside=True)]
+    scene = Scene("indoor", boxes, tex, sky=False, sun_dir=_unit([0.3, 0.5, 0.8]),
+                  length_m=length_m, half_width_m=1.2)
+    x = 1.5
+    while x < room_len - 5.0:
+        side = rng.choice([-1.0, 1.0])
+        kind = rng.random()
+        if kind < 0.35:  # poster on the wall
+            boxes.append(_box([x, side * (half_w - 0.02), 1.5], [0.6, 0.02, 0.45], int(rng.choice([4, 5, 6]))))
+        elif kind < 0.7:  # cabinet / table against the wall
+            h = rng.uniform(0.4, 1.0)
+            boxes.append(_box([x, side * (half_w - 0.45), h], [rng.uniform(0.3, 0.7), 0.4, h],
+                              int(rng.choice([7, 8])), yaw_rad=rng.uniform(-0.2, 0.2)))
+        else:  # pillar
+            boxes.append(_box([x, side * (half_w - 0.3), half_h], [0.25, 0.25, half_h], 0))
+        x += rng.uniform(1.5, 3.0)
+    _moving(rng, scene, moving_objects, [7, 8, 5], 1.6, (0.2, 0.45))
+    return scene
+
+
+def build_street(rng: np.random.Generator, length_m: float, moving_objects: int) -> Scene:
+    """A street: road, sidewalks, building facades on both sides, parked cars, trees."""
+    tex = [
+        make_texture(rng, "gravel", (0.45, 0.45, 0.47), 2.0, noise_mix=0.3),   # 0 road
+        make_texture(rng, "gravel", (0.85, 0.82, 0.78), 1.0, noise_mix=0.2),   # 1 sidewalk
+        make_texture(rng, "brick", (1.0, 1.0, 1.0), 2.5),                      # 2 brick
+        make_texture(rng, "camera", (1.0, 0.95, 0.85), 6.0, noise_mix=0.4),    # 3 facade
+        make_texture(rng, "rocket", (1.0, 1.0, 1.0), 8.0, noise_mix=0.2),      # 4 facade
+        make_texture(rng, None, (0.7, 0.1, 0.1), 1.0, noise_mix=0.4),          # 5 red car
+        make_texture(rng, None, (0.15, 0.25, 0.6), 1.0, noise_mix=0.4),        # 6 blue car
+        make_texture(rng, "grass", (1.0, 1.0, 1.0), 1.5),                      # 7 foliage/grass
+        make_texture(rng, "coffee", (1.0, 1.0, 1.0), 3.0, noise_mix=0.1),      # 8 billboard
+    ]
+    road_half = 4.0
+    scene = Scene("street", [], tex, sky=True, sun_dir=_unit([0.4, 0.6, 0.7]),
+                  length_m=length_m, half_width_m=2.0)
+    far = length_m + 80.0
+    boxes = scene.boxes
+    boxes.append(_box([far / 2 - 20.0, 0.0, -0.05], [far / 2, 40.0, 0.05], 0))
+    for side in (-1.0, 1.0):
+        boxes.append(_box([far / 2 - 20.0, side * (road_half + 1.5), 0.06], [far / 2, 1.5, 0.06], 1))
+        x = -15.0
+        while x < far - 25.0:
+            width = rng.uniform(6.0, 14.0)
+            height = rng.uniform(6.0, 18.0)
+            depth = rng.uniform(6.0, 10.0)
+            y = side * (road_half + 3.0 + rng.uniform(0.0, 1.5) + depth / 2)
+            boxes.append(_box([x + width / 2, y, height / 2], [width / 2, depth / 2, height / 2],
+                              int(rng.choice([2, 3, 4]))))
+            if rng.random() < 0.3:  # billboard on the facade
+                boxes.append(_box([x + width / 2, y - side * (depth / 2 + 0.05), 3.5],
+                                  [min(2.0, width / 2 - 0.5), 0.05, 1.2], 8))
+            x += width + rng.uniform(0.0, 3.0)
+        x = 3.0
+        while x < length_m + 20.0:
+            if rng.random() < 0.5:  # parked car
+                boxes.append(_box([x, side * (road_half - 1.1), 0.75], [2.1, 0.9, 0.75],
+                                  int(rng.choice([5, 6])), yaw_rad=rng.uniform(-0.05, 0.05)))
+            else:  # tree crown on a trunk
+                boxes.append(_box([x, side * (road_half + 1.8), 1.4], [0.15, 0.15, 1.4], 8))
+                boxes.append(_box([x, side * (road_half + 1.8), 3.4], [1.0, 1.0, 0.9], 7))
+            x += rng.uniform(5.0, 10.0)
+    _moving(rng, scene, moving_objects, [5, 6], 1.8, (0.6, 1.8))
+    return scene
+
+
+def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0) -> Scene:
+    """Deterministic scene ``name`` ("indoor" | "street") for ``seed``."""
+    if name not in SCENES:
+        raise ValueError(f"scene={name!r}: expected one of {SCENES}")
+    if moving_objects < 0:
+        raise ValueError(f"moving_objects={moving_objects}: must be >= 0")
+    rng = np.random.default_rng(seed)
+    builder = build_indoor if name == "indoor" else build_street
+    return builder(rng, float(length_m), int(moving_objects))
+
+
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v)

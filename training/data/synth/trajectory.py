@@ -1,0 +1,78 @@
+"""Camera trajectories: ``camera_link`` pose in ``odom`` as a smooth function of time.
+
+``camera_link`` is a body frame (REP 103: x forward, y left, z up). Kinds:
+- ``forward``: driving straight at constant speed with a slight lateral sway;
+- ``turning``: heading oscillates (S-curves), position integrates the heading;
+- ``handheld``: slow walk plus small deterministic shake in position and orientation.
+All are deterministic for a seed (random phases/amplitudes drawn once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TRAJECTORIES = ("forward", "turning", "handheld")
+
+
+def rotation_zyx(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """(3, 3) rotation R = Rz(yaw) Ry(pitch) Rx(roll)."""
+    cy, sy, cp, sp, cr, sr = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+    Rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1.0]])
+    Ry = np.array([[cp, 0, sp], [0, 1.0, 0], [-sp, 0, cp]])
+    Rx = np.array([[1.0, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    return Rz @ Ry @ Rx
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Parametric camera path.
+
+    Attributes:
+        kind: one of ``TRAJECTORIES``.
+        speed_mps: forward speed.
+        height_m: camera height above the floor/road.
+        half_width_m: lateral excursion bound.
+        phases: (8,) random phases (radians) for the sway/shake terms.
+    """
+
+    kind: str
+    speed_mps: float
+    height_m: float
+    half_width_m: float
+    phases: np.ndarray
+
+    @staticmethod
+    def create(kind: str, seed: int, speed_mps: float, height_m: float, half_width_m: float) -> "Trajectory":
+        if kind not in TRAJECTORIES:
+            raise ValueError(f"trajectory={kind!r}: expected one of {TRAJECTORIES}")
+        phases = np.random.default_rng(seed + 7919).uniform(0, 2 * np.pi, 8)
+        return Trajectory(kind, float(speed_mps), float(height_m), float(half_width_m), phases)
+
+    def pose(self, time_s: float) -> np.ndarray:
+        """(4, 4) T_odom_camera_link at ``time_s``."""
+        t = float(time_s)
+        p = self.phases
+        x, y, z = self.speed_mps * t, 0.0, self.height_m
+        yaw = pitch = roll = 0.0
+        if self.kind == "forward":
+            y = 0.25 * self.half_width_m * np.sin(0.3 * t + p[0])
+            yaw = 0.25 * self.half_width_m * 0.3 * np.cos(0.3 * t + p[0]) / max(self.speed_mps, 1e-3)
+            pitch = 0.01 * np.sin(1.7 * t + p[1])
+        elif self.kind == "turning":
+            # heading oscillates; y is its integral so the path stays within the corridor
+            w = 0.4
+            amp = min(0.35, 0.8 * self.half_width_m * w / max(self.speed_mps, 1e-3))
+            yaw = amp * np.cos(w * t + p[0])
+            y = self.speed_mps * amp / w * (np.sin(w * t + p[0]) - np.sin(p[0]))
+        else:  # handheld
+            y = 0.3 * self.half_width_m * np.sin(0.25 * t + p[0]) + 0.02 * np.sin(2.3 * t + p[1])
+            z += 0.03 * np.sin(3.1 * t + p[2]) + 0.01 * np.sin(7.3 * t + p[3])
+            yaw = 0.15 * np.sin(0.35 * t + p[4]) + 0.02 * np.sin(4.1 * t + p[5])
+            pitch = 0.03 * np.sin(2.7 * t + p[6])
+            roll = 0.025 * np.sin(3.7 * t + p[7])
+        T = np.eye(4)
+        T[:3, :3] = rotation_zyx(yaw, pitch, roll)
+        T[:3, 3] = (x, y, z)
+        return T
