@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mono_depth_ros.core.image import image_to_numpy, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
