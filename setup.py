@@ -37,6 +37,7 @@ setup(
         "console_scripts": [
             "depth_node = mono_depth_ros.nodes.depth_node:main",
             "ego_motion_node = mono_depth_ros.nodes.ego_motion_node:main",
+            "mono_depth_pipeline = mono_depth_ros.nodes.pipeline:main",
             "mono_depth_demo = mono_depth_ros.demo.__main__:main",
         ],
     },

@@ -1,0 +1,107 @@
+"""depth_node end-to-end latency and throughput at 640x480 per method (CPU, ONNX Runtime).
+
+Frames go through a real DDS graph: a publisher node sends rgb8 640x480 images + camera_info,
+depth_node (all outputs subscribed: depth, colored, camera_info, points) answers. Reports per
+method: mean/p95 end-to-end latency (publish -> ~/points received), throughput, mean inference
+time, and the share of node time spent outside inference (goal: <= 25 % of inference time).
+
+    .venv/bin/python benchmarks/bench_node.py --frames 30 --methods eigen2014 xian2018 li2020
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import numpy as np
+
+
+def bench_method(method: str, frames: int, backend: str, model_path: str) -> dict:
+    import rclpy
+    from rclpy.executors import MultiThreadedExecutor
+    from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+    from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
+    from mono_depth_ros.core.image import numpy_to_image
+    from mono_depth_ros.core.stamps import make_header, stamp_to_ns
+    from mono_depth_ros.nodes.depth_node import DepthNode
+    from mono_depth_ros.nodes.qos import make_qos
+
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=150)
+    node = DepthNode(context=context, parameter_overrides={
+        "image_topic": "/bench/image_raw", "method": method, "backend": backend, "model_path": model_path,
+        "input_reliability": "reliable", "input_depth": 1, "point_stride_px": 1})
+    io = rclpy.create_node("bench_io", context=context)
+    qos = make_qos("reliable", 5)
+    pub = io.create_publisher(Image, "/bench/image_raw", qos)
+    pub_info = io.create_publisher(CameraInfo, "/bench/camera_info", qos)
+    arrived: dict[int, float] = {}
+    done = threading.Event()
+
+    def on_points(msg):
+        arrived[stamp_to_ns(msg.header.stamp)] = time.perf_counter()
+        done.set()
+    for topic, cls in (("/depth_node/depth", Image), ("/depth_node/depth/colored", Image),
+                       ("/depth_node/depth/camera_info", CameraInfo)):
+        io.create_subscription(cls, topic, lambda m: None, qos)
+    io.create_subscription(PointCloud2, "/depth_node/points", on_points, qos)
+    executor = MultiThreadedExecutor(num_threads=3, context=context)
+    executor.add_node(node)
+    executor.add_node(io)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    while node.pub_points.get_subscription_count() == 0 or pub.get_subscription_count() == 0:
+        time.sleep(0.05)
+    rgb = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    intr = CameraIntrinsics(640, 480, 525.0, 525.0, 319.5, 239.5)
+    sent: dict[int, float] = {}
+    start = time.perf_counter()
+    for i in range(frames + 3):  # 3 warm-up frames; one frame in flight at a time (latency)
+        stamp = 1_700_000_000_000_000_000 + i * 33_000_000
+        header = make_header(stamp, "bench_optical")
+        done.clear()
+        pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
+        if i == 3:
+            start = time.perf_counter()
+        sent[stamp] = time.perf_counter()
+        pub.publish(numpy_to_image(rgb, "rgb8", header, msg_cls=Image))
+        done.wait(30.0)
+    elapsed = time.perf_counter() - start
+    lat = np.array([arrived[s] - sent[s] for s in list(sent)[3:] if s in arrived]) * 1e3
+    stats = node.stats()
+    node_ms = node.latency.summary_ms()["mean"]
+    infer_ms = stats["inference_mean_ms"]
+    executor.shutdown(timeout_sec=5.0)
+    node.destroy_node()
+    io.destroy_node()
+    context.try_shutdown()
+    return {"method": method, "backend": stats["backend"], "lat_mean_ms": lat.mean(), "lat_p95_ms":
+            np.percentile(lat, 95), "fps": len(lat) / elapsed, "infer_ms": infer_ms,
+            "outside_pct": 100.0 * (node_ms - infer_ms) / infer_ms, "end2end_outside_pct":
+            100.0 * (lat.mean() - infer_ms) / infer_ms}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--methods", nargs="+", default=["eigen2014", "xian2018", "li2020"])
+    parser.add_argument("--backend", default="onnxruntime")
+    parser.add_argument("--model-path", default="", help="one model for all methods (default: bundled)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = [bench_method(m, args.frames, args.backend, args.model_path) for m in args.methods]
+    print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride 1), {args.frames} frames")
+    print(f"{'method':10s} {'backend':28s} {'e2e mean':>9s} {'e2e p95':>8s} {'fps':>6s} {'infer':>7s} "
+          f"{'node-infer %':>12s} {'e2e-infer %':>11s}")
+    for r in rows:
+        print(f"{r['method']:10s} {r['backend'][:28]:28s} {r['lat_mean_ms']:8.1f}ms {r['lat_p95_ms']:6.1f}ms "
+              f"{r['fps']:6.1f} {r['infer_ms']:5.1f}ms {r['outside_pct']:11.1f}% {r['end2end_outside_pct']:10.1f}%")
+    print("goal: time outside inference <= 25 % of inference time (node-infer %)")
+
+
+if __name__ == "__main__":
+    main()

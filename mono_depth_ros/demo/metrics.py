@@ -1,0 +1,56 @@
+"""Demo metrics: depth AbsRel (median-scaled when not metric) and trajectory ATE (Sim(3) aligned)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def abs_rel(pred_m: np.ndarray, gt_m: np.ndarray, median_scale: bool, max_depth_m: float = 80.0) -> float:
+    """mean(|pred - gt| / gt) over pixels valid in both; pred scaled by median(gt)/median(pred)
+    first when ``median_scale`` (relative / up-to-scale models). NaN when nothing is valid."""
+    pred = np.asarray(pred_m, dtype=np.float64)
+    gt = np.asarray(gt_m, dtype=np.float64)
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred shape {pred.shape} != gt shape {gt.shape}")
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(pred) & np.isfinite(gt) & (gt > 0) & (gt < max_depth_m) & (pred > 0)
+    if not valid.any():
+        return float("nan")
+    p, g = pred[valid], gt[valid]
+    if median_scale:
+        p = p * (np.median(g) / np.median(p))
+    return float(np.mean(np.abs(p - g) / g))
+
+
+def umeyama_sim3(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(scale, R (3, 3), t (3,)) minimising ||dst - (s R src + t)|| for (N, 3) point sets."""
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    xs, xd = src - mu_s, dst - mu_d
+    cov = xd.T @ xs / len(src)
+    U, D, Vt = np.linalg.svd(cov)
+    S = np.eye(3)
+    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        S[2, 2] = -1
+    R = U @ S @ Vt
+    var_s = (xs ** 2).sum() / len(src)
+    scale = float(np.trace(np.diag(D) @ S) / var_s) if var_s > 1e-12 else 1.0
+    return scale, R, mu_d - scale * R @ mu_s
+
+
+def ate_rmse(est_xyz: np.ndarray, gt_xyz: np.ndarray) -> tuple[float, np.ndarray]:
+    """RMSE of positions after Sim(3) alignment of ``est`` onto ``gt`` (both (N, 3), N >= 3);
+    returns (rmse metres, aligned estimate (N, 3))."""
+    est, gt = np.asarray(est_xyz, float), np.asarray(gt_xyz, float)
+    if est.shape != gt.shape or len(est) < 3:
+        return float("nan"), est
+    scale, R, t = umeyama_sim3(est, gt)
+    aligned = (scale * (R @ est.T)).T + t
+    return float(np.sqrt(np.mean(np.sum((aligned - gt) ** 2, axis=1)))), aligned
+
+
+def latency_summary_ms(latencies_s: list[float]) -> tuple[float, float]:
+    """(mean, p95) in milliseconds; NaN when empty."""
+    if not latencies_s:
+        return float("nan"), float("nan")
+    values = np.asarray(latencies_s) * 1e3
+    return float(values.mean()), float(np.percentile(values, 95))

@@ -1,0 +1,114 @@
+"""depth_node parameters: the declared table and the frozen, validated config."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec
+from mono_depth_ros.nodes.qos import RELIABILITIES
+
+#: node ``method`` parameter -> ModelSpec name of its depth network
+METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
+BACKENDS = ("auto", "tensorrt", "onnxruntime", "torch")
+PRECISIONS = ("fp32", "fp16", "int8")
+MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
+
+DEPTH_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
+              read_only=True),
+    ParamSpec("camera_info_topic", "", "CameraInfo topic; empty = sibling of image_topic "
+              "(<image namespace>/camera_info). Optional: without it no points/camera_info.",
+              read_only=True),
+    ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed (sensor_msgs/"
+              "CompressedImage, jpeg/png) instead of the raw image.", read_only=True),
+    ParamSpec("method", "eigen2014", "Depth method.", choices=tuple(METHOD_SPECS), read_only=True),
+    ParamSpec("model_path", "", "Checkpoint (.pt), ONNX (.onnx) or TensorRT engine (.engine); "
+              "empty = bundled demo weights of `method`.", read_only=True),
+    ParamSpec("backend", "auto", "Inference backend (auto: tensorrt > onnxruntime > torch).",
+              choices=BACKENDS, read_only=True),
+    ParamSpec("precision", "fp32", "Inference precision (fp16/int8 need TensorRT).",
+              choices=PRECISIONS, read_only=True),
+    ParamSpec("depth_encoding", "32FC1", "~/depth encoding: 32FC1 metres (NaN invalid) or 16UC1 "
+              "millimetres (0 invalid), REP 118.", choices=("32FC1", "16UC1")),
+    ParamSpec("publish_points", True, "Publish ~/points (organized PointCloud2, optical frame)."),
+    ParamSpec("points_rgb", True, "Add packed rgb to ~/points (xyzrgb) instead of xyz only."),
+    ParamSpec("point_stride_px", 2, "Keep every n-th pixel in u and v for ~/points.", low=1, high=64),
+    ParamSpec("max_range_m", 50.0, "Points farther than this (Euclidean, metres) become NaN.",
+              low=0.1, high=1000.0),
+    ParamSpec("colormap_max_depth_m", 0.0, "Far limit of ~/depth/colored in metres; 0 = auto "
+              "(percentiles of each frame).", low=0.0, high=1000.0),
+    ParamSpec("fallback_hfov_deg", 0.0, "When no valid camera_info matches the image, assume a "
+              "pinhole with this horizontal field of view; 0 = off (no points without camera_info).",
+              low=0.0, high=179.0),
+    ParamSpec("input_reliability", "best_effort", "Input QoS reliability (sensor data: best_effort).",
+              choices=RELIABILITIES, read_only=True),
+    ParamSpec("input_depth", 1, "Input QoS history depth (keep last).", low=1, high=100, read_only=True),
+    ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
+              read_only=True),
+    ParamSpec("output_depth", 5, "Output QoS history depth (keep last).", low=1, high=100, read_only=True),
+    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
+              read_only=True),
+)
+
+
+@dataclass(frozen=True)
+class DepthNodeConfig:
+    """Validated depth_node parameters (see DEPTH_PARAMS for meanings)."""
+
+    image_topic: str
+    camera_info_topic: str
+    use_compressed: bool
+    method: str
+    model_path: str
+    backend: str
+    precision: str
+    depth_encoding: str
+    publish_points: bool
+    points_rgb: bool
+    point_stride_px: int
+    max_range_m: float
+    colormap_max_depth_m: float
+    fallback_hfov_deg: float
+    input_reliability: str
+    input_depth: int
+    output_reliability: str
+    output_depth: int
+    diagnostics_period_s: float
+
+    def validate(self) -> None:
+        if not self.image_topic.strip():
+            raise ConfigError("image_topic", self.image_topic, "must not be empty")
+        check_model_path("model_path", self.model_path)
+
+    @property
+    def spec_name(self) -> str:
+        return METHOD_SPECS[self.method]
+
+    @property
+    def resolved_camera_info_topic(self) -> str:
+        """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
+        if self.camera_info_topic:
+            return self.camera_info_topic
+        namespace = self.image_topic.rsplit("/", 1)[0] if "/" in self.image_topic else ""
+        return f"{namespace}/camera_info" if namespace or self.image_topic.startswith("/") else "camera_info"
+
+    @property
+    def subscribed_image_topic(self) -> str:
+        return f"{self.image_topic}/compressed" if self.use_compressed else self.image_topic
+
+
+def check_model_path(name: str, path: str) -> None:
+    """ConfigError when a non-empty model path is missing or has an unknown suffix."""
+    if not path:
+        return
+    if Path(path).suffix not in MODEL_SUFFIXES:
+        raise ConfigError(name, path, f"suffix must be one of {MODEL_SUFFIXES}")
+    if not Path(path).is_file():
+        raise ConfigError(name, path, "file not found")
+
+
+def fallback_focal_px(width: int, hfov_deg: float) -> float:
+    """Focal length in pixels of a pinhole ``width`` pixels wide with horizontal FOV ``hfov_deg``."""
+    return 0.5 * width / math.tan(math.radians(hfov_deg) / 2.0)

@@ -1,0 +1,281 @@
+"""depth_node: camera image -> ~/depth, ~/depth/camera_info, ~/depth/colored, ~/points.
+
+Threading: the image callback only stores the newest message in a one-item slot (an older
+unprocessed frame is dropped and counted); a worker thread processes the newest frame. So the
+node never works through a backlog, whatever the camera rate. Outputs copy the input header.
+Work for an output is skipped while nobody subscribes to it.
+
+Bad input (unknown encoding, data length != step*height, zero size, invalid camera_info,
+stamps going backwards) is dropped and logged, throttled per reason, with the reason; counts
+are in ``rejects.counts`` and on /diagnostics. An image size change mid-stream re-initialises
+cleanly: the camera_info of the old size is discarded and the next matching one is used.
+Relative-depth models (xian2018) are not metric: ~/depth then holds the model's normalised
+depth (see inference/processing.py), the read-only parameter ``depth_is_metric`` is false and
+the diagnostics say ``metric: False``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Mapping
+
+import numpy as np
+import rclpy
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from diagnostic_msgs.msg import DiagnosticArray
+
+from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics, intrinsics_from_camera_info
+from mono_depth_ros.core.depth import depth_to_image
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
+from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
+from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.nodes.colormap import colorize_depth
+from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
+from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
+from mono_depth_ros.nodes.frame_slot import LatestSlot
+from mono_depth_ros.nodes.model_loading import load_depth_estimator
+from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
+from mono_depth_ros.nodes.qos import make_qos
+
+
+def to_parameters(overrides: Mapping[str, Any] | None) -> list[Parameter]:
+    """rclpy Parameters of a ``{name: value}`` dict (tuples become lists)."""
+    return [Parameter(k, value=list(v) if isinstance(v, tuple) else v) for k, v in (overrides or {}).items()]
+
+
+class DepthNode(Node):
+    """Monocular depth node. ``parameter_overrides``: ``{name: value}`` for in-process use.
+
+    ``estimator``: an already loaded DepthEstimator to use instead of loading ``model_path``
+    (sharing one model between nodes in a process). ``depth_cache``: shared with
+    ego_motion_node in the same process so that depth is computed once per frame.
+    Raises ConfigError (naming the parameter) when a parameter is invalid or the model cannot load.
+    """
+
+    def __init__(self, node_name: str = "depth_node", *, namespace: str | None = None,
+                 context: Any = None, parameter_overrides: Mapping[str, Any] | None = None,
+                 estimator: Any = None, depth_cache: DepthCache | None = None) -> None:
+        super().__init__(node_name, namespace=namespace, context=context,
+                         parameter_overrides=to_parameters(parameter_overrides))
+        self.config: DepthNodeConfig = build_config(
+            DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
+        cfg = self.config
+        self.estimator = estimator or load_depth_estimator(
+            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision)
+        self.is_metric = self.estimator.spec.output_kind in ("metric_depth", "log_depth")
+        self.declare_parameter("depth_is_metric", self.is_metric, ParameterDescriptor(
+            description="Whether ~/depth is in metres (false: relative/up-to-scale model output).",
+            read_only=True))
+        if not self.is_metric:
+            self.get_logger().warning(
+                f"method {cfg.method!r} ({self.estimator.spec.output_kind}) is NOT metric: ~/depth holds "
+                "the model's normalised depth in arbitrary units; scale it before measuring distances")
+        self.depth_cache = depth_cache
+        self._init_stats()
+        self._init_io(cfg)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run_worker, name=f"{node_name}_worker", daemon=True)
+        self._worker.start()
+        self.get_logger().info(
+            f"{cfg.method} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
+            f"camera_info {cfg.resolved_camera_info_topic}")
+
+    def _init_stats(self) -> None:
+        self.slot = LatestSlot()
+        self.input_rate = RateMeter()
+        self.output_rate = RateMeter()
+        self.latency = LatencyStats()
+        self.inference_latency = LatencyStats()
+        self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
+        self.frames_out = 0
+        self._last_stamp_ns: int | None = None
+        self._image_hw: tuple[int, int] | None = None
+        self._intrinsics: CameraIntrinsics | None = None
+        self._info_lock = threading.Lock()
+
+    def _init_io(self, cfg: DepthNodeConfig) -> None:
+        in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
+        out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
+        msg_type = CompressedImage if cfg.use_compressed else Image
+        self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image, in_qos)
+        self.create_subscription(CameraInfo, cfg.resolved_camera_info_topic, self._on_camera_info, in_qos)
+        self.pub_depth = self.create_publisher(Image, "~/depth", out_qos)
+        self.pub_info = self.create_publisher(CameraInfo, "~/depth/camera_info", out_qos)
+        self.pub_colored = self.create_publisher(Image, "~/depth/colored", out_qos)
+        self.pub_points = self.create_publisher(PointCloud2, "~/points", out_qos)
+        self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
+
+    # ---------------------------------------------------------------- callbacks (executor thread)
+    def _on_image(self, msg: Any) -> None:
+        self.input_rate.tick()
+        self.slot.put((msg, time.monotonic()))
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            intr = intrinsics_from_camera_info(msg)
+        except InputError as exc:
+            self.rejects.reject("invalid_camera_info", f"camera_info: {exc}")
+            return
+        with self._info_lock:
+            self._intrinsics = intr
+
+    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
+        try:
+            new_config = updated_config(self.config, DEPTH_PARAMS, {p.name: p.value for p in params
+                                                                    if p.name != "depth_is_metric"})
+        except ConfigError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self.config = new_config  # frozen: the worker reads one consistent snapshot per frame
+        return SetParametersResult(successful=True)
+
+    # ---------------------------------------------------------------- worker thread
+    def _run_worker(self) -> None:
+        while not self._stop.is_set():
+            item = self.slot.take(timeout_s=0.1)
+            if item is None:
+                continue
+            msg, receive_s = item
+            try:
+                self.process(msg, receive_s)
+            except InputError as exc:
+                self.rejects.reject(_reason(exc), f"image stamp {_stamp_text(msg)}: {exc}")
+            except Exception as exc:  # keep serving frames; the error is logged and counted
+                self.rejects.reject("internal_error", f"{type(exc).__name__}: {exc}")
+
+    def _wanted(self) -> dict[str, bool]:
+        cfg = self.config
+        cache_wants = self.depth_cache is not None and self.depth_cache.consumers > 0
+        return {"depth": self.pub_depth.get_subscription_count() > 0,
+                "info": self.pub_info.get_subscription_count() > 0,
+                "colored": self.pub_colored.get_subscription_count() > 0,
+                "points": cfg.publish_points and self.pub_points.get_subscription_count() > 0,
+                "cache": cache_wants}
+
+    def process(self, msg: Any, receive_s: float) -> bool:
+        """Run one frame through the model and publish; returns False when nothing was wanted.
+
+        Raises InputError for a frame that must be dropped.
+        """
+        cfg = self.config
+        stamp_ns = stamp_to_ns(msg.header.stamp)
+        if self._last_stamp_ns is not None and stamp_ns < self._last_stamp_ns:
+            raise InputError("header.stamp", stamp_ns, f"goes backwards (last {self._last_stamp_ns} ns)")
+        rgb = compressed_to_rgb8(msg) if cfg.use_compressed else image_to_rgb8(msg)
+        self._check_size(rgb.shape[:2])
+        self._last_stamp_ns = stamp_ns
+        wanted = self._wanted()
+        if not any(wanted.values()):
+            return False
+        start_s = time.monotonic()
+        result = self.estimator.estimate(rgb)
+        self.inference_latency.add(time.monotonic() - start_s)
+        depth_m = result.depth_m
+        if self.depth_cache is not None:
+            self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
+                                             rgb=rgb, header=msg.header, receive_s=receive_s))
+        self._publish(msg.header, rgb, depth_m, wanted, cfg)
+        self.frames_out += 1
+        self.output_rate.tick()
+        self.latency.add(time.monotonic() - receive_s)
+        return True
+
+    def _check_size(self, hw: tuple[int, int]) -> None:
+        if self._image_hw is not None and hw != self._image_hw:
+            self.get_logger().warning(f"image size changed from {self._image_hw[1]}x{self._image_hw[0]} to "
+                                      f"{hw[1]}x{hw[0]}: re-initialising (camera_info of the old size dropped)")
+        self._image_hw = hw
+
+    def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, wanted: dict[str, bool],
+                 cfg: DepthNodeConfig) -> None:
+        if wanted["depth"]:
+            self.pub_depth.publish(depth_to_image(depth_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
+        if wanted["colored"]:
+            colored = colorize_depth(depth_m, cfg.colormap_max_depth_m)
+            self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
+        if not (wanted["info"] or wanted["points"]):
+            return
+        intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg)
+        if intr is None:
+            return
+        if wanted["info"]:
+            self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
+        if wanted["points"]:
+            colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
+            self.pub_points.publish(depth_to_pointcloud2(
+                depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
+                max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
+
+    def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig) -> CameraIntrinsics | None:
+        """Latest valid camera_info if it matches the depth size, else the fallback (or None)."""
+        with self._info_lock:
+            intr = self._intrinsics
+            if intr is not None and (intr.width, intr.height) != (width, height):
+                self._intrinsics = None
+                self.rejects.reject("camera_info_size_mismatch", f"camera_info is {intr.width}x{intr.height} "
+                                    f"but the image is {width}x{height}; waiting for a matching one")
+                intr = None
+        if intr is not None:
+            return intr
+        if cfg.fallback_hfov_deg > 0:
+            focal_px = fallback_focal_px(width, cfg.fallback_hfov_deg)
+            return CameraIntrinsics(width, height, focal_px, focal_px, width / 2.0, height / 2.0)
+        self.rejects.reject("no_camera_info", "no valid camera_info for this image size: ~/points and "
+                            "~/depth/camera_info skipped (set fallback_hfov_deg to assume one)")
+        return None
+
+    # ---------------------------------------------------------------- diagnostics / shutdown
+    def stats(self) -> dict[str, Any]:
+        """Counters and rates shown on /diagnostics (also used by the demo and benchmarks)."""
+        latency, inference = self.latency.summary_ms(), self.inference_latency.summary_ms()
+        return {"method": self.config.method, "backend": self.estimator.backend_description,
+                "metric": self.is_metric, "input_rate_hz": self.input_rate.rate_hz(),
+                "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
+                "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
+                "rejected": self.rejects.total, "latency_mean_ms": latency["mean"],
+                "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"]}
+
+    def _publish_diagnostics(self) -> None:
+        stats = self.stats()
+        problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
+        if stats["frames_in"] and not stats["frames_out"]:
+            problems.append("no output yet")
+        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
+                                               f"{self.get_name()}: depth", self.get_fully_qualified_name(),
+                                               stats, problems))
+
+    def destroy_node(self) -> None:
+        self._stop.set()
+        self.slot.close()
+        self._worker.join(timeout=5.0)
+        super().destroy_node()
+
+
+def _reason(exc: InputError) -> str:
+    return f"invalid_{exc.field}".replace(" ", "_")
+
+
+def _stamp_text(msg: Any) -> str:
+    try:
+        return f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
+    except AttributeError:
+        return "?"
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console script ``depth_node``: exit 0 on shutdown, 2 on an invalid parameter / model."""
+    from mono_depth_ros.nodes.spin import run_nodes
+
+    return run_nodes(lambda: [DepthNode()], args if args is not None else sys.argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""ego_motion_node parameters: the declared table and the frozen, validated config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, check_model_path
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec
+from mono_depth_ros.nodes.qos import RELIABILITIES
+
+EGO_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
+              read_only=True),
+    ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed instead.", read_only=True),
+    ParamSpec("motion_model_path", "", "Li 2020 motion net (.pt/.onnx/.engine); empty = bundled "
+              "demo weights.", read_only=True),
+    ParamSpec("depth_model_path", "", "Li 2020 depth net, used only when no depth_node runs in the "
+              "same process; empty = bundled demo weights.", read_only=True),
+    ParamSpec("backend", "auto", "Inference backend.", choices=BACKENDS, read_only=True),
+    ParamSpec("precision", "fp32", "Inference precision.", choices=PRECISIONS, read_only=True),
+    ParamSpec("publish_tf", True, "Broadcast odom_frame -> base_frame on /tf."),
+    ParamSpec("odom_frame", "odom", "Odometry (world) frame.", read_only=True),
+    ParamSpec("base_frame", "base_link", "Robot body frame.", read_only=True),
+    ParamSpec("extrinsic_source", "parameters", "base_frame <- camera transform from parameters "
+              "(camera_xyz_m, camera_rpy_rad) or from /tf_static (base_frame -> image frame_id).",
+              choices=("parameters", "tf_static"), read_only=True),
+    ParamSpec("camera_xyz_m", (0.0, 0.0, 0.0), "Camera body frame (REP 103, x forward) position in "
+              "base_frame, metres.", read_only=True),
+    ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame roll, pitch, yaw in base_frame, "
+              "radians (the optical rotation is applied on top).", read_only=True),
+    ParamSpec("scale", 1.0, "Multiplies the estimated translation (monocular scale).", low=1e-6, high=1e6),
+    ParamSpec("max_frame_gap_s", 1.0, "A stamp gap larger than this (or backwards) resets odometry.",
+              low=0.001, high=3600.0),
+    ParamSpec("translation_std_m", 0.05, "Per-frame translation standard deviation (covariance).",
+              low=0.0, high=100.0),
+    ParamSpec("rotation_std_rad", 0.01, "Per-frame rotation standard deviation (covariance).",
+              low=0.0, high=3.2),
+    ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),
+    ParamSpec("publish_camera_info_estimated", True, "Publish ~/camera_info_estimated (learned intrinsics)."),
+    ParamSpec("input_reliability", "best_effort", "Input QoS reliability.", choices=RELIABILITIES,
+              read_only=True),
+    ParamSpec("input_depth", 1, "Input QoS history depth.", low=1, high=100, read_only=True),
+    ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
+              read_only=True),
+    ParamSpec("output_depth", 10, "Output QoS history depth.", low=1, high=100, read_only=True),
+    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
+              read_only=True),
+)
+
+
+@dataclass(frozen=True)
+class EgoMotionConfig:
+    """Validated ego_motion_node parameters (see EGO_PARAMS)."""
+
+    image_topic: str
+    use_compressed: bool
+    motion_model_path: str
+    depth_model_path: str
+    backend: str
+    precision: str
+    publish_tf: bool
+    odom_frame: str
+    base_frame: str
+    extrinsic_source: str
+    camera_xyz_m: tuple[float, float, float]
+    camera_rpy_rad: tuple[float, float, float]
+    scale: float
+    max_frame_gap_s: float
+    translation_std_m: float
+    rotation_std_rad: float
+    publish_motion_field: bool
+    publish_camera_info_estimated: bool
+    input_reliability: str
+    input_depth: int
+    output_reliability: str
+    output_depth: int
+    diagnostics_period_s: float
+
+    def validate(self) -> None:
+        for name in ("image_topic", "odom_frame", "base_frame"):
+            if not getattr(self, name).strip():
+                raise ConfigError(name, getattr(self, name), "must not be empty")
+        if self.odom_frame == self.base_frame:
+            raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
+        check_model_path("motion_model_path", self.motion_model_path)
+        check_model_path("depth_model_path", self.depth_model_path)
+
+    @property
+    def subscribed_image_topic(self) -> str:
+        return f"{self.image_topic}/compressed" if self.use_compressed else self.image_topic

@@ -1,0 +1,238 @@
+"""ego_motion_node: Li 2020 motion net on consecutive frames -> /tf odom -> base_link, ~/odometry.
+
+Depth of each frame comes from the shared in-process :class:`DepthCache` when depth_node runs in
+the same process (no second depth inference); otherwise the node runs its own Li 2020 depth
+net. Motion is estimated in the camera optical frame and converted to base_link through the
+extrinsic (parameters or /tf_static). A stamp that goes backwards or jumps by more than
+``max_frame_gap_s`` resets the odometry to identity with a warning. Latest-frame-only
+processing as in depth_node: the motion is between the last two *processed* frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Mapping
+
+import numpy as np
+from rclpy.node import Node
+from rcl_interfaces.msg import SetParametersResult
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from nav_msgs.msg import Odometry
+from diagnostic_msgs.msg import DiagnosticArray
+from tf2_msgs.msg import TFMessage
+
+from mono_depth_ros.core.camera import camera_info_from_intrinsics
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
+from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
+from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
+from mono_depth_ros.nodes.depth_node import to_parameters
+from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
+from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
+from mono_depth_ros.nodes.frame_slot import LatestSlot
+from mono_depth_ros.nodes.model_loading import load_depth_estimator, load_motion_estimator
+from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
+from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
+from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_qos
+
+
+class EgoMotionNode(Node):
+    """Visual odometry from the Li 2020 motion net. See module docstring.
+
+    ``depth_cache``: the cache a DepthNode in this process fills; when given, no depth model is
+    loaded here. ``motion_estimator``/``depth_estimator``: pre-loaded estimators (optional).
+    """
+
+    def __init__(self, node_name: str = "ego_motion_node", *, namespace: str | None = None,
+                 context: Any = None, parameter_overrides: Mapping[str, Any] | None = None,
+                 depth_cache: DepthCache | None = None, motion_estimator: Any = None,
+                 depth_estimator: Any = None) -> None:
+        super().__init__(node_name, namespace=namespace, context=context,
+                         parameter_overrides=to_parameters(parameter_overrides))
+        self.config: EgoMotionConfig = build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(self, EGO_PARAMS))
+        cfg = self.config
+        self.motion = motion_estimator or load_motion_estimator(
+            "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision)
+        self.depth_cache = depth_cache
+        self.depth_estimator = depth_estimator
+        if depth_cache is not None:
+            depth_cache.register_consumer(self._on_cached_frame)
+        elif depth_estimator is None:
+            self.depth_estimator = load_depth_estimator("depth_model_path", cfg.depth_model_path,
+                                                        "li2020_depth", cfg.backend, cfg.precision)
+        step_std = np.array([cfg.translation_std_m] * 3 + [cfg.rotation_std_rad] * 3)
+        self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
+                                           step_std, scale=cfg.scale)
+        self.static_tf = StaticTfTree()
+        self._extrinsic_ready = cfg.extrinsic_source == "parameters"
+        self.slot = LatestSlot()
+        self.input_rate, self.output_rate = RateMeter(), RateMeter()
+        self.latency = LatencyStats()
+        self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
+        self.frames_out = self.resets = self.depth_reused = 0
+        self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
+        self._init_io(cfg)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run_worker, name=f"{node_name}_worker", daemon=True)
+        self._worker.start()
+        source = "shared depth cache" if depth_cache is not None else "own li2020 depth net"
+        self.get_logger().info(f"motion on {self.motion.backend_description}; depth from {source}")
+
+    def _init_io(self, cfg: EgoMotionConfig) -> None:
+        if self.depth_cache is None:  # shared mode: frames come from depth_node via the cache
+            msg_type = CompressedImage if cfg.use_compressed else Image
+            self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image,
+                                     make_qos(cfg.input_reliability, cfg.input_depth))
+        if cfg.extrinsic_source == "tf_static":
+            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
+        out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
+        self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
+        self.pub_tf = self.create_publisher(TFMessage, "/tf", tf_qos())
+        self.pub_field = self.create_publisher(Image, "~/motion_field", out_qos)
+        self.pub_info = self.create_publisher(CameraInfo, "~/camera_info_estimated", out_qos)
+        self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
+
+    def _on_image(self, msg: Any) -> None:
+        self.input_rate.tick()
+        self.slot.put((msg, time.monotonic()))
+
+    def _on_cached_frame(self, entry: CachedDepth) -> None:
+        self.input_rate.tick()
+        self.slot.put((entry, entry.receive_s))
+
+    def _on_tf_static(self, msg: TFMessage) -> None:
+        for transform in msg.transforms:
+            self.static_tf.add(transform.header.frame_id, transform.child_frame_id,
+                               transform_msg_to_matrix(transform))
+
+    def _on_set_parameters(self, params: list) -> SetParametersResult:
+        try:
+            new_config = updated_config(self.config, EGO_PARAMS, {p.name: p.value for p in params})
+        except ConfigError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self.config = new_config
+        self.odometry.scale = new_config.scale
+        return SetParametersResult(successful=True)
+
+    def _run_worker(self) -> None:
+        while not self._stop.is_set():
+            item = self.slot.take(timeout_s=0.1)
+            if item is None:
+                continue
+            msg, receive_s = item
+            try:
+                self.process(msg, receive_s)
+            except InputError as exc:
+                self.rejects.reject(f"invalid_{exc.field}", str(exc))
+            except Exception as exc:  # keep serving frames; logged and counted
+                self.rejects.reject("internal_error", f"{type(exc).__name__}: {exc}")
+
+    def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        """(header, rgb, depth_m) of a camera message (own depth net) or a shared cache entry."""
+        if isinstance(item, CachedDepth):
+            self.depth_reused += 1
+            return item.header, item.rgb, item.depth_m
+        stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
+        rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
+        return item.header, rgb, self.depth_estimator.estimate(rgb).depth_m
+
+    def _extrinsic(self, optical_frame: str) -> bool:
+        """Resolve T_base_optical from /tf_static once; False while it is not available."""
+        if self._extrinsic_ready:
+            return True
+        T = self.static_tf.lookup(self.config.base_frame, optical_frame)
+        if T is None:
+            self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {self.config.base_frame} -> "
+                                f"{optical_frame} yet")
+            return False
+        self.odometry.T_base_optical = T
+        self._extrinsic_ready = True
+        return True
+
+    def process(self, msg: Any, receive_s: float) -> bool:
+        """One frame: depth, motion against the previous frame, publish. InputError drops it."""
+        header, rgb, depth_m = self._frame_of(msg)
+        stamp_ns = stamp_to_ns(header.stamp)
+        if not self._extrinsic(header.frame_id):
+            return False
+        prev, self._prev = self._prev, (stamp_ns, rgb, depth_m)
+        if prev is None or not self._continuous(prev[0], stamp_ns, rgb.shape, prev[1].shape):
+            self.odometry.reset()
+            self._publish_pose(np.eye(4), np.zeros(6), 1.0, stamp_ns)
+            return True
+        dt_s = (stamp_ns - prev[0]) * 1e-9
+        result = self.motion.estimate(prev[1], prev[2], rgb, depth_m)
+        T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)
+        self._publish_pose(T_odom_base, twist, dt_s, stamp_ns)
+        self._publish_extras(header, result)
+        self.frames_out += 1
+        self.output_rate.tick()
+        self.latency.add(time.monotonic() - receive_s)
+        return True
+
+    def _continuous(self, prev_ns: int, stamp_ns: int, shape: tuple, prev_shape: tuple) -> bool:
+        gap_s = (stamp_ns - prev_ns) * 1e-9
+        if gap_s <= 0 or gap_s > self.config.max_frame_gap_s or shape != prev_shape:
+            self.resets += 1
+            self.get_logger().warning(
+                f"odometry reset: stamp gap {gap_s:+.3f} s (allowed (0, {self.config.max_frame_gap_s}] s)"
+                + ("" if shape == prev_shape else f", image size changed {prev_shape} -> {shape}"))
+            return False
+        return True
+
+    def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float, stamp_ns: int) -> None:
+        cfg = self.config
+        odom = make_odometry(T_odom_base, stamp_ns, cfg.odom_frame, cfg.base_frame, twist=twist,
+                             pose_cov=self.odometry.pose_cov, twist_cov=self.odometry.twist_cov(dt_s),
+                             msg_cls=Odometry)
+        self.pub_odom.publish(odom)
+        if cfg.publish_tf:
+            transform = make_transform_stamped(T_odom_base, cfg.odom_frame, cfg.base_frame, stamp_ns)
+            self.pub_tf.publish(make_tf_message([transform], msg_cls=TFMessage))
+
+    def _publish_extras(self, header: Any, result: Any) -> None:
+        cfg = self.config
+        if cfg.publish_motion_field and self.pub_field.get_subscription_count() > 0:
+            field = np.ascontiguousarray(result.residual_translation, dtype=np.float32)
+            height, width = field.shape[:2]
+            self.pub_field.publish(Image(header=header, height=height, width=width, encoding="32FC3",
+                                         is_bigendian=int(sys.byteorder == "big"), step=width * 12,
+                                         data=field.tobytes()))
+        if cfg.publish_camera_info_estimated and self.pub_info.get_subscription_count() > 0:
+            self.pub_info.publish(camera_info_from_intrinsics(result.intrinsics, header, msg_cls=CameraInfo))
+
+    def stats(self) -> dict[str, Any]:
+        latency = self.latency.summary_ms()
+        return {"backend": self.motion.backend_description, "input_rate_hz": self.input_rate.rate_hz(),
+                "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
+                "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
+                "rejected": self.rejects.total, "odometry_resets": self.resets,
+                "depth_reused": self.depth_reused, "latency_mean_ms": latency["mean"],
+                "latency_p95_ms": latency["p95"], "metric": False, "scale": self.config.scale}
+
+    def _publish_diagnostics(self) -> None:
+        problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
+        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{self.get_name()}: ego_motion",
+                                               self.get_fully_qualified_name(), self.stats(), problems))
+
+    def destroy_node(self) -> None:
+        self._stop.set()
+        self.slot.close()
+        self._worker.join(timeout=5.0)
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console script ``ego_motion_node`` (own depth net). Exit 2 on invalid parameter / model."""
+    from mono_depth_ros.nodes.spin import run_nodes
+
+    return run_nodes(lambda: [EgoMotionNode()], args if args is not None else sys.argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

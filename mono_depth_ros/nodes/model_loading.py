@@ -1,0 +1,52 @@
+"""Load estimators for the nodes: resolve the model path (bundled demo weights when empty) and
+turn every load failure into a ConfigError naming the parameter, before the node spins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mono_depth_ros.nodes.params import ConfigError
+
+
+def resolve_model_path(param_name: str, model_path: str, spec_name: str) -> Path:
+    """``model_path`` or the bundled demo weights of ``spec_name``; ConfigError if missing."""
+    if model_path:
+        path = Path(model_path)
+    else:
+        from mono_depth_ros.inference.weights import default_weights_path
+
+        path = Path(default_weights_path(spec_name))
+    if not path.is_file():
+        what = "file not found" if model_path else (
+            f"empty: bundled demo weights of {spec_name!r} expected at {path}, which does not exist"
+            " (train them, or pass a checkpoint/ONNX/engine path)")
+        raise ConfigError(param_name, model_path or str(path), what)
+    return path
+
+
+def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
+                         precision: str) -> Any:
+    """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError."""
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+
+    path = resolve_model_path(param_name, model_path, spec_name)
+    try:
+        return DepthEstimator.from_path(path, backend=backend, precision=precision, spec_name=spec_name)
+    except ConfigError:
+        raise
+    except Exception as exc:  # any loader/back-end failure becomes one clear start-up error
+        raise ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})") from exc
+
+
+def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str) -> Any:
+    """A ready ``EgoMotionEstimator`` (li2020_motion) or ConfigError."""
+    from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
+
+    path = resolve_model_path(param_name, model_path, "li2020_motion")
+    try:
+        return EgoMotionEstimator.from_path(path, backend=backend, precision=precision)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})") from exc

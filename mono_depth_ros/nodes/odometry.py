@@ -1,0 +1,102 @@
+"""Pose integration for ego_motion_node (pure numpy, no rclpy).
+
+The motion net gives ``T_b_from_a`` (4, 4) in the *optical* frame: it maps points in camera a's
+optical frame into camera b's. The camera moved by ``inverse(T_b_from_a)`` (b's pose in a). With
+the extrinsic ``T_base_optical`` (camera optical frame in base_link), the base moved by
+``T_base_optical @ inverse(T_b_from_a) @ inverse(T_base_optical)``, and the odometry pose is
+``T_odom_base(b) = T_odom_base(a) @ that``; the first frame defines odom (identity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, euler_to_matrix, matrix_to_quat, se3, se3_inverse
+
+
+def base_from_optical(camera_xyz_m: tuple[float, ...], camera_rpy_rad: tuple[float, ...]) -> np.ndarray:
+    """(4, 4) T_base_optical from the camera body pose in base_link (xyz, roll/pitch/yaw), REP 103."""
+    T_base_camera = se3(euler_to_matrix(*camera_rpy_rad), camera_xyz_m)
+    return T_base_camera @ T_BODY_FROM_OPTICAL
+
+
+def rotation_angle_rad(rot: np.ndarray) -> float:
+    """Rotation angle of a (3, 3) rotation matrix in radians."""
+    return float(np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0)))
+
+
+def rotvec_of(rot: np.ndarray) -> np.ndarray:
+    """(3,) axis-angle vector of a (3, 3) rotation."""
+    quat = matrix_to_quat(rot)
+    sin_half = np.linalg.norm(quat[:3])
+    if sin_half < 1e-12:
+        return np.zeros(3)
+    angle = 2.0 * np.arctan2(sin_half, quat[3])
+    return quat[:3] / sin_half * angle
+
+
+@dataclass
+class OdometryIntegrator:
+    """Composes per-frame optical motions into T_odom_base with a growing covariance.
+
+    ``step_std``: (6,) standard deviations per step (x, y, z [m], rot x, y, z [rad]); the pose
+    covariance is the sum of the per-step variances (a random walk).
+    """
+
+    T_base_optical: np.ndarray
+    step_std: np.ndarray
+    scale: float = 1.0
+    T_odom_base: np.ndarray = field(default_factory=lambda: np.eye(4))
+    pose_cov: np.ndarray = field(default_factory=lambda: np.zeros((6, 6)))
+    steps: int = 0
+
+    def reset(self) -> None:
+        """Back to the identity pose and zero covariance."""
+        self.T_odom_base = np.eye(4)
+        self.pose_cov = np.zeros((6, 6))
+        self.steps = 0
+
+    def step(self, T_b_from_a_optical: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Apply one motion; returns (T_odom_base (4, 4), twist (6,) in the base frame).
+
+        ``scale`` multiplies the translation (monocular scale ambiguity).
+        """
+        T_b_from_a = np.array(T_b_from_a_optical, dtype=np.float64)
+        T_b_from_a[:3, 3] *= self.scale
+        T_step_base = self.T_base_optical @ se3_inverse(T_b_from_a) @ se3_inverse(self.T_base_optical)
+        self.T_odom_base = self.T_odom_base @ T_step_base
+        self.pose_cov = self.pose_cov + np.diag(np.square(self.step_std))
+        self.steps += 1
+        twist = np.concatenate([T_step_base[:3, 3], rotvec_of(T_step_base[:3, :3])]) / max(dt_s, 1e-9)
+        return self.T_odom_base.copy(), twist
+
+    def twist_cov(self, dt_s: float) -> np.ndarray:
+        """(6, 6) covariance of the twist of one step of length ``dt_s``."""
+        return np.diag(np.square(self.step_std / max(dt_s, 1e-9)))
+
+
+class StaticTfTree:
+    """Static transforms (child -> parent) from /tf_static; resolves ``T_target_source`` by walking
+    parents from ``source`` up to ``target``."""
+
+    def __init__(self) -> None:
+        self._edges: dict[str, tuple[str, np.ndarray]] = {}
+
+    def add(self, parent: str, child: str, T_parent_child: np.ndarray) -> None:
+        self._edges[child.lstrip("/")] = (parent.lstrip("/"), np.asarray(T_parent_child, dtype=np.float64))
+
+    def lookup(self, target: str, source: str) -> np.ndarray | None:
+        """(4, 4) T_target_source, or None when ``target`` is not an ancestor of ``source``."""
+        target, frame = target.lstrip("/"), source.lstrip("/")
+        T = np.eye(4)
+        for _ in range(64):  # guards against cycles
+            if frame == target:
+                return T
+            if frame not in self._edges:
+                return None
+            parent, T_parent_child = self._edges[frame]
+            T = T_parent_child @ T
+            frame = parent
+        return None

@@ -1,0 +1,144 @@
+"""Declarative ROS parameters: one table per node -> declared once -> a frozen, validated config.
+
+Each node lists its parameters as :class:`ParamSpec` rows (name, default, description, range or
+choices, read-only). :func:`declare_parameters` declares them all with a
+``rcl_interfaces/ParameterDescriptor`` (description, ``IntegerRange``/``FloatingPointRange``,
+read-only flag, the allowed choices in ``additional_constraints``); :func:`build_config` turns the
+current values into the node's frozen dataclass and raises :class:`ConfigError` naming the
+parameter when a value is out of range or not one of the choices. Nodes call it at start (an
+invalid value stops the node) and from their set-parameters callback (the change is rejected).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+
+class ConfigError(ValueError):
+    """An invalid node parameter: names the parameter, its value and what is allowed."""
+
+    def __init__(self, name: str, value: Any, reason: str) -> None:
+        self.name = name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid parameter {name}={value!r}: {reason}")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: default (its type fixes the ROS type), description and constraints.
+
+    ``low``/``high``: inclusive numeric range (ints -> IntegerRange, floats -> FloatingPointRange;
+    ``high=math.inf`` means unbounded above and is only checked here). ``choices``: allowed string
+    values. ``read_only``: can only be set at start (``--ros-args -p`` / params file / overrides).
+    """
+
+    name: str
+    default: Any
+    description: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    read_only: bool = False
+
+    def check(self, value: Any) -> Any:
+        """``value`` converted to this parameter's type; ConfigError when it is not allowed."""
+        value = _coerce(self, value)
+        if self.choices and value not in self.choices:
+            raise ConfigError(self.name, value, f"must be one of {list(self.choices)}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and math.isnan(value):
+                raise ConfigError(self.name, value, "must not be NaN")
+            if self.low is not None and value < self.low:
+                raise ConfigError(self.name, value, f"must be >= {self.low}")
+            if self.high is not None and value > self.high:
+                raise ConfigError(self.name, value, f"must be <= {self.high}")
+        return value
+
+
+def _coerce(spec: ParamSpec, value: Any) -> Any:
+    default = spec.default
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(spec.name, value, "must be a bool")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(spec.name, value, "must be an integer")
+        return int(value)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(spec.name, value, "must be a number")
+        return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(spec.name, value, "must be a string")
+        return value
+    if isinstance(default, (list, tuple)):
+        try:
+            values = tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            raise ConfigError(spec.name, value, "must be a list of numbers") from None
+        if len(values) != len(default):
+            raise ConfigError(spec.name, value, f"must have {len(default)} numbers")
+        if not all(math.isfinite(v) for v in values):
+            raise ConfigError(spec.name, value, "must be finite")
+        return values
+    raise TypeError(f"unsupported default type for {spec.name}: {type(default).__name__}")
+
+
+def _descriptor(spec: ParamSpec) -> Any:
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if spec.choices:
+        desc.additional_constraints = "one of: " + ", ".join(spec.choices)
+    is_number = isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool)
+    bounded = spec.low is not None and spec.high is not None and math.isfinite(spec.high)
+    if is_number and bounded:
+        if isinstance(spec.default, int):
+            desc.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+        else:
+            desc.floating_point_range = [FloatingPointRange(from_value=float(spec.low),
+                                                            to_value=float(spec.high), step=0.0)]
+    elif is_number and spec.low is not None:
+        desc.additional_constraints = f">= {spec.low}"
+    return desc
+
+
+def declare_parameters(node: Any, specs: Sequence[ParamSpec]) -> dict[str, Any]:
+    """Declare every spec on ``node`` (once) and return ``{name: current value}``."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+        param = node.declare_parameter(spec.name, default, _descriptor(spec))
+        values[spec.name] = param.value
+    return values
+
+
+def build_config(config_cls: type, specs: Sequence[ParamSpec], values: Mapping[str, Any]) -> Any:
+    """Frozen ``config_cls(**checked values)``; runs ``config_cls.validate()`` for cross-field rules.
+
+    Raises ConfigError naming the first invalid parameter.
+    """
+    checked = {spec.name: spec.check(values.get(spec.name, spec.default)) for spec in specs}
+    config = config_cls(**checked)
+    validate = getattr(config, "validate", None)
+    if validate is not None:
+        validate()
+    return config
+
+
+def updated_config(config: Any, specs: Sequence[ParamSpec], changes: Mapping[str, Any]) -> Any:
+    """A new frozen config with ``changes`` applied and re-validated (ConfigError if invalid)."""
+    values = dataclasses.asdict(config)
+    values.update(changes)
+    return build_config(type(config), specs, values)
+
+
+def specs_by_name(specs: Sequence[ParamSpec]) -> dict[str, ParamSpec]:
+    """``{name: spec}``; used by tests and the launch-file checker."""
+    return {spec.name: spec for spec in specs}

@@ -1,0 +1,41 @@
+"""QoS profiles from node parameters.
+
+Camera input defaults to the sensor-data profile (best effort, keep last 1): a perception node
+wants the newest frame, never a backlog. A best-effort subscription also matches reliable
+publishers (rosbag players, most drivers); a *reliable* subscription does not match a
+best-effort publisher, so choose ``reliable`` input only when you know the publisher is reliable.
+Outputs default to reliable (keep last ``depth``) so that rviz, recorders and tests get every
+result that was computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RELIABILITIES = ("best_effort", "reliable")
+
+
+def make_qos(reliability: str, depth: int) -> Any:
+    """``rclpy.qos.QoSProfile`` keep-last ``depth``, volatile, with the named reliability."""
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+    if reliability not in RELIABILITIES:
+        raise ValueError(f"reliability={reliability!r}: expected one of {RELIABILITIES}")
+    if int(depth) < 1:
+        raise ValueError(f"depth={depth}: must be >= 1")
+    policy = ReliabilityPolicy.BEST_EFFORT if reliability == "best_effort" else ReliabilityPolicy.RELIABLE
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=int(depth), reliability=policy,
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+def tf_static_qos() -> Any:
+    """/tf_static: reliable, transient local, keep last 1 (as tf2_ros's StaticTransformBroadcaster)."""
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def tf_qos() -> Any:
+    """/tf: reliable, volatile, keep last 100 (as tf2_ros's TransformBroadcaster)."""
+    return make_qos("reliable", 100)

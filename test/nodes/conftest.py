@@ -1,0 +1,176 @@
+"""Fixtures for node tests on a real rclpy graph (Fast DDS on loopback).
+
+Each test module gets its own rclpy Context on its own ROS_DOMAIN_ID (derived from the process
+id and the module name), so parallel test runs of other engineers never see our topics; each
+test also uses a unique namespace. Waiting is done on events with timeouts, never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.node import Node  # noqa: E402
+
+_COUNTER = itertools.count()
+
+
+def _domain_id(module_name: str) -> int:
+    """A ROS domain id in [1, 200] unique enough per (process, module)."""
+    return 1 + (os.getpid() * 31 + zlib.crc32(module_name.encode())) % 200
+
+
+@pytest.fixture(scope="module")
+def ros_context(request):
+    """An initialised rclpy Context on this module's own domain, shut down afterwards."""
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=_domain_id(request.module.__name__))
+    yield context
+    context.try_shutdown()
+
+
+class Graph:
+    """Nodes spun by a background multi-threaded executor; helpers to collect messages."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.executor = MultiThreadedExecutor(num_threads=3, context=context)
+        self.nodes: list[Node] = []
+        self.namespace = f"/t{os.getpid()}_{next(_COUNTER)}"
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except Exception:  # executor shut down while spinning
+            pass
+
+    def add(self, node: Node) -> Node:
+        self.nodes.append(node)
+        self.executor.add_node(node)
+        return node
+
+    def helper(self) -> Node:
+        return self.add(Node(f"helper_{next(_COUNTER)}", namespace=self.namespace, context=self.context))
+
+    def close(self) -> None:
+        self.executor.shutdown(timeout_sec=5.0)
+        for node in self.nodes:
+            node.destroy_node()
+
+
+@pytest.fixture
+def graph(ros_context):
+    g = Graph(ros_context)
+    yield g
+    g.close()
+
+
+class Collector:
+    """Subscription that stores messages and signals when ``n`` have arrived."""
+
+    def __init__(self, node: Node, msg_type: type, topic: str, qos: Any = 10) -> None:
+        self.messages: list[Any] = []
+        self._cond = threading.Condition()
+        node.create_subscription(msg_type, topic, self._on_msg, qos)
+
+    def _on_msg(self, msg: Any) -> None:
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+
+    def wait_for(self, n: int, timeout_s: float = 20.0, where: Callable[[Any], bool] | None = None) -> list[Any]:
+        """The first ``n`` messages (matching ``where``); AssertionError after ``timeout_s``."""
+        def matching():
+            return [m for m in self.messages if where is None or where(m)]
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len(matching()) >= n, timeout=timeout_s)
+            found = matching()
+        assert ok, f"got {len(found)} of {n} messages within {timeout_s} s"
+        return found[:n]
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0, what: str = "") -> None:
+    """Poll ``predicate`` on a condition variable tick (no fixed sleep) until true or timeout."""
+    event = threading.Event()
+    deadline_hit = not _poll(predicate, event, timeout_s)
+    assert not deadline_hit, f"timed out after {timeout_s} s waiting for {what or predicate}"
+
+
+def _poll(predicate: Callable[[], bool], event: threading.Event, timeout_s: float) -> bool:
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        event.wait(0.02)  # a short poll interval, bounded by the overall timeout
+    return predicate()
+
+
+@pytest.fixture(scope="session")
+def light_checkpoints(tmp_path_factory) -> dict[str, Path]:
+    """Randomly initialised light models saved with save_model_checkpoint (structure tests only:
+    their outputs are not meaningful depth; direction tests need trained weights)."""
+    require_inference()
+    import torch
+
+    from mono_depth_ros.inference.spec import get_spec
+    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("light_models")
+    paths = {}
+    for name in ("eigen2014", "xian2018", "li2020_depth", "li2020_motion"):
+        kwargs = {"variant": "light"}
+        model = get_spec(name).build(**kwargs)
+        paths[name] = folder / f"{name}.pt"
+        save_model_checkpoint(paths[name], name, model, kwargs, config={})
+    return paths
+
+
+def rgb_frame(width: int = 128, height: int = 96, seed: int = 0) -> np.ndarray:
+    """(H, W, 3) uint8 textured test image."""
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0, 255, width, dtype=np.float32)[None, :, None]
+    noise = rng.integers(0, 60, size=(height, width, 3)).astype(np.float32)
+    return np.clip(base * 0.7 + noise, 0, 255).astype(np.uint8)
+
+
+def make_image(rgb: np.ndarray, stamp_ns: int, frame_id: str = "cam_optical"):
+    """rclpy rgb8 Image of (H, W, 3) uint8 ``rgb``."""
+    from sensor_msgs.msg import Image
+
+    from mono_depth_ros.core.image import numpy_to_image
+    from mono_depth_ros.core.stamps import make_header
+
+    return numpy_to_image(rgb, "rgb8", make_header(stamp_ns, frame_id), msg_cls=Image)
+
+
+def make_info(width: int, height: int, stamp_ns: int, fx: float = 100.0, frame_id: str = "cam_optical"):
+    """rclpy CameraInfo of a pinhole with principal point at the image centre."""
+    from sensor_msgs.msg import CameraInfo
+
+    from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
+    from mono_depth_ros.core.stamps import make_header
+
+    intr = CameraIntrinsics(width, height, fx, fx, (width - 1) / 2.0, (height - 1) / 2.0)
+    return camera_info_from_intrinsics(intr, make_header(stamp_ns, frame_id), msg_cls=CameraInfo)
+
+
+def require_inference():
+    """Skip (with a reason) while the inference package has not landed."""
+    for module in ("mono_depth_ros.inference.depth_estimator", "mono_depth_ros.inference.spec",
+                   "mono_depth_ros.models.checkpoint"):
+        pytest.importorskip(module, reason=f"{module} not available yet (inference/models not landed)")

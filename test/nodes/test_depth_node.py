@@ -1,0 +1,160 @@
+"""depth_node on a real rclpy graph: outputs, point cloud geometry, latest-frame-only, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+from mono_depth_ros.core.camera import intrinsics_from_camera_info
+from mono_depth_ros.core.depth import depth_from_image
+from mono_depth_ros.core.pointcloud import backproject_depth, pointcloud2_to_xyz
+from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.nodes.qos import make_qos
+
+from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
+
+T0_NS = 1_700_000_000_000_000_000
+W, H = 128, 96
+
+
+def _depth_node(graph, checkpoints, **params):
+    require_inference()
+    from mono_depth_ros.nodes.depth_node import DepthNode
+
+    overrides = {"image_topic": f"{graph.namespace}/cam/image_raw", "method": "eigen2014",
+                 "model_path": str(checkpoints["eigen2014"]), "backend": "torch", "point_stride_px": 1,
+                 "max_range_m": 1000.0, "input_reliability": "reliable", "input_depth": 10}
+    overrides.update(params)
+    return graph.add(DepthNode(f"depth_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
+                               context=graph.context, parameter_overrides=overrides))
+
+
+def _io(graph, node):
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    name = node.get_fully_qualified_name()
+    depth = Collector(helper, Image, f"{name}/depth", qos)
+    points = Collector(helper, PointCloud2, f"{name}/points", qos)
+    info = Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos)
+    wait_until(lambda: pub_img.get_subscription_count() > 0 and node.pub_points.get_subscription_count() > 0
+               and node.pub_depth.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0,
+               what="graph discovery")
+    return pub_img, pub_info, depth, points, info
+
+
+def _send_valid(pub_img, pub_info, depth, index, size=(W, H)):
+    stamp = T0_NS + index * 100_000_000
+    pub_info.publish(make_info(size[0], size[1], stamp))
+    pub_img.publish(make_image(rgb_frame(*size, seed=index), stamp))
+    return depth.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+
+
+def test_depth_points_and_camera_info(graph, light_checkpoints):
+    node = _depth_node(graph, light_checkpoints)
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    out = _send_valid(pub_img, pub_info, depth, 0)
+    assert stamp_to_ns(out.header.stamp) == T0_NS and out.header.frame_id == "cam_optical"
+    assert (out.width, out.height, out.encoding) == (W, H, "32FC1")
+    depth_m = depth_from_image(out)
+    assert np.isfinite(depth_m).all() and (depth_m > 0).all()
+    cloud = points.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == T0_NS)[0]
+    assert cloud.header.frame_id == "cam_optical" and (cloud.width, cloud.height) == (W, H)
+    cam = info.wait_for(1)[0]
+    intr = intrinsics_from_camera_info(cam)
+    assert (intr.width, intr.height, intr.fx) == (W, H, 100.0)
+    expected = backproject_depth(depth_m, intr)
+    np.testing.assert_allclose(pointcloud2_to_xyz(cloud), expected, rtol=1e-6, atol=1e-6)
+    assert node.stats()["frames_out"] == 1
+
+
+def test_burst_keeps_queue_bounded_and_counts_drops(graph, light_checkpoints):
+    node = _depth_node(graph, light_checkpoints, input_depth=100)
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    pub_info.publish(make_info(W, H, T0_NS))
+    frames = [make_image(rgb_frame(seed=i), T0_NS + i * 16_666_667) for i in range(60)]
+    sent = iter(frames)
+    timer = graph.helper().create_timer(1.0 / 60.0, lambda: _publish_next(pub_img, sent))  # 60 Hz
+    wait_until(lambda: node.slot.received == 60, what="60 frames received")
+    timer.cancel()
+    wait_until(lambda: node.slot.pending == 0 and node.frames_out + node.slot.dropped == 60, what="drain")
+    assert node.slot.max_pending <= 1
+    assert node.slot.dropped > 0, "processing kept up with 60 Hz: no drops to count"
+    assert node.frames_out == 60 - node.slot.dropped
+    stamps = [stamp_to_ns(m.header.stamp) for m in depth.messages]
+    assert stamps == sorted(stamps) and stamps[-1] == stamp_to_ns(frames[-1].header.stamp)
+
+
+def _publish_next(pub, frames_iter):
+    msg = next(frames_iter, None)
+    if msg is not None:
+        pub.publish(msg)
+
+
+def _fire_and_expect_reject(node, publish, reason):
+    before = node.rejects.counts[reason]
+    publish()
+    wait_until(lambda: node.rejects.counts[reason] > before, what=f"reject {reason}")
+
+
+def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints):
+    node = _depth_node(graph, light_checkpoints)
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    _send_valid(pub_img, pub_info, depth, 0)
+    # bad frame of case i has stamp index 10*i + 1, the valid frame after it 10*i + 2 (increasing)
+    unknown = make_image(rgb_frame(), T0_NS + 11 * 10**8)
+    unknown.encoding = "weird8"
+    short = make_image(rgb_frame(), T0_NS + 21 * 10**8)
+    short.data = bytes(10)
+    empty = make_image(rgb_frame(), T0_NS + 31 * 10**8)
+    empty.height, empty.width, empty.step, empty.data = 0, 0, 0, b""
+    cases = [(unknown, "invalid_encoding"), (short, "invalid_data"), (empty, "invalid_height")]
+    for index, (bad, reason) in enumerate(cases, start=1):
+        _fire_and_expect_reject(node, lambda b=bad: pub_img.publish(b), reason)
+        _send_valid(pub_img, pub_info, depth, 10 * index + 2)
+    zero_f = make_info(W, H, T0_NS)
+    zero_f.k[0] = 0.0
+    nan_k = make_info(W, H, T0_NS)
+    nan_k.k[2] = float("nan")
+    for index, bad_info in ((42, zero_f), (52, nan_k)):
+        _fire_and_expect_reject(node, lambda b=bad_info: pub_info.publish(b), "invalid_camera_info")
+        _send_valid(pub_img, pub_info, depth, index)
+    backwards = make_image(rgb_frame(), T0_NS)  # older than the frames already processed
+    _fire_and_expect_reject(node, lambda: pub_img.publish(backwards), "invalid_header.stamp")
+    # camera_info that does not match the image: dropped, depth still published, points skipped
+    pub_info.publish(make_info(W * 2, H * 2, T0_NS))
+    wait_until(lambda: node._intrinsics is not None and node._intrinsics.width == W * 2, what="big info")
+    stamp = T0_NS + 90 * 10**8
+    _fire_and_expect_reject(node, lambda: pub_img.publish(make_image(rgb_frame(), stamp)),
+                            "camera_info_size_mismatch")
+    depth.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)
+    # image size change mid-stream: re-initialised, output has the new size
+    out = _send_valid(pub_img, pub_info, depth, 100, size=(96, 72))
+    assert (out.width, out.height) == (96, 72)
+    assert node.rejects.counts["internal_error"] == 0
+
+
+def test_runtime_parameter_validation(graph, light_checkpoints):
+    from rclpy.parameter import Parameter
+
+    node = _depth_node(graph, light_checkpoints)
+    assert not node.set_parameters([Parameter("point_stride_px", value=0)])[0].successful
+    assert not node.set_parameters([Parameter("method", value="xian2018")])[0].successful  # read-only
+    assert node.set_parameters([Parameter("point_stride_px", value=4)])[0].successful
+    assert node.config.point_stride_px == 4
+    assert node.get_parameter("depth_is_metric").value is True  # eigen2014: metric
+
+
+@pytest.mark.parametrize("param, text", [("model_path:=/nonexistent/model.pt", "model_path"),
+                                         ("method:=midas", "method")])
+def test_console_script_exits_cleanly_on_bad_start(param, text):
+    code = ("import sys; from mono_depth_ros.nodes.depth_node import main; "
+            f"sys.exit(main(['depth_node', '--ros-args', '-p', {param!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert text in proc.stderr and "Traceback" not in proc.stderr

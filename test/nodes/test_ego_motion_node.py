@@ -1,0 +1,70 @@
+"""ego_motion_node on a real rclpy graph, sharing depth with depth_node in the same process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import CameraInfo, Image
+from tf2_msgs.msg import TFMessage
+
+from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.nodes.qos import make_qos
+
+from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
+
+T0_NS = 1_700_000_000_000_000_000
+
+
+def _pipeline(graph, checkpoints):
+    require_inference()
+    from mono_depth_ros.nodes.depth_cache import DepthCache
+    from mono_depth_ros.nodes.depth_node import DepthNode
+    from mono_depth_ros.nodes.ego_motion_node import EgoMotionNode
+
+    cache = DepthCache()
+    topic = f"{graph.namespace}/cam/image_raw"
+    depth = graph.add(DepthNode("depth_node", namespace=graph.namespace, context=graph.context, depth_cache=cache,
+                                parameter_overrides={"image_topic": topic, "method": "li2020", "backend": "torch",
+                                                     "model_path": str(checkpoints["li2020_depth"]),
+                                                     "input_reliability": "reliable", "input_depth": 10}))
+    ego = graph.add(EgoMotionNode("ego_motion_node", namespace=graph.namespace, context=graph.context,
+                                  depth_cache=cache, parameter_overrides={
+                                      "image_topic": topic, "backend": "torch",
+                                      "motion_model_path": str(checkpoints["li2020_motion"]),
+                                      "odom_frame": "odom_test", "base_frame": "base_test"}))
+    return depth, ego
+
+
+def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
+    depth, ego = _pipeline(graph, light_checkpoints)
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    odom = Collector(helper, Odometry, f"{graph.namespace}/ego_motion_node/odometry", qos)
+    tf = Collector(helper, TFMessage, "/tf", make_qos("reliable", 100))
+    depth_out = Collector(helper, Image, f"{graph.namespace}/depth_node/depth", qos)
+    wait_until(lambda: pub.get_subscription_count() > 0 and ego.pub_odom.get_subscription_count() > 0
+               and depth.pub_depth.get_subscription_count() > 0, what="discovery")
+    stamps = [T0_NS + i * 100_000_000 for i in range(5)]
+    for i, stamp in enumerate(stamps):  # one at a time: every frame is processed
+        pub_info.publish(make_info(128, 96, stamp))
+        pub.publish(make_image(rgb_frame(seed=i), stamp))
+        odom.wait_for(i + 1)
+    assert [stamp_to_ns(m.header.stamp) for m in odom.messages] == stamps  # increasing, one per frame
+    assert all(m.header.frame_id == "odom_test" and m.child_frame_id == "base_test" for m in odom.messages)
+    first = odom.messages[0].pose.pose
+    assert (first.position.x, first.position.y, first.position.z, first.orientation.w) == (0, 0, 0, 1)
+    cov = np.asarray(odom.messages[-1].pose.covariance).reshape(6, 6)
+    assert cov[0, 0] == pytest.approx(4 * 0.05 ** 2)  # 4 steps of the default per-step variance
+    mine = tf.wait_for(5, where=lambda m: m.transforms[0].child_frame_id == "base_test")
+    assert all(m.transforms[0].header.frame_id == "odom_test" for m in mine)
+    assert ego.depth_estimator is None and ego.depth_reused == 5  # no second depth network
+    assert len(depth_out.wait_for(5)) == 5
+    # a stamp going backwards resets the odometry to identity
+    pub.publish(make_image(rgb_frame(seed=9), stamps[1]))
+    wait_until(lambda: ego.resets == 1, what="odometry reset")
+    last = odom.wait_for(6)[-1].pose.pose.position
+    assert (last.x, last.y, last.z) == (0, 0, 0)
+

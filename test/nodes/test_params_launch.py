@@ -1,0 +1,115 @@
+"""Parameter tables, config files and the launch file agree; pure pose integration math."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, axis_angle_to_matrix, se3, se3_inverse
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig
+from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
+from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
+from mono_depth_ros.nodes.params import ConfigError, build_config, specs_by_name
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {"depth_node": specs_by_name(DEPTH_PARAMS), "ego_motion_node": specs_by_name(EGO_PARAMS)}
+
+
+def _launch_tree() -> ast.Module:
+    return ast.parse((ROOT / "launch" / "depth.launch.py").read_text())
+
+
+def _literal(tree: ast.Module, name: str):
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return node.value
+    raise AssertionError(f"{name} not found in the launch file")
+
+
+def test_every_launch_argument_maps_onto_declared_node_parameters():
+    tree = _launch_tree()
+    mapping = _literal(tree, "NODE_ARGUMENTS")
+    defaults = ast.literal_eval(_literal(tree, "ARGUMENT_DEFAULTS"))
+    names = [ast.literal_eval(k) for k in mapping.keys]
+    for key, value in zip(names, mapping.values):
+        executables = ast.literal_eval(value.elts[0])
+        for executable in executables:
+            assert key in TABLES[executable], f"launch argument {key!r} is no parameter of {executable}"
+        assert key in defaults
+    required = {"image_topic", "camera_info_topic", "method", "model_path", "backend", "precision",
+                "publish_points", "publish_tf"}
+    assert required <= set(names)
+    declared = {ast.literal_eval(call.args[0]) for call in ast.walk(tree) if isinstance(call, ast.Call)
+                and getattr(call.func, "id", "") == "DeclareLaunchArgument" and call.args
+                and isinstance(call.args[0], ast.Constant)}
+    assert {"namespace", "use_sim_time"} <= declared
+
+
+@pytest.mark.parametrize("file_name, node_name, config_cls", [
+    ("depth.yaml", "depth_node", DepthNodeConfig), ("ego_motion.yaml", "ego_motion_node", EgoMotionConfig)])
+def test_config_yaml_keys_are_declared_and_valid(file_name, node_name, config_cls):
+    values = yaml.safe_load((ROOT / "config" / file_name).read_text())[node_name]["ros__parameters"]
+    table = TABLES[node_name]
+    unknown = set(values) - set(table)
+    assert not unknown, f"{file_name}: keys not declared as parameters: {unknown}"
+    assert set(values) == set(table), f"{file_name} misses {set(table) - set(values)}"
+    config = build_config(config_cls, list(table.values()), values)
+    for key, value in values.items():
+        got = getattr(config, key)
+        assert got == (tuple(value) if isinstance(value, list) else value)
+
+
+def test_invalid_values_name_the_parameter():
+    with pytest.raises(ConfigError, match="point_stride_px=0"):
+        build_config(DepthNodeConfig, DEPTH_PARAMS, {"point_stride_px": 0})
+    with pytest.raises(ConfigError, match="method='midas'"):
+        build_config(DepthNodeConfig, DEPTH_PARAMS, {"method": "midas"})
+    with pytest.raises(ConfigError, match="model_path"):
+        build_config(DepthNodeConfig, DEPTH_PARAMS, {"model_path": "/nonexistent/model.onnx"})
+    with pytest.raises(ConfigError, match="max_range_m"):
+        build_config(DepthNodeConfig, DEPTH_PARAMS, {"max_range_m": float("nan")})
+    with pytest.raises(ConfigError, match="camera_xyz_m"):
+        build_config(EgoMotionConfig, EGO_PARAMS, {"camera_xyz_m": [0.0, 1.0]})
+    with pytest.raises(ConfigError, match="base_frame"):
+        build_config(EgoMotionConfig, EGO_PARAMS, {"base_frame": "odom"})
+
+
+def test_camera_info_topic_defaults_to_sibling():
+    config = build_config(DepthNodeConfig, DEPTH_PARAMS, {"image_topic": "/cam/left/image_raw"})
+    assert config.resolved_camera_info_topic == "/cam/left/camera_info"
+
+
+def test_odometry_forward_motion_maps_to_base_x():
+    """Camera moves 0.5 m along optical z per frame -> base_link moves +x (REP 103)."""
+    integrator = OdometryIntegrator(base_from_optical((0, 0, 0), (0, 0, 0)), np.full(6, 0.1))
+    camera_step = se3(np.eye(3), (0.0, 0.0, 0.5))  # pose of b in a (optical)
+    T_b_from_a = se3_inverse(camera_step)
+    for _ in range(4):
+        T, twist = integrator.step(T_b_from_a, dt_s=0.1)
+    np.testing.assert_allclose(T[:3, 3], [2.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(twist[:3], [5.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(np.diag(integrator.pose_cov), np.full(6, 4 * 0.01))
+
+
+def test_odometry_yaw_left_and_scale():
+    """Camera turning left (about optical -y) -> positive yaw about base z; scale multiplies t."""
+    integrator = OdometryIntegrator(base_from_optical((0.2, 0, 0.1), (0, 0, 0)), np.zeros(6), scale=2.0)
+    camera_step = se3(axis_angle_to_matrix([0.0, -0.1, 0.0]), (0.0, 0.0, 0.25))
+    T, _ = integrator.step(se3_inverse(camera_step), dt_s=0.1)
+    yaw = math.atan2(T[1, 0], T[0, 0])
+    assert yaw == pytest.approx(0.1, abs=1e-9)
+    assert T[0, 3] > 0.45  # 2 x 0.25 m forward (plus the lever arm's small sideways term)
+
+
+def test_static_tree_resolves_chain():
+    tree = StaticTfTree()
+    tree.add("base_link", "camera_link", se3(np.eye(3), (0.3, 0, 0.2)))
+    tree.add("camera_link", "camera_optical_frame", T_BODY_FROM_OPTICAL)
+    T = tree.lookup("base_link", "camera_optical_frame")
+    np.testing.assert_allclose(T, se3(np.eye(3), (0.3, 0, 0.2)) @ T_BODY_FROM_OPTICAL)
+    assert tree.lookup("map", "camera_optical_frame") is None
