@@ -17,7 +17,10 @@ SUBCOMMANDS = {
     "train": "Train one of the methods (eigen2014 | xian2018 | li2020) on a dataset folder.",
     "evaluate": "Evaluate a checkpoint on a dataset folder: depth, relative depth and ego-motion metrics.",
     "export": "Export a checkpoint to ONNX and check it numerically against PyTorch.",
+    "import": "Import a small real recording (Kinect RGB-D or KITTI odometry folder) as a test-only dataset folder.",
 }
+# Sub-commands whose module name differs from the command ("import" is a Python keyword).
+MODULES = {"import": "import_frames"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,10 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
     sub.required = True
     for name, summary in SUBCOMMANDS.items():
+        module_name = f"training.cli.{MODULES.get(name, name)}"
         try:
-            module = importlib.import_module(f"training.cli.{name}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"training.cli.{name}":
+            if exc.name != module_name:
                 raise
             sub.add_parser(name, help=summary + " (not available in this build)")
             continue

@@ -1,0 +1,56 @@
+"""``python -m training import --format kinect|kitti SRC --out DIR``: real frames -> dataset folder.
+
+Registered in ``training/__main__.py`` under the sub-command name ``import`` (a Python keyword,
+hence this module's name ``import_frames``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "import"
+SUMMARY = "Import a small real recording (Kinect RGB-D or KITTI odometry folder) as a test-only dataset folder."
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        NAME, help=SUMMARY,
+        description="Convert a folder of real frames into the dataset folder format (rgb/, depth/, right/, "
+                    "intrinsics.yaml, poses_tum.txt, manifest.csv, splits/) so 'evaluate' can run on it. "
+                    "All frames go to the 'test' split: these are sanity-check data, never for training.\n\n"
+                    "kinect: color/N.png, depth/N.pgm (16-bit mm, 0 invalid), pose.txt "
+                    "(tx ty tz qx qy qz qw, camera-to-world, optical frame). The source has no stamps: "
+                    "they are synthesised at --fps (30 Hz).\n"
+                    "kitti: image_0/NNNNNN.png (grayscale, replicated to RGB), image_1/ right frames where "
+                    "present, poses.txt (3x4 camera-to-world), times.txt (s). The baseline goes to "
+                    "intrinsics.yaml.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("src", help="source folder (layout given by --format)")
+    parser.add_argument("--format", dest="fmt", required=True, choices=("kinect", "kitti"),
+                        help="source layout")
+    parser.add_argument("--out", required=True, help="dataset folder to write (created)")
+    parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY",
+                        help="pinhole intrinsics in pixels (default kinect 518,519,325.5,253.5; "
+                             "kitti 718.856,718.856,607.1928,185.2157)")
+    parser.add_argument("--fps", type=float, default=30.0, help="kinect only: rate of the synthesised stamps (Hz)")
+    parser.add_argument("--baseline-m", type=float, default=0.5372, help="kitti only: stereo baseline (m)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mono_depth_ros.core.errors import InputError
+    from training.data.import_frames import count_frames, import_frames
+
+    extra = {"fps": args.fps} if args.fmt == "kinect" else {"baseline_m": args.baseline_m}
+    try:
+        with tqdm(total=count_frames(args.fmt, args.src), unit="frame", desc=f"import {args.fmt}") as bar:
+            report = import_frames(args.fmt, args.src, args.out, intrinsics=args.intrinsics,
+                                   progress=bar.update, **extra)
+    except InputError as exc:
+        print(f"error: {exc}")
+        return 2
+    print(report.summary())
+    print(f"wrote {args.out}")
+    return 0
