@@ -1,0 +1,102 @@
+"""The generic loop end to end on tiny data: train, checkpoint contents, resume, export, evaluate, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from training.__main__ import main
+from training.config import load_config
+from training.loop import train
+
+LOOP = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "data.val_split=all",
+        "trainer.batch_size=2", "trainer.num_workers=0", "trainer.log_every_n_steps=1",
+        "trainer.val_every_n_steps=2", "trainer.val_batches=1", "trainer.checkpoint_every_n_steps=2",
+        "trainer.accelerator=cpu"]
+
+
+@pytest.fixture(scope="module")
+def eigen_run(tiny_dataset, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("eigen_run")
+    config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=4", "schedule.coarse_steps=2"])
+    return train(config, tiny_dataset, run_dir, progress=False), run_dir
+
+
+def test_run_writes_checkpoint_logs_and_models(eigen_run):
+    result, run_dir = eigen_run
+    ckpt = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)
+    assert ckpt["global_step"] == 4
+    assert ckpt["resolved_config"]["schedule"]["coarse_steps"] == 2
+    assert ckpt["git_rev"] and ckpt["method"] == "eigen2014"
+    rows = list(csv.DictReader(open(run_dir / "logs" / "metrics.csv")))
+    losses = [float(r["train/scale_invariant"]) for r in rows if r.get("train/scale_invariant")]
+    assert len(losses) == 4 and all(v == v for v in losses)
+    stages = [float(r["train/stage_fine"]) for r in rows if r.get("train/stage_fine")]
+    assert stages == [0.0, 0.0, 1.0, 1.0]  # coarse stage, then fine
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_fine_stage_freezes_coarse(tiny_dataset, tmp_path):
+    config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=3", "schedule.coarse_steps=1",
+                                                         "trainer.val_batches=0"])
+    result = train(config, tiny_dataset, tmp_path, progress=False)
+    first = torch.load(result.run_dir / "checkpoints" / "step2.ckpt", map_location="cpu", weights_only=False)
+    last = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)
+    coarse = [k for k in last["state_dict"] if ".coarse." in k]
+    fine = [k for k in last["state_dict"] if ".fine." in k]
+    assert all(torch.equal(first["state_dict"][k], last["state_dict"][k]) for k in coarse)
+    assert any(not torch.equal(first["state_dict"][k], last["state_dict"][k]) for k in fine)
+
+
+def test_resume_and_export_round_trip(eigen_run, tiny_dataset, tmp_path):
+    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+
+    result, run_dir = eigen_run
+    config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=6", "schedule.coarse_steps=2"])
+    resumed = train(config, tiny_dataset, run_dir, resume=result.last_checkpoint, progress=False)
+    assert json.loads((run_dir / "result.json").read_text())["global_step"] == 6
+    model, _, payload = load_model_checkpoint(resumed.model_files["eigen2014"])
+    assert payload["config"]["trainer"]["max_steps"] == 6 and payload["git_rev"]
+    ckpt = torch.load(resumed.last_checkpoint, map_location="cpu", weights_only=False)
+    x = torch.rand(1, 3, 48, 64)
+    from training.evaluate.predict import load_models
+    from_lightning = load_models([resumed.last_checkpoint]).nets["eigen2014"]
+    assert ckpt["global_step"] == 6
+    torch.testing.assert_close(model(x), from_lightning(x))
+
+
+def test_evaluate_cli_writes_reports(eigen_run, tiny_dataset, tmp_path):
+    result, _ = eigen_run
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(result.model_files["eigen2014"]), "--data", str(tiny_dataset),
+                 "--split", "all", "--pictures", "2", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())["depth"]
+    assert metrics["frames"] == 8 and 0 < metrics["abs_rel"] and 0 <= metrics["whdr"] <= 1
+    assert (out / "metrics.md").read_text().count("abs_rel") == 1
+    assert len(list(out.glob("depth_*.png"))) == 2
+
+
+def test_li2020_train_and_ego_motion_eval(tiny_dataset, tmp_path):
+    config = load_config("li2020", overrides=LOOP + ["trainer.max_steps=2", "trainer.val_batches=0"])
+    result = train(config, tiny_dataset, tmp_path / "run", progress=False)
+    assert set(result.model_files) == {"li2020_depth", "li2020_motion"}
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint", str(result.model_files["li2020_depth"]), "--data", str(tiny_dataset),
+                 "--split", "all", "--pictures", "1", "--out", str(out)]) == 0
+    results = json.loads((out / "metrics.json").read_text())
+    assert results["depth"]["median_scaling"] is True
+    network = results["ego_motion"]["network"]
+    assert network["pairs"] == 7 and network["ate_rmse_m"] >= 0 and network["rotation_error_deg"] >= 0
+    assert "classical_orb" in results["ego_motion"] and (out / "trajectory.png").is_file()
+
+
+def test_cli_help_and_config_errors(capsys, tiny_dataset, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0 and "--max-minutes" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="optimizer.bogus"):
+        main(["train", "--method", "eigen2014", "--data", str(tiny_dataset), "--set", "optimizer.bogus=1",
+              "--out", str(tmp_path)])

@@ -1,0 +1,155 @@
+"""Loss functions on hand-computed cases, input checks and a float64 gradcheck."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mono_depth_ros.core.errors import InputError
+from training.losses import (axis_angle_to_matrix, depth_variance_loss, l1_smoothness, motion_field_consistency,
+                             ordinal_labels, ranking_loss_pairs, rgbd_consistency_loss, rotation_cycle_error,
+                             scale_invariant_log_loss, sqrt_sparsity, ssim, transform_depth_map)
+from training.losses.ranking import ranking_loss
+
+
+def _depth(seed: int = 0, shape=(2, 1, 6, 7)) -> torch.Tensor:
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 5 + 0.5
+
+
+def test_scale_invariant_zero_for_constant_factor_with_lambda_one():
+    depth = _depth()
+    valid = torch.ones_like(depth, dtype=torch.bool)
+    pred = torch.log(depth * 3.7)
+    assert scale_invariant_log_loss(pred, depth, valid, lambda_si=1.0).item() == pytest.approx(0.0, abs=1e-12)
+    # lambda 0.5: mean(d^2) - 0.5 mean(d)^2 with d = log 3.7 everywhere
+    expected = math.log(3.7) ** 2 * 0.5
+    assert scale_invariant_log_loss(pred, depth, valid, 0.5).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_scale_invariant_ignores_invalid_pixels():
+    depth = _depth()
+    valid = torch.ones_like(depth, dtype=torch.bool)
+    valid[..., :3] = False
+    pred = torch.log(depth).clone()
+    pred[..., :3] = 100.0  # garbage where invalid
+    assert scale_invariant_log_loss(pred, depth, valid).item() == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(InputError, match="valid"):
+        scale_invariant_log_loss(pred, depth, torch.zeros_like(valid))
+    with pytest.raises(InputError, match="depth_m.shape"):
+        scale_invariant_log_loss(pred, depth[:, :, :3], valid)
+
+
+def test_ranking_labels_at_threshold():
+    a = torch.tensor([1.03, 1.01, 1.0, 1.0, 2.0])
+    b = torch.tensor([1.0, 1.0, 1.03, 1.01, 2.0])
+    assert ordinal_labels(a, b, 0.02).tolist() == [1.0, 0.0, -1.0, 0.0, 0.0]
+
+
+def test_ranking_loss_pairs_hand_computed():
+    z_a = torch.tensor([0.5, 0.0, 1.0, 2.0])
+    z_b = torch.tensor([0.0, 0.5, 0.0, 1.5])
+    labels = torch.tensor([1.0, 1.0, -1.0, 0.0])
+    logistic = [math.log1p(math.exp(-0.5)), math.log1p(math.exp(0.5)), math.log1p(math.exp(1.0))]
+    plain = (sum(logistic) + 0.25) / 4
+    assert ranking_loss_pairs(z_a, z_b, labels, improved=False).item() == pytest.approx(plain, rel=1e-6)
+    # improved with 1/3 dropped: the smallest unequal-pair loss (log1p(exp(-0.5))) goes
+    kept = (logistic[1] + logistic[2] + 0.25) / 3
+    assert ranking_loss_pairs(z_a, z_b, labels, True, 1 / 3 + 1e-9).item() == pytest.approx(kept, rel=1e-6)
+
+
+def test_ranking_loss_prefers_correct_order():
+    target = _depth(1).float()
+    valid = torch.ones_like(target, dtype=torch.bool)
+    gen = torch.Generator().manual_seed(0)
+    good = ranking_loss(torch.log(target) * 5, target, valid, 200, generator=gen)
+    bad = ranking_loss(-torch.log(target) * 5, target, valid, 200, generator=gen)
+    assert good.item() < 0.2 < bad.item()
+
+
+def _identity_setup(b=2, h=12, w=16):
+    k = torch.tensor([[20.0, 0, w / 2], [0, 20.0, h / 2], [0, 0, 1]], dtype=torch.float64).expand(b, 3, 3)
+    depth = _depth(2, (b, 1, h, w))
+    rgb = torch.rand((b, 3, h, w), generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    return k, depth, rgb
+
+
+def test_photometric_loss_zero_for_identity_warp():
+    k, depth, rgb = _identity_setup()
+    moved = transform_depth_map(depth, torch.eye(3, dtype=torch.float64).expand(2, 3, 3),
+                                torch.zeros(2, 3, dtype=torch.float64), k)
+    assert torch.allclose(moved.depth, depth[:, 0]) and moved.mask.all()
+    # frame 2 depth slightly farther, so every pixel counts as "closer" (not occluded)
+    out = rgbd_consistency_loss(moved, rgb, depth + 1e-3, rgb)
+    assert out["frame1_closer_to_camera"].mean().item() == 1.0
+    assert out["rgb_error"].item() == pytest.approx(0.0, abs=1e-9)
+    assert out["ssim_error"].item() == pytest.approx(0.0, abs=1e-6)
+    shifted = rgbd_consistency_loss(moved, rgb, depth + 1e-3, rgb.roll(1, dims=3))
+    assert shifted["rgb_error"].item() > 0.1
+
+
+def test_warp_matches_pinhole_translation():
+    k, depth, _ = _identity_setup()
+    depth = torch.full_like(depth, 2.0)
+    moved = transform_depth_map(depth, torch.eye(3, dtype=torch.float64).expand(2, 3, 3),
+                                torch.tensor([[0.1, 0.0, 0.0]] * 2, dtype=torch.float64), k)
+    # x shift = fx * tx / z = 20 * 0.1 / 2 = 1 pixel
+    assert torch.allclose(moved.pixel_x[:, :, :-1] - torch.arange(15, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
+
+
+def test_ssim_matches_skimage():
+    skimage_metrics = pytest.importorskip("skimage.metrics")
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 40))
+    y = np.clip(x + 0.1 * rng.standard_normal((32, 40)), 0, 1)
+    _, full = skimage_metrics.structural_similarity(x, y, data_range=1.0, gaussian_weights=True, sigma=1.5,
+                                                    use_sample_covariance=False, full=True)
+    ours = ssim(torch.from_numpy(x)[None, None], torch.from_numpy(y)[None, None])[0, 0].numpy()
+    r = 5  # skimage: truncate 3.5 * sigma 1.5 -> radius 5 (11x11 window)
+    np.testing.assert_allclose(ours, full[r:-r, r:-r], atol=1e-6)
+
+
+def test_cycle_consistency_zero_for_exact_inverses():
+    rot = axis_angle_to_matrix(torch.tensor([[0.1, -0.2, 0.05], [0.0, 0.3, 0.0]], dtype=torch.float64))
+    t = torch.tensor([[0.3, 0.1, -0.2], [1.0, 0.0, 0.5]], dtype=torch.float64)
+    rot_inv = rot.transpose(1, 2)
+    t_inv = -(rot_inv @ t[..., None])[..., 0]
+    assert rotation_cycle_error(rot, rot_inv).item() == pytest.approx(0.0, abs=1e-20)
+    h, w = 5, 6
+    field_1 = t[:, :, None, None].expand(2, 3, h, w)
+    field_2 = t_inv[:, :, None, None].expand(2, 3, h, w)
+    px = torch.rand(2, h, w, dtype=torch.float64) * (w - 1)
+    py = torch.rand(2, h, w, dtype=torch.float64) * (h - 1)
+    out = motion_field_consistency(px, py, torch.ones(2, h, w, dtype=torch.float64), rot, field_1, rot_inv, field_2)
+    assert out["rotation_error"].item() == pytest.approx(0.0, abs=1e-20)
+    assert out["translation_error"].item() == pytest.approx(0.0, abs=1e-20)
+    assert rotation_cycle_error(rot, rot).item() > 0.1
+
+
+def test_axis_angle_matches_known_rotation():
+    r = axis_angle_to_matrix(torch.tensor([0.0, 0.0, math.pi / 2], dtype=torch.float64))
+    assert torch.allclose(r, torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]], dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(axis_angle_to_matrix(torch.zeros(3)), torch.eye(3))
+
+
+def test_regularisers_values():
+    constant = torch.ones(1, 3, 4, 4)
+    assert l1_smoothness(constant).item() == pytest.approx(0.0, abs=1e-10)
+    # sqrt_sparsity of a constant field c: 2 c sqrt(2)
+    assert sqrt_sparsity(constant * 0.5).item() == pytest.approx(2 * 0.5 * math.sqrt(2), rel=1e-6)
+    assert depth_variance_loss(_depth().float()).item() < depth_variance_loss(torch.ones(1, 1, 4, 4) + 1e-3 *
+                                                                              torch.rand(1, 1, 4, 4)).item()
+
+
+def test_gradcheck_losses_float64():
+    depth = _depth(4, (1, 1, 5, 6))
+    valid = torch.ones_like(depth, dtype=torch.bool)
+    pred = torch.log(depth * 1.3).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: scale_invariant_log_loss(p, depth, valid), (pred,))
+    rotvec = torch.tensor([0.2, -0.1, 0.3], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(axis_angle_to_matrix, (rotvec,))
+    x = torch.rand(1, 1, 13, 13, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(1, 1, 13, 13, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda a: ssim(a, y).mean(), (x,))

@@ -1,0 +1,386 @@
+"""Strict, typed training configuration: frozen dataclasses loaded from YAML.
+
+Every method has one top-level dataclass (:class:`Eigen2014Config`, :class:`Xian2018Config`,
+:class:`Li2020Config`) whose defaults are the paper's (or, for Li 2020, the official code's)
+hyperparameters. Loading is strict: an unknown key raises :class:`ConfigError` naming the full
+dotted key; wrong types raise naming the key and the value. Overrides use dotted keys
+(``--set optimizer.lr=1e-4``) with YAML-parsed values. Configs are never mutated at run time: an
+override builds a new object. :func:`config_to_dict` gives the resolved plain dict that every
+checkpoint stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from mono_depth_ros.core.errors import InputError
+
+
+class ConfigError(InputError):
+    """A configuration key that is unknown, or whose value has the wrong type or range."""
+
+
+# ----------------------------------------------------------------------------- shared sections
+@dataclass(frozen=True)
+class DataConfig:
+    """Which frames and at what resolution. ``input_hw`` is (height, width) in pixels."""
+
+    input_hw: tuple[int, int] = (128, 416)
+    train_split: str = "train"
+    val_split: str = "val"
+    augment: bool = True
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """The generic loop (Lightning). ``gradient_clip_norm`` 0 disables clipping.
+
+    precision: Lightning precision string ("32-true", "16-mixed", "bf16-mixed").
+    accelerator / devices: Lightning's ("auto" picks a GPU when there is one); DDP is used by
+    Lightning's defaults when launched with torchrun or under SLURM.
+    """
+
+    max_steps: int = 100000
+    batch_size: int = 8
+    num_workers: int = 2
+    precision: str = "32-true"
+    gradient_clip_norm: float = 0.0
+    log_every_n_steps: int = 20
+    val_every_n_steps: int = 1000
+    val_batches: int = 10
+    checkpoint_every_n_steps: int = 1000
+    accelerator: str = "auto"
+    devices: str = "auto"
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------- Eigen 2014
+@dataclass(frozen=True)
+class Eigen2014Model:
+    variant: str = "paper"
+
+
+@dataclass(frozen=True)
+class Eigen2014Loss:
+    """Scale-invariant log loss weight on the squared-mean term (paper: lambda = 0.5)."""
+
+    lambda_si: float = 0.5
+
+
+@dataclass(frozen=True)
+class Eigen2014Weights:
+    scale_invariant: float = 1.0
+
+
+@dataclass(frozen=True)
+class Eigen2014Optimizer:
+    """SGD with momentum and the paper's per-layer learning rates (Eigen et al. 2014, sec. 3.3).
+
+    Coarse: conv layers 0.001, the two fully connected layers 0.1. Fine: layers 1 and 3 0.001,
+    layer 2 0.01.
+    """
+
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    lr_coarse_conv: float = 0.001
+    lr_coarse_fc: float = 0.1
+    lr_fine_layer1: float = 0.001
+    lr_fine_layer2: float = 0.01
+    lr_fine_layer3: float = 0.001
+
+
+@dataclass(frozen=True)
+class Eigen2014Schedule:
+    """Coarse stage for ``coarse_steps`` steps, then the fine stage (coarse frozen) to max_steps."""
+
+    coarse_steps: int = 62500  # paper: 2M samples at batch 32
+
+
+@dataclass(frozen=True)
+class Eigen2014Config:
+    method: str = "eigen2014"
+    model: Eigen2014Model = field(default_factory=Eigen2014Model)
+    data: DataConfig = field(default_factory=lambda: DataConfig(input_hw=(228, 304)))
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_steps=109375, batch_size=32))
+    loss: Eigen2014Loss = field(default_factory=Eigen2014Loss)
+    loss_weights: Eigen2014Weights = field(default_factory=Eigen2014Weights)
+    optimizer: Eigen2014Optimizer = field(default_factory=Eigen2014Optimizer)
+    schedule: Eigen2014Schedule = field(default_factory=Eigen2014Schedule)
+
+
+# ----------------------------------------------------------------------------- Xian 2018
+@dataclass(frozen=True)
+class Xian2018Model:
+    variant: str = "paper"
+
+
+@dataclass(frozen=True)
+class Xian2018Loss:
+    """Ranking loss on ``pairs_per_image`` random point pairs per image (sampled online).
+
+    Pair label +1/-1 where the target ratio exceeds ``1 + ratio_threshold`` either way, else 0.
+    ``improved``: drop the ``ignore_fraction`` smallest losses among unequal pairs (paper: 25%).
+    """
+
+    pairs_per_image: int = 3000
+    ratio_threshold: float = 0.02
+    improved: bool = True
+    ignore_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class Xian2018Weights:
+    ranking: float = 1.0
+
+
+@dataclass(frozen=True)
+class Xian2018Optimizer:
+    """Adam; these optimiser values are this project's, not verified against the paper."""
+
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Xian2018Config:
+    method: str = "xian2018"
+    model: Xian2018Model = field(default_factory=Xian2018Model)
+    data: DataConfig = field(default_factory=lambda: DataConfig(input_hw=(384, 384)))
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_steps=100000, batch_size=8))
+    loss: Xian2018Loss = field(default_factory=Xian2018Loss)
+    loss_weights: Xian2018Weights = field(default_factory=Xian2018Weights)
+    optimizer: Xian2018Optimizer = field(default_factory=Xian2018Optimizer)
+
+
+# ----------------------------------------------------------------------------- Li 2020
+@dataclass(frozen=True)
+class Li2020Model:
+    variant: str = "paper"
+    learn_intrinsics: str = "auto"  # "auto": learned when the dataset has none; "always"; "never"
+
+
+@dataclass(frozen=True)
+class Li2020Weights:
+    """Official code's DEFAULT_PARAMS['loss_weights'] (+ our anti-collapse depth_mean term)."""
+
+    rgb_consistency: float = 1.0
+    ssim: float = 3.0
+    depth_smoothing: float = 1e-3
+    rotation_cycle_consistency: float = 1e-3
+    translation_cycle_consistency: float = 5e-2
+    motion_smoothing: float = 1.0
+    motion_drift: float = 0.2
+    depth_variance: float = 0.0
+    depth_mean: float = 1.0
+
+
+@dataclass(frozen=True)
+class Li2020Schedule:
+    """Step schedules (official defaults): residual motion is zero for the first half of
+    ``motion_field_burnin_steps`` then ramps up linearly; layer-norm noise ramps up over
+    ``layer_norm_noise_rampup_steps``; the depth-mean regulariser acts for ``depth_mean_steps``.
+    """
+
+    motion_field_burnin_steps: int = 20000
+    layer_norm_noise_rampup_steps: int = 10000
+    depth_mean_steps: int = 2000
+    collapse_check_every_n_steps: int = 50
+    collapse_min_log_depth_std: float = 0.01
+
+
+@dataclass(frozen=True)
+class Li2020Optimizer:
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Li2020Config:
+    method: str = "li2020"
+    model: Li2020Model = field(default_factory=Li2020Model)
+    data: DataConfig = field(default_factory=lambda: DataConfig(input_hw=(128, 416)))
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
+        max_steps=200000, batch_size=4, gradient_clip_norm=10.0))
+    loss_weights: Li2020Weights = field(default_factory=Li2020Weights)
+    schedule: Li2020Schedule = field(default_factory=Li2020Schedule)
+    optimizer: Li2020Optimizer = field(default_factory=Li2020Optimizer)
+
+
+CONFIG_CLASSES: dict[str, type] = {"eigen2014": Eigen2014Config, "xian2018": Xian2018Config,
+                                   "li2020": Li2020Config}
+MethodConfig = Union[Eigen2014Config, Xian2018Config, Li2020Config]
+
+
+# ----------------------------------------------------------------------------- strict loading
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check ``value`` against the type ``hint``; returns the converted value."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(key, value, f"expected a mapping for section {hint.__name__}")
+        return _build(hint, value, key + ".")
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ConfigError(key, value, f"expected a list of {len(args)} values")
+        return tuple(_coerce(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if origin in (Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError:
+                continue
+        raise ConfigError(key, value, f"does not match {hint}")
+    if hint is type(None):
+        if value is not None:
+            raise ConfigError(key, value, "expected null")
+        return None
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, value, "expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, value, "expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-3" (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(key, value, "expected a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, value, "expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ConfigError(key, value, "expected a string")
+        return str(value)
+    raise ConfigError(key, value, f"unsupported type {hint}")
+
+
+def _build(cls: type, data: dict, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ConfigError(prefix + str(key), data[key],
+                              f"unknown key (known in this section: {sorted(names)})")
+    defaults = cls()
+    kwargs = {}
+    for name in names:
+        if name in data:
+            value = data[name]
+            if dataclasses.is_dataclass(hints[name]) and isinstance(value, dict):
+                # merge partial sections onto the default section (keeps per-method defaults)
+                value = {**config_to_dict(getattr(defaults, name)), **value}
+            kwargs[name] = _coerce(value, hints[name], prefix + name)
+    return dataclasses.replace(defaults, **kwargs)
+
+
+def config_to_dict(config: Any) -> dict:
+    """Resolved plain dict (tuples as lists) for YAML/JSON and checkpoints."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+    return plain(dataclasses.asdict(config))
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(dotted, value, f"'{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_overrides(items: list[str] | None) -> dict:
+    """``["a.b=1", "c=[1, 2]"]`` -> nested dict; values parsed as YAML."""
+    out: dict = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--set", item, "expected KEY=VALUE, e.g. optimizer.lr=1e-4")
+        _set_dotted(out, key.strip(), yaml.safe_load(text))
+    return out
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(method: str, path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Any:
+    """Build the method's config: defaults <- YAML file <- overrides (dotted ``KEY=VALUE``).
+
+    Raises ConfigError naming the key for unknown keys, wrong types or a mismatching ``method``.
+    """
+    if method not in CONFIG_CLASSES:
+        raise ConfigError("method", method, f"expected one of {sorted(CONFIG_CLASSES)}")
+    data: dict = {}
+    if path is not None:
+        loaded = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError("config", str(path), "top level must be a mapping")
+        data = loaded
+    extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
+    data = _deep_merge(data, extra)
+    if data.get("method", method) != method:
+        raise ConfigError("method", data["method"], f"config file is for another method than {method!r}")
+    config = _build(CONFIG_CLASSES[method], data)
+    validate_config(config)
+    return config
+
+
+def config_from_dict(data: dict) -> Any:
+    """Rebuild a config from :func:`config_to_dict` output (e.g. a checkpoint's)."""
+    method = data.get("method")
+    if method not in CONFIG_CLASSES:
+        raise ConfigError("method", method, f"expected one of {sorted(CONFIG_CLASSES)}")
+    return _build(CONFIG_CLASSES[method], data)
+
+
+def validate_config(config: Any) -> None:
+    """Range checks that types alone cannot express."""
+    t = config.trainer
+    for key, value in (("trainer.max_steps", t.max_steps), ("trainer.batch_size", t.batch_size)):
+        if value < 1:
+            raise ConfigError(key, value, "must be >= 1")
+    if t.gradient_clip_norm < 0:
+        raise ConfigError("trainer.gradient_clip_norm", t.gradient_clip_norm, "must be >= 0 (0 = off)")
+    h, w = config.data.input_hw
+    if h < 8 or w < 8:
+        raise ConfigError("data.input_hw", config.data.input_hw, "height and width must be >= 8")
+    for name, weight in config_to_dict(config.loss_weights).items():
+        if weight < 0:
+            raise ConfigError(f"loss_weights.{name}", weight, "must be >= 0")
+    if isinstance(config, Eigen2014Config) and not 0 <= config.schedule.coarse_steps <= t.max_steps:
+        raise ConfigError("schedule.coarse_steps", config.schedule.coarse_steps,
+                          f"must be in [0, trainer.max_steps={t.max_steps}]")
+    if isinstance(config, Xian2018Config) and not 0 <= config.loss.ignore_fraction < 1:
+        raise ConfigError("loss.ignore_fraction", config.loss.ignore_fraction, "must be in [0, 1)")
+    if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
+        raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
+                          "expected 'auto', 'always' or 'never'")
+
+
+def save_config_yaml(config: Any, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))

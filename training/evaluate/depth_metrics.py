@@ -1,0 +1,91 @@
+"""Depth error metrics (Eigen et al. 2014 set) and WHDR on sampled ordinal point pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mono_depth_ros.core.errors import InputError
+
+DEPTH_METRIC_NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "silog", "delta1", "delta2", "delta3")
+
+
+@dataclass(frozen=True)
+class DepthCaps:
+    """Ground truth outside [min_depth_m, max_depth_m] is ignored; predictions are clamped to it."""
+
+    min_depth_m: float = 0.1
+    max_depth_m: float = 80.0
+
+
+def align_median(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, float]:
+    """Scale ``pred`` so its median equals the ground truth's (monocular evaluation). Returns (scaled, s)."""
+    scale = float(np.median(gt) / np.median(pred))
+    return pred * scale, scale
+
+
+def depth_errors(pred_m: np.ndarray, gt_m: np.ndarray, caps: DepthCaps = DepthCaps(),
+                 median_scaling: bool = False) -> dict[str, float]:
+    """Standard depth metrics of one image.
+
+    Args:
+        pred_m: (H, W) predicted depth (> 0), same size as gt_m.
+        gt_m: (H, W) ground-truth depth in metres, NaN/0 invalid.
+    Returns: abs_rel, sq_rel, rmse, rmse_log, silog (sqrt(mean d^2 - mean(d)^2) of log
+        differences, x100 as in KITTI), delta1..3 (fraction with max ratio < 1.25^k), n_pixels,
+        and median_scale when ``median_scaling``.
+    """
+    pred_m, gt_m = np.asarray(pred_m, np.float64), np.asarray(gt_m, np.float64)
+    if pred_m.shape != gt_m.shape:
+        raise InputError("pred_m.shape", pred_m.shape, f"must equal gt_m.shape={gt_m.shape}")
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(gt_m) & (gt_m > caps.min_depth_m) & (gt_m < caps.max_depth_m) & np.isfinite(pred_m)
+    if not valid.any():
+        raise InputError("gt_m", "no pixel in range", f"no valid ground truth in ({caps.min_depth_m}, {caps.max_depth_m}) m")
+    pred, gt = pred_m[valid], gt_m[valid]
+    out: dict[str, float] = {}
+    if median_scaling:
+        pred, out["median_scale"] = align_median(np.maximum(pred, 1e-9), gt)
+    pred = np.clip(pred, caps.min_depth_m, caps.max_depth_m)
+    ratio = np.maximum(pred / gt, gt / pred)
+    log_diff = np.log(pred) - np.log(gt)
+    out.update(abs_rel=float(np.mean(np.abs(pred - gt) / gt)), sq_rel=float(np.mean((pred - gt) ** 2 / gt)),
+               rmse=float(np.sqrt(np.mean((pred - gt) ** 2))), rmse_log=float(np.sqrt(np.mean(log_diff ** 2))),
+               silog=float(100 * np.sqrt(max(np.mean(log_diff ** 2) - np.mean(log_diff) ** 2, 0.0))),
+               delta1=float(np.mean(ratio < 1.25)), delta2=float(np.mean(ratio < 1.25 ** 2)),
+               delta3=float(np.mean(ratio < 1.25 ** 3)), n_pixels=float(valid.sum()))
+    return out
+
+
+def whdr(pred: np.ndarray, gt_depth: np.ndarray, n_pairs: int = 10000, threshold: float = 0.02,
+         seed: int = 0) -> float:
+    """Weighted human disagreement rate on random ordinal pairs (uniform weights).
+
+    Pairs of valid pixels get a ground-truth label +1/-1 where the depth ratio exceeds
+    ``1 + threshold`` either way, else 0 (equal); the prediction's label uses the same rule.
+    WHDR is the fraction of pairs whose labels differ. ``pred`` is any relative depth
+    (larger = farther) at the size of ``gt_depth`` (H, W).
+    """
+    pred, gt = np.asarray(pred, np.float64), np.asarray(gt_depth, np.float64)
+    if pred.shape != gt.shape:
+        raise InputError("pred.shape", pred.shape, f"must equal gt_depth.shape={gt.shape}")
+    with np.errstate(invalid="ignore"):
+        idx = np.flatnonzero(np.isfinite(gt) & (gt > 0) & np.isfinite(pred) & (pred > 0))
+    if idx.size < 2:
+        raise InputError("gt_depth", f"{idx.size} valid pixels", "need at least 2 valid pixels")
+    rng = np.random.default_rng(seed)
+    a, b = rng.choice(idx, n_pairs), rng.choice(idx, n_pairs)
+
+    def labels(v: np.ndarray) -> np.ndarray:
+        va, vb = v.reshape(-1)[a], v.reshape(-1)[b]
+        return (va > (1 + threshold) * vb).astype(int) - (vb > (1 + threshold) * va).astype(int)
+
+    return float(np.mean(labels(pred) != labels(gt)))
+
+
+def mean_metrics(per_image: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each metric over images (keys of the first image)."""
+    if not per_image:
+        return {}
+    return {k: float(np.mean([m[k] for m in per_image])) for k in per_image[0]}

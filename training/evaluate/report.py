@@ -1,0 +1,80 @@
+"""Evaluation outputs: JSON, a markdown table and pictures (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def write_json(path: Path, results: dict) -> None:
+    path.write_text(json.dumps(results, indent=2, sort_keys=False, default=float))
+
+
+def markdown_table(results: dict) -> str:
+    """One table per metric group of ``results`` ({"depth": {...}, "ego_motion": {"network": {...}, ...}})."""
+    lines = [f"# Evaluation: {results.get('checkpoint', '')}", ""]
+    depth = results.get("depth")
+    if depth:
+        keys = [k for k in depth if isinstance(depth[k], (int, float, bool, str))]
+        lines += ["## Depth", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
+                  "| " + " | ".join(_fmt(depth[k]) for k in keys) + " |", ""]
+    ego = results.get("ego_motion")
+    if ego:
+        methods = [m for m in ego if isinstance(ego[m], dict)]
+        keys = sorted({k for m in methods for k in ego[m]})
+        lines += ["## Ego-motion", "", "| method | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+        for m in methods:
+            lines.append(f"| {m} | " + " | ".join(_fmt(ego[m].get(k)) for k in keys) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) and not isinstance(value, bool) else str(value)
+
+
+def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, title: str) -> None:
+    """input | prediction | ground truth, depth colormaps on a shared range (the ground truth's)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = 3 if gt is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.2))
+    valid = gt[np.isfinite(gt)] if gt is not None else pred[np.isfinite(pred)]
+    vmin, vmax = (np.percentile(valid, 2), np.percentile(valid, 98)) if valid.size else (0, 1)
+    axes[0].imshow(rgb)
+    axes[0].set_title("input")
+    im = axes[1].imshow(pred, cmap="magma_r", vmin=vmin, vmax=vmax)
+    axes[1].set_title("prediction")
+    if gt is not None:
+        axes[2].imshow(np.where(np.isfinite(gt), gt, np.nan), cmap="magma_r", vmin=vmin, vmax=vmax)
+        axes[2].set_title("ground truth")
+    for ax in axes:
+        ax.axis("off")
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label="depth [m]")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def trajectory_figure(path: Path, trajectories: dict[str, np.ndarray]) -> None:
+    """Top view (x, y of the world/odom frame, z up) of aligned (N, 3) camera positions."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, xyz in trajectories.items():
+        ax.plot(xyz[:, 0], xyz[:, 1], "-" if name == "ground truth" else "--", label=name)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.axis("equal")
+    ax.legend()
+    ax.set_title("trajectory (Sim(3)-aligned)")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

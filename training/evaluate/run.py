@@ -1,0 +1,132 @@
+"""Evaluate trained networks on a dataset folder: depth, relative depth (WHDR), ego-motion."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from mono_depth_ros.core.errors import InputError
+from training.data.datasets import DatasetFolder
+from training.evaluate.classical_vo import essential_pose
+from training.evaluate.depth_metrics import DepthCaps, depth_errors, mean_metrics, whdr
+from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
+from training.evaluate.predict import DEPTH_KIND, LoadedModels, load_models, predict_depth, predict_motion
+from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    split: str = "test"
+    median_scaling: bool = False
+    caps: DepthCaps = DepthCaps()
+    pictures: int = 4
+    whdr_pairs: int = 10000
+    classical: str = "orb"  # "orb" | "sift" | "none"
+
+
+def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
+                   out_dir: Path) -> dict:
+    """Mean depth metrics and WHDR over frames with depth; pictures of the first few frames."""
+    kind = DEPTH_KIND[models.depth_spec]
+    median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
+    per_image, whdrs, skipped, non_finite = [], [], 0, 0
+    with_depth = [i for i in indices if folder.by_index[i].depth]
+    step = max(1, len(with_depth) // max(opts.pictures, 1))
+    for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame")):
+        rgb, gt = folder.rgb(index), folder.depth_m(index)
+        pred = predict_depth(models, rgb)
+        if gt.shape != pred.shape:
+            import cv2
+            gt = cv2.resize(gt, (pred.shape[1], pred.shape[0]), interpolation=cv2.INTER_NEAREST)
+        if not np.isfinite(pred).all():
+            non_finite += 1
+        try:
+            per_image.append(depth_errors(pred, gt, opts.caps, median))
+            whdrs.append(whdr(pred, gt, opts.whdr_pairs, seed=index))
+        except InputError as exc:  # no usable pixel (ground truth out of range or prediction not finite)
+            LOG.warning("frame %d skipped: %s", index, exc)
+            skipped += 1
+            continue
+        if opts.pictures and n % step == 0 and n // step < opts.pictures:
+            scale = per_image[-1].get("median_scale", 1.0)
+            depth_figure(out_dir / f"depth_{index:06d}.png", rgb, pred * scale, gt,
+                         f"{models.depth_spec} frame {index} (abs_rel {per_image[-1]['abs_rel']:.3f})")
+    if not per_image:
+        return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite}
+    out = mean_metrics(per_image)
+    out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)), frames=len(per_image), median_scaling=median, output_kind=kind)
+    return out
+
+
+def _consecutive_runs(indices: list[int]) -> list[list[int]]:
+    runs, current = [], []
+    for i in sorted(indices):
+        if current and i != current[-1] + 1:
+            runs.append(current)
+            current = []
+        current.append(i)
+    return runs + ([current] if current else [])
+
+
+def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
+                        out_dir: Path) -> dict:
+    """Network vs classical baseline on the longest run of consecutive frames with poses."""
+    runs = _consecutive_runs([i for i in indices if folder.pose(i) is not None])
+    frames = max(runs, key=len) if runs else []
+    if len(frames) < 3:
+        LOG.warning("ego-motion: fewer than 3 consecutive frames with poses in split %r", opts.split)
+        return {}
+    gt_poses = [folder.pose(i) for i in frames]
+    gt_rel = relative_from_poses(gt_poses)
+    stamps = np.array([folder.by_index[i].stamp_ns for i in frames], np.float64) * 1e-9
+    rgbs = [folder.rgb(i) for i in frames]
+    estimates = {"network": [predict_motion(models, a, b) for a, b in tqdm(list(zip(rgbs, rgbs[1:])), desc="motion")]}
+    failures = 0
+    if opts.classical != "none" and folder.intrinsics is not None:
+        k, classical = folder.intrinsics.k, []
+        for (a, b), T_gt in zip(zip(rgbs, rgbs[1:]), gt_rel):
+            T, _ = essential_pose(a, b, k, opts.classical)
+            if T is None:
+                failures, T = failures + 1, np.eye(4)
+            T[:3, 3] *= np.linalg.norm(T_gt[:3, 3])  # monocular: translation scale from ground truth per pair
+            classical.append(T)
+        estimates[f"classical_{opts.classical}"] = classical
+    results, positions = {}, {"ground truth": np.array([p[:3, 3] for p in gt_poses])}
+    for name, rel in estimates.items():
+        metrics, xyz = trajectory_metrics(chain_relative(rel), [np.linalg.inv(gt_poses[0]) @ p for p in gt_poses],
+                                          stamps)
+        pairs = [pair_errors(T, G) for T, G in zip(rel, gt_rel)]
+        metrics.update({k: float(np.nanmean([p[k] for p in pairs])) for k in pairs[0]}, pairs=len(pairs))
+        results[name] = metrics
+        positions[name] = (gt_poses[0] @ np.c_[xyz, np.ones(len(xyz))].T).T[:, :3]
+    if failures:
+        results[f"classical_{opts.classical}"]["failed_pairs"] = failures
+    trajectory_figure(out_dir / "trajectory.png", positions)
+    return results
+
+
+def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str | Path,
+             opts: EvalOptions = EvalOptions()) -> dict:
+    """Run every evaluation that the loaded networks and the dataset allow; write
+    metrics.json, metrics.md and pictures into ``out_dir``. Returns the results dict."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    models = load_models(checkpoints)
+    folder = DatasetFolder(data_dir)
+    indices = folder.indices(opts.split)
+    results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
+                     "split": opts.split, "networks": sorted(models.nets),
+                     "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
+    if models.depth_spec:
+        results["depth"] = evaluate_depth(models, folder, indices, opts, out_dir)
+    if "li2020_motion" in models.nets:
+        results["ego_motion"] = evaluate_ego_motion(models, folder, indices, opts, out_dir)
+    write_json(out_dir / "metrics.json", results)
+    (out_dir / "metrics.md").write_text(markdown_table(results))
+    return results

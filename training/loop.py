@@ -1,0 +1,143 @@
+"""The one generic training loop (PyTorch Lightning) for every method.
+
+Lightning provides device placement, mixed precision (``trainer.precision``), gradient clipping
+by norm, checkpointing and resuming (``resume``), the progress bar and DDP (launched with
+torchrun or under SLURM, Lightning's defaults pick it up). Logs: CSV always, TensorBoard when
+the ``tensorboard`` package is installed. At the end the networks are also saved with
+``mono_depth_ros.models.checkpoint.save_model_checkpoint`` (for ``training export`` and the nodes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.data import ConcatDataset, DataLoader
+
+from training.config import config_to_dict, save_config_yaml
+from training.data.batches import collate
+from training.data.datasets import DatasetFolder
+from training.methods import build_method
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the last Lightning checkpoint, exported model files, last logged metrics."""
+
+    run_dir: Path
+    last_checkpoint: Path
+    model_files: dict[str, Path] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tensorboard: bool = False
+
+
+def _loggers(run_dir: Path) -> tuple[list, bool]:
+    loggers: list = [CSVLogger(str(run_dir), name="logs", version="")]
+    has_tb = importlib.util.find_spec("tensorboard") is not None
+    if has_tb:
+        loggers.append(TensorBoardLogger(str(run_dir), name="tensorboard", version=""))
+    else:
+        LOG.warning("tensorboard is not installed: logging to CSV only (%s/logs)", run_dir)
+    return loggers, has_tb
+
+
+def _loader(dataset, batch_size: int, shuffle: bool, workers: int, seed: int) -> DataLoader:
+    return DataLoader(dataset, batch_size=min(batch_size, len(dataset)), shuffle=shuffle, num_workers=workers,
+                      collate_fn=collate, drop_last=shuffle, generator=torch.Generator().manual_seed(seed),
+                      persistent_workers=False)
+
+
+def _devices(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val: bool, progress: bool,
+                 loggers: list) -> L.Trainer:
+    t = config.trainer
+    callbacks = [ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="step{step}",
+                                 auto_insert_metric_name=False, every_n_train_steps=t.checkpoint_every_n_steps,
+                                 save_last=True, save_top_k=-1),
+                 LearningRateMonitor(logging_interval="step")]
+    if progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, t.log_every_n_steps // 4)))
+    if max_minutes is not None:
+        callbacks.append(Timer(duration=timedelta(minutes=max_minutes), interval="step"))
+    return L.Trainer(
+        default_root_dir=str(run_dir), max_steps=t.max_steps, max_epochs=-1, accelerator=t.accelerator,
+        devices=_devices(t.devices), precision=t.precision,
+        gradient_clip_val=t.gradient_clip_norm or None, gradient_clip_algorithm="norm",
+        log_every_n_steps=t.log_every_n_steps, logger=loggers, callbacks=callbacks,
+        check_val_every_n_epoch=None, val_check_interval=t.val_every_n_steps if has_val else None,
+        limit_val_batches=t.val_batches if has_val else 0, num_sanity_val_steps=0,
+        enable_progress_bar=progress, enable_model_summary=False)
+
+
+def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -> dict[str, Path]:
+    """Save every network of ``module`` as ``run_dir/<spec_name>.pt`` (models/checkpoint.py format)."""
+    try:
+        from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    except ModuleNotFoundError as exc:  # models/checkpoint.py not in this build: keep the .ckpt only
+        LOG.warning("model export skipped (%s); the Lightning checkpoint is still written", exc)
+        return {}
+    files = {}
+    for spec_name, net, kwargs in module.export_models():
+        path = run_dir / f"{spec_name}.pt"
+        save_model_checkpoint(path, spec_name, net, kwargs, config_to_dict(config), metrics=metrics)
+        files[spec_name] = path
+    return files
+
+
+def _datasets(module: Any, folders: list[DatasetFolder], split: str, train: bool):
+    """One dataset per folder (runs of frames never cross folders), concatenated."""
+    parts = [module.make_dataset(folder, split, train=train) for folder in folders]
+    parts = [p for p in parts if len(p) > 0]
+    return parts[0] if len(parts) == 1 else ConcatDataset(parts) if parts else []
+
+
+def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | Path, max_minutes: float | None = None,
+          resume: str | Path | None = None, progress: bool = True) -> TrainResult:
+    """Train ``config.method`` on one or several extracted dataset folders; write into ``run_dir``.
+
+    run_dir gets: config.yaml (resolved), checkpoints/{last,stepN}.ckpt (Lightning, with the
+    resolved config and git revision), logs/metrics.csv, tensorboard/ (when installed), and one
+    ``<spec_name>.pt`` per network (models/checkpoint.py format), plus result.json.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
+    save_config_yaml(config, run_dir / "config.yaml")
+    folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
+    module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
+    train_ds = _datasets(module, folders, config.data.train_split, train=True)
+    if len(train_ds) == 0:
+        raise FileNotFoundError(f"data_dir={str(data_dir)!r}: split {config.data.train_split!r} has no usable frames")
+    val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None
+    has_val = val_ds is not None and len(val_ds) > 0
+    t = config.trainer
+    train_loader = _loader(train_ds, t.batch_size, True, t.num_workers, t.seed)
+    val_loader = _loader(val_ds, t.batch_size, False, t.num_workers, t.seed) if has_val else None
+    loggers, has_tb = _loggers(run_dir)
+    trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    trainer.save_checkpoint(str(last))
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
+    result = TrainResult(run_dir, last, metrics=metrics, tensorboard=has_tb)
+    if trainer.is_global_zero:
+        result.model_files = export_model_files(module, run_dir, config, {**metrics, "global_step": int(trainer.global_step)})
+        (run_dir / "result.json").write_text(json.dumps(
+            {"method": config.method, "global_step": int(trainer.global_step), "metrics": metrics,
+             "last_checkpoint": str(last), "model_files": {k: str(v) for k, v in result.model_files.items()},
+             "tensorboard": has_tb}, indent=2))
+    return result

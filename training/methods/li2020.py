@@ -1,0 +1,148 @@
+"""Li et al. 2020, "Unsupervised Monocular Depth Learning in Dynamic Scenes", following the
+official code's defaults (google-research/depth_and_motion_learning).
+
+Per pair (a, b) both directions are stacked in the batch ([a; b] and flipped [b; a]) so the
+motion network predicts a->b and b->a; losses: occlusion-aware RGB L1 + weighted SSIM,
+edge-aware disparity smoothness (disparity normalised by its mean), rotation and translation
+cycle consistency, motion-field smoothness and L1/2 sparsity of the residual translation
+normalised by the total translation's RMS. As in the official aggregator, every term is
+multiplied by 2 (and SSIM by 0.5) before its weight.
+
+Schedules: the residual translation is multiplied by clip(2 step / burnin - 1, 0, 1) (zero for
+the first half of ``motion_field_burnin_steps``); the depth network's randomized layer
+normalisation noise ramps up quadratically over ``layer_norm_noise_rampup_steps``.
+Intrinsics: the dataset's when known; learned by the motion network when
+``model.learn_intrinsics`` is "always", or "auto" and the dataset has none.
+
+Collapse guard (training from scratch, no ImageNet weights): published PyTorch ports reported
+the depth collapsing to a blank (constant) map, a fixed point where every photometric term is
+flat. Three things guard against it here: (1) ``depth_mean``: (log mean depth)^2 for the first
+``schedule.depth_mean_steps`` steps pins the free monocular scale so the depth cannot run off to
+0 or infinity while structure forms; (2) ``depth_variance``: the official 1/var(depth/mean)
+barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if collapse shows);
+(3) a sanity check every ``collapse_check_every_n_steps`` logs ``train/log_depth_std`` and warns
+when it falls below ``collapse_min_log_depth_std``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import nn
+
+from training.config import Li2020Config
+from training.data.batches import FramesBatch
+from training.data.datasets import Li2020Dataset
+from training.losses import (axis_angle_to_matrix, depth_variance_loss, disparity_smoothness, l1_smoothness,
+                             log_depth_mean_loss, motion_field_consistency, normalize_motion_map,
+                             rgbd_consistency_loss, sqrt_sparsity, transform_depth_map)
+from training.methods.base import MethodModule
+
+LOG = logging.getLogger(__name__)
+
+
+def burnin_factor(step: int, burnin_steps: int) -> float:
+    """Residual-motion multiplier: 0 for the first half of burn-in, then a linear ramp to 1."""
+    if burnin_steps <= 0:
+        return 1.0
+    return float(min(max(2.0 * step / burnin_steps - 1.0, 0.0), 1.0))
+
+
+def layer_norm_noise_ramp(step: int, rampup_steps: int) -> float:
+    """Fraction (0..1) of the randomized layer-normalisation noise: quadratic ramp-up."""
+    if rampup_steps <= 0:
+        return 1.0
+    return float(min(step / rampup_steps, 1.0) ** 2)
+
+
+def _split_pairs(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T, 3, H, W) -> consecutive pairs stacked on the batch: (B*(T-1), 3, H, W) twice."""
+    return rgb[:, :-1].flatten(0, 1), rgb[:, 1:].flatten(0, 1)
+
+
+class Li2020Method(MethodModule):
+    method_name = "li2020"
+
+    def __init__(self, config: Li2020Config, dataset_has_intrinsics: bool = True) -> None:
+        super().__init__(config)
+        from mono_depth_ros.models.li2020 import Li2020DepthNet, Li2020MotionNet
+
+        self.model_kwargs = {"variant": config.model.variant}
+        self.depth_net = Li2020DepthNet(**self.model_kwargs)
+        self.motion_net = Li2020MotionNet(**self.model_kwargs)
+        mode = config.model.learn_intrinsics
+        self.learn_intrinsics = mode == "always" or (mode == "auto" and not dataset_has_intrinsics)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        ramp = layer_norm_noise_ramp(self.global_step, self.config.schedule.layer_norm_noise_rampup_steps)
+        setter = getattr(self.depth_net, "set_noise_ramp", None)
+        if callable(setter):
+            setter(ramp)
+
+    def _intrinsics(self, batch: FramesBatch, predicted: torch.Tensor, pairs: int) -> torch.Tensor:
+        """(2P, 3, 3) intrinsics: the averaged prediction of both directions, or the dataset's."""
+        if self.learn_intrinsics:
+            mean = 0.5 * (predicted[:pairs] + predicted[pairs:])
+            return torch.cat([mean, mean])
+        if not bool(batch.intrinsics_known.all()):
+            raise ValueError("intrinsics_known: dataset has no intrinsics; set model.learn_intrinsics to auto/always")
+        per_pair = batch.intrinsics[:, None].expand(-1, batch.rgb.shape[1] - 1, 3, 3).flatten(0, 1)
+        return torch.cat([per_pair, per_pair]).to(predicted.dtype)
+
+    def loss_terms(self, batch: FramesBatch) -> dict[str, torch.Tensor]:
+        rgb_a, rgb_b = _split_pairs(batch.rgb)
+        pairs = rgb_a.shape[0]
+        rgb = torch.cat([rgb_a, rgb_b])
+        flipped_rgb = torch.cat([rgb_b, rgb_a])
+        # floor: softplus depth can underflow to 0 under full layer-norm noise (1/depth -> inf -> NaN)
+        depth = self.depth_net(rgb).clamp_min(1e-3)
+        depth_a, depth_b = depth[:pairs], depth[pairs:]
+        flipped_depth = torch.cat([depth_b, depth_a])
+        motion = self.motion_net(torch.cat([torch.cat([rgb, depth, flipped_rgb, flipped_depth], 1)]))
+        residual = motion.residual_translation * burnin_factor(self.global_step,
+                                                               self.config.schedule.motion_field_burnin_steps)
+        translation = residual + motion.translation[:, :, None, None]
+        rotation = axis_angle_to_matrix(motion.rotation_rad)
+        k = self._intrinsics(batch, motion.intrinsics, pairs)
+        moved = transform_depth_map(depth, rotation, translation, k)
+        rgbd = rgbd_consistency_loss(moved, rgb, flipped_depth.detach(), flipped_rgb)
+        flip = torch.cat([torch.arange(pairs, 2 * pairs), torch.arange(0, pairs)]).to(depth.device)
+        cycle = motion_field_consistency(moved.pixel_x, moved.pixel_y, rgbd["frame1_closer_to_camera"],
+                                         rotation, translation, rotation[flip], translation[flip])
+        normalized = normalize_motion_map(residual, translation)
+        weights = self.config.loss_weights
+        self._check_collapse(depth)
+        mean_on = float(self.global_step < self.config.schedule.depth_mean_steps)
+        return {"rgb_consistency": 2 * rgbd["rgb_error"], "ssim": rgbd["ssim_error"],
+                "depth_smoothing": 2 * disparity_smoothness(depth, rgb),
+                "rotation_cycle_consistency": 2 * cycle["rotation_error"],
+                "translation_cycle_consistency": 2 * cycle["translation_error"],
+                "motion_smoothing": 2 * l1_smoothness(normalized, wrap_around=weights.motion_drift == 0),
+                "motion_drift": 2 * sqrt_sparsity(normalized),
+                "depth_variance": 2 * depth_variance_loss(depth) if weights.depth_variance > 0 else depth.sum() * 0,
+                "depth_mean": mean_on * log_depth_mean_loss(depth)}
+
+    def _check_collapse(self, depth: torch.Tensor) -> None:
+        every = self.config.schedule.collapse_check_every_n_steps
+        if not self.training or every <= 0 or self.global_step % every:
+            return
+        std = float(torch.log(depth.detach().clamp_min(1e-6)).std())
+        if self._trainer is not None:
+            self.log("train/log_depth_std", std, batch_size=depth.shape[0])
+        if std < self.config.schedule.collapse_min_log_depth_std:
+            LOG.warning("step %d: depth looks collapsed (std of log depth %.4g < %.4g); consider raising "
+                        "loss_weights.depth_variance or depth_mean_steps", self.global_step, std,
+                        self.config.schedule.collapse_min_log_depth_std)
+
+    def configure_optimizers(self):
+        opt = self.config.optimizer
+        return torch.optim.Adam(self.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
+
+    def make_dataset(self, folder: Any, split: str, train: bool) -> Li2020Dataset:
+        return Li2020Dataset(folder, split, self.config.data.input_hw, length=2)
+
+    def export_models(self) -> list[tuple[str, nn.Module, dict]]:
+        return [("li2020_depth", self.depth_net, self.model_kwargs),
+                ("li2020_motion", self.motion_net, self.model_kwargs)]

@@ -1,0 +1,45 @@
+"""Xian et al. 2018 (ReDWeb): relative depth network trained with the (improved) ranking loss
+on point pairs sampled online per image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from training.config import Xian2018Config
+from training.data.batches import RelativeDepthBatch
+from training.data.datasets import Xian2018Dataset
+from training.losses import ranking_loss
+from training.methods.base import MethodModule
+
+
+class Xian2018Method(MethodModule):
+    method_name = "xian2018"
+
+    def __init__(self, config: Xian2018Config, dataset_has_intrinsics: bool = True) -> None:
+        super().__init__(config)
+        from mono_depth_ros.models.xian2018 import Xian2018
+
+        self.model_kwargs = {"variant": config.model.variant}
+        self.model = Xian2018(**self.model_kwargs)
+
+    def loss_terms(self, batch: RelativeDepthBatch) -> dict[str, torch.Tensor]:
+        pred = self.model(batch.rgb)
+        if pred.shape[-2:] != batch.target.shape[-2:]:
+            pred = nn.functional.interpolate(pred, size=batch.target.shape[-2:], mode="bilinear", align_corners=False)
+        loss = self.config.loss
+        return {"ranking": ranking_loss(pred, batch.target, batch.valid, loss.pairs_per_image, loss.ratio_threshold,
+                                        loss.improved, loss.ignore_fraction)}
+
+    def configure_optimizers(self):
+        opt = self.config.optimizer
+        return torch.optim.Adam(self.model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
+
+    def make_dataset(self, folder: Any, split: str, train: bool) -> Xian2018Dataset:
+        return Xian2018Dataset(folder, split, self.config.data.input_hw, flip=train and self.config.data.augment,
+                               seed=self.config.trainer.seed)
+
+    def export_models(self) -> list[tuple[str, nn.Module, dict]]:
+        return [("xian2018", self.model, self.model_kwargs)]
