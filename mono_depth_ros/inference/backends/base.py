@@ -1,0 +1,82 @@
+"""The one backend interface: load, warm up, infer, describe.
+
+A backend runs a network on named float32 numpy arrays and returns named float32 numpy arrays
+(names are the spec's ONNX input/output names), whatever runs underneath.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from mono_depth_ros.core.errors import InputError
+
+PIP_NAMES = {"onnxruntime": "onnxruntime (or onnxruntime-gpu)", "tensorrt": "tensorrt-cu12 (TensorRT 10+)",
+             "torch": "torch", "onnx": "onnx"}
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend cannot run here (library missing, no GPU, ...); the message says what to install."""
+
+
+def import_or_explain(module: str) -> ModuleType:
+    """Import a heavy library lazily; BackendUnavailable naming the pip package when it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        root = module.split(".")[0]
+        raise BackendUnavailable(f"python module {module!r} is not installed: pip install "
+                                 f"{PIP_NAMES.get(root, root)} ({exc})") from exc
+
+
+class InferenceBackend(ABC):
+    """Runs one network. Subclasses set ``input_shapes``/``output_names`` in ``load()``."""
+
+    name = "base"
+
+    def __init__(self) -> None:
+        self.input_shapes: dict[str, tuple[int, ...]] = {}
+        self.output_names: tuple[str, ...] = ()
+        self.loaded = False
+
+    @abstractmethod
+    def load(self) -> "InferenceBackend":
+        """Build/load the runtime objects; returns self."""
+
+    @abstractmethod
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run on validated inputs."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line: runtime, version, device, precision, model file."""
+
+    def infer(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Named (B, C, H, W) float32 arrays in the loaded shapes -> named float32 outputs."""
+        if not self.loaded:
+            self.load()
+        for name, shape in self.input_shapes.items():
+            if name not in inputs:
+                raise InputError(f"inputs[{name!r}]", sorted(inputs), "missing input")
+            if tuple(inputs[name].shape) != tuple(shape):
+                raise InputError(f"inputs[{name!r}].shape", tuple(inputs[name].shape), f"expected {tuple(shape)}")
+        return self._run(inputs)
+
+    def warmup(self, iterations: int = 2) -> None:
+        """Run zeros through the network so allocations/autotuning happen before real frames."""
+        if not self.loaded:
+            self.load()
+        zeros = {n: np.zeros(s, dtype=np.float32) for n, s in self.input_shapes.items()}
+        for _ in range(max(iterations, 0)):
+            self._run(zeros)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe() if self.loaded else '(not loaded)'}>"
+
+
+def as_float32(value: Any) -> np.ndarray:
+    return np.ascontiguousarray(value, dtype=np.float32)

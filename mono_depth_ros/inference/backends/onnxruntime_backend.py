@@ -1,0 +1,77 @@
+"""ONNX Runtime backend: CPU execution provider (thread count) or CUDA EP where present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
+
+
+def ort_has_cuda() -> bool:
+    """True when the installed onnxruntime offers CUDAExecutionProvider."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return False
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+class OnnxRuntimeBackend(InferenceBackend):
+    """Runs an .onnx file.
+
+    Args:
+        model_path: the ONNX file (static input shapes, as written by export).
+        device: "cpu" or "cuda".
+        threads: intra-op threads for the CPU EP (None: onnxruntime's default, all cores).
+    """
+
+    name = "onnxruntime"
+
+    def __init__(self, model_path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
+        super().__init__()
+        self.model_path, self.device, self.threads = Path(model_path), str(device), threads
+        if not self.device.startswith(("cpu", "cuda")):
+            raise ValueError(f"device={device!r}: onnxruntime backend supports 'cpu' or 'cuda'")
+
+    def load(self) -> "OnnxRuntimeBackend":
+        ort = import_or_explain("onnxruntime")
+        if not self.model_path.is_file():
+            raise FileNotFoundError(f"model_path={str(self.model_path)!r}: ONNX file not found")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads:
+            options.intra_op_num_threads = int(self.threads)
+            options.inter_op_num_threads = 1
+        if self.device.startswith("cuda"):
+            if not ort_has_cuda():
+                raise BackendUnavailable("onnxruntime has no CUDAExecutionProvider: pip install onnxruntime-gpu")
+            device_id = int(self.device.split(":")[1]) if ":" in self.device else 0
+            providers = [("CUDAExecutionProvider", {"device_id": device_id}), "CPUExecutionProvider"]
+        else:
+            providers = ["CPUExecutionProvider"]
+        self.session = ort.InferenceSession(str(self.model_path), options, providers=providers)
+        self._version = ort.__version__
+        shapes = {}
+        for i in self.session.get_inputs():
+            if not all(isinstance(d, int) for d in i.shape):
+                raise ValueError(f"model_path={str(self.model_path)!r}: input {i.name!r} has dynamic shape {i.shape};"
+                                 " export with static shapes")
+            shapes[i.name] = tuple(i.shape)
+        self.input_shapes = shapes
+        self.output_names = tuple(o.name for o in self.session.get_outputs())
+        self.loaded = True
+        return self
+
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        feed = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_shapes}
+        outs = self.session.run(list(self.output_names), feed)
+        return dict(zip(self.output_names, outs))
+
+    def describe(self) -> str:
+        if not self.loaded:
+            return f"onnxruntime ({self.model_path.name}, not loaded)"
+        ep = self.session.get_providers()[0]
+        threads = f", {self.threads} threads" if self.threads and ep == "CPUExecutionProvider" else ""
+        return f"onnxruntime {self._version} {ep}{threads} ({self.model_path.name})"

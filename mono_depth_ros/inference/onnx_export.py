@@ -1,0 +1,147 @@
+"""Export a network to ONNX (static shapes) and check it numerically against PyTorch.
+
+Used by ``training export`` (training/export.py) and by the estimators, which turn a ``.pt``
+checkpoint into a cached ``.onnx`` for ONNX Runtime / TensorRT (key: the checkpoint's sha256 and
+the input size). The ONNX file carries metadata (``spec_name``, ``model_kwargs``, ``input_hw``,
+``source_sha256``) so it can be loaded without naming the spec again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+from mono_depth_ros.inference.spec import ModelSpec, get_spec
+
+DEFAULT_OPSET = 17
+PARITY_TOLERANCE = 1e-4  # of the PyTorch output's range
+
+
+class ExportParityError(RuntimeError):
+    """ONNX Runtime's outputs differ from PyTorch's by more than the tolerance."""
+
+
+def _tuple_module(model: Any) -> Any:
+    """Wrap a module so tracing sees a plain tuple (NamedTuple outputs, e.g. MotionOutput)."""
+    import torch
+
+    class TupleOutput(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> tuple:
+            out = self.inner(x)
+            return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+    return TupleOutput(model).eval()
+
+
+def example_input(spec: ModelSpec, input_hw: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """(1, C, h, w) float32 in [0, 1), deterministic (export tracing and the parity check)."""
+    rng = np.random.default_rng(seed)
+    return rng.random(spec.input_shape(input_hw), dtype=np.float32)
+
+
+def export_module(model: Any, spec: ModelSpec, input_hw: tuple[int, int], out_path: str | Path,
+                  opset: int = DEFAULT_OPSET, metadata: dict[str, Any] | None = None) -> Path:
+    """Trace ``model`` (eval mode) at (1, C, *input_hw) and write ``out_path`` with metadata."""
+    import onnx
+    import torch
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    dummy = torch.from_numpy(example_input(spec, input_hw))
+    tmp = out_path.with_name(out_path.name + f".{os.getpid()}.tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings on shape checks that are constant at export
+        torch.onnx.export(_tuple_module(model), (dummy,), str(tmp), input_names=list(spec.input_names),
+                          output_names=list(spec.output_names), opset_version=opset, dynamo=False,
+                          do_constant_folding=True)
+    proto = onnx.load(str(tmp))
+    meta = {"spec_name": spec.name, "input_hw": json.dumps(list(input_hw)), **{k: (v if isinstance(v, str) else
+            json.dumps(v)) for k, v in (metadata or {}).items()}}
+    for key, value in meta.items():
+        prop = proto.metadata_props.add()
+        prop.key, prop.value = key, value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(tmp))
+    tmp.replace(out_path)
+    return out_path
+
+
+def check_parity(model: Any, spec: ModelSpec, onnx_path: str | Path, input_hw: tuple[int, int],
+                 tolerance: float = PARITY_TOLERANCE, seed: int = 1) -> dict[str, float]:
+    """Run PyTorch and ONNX Runtime (CPU) on the same input; returns per output the max abs
+    difference divided by the PyTorch output's range; raises ExportParityError above ``tolerance``."""
+    import onnxruntime as ort
+    import torch
+
+    x = example_input(spec, input_hw, seed)
+    with torch.inference_mode():
+        out = model.eval()(torch.from_numpy(x))
+    expected = [t.float().numpy() for t in (tuple(out) if isinstance(out, (tuple, list)) else (out,))]
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(list(spec.output_names), {spec.input_names[0]: x})
+    errors = {}
+    for name, ref, val in zip(spec.output_names, expected, got):
+        if ref.shape != val.shape:
+            raise ExportParityError(f"output {name!r}: shape {val.shape} from ONNX Runtime, {ref.shape} from PyTorch")
+        span = float(ref.max() - ref.min())
+        scale = span if span > 1e-12 else max(float(np.abs(ref).max()), 1.0)
+        errors[name] = float(np.abs(ref - val).max()) / scale
+        if not errors[name] <= tolerance:
+            raise ExportParityError(f"output {name!r}: max |onnx - torch| = {errors[name]:.3g} of the output range "
+                                    f"> tolerance {tolerance:g} ({onnx_path})")
+    return errors
+
+
+def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, opset: int = DEFAULT_OPSET,
+                      input_hw: tuple[int, int] | None = None, tolerance: float = PARITY_TOLERANCE
+                      ) -> tuple[Path, dict[str, float]]:
+    """Checkpoint -> ONNX file, parity-checked. Returns (path, relative errors per output)."""
+    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+
+    model, spec, payload = load_model_checkpoint(checkpoint_path)
+    hw = tuple(int(v) for v in (input_hw or spec.input_hw_for(payload["model_kwargs"], payload.get("config"))))
+    meta = {"model_kwargs": payload["model_kwargs"], "source_sha256": file_sha256(checkpoint_path),
+            "git_rev": str(payload.get("git_rev", "unknown"))}
+    path = export_module(model, spec, hw, out_path, opset, meta)
+    try:
+        errors = check_parity(model, spec, path, hw, tolerance)
+    except ExportParityError:
+        Path(path).unlink(missing_ok=True)
+        raise
+    return path, errors
+
+
+def cached_onnx_for_checkpoint(checkpoint_path: str | Path, cache_dir: str | Path | None = None,
+                               input_hw: tuple[int, int] | None = None) -> Path:
+    """The ONNX export of a ``.pt`` checkpoint in ``<cache>/onnx/``, exported once per
+    (checkpoint sha256, input size, opset) and reused afterwards."""
+    from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+
+    payload = read_checkpoint_payload(checkpoint_path)
+    spec = get_spec(payload["spec_name"])
+    hw = tuple(int(v) for v in (input_hw or spec.input_hw_for(payload["model_kwargs"], payload.get("config"))))
+    digest = file_sha256(checkpoint_path)[:20]
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    path = folder / "onnx" / f"{spec.name}-{digest}-{hw[0]}x{hw[1]}-op{DEFAULT_OPSET}.onnx"
+    if not path.is_file():
+        export_checkpoint(checkpoint_path, path, DEFAULT_OPSET, hw)
+    return path
+
+
+def read_onnx_metadata(onnx_path: str | Path) -> dict[str, str]:
+    """metadata_props of an ONNX file (empty for files exported elsewhere)."""
+    import onnx
+
+    proto = onnx.load(str(onnx_path), load_external_data=False)
+    return {p.key: p.value for p in proto.metadata_props}

@@ -1,0 +1,1 @@
+"""mono_depth_ros.models."""

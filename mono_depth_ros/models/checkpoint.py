@@ -1,0 +1,81 @@
+"""Model checkpoint files: everything needed to rebuild a network from the file alone.
+
+Payload (a ``torch.save`` dict, loadable with ``weights_only=True``):
+``format`` (version), ``spec_name``, ``model_kwargs`` (e.g. ``{"variant": "light"}``),
+``state_dict``, ``config`` (resolved training config, plain types), ``git_rev``, ``metrics``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from mono_depth_ros.core.errors import InputError
+
+FORMAT_VERSION = 1
+_REQUIRED = ("spec_name", "model_kwargs", "state_dict")
+
+
+def git_revision(folder: Path | None = None) -> str:
+    """``git rev-parse HEAD`` of the source tree (+ ``-dirty``), or ``"unknown"`` outside git."""
+    folder = folder or Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def save_model_checkpoint(path: str | Path, spec_name: str, model: nn.Module, model_kwargs: Mapping[str, Any],
+                          config: Mapping[str, Any] | None, metrics: Mapping[str, float] | None = None) -> Path:
+    """Write ``model``'s weights with what rebuilds it; returns the path."""
+    from mono_depth_ros.inference.spec import get_spec
+
+    get_spec(spec_name)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT_VERSION, "spec_name": spec_name, "model_kwargs": dict(model_kwargs),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": dict(config or {}), "git_rev": git_revision(),
+        "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+    }
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return path
+
+
+def read_checkpoint_payload(path: str | Path, map_location: str = "cpu") -> dict:
+    """The raw payload dict, validated; InputError naming the missing key otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint={str(path)!r}: file not found")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # pickle/zip errors: not a checkpoint of ours
+        raise InputError("checkpoint", str(path), f"not a model checkpoint ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(payload, dict):
+        raise InputError("checkpoint", str(path), "payload is not a dict")
+    for key in _REQUIRED:
+        if key not in payload:
+            raise InputError(f"checkpoint[{key!r}]", str(path), "missing (written by save_model_checkpoint?)")
+    return payload
+
+
+def load_model_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[nn.Module, Any, dict]:
+    """Rebuild the model: ``(model.eval(), spec, payload)``."""
+    from mono_depth_ros.inference.spec import get_spec
+
+    payload = read_checkpoint_payload(path, map_location)
+    spec = get_spec(payload["spec_name"])
+    model = spec.build(**payload["model_kwargs"])
+    model.load_state_dict(payload["state_dict"], strict=True)
+    return model.eval(), spec, payload
