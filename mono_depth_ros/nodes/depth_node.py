@@ -168,7 +168,10 @@ class DepthNode(Node):
         cfg = self.config
         stamp_ns = stamp_to_ns(msg.header.stamp)
         if self._last_stamp_ns is not None and stamp_ns < self._last_stamp_ns:
-            raise InputError("header.stamp", stamp_ns, f"goes backwards (last {self._last_stamp_ns} ns)")
+            # Drop this frame but restart the clock from it, so a looping bag (or a restarted
+            # camera driver) is served again from its next frame instead of being dropped forever.
+            last_ns, self._last_stamp_ns = self._last_stamp_ns, stamp_ns
+            raise InputError("header.stamp", stamp_ns, f"goes backwards (last {last_ns} ns)")
         rgb = compressed_to_rgb8(msg) if cfg.use_compressed else image_to_rgb8(msg)
         self._check_size(rgb.shape[:2])
         self._last_stamp_ns = stamp_ns

@@ -62,8 +62,11 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     assert all(m.transforms[0].header.frame_id == "odom_test" for m in mine)
     assert ego.depth_estimator is None and ego.depth_reused == 5  # no second depth network
     assert len(depth_out.wait_for(5)) == 5
-    # a stamp going backwards resets the odometry to identity
+    # a stamp going backwards (a looping bag) resets the odometry to identity: depth_node drops
+    # the first frame of the new loop and serves the next, which ego_motion_node sees as a jump back
     pub.publish(make_image(rgb_frame(seed=9), stamps[1]))
+    wait_until(lambda: depth.rejects.counts.get("invalid_header.stamp", 0) == 1, what="backwards frame dropped")
+    pub.publish(make_image(rgb_frame(seed=10), stamps[2]))
     wait_until(lambda: ego.resets == 1, what="odometry reset")
     last = odom.wait_for(6)[-1].pose.pose.position
     assert (last.x, last.y, last.z) == (0, 0, 0)
