@@ -13,12 +13,21 @@ from mono_depth_ros.nodes.colormap import colorize_depth
 
 
 def write_snapshot(path: Path, rgb: np.ndarray, pred_m: np.ndarray, gt_m: np.ndarray | None) -> None:
-    """PNG of input | predicted depth | ground truth (or a grey panel), same colour scale."""
-    far_m = float(np.nanpercentile(gt_m[np.isfinite(gt_m)], 98)) if gt_m is not None and np.isfinite(gt_m).any() else 0.0
-    panels = [rgb, colorize_depth(pred_m, far_m)]
-    panels.append(colorize_depth(gt_m, far_m) if gt_m is not None else np.full_like(rgb, 64))
+    """PNG of input | predicted depth | ground truth (or a grey panel), labelled, one colour scale.
+
+    The scale (2nd to 98th percentile of the ground truth, else of the prediction) is shared by
+    both depth panels, so equal colours mean equal depth.
+    """
+    ref = gt_m if gt_m is not None and np.isfinite(gt_m).any() else pred_m
+    finite = ref[np.isfinite(ref) & (ref > 0)]
+    near_m, far_m = (float(v) for v in np.percentile(finite, [2, 98])) if finite.size else (0.0, 0.0)
+    panels = [rgb, colorize_depth(pred_m, far_m, near_m)]
+    panels.append(colorize_depth(gt_m, far_m, near_m) if gt_m is not None else np.full_like(rgb, 64))
     height = rgb.shape[0]
-    panels = [cv2.resize(p, (int(p.shape[1] * height / p.shape[0]), height)) for p in panels]
+    panels = [np.ascontiguousarray(cv2.resize(p, (int(p.shape[1] * height / p.shape[0]), height))) for p in panels]
+    for panel, label in zip(panels, ("input", "predicted depth", "ground truth" if gt_m is not None else "no ground truth")):
+        cv2.putText(panel, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(panel, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     cv2.imwrite(str(path), cv2.cvtColor(np.hstack(panels), cv2.COLOR_RGB2BGR))
 
 

@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 
 
-def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0) -> np.ndarray:
+def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: float = 0.0) -> np.ndarray:
     """(H, W, 3) uint8 RGB of an (H, W) depth: near = red, far = blue, invalid (NaN/<=0) = black.
 
-    Inverse depth is mapped linearly between its 2nd and 98th percentiles, or between
-    ``1 / max_depth_m`` and the 98th percentile when ``max_depth_m > 0`` (a fixed far limit keeps
-    colours stable over a sequence).
+    Inverse depth is mapped linearly between its 2nd and 98th percentiles; ``max_depth_m > 0``
+    fixes the far end at ``1 / max_depth_m`` and ``min_depth_m > 0`` the near end at
+    ``1 / min_depth_m`` (fixed limits keep colours comparable across frames and panels).
     """
     depth_m = np.asarray(depth_m, dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -22,6 +22,8 @@ def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0) -> np.ndarray:
     lo, hi = np.percentile(inv[valid], [2.0, 98.0])
     if max_depth_m > 0:
         lo = 1.0 / max_depth_m
+    if min_depth_m > 0:
+        hi = 1.0 / min_depth_m
     scale = 255.0 / max(float(hi - lo), 1e-9)
     grey = np.clip((inv - lo) * scale, 0, 255).astype(np.uint8)
     bgr = cv2.applyColorMap(grey, cv2.COLORMAP_TURBO)
