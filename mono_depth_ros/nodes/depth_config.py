@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec
-from mono_depth_ros.nodes.qos import RELIABILITIES
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
@@ -42,15 +41,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("fallback_hfov_deg", 0.0, "When no valid camera_info matches the image, assume a "
               "pinhole with this horizontal field of view; 0 = off (no points without camera_info).",
               low=0.0, high=179.0),
-    ParamSpec("input_reliability", "best_effort", "Input QoS reliability (sensor data: best_effort).",
-              choices=RELIABILITIES, read_only=True),
-    ParamSpec("input_depth", 1, "Input QoS history depth (keep last).", low=1, high=100, read_only=True),
-    ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
-              read_only=True),
-    ParamSpec("output_depth", 5, "Output QoS history depth (keep last).", low=1, high=100, read_only=True),
-    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
-              read_only=True),
-)
+) + io_param_specs(output_depth=5)
 
 
 @dataclass(frozen=True)

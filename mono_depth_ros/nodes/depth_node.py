@@ -39,7 +39,7 @@ from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
-from mono_depth_ros.nodes.frame_slot import LatestSlot
+from mono_depth_ros.nodes.frame_slot import LatestSlot, serve_latest
 from mono_depth_ros.nodes.model_loading import load_depth_estimator
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
 from mono_depth_ros.nodes.qos import make_qos
@@ -139,17 +139,7 @@ class DepthNode(Node):
 
     # ---------------------------------------------------------------- worker thread
     def _run_worker(self) -> None:
-        while not self._stop.is_set():
-            item = self.slot.take(timeout_s=0.1)
-            if item is None:
-                continue
-            msg, receive_s = item
-            try:
-                self.process(msg, receive_s)
-            except InputError as exc:
-                self.rejects.reject(_reason(exc), f"image stamp {_stamp_text(msg)}: {exc}")
-            except Exception as exc:  # keep serving frames; the error is logged and counted
-                self.rejects.reject("internal_error", f"{type(exc).__name__}: {exc}")
+        serve_latest(self.slot, self._stop, self.process, self.rejects.reject)
 
     def _wanted(self) -> dict[str, bool]:
         cfg = self.config
@@ -260,17 +250,6 @@ class DepthNode(Node):
         self.slot.close()
         self._worker.join(timeout=5.0)
         super().destroy_node()
-
-
-def _reason(exc: InputError) -> str:
-    return f"invalid_{exc.field}".replace(" ", "_")
-
-
-def _stamp_text(msg: Any) -> str:
-    try:
-        return f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
-    except AttributeError:
-        return "?"
 
 
 def main(args: list[str] | None = None) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, check_model_path
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec
-from mono_depth_ros.nodes.qos import RELIABILITIES
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, io_param_specs
 
 EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
@@ -37,15 +36,7 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               low=0.0, high=3.2),
     ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),
     ParamSpec("publish_camera_info_estimated", True, "Publish ~/camera_info_estimated (learned intrinsics)."),
-    ParamSpec("input_reliability", "best_effort", "Input QoS reliability.", choices=RELIABILITIES,
-              read_only=True),
-    ParamSpec("input_depth", 1, "Input QoS history depth.", low=1, high=100, read_only=True),
-    ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
-              read_only=True),
-    ParamSpec("output_depth", 10, "Output QoS history depth.", low=1, high=100, read_only=True),
-    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
-              read_only=True),
-)
+) + io_param_specs(output_depth=10)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
-from mono_depth_ros.nodes.frame_slot import LatestSlot
+from mono_depth_ros.nodes.frame_slot import LatestSlot, serve_latest
 from mono_depth_ros.nodes.model_loading import load_depth_estimator, load_motion_estimator
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
@@ -120,17 +120,7 @@ class EgoMotionNode(Node):
         return SetParametersResult(successful=True)
 
     def _run_worker(self) -> None:
-        while not self._stop.is_set():
-            item = self.slot.take(timeout_s=0.1)
-            if item is None:
-                continue
-            msg, receive_s = item
-            try:
-                self.process(msg, receive_s)
-            except InputError as exc:
-                self.rejects.reject(f"invalid_{exc.field}", str(exc))
-            except Exception as exc:  # keep serving frames; logged and counted
-                self.rejects.reject("internal_error", f"{type(exc).__name__}: {exc}")
+        serve_latest(self.slot, self._stop, self.process, self.rejects.reject)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
         """(header, rgb, depth_m) of a camera message (own depth net) or a shared cache entry."""

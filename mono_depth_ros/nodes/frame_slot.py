@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
+
+from mono_depth_ros.core.errors import InputError
 
 
 class LatestSlot:
@@ -58,3 +60,30 @@ class LatestSlot:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def serve_latest(slot: LatestSlot, stop: threading.Event, process: Callable[[Any, float], Any],
+                 reject: Callable[[str, str], None]) -> None:
+    """Worker-thread loop shared by the nodes: process the newest ``(msg, receive_s)`` until ``stop``.
+
+    A frame that raises InputError is rejected as ``invalid_<field>`` with the message's stamp;
+    any other exception as ``internal_error``. Either way the loop goes on with the next frame.
+    """
+    while not stop.is_set():
+        item = slot.take(timeout_s=0.1)
+        if item is None:
+            continue
+        msg, receive_s = item
+        try:
+            process(msg, receive_s)
+        except InputError as exc:
+            reject(f"invalid_{exc.field}".replace(" ", "_"), f"stamp {_stamp_text(msg)}: {exc}")
+        except Exception as exc:  # keep serving frames; the error is logged and counted
+            reject("internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def _stamp_text(msg: Any) -> str:
+    try:
+        return f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
+    except AttributeError:
+        return "?"

@@ -142,3 +142,20 @@ def updated_config(config: Any, specs: Sequence[ParamSpec], changes: Mapping[str
 def specs_by_name(specs: Sequence[ParamSpec]) -> dict[str, ParamSpec]:
     """``{name: spec}``; used by tests and the launch-file checker."""
     return {spec.name: spec for spec in specs}
+
+
+def io_param_specs(output_depth: int) -> tuple["ParamSpec", ...]:
+    """QoS and diagnostics parameters every node declares (input defaults to sensor data)."""
+    from mono_depth_ros.nodes.qos import RELIABILITIES
+
+    return (
+        ParamSpec("input_reliability", "best_effort", "Input QoS reliability (sensor data: best_effort).",
+                  choices=RELIABILITIES, read_only=True),
+        ParamSpec("input_depth", 1, "Input QoS history depth (keep last).", low=1, high=100, read_only=True),
+        ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
+                  read_only=True),
+        ParamSpec("output_depth", output_depth, "Output QoS history depth (keep last).", low=1, high=100,
+                  read_only=True),
+        ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
+                  read_only=True),
+    )
