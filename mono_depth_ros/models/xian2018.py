@@ -9,7 +9,7 @@
   upsampling to the input size.
 
 Output: relative depth (B,1,H,W), larger = farther, no scale (trained with a ranking loss).
-Variants: ``paper`` (ResNet-50 encoder, decoder width 256), ``light`` (ResNet-18, width 64).
+Variants: ``paper`` (ResNet-50 encoder, decoder width 256), ``light`` (ResNet-18 at half width, decoder width 64).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from torch import nn
 
 from mono_depth_ros.models.resnet import ResNetEncoder
 
-VARIANTS = {"paper": (50, 256), "light": (18, 64)}
+# light: a ResNet-18 at half width (32) with decoder width 64, small enough to ship as demo weights
+VARIANTS = {"paper": (50, 256, 64), "light": (18, 64, 32)}
 
 
 class FeatureTransferBlock(nn.Module):
@@ -77,8 +78,8 @@ class Xian2018(nn.Module):
         if variant not in VARIANTS:
             raise ValueError(f"variant={variant!r}: must be one of {sorted(VARIANTS)}")
         self.variant = variant
-        depth, width = VARIANTS[variant]
-        self.encoder = ResNetEncoder(depth)
+        depth, width, encoder_width = VARIANTS[variant]
+        self.encoder = ResNetEncoder(depth, width=encoder_width)
         ch = self.encoder.channels
         self.top = FeatureTransferBlock(ch[4], width)
         self.fuse = nn.ModuleList([FeatureFusionModule(ch[i], width) for i in (3, 2, 1)])

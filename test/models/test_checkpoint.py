@@ -7,7 +7,7 @@ import torch
 
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.spec import MODEL_SPECS, get_spec
-from mono_depth_ros.models.checkpoint import load_model_checkpoint, save_model_checkpoint
+from mono_depth_ros.models.checkpoint import load_model_checkpoint, save_model_checkpoint, write_half_precision_copy
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_SPECS))
@@ -44,3 +44,19 @@ def test_spec_defaults_per_variant():
     assert get_spec("eigen2014").input_hw_for({"variant": "paper"}, {}) == (228, 304)
     assert get_spec("li2020_motion").input_shape((64, 96)) == (1, 8, 64, 96)
     assert get_spec("eigen2014").is_metric and not get_spec("xian2018").is_metric
+
+
+def test_half_precision_copy_halves_the_file_and_keeps_outputs(tmp_path):
+    torch.manual_seed(0)
+    model = get_spec("eigen2014").build(variant="light").eval()
+    full = save_model_checkpoint(tmp_path / "full.pt", "eigen2014", model, {"variant": "light"}, {})
+    half = write_half_precision_copy(full, tmp_path / "half.pt")
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    restored, spec, payload = load_model_checkpoint(half)
+    assert payload["storage_dtype"] == "float16" and spec.name == "eigen2014"
+    assert all(p.dtype == torch.float32 for p in restored.parameters())  # cast back on load
+    x = torch.rand(1, 3, 128, 160)
+    with torch.no_grad():
+        reference, rounded = model(x), restored(x)
+    scale = reference.abs().max()
+    assert 0 < (reference - rounded).abs().max() <= 1e-2 * scale  # fp16 rounding: small but real
