@@ -36,6 +36,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     kind = DEPTH_KIND[models.depth_spec]
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
+    constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
     with_depth = [i for i in indices if folder.by_index[i].depth]
     step = max(1, len(with_depth) // max(opts.pictures, 1))
     for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame")):
@@ -49,6 +50,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
         try:
             per_image.append(depth_errors(pred, gt, opts.caps, median))
             whdrs.append(whdr(pred, gt, opts.whdr_pairs, seed=index))
+            constant_abs_rel.append(depth_errors(np.ones_like(gt), gt, opts.caps, True)["abs_rel"])
         except InputError as exc:  # no usable pixel (ground truth out of range or prediction not finite)
             LOG.warning("frame %d skipped: %s", index, exc)
             skipped += 1
@@ -60,7 +62,9 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     if not per_image:
         return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite}
     out = mean_metrics(per_image)
-    out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)), frames=len(per_image), median_scaling=median, output_kind=kind)
+    out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
+               constant_depth_abs_rel=float(np.mean(constant_abs_rel)), frames=len(per_image),
+               median_scaling=median, output_kind=kind)
     return out
 
 
