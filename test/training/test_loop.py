@@ -75,7 +75,8 @@ def test_evaluate_cli_writes_reports(eigen_run, tiny_dataset, tmp_path):
                  "--split", "all", "--pictures", "2", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())["depth"]
     assert metrics["frames"] == 8 and 0 < metrics["abs_rel"] and 0 <= metrics["whdr"] <= 1
-    assert (out / "metrics.md").read_text().count("abs_rel") == 1
+    report = (out / "metrics.md").read_text()
+    assert report.count("| abs_rel |") == 1 and "constant_depth_abs_rel" in report
     assert len(list(out.glob("depth_*.png"))) == 2
 
 
