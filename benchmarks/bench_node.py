@@ -50,7 +50,8 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
     executor = MultiThreadedExecutor(num_threads=3, context=context)
     executor.add_node(node)
     executor.add_node(io)
-    threading.Thread(target=executor.spin, daemon=True).start()
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
     while node.pub_points.get_subscription_count() == 0 or pub.get_subscription_count() == 0:
         time.sleep(0.05)
     rgb = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
@@ -73,6 +74,7 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
     node_ms = node.latency.summary_ms()["mean"]
     infer_ms = stats["inference_mean_ms"]
     executor.shutdown(timeout_sec=5.0)
+    spinner.join(timeout=5.0)  # a spin thread alive at interpreter exit aborts in rclpy's C++ layer
     node.destroy_node()
     io.destroy_node()
     context.try_shutdown()

@@ -165,6 +165,7 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
     finally:
         stats = [n.stats() for n in nodes]
         executor.shutdown(timeout_sec=5.0)
+        spinner.join(timeout=5.0)
         recorder.close()
         for node in nodes + [io_node]:
             node.destroy_node()
