@@ -29,7 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config key (dotted, YAML value), e.g. optimizer.lr=1e-4; repeatable")
     parser.add_argument("--out", required=True, help="run folder for checkpoints, logs and exported models")
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time")
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time in minutes (total: time before a --resume counts too)")
     parser.add_argument("--resume", default=None, help="Lightning checkpoint to resume from (e.g. RUN/checkpoints/last.ckpt)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
     return parser
