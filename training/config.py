@@ -197,6 +197,7 @@ class Li2020Schedule:
     depth_mean_steps: int = 2000
     collapse_check_every_n_steps: int = 50
     collapse_min_log_depth_std: float = 0.01
+    collapse_min_counted_fraction: float = 0.02
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,12 @@ def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -
         LOG.warning("model export skipped (%s); the Lightning checkpoint is still written", exc)
         return {}
     files = {}
+    collapsed_at = getattr(module, "collapsed_at_step", None)
+    if collapsed_at is not None:
+        LOG.error("no model exported: training collapsed at step %d; to get the models of a checkpoint from "
+                  "before it, rerun the same command with --resume RUN/checkpoints/stepN.ckpt "
+                  "--set trainer.max_steps=N (it stops at once and exports)", collapsed_at)
+        return files
     for spec_name, net, kwargs in module.export_models():
         path = run_dir / f"{spec_name}.pt"
         save_model_checkpoint(path, spec_name, net, kwargs, config_to_dict(config), metrics=metrics)

@@ -21,7 +21,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--size", default="320x240", help="synthetic WxH (default: %(default)s)")
     parser.add_argument("--scene", default="indoor", choices=("indoor", "street"))
     parser.add_argument("--rate", type=float, default=1.0, help="replay speed factor (default: %(default)s)")
-    parser.add_argument("--method", default="li2020", choices=("eigen2014", "xian2018", "li2020"))
+    parser.add_argument("--method", default="eigen2014", choices=("eigen2014", "xian2018", "li2020"),
+                        help="depth network (ego-motion always uses li2020; default: eigen2014, the best bundled depth)")
     parser.add_argument("--backend", default="auto", choices=("auto", "tensorrt", "onnxruntime", "torch"))
     parser.add_argument("--model-path", default="", help="depth model (.pt/.onnx/.engine); default: bundled")
     parser.add_argument("--image-topic", default="/camera/image_raw")

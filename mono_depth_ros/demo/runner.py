@@ -33,7 +33,7 @@ class DemoOptions:
     scene: str = "indoor"
     fps: float = 10.0
     rate: float = 1.0
-    method: str = "li2020"
+    method: str = "eigen2014"
     backend: str = "auto"
     model_path: str = ""
     image_topic: str = "/camera/image_raw"

@@ -47,3 +47,21 @@ def test_losses_finite_and_decrease(name, tiny_dataset):
         optimizer.step()
         totals.append(float(total))
     assert min(totals[-3:]) < totals[0], totals
+
+
+def test_li2020_collapse_guard_stops_and_records_the_step():
+    """A blank (constant) depth map, or a photometric term that counts no pixel, is a collapse."""
+    import torch
+
+    from training.config import Li2020Config
+    from training.methods.li2020 import Li2020Method
+
+    method = Li2020Method(Li2020Config(), dataset_has_intrinsics=True).train()
+    structured = torch.exp(torch.randn(2, 1, 8, 8))
+    method._check_collapse(structured, counted_fraction=0.5)
+    assert method.collapsed_at_step is None
+    method._check_collapse(torch.full((2, 1, 8, 8), 3.0), counted_fraction=0.5)  # blank depth
+    assert method.collapsed_at_step == 0
+    method.collapsed_at_step = None
+    method._check_collapse(structured, counted_fraction=0.0)  # every pixel excluded
+    assert method.collapsed_at_step == 0

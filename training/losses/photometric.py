@@ -89,8 +89,7 @@ def rgbd_consistency_loss(transformed: TransformedDepth, rgb_1: torch.Tensor, de
                           rgb_2: torch.Tensor) -> dict[str, torch.Tensor]:
     """Occlusion-aware photometric consistency of frame 1 warped onto frame 2 (not symmetric).
 
-    Frame 2's rgb and depth are sampled where frame 1's pixels land. The rgb and SSIM errors are
-    means weighted by the counted pixels (so dropping pixels cannot lower them). Pixels count only where
+    Frame 2's rgb and depth are sampled where frame 1's pixels land. Pixels count only where
     frame 1's moved point is closer to the camera than frame 2's depth there (otherwise it is
     occluded; the swapped call covers the other case). SSIM is weighted by a depth-proximity
     weight (stop-gradient) that peaks at 1 where the two depths agree.
@@ -108,13 +107,10 @@ def rgbd_consistency_loss(transformed: TransformedDepth, rgb_1: torch.Tensor, de
     closer = (transformed.mask & (transformed.depth < depth_2_s)).to(rgb_1.dtype)
     depth_diff = depth_2_s - transformed.depth
     depth_error = (depth_diff.abs() * closer).mean()
-    # Weighted means over the pixels that count, not the official plain mean over all pixels:
-    # trained from scratch, the plain mean let the networks shrink the counted set to nothing
-    # (moving every point behind frame 2's surface), which zeroes both photometric terms.
-    rgb_error = ((rgb_2_s - rgb_1).abs() * closer[:, None]).sum() / (3 * closer.sum() + 1e-6)
+    rgb_error = ((rgb_2_s - rgb_1).abs() * closer[:, None]).mean()
     second_moment = _weighted_average(depth_diff ** 2, closer) + 1e-4
     proximity = (second_moment / (depth_diff ** 2 + second_moment)) * transformed.mask.to(rgb_1.dtype)
     proximity = proximity.detach()  # official: without the stop-gradient training does not start
     ssim_error, avg_weight = weighted_ssim(rgb_2_s, rgb_1, proximity[:, None])
-    return {"rgb_error": rgb_error, "ssim_error": (ssim_error * avg_weight).sum() / (avg_weight.sum() + 1e-6), "depth_error": depth_error,
+    return {"rgb_error": rgb_error, "ssim_error": (ssim_error * avg_weight).mean(), "depth_error": depth_error,
             "depth_proximity_weight": proximity, "frame1_closer_to_camera": closer}

@@ -74,6 +74,7 @@ class Li2020Method(MethodModule):
         self.motion_net = Li2020MotionNet(**self.model_kwargs)
         mode = config.model.learn_intrinsics
         self.learn_intrinsics = mode == "always" or (mode == "auto" and not dataset_has_intrinsics)
+        self.collapsed_at_step: int | None = None  # set by the collapse guard; the loop then stops
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         ramp = layer_norm_noise_ramp(self.global_step, self.config.schedule.layer_norm_noise_rampup_steps)
@@ -113,7 +114,7 @@ class Li2020Method(MethodModule):
                                          rotation, translation, rotation[flip], translation[flip])
         normalized = normalize_motion_map(residual, translation)
         weights = self.config.loss_weights
-        self._check_collapse(depth)
+        self._check_collapse(depth, float(rgbd["frame1_closer_to_camera"].mean()))
         mean_on = float(self.global_step < self.config.schedule.depth_mean_steps)
         return {"rgb_consistency": 2 * rgbd["rgb_error"], "ssim": rgbd["ssim_error"],
                 "depth_smoothing": 2 * disparity_smoothness(depth, rgb),
@@ -124,17 +125,30 @@ class Li2020Method(MethodModule):
                 "depth_variance": 2 * depth_variance_loss(depth) if weights.depth_variance > 0 else depth.sum() * 0,
                 "depth_mean": mean_on * log_depth_mean_loss(depth)}
 
-    def _check_collapse(self, depth: torch.Tensor) -> None:
+    def _check_collapse(self, depth: torch.Tensor, counted_fraction: float) -> None:
+        """Every ``collapse_check_every_n_steps``: log the spread of log depth and the fraction of
+        pixels the photometric terms count; stop training when either has collapsed.
+
+        Both collapses seen here from scratch (at ~2100 steps) drove every pixel out of the
+        photometric terms (they fell to 0) and the log-depth spread to ~0.01. Stopping keeps the
+        periodic checkpoints from before the collapse; the loop exports no collapsed model.
+        """
         every = self.config.schedule.collapse_check_every_n_steps
         if not self.training or every <= 0 or self.global_step % every:
             return
         std = float(torch.log(depth.detach().clamp_min(1e-6)).std())
         if self._trainer is not None:
             self.log("train/log_depth_std", std, batch_size=depth.shape[0])
-        if std < self.config.schedule.collapse_min_log_depth_std:
-            LOG.warning("step %d: depth looks collapsed (std of log depth %.4g < %.4g); consider raising "
-                        "loss_weights.depth_variance or depth_mean_steps", self.global_step, std,
-                        self.config.schedule.collapse_min_log_depth_std)
+            self.log("train/counted_pixel_fraction", counted_fraction, batch_size=depth.shape[0])
+        schedule = self.config.schedule
+        if std < schedule.collapse_min_log_depth_std or counted_fraction < schedule.collapse_min_counted_fraction:
+            self.collapsed_at_step = int(self.global_step)
+            LOG.error("step %d: training collapsed (std of log depth %.4g, limit %.4g; counted pixel fraction "
+                      "%.4g, limit %.4g): stopping; use a checkpoint from before this step", self.global_step,
+                      std, schedule.collapse_min_log_depth_std, counted_fraction,
+                      schedule.collapse_min_counted_fraction)
+            if self._trainer is not None:
+                self.trainer.should_stop = True
 
     def configure_optimizers(self):
         opt = self.config.optimizer
