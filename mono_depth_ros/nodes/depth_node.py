@@ -39,7 +39,7 @@ from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
-from mono_depth_ros.nodes.frame_slot import LatestSlot, serve_latest
+from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import load_depth_estimator
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
 from mono_depth_ros.nodes.qos import make_qos
@@ -81,9 +81,7 @@ class DepthNode(Node):
         self._init_stats()
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run_worker, name=f"{node_name}_worker", daemon=True)
-        self._worker.start()
+        self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
             f"{cfg.method} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
             f"camera_info {cfg.resolved_camera_info_topic}")
@@ -138,9 +136,6 @@ class DepthNode(Node):
         return SetParametersResult(successful=True)
 
     # ---------------------------------------------------------------- worker thread
-    def _run_worker(self) -> None:
-        serve_latest(self.slot, self._stop, self.process, self.rejects.reject)
-
     def _wanted(self) -> dict[str, bool]:
         cfg = self.config
         cache_wants = self.depth_cache is not None and self.depth_cache.consumers > 0
@@ -246,9 +241,7 @@ class DepthNode(Node):
                                                stats, problems))
 
     def destroy_node(self) -> None:
-        self._stop.set()
-        self.slot.close()
-        self._worker.join(timeout=5.0)
+        self._worker.stop()
         super().destroy_node()
 
 

@@ -11,7 +11,6 @@ processing as in depth_node: the motion is between the last two *processed* fram
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any, Mapping
 
@@ -32,7 +31,7 @@ from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
-from mono_depth_ros.nodes.frame_slot import LatestSlot, serve_latest
+from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import load_depth_estimator, load_motion_estimator
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
@@ -76,9 +75,7 @@ class EgoMotionNode(Node):
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run_worker, name=f"{node_name}_worker", daemon=True)
-        self._worker.start()
+        self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         source = "shared depth cache" if depth_cache is not None else "own li2020 depth net"
         self.get_logger().info(f"motion on {self.motion.backend_description}; depth from {source}")
 
@@ -118,9 +115,6 @@ class EgoMotionNode(Node):
         self.config = new_config
         self.odometry.scale = new_config.scale
         return SetParametersResult(successful=True)
-
-    def _run_worker(self) -> None:
-        serve_latest(self.slot, self._stop, self.process, self.rejects.reject)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
         """(header, rgb, depth_m) of a camera message (own depth net) or a shared cache entry."""
@@ -211,9 +205,7 @@ class EgoMotionNode(Node):
                                                self.get_fully_qualified_name(), self.stats(), problems))
 
     def destroy_node(self) -> None:
-        self._stop.set()
-        self.slot.close()
-        self._worker.join(timeout=5.0)
+        self._worker.stop()
         super().destroy_node()
 
 

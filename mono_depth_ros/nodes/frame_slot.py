@@ -82,6 +82,24 @@ def serve_latest(slot: LatestSlot, stop: threading.Event, process: Callable[[Any
             reject("internal_error", f"{type(exc).__name__}: {exc}")
 
 
+class FrameWorker:
+    """A node's worker thread: ``serve_latest`` on its own slot, started and stopped once."""
+
+    def __init__(self, name: str, slot: LatestSlot, process: Callable[[Any, float], Any],
+                 reject: Callable[[str, str], None]) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=serve_latest, args=(slot, self._stop, process, reject),
+                                        name=name, daemon=True)
+        self._slot = slot
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Ask the loop to end, wake it and wait for it (the frame in progress finishes)."""
+        self._stop.set()
+        self._slot.close()
+        self._thread.join(timeout=timeout_s)
+
+
 def _stamp_text(msg: Any) -> str:
     try:
         return f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}"
