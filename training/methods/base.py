@@ -8,9 +8,7 @@ the total, and stores the resolved config and git revision in every Lightning ch
 
 from __future__ import annotations
 
-import subprocess
 from abc import abstractmethod
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -18,22 +16,10 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from mono_depth_ros.models.checkpoint import git_revision
 from training.config import config_from_dict, config_to_dict
 from training.data.batches import to_device
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def git_revision() -> str:
-    """Commit hash of the working tree (+ '-dirty' when modified), or 'unknown'."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                             timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 class MethodModule(L.LightningModule):
