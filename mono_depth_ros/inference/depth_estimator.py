@@ -7,24 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from mono_depth_ros.inference.backends.base import InferenceBackend
-from mono_depth_ros.inference.loading import load_backend
+from mono_depth_ros.inference.loading import BackendModel, load_backend
 from mono_depth_ros.inference.processing import DepthResult, postprocess_depth, preprocess
-from mono_depth_ros.inference.spec import ModelSpec
 
 
-class DepthEstimator:
+class DepthEstimator(BackendModel):
     """A depth network behind a backend, with its spec's pre/post-processing.
 
     Attributes: ``spec``, ``backend``, ``backend_description``, ``backend_reason`` (why ``auto``
     chose it), ``input_hw`` (the network's input size).
     """
-
-    def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "") -> None:
-        self.spec, self.backend, self.backend_reason = spec, backend, reason
-        shape = backend.input_shapes[spec.input_names[0]]
-        self.input_hw = (int(shape[2]), int(shape[3]))
-        self.backend_description = backend.describe()
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",

@@ -18,10 +18,8 @@ import numpy as np
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
-from mono_depth_ros.inference.backends.base import InferenceBackend
-from mono_depth_ros.inference.loading import load_backend
+from mono_depth_ros.inference.loading import BackendModel, load_backend
 from mono_depth_ros.inference.processing import preprocess
-from mono_depth_ros.inference.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,8 @@ def _depth_plane(depth_m: np.ndarray, hw: tuple[int, int], field: str) -> np.nda
     return cv2.resize(depth, (hw[1], hw[0]), interpolation=cv2.INTER_NEAREST)
 
 
-class EgoMotionEstimator:
+class EgoMotionEstimator(BackendModel):
     """The Li 2020 motion network behind a backend."""
-
-    def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "") -> None:
-        self.spec, self.backend, self.backend_reason = spec, backend, reason
-        shape = backend.input_shapes[spec.input_names[0]]
-        self.input_hw = (int(shape[2]), int(shape[3]))
-        self.backend_description = backend.describe()
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",

@@ -44,3 +44,15 @@ def load_backend(path: str | Path, backend: str, precision: str, spec_name: str 
     if warmup:
         runner.warmup()
     return spec, runner, reason
+
+
+class BackendModel:
+    """A network behind a backend: ``spec``, ``backend``, ``backend_description``,
+    ``backend_reason`` (why ``auto`` chose it) and ``input_hw`` (the network's input size).
+    Base of DepthEstimator and EgoMotionEstimator."""
+
+    def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "") -> None:
+        self.spec, self.backend, self.backend_reason = spec, backend, reason
+        shape = backend.input_shapes[spec.input_names[0]]
+        self.input_hw = (int(shape[2]), int(shape[3]))
+        self.backend_description = backend.describe()
