@@ -9,6 +9,8 @@ Topics (all stamps = frame stamp; /tf_static once at the first stamp):
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Callable
 
@@ -43,8 +45,7 @@ def sequence_intrinsics(seq: SyntheticSequence, right: bool = False) -> CameraIn
     p = np.array([[cam.fx, 0, cam.cx, 0], [0, cam.fy, cam.cy, 0], [0, 0, 1, 0]], float)
     if right:
         p[0, 3] = -cam.fx * seq.config.baseline_m
-    return CameraIntrinsics(cam.width, cam.height, cam.fx, cam.fy, cam.cx, cam.cy,
-                            distortion_model="plumb_bob", d=(0.0,) * 5, p=tuple(p.reshape(-1)))
+    return dataclasses.replace(cam, distortion_model="plumb_bob", d=(0.0,) * 5, p=tuple(p.reshape(-1)))
 
 
 class _BagSink:

@@ -7,10 +7,9 @@ tested only on the image rectangle its projected corners cover (cheap culling).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from mono_depth_ros.core.camera import CameraIntrinsics
 from training.data.synth.scene import Box, Scene
 from training.data.synth.textures import sky_gradient
 
@@ -18,42 +17,30 @@ _EPS = 1e-4
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 
 
-@dataclass(frozen=True)
-class PinholeCamera:
-    """Ideal pinhole camera (no distortion), pixel centres at integer coordinates."""
+def default_camera(width: int, height: int, hfov_deg: float = 66.0) -> CameraIntrinsics:
+    """Ideal square-pixel pinhole (no distortion) with the given horizontal field of view and a
+    centred principal point; pixel centres at integer coordinates."""
+    if width < 8 or height < 8:
+        raise ValueError(f"size=({width}, {height}): width and height must be >= 8 px")
+    f = width / (2.0 * np.tan(np.radians(hfov_deg) / 2.0))
+    return CameraIntrinsics(width, height, f, f, (width - 1) / 2.0, (height - 1) / 2.0)
 
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
 
-    @staticmethod
-    def default(width: int, height: int, hfov_deg: float = 66.0) -> "PinholeCamera":
-        """Square-pixel camera with the given horizontal field of view, centred principal point."""
-        if width < 8 or height < 8:
-            raise ValueError(f"size=({width}, {height}): width and height must be >= 8 px")
-        f = width / (2.0 * np.tan(np.radians(hfov_deg) / 2.0))
-        return PinholeCamera(width, height, f, f, (width - 1) / 2.0, (height - 1) / 2.0)
-
-    def optical_rays(self) -> np.ndarray:
-        """(H, W, 3) float64 ray directions in the optical frame with z = 1."""
-        u = (np.arange(self.width) - self.cx) / self.fx
-        v = (np.arange(self.height) - self.cy) / self.fy
-        rays = np.ones((self.height, self.width, 3))
-        rays[..., 0] = u[None, :]
-        rays[..., 1] = v[:, None]
-        return rays
+def optical_rays(camera: CameraIntrinsics) -> np.ndarray:
+    """(H, W, 3) float64 ray directions in the optical frame with z = 1."""
+    rays = np.ones((camera.height, camera.width, 3))
+    rays[..., 0] = ((np.arange(camera.width) - camera.cx) / camera.fx)[None, :]
+    rays[..., 1] = ((np.arange(camera.height) - camera.cy) / camera.fy)[:, None]
+    return rays
 
 
 class Raycaster:
-    """Renders a :class:`Scene` for a :class:`PinholeCamera` at any pose and time."""
+    """Renders a :class:`Scene` for a pinhole camera (no distortion) at any pose and time."""
 
-    def __init__(self, scene: Scene, camera: PinholeCamera) -> None:
+    def __init__(self, scene: Scene, camera: CameraIntrinsics) -> None:
         self.scene = scene
         self.camera = camera
-        self._rays_optical = camera.optical_rays().reshape(-1, 3)
+        self._rays_optical = optical_rays(camera).reshape(-1, 3)
         self._tex = np.stack([t.pixels for t in scene.textures])  # (T, S, S, 3) uint8
         self._tex_flat = self._tex.reshape(-1, 3)
         self._tex_size_m = np.array([t.size_m for t in scene.textures], np.float32)

@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
-from training.data.synth.raycast import PinholeCamera, Raycaster
+from training.data.synth.raycast import Raycaster, default_camera
 from training.data.synth.scene import SCENES, build_scene
 from training.data.synth.trajectory import TRAJECTORIES, Trajectory
 
@@ -86,7 +86,7 @@ class SyntheticSequence:
         config.validate()
         self.config = config
         width, height = config.size_wh
-        self.camera = PinholeCamera.default(int(width), int(height))
+        self.camera = default_camera(int(width), int(height))
         kind = config.trajectory or _DEFAULT_TRAJECTORY[config.scene]
         speed = _SPEED_MPS[config.scene] * (0.6 if kind == "handheld" and config.scene == "street" else 1.0)
         duration_s = config.frames / config.fps
