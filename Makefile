@@ -24,6 +24,7 @@ bench: setup
 	$(PY) benchmarks/bench_conversions.py
 	$(PY) benchmarks/bench_inference.py
 	$(PY) benchmarks/bench_node.py
+	$(PY) benchmarks/bench_node.py --variant paper
 
 clean:
 	rm -rf build install log demo_output .pytest_cache

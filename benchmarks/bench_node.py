@@ -6,6 +6,12 @@ method: mean/p95 end-to-end latency (publish -> ~/points received), throughput, 
 time, and the share of node time spent outside inference (goal: <= 25 % of inference time).
 
     .venv/bin/python benchmarks/bench_node.py --frames 30 --methods eigen2014 xian2018 li2020
+    .venv/bin/python benchmarks/bench_node.py --variant paper   # paper-size networks, random weights
+
+The bundled demo weights are the small ("light") variants, whose inference takes a few ms, so the
+fixed per-frame cost of a 640x480 node (conversions, colour map, a 4.9 MB cloud, DDS) dominates.
+``--variant paper`` times the papers' network sizes instead (weights are random and seeded: speed
+does not depend on them), the setting the 25 % goal is about.
 """
 
 from __future__ import annotations
@@ -84,19 +90,42 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
             100.0 * (lat.mean() - infer_ms) / infer_ms}
 
 
+def random_paper_checkpoint(method: str, folder: str) -> str:
+    """Write a seeded random-init paper-size checkpoint of ``method``'s depth network; returns its path."""
+    import torch
+
+    from mono_depth_ros.inference.spec import get_spec
+    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+
+    spec_name = "li2020_depth" if method == "li2020" else method
+    torch.manual_seed(0)
+    kwargs = {"variant": "paper"}
+    model = get_spec(spec_name).build(**kwargs).eval()
+    return str(save_model_checkpoint(f"{folder}/{spec_name}_paper.pt", spec_name, model, kwargs, None))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--methods", nargs="+", default=["eigen2014", "xian2018", "li2020"])
     parser.add_argument("--backend", default="onnxruntime")
     parser.add_argument("--model-path", default="", help="one model for all methods (default: bundled)")
+    parser.add_argument("--variant", choices=("bundled", "paper"), default="bundled",
+                        help="bundled: the demo weights (light networks); paper: paper-size networks, random weights")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
+    import tempfile
+
     import torch
 
     torch.set_num_threads(args.threads)
-    rows = [bench_method(m, args.frames, args.backend, args.model_path) for m in args.methods]
-    print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride 1), {args.frames} frames")
+    with tempfile.TemporaryDirectory(prefix="bench_node_") as folder:
+        rows = []
+        for method in args.methods:
+            path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
+            rows.append(bench_method(method, args.frames, args.backend, path))
+    print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride 1), {args.frames} frames, "
+          f"{args.variant} networks")
     print(f"{'method':10s} {'backend':28s} {'e2e mean':>9s} {'e2e p95':>8s} {'fps':>6s} {'infer':>7s} "
           f"{'node-infer %':>12s} {'e2e-infer %':>11s}")
     for r in rows:

@@ -5,7 +5,7 @@
 #
 #   benchmarks/train_demo_models.sh [OUT_DIR]          (default OUT_DIR=runs/demo)
 #
-# Knobs (environment): FRAMES (per training sequence, 300), SIZE (160x120), HW ("[96, 128]"),
+# Knobs (environment): FRAMES (per long training sequence, 300), SIZE (160x120), HW ("[96, 128]"),
 # PY (.venv/bin/python). Step counts and time caps below are the ones the bundled weights were
 # trained with on the 2-core CPU machine (one thread each; eigen2014 first, then xian2018 and
 # li2020 side by side). Everything is seeded.
@@ -42,6 +42,13 @@ render train_indoor_1 indoor 1 handheld 0 "$FRAMES"
 render train_indoor_2 indoor 2 handheld 1 "$FRAMES"
 render train_street_1 street 3 turning 2 "$FRAMES"
 render train_street_2 street 4 handheld 2 "$FRAMES"
+# more layouts and textures (shorter): generalisation to unseen seeds needs scene variety
+for seed in 5 6 7 8; do
+  render "train_indoor_$seed" indoor "$seed" "$([ $((seed % 2)) = 1 ] && echo forward || echo turning)" $((seed % 3)) 150
+done
+for seed in 9 10 11 12; do
+  render "train_street_$seed" street "$seed" "$([ $((seed % 2)) = 1 ] && echo forward || echo handheld)" $((seed % 3)) 150
+done
 # held-out test sequences: unseen seeds (new layouts and textures) and swapped camera paths
 render test_indoor indoor 101 handheld 1 100
 render test_street street 102 turning 2 100

@@ -186,6 +186,17 @@ class Li2020Weights:
 
 
 @dataclass(frozen=True)
+class Li2020Loss:
+    """Photometric-term options. ``occluded_pixel_weight``: weight of the RGB error at in-view
+    pixels that fail the occlusion test (moved point farther than frame 2's depth there). The
+    official code drops them (0.0); from scratch that lets pixels leave the loss one way and never
+    come back (see training/methods/li2020.py), so our CPU recipe counts them at a lower weight.
+    """
+
+    occluded_pixel_weight: float = 0.0
+
+
+@dataclass(frozen=True)
 class Li2020Schedule:
     """Step schedules (official defaults): residual motion is zero for the first half of
     ``motion_field_burnin_steps`` then ramps up linearly; layer-norm noise ramps up over
@@ -213,6 +224,7 @@ class Li2020Config:
     data: DataConfig = field(default_factory=lambda: DataConfig(input_hw=(128, 416)))
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
         max_steps=200000, batch_size=4, gradient_clip_norm=10.0))
+    loss: Li2020Loss = field(default_factory=Li2020Loss)
     loss_weights: Li2020Weights = field(default_factory=Li2020Weights)
     schedule: Li2020Schedule = field(default_factory=Li2020Schedule)
     optimizer: Li2020Optimizer = field(default_factory=Li2020Optimizer)

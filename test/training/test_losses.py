@@ -90,6 +90,25 @@ def test_photometric_loss_zero_for_identity_warp():
     assert shifted["rgb_error"].item() > 0.1
 
 
+def test_occluded_pixels_count_with_their_weight():
+    k, depth, rgb = _identity_setup()
+    moved = transform_depth_map(depth, torch.eye(3, dtype=torch.float64).expand(2, 3, 3),
+                                torch.zeros(2, 3, dtype=torch.float64), k)
+    other = rgb.roll(1, dims=3)
+    full_error = (other - rgb).abs().mean().item()
+    # frame 2 nearer everywhere: every pixel fails the occlusion test
+    nearer = depth - 1e-3
+    dropped = rgbd_consistency_loss(moved, rgb, nearer, other)
+    assert dropped["frame1_closer_to_camera"].sum().item() == 0.0
+    assert dropped["rgb_error"].item() == 0.0  # official: occluded pixels leave the RGB term
+    for weight in (0.25, 1.0):
+        kept = rgbd_consistency_loss(moved, rgb, nearer, other, occluded_pixel_weight=weight)
+        assert kept["rgb_error"].item() == pytest.approx(weight * full_error, rel=1e-9)
+    # pixels that pass the test keep weight 1 whatever the occluded weight
+    passed = rgbd_consistency_loss(moved, rgb, depth + 1e-3, other, occluded_pixel_weight=0.25)
+    assert passed["rgb_error"].item() == pytest.approx(full_error, rel=1e-9)
+
+
 def test_warp_matches_pinhole_translation():
     k, depth, _ = _identity_setup()
     depth = torch.full_like(depth, 2.0)

@@ -86,7 +86,7 @@ def _weighted_average(x: torch.Tensor, w: torch.Tensor, epsilon: float = 1.0) ->
 
 
 def rgbd_consistency_loss(transformed: TransformedDepth, rgb_1: torch.Tensor, depth_2: torch.Tensor,
-                          rgb_2: torch.Tensor) -> dict[str, torch.Tensor]:
+                          rgb_2: torch.Tensor, occluded_pixel_weight: float = 0.0) -> dict[str, torch.Tensor]:
     """Occlusion-aware photometric consistency of frame 1 warped onto frame 2 (not symmetric).
 
     Frame 2's rgb and depth are sampled where frame 1's pixels land. Pixels count only where
@@ -97,6 +97,8 @@ def rgbd_consistency_loss(transformed: TransformedDepth, rgb_1: torch.Tensor, de
     Args:
         transformed: frame 1 moved into frame 2 (B, H, W fields).
         rgb_1, rgb_2: (B, 3, H, W) images in [0, 1]; depth_2: (B, 1, H, W).
+        occluded_pixel_weight: weight of the RGB error at in-view pixels that fail the occlusion
+            test (official: 0, they are dropped).
     Returns: dict with scalars rgb_error, ssim_error, depth_error and maps
         depth_proximity_weight (B, H, W), frame1_closer_to_camera (B, H, W) float.
     """
@@ -107,7 +109,10 @@ def rgbd_consistency_loss(transformed: TransformedDepth, rgb_1: torch.Tensor, de
     closer = (transformed.mask & (transformed.depth < depth_2_s)).to(rgb_1.dtype)
     depth_diff = depth_2_s - transformed.depth
     depth_error = (depth_diff.abs() * closer).mean()
-    rgb_error = ((rgb_2_s - rgb_1).abs() * closer[:, None]).mean()
+    rgb_weight = closer
+    if occluded_pixel_weight > 0:
+        rgb_weight = closer + occluded_pixel_weight * (transformed.mask.to(rgb_1.dtype) - closer)
+    rgb_error = ((rgb_2_s - rgb_1).abs() * rgb_weight[:, None]).mean()
     second_moment = _weighted_average(depth_diff ** 2, closer) + 1e-4
     proximity = (second_moment / (depth_diff ** 2 + second_moment)) * transformed.mask.to(rgb_1.dtype)
     proximity = proximity.detach()  # official: without the stop-gradient training does not start

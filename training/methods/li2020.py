@@ -108,7 +108,8 @@ class Li2020Method(MethodModule):
         rotation = axis_angle_to_matrix(motion.rotation_rad)
         k = self._intrinsics(batch, motion.intrinsics, pairs)
         moved = transform_depth_map(depth, rotation, translation, k)
-        rgbd = rgbd_consistency_loss(moved, rgb, flipped_depth.detach(), flipped_rgb)
+        rgbd = rgbd_consistency_loss(moved, rgb, flipped_depth.detach(), flipped_rgb,
+                                     self.config.loss.occluded_pixel_weight)
         flip = torch.cat([torch.arange(pairs, 2 * pairs), torch.arange(0, pairs)]).to(depth.device)
         cycle = motion_field_consistency(moved.pixel_x, moved.pixel_y, rgbd["frame1_closer_to_camera"],
                                          rotation, translation, rotation[flip], translation[flip])
