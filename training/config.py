@@ -168,6 +168,7 @@ class Xian2018Config:
 class Li2020Model:
     variant: str = "paper"
     learn_intrinsics: str = "auto"  # "auto": learned when the dataset has none; "always"; "never"
+    layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
 
 
 @dataclass(frozen=True)

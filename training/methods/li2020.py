@@ -70,7 +70,8 @@ class Li2020Method(MethodModule):
         from mono_depth_ros.models.li2020 import Li2020DepthNet, Li2020MotionNet
 
         self.model_kwargs = {"variant": config.model.variant}
-        self.depth_net = Li2020DepthNet(**self.model_kwargs)
+        # the noise only acts in training, so exported models are rebuilt from the variant alone
+        self.depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=config.model.layer_norm_noise_stddev)
         self.motion_net = Li2020MotionNet(**self.model_kwargs)
         mode = config.model.learn_intrinsics
         self.learn_intrinsics = mode == "always" or (mode == "auto" and not dataset_has_intrinsics)
