@@ -1,7 +1,10 @@
 """depth_node end-to-end latency and throughput at 640x480 per method (CPU, ONNX Runtime).
 
 Frames go through a real DDS graph: a publisher node sends rgb8 640x480 images + camera_info,
-depth_node (all outputs subscribed: depth, colored, camera_info, points) answers. Reports per
+depth_node (all outputs subscribed: depth, colored, camera_info, points) answers. The subscriber
+of the outputs runs in its own process, as rviz2 would (``--subscriber thread`` puts it in the
+node's process, where deserialising 7 MB a frame competes with the node for the GIL); it
+acknowledges every cloud with a small Header message, whose arrival ends a frame. Reports per
 method: mean/p95 end-to-end latency (publish -> ~/points received), throughput, mean inference
 time, and the share of node time spent outside inference (goal: <= 25 % of inference time).
 
@@ -17,16 +20,49 @@ does not depend on them), the setting the 25 % goal is about.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import numpy as np
 
 
-def bench_method(method: str, frames: int, backend: str, model_path: str) -> dict:
+DOMAIN_ID = 150
+OUTPUTS = (("/depth_node/depth", "Image"), ("/depth_node/depth/colored", "Image"),
+           ("/depth_node/depth/camera_info", "CameraInfo"), ("/depth_node/points", "PointCloud2"))
+
+
+def subscribe_outputs(io, qos, on_points) -> list:
+    """Subscribe every depth_node output on ``io``; ``on_points(msg)`` runs for each cloud."""
+    import sensor_msgs.msg as sensor_msgs
+
+    return [io.create_subscription(getattr(sensor_msgs, cls), topic,
+                                   on_points if topic.endswith("points") else (lambda m: None), qos)
+            for topic, cls in OUTPUTS]
+
+
+def run_subscriber() -> None:
+    """Subscriber process: take every output, acknowledge each cloud on /bench/ack (runs until killed)."""
+    import rclpy
+    from std_msgs.msg import Header
+
+    from mono_depth_ros.nodes.qos import make_qos
+
+    rclpy.init(domain_id=DOMAIN_ID)
+    io = rclpy.create_node("bench_outputs")
+    qos = make_qos("reliable", 5)
+    ack = io.create_publisher(Header, "/bench/ack", qos)
+    keep = subscribe_outputs(io, qos, lambda msg: ack.publish(msg.header))  # noqa: F841 (kept alive)
+    rclpy.spin(io)
+
+
+def bench_method(method: str, frames: int, backend: str, model_path: str, subscriber: str = "process") -> dict:
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
-    from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+    from sensor_msgs.msg import CameraInfo, Image
+    from std_msgs.msg import Header
 
     from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
     from mono_depth_ros.core.image import numpy_to_image
@@ -35,7 +71,7 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
     from mono_depth_ros.nodes.qos import make_qos
 
     context = rclpy.Context()
-    rclpy.init(context=context, domain_id=150)
+    rclpy.init(context=context, domain_id=DOMAIN_ID)
     node = DepthNode(context=context, parameter_overrides={
         "image_topic": "/bench/image_raw", "method": method, "backend": backend, "model_path": model_path,
         "input_reliability": "reliable", "input_depth": 1, "point_stride_px": 1})
@@ -46,19 +82,26 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
     arrived: dict[int, float] = {}
     done = threading.Event()
 
-    def on_points(msg):
-        arrived[stamp_to_ns(msg.header.stamp)] = time.perf_counter()
+    def on_points(msg):  # a PointCloud2 (thread) or the child's acknowledging Header (process)
+        arrived[stamp_to_ns(getattr(msg, "header", msg).stamp)] = time.perf_counter()
         done.set()
-    for topic, cls in (("/depth_node/depth", Image), ("/depth_node/depth/colored", Image),
-                       ("/depth_node/depth/camera_info", CameraInfo)):
-        io.create_subscription(cls, topic, lambda m: None, qos)
-    io.create_subscription(PointCloud2, "/depth_node/points", on_points, qos)
+    child = None
+    if subscriber == "process":
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--role", "subscriber"])
+        io.create_subscription(Header, "/bench/ack", on_points, qos)
+    else:
+        subscribe_outputs(io, qos, on_points)
     executor = MultiThreadedExecutor(num_threads=3, context=context)
     executor.add_node(node)
     executor.add_node(io)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
-    while node.pub_points.get_subscription_count() == 0 or pub.get_subscription_count() == 0:
+    deadline = time.monotonic() + 60.0
+    outputs = (node.pub_depth, node.pub_colored, node.pub_info, node.pub_points)
+    while (any(p.get_subscription_count() == 0 for p in outputs) or pub.get_subscription_count() == 0
+           or (child is not None and io.count_publishers("/bench/ack") == 0)):
+        if time.monotonic() > deadline:
+            raise RuntimeError("discovery: the outputs' subscriber did not appear within 60 s")
         time.sleep(0.05)
     rgb = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     intr = CameraIntrinsics(640, 480, 525.0, 525.0, 319.5, 239.5)
@@ -79,6 +122,9 @@ def bench_method(method: str, frames: int, backend: str, model_path: str) -> dic
     stats = node.stats()
     node_ms = node.latency.summary_ms()["mean"]
     infer_ms = stats["inference_mean_ms"]
+    if child is not None:
+        child.terminate()
+        child.wait(timeout=10.0)
     executor.shutdown(timeout_sec=5.0)
     spinner.join(timeout=5.0)  # a spin thread alive at interpreter exit aborts in rclpy's C++ layer
     node.destroy_node()
@@ -113,7 +159,13 @@ def main() -> None:
     parser.add_argument("--variant", choices=("bundled", "paper"), default="bundled",
                         help="bundled: the demo weights (light networks); paper: paper-size networks, random weights")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--subscriber", choices=("process", "thread"), default="process",
+                        help="where the outputs' subscriber runs (process: like rviz2)")
+    parser.add_argument("--role", choices=("bench", "subscriber"), default="bench", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.role == "subscriber":
+        run_subscriber()
+        return
     import tempfile
 
     import torch
@@ -123,9 +175,9 @@ def main() -> None:
         rows = []
         for method in args.methods:
             path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
-            rows.append(bench_method(method, args.frames, args.backend, path))
+            rows.append(bench_method(method, args.frames, args.backend, path, args.subscriber))
     print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride 1), {args.frames} frames, "
-          f"{args.variant} networks")
+          f"{args.variant} networks, subscriber in a {args.subscriber}")
     print(f"{'method':10s} {'backend':28s} {'e2e mean':>9s} {'e2e p95':>8s} {'fps':>6s} {'infer':>7s} "
           f"{'node-infer %':>12s} {'e2e-infer %':>11s}")
     for r in rows:
