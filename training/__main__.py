@@ -1,4 +1,4 @@
-"""Command line entry point: ``python -m training {synth,extract,train,evaluate,export}``.
+"""Command line entry point: ``python -m training {synth,extract,train,evaluate,select,export,import}``.
 
 Each sub-command lives in ``training/cli/<name>.py`` and exposes
 ``add_parser(subparsers) -> argparse.ArgumentParser`` and ``run(args) -> int``.
@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "extract": "Turn a rosbag (rosbag2 folder, .mcap or ROS 1 .bag) into a training dataset folder.",
     "train": "Train one of the methods (eigen2014 | xian2018 | li2020) on a dataset folder.",
     "evaluate": "Evaluate a checkpoint on a dataset folder: depth, relative depth and ego-motion metrics.",
+    "select": "Evaluate a run's periodic checkpoints on validation folders and export the best.",
     "export": "Export a checkpoint to ONNX and check it numerically against PyTorch.",
     "import": "Import a small real recording (Kinect RGB-D or KITTI odometry folder) as a test-only dataset folder.",
 }

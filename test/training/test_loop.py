@@ -101,3 +101,29 @@ def test_cli_help_and_config_errors(capsys, tiny_dataset, tmp_path):
     with pytest.raises(SystemExit, match="optimizer.bogus"):
         main(["train", "--method", "eigen2014", "--data", str(tiny_dataset), "--set", "optimizer.bogus=1",
               "--out", str(tmp_path)])
+
+
+def test_select_exports_the_checkpoint_with_the_best_validation_score(eigen_run, tiny_dataset, tmp_path, capsys):
+    from mono_depth_ros.core.errors import InputError
+    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from training.evaluate.predict import load_models
+    from training.select import select_checkpoint
+
+    _, run_dir = eigen_run
+    assert main(["select", "--run", str(run_dir), "--data", str(tiny_dataset), "--criterion", "abs_rel",
+                 "--no-progress"]) == 0
+    selection = json.loads((run_dir / "selected" / "selection.json").read_text())
+    steps = [c["step"] for c in selection["candidates"]]
+    assert steps == sorted(steps) and {2, 4} <= set(steps)
+    for c in selection["candidates"]:  # each score is that checkpoint's AbsRel on the validation folder
+        report = json.loads((run_dir / "selection" / f"step{c['step']}" / tiny_dataset.name / "metrics.json").read_text())
+        assert c["score"] == pytest.approx(report["depth"]["abs_rel"])
+    assert selection["best_score"] == min(c["score"] for c in selection["candidates"])
+    assert f"step {selection['best_step']}" in capsys.readouterr().out
+    model, _, payload = load_model_checkpoint(run_dir / "selected" / "eigen2014.pt")
+    assert payload["metrics"]["global_step"] == selection["best_step"]
+    chosen = load_models([run_dir / "checkpoints" / f"step{selection['best_step']}.ckpt"]).nets["eigen2014"]
+    x = torch.rand(1, 3, 48, 64)
+    torch.testing.assert_close(model(x), chosen(x))
+    with pytest.raises(InputError, match="no checkpoints/stepN.ckpt"):
+        select_checkpoint(tmp_path, [tiny_dataset])

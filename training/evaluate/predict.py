@@ -34,7 +34,8 @@ class LoadedModels:
         return next((name for name in DEPTH_KIND if name in self.nets), None)
 
 
-def _from_lightning(path: Path) -> LoadedModels:
+def method_from_lightning(path: str | Path) -> tuple[nn.Module, dict]:
+    """(method module with the checkpoint's weights, resolved config dict) of a Lightning .ckpt."""
     from training.config import config_from_dict
     from training.methods import method_class
 
@@ -42,6 +43,11 @@ def _from_lightning(path: Path) -> LoadedModels:
     config = ckpt["hyper_parameters"]["config"]
     module = method_class(config["method"])(config_from_dict(config))
     module.load_state_dict(ckpt["state_dict"])
+    return module, config
+
+
+def _from_lightning(path: Path) -> LoadedModels:
+    module, config = method_from_lightning(path)
     nets = {name: net.eval() for name, net, _ in module.export_models()}
     return LoadedModels(nets, config, tuple(config["data"]["input_hw"]))
 

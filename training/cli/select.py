@@ -1,0 +1,49 @@
+"""``python -m training select``: pick a run's best periodic checkpoint on validation folders."""
+
+from __future__ import annotations
+
+import argparse
+
+EPILOG = """example (validation sequences: seeds used neither for training nor for the test set):
+  python -m training synth --out bags/val_indoor --scene indoor --seed 201 --frames 60
+  python -m training extract bags/val_indoor --out data/val_indoor
+  python -m training select --run runs/li2020 --data data/val_indoor --every 500
+  python -m training evaluate --checkpoint runs/li2020/selected/li2020_depth.pt --data data/test --split all
+
+Writes RUN/selected/<spec>.pt (the chosen step's networks, ready for 'training export' and the
+nodes), RUN/selected/selection.json (every candidate's score) and RUN/selection/stepN/ (reports)."""
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from training.select import CRITERIA
+
+    parser = subparsers.add_parser(
+        "select", help="Evaluate a run's periodic checkpoints on validation folders and export the best.",
+        description="Evaluate every RUN/checkpoints/stepN.ckpt on validation folders (never the test set) "
+                    "and export the best one's networks to RUN/selected/.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="run folder written by 'python -m training train'")
+    parser.add_argument("--data", required=True, nargs="+", help="validation dataset folder(s) (split 'all' is used)")
+    parser.add_argument("--criterion", choices=CRITERIA, default="abs_rel_vs_constant",
+                        help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel)")
+    parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
+    parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.evaluate.depth_metrics import DepthCaps
+    from training.evaluate.run import EvalOptions
+    from training.select import select_checkpoint
+
+    if args.every < 1:
+        raise SystemExit(f"--every {args.every}: must be >= 1")
+    opts = EvalOptions(split="all", pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth))
+    best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
+                                         progress=not args.no_progress)
+    print(f"{'step':>7s} {args.criterion:>32s}")
+    for c in candidates:
+        print(f"{c.step:7d} {c.score:32.4f}{'  <- selected' if c is best else ''}")
+    print(f"wrote {args.run}/selected/ (step {best.step})")
+    return 0

@@ -1,0 +1,112 @@
+"""Checkpoint selection on validation data: evaluate a run's periodic checkpoints, keep the best.
+
+Short from-scratch runs do not improve monotonically (Li 2020 on a CPU: the 12-minute model of a
+trial beat the 30-minute one), so the model to ship is chosen on validation sequences that are
+neither training nor test data. Criteria (lower is better, averaged over the validation folders):
+- ``abs_rel_vs_constant``: AbsRel divided by the constant-depth-map baseline's (depth networks);
+- ``abs_rel``: plain AbsRel; ``whdr``: ordinal error (relative depth);
+- ``translation_direction_error_deg``, ``rotation_error_deg``: per-pair ego-motion errors (li2020).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from mono_depth_ros.core.errors import InputError
+
+CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "translation_direction_error_deg", "rotation_error_deg")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One checkpoint's step, file and validation score (mean over folders; lower is better)."""
+
+    step: int
+    path: Path
+    score: float
+    per_folder: dict
+
+
+def periodic_checkpoints(run_dir: str | Path, every_n_steps: int = 1) -> list[tuple[int, Path]]:
+    """(step, path) of ``run_dir/checkpoints/stepN.ckpt`` with N a multiple of ``every_n_steps``, by step."""
+    folder = Path(run_dir) / "checkpoints"
+    found = []
+    for path in folder.glob("step*.ckpt"):
+        match = re.fullmatch(r"step(\d+)\.ckpt", path.name)
+        if match and int(match.group(1)) % max(every_n_steps, 1) == 0:
+            found.append((int(match.group(1)), path))
+    if not found:
+        raise InputError("run_dir", str(run_dir), f"no checkpoints/stepN.ckpt (N a multiple of {every_n_steps})")
+    return sorted(found)
+
+
+def score_of(results: dict, criterion: str) -> float:
+    """The criterion's value in one ``training.evaluate.run.evaluate`` result dict."""
+    if criterion not in CRITERIA:
+        raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
+    if criterion in ("translation_direction_error_deg", "rotation_error_deg"):
+        rows = results.get("ego_motion", {}).get("network")
+        if not rows:
+            raise InputError("criterion", criterion, "needs a li2020 run and a folder with poses")
+        return float(rows[criterion])
+    depth = results.get("depth")
+    if not depth:
+        raise InputError("criterion", criterion, "needs a depth network and a folder with depth")
+    if criterion == "abs_rel_vs_constant":
+        return float(depth["abs_rel"]) / max(float(depth["constant_depth_abs_rel"]), 1e-9)
+    return float(depth[criterion])
+
+
+def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion: str = "abs_rel_vs_constant",
+                      every_n_steps: int = 1, opts=None, progress: bool = True) -> tuple[Candidate, list[Candidate]]:
+    """Evaluate every periodic checkpoint of ``run_dir`` on ``val_dirs``; export the best one's
+    networks to ``run_dir/selected/<spec>.pt`` and write ``run_dir/selected/selection.json``.
+
+    Returns (best, all candidates by step).
+    """
+    from training.evaluate.run import EvalOptions, evaluate
+
+    if criterion not in CRITERIA:
+        raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
+    if not val_dirs:
+        raise InputError("val_dirs", val_dirs, "give at least one validation folder")
+    opts = opts or EvalOptions(split="all", pictures=0, classical="none")
+    run_dir = Path(run_dir)
+    work = run_dir / "selection"
+    candidates = []
+    for step, path in tqdm(periodic_checkpoints(run_dir, every_n_steps), desc="checkpoints", disable=not progress):
+        per_folder = {}
+        for val in val_dirs:
+            results = evaluate([path], val, work / f"step{step}" / Path(val).name, opts)
+            per_folder[str(val)] = score_of(results, criterion)
+        candidates.append(Candidate(step, path, sum(per_folder.values()) / len(per_folder), per_folder))
+    best = min(candidates, key=lambda c: (c.score, -c.step))
+    out = run_dir / "selected"
+    if out.exists():
+        shutil.rmtree(out)
+    _export(best.path, out)
+    (out / "selection.json").write_text(json.dumps(
+        {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
+         "best_checkpoint": str(best.path), "best_score": best.score,
+         "candidates": [{"step": c.step, "score": c.score, "per_folder": c.per_folder} for c in candidates]},
+        indent=2))
+    return best, candidates
+
+
+def _export(ckpt: Path, out: Path) -> None:
+    """Write the networks of a Lightning checkpoint as model files (models/checkpoint.py format)."""
+    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from training.evaluate.predict import method_from_lightning
+
+    module, config = method_from_lightning(ckpt)
+    out.mkdir(parents=True, exist_ok=True)
+    step = int(re.fullmatch(r"step(\d+)\.ckpt", ckpt.name).group(1))
+    for spec_name, net, kwargs in module.export_models():
+        save_model_checkpoint(out / f"{spec_name}.pt", spec_name, net, kwargs, config,
+                              metrics={"global_step": float(step)})
