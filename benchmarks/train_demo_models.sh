@@ -78,7 +78,7 @@ wait
     --set trainer.max_steps=6000 --set loss.target_source=stereo
 
 "$PY" -m training select --run "$OUT/runs/li2020" --data "$OUT/data/val_indoor" "$OUT/data/val_street" \
-    --every 250 --max-depth 60 --no-progress
+    --split all --every 250 --max-depth 60 --no-progress
 
 for test in test_indoor test_street; do
   for spec in eigen2014/eigen2014 xian2018/xian2018 li2020/selected/li2020_depth; do

@@ -111,7 +111,7 @@ def test_select_exports_the_checkpoint_with_the_best_validation_score(eigen_run,
 
     _, run_dir = eigen_run
     assert main(["select", "--run", str(run_dir), "--data", str(tiny_dataset), "--criterion", "abs_rel",
-                 "--no-progress"]) == 0
+                 "--split", "all", "--no-progress"]) == 0
     selection = json.loads((run_dir / "selected" / "selection.json").read_text())
     steps = [c["step"] for c in selection["candidates"]]
     assert steps == sorted(steps) and {2, 4} <= set(steps)

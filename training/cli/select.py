@@ -7,7 +7,7 @@ import argparse
 EPILOG = """example (validation sequences: seeds used neither for training nor for the test set):
   python -m training synth --out bags/val_indoor --scene indoor --seed 201 --frames 60
   python -m training extract bags/val_indoor --out data/val_indoor
-  python -m training select --run runs/li2020 --data data/val_indoor --every 500
+  python -m training select --run runs/li2020 --data data/val_indoor --split all --every 500
   python -m training evaluate --checkpoint runs/li2020/selected/li2020_depth.pt --data data/test --split all
 
 Writes RUN/selected/<spec>.pt (the chosen step's networks, ready for 'training export' and the
@@ -23,7 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "and export the best one's networks to RUN/selected/.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, help="run folder written by 'python -m training train'")
-    parser.add_argument("--data", required=True, nargs="+", help="validation dataset folder(s) (split 'all' is used)")
+    parser.add_argument("--data", required=True, nargs="+", help="validation dataset folder(s)")
+    parser.add_argument("--split", default="val", choices=("train", "val", "test", "all"),
+                        help="split of those folders to score on (default val; 'all' for folders kept for validation)")
     parser.add_argument("--criterion", choices=CRITERIA, default="abs_rel_vs_constant",
                         help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel)")
     parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.every < 1:
         raise SystemExit(f"--every {args.every}: must be >= 1")
-    opts = EvalOptions(split="all", pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth))
+    opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth))
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
                                          progress=not args.no_progress)
     print(f"{'step':>7s} {args.criterion:>32s}")
