@@ -73,8 +73,6 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
 
 
 
-@pytest.mark.xfail(strict=True, reason="the bundled li2020 weights (30 min of CPU training) predict the "
-                   "translation backwards: 131 deg direction error on the held-out synthetic test set (README)")
 def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
     """Trained demo weights on a held-out synthetic sequence (seed never used in training): the
     odometry moves forward (+x in base_link, REP 103) as the camera does."""
