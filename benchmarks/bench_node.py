@@ -58,7 +58,8 @@ def run_subscriber() -> None:
     rclpy.spin(io)
 
 
-def bench_method(method: str, frames: int, backend: str, model_path: str, subscriber: str = "process") -> dict:
+def bench_method(method: str, frames: int, backend: str, model_path: str, subscriber: str = "process",
+                 stride_px: int = 1) -> dict:
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from sensor_msgs.msg import CameraInfo, Image
@@ -74,7 +75,7 @@ def bench_method(method: str, frames: int, backend: str, model_path: str, subscr
     rclpy.init(context=context, domain_id=DOMAIN_ID)
     node = DepthNode(context=context, parameter_overrides={
         "image_topic": "/bench/image_raw", "method": method, "backend": backend, "model_path": model_path,
-        "input_reliability": "reliable", "input_depth": 1, "point_stride_px": 1})
+        "input_reliability": "reliable", "input_depth": 1, "point_stride_px": stride_px})
     io = rclpy.create_node("bench_io", context=context)
     qos = make_qos("reliable", 5)
     pub = io.create_publisher(Image, "/bench/image_raw", qos)
@@ -161,6 +162,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--subscriber", choices=("process", "thread"), default="process",
                         help="where the outputs' subscriber runs (process: like rviz2)")
+    parser.add_argument("--stride", type=int, default=1, help="depth_node point_stride_px (1: the full 4.9 MB cloud)")
     parser.add_argument("--role", choices=("bench", "subscriber"), default="bench", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "subscriber":
@@ -175,8 +177,8 @@ def main() -> None:
         rows = []
         for method in args.methods:
             path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
-            rows.append(bench_method(method, args.frames, args.backend, path, args.subscriber))
-    print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride 1), {args.frames} frames, "
+            rows.append(bench_method(method, args.frames, args.backend, path, args.subscriber, args.stride))
+    print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride {args.stride}), {args.frames} frames, "
           f"{args.variant} networks, subscriber in a {args.subscriber}")
     print(f"{'method':10s} {'backend':28s} {'e2e mean':>9s} {'e2e p95':>8s} {'fps':>6s} {'infer':>7s} "
           f"{'node-infer %':>12s} {'e2e-infer %':>11s}")
