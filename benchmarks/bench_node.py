@@ -46,6 +46,7 @@ def subscribe_outputs(io, qos, on_points) -> list:
 def run_subscriber() -> None:
     """Subscriber process: take every output, acknowledge each cloud on /bench/ack (runs until killed)."""
     import rclpy
+    import rclpy.executors
     from std_msgs.msg import Header
 
     from mono_depth_ros.nodes.qos import make_qos
@@ -55,7 +56,13 @@ def run_subscriber() -> None:
     qos = make_qos("reliable", 5)
     ack = io.create_publisher(Header, "/bench/ack", qos)
     keep = subscribe_outputs(io, qos, lambda msg: ack.publish(msg.header))  # noqa: F841 (kept alive)
-    rclpy.spin(io)
+    parent = os.getppid()
+    # never outlive the benchmark (a killed or timed-out parent would leave this acking forever)
+    io.create_timer(1.0, lambda: os._exit(0) if os.getppid() != parent else None)
+    try:
+        rclpy.spin(io)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass  # the benchmark's terminate() at the end of a method
 
 
 def bench_method(method: str, frames: int, backend: str, model_path: str, subscriber: str = "process",
