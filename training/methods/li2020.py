@@ -25,7 +25,8 @@ barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if co
 
 Two options depart from the official defaults for short from-scratch runs (both default to the
 official values): ``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation
-into a plain one; in 12-minute CPU trials the noise kept the predicted depth nearly flat) and
+into a plain one; in 12-minute CPU trials from scratch the noise left the depth worse than a
+constant map and the translation backwards) and
 ``loss.occluded_pixel_weight`` (the official occlusion test drops pixels whose moved point lies
 behind frame 2's depth; a positive weight keeps them in the RGB term; in trials that made the
 translation come out backwards, so the recipe keeps the official 0).
