@@ -70,7 +70,9 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
 
     Returns (best, all candidates by step).
     """
+    from training.evaluate.predict import method_from_lightning
     from training.evaluate.run import EvalOptions, evaluate
+    from training.loop import export_model_files
 
     if criterion not in CRITERIA:
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
@@ -90,7 +92,9 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     out = run_dir / "selected"
     if out.exists():
         shutil.rmtree(out)
-    _export(best.path, out)
+    out.mkdir(parents=True)
+    module, _ = method_from_lightning(best.path)
+    export_model_files(module, out, module.config, {"global_step": best.step})
     (out / "selection.json").write_text(json.dumps(
         {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
          "best_checkpoint": str(best.path), "best_score": best.score,
@@ -98,15 +102,3 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         indent=2))
     return best, candidates
 
-
-def _export(ckpt: Path, out: Path) -> None:
-    """Write the networks of a Lightning checkpoint as model files (models/checkpoint.py format)."""
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
-    from training.evaluate.predict import method_from_lightning
-
-    module, config = method_from_lightning(ckpt)
-    out.mkdir(parents=True, exist_ok=True)
-    step = int(re.fullmatch(r"step(\d+)\.ckpt", ckpt.name).group(1))
-    for spec_name, net, kwargs in module.export_models():
-        save_model_checkpoint(out / f"{spec_name}.pt", spec_name, net, kwargs, config,
-                              metrics={"global_step": float(step)})
