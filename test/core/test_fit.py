@@ -1,0 +1,62 @@
+"""ImageFit: crop / pad / stretch onto a network input, exact intrinsics, mapping back."""
+
+import numpy as np
+import pytest
+
+from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.fit import plan_fit
+
+
+def _project(intr: CameraIntrinsics, xyz: np.ndarray) -> np.ndarray:
+    return np.array([intr.fx * xyz[0] / xyz[2] + intr.cx, intr.fy * xyz[1] / xyz[2] + intr.cy])
+
+
+@pytest.mark.parametrize("mode", ["crop", "pad", "stretch"])
+def test_wide_image_keeps_geometry(mode):
+    # KITTI-like 3.3:1 image onto a 4:3 network input
+    intr = CameraIntrinsics(1241, 376, 718.856, 718.856, 607.19, 185.22)
+    fit = plan_fit((376, 1241), (96, 128), mode)
+    net = fit.intrinsics(intr)
+    assert (net.height, net.width) == (96, 128)
+    if mode != "stretch":
+        assert net.fx == pytest.approx(net.fy, rel=0.02)  # aspect ratio kept
+    # a point seen by both projects consistently: source pixel -> network pixel by the fit's map
+    xyz = np.array([0.3, 0.2, 5.0])
+    u, v = _project(intr, xyz)
+    un, vn = _project(net, xyz)
+    sx, sy = fit.content_w / fit.src_w, fit.content_h / fit.src_h
+    assert un == pytest.approx((u - fit.src_x0) * sx + fit.net_left, abs=1e-6)
+    assert vn == pytest.approx((v - fit.src_y0) * sy + fit.net_top, abs=1e-6)
+
+
+def test_crop_map_back_nan_outside():
+    fit = plan_fit((376, 1241), (96, 128), "crop")
+    assert fit.src_h == 376 and fit.src_w == round(376 * 128 / 96)
+    out = fit.map_back(np.full((96, 128), 2.0, np.float32))
+    assert out.shape == (376, 1241)
+    assert np.isnan(out[:, 0]).all() and np.isnan(out[:, -1]).all()
+    assert np.isfinite(out[:, 620]).all() and np.nanmax(out) == pytest.approx(2.0)
+    assert fit.seen_mask().sum() == np.isfinite(out).sum()
+
+
+def test_pad_roundtrip_recovers_image():
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 1, (60, 200)).astype(np.float32)
+    fit = plan_fit((60, 200), (120, 400), "pad")  # same aspect: plain 2x resize, no border
+    assert fit.net_top == 0 and fit.content_h == 120
+    fit = plan_fit((60, 240), (96, 128), "pad")
+    net = fit.apply(img := rng.uniform(0, 1, (60, 240)).astype(np.float32))
+    assert net.shape == (96, 128) and fit.net_top == (96 - 32) // 2 and fit.content_h == 32
+    assert np.allclose(net[0], net[fit.net_top])  # replicated border
+    back = fit.map_back(net)
+    assert back.shape == (60, 240) and np.isfinite(back).all()
+
+
+def test_tall_image_and_bad_mode():
+    fit = plan_fit((400, 100), (96, 128), "crop")
+    assert fit.src_w == 100 and fit.src_h == 75 and fit.src_y0 == (400 - 75) // 2
+    with pytest.raises(InputError, match="resize_mode"):
+        plan_fit((10, 10), (8, 8), "squash")
+    with pytest.raises(InputError, match="expected"):
+        fit.apply(np.zeros((10, 10), np.float32))
