@@ -30,12 +30,21 @@ class ConfigError(InputError):
 # ----------------------------------------------------------------------------- shared sections
 @dataclass(frozen=True)
 class DataConfig:
-    """Which frames and at what resolution. ``input_hw`` is (height, width) in pixels."""
+    """Which frames and at what resolution. ``input_hw`` is (height, width) in pixels.
+
+    ``resize_mode``: how a frame is fitted to ``input_hw`` (``mono_depth_ros.core.fit``: crop | pad
+    | stretch; the nodes' default). ``augment``: the paper's augmentation for the method.
+    ``camera_augment`` (with ``augment``; this project's, not from the papers): what a real camera
+    does to a frame: random grayscale (mono8 cameras), brightness/contrast/gamma jitter, mild blur
+    and noise, the same for every frame of a sample.
+    """
 
     input_hw: tuple[int, int] = (128, 416)
     train_split: str = "train"
     val_split: str = "val"
     augment: bool = True
+    resize_mode: str = "crop"
+    camera_augment: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,15 @@ class Li2020Model:
     variant: str = "paper"
     learn_intrinsics: str = "auto"  # "auto": learned when the dataset has none; "always"; "never"
     layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
+    auto_mask: bool = True  # official: zero residual translations with norm <= the mean norm
+
+
+@dataclass(frozen=True)
+class Li2020Data(DataConfig):
+    """``duplicates_filter_threshold``: official filter: a pair is dropped when the mean absolute
+    RGB difference (values in [0, 1]) of its frames is not above it (0 disables)."""
+
+    duplicates_filter_threshold: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -222,7 +240,7 @@ class Li2020Optimizer:
 class Li2020Config:
     method: str = "li2020"
     model: Li2020Model = field(default_factory=Li2020Model)
-    data: DataConfig = field(default_factory=lambda: DataConfig(input_hw=(128, 416)))
+    data: Li2020Data = field(default_factory=lambda: Li2020Data(input_hw=(128, 416)))
     trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(
         max_steps=200000, batch_size=4, gradient_clip_norm=10.0))
     loss: Li2020Loss = field(default_factory=Li2020Loss)
@@ -384,6 +402,8 @@ def validate_config(config: Any) -> None:
             raise ConfigError(key, value, "must be >= 1")
     if t.gradient_clip_norm < 0:
         raise ConfigError("trainer.gradient_clip_norm", t.gradient_clip_norm, "must be >= 0 (0 = off)")
+    if config.data.resize_mode not in ("crop", "pad", "stretch"):
+        raise ConfigError("data.resize_mode", config.data.resize_mode, "expected 'crop', 'pad' or 'stretch'")
     h, w = config.data.input_hw
     if h < 8 or w < 8:
         raise ConfigError("data.input_hw", config.data.input_hw, "height and width must be >= 8")

@@ -6,8 +6,9 @@ Motion net (official ``motion_prediction_net``): 7 stride-2 convolutions on
 ``[rgb_a, depth_a, rgb_b, depth_b]`` (8 channels), global average pooled bottleneck ->
 background rotation (3, axis-angle rad) and translation (3); a residual translation field refined
 coarse-to-fine through every encoder level back to full resolution (``_refine_motion_field``);
-learnable rotation/translation scales; the learned-intrinsics head
-(fx, fy = softplus(.) * (W, H); cx, cy = (. + 0.5) * (W, H)).
+learnable rotation/translation scales; ``auto_mask`` (official default on): residual translations
+whose norm is at or below the mean norm (over the batch and all pixels) are zeroed; the
+learned-intrinsics head (fx, fy = softplus(.) * (W, H); cx, cy = (. + 0.5) * (W, H)).
 Variants: ``paper`` and ``light`` (narrower encoders for CPU).
 """
 
@@ -97,13 +98,22 @@ class MotionFieldRefiner(nn.Module):
         return up + self.out(torch.cat([self.path1(x), self.path2(x)], dim=1))
 
 
+def auto_mask_residual(field: torch.Tensor) -> torch.Tensor:
+    """Official ``auto_mask``: zero the residual translation (B,3,H,W) where its norm is not above
+    the mean norm over the whole batch and all pixels (one threshold per batch, as the official
+    ``reduce_mean(axis=[0, 1, 2])``). The mask carries no gradient; kept vectors keep theirs."""
+    norm = torch.sqrt((field ** 2).sum(dim=1, keepdim=True))
+    return field * (norm > norm.mean()).to(field.dtype)
+
+
 class Li2020MotionNet(nn.Module):
     """forward(x (B,8,H,W) = [rgb_a, depth_a, rgb_b, depth_b]) -> MotionOutput."""
 
-    def __init__(self, variant: str = "paper") -> None:
+    def __init__(self, variant: str = "paper", auto_mask: bool = True) -> None:
         super().__init__()
         _check_variant(variant, MOTION_VARIANTS)
         self.variant = variant
+        self.auto_mask = bool(auto_mask)
         widths = MOTION_VARIANTS[variant]
         in_chs = (8,) + widths[:-1]
         self.convs = nn.ModuleList(nn.Sequential(nn.Conv2d(i, o, 3, stride=2, padding=1), nn.ReLU(inplace=True))
@@ -132,7 +142,10 @@ class Li2020MotionNet(nn.Module):
         trans_scale = F.relu(self.translation_scale - SCALE_MIN) + SCALE_MIN
         rotation = background[:, :3, 0, 0] * rot_scale
         translation = background[:, 3:, 0, 0] * trans_scale
-        return MotionOutput(rotation, translation, field * trans_scale, self._intrinsics(bottleneck, x.shape[-2:]))
+        field = field * trans_scale
+        if self.auto_mask:
+            field = auto_mask_residual(field)
+        return MotionOutput(rotation, translation, field, self._intrinsics(bottleneck, x.shape[-2:]))
 
     def _intrinsics(self, bottleneck: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
         """(B, C, 1, 1) -> K (B, 3, 3) in pixels of the input size."""

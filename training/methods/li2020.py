@@ -80,7 +80,8 @@ class Li2020Method(MethodModule):
         self.model_kwargs = {"variant": config.model.variant}
         # the noise only acts in training, so exported models are rebuilt from the variant alone
         self.depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=config.model.layer_norm_noise_stddev)
-        self.motion_net = Li2020MotionNet(**self.model_kwargs)
+        self.motion_kwargs = {**self.model_kwargs, "auto_mask": config.model.auto_mask}
+        self.motion_net = Li2020MotionNet(**self.motion_kwargs)
         mode = config.model.learn_intrinsics
         self.learn_intrinsics = mode == "always" or (mode == "auto" and not dataset_has_intrinsics)
         self.collapsed_at_step: int | None = None  # set by the collapse guard; the loop then stops
@@ -169,4 +170,4 @@ class Li2020Method(MethodModule):
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("li2020_depth", self.depth_net, self.model_kwargs),
-                ("li2020_motion", self.motion_net, self.model_kwargs)]
+                ("li2020_motion", self.motion_net, self.motion_kwargs)]

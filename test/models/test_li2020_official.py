@@ -1,0 +1,53 @@
+"""Li 2020 details checked against the official code's formulas on hand-made tensors."""
+
+from __future__ import annotations
+
+import torch
+
+from mono_depth_ros.models.li2020 import Li2020MotionNet, auto_mask_residual
+from mono_depth_ros.models.norm import RandomizedLayerNorm, truncated_normal_like
+
+
+def test_truncated_noise_keeps_factor_in_0_2():
+    torch.manual_seed(0)
+    noise = truncated_normal_like(torch.zeros(200_000), 0.5)
+    factor = 1.0 + noise
+    assert float(factor.min()) >= 0.0 and float(factor.max()) <= 2.0
+    # std of N(0, s) truncated at +-2 s is 0.8796 s; the old unbounded noise put 2.3 % at <= 0
+    assert abs(float(noise.std()) - 0.8796 * 0.5) < 0.005
+    assert torch.count_nonzero(truncated_normal_like(torch.ones(5), 0.0)) == 0
+
+
+def test_randomized_layer_norm_output_bounded_by_noise():
+    """With the variance factor >= 0 and the mean factor in [0, 2], a channel of values +-1
+    (mean 0, var 1) is scaled by at most 1/sqrt(eps) and stays finite."""
+    torch.manual_seed(1)
+    layer = RandomizedLayerNorm(64, noise_stddev=0.5).train()
+    x = torch.randn(4, 64, 8, 8)
+    with torch.no_grad():
+        y = layer(x)
+    assert torch.isfinite(y).all()
+    assert float(y.abs().max()) < float(x.abs().max() - x.mean()) / (1e-3 ** 0.5) + 1
+
+
+def test_auto_mask_on_known_field():
+    field = torch.zeros(2, 3, 2, 2)
+    field[0, 0] = torch.tensor([[1.0, 3.0], [0.0, 0.0]])  # norms 1, 3, 0, 0
+    field[1, 2] = torch.tensor([[4.0, 0.0], [0.0, 0.0]])  # norm 4: batch mean norm = 8 / 8 = 1
+    out = auto_mask_residual(field)
+    assert out[0, 0, 0, 0] == 0.0  # norm 1 == mean: zeroed (official: strictly greater kept)
+    assert out[0, 0, 0, 1] == 3.0 and out[1, 2, 0, 0] == 4.0
+    assert float(out.abs().sum()) == 7.0
+
+
+def test_motion_net_auto_mask_option():
+    torch.manual_seed(0)
+    x = torch.rand(2, 8, 32, 48)
+    masked = Li2020MotionNet("light", auto_mask=True).eval()
+    plain = Li2020MotionNet("light", auto_mask=False).eval()
+    plain.load_state_dict(masked.state_dict())
+    field_m, field_p = masked(x).residual_translation, plain(x).residual_translation
+    norm_p = field_p.norm(dim=1, keepdim=True)
+    keep = (norm_p > norm_p.mean()).expand_as(field_p)
+    assert torch.allclose(field_m[keep], field_p[keep], atol=1e-6)
+    assert torch.count_nonzero(field_m[~keep]) == 0 and 0 < int(keep.sum()) < keep.numel()
