@@ -14,7 +14,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from training.data.synth import SynthConfig, SyntheticSequence, write_synthetic_bag  # noqa: E402
+from mono_depth_ros.synth import SynthConfig, SyntheticSequence, write_synthetic_bag  # noqa: E402
 
 
 def _render_fps(config: SynthConfig) -> float:

@@ -19,7 +19,7 @@ from training.config import load_config
 from training.data.batches import collate, to_device
 from training.data.datasets import DatasetFolder
 from training.data.extract import extract_bag
-from training.data.synth import write_synthetic_bag
+from mono_depth_ros.synth import write_synthetic_bag
 from training.methods import build_method
 
 

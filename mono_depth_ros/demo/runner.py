@@ -49,7 +49,7 @@ def prepare_bag(opts: DemoOptions) -> Path:
         return opts.bag
     from tqdm import tqdm
 
-    from training.data.synth import write_synthetic_bag
+    from mono_depth_ros.synth import write_synthetic_bag
 
     path = opts.out_dir / f"synthetic_{opts.scene}_{opts.frames}f_{opts.size_wh[0]}x{opts.size_wh[1]}"
     if (path / "metadata.yaml").is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from training.data.extract import extract_bag
-from training.data.synth import write_synthetic_bag
+from mono_depth_ros.synth import write_synthetic_bag
 
 FRAMES, SIZE_WH, FPS = 6, (96, 72), 10.0
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from training.data.ordinal import ordinal_disagreement_rate
 from training.data.stereo import stereo_relative_depth
-from training.data.synth import SynthConfig, SyntheticSequence
+from mono_depth_ros.synth import SynthConfig, SyntheticSequence
 
 
 def test_synthetic_pair_whdr_below_5_percent():

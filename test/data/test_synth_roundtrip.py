@@ -7,7 +7,7 @@ import numpy as np
 from training.data import folder_format as ff
 from training.data.bag_reader import open_bag
 from training.data.extract import extract_bag
-from training.data.synth import SynthConfig, SyntheticSequence
+from mono_depth_ros.synth import SynthConfig, SyntheticSequence
 
 
 def test_bag_holds_the_documented_topics(synth_bag):

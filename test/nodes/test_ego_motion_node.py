@@ -80,7 +80,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
     from mono_depth_ros.inference.weights import default_weights_path
     from mono_depth_ros.core.camera import camera_info_from_intrinsics
     from mono_depth_ros.core.stamps import make_header
-    from training.data.synth import SynthConfig, SyntheticSequence, sequence_intrinsics
+    from mono_depth_ros.synth import SynthConfig, SyntheticSequence, sequence_intrinsics
 
     weights = {name: default_weights_path(name) for name in ("li2020_depth", "li2020_motion")}
     if not all(path.is_file() for path in weights.values()):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from training.data.extract import extract_bag
-from training.data.synth import write_synthetic_bag
+from mono_depth_ros.synth import write_synthetic_bag
 
 
 @pytest.fixture(scope="session")

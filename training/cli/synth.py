@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from training.data.synth.scene import SCENES
-from training.data.synth.trajectory import TRAJECTORIES
+from mono_depth_ros.synth.scene import SCENES
+from mono_depth_ros.synth.trajectory import TRAJECTORIES
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from training.data.synth import write_synthetic_bag
+    from mono_depth_ros.synth import write_synthetic_bag
 
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
         write_synthetic_bag(args.out, frames=args.frames, seed=args.seed, size_wh=args.size,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from training.data.synth.textures import Texture, make_texture
+from mono_depth_ros.synth.textures import Texture, make_texture
 
 SCENES = ("indoor", "street")
 

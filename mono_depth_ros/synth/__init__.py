@@ -4,7 +4,7 @@
 - :func:`write_synthetic_bag`: the same sequence as a rosbag2 (MCAP) folder.
 """
 
-from training.data.synth.bag_writer import sequence_intrinsics, write_synthetic_bag
-from training.data.synth.sequence import SynthConfig, SynthFrame, SyntheticSequence
+from mono_depth_ros.synth.bag_writer import sequence_intrinsics, write_synthetic_bag
+from mono_depth_ros.synth.sequence import SynthConfig, SynthFrame, SyntheticSequence
 
 __all__ = ["SynthConfig", "SynthFrame", "SyntheticSequence", "sequence_intrinsics", "write_synthetic_bag"]

@@ -15,9 +15,9 @@ from typing import Iterator
 import numpy as np
 
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
-from training.data.synth.raycast import Raycaster, default_camera
-from training.data.synth.scene import SCENES, build_scene
-from training.data.synth.trajectory import TRAJECTORIES, Trajectory
+from mono_depth_ros.synth.raycast import Raycaster, default_camera
+from mono_depth_ros.synth.scene import SCENES, build_scene
+from mono_depth_ros.synth.trajectory import TRAJECTORIES, Trajectory
 
 _DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning"}
 _SPEED_MPS = {"indoor": 1.0, "street": 6.0}

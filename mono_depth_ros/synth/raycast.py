@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
-from training.data.synth.scene import Box, Scene
-from training.data.synth.textures import sky_gradient
+from mono_depth_ros.synth.scene import Box, Scene
+from mono_depth_ros.synth.textures import sky_gradient
 
 _EPS = 1e-4
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)

@@ -23,7 +23,7 @@ from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.image import numpy_to_image
 from mono_depth_ros.core.stamps import make_header
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, make_tf_message, make_transform_stamped
-from training.data.synth.sequence import SynthConfig, SynthFrame, SyntheticSequence
+from mono_depth_ros.synth.sequence import SynthConfig, SynthFrame, SyntheticSequence
 
 ODOM_FRAME = "odom"
 BODY_FRAME = "camera_link"
