@@ -1,0 +1,211 @@
+"""Loaders of the small real image sets used by ``benchmarks/bench_real.py``.
+
+Every loader returns a :class:`RealSet`: RGB frames (grey sensors replicated to 3 channels),
+depth where something measured it, pinhole intrinsics of the returned (rectified) images and
+camera-to-world poses where the recording has them. Sets and what their "depth" is:
+
+- ``kinect``: 5 Kinect RGB-D frames (16-bit mm depth, 0 invalid) with TUM-style poses.
+- ``kitti``: KITTI odometry 00 frames 0-5 with ground-truth poses; depth only for frame 0, from
+  OpenCV SGBM on its stereo pair (a stereo *reference*, not ground truth).
+- ``euroc``: EuRoC V1_01_easy video, undistorted with the package's rectifier; no depth, no poses.
+- ``middlebury``: the Middlebury 2014 Motorcycle pair at quarter resolution shipped by
+  scikit-image, with its ground-truth disparity: ``Z = f * B / (d + doffs)``.
+- ``oakd``: 12 OAK-D pairs of the stereodemo 0.7 wheel (unpacked by ``scripts/setup_env.sh``);
+  depth is SGBM on the rectified pair, a relative reference only (no ground truth).
+
+A set that cannot be loaded here raises :class:`SetUnavailable` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.rectify import Rectifier
+from mono_depth_ros.core.transforms import quat_to_matrix, se3
+from training.data.stereo import stereo_relative_depth
+
+SET_NAMES = ("kinect", "kitti", "euroc", "middlebury", "oakd")
+STEREODEMO_DIR = Path(sys.prefix) / "share" / "stereodemo" / "datasets" / "oak-d"
+# Middlebury 2014 Motorcycle calibration divided by 4 (scikit-image ships the quarter-size pair).
+MIDDLEBURY_F_PX, MIDDLEBURY_BASELINE_M, MIDDLEBURY_DOFFS_PX = 994.978, 0.193001, 31.086
+MIDDLEBURY_CX_PX, MIDDLEBURY_CY_PX = 1244.772 / 4, 1019.507 / 4
+KITTI_BASELINE_M = 0.5372
+
+
+class SetUnavailable(Exception):
+    """A real set cannot be loaded on this machine; ``str(exc)`` says why."""
+
+
+@dataclass(frozen=True)
+class RealFrame:
+    """One image. rgb (H, W, 3) uint8; depth_m (H, W) float32 metres, NaN invalid, or None;
+    pose (4, 4) camera-to-world (optical frame) or None; valid (H, W) bool pixels that saw the
+    scene (False in the black border left by undistortion) or None for all."""
+
+    name: str
+    rgb: np.ndarray
+    depth_m: np.ndarray | None = None
+    pose: np.ndarray | None = None
+    stamp_ns: int = 0
+    valid: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class RealSet:
+    """Frames of one recording. ``depth_source``: "sensor", "ground truth", "SGBM reference" or
+    "none"; ``video``: consecutive frames of one camera (ego-motion can be measured)."""
+
+    name: str
+    frames: tuple[RealFrame, ...]
+    intrinsics: CameraIntrinsics
+    depth_source: str
+    video: bool
+    note: str = ""
+
+    @property
+    def has_poses(self) -> bool:
+        return self.video and all(f.pose is not None for f in self.frames)
+
+
+def _read_grey_as_rgb(path: Path) -> np.ndarray:
+    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise SetUnavailable(f"{path}: cannot read image")
+    return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SetUnavailable(f"{path}: cannot read image")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _require(folder: Path) -> Path:
+    if not folder.is_dir():
+        raise SetUnavailable(f"{folder} not found (real data only present on the project's machines)")
+    return folder
+
+
+def sgbm_depth_m(left_rgb: np.ndarray, right_rgb: np.ndarray, fx_px: float, baseline_m: float,
+                 max_disparity_px: int) -> np.ndarray:
+    """(H, W) float32 depth ``fx * B / d`` of the left image of a rectified pair from SGBM with a
+    left-right check (training.data.stereo); NaN where the match is not confident."""
+    stereo = stereo_relative_depth(left_rgb, right_rgb, max_disparity_px=max_disparity_px)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth = (fx_px * baseline_m / stereo.disparity_px).astype(np.float32)
+    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
+    return depth
+
+
+def load_kinect(root: Path, max_frames: int | None = None) -> RealSet:
+    folder = _require(root / "rgbd_kinect_5frames")
+    rows = [list(map(float, line.split())) for line in (folder / "pose.txt").read_text().splitlines() if line.strip()]
+    frames = []
+    for n, row in enumerate(rows[:max_frames], start=1):
+        pose = se3(quat_to_matrix(row[3:7]), row[:3])
+        depth_mm = cv2.imread(str(folder / "depth" / f"{n}.pgm"), cv2.IMREAD_UNCHANGED)
+        depth = np.where(depth_mm > 0, depth_mm.astype(np.float32) / 1000.0, np.nan).astype(np.float32)
+        # no stamps in the data: frames are numbered; 1 s apart stands in for time
+        frames.append(RealFrame(f"kinect/{n}", _read_rgb(folder / "color" / f"{n}.png"), depth, pose,
+                                (n - 1) * 10**9))
+    intr = CameraIntrinsics(640, 480, 518.0, 519.0, 325.5, 253.5)
+    return RealSet("kinect", tuple(frames), intr, "sensor", True, "Kinect depth (mm), TUM-style poses")
+
+
+def load_kitti(root: Path, max_frames: int | None = None) -> RealSet:
+    folder = _require(root / "kitti_odometry00_6frames")
+    poses = [np.vstack([np.array(line.split(), float).reshape(3, 4), [0, 0, 0, 1]])
+             for line in (folder / "poses.txt").read_text().splitlines() if line.strip()]
+    times_s = [float(t) for t in (folder / "times.txt").read_text().split()]
+    intr = CameraIntrinsics(1241, 376, 718.856, 718.856, 607.1928, 185.2157)
+    frames = []
+    for i, (pose, t_s) in enumerate(list(zip(poses, times_s))[:max_frames]):
+        rgb = _read_grey_as_rgb(folder / "image_0" / f"{i:06d}.png")
+        depth = None
+        if i == 0:
+            right = _read_grey_as_rgb(folder / "image_1" / "000000.png")
+            depth = sgbm_depth_m(rgb, right, intr.fx, KITTI_BASELINE_M, max_disparity_px=128)
+        frames.append(RealFrame(f"kitti/{i:06d}", rgb, depth, pose, int(round(t_s * 1e9))))
+    return RealSet("kitti", tuple(frames), intr, "SGBM reference", True,
+                   "depth of frame 0 only, from SGBM on its stereo pair (a reference, not ground truth)")
+
+
+def _euroc_intrinsics(sensor_yaml: Path) -> CameraIntrinsics:
+    import yaml
+
+    text = sensor_yaml.read_text()
+    config = yaml.safe_load(text.split("\n", 1)[1] if text.startswith("%YAML") else text)  # OpenCV header
+    fu, fv, cu, cv = config["intrinsics"]
+    width, height = config["resolution"]
+    if config.get("distortion_model") != "radial-tangential":
+        raise SetUnavailable(f"{sensor_yaml}: distortion_model {config.get('distortion_model')!r} not handled")
+    return CameraIntrinsics(width, height, fu, fv, cu, cv, "plumb_bob", tuple(config["distortion_coefficients"]))
+
+
+def load_euroc(root: Path, max_frames: int | None = None) -> RealSet:
+    folder = _require(root / "euroc_v101_micro" / "cam0")
+    rectifier = Rectifier.build(_euroc_intrinsics(folder / "sensor.yaml"))
+    rows = [line.split(",") for line in (folder / "data.csv").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    frames = []
+    for stamp, filename in rows[:max_frames]:
+        rgb = rectifier.apply(_read_grey_as_rgb(folder / "data" / filename.strip()))
+        frames.append(RealFrame(f"euroc/{stamp}", rgb, None, None, int(stamp), rectifier.valid_mask()))
+    return RealSet("euroc", tuple(frames), rectifier.rectified, "none", True,
+                   "undistorted (k1 = -0.28) with the package's rectifier; no ground truth")
+
+
+def load_middlebury(root: Path | None = None, max_frames: int | None = None) -> RealSet:
+    try:
+        from skimage.data import stereo_motorcycle
+    except ImportError as exc:
+        raise SetUnavailable(f"scikit-image not installed ({exc})") from exc
+    left, _right, disparity_px = stereo_motorcycle()
+    with np.errstate(invalid="ignore"):
+        depth = (MIDDLEBURY_F_PX * MIDDLEBURY_BASELINE_M / (disparity_px + MIDDLEBURY_DOFFS_PX)).astype(np.float32)
+    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan  # invalid disparity is inf/NaN
+    intr = CameraIntrinsics(left.shape[1], left.shape[0], MIDDLEBURY_F_PX, MIDDLEBURY_F_PX,
+                            MIDDLEBURY_CX_PX, MIDDLEBURY_CY_PX)
+    return RealSet("middlebury", (RealFrame("middlebury/motorcycle", np.ascontiguousarray(left), depth),),
+                   intr, "ground truth", False, "Middlebury 2014 Motorcycle (quarter size), Z = f*B/(d+doffs)")
+
+
+def load_oakd(folder: Path = STEREODEMO_DIR, max_frames: int | None = None) -> RealSet:
+    calib_path = folder / "stereodemo_calibration.json"
+    if not calib_path.is_file():
+        raise SetUnavailable(f"{calib_path} not found: scripts/setup_env.sh unpacks the stereodemo 0.7 wheel there")
+    calib = json.loads(calib_path.read_text())
+    intr = CameraIntrinsics(calib["width"], calib["height"], calib["fx"], calib["fy"], calib["cx0"], calib["cy"])
+    x0, y0, x1, y1 = calib["left_image_rect_normalized"]  # region of the left image with valid pixels
+    region = np.zeros((intr.height, intr.width), bool)
+    region[int(round(y0 * intr.height)):int(round(y1 * intr.height)), int(round(x0 * intr.width)):
+           int(round(x1 * intr.width))] = True
+    frames = []
+    for left_path in sorted(folder.glob("*_left.png"))[:max_frames]:
+        left = _read_grey_as_rgb(left_path)
+        right = _read_grey_as_rgb(left_path.with_name(left_path.name.replace("_left", "_right")))
+        depth = sgbm_depth_m(left, right, intr.fx, calib["baseline_meters"], max_disparity_px=96)
+        depth[~region] = np.nan
+        frames.append(RealFrame(f"oakd/{left_path.name[:-9]}", left, depth, valid=region))
+    return RealSet("oakd", tuple(frames), intr, "SGBM reference", False,
+                   "OAK-D pairs (stereodemo); depth from SGBM, a relative reference only")
+
+
+def load_set(name: str, data_root: Path, max_frames: int | None = None,
+             stereodemo_dir: Path = STEREODEMO_DIR) -> RealSet:
+    """The set ``name`` (one of SET_NAMES); ``data_root`` is ``../shared/data/real``.
+    Raises SetUnavailable with the reason when its files or packages are missing."""
+    if name == "oakd":
+        return load_oakd(Path(stereodemo_dir), max_frames)
+    loaders = {"kinect": load_kinect, "kitti": load_kitti, "euroc": load_euroc, "middlebury": load_middlebury}
+    if name not in loaders:
+        raise ValueError(f"set={name!r}: expected one of {', '.join(SET_NAMES)}")
+    return loaders[name](Path(data_root), max_frames)
