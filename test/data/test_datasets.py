@@ -63,3 +63,79 @@ def test_folder_and_collate_errors(tmp_path, synth_dataset):
     with pytest.raises(ValueError, match="empty"):
         collate([])
     assert isinstance(collate([Eigen2014Dataset(synth_dataset[0], "all", (24, 32))[0]]), DepthBatch)
+
+
+def test_li2020_crop_resize_flip_keeps_intrinsics_consistent():
+    """Pixel colours encode their source coordinates; after the random crop, fit and flip, the
+    new intrinsics must map each output pixel's ray back to the source pixel it shows (the ray's
+    x mirrored when the sample was flipped: a flipped image is the mirrored scene)."""
+    from mono_depth_ros.core.camera import CameraIntrinsics
+    from training.data.augment import li2020_crop_resize_flip
+
+    h, w = 150, 200
+    ys, xs = np.mgrid[0:h, 0:w]
+    image = np.stack([xs, ys, np.zeros_like(xs)], -1).astype(np.uint8)
+    intr = CameraIntrinsics(w, h, 180.0, 170.0, 101.5, 74.0)
+    flipped_seen = set()
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        (out,), new = li2020_crop_resize_flip([image], intr, (60, 80), rng)
+        assert out.shape == (60, 80, 3) and (new.width, new.height) == (80, 60)
+        v, u = np.mgrid[5:55, 5:75]
+        flipped = bool(out[30, 10, 0] > out[30, 70, 0])
+        ray_x = (u - new.cx) / new.fx * (-1.0 if flipped else 1.0)
+        src_x = intr.fx * ray_x + intr.cx
+        src_y = intr.fy * (v - new.cy) / new.fy + intr.cy
+        assert np.abs(out[5:55, 5:75, 0] - src_x).max() < 1.6, seed
+        assert np.abs(out[5:55, 5:75, 1] - src_y).max() < 1.6, seed
+        flipped_seen.add(flipped)
+    assert flipped_seen == {True, False}
+
+
+def test_li2020_duplicate_filter_drops_still_pairs(synth_dataset, tmp_path):
+    import shutil
+
+    from training.data import folder_format as ff
+
+    out = tmp_path / "ds"
+    shutil.copytree(synth_dataset[0], out)
+    records = ff.read_manifest(out / "manifest.csv")
+    shutil.copyfile(out / records[1].rgb, out / records[2].rgb)  # the camera "stands still" 1 -> 2
+    plain = Li2020Dataset(out, "all", (36, 48), length=2)
+    filtered = Li2020Dataset(out, "all", (36, 48), length=2, duplicates_filter_threshold=0.01)
+    assert len(plain) - len(filtered) == filtered.dropped_duplicates == 1
+    assert records[1].index not in filtered.starts and records[1].index in plain.starts
+
+
+def test_xian_flips_vary_with_epoch(synth_dataset):
+    ds = Xian2018Dataset(synth_dataset[0], "all", (36, 48), source="depth", flip=True)
+    plain = Xian2018Dataset(synth_dataset[0], "all", (36, 48), source="depth")[0].rgb
+    flips = []
+    for epoch in range(8):
+        ds.epoch = epoch
+        flips.append(bool(torch.equal(ds[0].rgb, plain.flip(-1))))
+    assert any(flips) and not all(flips)
+
+
+def test_eigen_augment_translates_at_scale_one():
+    """The paper crops 228x304 from 240x320: even without enlargement the crop moves."""
+    rgb = np.zeros((240, 320, 3), np.uint8)
+    rgb[..., 0] = np.arange(320)[None, :] * 255 // 319
+    lefts = set()
+    for seed in range(12):
+        out, _ = eigen_augment(rgb, np.ones((240, 320), np.float32), (228, 304), np.random.default_rng(seed))
+        lefts.add(int(out[114, 0, 0]))
+    assert len(lefts) > 3
+
+
+def test_camera_augment_same_draw_for_all_frames():
+    from training.data.augment import camera_augment
+
+    frame = (np.random.default_rng(0).random((32, 48, 3)) * 255).astype(np.uint8)
+    gray_seen = 0
+    for seed in range(20):
+        a, b = camera_augment([frame, frame.copy()], np.random.default_rng(seed))
+        assert a.shape == frame.shape and a.dtype == np.uint8
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 6  # only the per-frame sensor noise differs
+        gray_seen += int((a[..., 0] == a[..., 1]).all() and (b[..., 0] == b[..., 2]).all())
+    assert 0 < gray_seen < 20

@@ -1,7 +1,11 @@
 """Torch datasets over an extracted dataset folder (never bags).
 
-Every dataset takes ``output_hw`` = (H, W) and resizes images (bilinear), depth (nearest) and
-intrinsics (scaled). Samples are the batch dataclasses of :mod:`training.data.batches` without
+Every dataset takes ``output_hw`` = (H, W) and fits frames to it with
+:func:`mono_depth_ros.core.fit.plan_fit` (``resize_mode`` crop | pad | stretch, the nodes'
+default crop): images area/bilinear, depth nearest, intrinsics through ``ImageFit.intrinsics``.
+With ``augment`` the paper's augmentation (:mod:`training.data.augment`) replaces the plain fit;
+``camera_augment`` adds this project's camera-robustness augmentation (not from the papers).
+Random draws are seeded by ``(seed, epoch, index)``; the method sets ``epoch`` every epoch. Samples are the batch dataclasses of :mod:`training.data.batches` without
 the batch dimension; :func:`training.data.batches.collate` stacks them.
 """
 
@@ -14,9 +18,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from mono_depth_ros.core.camera import CameraIntrinsics
 from training.data import folder_format as ff
-from training.data.augment import eigen_augment
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, plan_fit
+from training.data.augment import camera_augment, eigen_augment, li2020_crop_resize_flip, mean_abs_difference
 from training.data.batches import DepthBatch, FramesBatch, RelativeDepthBatch
 from training.data.stereo import stereo_relative_depth
 
@@ -57,12 +61,16 @@ class DatasetFolder:
         return self.poses.get(self.by_index[index].stamp_ns)
 
 
-def _resize_rgb(rgb: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(rgb, (hw[1], hw[0]), interpolation=cv2.INTER_AREA if rgb.shape[0] > hw[0] else cv2.INTER_LINEAR)
+def _fit(image: np.ndarray, output_hw: tuple[int, int], mode: str, nearest: bool = False) -> np.ndarray:
+    """Fit ``image`` (H, W[, C]) to ``output_hw`` with the nodes' one mechanism (``plan_fit``)."""
+    return plan_fit(image.shape[:2], output_hw, mode).apply(image, nearest=nearest)
 
 
-def _resize_nearest(arr: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(arr, (hw[1], hw[0]), interpolation=cv2.INTER_NEAREST)
+def _at_size(plane: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """A depth/target plane (nearest) at the rgb's ``hw`` when recorded at another resolution."""
+    if plane.shape[:2] == tuple(hw):
+        return plane
+    return cv2.resize(plane, (int(hw[1]), int(hw[0])), interpolation=cv2.INTER_NEAREST)
 
 
 def _rgb_tensor(rgb: np.ndarray) -> torch.Tensor:
@@ -89,23 +97,29 @@ class Eigen2014Dataset(Dataset):
     """
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
-                 augment: bool = False, seed: int = 0) -> None:
+                 augment: bool = False, seed: int = 0, resize_mode: str = DEFAULT_RESIZE_MODE,
+                 camera_augment: bool = False) -> None:
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw = _check_hw(output_hw)
         self.indices = [i for i in self.folder.indices(split) if self.folder.by_index[i].depth]
         self.augment, self.seed, self.epoch = augment, seed, 0
+        self.resize_mode, self.camera_augment = resize_mode, camera_augment
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, item: int) -> DepthBatch:
         index = self.indices[item]
-        rgb, depth_m = self.folder.rgb(index), self.folder.depth_m(index)
+        rgb = self.folder.rgb(index)
+        depth_m = _at_size(self.folder.depth_m(index), rgb.shape[:2])
+        rng = np.random.default_rng((self.seed, self.epoch, index))
         if self.augment:
-            rng = np.random.default_rng((self.seed, self.epoch, index))
-            rgb, depth_m = eigen_augment(rgb, depth_m, self.output_hw, rng)
+            rgb, depth_m = eigen_augment(rgb, depth_m, self.output_hw, rng, self.resize_mode)
         else:
-            rgb, depth_m = _resize_rgb(rgb, self.output_hw), _resize_nearest(depth_m, self.output_hw)
+            rgb, depth_m = _fit(rgb, self.output_hw, self.resize_mode), \
+                _fit(depth_m, self.output_hw, self.resize_mode, nearest=True)
+        if self.camera_augment:
+            rgb = camera_augment([rgb], rng)[0]
         valid = np.isfinite(depth_m) & (depth_m > 0)
         return DepthBatch(_rgb_tensor(rgb), _map_tensor(np.where(valid, depth_m, 0).astype(np.float32)),
                           _map_tensor(valid))
@@ -121,11 +135,13 @@ class Xian2018Dataset(Dataset):
     """
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
-                 source: str = "auto", flip: bool = False, seed: int = 0) -> None:
+                 source: str = "auto", flip: bool = False, seed: int = 0, resize_mode: str = DEFAULT_RESIZE_MODE,
+                 camera_augment: bool = False) -> None:
         if source not in ("auto", "depth", "stereo"):
             raise ValueError(f"source={source!r}: expected 'auto', 'depth' or 'stereo'")
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.source, self.flip, self.seed = _check_hw(output_hw), source, flip, seed
+        self.resize_mode, self.camera_augment, self.epoch = resize_mode, camera_augment, 0
         self.indices = [i for i in self.folder.indices(split) if self._usable(self.folder.by_index[i])]
 
     def _usable(self, rec: ff.FrameRecord) -> bool:
@@ -143,9 +159,13 @@ class Xian2018Dataset(Dataset):
             target = self.folder.depth_m(index)
         else:
             target = stereo_relative_depth(rgb, self.folder.right(index)).relative_depth
-        rgb, target = _resize_rgb(rgb, self.output_hw), _resize_nearest(target, self.output_hw)
-        if self.flip and np.random.default_rng((self.seed, index)).random() < 0.5:
+        target = _at_size(target, rgb.shape[:2])
+        rgb, target = _fit(rgb, self.output_hw, self.resize_mode), _fit(target, self.output_hw, self.resize_mode, True)
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        if self.flip and rng.random() < 0.5:
             rgb, target = rgb[:, ::-1], target[:, ::-1]
+        if self.camera_augment:
+            rgb = camera_augment([np.ascontiguousarray(rgb)], rng)[0]
         valid = np.isfinite(target) & (target > 0)
         scale = float(np.median(target[valid])) if valid.any() else 1.0
         target = np.where(valid, target / scale, 0).astype(np.float32)
@@ -155,32 +175,66 @@ class Xian2018Dataset(Dataset):
 class Li2020Dataset(Dataset):
     """Runs of ``length`` consecutive frames (pairs: 2, triplets: 3) within one split chunk.
 
-    Sample: :class:`FramesBatch`: rgb (T, 3, H, W), intrinsics (3, 3) scaled to ``output_hw``
-    (zeros when unknown), intrinsics_known () bool, pose (T, 4, 4) optical-frame poses in odom
-    (identity where unknown), pose_valid (T,) bool.
+    ``augment``: the official random crop-and-resize (+ flip) with intrinsics adjusted, the same
+    for every frame of a run. ``duplicates_filter_threshold`` > 0: the official duplicate filter
+    leaves out runs where two consecutive frames differ by a mean absolute RGB difference (on the
+    [0, 1] scale, measured on the frames fitted to ``output_hw``) not above it (a robot standing
+    still teaches nothing and pulls depth to infinity); ``dropped_duplicates`` counts them.
+
+    Sample: :class:`FramesBatch`: rgb (T, 3, H, W), intrinsics (3, 3) at ``output_hw`` (zeros when
+    unknown), intrinsics_known () bool, pose (T, 4, 4) optical-frame poses in odom (identity where
+    unknown), pose_valid (T,) bool.
     """
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
-                 length: int = 3, stride: int = 1) -> None:
+                 length: int = 3, stride: int = 1, augment: bool = False, seed: int = 0,
+                 resize_mode: str = DEFAULT_RESIZE_MODE, camera_augment: bool = False,
+                 duplicates_filter_threshold: float = 0.0) -> None:
         if length < 2:
             raise ValueError(f"length={length}: need at least 2 frames")
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.length, self.stride = _check_hw(output_hw), length, stride
+        self.augment, self.seed, self.epoch = augment, seed, 0
+        self.resize_mode, self.camera_augment = resize_mode, camera_augment
         present = set(self.folder.indices(split))
-        span = (length - 1) * stride
-        self.starts = [i for i in sorted(present) if all(i + k * stride in present for k in range(1, length))
-                       and span >= 0]
-        intr = self.folder.intrinsics
-        self.intrinsics: CameraIntrinsics | None = intr.scaled(self.output_hw[1], self.output_hw[0]) if intr else None
+        starts = [i for i in sorted(present) if all(i + k * stride in present for k in range(1, length))]
+        self.starts = self._drop_duplicates(starts, duplicates_filter_threshold)
+        self.dropped_duplicates = len(starts) - len(self.starts)
+
+    def _drop_duplicates(self, starts: list[int], threshold: float) -> list[int]:
+        if threshold <= 0:
+            return starts
+        small: dict[int, np.ndarray] = {}
+
+        def frame(i: int) -> np.ndarray:
+            if i not in small:
+                small[i] = _fit(self.folder.rgb(i), self.output_hw, self.resize_mode)
+            return small[i]
+
+        def moving(i: int) -> bool:
+            return all(mean_abs_difference(frame(i + k * self.stride), frame(i + (k + 1) * self.stride)) > threshold
+                       for k in range(self.length - 1))
+        return [i for i in starts if moving(i)]
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def __getitem__(self, item: int) -> FramesBatch:
         frames = [self.starts[item] + k * self.stride for k in range(self.length)]
-        rgb = torch.stack([_rgb_tensor(_resize_rgb(self.folder.rgb(i), self.output_hw)) for i in frames])
+        images = [self.folder.rgb(i) for i in frames]
+        intr = self.folder.intrinsics
+        if intr is not None and (intr.height, intr.width) != images[0].shape[:2]:
+            intr = intr.scaled(images[0].shape[1], images[0].shape[0])
+        rng = np.random.default_rng((self.seed, self.epoch, frames[0]))
+        if self.augment:
+            images, intr = li2020_crop_resize_flip(images, intr, self.output_hw, rng, self.resize_mode)
+        else:
+            fit = plan_fit(images[0].shape[:2], self.output_hw, self.resize_mode)
+            images, intr = [fit.apply(im) for im in images], (fit.intrinsics(intr) if intr is not None else None)
+        if self.camera_augment:
+            images = camera_augment(images, rng)
+        rgb = torch.stack([_rgb_tensor(im) for im in images])
         poses = [self.folder.pose(i) for i in frames]
         pose = torch.from_numpy(np.stack([p if p is not None else np.eye(4) for p in poses])).float()
-        k = torch.from_numpy(self.intrinsics.k).float() if self.intrinsics else torch.zeros(3, 3)
-        return FramesBatch(rgb, k, torch.tensor(self.intrinsics is not None), pose,
-                           torch.tensor([p is not None for p in poses]))
+        k = torch.from_numpy(intr.k).float() if intr is not None else torch.zeros(3, 3)
+        return FramesBatch(rgb, k, torch.tensor(intr is not None), pose, torch.tensor([p is not None for p in poses]))

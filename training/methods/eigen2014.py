@@ -81,8 +81,10 @@ class Eigen2014Method(MethodModule):
                                weight_decay=opt.weight_decay)
 
     def make_dataset(self, folder: Any, split: str, train: bool) -> Eigen2014Dataset:
-        return Eigen2014Dataset(folder, split, self.config.data.input_hw,
-                                augment=train and self.config.data.augment, seed=self.config.trainer.seed)
+        data = self.config.data
+        augment = train and data.augment
+        return Eigen2014Dataset(folder, split, data.input_hw, augment=augment, seed=self.config.trainer.seed,
+                                resize_mode=data.resize_mode, camera_augment=augment and data.camera_augment)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("eigen2014", self.model, self.model_kwargs)]

@@ -166,7 +166,11 @@ class Li2020Method(MethodModule):
         return torch.optim.Adam(self.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
 
     def make_dataset(self, folder: Any, split: str, train: bool) -> Li2020Dataset:
-        return Li2020Dataset(folder, split, self.config.data.input_hw, length=2)
+        data = self.config.data
+        augment = train and data.augment
+        return Li2020Dataset(folder, split, data.input_hw, length=2, augment=augment, seed=self.config.trainer.seed,
+                             resize_mode=data.resize_mode, camera_augment=augment and data.camera_augment,
+                             duplicates_filter_threshold=data.duplicates_filter_threshold if train else 0.0)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("li2020_depth", self.depth_net, self.model_kwargs),

@@ -38,8 +38,11 @@ class Xian2018Method(MethodModule):
         return torch.optim.Adam(self.model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
 
     def make_dataset(self, folder: Any, split: str, train: bool) -> Xian2018Dataset:
-        return Xian2018Dataset(folder, split, self.config.data.input_hw, source=self.config.loss.target_source,
-                               flip=train and self.config.data.augment, seed=self.config.trainer.seed)
+        data = self.config.data
+        augment = train and data.augment
+        return Xian2018Dataset(folder, split, data.input_hw, source=self.config.loss.target_source, flip=augment,
+                               seed=self.config.trainer.seed, resize_mode=data.resize_mode,
+                               camera_augment=augment and data.camera_augment)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("xian2018", self.model, self.model_kwargs)]
