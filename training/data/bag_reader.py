@@ -1,16 +1,21 @@
 """Read any rosbag without ROS: rosbag2 folders (sqlite3 / MCAP, file- or message-level
-compression), ROS 1 ``.bag`` files, and bare ``.mcap`` files with no ``metadata.yaml``.
+compression, split into several files), ROS 1 ``.bag`` files, bare ``.mcap`` / ``.db3`` files and
+folders of them whose ``metadata.yaml`` is missing (a recording that is still running, or one
+member of a split recording), including an MCAP whose last chunk was cut off.
 
 ``open_bag(path)`` returns a :class:`BagSource`; iterating it yields
 ``(topic, msgtype, stamp_ns, msg)`` with ``msgtype`` normalised to ``pkg/msg/Name``,
 ``stamp_ns`` the bag's log time and ``msg`` a deserialised rosbags message. Messages that cannot
 be decompressed or deserialised are skipped and counted in ``BagSource.errors`` by
-``(topic, reason)``: one corrupt message never stops a whole extraction.
+``(topic, reason)``: one corrupt message never stops a whole extraction. What could not be read
+at all (a truncated file's tail, split members listed but absent) is said in ``BagSource.notes``.
 """
 
 from __future__ import annotations
 
 import collections
+import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -39,13 +44,20 @@ def normalize_msgtype(name: str) -> str:
     return name.strip()
 
 
+def _error_text(exc: BaseException) -> str:
+    """``Type: first line of the message`` (whole: cutting it may hide the useful end)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
 class BagSource:
-    """Common interface of the readers: ``topics``, ``errors``, iteration, context manager."""
+    """Common interface of the readers: ``topics``, ``errors``, ``notes``, iteration, context manager."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.topics: dict[str, TopicSummary] = {}
         self.errors: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.notes: list[str] = []  # what is missing or was cut from the recording, one line each
 
     def messages(self, topics: Iterable[str] | None = None) -> Iterator[tuple[str, str, int, object]]:
         raise NotImplementedError
@@ -63,14 +75,22 @@ class BagSource:
         self.close()
 
     def _record_error(self, topic: str, exc: BaseException) -> None:
-        text = str(exc).splitlines()[0][:80] if str(exc) else ""
-        self.errors[(topic, f"{type(exc).__name__}: {text}")] += 1
+        self.errors[(topic, _error_text(exc))] += 1
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def describe(self) -> str:
-        """Human-readable listing of the bag's topics."""
+        """Human-readable listing of the bag's topics (columns sized to the longest names)."""
+        infos = sorted(self.topics.values(), key=lambda i: i.topic)
+        width_t = max([len(i.topic) for i in infos] + [5])
+        width_m = max([len(i.msgtype) for i in infos] + [4])
         lines = [f"{self.path} ({type(self).__name__}):"]
-        for info in sorted(self.topics.values(), key=lambda i: i.topic):
-            lines.append(f"  {info.topic:40s} {info.msgtype:40s} {info.count:>7d} msgs")
+        for info in infos:
+            count = f"{info.count:>7d} msgs" if info.count >= 0 else "      ? msgs"
+            lines.append(f"  {info.topic:<{width_t}s}  {info.msgtype:<{width_m}s}  {count}")
+        lines += [f"  note: {c}" for c in self.notes]
         return "\n".join(lines)
 
 
@@ -87,7 +107,7 @@ class RosbagsSource(BagSource):
             self._reader = AnyReader([path], default_typestore=get_typestore(store))
             self._reader.open()
         except Exception as exc:  # rosbags raises several unrelated types here
-            raise BagFormatError(f"bag={str(path)!r}: cannot open ({type(exc).__name__}: {exc})") from exc
+            raise BagFormatError(f"bag={str(path)!r}: cannot open ({_error_text(exc)})") from exc
         for topic, info in self._reader.topics.items():
             self.topics[topic] = TopicSummary(topic, normalize_msgtype(info.msgtype), int(info.msgcount))
 
@@ -102,8 +122,8 @@ class RosbagsSource(BagSource):
                 conn, stamp_ns, raw = next(raw_iter)
             except StopIteration:
                 return
-            except Exception as exc:  # a broken chunk / message-level decompression failure
-                self._record_error("?", exc)
+            except Exception as exc:  # a broken chunk: what follows cannot be read
+                self._note(f"{self.path}: reading stopped ({_error_text(exc)})")
                 return
             try:
                 msg = self._reader.deserialize(raw, conn.msgtype)
@@ -116,34 +136,69 @@ class RosbagsSource(BagSource):
         self._reader.close()
 
 
+def _register(typestore, msgtype: str, encoding: str, text: str) -> None:
+    """Add a message definition stored in the bag (ros2msg / ros2idl) to ``typestore``."""
+    from rosbags.typesys import get_types_from_idl, get_types_from_msg
+
+    if msgtype in typestore.fielddefs or not text:
+        return
+    if encoding == "ros2idl":
+        typestore.register(get_types_from_idl(text))
+    else:
+        typestore.register(get_types_from_msg(text, msgtype))
+
+
+def _member_order(path: Path) -> tuple:
+    """Split members sort by their trailing number (``bag_2`` before ``bag_10``)."""
+    numbers = re.findall(r"\d+", path.stem)
+    return (path.stem.rstrip("0123456789_"), int(numbers[-1]) if numbers else -1, path.name)
+
+
 class McapSource(BagSource):
     """Bare ``.mcap`` files (or a folder of them without metadata.yaml), read with ``mcap``.
 
     Message types come from the schemas stored in the file; payloads that start with the zstd
-    magic bytes are decompressed first (rosbag2 ``compression_mode: MESSAGE``).
+    magic bytes are decompressed first (rosbag2 ``compression_mode: MESSAGE``). A file without a
+    summary section (still being recorded, or cut off) is read record by record up to the first
+    incomplete record, and what was lost is said in ``notes``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, files: list[Path] | None = None) -> None:
         from rosbags.typesys import Stores, get_typestore
 
         super().__init__(path)
-        self.files = sorted(path.glob("*.mcap")) if path.is_dir() else [path]
+        self.files = files or (sorted(path.glob("*.mcap"), key=_member_order) if path.is_dir() else [path])
         self.typestore = get_typestore(Stores.EMPTY)
         self._channels: dict[tuple[Path, int], tuple[str, str]] = {}
+        self._summaries = {file: self._summary(file) for file in self.files}
         counts: collections.Counter[str] = collections.Counter()
         types: dict[str, str] = {}
-        for file in self.files:
-            summary = self._summary(file)
+        unknown_count: set[str] = set()
+        for file, summary in self._summaries.items():
+            if summary is None:  # no summary: learn channels by streaming (cheap for small files)
+                for _ in self._stream(file, wanted=set()):
+                    pass
+                for (f, _), (topic, msgtype) in self._channels.items():
+                    if f == file:
+                        types[topic] = msgtype
+                        unknown_count.add(topic)
+                continue
             for cid, channel in summary.channels.items():
                 schema = summary.schemas[channel.schema_id]
-                msgtype = normalize_msgtype(schema.name)
-                self._register(schema, msgtype)
-                self._channels[(file, cid)] = (channel.topic, msgtype)
+                msgtype = self._add_channel(file, cid, channel.topic, schema)
                 types[channel.topic] = msgtype
                 if summary.statistics is not None:
                     counts[channel.topic] += summary.statistics.channel_message_counts.get(cid, 0)
+                else:
+                    unknown_count.add(channel.topic)
         for topic, msgtype in types.items():
-            self.topics[topic] = TopicSummary(topic, msgtype, counts.get(topic, -1))
+            self.topics[topic] = TopicSummary(topic, msgtype, -1 if topic in unknown_count else counts.get(topic, 0))
+
+    def _add_channel(self, file: Path, cid: int, topic: str, schema) -> str:
+        msgtype = normalize_msgtype(schema.name)
+        _register(self.typestore, msgtype, schema.encoding, schema.data.decode())
+        self._channels[(file, cid)] = (topic, msgtype)
+        return msgtype
 
     @staticmethod
     def _summary(file: Path):
@@ -151,38 +206,132 @@ class McapSource(BagSource):
 
         try:
             with open(file, "rb") as stream:
-                summary = make_reader(stream).get_summary()
+                return make_reader(stream).get_summary()
         except Exception as exc:
-            raise BagFormatError(f"bag={str(file)!r}: not a readable MCAP file ({exc})") from exc
-        if summary is None:
-            raise BagFormatError(f"bag={str(file)!r}: MCAP file has no summary section")
-        return summary
+            with open(file, "rb") as stream:
+                if stream.read(5) != b"\x89MCAP":
+                    raise BagFormatError(f"bag={str(file)!r}: not an MCAP file ({_error_text(exc)})") from exc
+            return None  # a valid start without a readable end: stream it
 
-    def _register(self, schema, msgtype: str) -> None:
-        from rosbags.typesys import get_types_from_idl, get_types_from_msg
+    def _stream(self, file: Path, wanted: set[str] | None):
+        """Records of an MCAP without summary, up to the first incomplete one: (channel id, Message)."""
+        from mcap.records import Channel, Message, Schema
+        from mcap.stream_reader import StreamReader
 
-        if msgtype in self.typestore.fielddefs:
-            return
-        text = schema.data.decode()
-        if schema.encoding == "ros2idl":
-            self.typestore.register(get_types_from_idl(text))
-        else:
-            self.typestore.register(get_types_from_msg(text, msgtype))
+        schemas: dict[int, object] = {}
+        last_ns = None
+        with open(file, "rb") as stream:
+            records = StreamReader(stream, skip_magic=False).records
+            while True:
+                try:
+                    record = next(records)
+                except StopIteration:
+                    return
+                except Exception as exc:  # truncated chunk / record: keep what was whole
+                    after = f" after log time {last_ns} ns" if last_ns is not None else ""
+                    self._note(f"{file.name}: ends inside a record at byte {stream.tell()}"
+                                   f" ({type(exc).__name__}); messages{after} are lost")
+                    return
+                if isinstance(record, Schema):
+                    schemas[record.id] = record
+                elif isinstance(record, Channel) and (file, record.id) not in self._channels:
+                    self._add_channel(file, record.id, record.topic, schemas[record.schema_id])
+                elif isinstance(record, Message):
+                    last_ns = record.log_time
+                    topic = self._channels[(file, record.channel_id)][0]
+                    if wanted is None or topic in wanted:
+                        yield record.channel_id, record
 
-    def messages(self, topics=None):
+    def _file_messages(self, file: Path, wanted: set[str] | None):
         from mcap.reader import make_reader
 
+        if self._summaries[file] is None:
+            yield from self._stream(file, wanted)
+            return
+        with open(file, "rb") as stream:
+            iterator = make_reader(stream).iter_messages(topics=wanted, log_time_order=True)
+            while True:
+                try:
+                    _, channel, message = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as exc:  # a corrupt chunk in an otherwise indexed file
+                    self._note(f"{file.name}: reading stopped ({_error_text(exc)})")
+                    return
+                yield channel.id, message
+
+    def messages(self, topics=None):
         wanted = None if topics is None else set(topics)
         for file in self.files:
-            with open(file, "rb") as stream:
-                for _, channel, message in make_reader(stream).iter_messages(topics=wanted, log_time_order=True):
-                    topic, msgtype = self._channels[(file, channel.id)]
+            for cid, message in self._file_messages(file, wanted):
+                topic, msgtype = self._channels[(file, cid)]
+                try:
+                    msg = self.typestore.deserialize_cdr(_maybe_zstd(message.data), msgtype)
+                except Exception as exc:  # corrupt payload: count and continue
+                    self._record_error(topic, exc)
+                    continue
+                yield topic, msgtype, int(message.log_time), msg
+
+
+class SqliteSource(BagSource):
+    """rosbag2 ``.db3`` files read directly with sqlite3 (a folder whose metadata.yaml is missing).
+
+    Types come from the file's ``message_definitions`` table when it has one, else from the ROS 2
+    Kilted type store.
+    """
+
+    def __init__(self, path: Path, files: list[Path] | None = None) -> None:
+        from rosbags.typesys import Stores, get_typestore
+
+        super().__init__(path)
+        self.files = files or (sorted(path.glob("*.db3"), key=_member_order) if path.is_dir() else [path])
+        self.typestore = get_typestore(Stores.ROS2_KILTED)
+        self._topic_ids: dict[Path, dict[int, tuple[str, str]]] = {}
+        counts: collections.Counter[str] = collections.Counter()
+        types: dict[str, str] = {}
+        for file in self.files:
+            try:
+                con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if "message_definitions" in tables:
+                    for msgtype, encoding, text in con.execute(
+                            "SELECT topic_type, encoding, encoded_message_definition FROM message_definitions"):
+                        _register(self.typestore, normalize_msgtype(msgtype), encoding, text)
+                ids = {tid: (name, normalize_msgtype(msgtype))
+                       for tid, name, msgtype in con.execute("SELECT id, name, type FROM topics")}
+                for tid, count in con.execute("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id"):
+                    counts[ids[tid][0]] += count
+                con.close()
+            except sqlite3.Error as exc:
+                raise BagFormatError(f"bag={str(file)!r}: not a readable rosbag2 sqlite3 file"
+                                     f" ({_error_text(exc)})") from exc
+            self._topic_ids[file] = ids
+            types.update(ids.values())
+        for topic, msgtype in types.items():
+            self.topics[topic] = TopicSummary(topic, msgtype, counts.get(topic, 0))
+
+    def messages(self, topics=None):
+        wanted = None if topics is None else set(topics)
+        for file in self.files:
+            ids = {tid: v for tid, v in self._topic_ids[file].items() if wanted is None or v[0] in wanted}
+            if not ids:
+                continue
+            con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            query = (f"SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN "
+                     f"({','.join(map(str, ids))}) ORDER BY timestamp")
+            try:
+                for tid, stamp_ns, data in con.execute(query):
+                    topic, msgtype = ids[tid]
                     try:
-                        msg = self.typestore.deserialize_cdr(_maybe_zstd(message.data), msgtype)
+                        msg = self.typestore.deserialize_cdr(_maybe_zstd(bytes(data)), msgtype)
                     except Exception as exc:  # corrupt payload: count and continue
                         self._record_error(topic, exc)
                         continue
-                    yield topic, msgtype, int(message.log_time), msg
+                    yield topic, msgtype, int(stamp_ns), msg
+            except sqlite3.Error as exc:
+                self._note(f"{file.name}: reading stopped ({_error_text(exc)})")
+            finally:
+                con.close()
 
 
 def _maybe_zstd(data: bytes) -> bytes:
@@ -194,19 +343,58 @@ def _maybe_zstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
 
 
+def _listed_members(folder: Path) -> list[str]:
+    """File names metadata.yaml lists (relative_file_paths), [] when unreadable."""
+    import yaml
+
+    try:
+        info = yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+        return [str(p) for p in info.get("relative_file_paths", [])]
+    except Exception:  # a half-written or foreign metadata.yaml: fall back to the files present
+        return []
+
+
+def _open_members(folder: Path, why: str) -> BagSource:
+    """The .mcap or .db3 files present in ``folder``, read without metadata.yaml."""
+    mcaps = sorted(folder.glob("*.mcap"), key=_member_order)
+    dbs = sorted(folder.glob("*.db3"), key=_member_order)
+    if not mcaps and not dbs:
+        packed = sorted(p.name for p in folder.glob("*.zstd"))
+        hint = f"; file-compressed members {packed} need metadata.yaml (or `zstd -d` them)" if packed else ""
+        raise BagFormatError(f"bag={str(folder)!r}: {why} and the folder holds no .mcap or .db3 files{hint}")
+    source = McapSource(folder, mcaps) if mcaps else SqliteSource(folder, dbs)
+    source.notes.insert(0, f"{folder.name}: {why}; read the {len(source.files)} file(s) present directly")
+    return source
+
+
 def open_bag(path: str | Path) -> BagSource:
-    """Open a rosbag2 folder, ROS 1 ``.bag`` file, or bare ``.mcap`` file / folder of them."""
+    """Open a rosbag2 folder, ROS 1 ``.bag`` file, or bare ``.mcap`` / ``.db3`` file / folder of them.
+
+    Raises BagFormatError (one line naming the path and what to give instead) for anything else.
+    """
     path = Path(path)
     if not path.exists():
         raise BagFormatError(f"bag={str(path)!r}: no such file or folder")
     if path.is_dir():
-        if (path / "metadata.yaml").is_file():
+        if not (path / "metadata.yaml").is_file():
+            return _open_members(path, "no metadata.yaml (recording still running, or one part of a split bag)")
+        listed = _listed_members(path)
+        missing = [name for name in listed if not (path / name).exists()]
+        if missing and len(missing) < len(listed):
+            return _open_members(path, f"metadata.yaml lists {len(listed)} files, {len(missing)} are missing")
+        try:
             return RosbagsSource(path)
-        if any(path.glob("*.mcap")):
-            return McapSource(path)
-        raise BagFormatError(f"bag={str(path)!r}: folder has neither metadata.yaml nor .mcap files")
+        except BagFormatError as exc:
+            if not any(path.glob("*.mcap")) and not any(path.glob("*.db3")):
+                raise
+            return _open_members(path, f"metadata.yaml unusable ({str(exc).split(': ', 1)[-1][:160]})")
     if path.suffix == ".bag":
         return RosbagsSource(path)
     if path.suffix == ".mcap":
         return McapSource(path)
-    raise BagFormatError(f"bag={str(path)!r}: expected a rosbag2 folder, a .bag or a .mcap file")
+    if path.suffix == ".db3":
+        if (path.parent / "metadata.yaml").is_file():
+            raise BagFormatError(f"bag={str(path)!r}: give the rosbag2 folder {str(path.parent)!r} (the one with "
+                                 "metadata.yaml), not one of its .db3 files")
+        return SqliteSource(path)
+    raise BagFormatError(f"bag={str(path)!r}: expected a rosbag2 folder, a .bag, a .mcap or a .db3 file")
