@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 NAME = "import"
-SUMMARY = "Import a small real recording (Kinect RGB-D or KITTI odometry folder) as a test-only dataset folder."
+SUMMARY = ("Import a real recording (Kinect RGB-D or KITTI odometry folder: test-only; EuRoC camera folder: "
+           "rectified, split for adaptation) as a dataset folder.")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -23,15 +24,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "they are synthesised at --fps (30 Hz).\n"
                     "kitti: image_0/NNNNNN.png (grayscale, replicated to RGB), image_1/ right frames where "
                     "present, poses.txt (3x4 camera-to-world), times.txt (s). The baseline goes to "
-                    "intrinsics.yaml.",
+                    "intrinsics.yaml.\n"
+                    "euroc: a EuRoC MAV camera folder (cam0/ or mav0/cam0/: data.csv, data/*.png mono8, "
+                    "sensor.yaml). Frames are rectified with the sensor.yaml distortion (as the nodes do), "
+                    "stamps come from data.csv, and the frames are split contiguously in time: first 70 % "
+                    "train, then val, last 20 % test (for adapting li2020 to the camera).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("src", help="source folder (layout given by --format)")
-    parser.add_argument("--format", dest="fmt", required=True, choices=("kinect", "kitti"),
+    parser.add_argument("--format", dest="fmt", required=True, choices=("kinect", "kitti", "euroc"),
                         help="source layout")
     parser.add_argument("--out", required=True, help="dataset folder to write (created)")
     parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY",
                         help="pinhole intrinsics in pixels (default kinect 518,519,325.5,253.5; "
-                             "kitti 718.856,718.856,607.1928,185.2157)")
+                             "kitti 718.856,718.856,607.1928,185.2157; euroc: sensor.yaml's)")
     parser.add_argument("--fps", type=float, default=30.0, help="kinect only: rate of the synthesised stamps (Hz)")
     parser.add_argument("--baseline-m", type=float, default=0.5372, help="kitti only: stereo baseline (m)")
     return parser
@@ -41,13 +46,18 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from mono_depth_ros.core.errors import InputError
-    from training.data.import_frames import count_frames, import_frames
+    from training.data import import_euroc, import_frames
 
-    extra = {"fps": args.fps} if args.fmt == "kinect" else {"baseline_m": args.baseline_m}
+    if args.fmt == "euroc":  # its own module: rectified, split for training (the others are test-only)
+        total, extra = import_euroc.count_frames(args.src), {}
+        importer = import_euroc.import_euroc
+    else:
+        total = import_frames.count_frames(args.fmt, args.src)
+        extra = {"fps": args.fps} if args.fmt == "kinect" else {"baseline_m": args.baseline_m}
+        importer = lambda src, out, **kw: import_frames.import_frames(args.fmt, src, out, **kw)  # noqa: E731
     try:
-        with tqdm(total=count_frames(args.fmt, args.src), unit="frame", desc=f"import {args.fmt}") as bar:
-            report = import_frames(args.fmt, args.src, args.out, intrinsics=args.intrinsics,
-                                   progress=bar.update, **extra)
+        with tqdm(total=total, unit="frame", desc=f"import {args.fmt}") as bar:
+            report = importer(args.src, args.out, intrinsics=args.intrinsics, progress=bar.update, **extra)
     except InputError as exc:
         print(f"error: {exc}")
         return 2
