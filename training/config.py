@@ -53,7 +53,11 @@ class TrainerConfig:
 
     precision: Lightning precision string ("32-true", "16-mixed", "bf16-mixed").
     accelerator / devices: Lightning's ("auto" picks a GPU when there is one); DDP is used by
-    Lightning's defaults when launched with torchrun or under SLURM.
+    Lightning's defaults when launched with torchrun or under SLURM; ``num_nodes``: machines
+    (Lightning's ``Trainer(num_nodes=...)``, each with ``devices`` processes).
+    ``init_from``: start the networks from these weights instead of random ones (``bundled``: the
+    package's weights; a folder of ``<spec>.pt`` files; a model ``.pt``; a Lightning ``.ckpt``),
+    '' for none; shapes must match exactly (``training.loop.initialise_from``).
     """
 
     max_steps: int = 100000
@@ -67,7 +71,9 @@ class TrainerConfig:
     checkpoint_every_n_steps: int = 1000
     accelerator: str = "auto"
     devices: str = "auto"
+    num_nodes: int = 1
     seed: int = 0
+    init_from: str = ""
 
 
 # ----------------------------------------------------------------------------- Eigen 2014
@@ -397,7 +403,8 @@ def config_from_dict(data: dict) -> Any:
 def validate_config(config: Any) -> None:
     """Range checks that types alone cannot express."""
     t = config.trainer
-    for key, value in (("trainer.max_steps", t.max_steps), ("trainer.batch_size", t.batch_size)):
+    for key, value in (("trainer.max_steps", t.max_steps), ("trainer.batch_size", t.batch_size),
+                       ("trainer.num_nodes", t.num_nodes)):
         if value < 1:
             raise ConfigError(key, value, "must be >= 1")
     if t.gradient_clip_norm < 0:
