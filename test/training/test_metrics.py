@@ -38,11 +38,21 @@ def test_whdr():
     rng = np.random.default_rng(0)
     gt = rng.uniform(1, 10, (20, 20))
     assert whdr(gt * 7, gt) == 0.0  # any scale
-    a, b = np.array([[1.0, 1.01]]), np.array([[1.0, 1.03]])
-    # one pixel pair type matters: (1, 1.01) are "equal" at 1.02, (1, 1.03) are ordered
-    assert whdr(a, b, n_pairs=4000) == pytest.approx(0.5, abs=0.05)
-    reversed_rate = whdr(1.0 / gt, gt)
-    assert reversed_rate > 0.9
+    assert whdr(gt * 3 - 20, gt) == 0.0  # and offset: raw network outputs may be negative
+    noisy = gt + rng.normal(0, 1.0, gt.shape)
+    base = whdr(noisy, gt)
+    assert 0.05 < base < 0.5 and whdr(0.2 * noisy - 3.0, gt) == pytest.approx(base, abs=1e-12)
+    assert whdr(1.0 / gt, gt) > 0.9  # reversed order
+    # pairs of equal ground truth count: a prediction that splits an equal region is wrong there
+    flat = np.ones((10, 10))
+    flat[:, 5:] = 3.0
+    split = flat.copy()
+    split[:5, :5] = 0.5
+    rate = whdr(split, flat, n_pairs=20000)
+    assert rate == pytest.approx(2 * 0.25 * 0.25, abs=0.01)  # pairs across the two quarters of the equal half
+    valid = np.zeros_like(flat, bool)
+    valid[5:, :] = True
+    assert whdr(split, flat, valid=valid) == 0.0  # only the untouched rows
 
 
 def test_pose_pair_errors_and_chain():

@@ -58,30 +58,54 @@ def depth_errors(pred_m: np.ndarray, gt_m: np.ndarray, caps: DepthCaps = DepthCa
     return out
 
 
-def whdr(pred: np.ndarray, gt_depth: np.ndarray, n_pairs: int = 10000, threshold: float = 0.02,
-         seed: int = 0) -> float:
-    """Weighted human disagreement rate on random ordinal pairs (uniform weights).
+def align_affine(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Least-squares ``s * pred + t`` closest to ``gt`` (1-D arrays), with the order of ``pred``
+    kept (``s`` >= 0: a reversed prediction stays reversed). Returns (aligned, s, t)."""
+    p_mean, g_mean = float(pred.mean()), float(gt.mean())
+    var = float(np.mean((pred - p_mean) ** 2))
+    s = abs(float(np.mean((pred - p_mean) * (gt - g_mean))) / var) if var > 0 else 0.0
+    t = g_mean - s * p_mean
+    return s * pred + t, s, t
 
-    Pairs of valid pixels get a ground-truth label +1/-1 where the depth ratio exceeds
-    ``1 + threshold`` either way, else 0 (equal); the prediction's label uses the same rule.
-    WHDR is the fraction of pairs whose labels differ. ``pred`` is any relative depth
-    (larger = farther) at the size of ``gt_depth`` (H, W).
+
+def whdr(pred: np.ndarray, gt_depth: np.ndarray, valid: np.ndarray | None = None, n_pairs: int = 10000,
+         threshold: float = 0.02, seed: int = 0) -> float:
+    """Weighted human disagreement rate on random point pairs (uniform weights): the one WHDR of
+    this project (training evaluate, benchmarks, stereo checks).
+
+    ``n_pairs`` pairs are drawn uniformly among all pixels with valid ground truth (finite, > 0)
+    and a finite prediction (and ``valid`` (H, W) bool when given). ``pred`` (H, W) is any
+    relative depth (larger = farther) known up to a positive affine transform (a network's
+    relative output has an arbitrary scale and offset): it is first aligned to the ground truth by
+    least squares (:func:`align_affine`), so ``whdr(a * pred + b, gt) == whdr(pred, gt)`` for
+    a > 0. Each pair then gets a label +1/-1 where the depth ratio exceeds ``1 + threshold``
+    either way, else 0 (equal), for the ground truth and for the aligned prediction alike; WHDR
+    is the fraction of pairs whose labels differ (0 perfect, about 0.5 for a random prediction,
+    near 1 for a reversed one).
+
+    Raises InputError when fewer than 2 pixels are valid or the shapes differ.
     """
     pred, gt = np.asarray(pred, np.float64), np.asarray(gt_depth, np.float64)
     if pred.shape != gt.shape:
         raise InputError("pred.shape", pred.shape, f"must equal gt_depth.shape={gt.shape}")
     with np.errstate(invalid="ignore"):
-        idx = np.flatnonzero(np.isfinite(gt) & (gt > 0) & np.isfinite(pred) & (pred > 0))
+        ok = np.isfinite(gt) & (gt > 0) & np.isfinite(pred)
+    if valid is not None:
+        ok &= np.asarray(valid, bool)
+    idx = np.flatnonzero(ok)
     if idx.size < 2:
         raise InputError("gt_depth", f"{idx.size} valid pixels", "need at least 2 valid pixels")
+    aligned, _, _ = align_affine(pred.reshape(-1)[idx], gt.reshape(-1)[idx])
+    gt_valid = gt.reshape(-1)[idx]
+    aligned = np.maximum(aligned, 1e-6 * float(np.median(gt_valid)))  # the ratio test needs depths > 0
     rng = np.random.default_rng(seed)
-    a, b = rng.choice(idx, n_pairs), rng.choice(idx, n_pairs)
+    a, b = rng.integers(0, idx.size, n_pairs), rng.integers(0, idx.size, n_pairs)
 
     def labels(v: np.ndarray) -> np.ndarray:
-        va, vb = v.reshape(-1)[a], v.reshape(-1)[b]
+        va, vb = v[a], v[b]
         return (va > (1 + threshold) * vb).astype(int) - (vb > (1 + threshold) * va).astype(int)
 
-    return float(np.mean(labels(pred) != labels(gt)))
+    return float(np.mean(labels(aligned) != labels(gt_valid)))
 
 
 def mean_metrics(per_image: list[dict[str, float]]) -> dict[str, float]:

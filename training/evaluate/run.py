@@ -49,7 +49,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             non_finite += 1
         try:
             per_image.append(depth_errors(pred, gt, opts.caps, median))
-            whdrs.append(whdr(pred, gt, opts.whdr_pairs, seed=index))
+            whdrs.append(whdr(pred, gt, n_pairs=opts.whdr_pairs, seed=index))
             constant_abs_rel.append(depth_errors(np.ones_like(gt), gt, opts.caps, True)["abs_rel"])
         except InputError as exc:  # no usable pixel (ground truth out of range or prediction not finite)
             LOG.warning("frame %d skipped: %s", index, exc)
