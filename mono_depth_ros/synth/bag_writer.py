@@ -45,7 +45,8 @@ def sequence_intrinsics(seq: SyntheticSequence, right: bool = False) -> CameraIn
     p = np.array([[cam.fx, 0, cam.cx, 0], [0, cam.fy, cam.cy, 0], [0, 0, 1, 0]], float)
     if right:
         p[0, 3] = -cam.fx * seq.config.baseline_m
-    return dataclasses.replace(cam, distortion_model="plumb_bob", d=(0.0,) * 5, p=tuple(p.reshape(-1)))
+    d = cam.d if cam.d else (0.0,) * 5
+    return dataclasses.replace(cam, distortion_model="plumb_bob", d=d, p=tuple(p.reshape(-1)))
 
 
 class _BagSink:
@@ -86,8 +87,11 @@ def write_synthetic_bag(out_dir: str | Path, frames: int = 30, seed: int = 0,
                         size_wh: tuple[int, int] = (320, 240), scene: str = "indoor",
                         stereo: bool = False, moving_objects: int = 0, fps: float = 10.0,
                         baseline_m: float = 0.12, trajectory: str | None = None,
-                        progress: Callable[[int], None] | None = None) -> SyntheticSequence:
+                        progress: Callable[[int], None] | None = None, **realism) -> SyntheticSequence:
     """Render a sequence and write it as a rosbag2 MCAP folder ``out_dir`` (must not exist).
+
+    ``realism``: further :class:`SynthConfig` fields (layout, textures, camera, look,
+    distortion_k1); the image size in the bag is ``seq.camera``'s (``camera="real"`` changes it).
 
     Returns the :class:`SyntheticSequence` (ground truth: ``seq.frame(i)``). ``progress`` is
     called with 1 after every written frame (e.g. ``tqdm.update``).
@@ -96,7 +100,8 @@ def write_synthetic_bag(out_dir: str | Path, frames: int = 30, seed: int = 0,
     if out_dir.exists():
         raise FileExistsError(f"out_dir={str(out_dir)!r} already exists; rosbag2 writes a new folder")
     config = SynthConfig(frames=frames, seed=seed, size_wh=tuple(size_wh), scene=scene, stereo=stereo,
-                         baseline_m=baseline_m, moving_objects=moving_objects, fps=fps, trajectory=trajectory)
+                         baseline_m=baseline_m, moving_objects=moving_objects, fps=fps, trajectory=trajectory,
+                         **realism)
     seq = SyntheticSequence(config)
     typestore = get_typestore(Stores.ROS2_KILTED)
     intr = sequence_intrinsics(seq)

@@ -7,6 +7,7 @@ tested only on the image rectangle its projected corners cover (cheap culling).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
@@ -26,9 +27,27 @@ def default_camera(width: int, height: int, hfov_deg: float = 66.0) -> CameraInt
     return CameraIntrinsics(width, height, f, f, (width - 1) / 2.0, (height - 1) / 2.0)
 
 
+def is_distorted(camera: CameraIntrinsics) -> bool:
+    """True when the camera's plumb_bob D has a non-zero coefficient."""
+    return any(v != 0.0 for v in camera.d)
+
+
 def optical_rays(camera: CameraIntrinsics) -> np.ndarray:
-    """(H, W, 3) float64 ray directions in the optical frame with z = 1."""
+    """(H, W, 3) float64 ray directions in the optical frame with z = 1.
+
+    With a plumb_bob ``camera.d`` the ray of each (distorted) pixel is its undistorted normalised
+    coordinate (OpenCV's iterative ``undistortPoints``), so the image is rendered as that lens sees
+    it and the depth stays the optical z of the surface seen at that pixel."""
     rays = np.ones((camera.height, camera.width, 3))
+    if is_distorted(camera):
+        if camera.distortion_model != "plumb_bob":
+            raise ValueError(f"distortion_model={camera.distortion_model!r}: the renderer supports plumb_bob only")
+        u, v = np.meshgrid(np.arange(camera.width, dtype=np.float64), np.arange(camera.height, dtype=np.float64))
+        pts = np.stack([u, v], axis=-1).reshape(-1, 1, 2)
+        norm = cv2.undistortPoints(pts, camera.k, np.asarray(camera.d), None, None, None,
+                                       (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-10))
+        rays[..., :2] = norm.reshape(camera.height, camera.width, 2)
+        return rays
     rays[..., 0] = ((np.arange(camera.width) - camera.cx) / camera.fx)[None, :]
     rays[..., 1] = ((np.arange(camera.height) - camera.cy) / camera.fy)[:, None]
     return rays
@@ -44,7 +63,8 @@ class Raycaster:
         self._tex = np.stack([t.pixels for t in scene.textures])  # (T, S, S, 3) uint8
         self._tex_flat = self._tex.reshape(-1, 3)
         self._tex_size_m = np.array([t.size_m for t in scene.textures], np.float32)
-        self._sky = sky_gradient(camera.height)
+        self._sky = sky_gradient(camera.height, *scene.sky_rgb) if scene.sky_rgb else sky_gradient(camera.height)
+        self._cull = not is_distorted(camera)  # the screen rectangles below assume a pinhole
 
     def render(self, T_world_optical: np.ndarray, time_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Colour and depth seen from optical-frame pose ``T_world_optical`` (4, 4) at ``time_s``.
@@ -78,7 +98,7 @@ class Raycaster:
     def _screen_rect(self, box: Box, center: np.ndarray, T_world_optical: np.ndarray):
         """Pixel rectangle (r0, r1, c0, c1) covering the box, whole image if it straddles the camera."""
         cam = self.camera
-        if box.inside:
+        if box.inside or not self._cull:
             return 0, cam.height, 0, cam.width
         corners = center + (_CORNERS * box.half_m) @ box.rotation.T
         R, t = T_world_optical[:3, :3], T_world_optical[:3, 3]
@@ -133,7 +153,7 @@ class Raycaster:
         color = self._tex_flat[(tex_id * tex_px + row) * tex_px + col]
         normal_dot_sun = (box.rotation.T @ self.scene.sun_dir)[axis] * sign
         lambert = np.clip(-normal_dot_sun if box.inside else normal_dot_sun, 0.0, 1.0)
-        shade = (0.55 + 0.45 * lambert).astype(np.float32)
+        shade = (self.scene.ambient + (1.0 - self.scene.ambient) * lambert).astype(np.float32)
         if not self.scene.sky:
             return color * shade[:, None]
         fog = np.exp(depth_m * np.float32(-1.0 / 150.0))  # aerial perspective outdoors

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mono_depth_ros.synth.textures import Texture, make_texture
+from mono_depth_ros.synth.textures import PHOTOS, Texture, make_texture
 
 SCENES = ("indoor", "street")
+LAYOUTS = ("basic", "rich")
+TEXTURE_MODES = ("basic", "photos")
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Scene:
     sun_dir: np.ndarray  # (3,) unit vector towards the light, world frame
     length_m: float  # usable length along +x for the camera path
     half_width_m: float  # free half width for the camera path
+    ambient: float = 0.55  # share of light that does not depend on the surface's orientation
+    sky_rgb: tuple | None = None  # (top, horizon) colours in [0, 1]; None: the default blue
 
 
 def _yaw(yaw_rad: float) -> np.ndarray:
@@ -89,18 +93,18 @@ def _moving(rng: np.random.Generator, scene: Scene, count: int, tex_ids: list[in
                                 period_s=rng.uniform(3.0, 6.0)))
 
 
-def build_indoor(rng: np.random.Generator, length_m: float, moving_objects: int) -> Scene:
+def build_indoor(rng: np.random.Generator, length_m: float, moving_objects: int, mk=make_texture) -> Scene:
     """A long room / corridor with furniture, pillars, and photo posters on the walls."""
     tex = [
-        make_texture(rng, "camera", (0.95, 0.92, 0.85), 2.0, noise_mix=0.6),   # 0 walls
-        make_texture(rng, "gravel", (0.75, 0.6, 0.45), 1.5, noise_mix=0.3),    # 1 floor
-        make_texture(rng, None, (0.92, 0.92, 0.9), 3.0, noise_mix=0.25),       # 2 ceiling
-        make_texture(rng, "brick", (1.0, 1.0, 1.0), 1.2),                      # 3 brick wall
-        make_texture(rng, "astronaut", (1.0, 1.0, 1.0), 1.2, noise_mix=0.05),  # 4 poster
-        make_texture(rng, "coffee", (1.0, 1.0, 1.0), 1.0, noise_mix=0.05),     # 5 poster
-        make_texture(rng, "chelsea", (1.0, 1.0, 1.0), 0.9, noise_mix=0.05),    # 6 poster
-        make_texture(rng, "rocket", (1.0, 1.0, 1.0), 1.5, noise_mix=0.1),      # 7 furniture
-        make_texture(rng, None, (0.55, 0.35, 0.2), 0.8, noise_mix=0.5),        # 8 wood
+        mk(rng, "camera", (0.95, 0.92, 0.85), 2.0, noise_mix=0.6),   # 0 walls
+        mk(rng, "gravel", (0.75, 0.6, 0.45), 1.5, noise_mix=0.3),    # 1 floor
+        mk(rng, None, (0.92, 0.92, 0.9), 3.0, noise_mix=0.25),       # 2 ceiling
+        mk(rng, "brick", (1.0, 1.0, 1.0), 1.2),                      # 3 brick wall
+        mk(rng, "astronaut", (1.0, 1.0, 1.0), 1.2, noise_mix=0.05),  # 4 poster
+        mk(rng, "coffee", (1.0, 1.0, 1.0), 1.0, noise_mix=0.05),     # 5 poster
+        mk(rng, "chelsea", (1.0, 1.0, 1.0), 0.9, noise_mix=0.05),    # 6 poster
+        mk(rng, "rocket", (1.0, 1.0, 1.0), 1.5, noise_mix=0.1),      # 7 furniture
+        mk(rng, None, (0.55, 0.35, 0.2), 0.8, noise_mix=0.5),        # 8 wood
     ]
     half_w, half_h = 2.5, 1.5
     room_len = length_m + 8.0
@@ -125,18 +129,18 @@ def build_indoor(rng: np.random.Generator, length_m: float, moving_objects: int)
     return scene
 
 
-def build_street(rng: np.random.Generator, length_m: float, moving_objects: int) -> Scene:
+def build_street(rng: np.random.Generator, length_m: float, moving_objects: int, mk=make_texture) -> Scene:
     """A street: road, sidewalks, building facades on both sides, parked cars, trees."""
     tex = [
-        make_texture(rng, "gravel", (0.45, 0.45, 0.47), 2.0, noise_mix=0.3),   # 0 road
-        make_texture(rng, "gravel", (0.85, 0.82, 0.78), 1.0, noise_mix=0.2),   # 1 sidewalk
-        make_texture(rng, "brick", (1.0, 1.0, 1.0), 2.5),                      # 2 brick
-        make_texture(rng, "camera", (1.0, 0.95, 0.85), 6.0, noise_mix=0.4),    # 3 facade
-        make_texture(rng, "rocket", (1.0, 1.0, 1.0), 8.0, noise_mix=0.2),      # 4 facade
-        make_texture(rng, None, (0.7, 0.1, 0.1), 1.0, noise_mix=0.4),          # 5 red car
-        make_texture(rng, None, (0.15, 0.25, 0.6), 1.0, noise_mix=0.4),        # 6 blue car
-        make_texture(rng, "grass", (1.0, 1.0, 1.0), 1.5),                      # 7 foliage/grass
-        make_texture(rng, "coffee", (1.0, 1.0, 1.0), 3.0, noise_mix=0.1),      # 8 billboard
+        mk(rng, "gravel", (0.45, 0.45, 0.47), 2.0, noise_mix=0.3),   # 0 road
+        mk(rng, "gravel", (0.85, 0.82, 0.78), 1.0, noise_mix=0.2),   # 1 sidewalk
+        mk(rng, "brick", (1.0, 1.0, 1.0), 2.5),                      # 2 brick
+        mk(rng, "camera", (1.0, 0.95, 0.85), 6.0, noise_mix=0.4),    # 3 facade
+        mk(rng, "rocket", (1.0, 1.0, 1.0), 8.0, noise_mix=0.2),      # 4 facade
+        mk(rng, None, (0.7, 0.1, 0.1), 1.0, noise_mix=0.4),          # 5 red car
+        mk(rng, None, (0.15, 0.25, 0.6), 1.0, noise_mix=0.4),        # 6 blue car
+        mk(rng, "grass", (1.0, 1.0, 1.0), 1.5),                      # 7 foliage/grass
+        mk(rng, "coffee", (1.0, 1.0, 1.0), 3.0, noise_mix=0.1),      # 8 billboard
     ]
     road_half = 4.0
     scene = Scene("street", [], tex, sky=True, sun_dir=_unit([0.4, 0.6, 0.7]),
@@ -171,15 +175,46 @@ def build_street(rng: np.random.Generator, length_m: float, moving_objects: int)
     return scene
 
 
-def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0) -> Scene:
-    """Deterministic scene ``name`` ("indoor" | "street") for ``seed``."""
+def photo_texture_maker(rng: np.random.Generator, plain_fraction: float = 0.6):
+    """A ``make_texture`` stand-in for ``textures="photos"``: ground-like photographs (gravel,
+    grass, brick) keep their kind but take a random crop and scale; other photographic surfaces
+    take a random crop of a random skimage photograph; plain surfaces (paint, wood) become
+    photographs with probability ``1 - plain_fraction``."""
+    names = sorted(PHOTOS)
+
+    def mk(rng_, photo, base_rgb, size_m, noise_mix=0.35):
+        if photo is None and rng.random() < plain_fraction:
+            return make_texture(rng_, None, base_rgb, size_m, noise_mix)
+        name = photo if photo in _GROUND_PHOTOS else str(rng.choice(names))
+        return make_texture(rng_, name, base_rgb, size_m * rng.uniform(0.6, 1.6), min(noise_mix, 0.4), crop=True)
+
+    return mk
+
+
+_GROUND_PHOTOS = ("gravel", "grass", "brick")
+
+
+def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, layout: str = "basic",
+                textures: str = "basic") -> Scene:
+    """Deterministic scene ``name`` ("indoor" | "street") for ``seed``; ``layout`` "basic" | "rich"
+    (see layouts.py), ``textures`` "basic" (fixed photo per surface) | "photos" (random crops)."""
     if name not in SCENES:
         raise ValueError(f"scene={name!r}: expected one of {SCENES}")
     if moving_objects < 0:
         raise ValueError(f"moving_objects={moving_objects}: must be >= 0")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r}: expected one of {LAYOUTS}")
+    if textures not in TEXTURE_MODES:
+        raise ValueError(f"textures={textures!r}: expected one of {TEXTURE_MODES}")
     rng = np.random.default_rng(seed)
-    builder = build_indoor if name == "indoor" else build_street
-    return builder(rng, float(length_m), int(moving_objects))
+    mk = photo_texture_maker(np.random.default_rng((seed, 17))) if textures == "photos" else make_texture
+    if layout == "rich":
+        from mono_depth_ros.synth.layouts import build_indoor_rich, build_street_rich  # layouts imports scene
+
+        builder = build_indoor_rich if name == "indoor" else build_street_rich
+    else:
+        builder = build_indoor if name == "indoor" else build_street
+    return builder(rng, float(length_m), int(moving_objects), mk)
 
 
 def _unit(v) -> np.ndarray:

@@ -9,6 +9,7 @@ Usable without any bag (fast tests, training-data generation)::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -16,7 +17,9 @@ import numpy as np
 
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
 from mono_depth_ros.synth.raycast import Raycaster, default_camera
-from mono_depth_ros.synth.scene import SCENES, build_scene
+from mono_depth_ros.synth.realism import (CAMERA_MODES, LOOK_MODES, Look, LookApplier, fixed_rig, sample_look,
+                                          sample_rig)
+from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES, build_scene
 from mono_depth_ros.synth.trajectory import TRAJECTORIES, Trajectory
 
 _DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning"}
@@ -25,7 +28,15 @@ _SPEED_MPS = {"indoor": 1.0, "street": 6.0}
 
 @dataclass(frozen=True)
 class SynthConfig:
-    """What to render. ``size_wh`` is (width, height) in pixels; ``fps`` sets the stamps."""
+    """What to render. ``size_wh`` is (width, height) in pixels; ``fps`` sets the stamps.
+
+    Realism options (defaults reproduce the original clean world), all drawn from ``seed``:
+    ``layout`` "basic" | "rich" (layouts.py), ``textures`` "basic" | "photos" (random crops of
+    many photographs), ``camera`` "fixed" (66 deg, 1.5 m, level) | "real" (aspect, FOV, height,
+    pitch, roll of real cameras; the image keeps ``size_wh``'s height and takes the rig's aspect),
+    ``look`` "clean" | "real" (exposure, white balance, gamma, vignetting, blur, noise, 30 % mono
+    sensors), ``distortion_k1``: plumb_bob D = (k1, -k1 / 4, 0, 0, 0) (EuRoC-like at -0.28).
+    """
 
     frames: int = 30
     seed: int = 0
@@ -37,6 +48,11 @@ class SynthConfig:
     fps: float = 10.0
     trajectory: str | None = None  # None: the scene's default
     start_stamp_ns: int = 1_700_000_000_000_000_000
+    layout: str = "basic"
+    textures: str = "basic"
+    camera: str = "fixed"
+    look: str = "clean"
+    distortion_k1: float = 0.0
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field."""
@@ -52,6 +68,12 @@ class SynthConfig:
             raise ValueError(f"trajectory={self.trajectory!r}: expected one of {TRAJECTORIES}")
         if self.moving_objects < 0:
             raise ValueError(f"moving_objects={self.moving_objects}: must be >= 0")
+        for name, allowed in (("layout", LAYOUTS), ("textures", TEXTURE_MODES), ("camera", CAMERA_MODES),
+                              ("look", LOOK_MODES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
+        if not -0.6 <= self.distortion_k1 <= 0.6:
+            raise ValueError(f"distortion_k1={self.distortion_k1}: expected within [-0.6, 0.6]")
 
 
 @dataclass(frozen=True)
@@ -85,14 +107,27 @@ class SyntheticSequence:
     def __init__(self, config: SynthConfig) -> None:
         config.validate()
         self.config = config
-        width, height = config.size_wh
-        self.camera = default_camera(int(width), int(height))
+        if config.camera == "real":
+            self.rig = sample_rig(np.random.default_rng((config.seed, 3)), config.scene)
+            width, height = self.rig.size_wh(int(config.size_wh[1]))
+        else:
+            self.rig = fixed_rig(config.size_wh)
+            width, height = config.size_wh
+        camera = default_camera(int(width), int(height), self.rig.hfov_deg)
+        if config.distortion_k1 != 0.0:
+            k1 = float(config.distortion_k1)
+            camera = dataclasses.replace(camera, distortion_model="plumb_bob", d=(k1, -k1 / 4.0, 0.0, 0.0, 0.0))
+        self.camera = camera
         kind = config.trajectory or _DEFAULT_TRAJECTORY[config.scene]
         speed = _SPEED_MPS[config.scene] * (0.6 if kind == "handheld" and config.scene == "street" else 1.0)
         duration_s = config.frames / config.fps
-        self.scene = build_scene(config.scene, config.seed, speed * duration_s + 10.0, config.moving_objects)
-        self.trajectory = Trajectory.create(kind, config.seed, speed, 1.5, self.scene.half_width_m)
+        self.scene = build_scene(config.scene, config.seed, speed * duration_s + 10.0, config.moving_objects,
+                                 layout=config.layout, textures=config.textures)
+        self.trajectory = Trajectory.create(kind, config.seed, speed, self.rig.height_m, self.scene.half_width_m,
+                                            self.rig.pitch_rad, self.rig.roll_rad)
         self.raycaster = Raycaster(self.scene, self.camera)
+        self.look = sample_look(np.random.default_rng((config.seed, 4))) if config.look == "real" else Look()
+        self._apply_look = LookApplier(self.look, width, height, config.seed) if config.look == "real" else None
 
     def __len__(self) -> int:
         return self.config.frames
@@ -112,6 +147,9 @@ class SyntheticSequence:
         right_rgb = right_depth = None
         if self.config.stereo:
             right_rgb, right_depth = self.raycaster.render(T_optical @ self.T_left_from_right(), time_s)
+        if self._apply_look is not None:
+            rgb = self._apply_look(rgb, 2 * index)
+            right_rgb = None if right_rgb is None else self._apply_look(right_rgb, 2 * index + 1)
         return SynthFrame(index, self.stamp_ns(index), rgb, depth_m, T_body, T_optical, right_rgb, right_depth)
 
     def T_left_from_right(self) -> np.ndarray:

@@ -24,7 +24,18 @@ PHOTOS: dict[str, tuple[str, tuple[float, float, float]]] = {
     "coffee": ("coffee", (1.0, 1.0, 1.0)),
     "astronaut": ("astronaut", (1.0, 1.0, 1.0)),
     "chelsea": ("chelsea", (1.0, 1.0, 1.0)),
+    "coins": ("coins", (1.0, 0.95, 0.85)),
+    "moon": ("moon", (0.9, 0.9, 0.9)),
+    "page": ("page", (1.0, 0.98, 0.92)),
+    "text": ("text", (0.95, 0.95, 1.0)),
+    "clock": ("clock", (1.0, 0.95, 0.9)),
+    "cell": ("cell", (0.85, 0.9, 1.0)),
+    "hubble": ("hubble_deep_field", (1.0, 1.0, 1.0)),
+    "ihc": ("immunohistochemistry", (1.0, 1.0, 1.0)),
+    "retina": ("retina", (1.0, 1.0, 1.0)),
 }
+# never used as textures: skimage's stereo_motorcycle is the Middlebury pair of the real benchmark
+
 
 
 @dataclass(frozen=True)
@@ -40,17 +51,36 @@ class Texture:
     size_m: float
 
 
-def _load_photo(name: str) -> np.ndarray:
-    """(TEXTURE_PX, TEXTURE_PX, 3) float32 in [0, 1] from a skimage.data photograph."""
-    from skimage import data as skdata  # imported lazily: skimage import is slow
+_PHOTO_CACHE: dict[str, np.ndarray] = {}
 
-    func, tint = PHOTOS[name]
-    img = getattr(skdata, func)()
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    img = img[..., :3].astype(np.float32) / 255.0
+
+def _photo(name: str) -> np.ndarray:
+    """(H, W, 3) float32 in [0, 1]: the skimage.data photograph ``name`` (cached per process)."""
+    if name not in _PHOTO_CACHE:
+        from skimage import data as skdata  # imported lazily: skimage import is slow
+
+        img = getattr(skdata, PHOTOS[name][0])()
+        if img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=2)
+        _PHOTO_CACHE[name] = img[..., :3].astype(np.float32) / 255.0
+    return _PHOTO_CACHE[name]
+
+
+def _load_photo(name: str, crop_rng: np.random.Generator | None = None) -> np.ndarray:
+    """(TEXTURE_PX, TEXTURE_PX, 3) float32 in [0, 1] from a skimage.data photograph: its top-left
+    square, or with ``crop_rng`` a random square crop of 30-100 % of the short side, maybe mirrored."""
+    tint = PHOTOS[name][1]
+    img = _photo(name)
     side = min(img.shape[:2])
-    img = img[:side, :side]
+    if crop_rng is None:
+        img = img[:side, :side]
+    else:
+        crop = max(16, int(side * crop_rng.uniform(0.3, 1.0)))
+        r0 = int(crop_rng.integers(0, img.shape[0] - crop + 1))
+        c0 = int(crop_rng.integers(0, img.shape[1] - crop + 1))
+        img = img[r0:r0 + crop, c0:c0 + crop]
+        if crop_rng.random() < 0.5:
+            img = img[:, ::-1]
     img = cv2.resize(img, (TEXTURE_PX, TEXTURE_PX), interpolation=cv2.INTER_AREA)
     return np.clip(img * np.asarray(tint, np.float32), 0.0, 1.0)
 
@@ -74,7 +104,7 @@ def value_noise(rng: np.random.Generator, size_px: int, octaves: int = 4) -> np.
 
 
 def make_texture(rng: np.random.Generator, photo: str | None, base_rgb: tuple[float, float, float],
-                 size_m: float, noise_mix: float = 0.35) -> Texture:
+                 size_m: float, noise_mix: float = 0.35, crop: bool = False) -> Texture:
     """Photograph (or flat ``base_rgb``) modulated by procedural noise.
 
     Args:
@@ -82,21 +112,22 @@ def make_texture(rng: np.random.Generator, photo: str | None, base_rgb: tuple[fl
         base_rgb: colour multiplier in [0, 1] applied to the tile.
         size_m: physical tile size in metres.
         noise_mix: 0 = pure photograph, 1 = pure noise.
+        crop: take a random crop of the photograph (drawn from ``rng``) instead of its corner.
     """
     noise = value_noise(rng, TEXTURE_PX)[..., None]
     if photo is None:
         img = np.ones((TEXTURE_PX, TEXTURE_PX, 3), np.float32)
     else:
-        img = _load_photo(photo)
+        img = _load_photo(photo, rng if crop else None)
     img = img * ((1.0 - noise_mix) + noise_mix * 2.0 * noise)
     img = img * np.asarray(base_rgb, np.float32)
     pixels = np.clip(img * 255.0, 0, 255).astype(np.uint8)
     return Texture(pixels=pixels, size_m=float(size_m))
 
 
-def sky_gradient(height_px: int) -> np.ndarray:
-    """(height_px, 3) float32 colours for the sky, lighter towards the horizon."""
+def sky_gradient(height_px: int, top_rgb=(0.35, 0.55, 0.90), horizon_rgb=(0.80, 0.88, 0.97)) -> np.ndarray:
+    """(height_px, 3) float32 colours for the sky, lighter towards the horizon (image rows)."""
     v = np.linspace(0.0, 1.0, height_px, dtype=np.float32)[:, None]
-    top = np.asarray([0.35, 0.55, 0.90], np.float32)
-    horizon = np.asarray([0.80, 0.88, 0.97], np.float32)
+    top = np.asarray(top_rgb, np.float32)
+    horizon = np.asarray(horizon_rgb, np.float32)
     return (top * (1.0 - v) + horizon * v) * 255.0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mono_depth_ros.synth.scene import SCENES
+from mono_depth_ros.synth.realism import CAMERA_MODES, LOOK_MODES
+from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES
 from mono_depth_ros.synth.trajectory import TRAJECTORIES
 
 
@@ -36,6 +37,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--baseline", type=float, default=0.12, help="stereo baseline in metres")
     parser.add_argument("--moving-objects", type=int, default=0, help="independently moving boxes")
     parser.add_argument("--fps", type=float, default=10.0, help="frame rate that sets the stamps")
+    real = parser.add_argument_group("realism (all drawn from --seed; defaults give the original clean world)")
+    real.add_argument("--layout", choices=LAYOUTS, default="basic",
+                      help="rich: rooms with doors, windows, shelves, tables, chairs; streets with lane markings, "
+                           "sidewalks, facades, open space, cars/vans, trees, poles, people")
+    real.add_argument("--textures", choices=TEXTURE_MODES, default="basic",
+                      help="photos: random crops of many scikit-image photographs on walls, floors, objects")
+    real.add_argument("--camera", choices=CAMERA_MODES, default="fixed",
+                      help="real: aspect (4:3, 16:10 indoors; up to 3.3:1 street), FOV, height (0.3-1.7 m "
+                           "indoors, ~1.65 m car), pitch and roll of real cameras; keeps --size's height")
+    real.add_argument("--look", choices=LOOK_MODES, default="clean",
+                      help="real: exposure, white balance, gamma, vignetting, blur, sensor noise, 30%% mono sensors")
+    real.add_argument("--distortion-k1", type=float, default=0.0,
+                      help="plumb_bob radial distortion D = (k1, -k1/4, 0, 0, 0) in image and camera_info "
+                           "(EuRoC-like: -0.28); depth stays the optical z of each distorted pixel")
+    real.add_argument("--realistic", action="store_true",
+                      help="shorthand for --layout rich --textures photos --camera real --look real")
     return parser
 
 
@@ -44,10 +61,16 @@ def run(args: argparse.Namespace) -> int:
 
     from mono_depth_ros.synth import write_synthetic_bag
 
+    realism = dict(layout=args.layout, textures=args.textures, camera=args.camera, look=args.look,
+                   distortion_k1=args.distortion_k1)
+    if args.realistic:
+        realism.update(layout="rich", textures="photos", camera="real", look="real")
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
-        write_synthetic_bag(args.out, frames=args.frames, seed=args.seed, size_wh=args.size,
-                            scene=args.scene, stereo=args.stereo, moving_objects=args.moving_objects,
-                            fps=args.fps, baseline_m=args.baseline, trajectory=args.trajectory,
-                            progress=bar.update)
-    print(f"wrote {args.frames} frames to {args.out}")
+        seq = write_synthetic_bag(args.out, frames=args.frames, seed=args.seed, size_wh=args.size,
+                                  scene=args.scene, stereo=args.stereo, moving_objects=args.moving_objects,
+                                  fps=args.fps, baseline_m=args.baseline, trajectory=args.trajectory,
+                                  progress=bar.update, **realism)
+    cam, rig = seq.camera, seq.rig
+    print(f"wrote {args.frames} frames of {cam.width}x{cam.height} to {args.out} (hfov {rig.hfov_deg:.0f} deg, "
+          f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, mono {seq.look.grayscale})")
     return 0

@@ -1,0 +1,177 @@
+"""Rich layouts (``layout="rich"``): rooms and streets arranged like real ones.
+
+Indoor: rooms of varied width and height with doors, windows, posters, shelves, cabinets,
+tables and chairs along the walls and in the open middle, a closed far wall. Street: a road of
+varied width with lane markings, kerbs and sidewalks, facades of varied height and setback with
+gaps of open space (grass, far trees), parked cars and vans (body + cabin), trees, poles,
+pedestrians; a sky of varied colour. Moving objects are car- or person-sized (Li 2020's dynamic
+objects). All drawn from the scene's ``rng``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mono_depth_ros.synth.scene import Scene, _box, _unit
+
+_CAR_COLOURS = ((0.7, 0.1, 0.1), (0.15, 0.25, 0.6), (0.85, 0.85, 0.85), (0.1, 0.1, 0.1), (0.5, 0.5, 0.52),
+                (0.9, 0.8, 0.2), (0.2, 0.4, 0.25))
+
+
+def _person(boxes, x, y, tex, **kw) -> None:
+    boxes.append(_box([x, y, 0.85], [0.18, 0.25, 0.85], tex, yaw_rad=0.0, **kw))
+
+
+def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects: int, mk) -> Scene:
+    """A room (3.2-8 m wide, 2.4-3.2 m high) with furniture; ``mk`` makes textures."""
+    tex = [
+        mk(rng, "camera", tuple(rng.uniform(0.75, 1.0, 3)), rng.uniform(1.0, 3.0), noise_mix=0.6),  # 0 walls
+        mk(rng, str(rng.choice(["gravel", "brick", "coins"])), tuple(rng.uniform(0.5, 0.95, 3)), 1.5, noise_mix=0.3),  # 1 floor
+        mk(rng, None, (0.92, 0.92, 0.9), 3.0, noise_mix=0.25),                 # 2 ceiling
+        mk(rng, "brick", (1.0, 1.0, 1.0), 1.2),                                 # 3 end walls
+        mk(rng, "astronaut", (1.0, 1.0, 1.0), 1.2, noise_mix=0.05),             # 4 poster
+        mk(rng, "coffee", (1.0, 1.0, 1.0), 1.0, noise_mix=0.05),                # 5 poster
+        mk(rng, "page", (1.0, 1.0, 1.0), 0.8, noise_mix=0.1),                   # 6 books / shelf
+        mk(rng, "rocket", (1.0, 1.0, 1.0), 1.5, noise_mix=0.1),                 # 7 furniture
+        mk(rng, None, tuple(rng.uniform(0.3, 0.7, 3)), 0.8, noise_mix=0.5),     # 8 wood / door
+        mk(rng, None, (0.95, 0.97, 1.0), 1.0, noise_mix=0.1),                   # 9 window light
+        mk(rng, "chelsea", tuple(rng.uniform(0.6, 1.0, 3)), 0.6, noise_mix=0.3),  # 10 cloth (people, sofa)
+    ]
+    half_w, half_h = rng.uniform(1.6, 4.0), rng.uniform(1.2, 1.6)
+    room_len = length_m + rng.uniform(5.0, 10.0)
+    walls = (3, 3, 0, 0, 1, 2)
+    boxes = [_box([room_len / 2 - 4.0, 0.0, half_h], [room_len / 2, half_w, half_h], walls, inside=True)]
+    scene = Scene("indoor", boxes, tex, sky=False, sun_dir=_unit(rng.uniform([-0.5, -0.5, 0.4], [0.5, 0.5, 1.0])),
+                  length_m=length_m, half_width_m=min(1.2, 0.45 * half_w), ambient=float(rng.uniform(0.35, 0.75)))
+    for side in (-1.0, 1.0):
+        x = rng.uniform(-3.0, 1.0)
+        while x < room_len - 5.0:
+            kind, wall_y = rng.random(), side * half_w
+            if kind < 0.15:  # door, flush with the wall
+                boxes.append(_box([x, wall_y - side * 0.02, 1.0], [0.45, 0.03, 1.0], 8))
+            elif kind < 0.27:  # window
+                boxes.append(_box([x, wall_y - side * 0.02, 1.5], [rng.uniform(0.4, 1.0), 0.03, 0.5], 9))
+            elif kind < 0.40:  # poster
+                boxes.append(_box([x, wall_y - side * 0.02, 1.5], [0.5, 0.02, 0.4], int(rng.choice([4, 5]))))
+            elif kind < 0.58:  # shelf full of books
+                h = rng.uniform(0.8, min(1.1, half_h))
+                boxes.append(_box([x, wall_y - side * 0.2, h], [rng.uniform(0.4, 0.9), 0.2, h], (8, 8, 8, 8, 8, 8)
+                                  if rng.random() < 0.3 else (6, 6, 6, 6, 8, 8)))
+            elif kind < 0.75:  # cabinet / sofa
+                h = rng.uniform(0.3, 0.6)
+                boxes.append(_box([x, wall_y - side * 0.45, h], [rng.uniform(0.4, 1.0), 0.4, h],
+                                  int(rng.choice([7, 8, 10])), yaw_rad=rng.uniform(-0.1, 0.1)))
+            else:  # table with legs and a chair
+                _table(boxes, rng, x, wall_y - side * 0.6)
+            x += rng.uniform(0.8, 2.5)
+    if half_w > 2.4:  # open middle of a wide room: tables and boxes off the camera path
+        for x in np.arange(rng.uniform(2.0, 4.0), room_len - 6.0, rng.uniform(3.0, 6.0)):
+            y = rng.choice([-1.0, 1.0]) * rng.uniform(1.3, half_w - 0.9)
+            _table(boxes, rng, float(x), float(y))
+    boxes.append(_box([room_len - 4.2, 0.0, half_h], [0.1, half_w, half_h], int(rng.choice([0, 3, 8]))))
+    for _ in range(moving_objects):  # people walking across or along the room
+        x = rng.uniform(3.0, max(4.0, length_m))
+        across = rng.random() < 0.5
+        axis = np.array([0.0, 0.8 * half_w - 0.3, 0.0]) if across else np.array([2.0, 0.0, 0.0])
+        y = 0.0 if across else rng.choice([-1.0, 1.0]) * 0.6 * half_w
+        _person(boxes, x, y, 10, motion_axis_m=axis, period_s=rng.uniform(4.0, 8.0))
+    return scene
+
+
+def _table(boxes, rng, x: float, y: float) -> None:
+    top_h = rng.uniform(0.7, 0.78)
+    hx, hy = rng.uniform(0.35, 0.8), rng.uniform(0.3, 0.5)
+    boxes.append(_box([x, y, top_h], [hx, hy, 0.02], 8))
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            boxes.append(_box([x + sx * (hx - 0.05), y + sy * (hy - 0.05), top_h / 2], [0.025, 0.025, top_h / 2], 8))
+    if rng.random() < 0.6:  # a chair beside it
+        cx = x + rng.choice([-1, 1]) * (hx + 0.3)
+        boxes.append(_box([cx, y, 0.23], [0.22, 0.22, 0.23], 7))
+        boxes.append(_box([cx, y + 0.2, 0.7], [0.22, 0.02, 0.25], 7))
+
+
+def build_street_rich(rng: np.random.Generator, length_m: float, moving_objects: int, mk) -> Scene:
+    """A street (road 6-14 m wide) with markings, sidewalks, facades, open space and cars."""
+    tex = [
+        mk(rng, "gravel", tuple([rng.uniform(0.3, 0.5)] * 3), 2.0, noise_mix=0.3),      # 0 road
+        mk(rng, "gravel", (0.85, 0.82, 0.78), 1.0, noise_mix=0.2),                      # 1 sidewalk
+        mk(rng, "brick", (1.0, 1.0, 1.0), 2.5),                                         # 2 brick facade
+        mk(rng, "camera", tuple(rng.uniform(0.7, 1.0, 3)), 6.0, noise_mix=0.4),         # 3 facade
+        mk(rng, "rocket", (1.0, 1.0, 1.0), 8.0, noise_mix=0.2),                         # 4 facade
+        mk(rng, None, (0.95, 0.95, 0.92), 1.0, noise_mix=0.1),                          # 5 markings
+        mk(rng, "grass", (1.0, 1.0, 1.0), 1.5),                                         # 6 grass / foliage
+        mk(rng, None, (0.35, 0.25, 0.18), 1.0, noise_mix=0.5),                          # 7 trunks / poles
+        mk(rng, "coffee", (1.0, 1.0, 1.0), 3.0, noise_mix=0.1),                         # 8 billboard
+        mk(rng, "chelsea", (0.8, 0.8, 0.9), 0.6, noise_mix=0.3),                        # 9 people
+        mk(rng, None, (0.2, 0.25, 0.3), 1.0, noise_mix=0.2),                            # 10 car windows
+    ] + [mk(rng, None, c, 1.0, noise_mix=0.35) for c in _CAR_COLOURS]                # 11.. car paint
+    car_tex = list(range(11, 11 + len(_CAR_COLOURS)))
+    road_half = rng.uniform(4.0, 7.0)
+    walk = rng.uniform(1.5, 3.5)
+    scene = Scene("street", [], tex, sky=True, sun_dir=_unit(rng.uniform([-0.6, -0.6, 0.4], [0.6, 0.6, 1.0])),
+                  length_m=length_m, half_width_m=2.0, ambient=float(rng.uniform(0.3, 0.7)))
+    overcast = rng.random() < 0.35  # grey sky, flatter light
+    top = (0.62, 0.64, 0.68) if overcast else (0.30 + rng.uniform(-0.08, 0.08), 0.5, 0.88)
+    scene.sky_rgb = (top, (0.85, 0.86, 0.88) if overcast else (0.80, 0.88, 0.97))
+    if overcast:
+        scene.ambient = 0.8
+    far = length_m + 100.0
+    boxes = scene.boxes
+    boxes.append(_box([far / 2 - 20.0, 0.0, -0.05], [far / 2 + 40.0, 80.0, 0.05], 0))
+    for x in np.arange(-10.0, far - 20.0, rng.uniform(6.0, 12.0)):  # dashed centre line
+        boxes.append(_box([x, 0.0, 0.003], [1.5, 0.07, 0.003], 5))
+    for side in (-1.0, 1.0):
+        boxes.append(_box([far / 2 - 20.0, side * (road_half - 0.3), 0.003], [far / 2, 0.07, 0.003], 5))
+        boxes.append(_box([far / 2 - 20.0, side * (road_half + walk / 2), 0.08], [far / 2, walk / 2, 0.08], 1))
+        x = -15.0
+        while x < far - 25.0:
+            width = rng.uniform(6.0, 16.0)
+            if rng.random() < 0.2:  # open space: grass and far trees, no facade
+                boxes.append(_box([x + width, side * (road_half + walk + 15.0), 0.02], [width, 15.0, 0.02], 6))
+                for _ in range(int(rng.integers(1, 4))):
+                    tx, ty = x + rng.uniform(0, 2 * width), side * (road_half + walk + rng.uniform(5, 28))
+                    boxes.append(_box([tx, ty, 1.5], [0.2, 0.2, 1.5], 7))
+                    boxes.append(_box([tx, ty, 4.0], [rng.uniform(1.0, 2.5)] * 2 + [1.5], 6))
+                x += 2 * width
+                continue
+            height, depth = rng.uniform(4.0, 25.0), rng.uniform(6.0, 12.0)
+            y = side * (road_half + walk + rng.uniform(0.0, 3.0) + depth / 2)
+            boxes.append(_box([x + width / 2, y, height / 2], [width / 2, depth / 2, height / 2],
+                              int(rng.choice([2, 3, 4]))))
+            if rng.random() < 0.3:
+                boxes.append(_box([x + width / 2, y - side * (depth / 2 + 0.05), 3.5],
+                                  [min(2.0, width / 2 - 0.5), 0.05, 1.2], 8))
+            x += width + rng.uniform(0.0, 4.0)
+        x = rng.uniform(-2.0, 6.0)
+        while x < length_m + 30.0:
+            kind = rng.random()
+            if kind < 0.55:  # parked car or van: body + cabin
+                _car(boxes, rng, x, side * (road_half - 1.2), int(rng.choice(car_tex)))
+            elif kind < 0.75:  # tree
+                boxes.append(_box([x, side * (road_half + 0.8), 1.4], [0.15, 0.15, 1.4], 7))
+                boxes.append(_box([x, side * (road_half + 0.8), 3.6], [rng.uniform(0.8, 1.6)] * 2 + [1.0], 6))
+            elif kind < 0.88:  # pole / sign
+                boxes.append(_box([x, side * (road_half + 0.4), 2.0], [0.05, 0.05, 2.0], 7))
+            else:  # pedestrian on the sidewalk
+                _person(boxes, x, side * (road_half + rng.uniform(0.5, walk - 0.3)), 9)
+            x += rng.uniform(3.0, 9.0)
+    for _ in range(moving_objects):  # cars driving in the lanes, people crossing
+        x = rng.uniform(8.0, max(10.0, length_m))
+        if rng.random() < 0.6:
+            lane = rng.choice([-1.0, 1.0]) * road_half / 2
+            _car(boxes, rng, x, lane, int(rng.choice(car_tex)), motion_axis_m=np.array([rng.uniform(4, 10), 0, 0]),
+                 period_s=rng.uniform(3.0, 6.0))
+        else:
+            _person(boxes, x, 0.0, 9, motion_axis_m=np.array([0.0, road_half, 0.0]), period_s=rng.uniform(6.0, 10.0))
+    return scene
+
+
+def _car(boxes, rng, x: float, y: float, paint: int, **kw) -> None:
+    van = rng.random() < 0.2
+    half = [rng.uniform(2.0, 2.6), 0.9, 0.9] if van else [rng.uniform(1.9, 2.3), 0.88, 0.4]
+    yaw = rng.uniform(-0.05, 0.05)
+    boxes.append(_box([x, y, 0.25 + half[2]], half, paint, yaw_rad=yaw, **kw))
+    if not van:  # cabin with windows, set back
+        boxes.append(_box([x - 0.2, y, 1.3], [half[0] * 0.55, 0.8, 0.3], (paint, paint, 10, 10, paint, paint),
+                          yaw_rad=yaw, **kw))
