@@ -141,7 +141,8 @@ class Xian2018Loss:
     """Ranking loss on ``pairs_per_image`` random point pairs per image (sampled online).
 
     Pair label +1/-1 where the target ratio exceeds ``1 + ratio_threshold`` either way, else 0.
-    ``improved``: drop the ``ignore_fraction`` smallest losses among unequal pairs (paper: 25%).
+    ``improved``: drop the ``ignore_fraction`` smallest losses (paper: 25%) among ``ignore_among``
+    pairs: ``all`` (the paper's description) or ``unequal`` (this project's earlier behaviour).
     ``target_source``: where the relative-depth target comes from: ``stereo`` (the paper: dense
     correspondence on the rectified stereo pair), ``depth`` (a depth topic) or ``auto`` (depth
     when the frame has it, else stereo).
@@ -151,6 +152,7 @@ class Xian2018Loss:
     ratio_threshold: float = 0.02
     improved: bool = True
     ignore_fraction: float = 0.25
+    ignore_among: str = "all"
     target_source: str = "auto"
 
 
@@ -422,6 +424,8 @@ def validate_config(config: Any) -> None:
                           f"must be in [0, trainer.max_steps={t.max_steps}]")
     if isinstance(config, Xian2018Config) and not 0 <= config.loss.ignore_fraction < 1:
         raise ConfigError("loss.ignore_fraction", config.loss.ignore_fraction, "must be in [0, 1)")
+    if isinstance(config, Xian2018Config) and config.loss.ignore_among not in ("all", "unequal"):
+        raise ConfigError("loss.ignore_among", config.loss.ignore_among, "expected 'all' or 'unequal'")
     if isinstance(config, Xian2018Config) and config.loss.target_source not in ("auto", "depth", "stereo"):
         raise ConfigError("loss.target_source", config.loss.target_source, "expected 'auto', 'depth' or 'stereo'")
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):

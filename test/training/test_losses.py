@@ -55,9 +55,16 @@ def test_ranking_loss_pairs_hand_computed():
     logistic = [math.log1p(math.exp(-0.5)), math.log1p(math.exp(0.5)), math.log1p(math.exp(1.0))]
     plain = (sum(logistic) + 0.25) / 4
     assert ranking_loss_pairs(z_a, z_b, labels, improved=False).item() == pytest.approx(plain, rel=1e-6)
-    # improved with 1/3 dropped: the smallest unequal-pair loss (log1p(exp(-0.5))) goes
+    # improved, among unequal pairs (old option), 1/3 dropped: the smallest unequal-pair loss goes
     kept = (logistic[1] + logistic[2] + 0.25) / 3
-    assert ranking_loss_pairs(z_a, z_b, labels, True, 1 / 3 + 1e-9).item() == pytest.approx(kept, rel=1e-6)
+    assert ranking_loss_pairs(z_a, z_b, labels, True, 1 / 3 + 1e-9, "unequal").item() == pytest.approx(kept, rel=1e-6)
+    # improved among all pairs (the paper's description, default): the easiest 25 % of all 4 pairs
+    # is the equal pair (0.25 < log1p(exp(-0.5)) = 0.474); at 50 % the smallest logistic goes too
+    assert ranking_loss_pairs(z_a, z_b, labels, True, 0.25).item() == pytest.approx(sum(logistic) / 3, rel=1e-6)
+    half = (logistic[1] + logistic[2]) / 2
+    assert ranking_loss_pairs(z_a, z_b, labels, True, 0.5).item() == pytest.approx(half, rel=1e-6)
+    with pytest.raises(InputError, match="ignore_among"):
+        ranking_loss_pairs(z_a, z_b, labels, True, 0.25, "some")
 
 
 def test_ranking_loss_prefers_correct_order():
@@ -66,7 +73,7 @@ def test_ranking_loss_prefers_correct_order():
     gen = torch.Generator().manual_seed(0)
     good = ranking_loss(torch.log(target) * 5, target, valid, 200, generator=gen)
     bad = ranking_loss(-torch.log(target) * 5, target, valid, 200, generator=gen)
-    assert good.item() < 0.2 < bad.item()
+    assert good.item() < 0.25 < bad.item()  # easiest 25 % of all pairs dropped: good 0.20
 
 
 def _identity_setup(b=2, h=12, w=16):

@@ -38,13 +38,18 @@ def sample_pairs(valid: torch.Tensor, pairs_per_image: int, generator: torch.Gen
     return idx_a, idx_b, ok_img[:, None].expand(-1, pairs_per_image)
 
 
+IGNORE_AMONG = ("all", "unequal")
+
+
 def ranking_loss_pairs(z_a: torch.Tensor, z_b: torch.Tensor, labels: torch.Tensor, improved: bool = True,
-                       ignore_fraction: float = 0.25) -> torch.Tensor:
+                       ignore_fraction: float = 0.25, ignore_among: str = "all") -> torch.Tensor:
     """Ranking loss of predicted values at pair ends.
 
     Unequal pairs (label l = +-1): log(1 + exp(-l * (z_a - z_b))); equal pairs: (z_a - z_b)^2.
-    ``improved`` drops the ``ignore_fraction`` smallest losses among unequal pairs (Xian 2018's
-    improved ranking loss, focusing on hard pairs). The result is the mean over kept pairs.
+    ``improved`` (Xian 2018's improved ranking loss, focusing on hard pairs) drops the
+    ``ignore_fraction`` smallest losses among ``ignore_among`` pairs: ``"all"`` (the paper's
+    description: the easiest 25 % of all sampled pairs) or ``"unequal"`` (this project's earlier
+    behaviour: equal pairs always kept). The result is the mean over kept pairs.
 
     Args: z_a, z_b, labels: (N,) tensors (labels in {-1, 0, 1}).
     Returns: scalar tensor.
@@ -53,14 +58,18 @@ def ranking_loss_pairs(z_a: torch.Tensor, z_b: torch.Tensor, labels: torch.Tenso
         raise InputError("z_a.shape", tuple(z_a.shape), "z_a, z_b and labels must be equal 1-D shapes")
     if not 0.0 <= ignore_fraction < 1.0:
         raise InputError("ignore_fraction", ignore_fraction, "must be in [0, 1)")
+    if ignore_among not in IGNORE_AMONG:
+        raise InputError("ignore_among", ignore_among, f"must be one of {', '.join(IGNORE_AMONG)}")
     diff = z_a - z_b
     unequal = labels != 0
     loss_unequal = F.softplus(-labels[unequal] * diff[unequal])  # log(1 + exp(-l*d)), stable
     loss_equal = diff[~unequal] ** 2
-    if improved and loss_unequal.numel() > 0:
+    if improved and ignore_among == "unequal" and loss_unequal.numel() > 0:
         drop = int(ignore_fraction * loss_unequal.numel())
         loss_unequal = torch.sort(loss_unequal).values[drop:]
     total = torch.cat([loss_unequal, loss_equal])
+    if improved and ignore_among == "all" and total.numel() > 0:
+        total = torch.sort(total).values[int(ignore_fraction * total.numel()):]
     if total.numel() == 0:
         return diff.sum() * 0.0
     return total.mean()
@@ -68,7 +77,7 @@ def ranking_loss_pairs(z_a: torch.Tensor, z_b: torch.Tensor, labels: torch.Tenso
 
 def ranking_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor, pairs_per_image: int = 3000,
                  ratio_threshold: float = 0.02, improved: bool = True, ignore_fraction: float = 0.25,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None, ignore_among: str = "all") -> torch.Tensor:
     """Xian 2018 (improved) ranking loss with pairs sampled online per image.
 
     Args:
@@ -91,7 +100,7 @@ def ranking_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor, 
             continue
         labels = ordinal_labels(flat_target[i, idx_a[i]], flat_target[i, idx_b[i]], ratio_threshold)
         losses.append(ranking_loss_pairs(flat_pred[i, idx_a[i]], flat_pred[i, idx_b[i]], labels,
-                                         improved, ignore_fraction))
+                                         improved, ignore_fraction, ignore_among))
     if not losses:
         raise InputError("valid", "fewer than 2 valid pixels per image", "no image can be sampled")
     return torch.stack(losses).mean()

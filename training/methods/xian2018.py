@@ -31,7 +31,7 @@ class Xian2018Method(MethodModule):
             pred = nn.functional.interpolate(pred, size=batch.target.shape[-2:], mode="bilinear", align_corners=False)
         loss = self.config.loss
         return {"ranking": ranking_loss(pred, batch.target, batch.valid, loss.pairs_per_image, loss.ratio_threshold,
-                                        loss.improved, loss.ignore_fraction)}
+                                        loss.improved, loss.ignore_fraction, ignore_among=loss.ignore_among)}
 
     def configure_optimizers(self):
         opt = self.config.optimizer
