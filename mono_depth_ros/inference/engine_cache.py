@@ -4,15 +4,26 @@ An engine is valid only for the exact ONNX bytes, TensorRT version, GPU model an
 capability, precision and input shape it was built for; the key hashes all of them, so a change in
 any one builds a new engine and an unchanged setup reuses the serialized engine from disk.
 Default folder: ``$MONO_DEPTH_ROS_CACHE`` or ``~/.cache/mono_depth_ros``.
+
+Several processes may start on one machine at once (a launch file with two nodes): building is
+serialised per key by an exclusive ``fcntl.flock`` on ``<key>.lock``, and whoever takes the lock
+looks at the cache again first, so the engine another process just built is used, not built twice.
+A cached engine that does not load (corrupt file, a driver that changed under the same version
+string) is rebuilt once; if the fresh engine does not load either, the error says both.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
+
+LOG = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "fp16", "int8")
 
@@ -65,16 +76,66 @@ class EngineCache:
             path.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True))
         return path
 
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[Path]:
+        """Exclusive cross-process lock of ``key`` (``fcntl.flock``; released when the holder exits,
+        even by a crash, since the kernel drops it with the file descriptor)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key}.lock"
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield path
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def get_or_build(self, key: str, build: Callable[[], bytes], force_rebuild: bool = False,
-                     info: dict | None = None) -> tuple[bytes, bool]:
-        """(engine bytes, built): the cached engine, or ``build()`` stored under ``key`` when
-        missing or ``force_rebuild``."""
+                     info: dict | None = None, load: Callable[[bytes], Any] | None = None) -> tuple[Any, bool]:
+        """(loaded engine, built). ``load(bytes)`` turns bytes into the runtime object and raises
+        (or returns None) when they do not load; default: the bytes themselves.
+
+        Order: the cached engine without the lock; on a miss or a failed load, take the lock,
+        look again (another process may have built it meanwhile), else ``build()``, store, load.
+        """
+        load = load or (lambda data: data)
+        failed: str | None = None
         if not force_rebuild:
-            cached = self.load(key)
-            if cached:
-                return cached, False
-        engine = build()
-        if not engine:
-            raise RuntimeError(f"engine build for key {key} returned no bytes")
-        self.store(key, engine, info)
-        return engine, True
+            loaded, failed = self._try_cached(key, load)
+            if loaded is not None:
+                return loaded, False
+        LOG.info("engine cache miss for %s (%s): waiting for the build lock", key, failed or "not cached")
+        with self.lock(key):
+            if not force_rebuild:
+                loaded, failed_now = self._try_cached(key, load)
+                if loaded is not None:
+                    LOG.info("engine %s was built by another process while waiting; using it", key)
+                    return loaded, False
+                failed = failed_now or failed
+            if failed:
+                LOG.warning("cached engine %s did not load (%s): rebuilding once", key, failed)
+            engine = build()
+            if not engine:
+                raise RuntimeError(f"engine build for key {key} returned no bytes")
+            self.store(key, engine, info)
+            try:
+                loaded = load(engine)
+            except Exception as exc:  # noqa: BLE001 - reported with the earlier failure below
+                loaded, why = None, f"{type(exc).__name__}: {exc}"
+            else:
+                why = "load returned None"
+            if loaded is None:
+                self.path_for(key).unlink(missing_ok=True)
+                raise RuntimeError(f"freshly built engine {key} does not load ({why})"
+                                   + (f"; the cached one failed too ({failed})" if failed else ""))
+            return loaded, True
+
+    def _try_cached(self, key: str, load: Callable[[bytes], Any]) -> tuple[Any, str | None]:
+        """(loaded, None) | (None, why it did not load) | (None, None) when nothing is cached."""
+        data = self.load(key)
+        if not data:
+            return None, None
+        try:
+            loaded = load(data)
+        except Exception as exc:  # noqa: BLE001 - any deserialisation failure means "rebuild"
+            return None, f"{type(exc).__name__}: {exc}"
+        return (loaded, None) if loaded is not None else (None, "load returned None")

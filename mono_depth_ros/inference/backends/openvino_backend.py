@@ -1,0 +1,193 @@
+"""OpenVINO backend: Intel CPUs (AVX-512 / AMX), iGPUs and NPUs, fp32 | bf16 | fp16 | int8.
+
+Precision is what the runtime is told, and ``effective_precision`` is what it reports back:
+- ``fp32``: ``INFERENCE_PRECISION_HINT=f32``. This is set explicitly because the CPU plugin's
+  default on AMX/AVX-512-BF16 CPUs is bf16, so "fp32" would silently not be fp32.
+- ``bf16``: ``INFERENCE_PRECISION_HINT=bf16`` (native on AMX; refused where the device does not
+  list BF16 in OPTIMIZATION_CAPABILITIES).
+- ``fp16``: ``INFERENCE_PRECISION_HINT=f16`` where the device lists FP16 (iGPU, NPU, CPUs with
+  AVX-512-FP16), else refused.
+- ``int8``: post-training quantisation with NNCF (``nncf.quantize``) on frames from
+  ``calibration_dir`` (an extracted dataset folder: its ``rgb/*.png``; or any folder of images),
+  fed through the spec's own preprocessing. Without calibration frames int8 is not offered. The
+  quantised model is saved under ``<cache>/openvino/<key>.xml`` (key: ONNX sha256, frame list,
+  NNCF version) and reused; layers NNCF leaves unquantised run in the device's default float.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
+from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+
+LOG = logging.getLogger(__name__)
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_CAPABILITY = {"bf16": "BF16", "fp16": "FP16", "int8": "INT8"}
+_TYPE_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16", "i8": "int8", "u8": "int8"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+DEFAULT_CALIBRATION_FRAMES = 64
+
+
+def openvino_available(device: str = "CPU") -> tuple[bool, str]:
+    """(usable, reason): openvino importable and ``device`` listed by ``Core.available_devices``."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return False, "openvino not installed (pip install openvino)"
+    devices = ov.Core().available_devices
+    if not any(d == device or d.startswith(device + ".") for d in devices):
+        return False, f"OpenVINO device {device!r} not present (available: {devices})"
+    return True, f"openvino {ov.__version__} on {device}"
+
+
+def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAMES) -> list[Path]:
+    """Up to ``count`` image files evenly spread over ``folder/rgb`` (an extracted dataset) or ``folder``."""
+    folder = Path(folder)
+    root = folder / "rgb" if (folder / "rgb").is_dir() else folder
+    files = sorted(p for p in root.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
+    if not files:
+        raise BackendUnavailable(f"calibration_dir={str(folder)!r}: no .png/.jpg frames (expected an extracted "
+                                 "dataset folder with rgb/*.png); int8 needs real calibration frames")
+    step = max(len(files) / float(count), 1.0)
+    return [files[int(i * step)] for i in range(min(count, len(files)))]
+
+
+class OpenVinoBackend(InferenceBackend):
+    """Runs an ONNX file with OpenVINO.
+
+    Args:
+        model_path: the ONNX file (static shapes).
+        precision: one of PRECISIONS.
+        device: OpenVINO device name ("CPU", "GPU", "NPU", "GPU.1", ...).
+        threads: CPU inference threads (None: OpenVINO's default).
+        spec: the ModelSpec (needed for int8: the calibration frames use its preprocessing).
+        calibration_dir: frames for int8 (see module docstring).
+        cache_dir: where quantised models are kept (default ``~/.cache/mono_depth_ros``).
+
+    After ``load()``: ``effective_precision`` is the precision the compiled model reports
+    (e.g. "bf16", or "int8+bf16" for a quantised model whose float layers run in bf16).
+    """
+
+    name = "openvino"
+
+    def __init__(self, model_path: str | Path, precision: str = "fp32", device: str = "CPU",
+                 threads: int | None = None, spec: Any = None, calibration_dir: str | Path | None = None,
+                 cache_dir: str | Path | None = None, calibration_count: int = DEFAULT_CALIBRATION_FRAMES) -> None:
+        super().__init__()
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision={precision!r}: openvino backend supports {PRECISIONS}")
+        self.model_path, self.precision, self.device = Path(model_path), precision, str(device).upper()
+        self.threads, self.spec, self.calibration_dir = threads, spec, calibration_dir
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.calibration_count = int(calibration_count)
+        self.effective_precision = "unknown"
+        self.quantized_path: Path | None = None
+
+    def load(self) -> "OpenVinoBackend":
+        ov = import_or_explain("openvino")
+        if not self.model_path.is_file():
+            raise FileNotFoundError(f"model_path={str(self.model_path)!r}: ONNX file not found")
+        ok, why = openvino_available(self.device.split(".")[0])
+        if not ok:
+            raise BackendUnavailable(why)
+        core = ov.Core()
+        caps = core.get_property(self.device, "OPTIMIZATION_CAPABILITIES")
+        need = _CAPABILITY.get(self.precision)
+        if need and need not in caps:
+            raise BackendUnavailable(f"OpenVINO {self.device} has no {need} support (capabilities: {list(caps)})")
+        model = self._quantized(ov, core) if self.precision == "int8" else core.read_model(str(self.model_path))
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        if self.precision in _HINTS:
+            config["INFERENCE_PRECISION_HINT"] = _HINTS[self.precision]
+        if self.threads and self.device == "CPU":
+            config["INFERENCE_NUM_THREADS"] = int(self.threads)
+        self.compiled = core.compile_model(model, self.device, config)
+        self.request = self.compiled.create_infer_request()
+        shapes = {}
+        for port in self.compiled.inputs:
+            if port.get_partial_shape().is_dynamic:
+                raise ValueError(f"model_path={str(self.model_path)!r}: input {port.get_any_name()!r} has dynamic "
+                                 f"shape {port.get_partial_shape()}; export with static shapes")
+            shapes[port.get_any_name()] = tuple(int(d) for d in port.get_shape())
+        self.input_shapes = shapes
+        self.output_names = tuple(p.get_any_name() for p in self.compiled.outputs)
+        self._version = ov.__version__.split("-")[0]
+        self.effective_precision = self._effective_precision()
+        self.loaded = True
+        LOG.info("OpenVINO %s on %s: requested %s, effective %s", self._version, self.device, self.precision,
+                 self.effective_precision)
+        return self
+
+    def _effective_precision(self) -> str:
+        """The float precision the compiled model reports, prefixed "int8+" when quantised layers run
+        (read from the runtime graph's per-layer ``runtimePrecision``)."""
+        hint = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        floating = _TYPE_NAMES.get(hint, hint)
+        layers = {op.get_rt_info()["runtimePrecision"].astype(str) for op in
+                  self.compiled.get_runtime_model().get_ordered_ops() if "runtimePrecision" in op.get_rt_info()}
+        return f"int8+{floating}" if layers & {"i8", "u8"} else floating
+
+    def _quantized(self, ov: Any, core: Any) -> Any:
+        """The NNCF int8 model for this ONNX and these frames, from the cache or quantised now."""
+        if self.spec is None or self.calibration_dir is None:
+            raise BackendUnavailable("int8 on OpenVINO needs calibration frames (calibration_dir: an extracted "
+                                     "dataset folder); without them int8 is not offered")
+        if self.spec.input_channels != 3:
+            raise BackendUnavailable(f"int8 calibration is implemented for image-input networks only, not "
+                                     f"{self.spec.name} ({self.spec.input_channels} input channels)")
+        nncf = import_or_explain("nncf")
+        frames = calibration_frames(self.calibration_dir, self.calibration_count)
+        key = hashlib.sha256(json.dumps({"onnx": file_sha256(self.model_path), "nncf": nncf.__version__,
+                                         "frames": [str(p.resolve()) for p in frames]}).encode()).hexdigest()[:24]
+        folder = self.cache_dir / "openvino"
+        self.quantized_path = folder / f"{self.model_path.stem}-int8-{key}.xml"
+        if self.quantized_path.is_file():
+            LOG.info("OpenVINO int8 model reused from %s", self.quantized_path)
+            return core.read_model(str(self.quantized_path))
+        model = core.read_model(str(self.model_path))
+        hw = tuple(int(d) for d in model.inputs[0].get_shape()[2:])
+        samples = [self._calibration_input(path, hw) for path in frames]
+        LOG.info("OpenVINO int8: quantising %s with NNCF on %d frames from %s", self.model_path.name, len(samples),
+                 self.calibration_dir)
+        quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples))
+        tmp = folder / f".tmp-{os.getpid()}-{key}"
+        tmp.mkdir(parents=True, exist_ok=True)
+        try:  # write beside, then move: a reader never sees half an IR (the .bin is moved before the .xml)
+            ov.save_model(quantized, str(tmp / "model.xml"), compress_to_fp16=False)
+            os.replace(tmp / "model.bin", self.quantized_path.with_suffix(".bin"))
+            os.replace(tmp / "model.xml", self.quantized_path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return quantized
+
+    def _calibration_input(self, path: Path, hw: tuple[int, int]) -> np.ndarray:
+        import cv2
+
+        from mono_depth_ros.inference.processing import preprocess
+
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
+        return preprocess(np.ascontiguousarray(bgr[..., ::-1]), self.spec, hw)
+
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        feed = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_shapes}
+        result = self.request.infer(feed)
+        return {p.get_any_name(): np.asarray(result[p], dtype=np.float32) for p in self.compiled.outputs}
+
+    def describe(self) -> str:
+        if not self.loaded:
+            return f"openvino ({self.model_path.name}, not loaded)"
+        threads = f", {self.threads} threads" if self.threads and self.device == "CPU" else ""
+        return (f"openvino {self._version} {self.device} {self.effective_precision}{threads} "
+                f"({self.quantized_path.name if self.quantized_path else self.model_path.name})")
