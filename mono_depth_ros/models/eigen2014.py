@@ -2,12 +2,15 @@
 Deep Network": a coarse global network and a fine local network; both output log depth.
 
 Coarse: 5 convolutions (11x11/4 + pool, 5x5 + pool, 3x3, 3x3, 3x3 + pool) and 2 fully connected
-layers (the last one's units are the output pixels). Fine: a 9x9/2 convolution + pool, the coarse
+layers (the last one's units are the output pixels). The paper's maps (its Fig. 1) are 55x74,
+27x37, 13x18, 13x18 and 6x8 after coarse 5: coarse 5's convolution is unpadded (13x18 -> 11x16)
+and its pooling rounds up (-> 6x8), so the first FC layer takes 256 x 6 x 8 = 12288 inputs. Fine: a 9x9/2 convolution + pool, the coarse
 output concatenated as an extra channel, then two 5x5 convolutions. With the paper's 228x304
 input both outputs are 55x74.
 
-Variants: ``paper`` (input 228x304, channels 96-256-384-384-256, FC 4096, output 55x74) and
-``light`` for CPU (input 128x160, channels 32-64-96-96-64, FC 512, output 32x40 = 1/4 input).
+Variants: ``paper`` (input 228x304, channels 96-256-384-384-256, FC 12288 -> 4096, output 55x74) and
+``light`` for CPU (input 128x160, channels 32-64-96-96-64, padded coarse 5 (map 4x5), FC 512,
+output 32x40 = 1/4 input).
 Other input sizes work: the last coarse feature map is resized to the size the FC layer expects and
 the coarse output is resized to the fine grid (both no-ops at the variant's own input size).
 """
@@ -28,11 +31,12 @@ class EigenVariant:
     fc_units: int
     fine_channels: int
     conv1_padding: int  # 0 in the paper; 4 in "light" so the output is exactly input/4
+    conv5_padding: int  # 0 in the paper (13x18 -> 11x16 -> pooled 6x8); 1 in "light"
 
 
 VARIANTS = {
-    "paper": EigenVariant((228, 304), (96, 256, 384, 384, 256), 4096, 63, 0),
-    "light": EigenVariant((128, 160), (32, 64, 96, 96, 64), 512, 31, 4),
+    "paper": EigenVariant((228, 304), (96, 256, 384, 384, 256), 4096, 63, 0, 0),
+    "light": EigenVariant((128, 160), (32, 64, 96, 96, 64), 512, 31, 4, 1),
 }
 
 
@@ -53,9 +57,9 @@ class Eigen2014Coarse(nn.Module):
             nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
             nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(inplace=True),
             nn.Conv2d(c3, c4, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(c4, c5, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+            nn.Conv2d(c4, c5, 3, padding=v.conv5_padding), nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True))
         self.out_hw = _conv1_out_hw(v.input_hw, v.conv1_padding)
-        self.feature_hw = (self.out_hw[0] // 8, self.out_hw[1] // 8)
+        self.feature_hw = tuple(-(-(s // 4 + 2 * v.conv5_padding - 2) // 2) for s in self.out_hw)
         n_features = c5 * self.feature_hw[0] * self.feature_hw[1]
         self.fc = nn.Sequential(nn.Linear(n_features, v.fc_units), nn.ReLU(inplace=True), nn.Dropout(0.5),
                                 nn.Linear(v.fc_units, self.out_hw[0] * self.out_hw[1]))

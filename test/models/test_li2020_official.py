@@ -51,3 +51,14 @@ def test_motion_net_auto_mask_option():
     keep = (norm_p > norm_p.mean()).expand_as(field_p)
     assert torch.allclose(field_m[keep], field_p[keep], atol=1e-6)
     assert torch.count_nonzero(field_m[~keep]) == 0 and 0 < int(keep.sum()) < keep.numel()
+
+
+def test_eigen_paper_coarse_map_is_6x8_fc_12288():
+    """Eigen et al. 2014, Fig. 1: coarse 5 is 8x6 (w x h) at the 228x304 input."""
+    from mono_depth_ros.models.eigen2014 import Eigen2014
+
+    model = Eigen2014("paper")
+    assert model.coarse.features(torch.zeros(1, 3, 228, 304)).shape[-2:] == (6, 8)
+    assert model.coarse.fc[0].in_features == 256 * 6 * 8 == 12288
+    light = Eigen2014("light")  # unchanged: the bundled light weights still load
+    assert light.coarse.fc[0].in_features == 64 * 4 * 5
