@@ -1,4 +1,4 @@
-"""Li 2020 details checked against the official code's formulas on hand-made tensors."""
+"""Details of the papers (and Li 2020's official code) checked on hand-made tensors."""
 
 from __future__ import annotations
 
