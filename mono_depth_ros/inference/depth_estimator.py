@@ -1,4 +1,6 @@
-"""DepthEstimator: rgb (H, W, 3) uint8 -> DepthResult at the camera's resolution, on any backend."""
+"""DepthEstimator: an image (H, W, 3) RGB or (H, W) mono uint8 -> DepthResult at the image's
+resolution, on any backend. The image is fitted to the network with ``core.fit`` (``resize_mode``)
+and the output mapped back (NaN where the network saw nothing), see processing.py."""
 
 from __future__ import annotations
 
@@ -7,31 +9,40 @@ from typing import Any
 
 import numpy as np
 
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.processing import DepthResult, postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, as_rgb8, plan_input, postprocess_depth, preprocess
 
 
 class DepthEstimator(BackendModel):
     """A depth network behind a backend, with its spec's pre/post-processing.
 
     Attributes: ``spec``, ``backend``, ``backend_description``, ``backend_reason`` (why ``auto``
-    chose it), ``input_hw`` (the network's input size).
+    chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch).
     """
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
-                  spec_name: str | None = None, warmup: bool = True, **options: Any) -> "DepthEstimator":
+                  spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
+                  **options: Any) -> "DepthEstimator":
         """Load a ``.pt`` checkpoint, ``.onnx`` or ``.engine``. ``options`` go to ``create_backend``
         (device, input_hw, threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
         spec, runner, reason = load_backend(path, backend, precision, spec_name, expect_motion=False,
                                             warmup=warmup, **options)
-        return cls(spec, runner, reason)
+        return cls(spec, runner, reason, resize_mode)
 
-    def infer_raw(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 -> the network's raw output (1, 1, h, w)."""
-        x = preprocess(rgb, self.spec, self.input_hw)
+    def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
+        """How an image of ``image_hw`` = (H, W) is fitted to this network's input."""
+        return plan_input(image_hw, self.input_hw, self.resize_mode)
+
+    def infer_raw(self, rgb: np.ndarray, fit: ImageFit | None = None) -> np.ndarray:
+        """(H, W, 3) / (H, W) uint8 -> the network's raw output (1, 1, h, w)."""
+        x = preprocess(rgb, self.spec, fit or self.fit_for(rgb.shape[:2]))
         return self.backend.infer({self.spec.input_names[0]: x})[self.spec.output_names[0]]
 
     def estimate(self, rgb: np.ndarray) -> DepthResult:
-        """(H, W, 3) uint8 RGB -> DepthResult(depth_m (H, W) float32, NaN invalid; is_metric)."""
-        return postprocess_depth(self.infer_raw(rgb), self.spec, rgb.shape[:2])
+        """(H, W, 3) RGB or (H, W) mono uint8 -> DepthResult (depth_m (H, W) float32, NaN invalid
+        or unseen; is_metric; net_depth at the network input; fit)."""
+        rgb = as_rgb8(rgb)
+        fit = self.fit_for(rgb.shape[:2])
+        return postprocess_depth(self.infer_raw(rgb, fit), self.spec, fit)

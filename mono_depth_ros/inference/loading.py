@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.inference.backends.base import InferenceBackend
 from mono_depth_ros.inference.backends.registry import create_backend
 from mono_depth_ros.inference.spec import ModelSpec, get_spec
@@ -48,11 +49,16 @@ def load_backend(path: str | Path, backend: str, precision: str, spec_name: str 
 
 class BackendModel:
     """A network behind a backend: ``spec``, ``backend``, ``backend_description``,
-    ``backend_reason`` (why ``auto`` chose it) and ``input_hw`` (the network's input size).
+    ``backend_reason`` (why ``auto`` chose it), ``input_hw`` (the network's input size) and
+    ``resize_mode`` (crop | pad | stretch: how camera images are fitted to it, core.fit).
     Base of DepthEstimator and EgoMotionEstimator."""
 
-    def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "") -> None:
+    def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "",
+                 resize_mode: str = DEFAULT_RESIZE_MODE) -> None:
+        if resize_mode not in RESIZE_MODES:
+            raise InputError("resize_mode", resize_mode, f"must be one of {', '.join(RESIZE_MODES)}")
         self.spec, self.backend, self.backend_reason = spec, backend, reason
+        self.resize_mode = resize_mode  # how camera images are fitted to input_hw (core.fit)
         shape = backend.input_shapes[spec.input_names[0]]
         self.input_hw = (int(shape[2]), int(shape[3]))
         self.backend_description = backend.describe()

@@ -1,20 +1,30 @@
 """Pre- and post-processing shared by the nodes, export and evaluation (no torch, no rclpy).
 
-Resize policy: the camera image is resized (no crop, no letterbox) to the network's input size, so
-the aspect ratio may change; any intrinsics given to or returned by a network scale with the image
-(``CameraIntrinsics.scaled``: fx, cx by input_w/W; fy, cy by input_h/H). Downscaling uses area
-interpolation (no aliasing), upscaling bilinear. The network's output is resized back to the camera
-resolution bilinearly (log depth is resized in log space, then exponentiated).
+Fitting: a camera image is fitted to the network input by ``mono_depth_ros.core.fit`` (one
+mechanism for nodes, training and evaluation), ``resize_mode`` ``crop`` (default), ``pad`` or
+``stretch``. The network's output is mapped back to the camera image with the same ImageFit:
+bilinear, NaN where the network saw nothing (outside the crop); log depth is resampled in log
+space, then exponentiated. Intrinsics follow exactly (``ImageFit.intrinsics`` forward,
+``intrinsics_to_source`` back). Images must be at least ``MIN_IMAGE_SIDE_PX`` pixels on each side;
+mono (H, W) / (H, W, 1) uint8 images are fed as grey RGB.
 
 Output kinds -> ``DepthResult.depth_m``:
 - ``metric_depth``: metres as predicted; ``is_metric`` True.
 - ``log_depth``: ``exp(log depth)`` metres; ``is_metric`` True.
 - ``depth_up_to_scale`` (Li 2020): the positive prediction as is, in the unknown unit the
   photometric loss settled on; ``is_metric`` False.
-- ``relative_depth`` (Xian 2018, ranking loss, arbitrary affine): per frame robustly normalised,
-  ``0.1 + 0.9 * clip((r - p2) / (p98 - p2), 0, 1)``, i.e. unitless in [0.1, 1], larger = farther
-  (never 0, which REP 118 reserves for invalid); ``is_metric`` False.
+- ``relative_depth`` (Xian 2018, ranking loss: the score ``z`` is known only up to an affine map,
+  larger = farther): published as ``(z - z_min) / (z_median - z_min)`` with the minimum and the
+  median taken over the pixels the network saw in this frame. Unitless, not clipped: 0 at the
+  nearest pixel (invalid, NaN, as REP 118 reserves 0), 1 at the median, order kept. Ratios of
+  this quantity are depth ratios only if the nearest pixel is much nearer than the rest; turn it
+  into metres with an explicit rule (the depth node's ``nonmetric_median_depth_m``).
+  ``is_metric`` False.
 Non-finite values become NaN (invalid).
+
+Ego-motion (Li 2020): the motion network is fed exactly what training feeds it: both RGB frames
+fitted as the depth network's input and the depth network's output at the network resolution
+(``DepthResult.net_depth``), not a depth map resampled to the camera and back.
 """
 
 from __future__ import annotations
@@ -24,77 +34,153 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.fit import ImageFit, plan_fit
 from mono_depth_ros.core.image import rgb8_to_tensor
 from mono_depth_ros.inference.spec import ModelSpec
 
-RELATIVE_MIN = 0.1
-RELATIVE_PERCENTILES = (2.0, 98.0)
+MIN_IMAGE_SIDE_PX = 16
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DepthResult:
-    """depth_m (H, W) float32 at camera resolution, NaN invalid; is_metric says if it is metres."""
+    """depth_m (H, W) float32 at camera resolution, NaN invalid or unseen; is_metric says if it is
+    metres; net_depth (h, w) float32: the same quantity at the network input (what the motion
+    network is fed); fit: how the image was fitted to the network."""
 
     depth_m: np.ndarray
     is_metric: bool
+    net_depth: np.ndarray | None = None
+    fit: ImageFit | None = None
 
 
-def resize_image(image: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """(H, W[, C]) -> (h, w[, C]): area interpolation when shrinking, bilinear when growing."""
-    h, w = int(hw[0]), int(hw[1])
-    if image.shape[:2] == (h, w):
-        return image
-    shrink = h * w < image.shape[0] * image.shape[1]
-    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+def as_rgb8(image: np.ndarray, name: str = "rgb") -> np.ndarray:
+    """(H, W, 3) uint8 RGB, or (H, W) / (H, W, 1) uint8 mono -> (H, W, 3) uint8 RGB.
+
+    Raises InputError on another dtype/shape or a side below MIN_IMAGE_SIDE_PX.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise InputError(name, getattr(image, "dtype", type(image).__name__),
+                         "expected a uint8 (H, W, 3) RGB or (H, W) mono image")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise InputError(name, image.shape, "expected a uint8 (H, W, 3) RGB or (H, W) mono image")
+    if min(image.shape[:2]) < MIN_IMAGE_SIDE_PX:
+        raise InputError(name, image.shape, f"image must be at least {MIN_IMAGE_SIDE_PX}x{MIN_IMAGE_SIDE_PX} pixels")
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    return image
 
 
-def preprocess(rgb: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int] | None = None) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (1, 3, h, w) float32 ``(rgb/255 - mean)/std`` at ``input_hw``
-    (default ``spec.input_hw``)."""
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise InputError("rgb", getattr(rgb, "shape", type(rgb)), "expected an (H, W, 3) uint8 RGB array")
-    return rgb8_to_tensor(resize_image(rgb, input_hw or spec.input_hw), spec.mean, spec.std)
+def plan_input(image_hw: tuple[int, int], input_hw: tuple[int, int], resize_mode: str) -> ImageFit:
+    """The ImageFit of a camera image of ``image_hw`` onto a network input of ``input_hw``."""
+    if min(image_hw) < MIN_IMAGE_SIDE_PX:
+        raise InputError("image size", tuple(image_hw), f"must be at least {MIN_IMAGE_SIDE_PX}x{MIN_IMAGE_SIDE_PX}"
+                         " pixels")
+    return plan_fit(tuple(image_hw), tuple(input_hw), resize_mode)
 
 
-def resize_depth(depth: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
-    """(h, w) float -> (H, W) float32 bilinear (NaN stays local to its neighbourhood)."""
-    depth = np.ascontiguousarray(depth, dtype=np.float32)
-    if depth.shape == tuple(out_hw):
-        return depth
-    return cv2.resize(depth, (int(out_hw[1]), int(out_hw[0])), interpolation=cv2.INTER_LINEAR)
+def preprocess(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit) -> np.ndarray:
+    """(H, W, 3) uint8 RGB (or (H, W) mono) -> (1, 3, h, w) float32 ``(rgb/255 - mean)/std`` at
+    ``fit.net_hw``."""
+    return rgb8_to_tensor(fit.apply(as_rgb8(rgb)), spec.mean, spec.std)
 
 
-def normalize_relative(relative: np.ndarray) -> np.ndarray:
-    """Relative depth (any affine) -> unitless [0.1, 1], larger = farther (see module doc)."""
+def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) relative score z (any affine, larger = farther) -> ``(z - z_min) / (z_median - z_min)``
+    float32, statistics over the finite pixels of ``seen`` (default all); NaN where z is not finite
+    or where the frame has no spread."""
+    relative = np.asarray(relative, dtype=np.float32)
     finite = np.isfinite(relative)
+    stats = relative[finite & seen] if seen is not None else relative[finite]
     out = np.full(relative.shape, np.nan, dtype=np.float32)
-    if not finite.any():
+    if stats.size == 0:
         return out
-    lo, hi = np.percentile(relative[finite], RELATIVE_PERCENTILES)
-    span = max(float(hi - lo), 1e-12)
-    out[finite] = RELATIVE_MIN + (1 - RELATIVE_MIN) * np.clip((relative[finite] - lo) / span, 0.0, 1.0)
+    z_min, z_med = float(stats.min()), float(np.median(stats))
+    if not z_med > z_min:
+        return out
+    out[finite] = (relative[finite] - z_min) / (z_med - z_min)
     return out
 
 
-def postprocess_depth(raw: np.ndarray, spec: ModelSpec, out_hw: tuple[int, int]) -> DepthResult:
-    """Network output (1, 1, h, w) -> DepthResult at ``out_hw`` (H, W) per ``spec.output_kind``."""
+def _content_mask(fit: ImageFit) -> np.ndarray:
+    """(h, w) bool: network input pixels that show the image (False on the pad border)."""
+    mask = np.zeros(fit.net_hw, dtype=bool)
+    mask[fit.net_top:fit.net_top + fit.content_h, fit.net_left:fit.net_left + fit.content_w] = True
+    return mask
+
+
+def _invalid_to_nan(depth: np.ndarray) -> np.ndarray:
+    depth = depth.astype(np.float32, copy=False)
+    with np.errstate(invalid="ignore"):
+        depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
+    return depth
+
+
+def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthResult:
+    """Network output (1, 1, h', w') -> DepthResult at ``fit.src_hw`` per ``spec.output_kind``.
+
+    An output smaller than the input (h', w') != ``fit.net_hw`` covers the same view: it is first
+    resized bilinearly to ``fit.net_hw`` (before exp for log depth); ``net_depth`` is at ``fit.net_hw``.
+    """
     raw = np.asarray(raw)
     if raw.ndim != 4 or raw.shape[:2] != (1, 1):
         raise InputError("raw", raw.shape, "expected a (1, 1, h, w) network output")
-    if len(out_hw) != 2 or min(out_hw) < 1:
-        raise InputError("out_hw", out_hw, "expected (height, width) >= 1")
+    plane = np.asarray(raw[0, 0], dtype=np.float32)
+    if plane.shape != fit.net_hw:  # an output grid coarser than the input (Eigen 2014: 1/4) spans the same view
+        plane = cv2.resize(plane, (fit.net_hw[1], fit.net_hw[0]), interpolation=cv2.INTER_LINEAR)
     kind = spec.output_kind
-    plane = resize_depth(raw[0, 0], out_hw)
     if kind == "log_depth":
         with np.errstate(over="ignore"):
-            depth = np.exp(plane)
+            net, camera = np.exp(plane), np.exp(fit.map_back(plane))
     elif kind in ("metric_depth", "depth_up_to_scale"):
-        depth = plane
+        net, camera = plane.copy(), fit.map_back(plane)
     elif kind == "relative_depth":
-        depth = normalize_relative(plane)
+        net = normalize_relative(plane, _content_mask(fit))
+        camera = fit.map_back(net)  # affine in z, so resampling commutes with the normalisation
     else:
         raise InputError("spec.output_kind", kind, "is not a depth output")
-    depth = depth.astype(np.float32, copy=False)
-    depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
-    return DepthResult(depth, spec.is_metric)
+    return DepthResult(_invalid_to_nan(camera), spec.is_metric, _invalid_to_nan(net), fit)
+
+
+def motion_depth_plane(depth: DepthResult | np.ndarray, fit: ImageFit, name: str) -> np.ndarray:
+    """(h, w) float32 depth fed to the motion network for a frame fitted by ``fit``; invalid -> 0.
+
+    ``depth``: a DepthResult of the same fit (its ``net_depth`` is used as is, as in training), or
+    an (H, W) depth at camera resolution (nearest-neighbour fitted: a depth from elsewhere).
+    """
+    if isinstance(depth, DepthResult):
+        if depth.net_depth is not None and depth.fit == fit:
+            plane = depth.net_depth
+        else:
+            plane = fit.apply(np.asarray(depth.depth_m, dtype=np.float32), nearest=True)
+    else:
+        depth = np.asarray(depth, dtype=np.float32)
+        if depth.shape != fit.src_hw:
+            raise InputError(f"{name}.shape", depth.shape, f"must match the image size {fit.src_hw}")
+        plane = fit.apply(depth, nearest=True)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(plane) & (plane > 0), plane, 0.0).astype(np.float32)
+
+
+def motion_input(rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
+                 depth_b: DepthResult | np.ndarray, spec: ModelSpec, fit: ImageFit) -> np.ndarray:
+    """(1, 8, h, w) float32 ``[rgb_a, depth_a, rgb_b, depth_b]`` for the Li 2020 motion network."""
+    if rgb_a.shape != rgb_b.shape:
+        raise InputError("rgb_b.shape", rgb_b.shape, f"must match rgb_a.shape {rgb_a.shape}")
+    planes = [preprocess(rgb_a, spec, fit)[0], motion_depth_plane(depth_a, fit, "depth_a")[None],
+              preprocess(rgb_b, spec, fit)[0], motion_depth_plane(depth_b, fit, "depth_b")[None]]
+    return np.concatenate(planes, axis=0)[None]
+
+
+def intrinsics_to_source(fit: ImageFit, net_intr: CameraIntrinsics) -> CameraIntrinsics:
+    """Intrinsics at the network input (``fit.net_hw``) -> those of the camera image (``fit.src_hw``).
+
+    The exact inverse of ``fit.intrinsics`` (image_pipeline's crop and resize conventions).
+    """
+    sx, sy = fit.src_w / fit.content_w, fit.src_h / fit.content_h
+    return CameraIntrinsics(fit.src_hw[1], fit.src_hw[0], net_intr.fx * sx, net_intr.fy * sy,
+                            (net_intr.cx - fit.net_left) * sx + fit.src_x0,
+                            (net_intr.cy - fit.net_top) * sy + fit.src_y0)

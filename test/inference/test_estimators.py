@@ -9,7 +9,7 @@ import torch
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
-from mono_depth_ros.inference.processing import preprocess
+from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
 from mono_depth_ros.models.checkpoint import load_model_checkpoint
 
 
@@ -20,7 +20,11 @@ def test_depth_from_onnx_matches_torch_checkpoint(name, checkpoints, onnx_files,
     assert from_onnx.spec.name == name and from_onnx.input_hw == from_pt.input_hw
     a, b = from_onnx.estimate(rgb), from_pt.estimate(rgb)
     assert a.depth_m.shape == rgb.shape[:2] and a.is_metric == (name == "eigen2014")
-    assert np.all(np.isfinite(a.depth_m)) and np.all(a.depth_m > 0)
+    seen = a.fit.seen_mask()  # default crop: 90x120 (4:3) into a 5:4 or 2:3 input
+    finite = np.isfinite(a.depth_m[seen])
+    assert not seen.all() and finite.mean() > 0.99 and np.all(a.depth_m[seen][finite] > 0)
+    assert finite.all() or name == "xian2018"  # relative depth: its nearest pixel is 0 = invalid
+    assert np.isnan(a.depth_m[~seen]).all()
     np.testing.assert_allclose(a.depth_m, b.depth_m, rtol=1e-3, atol=1e-4)
     assert "onnxruntime" in from_onnx.backend_description and "torch" in from_pt.backend_description
 
@@ -29,10 +33,12 @@ def test_eigen_estimate_is_exp_of_the_network_output(checkpoints, rgb):
     est = DepthEstimator.from_path(checkpoints["eigen2014"], backend="torch", device="cpu")
     model, spec, _ = load_model_checkpoint(checkpoints["eigen2014"])
     with torch.no_grad():
-        log_depth = model(torch.from_numpy(preprocess(rgb, spec, (128, 160))))[0, 0].numpy()
-    small = est.estimate(rgb).depth_m
-    assert small.shape == (90, 120)
-    assert np.nanmedian(small) == pytest.approx(float(np.exp(np.median(log_depth))), rel=0.05)
+        log_depth = model(torch.from_numpy(preprocess(rgb, spec, est.fit_for((90, 120)))))[0, 0].numpy()
+    result = est.estimate(rgb)
+    assert result.depth_m.shape == (90, 120)
+    assert log_depth.shape == (32, 40) and result.net_depth.shape == (128, 160)  # output at 1/4, spans the input
+    np.testing.assert_allclose(result.net_depth[::4, ::4].mean(), np.exp(log_depth).mean(), rtol=0.02)
+    assert np.nanmedian(result.depth_m) == pytest.approx(float(np.exp(np.median(log_depth))), rel=0.05)
 
 
 def test_wrong_model_kind_is_rejected(checkpoints, onnx_files):
@@ -54,10 +60,44 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     T = result.T_b_from_a
     assert T.shape == (4, 4) and np.allclose(T[:3, :3] @ T[:3, :3].T, np.eye(3), atol=1e-6)
     np.testing.assert_allclose(T[:3, 3], out.translation[0].numpy(), rtol=1e-4, atol=1e-7)
-    k = out.intrinsics[0].numpy()  # at the 64x96 input; the camera is 90x120 -> x1.25 in both axes
+    # at the 64x96 input; the camera is 90x120: crop rows 5..84 (80x120), then x0.8 in both axes
+    k = out.intrinsics[0].numpy()
     assert result.intrinsics.width == 120 and result.intrinsics.height == 90
     assert result.intrinsics.fx == pytest.approx(k[0, 0] * 1.25, rel=1e-4)
-    assert result.intrinsics.fy == pytest.approx(k[1, 1] * 90 / 64, rel=1e-4)
-    assert result.residual_translation.shape == (90, 120, 3)
-    with pytest.raises(InputError, match="depth_b_m.shape"):
+    assert result.intrinsics.fy == pytest.approx(k[1, 1] * 1.25, rel=1e-4)
+    assert result.intrinsics.cy == pytest.approx(k[1, 2] * 1.25 + 5, rel=1e-4)
+    field = result.residual_translation
+    assert field.shape == (90, 120, 3) and np.isnan(field[:5]).all() and np.isfinite(field[5:85]).all()
+    with pytest.raises(InputError, match="depth_b.shape"):
         est.estimate(rgb, depth, rgb_b, depth[:10])
+
+
+def test_motion_net_is_fed_the_depth_net_output_at_network_resolution(onnx_files, rgb):
+    """As in training: the depth channel is the depth net's own output, not a camera-size resample."""
+    depth_net = DepthEstimator.from_path(onnx_files["li2020_depth"], backend="onnxruntime", threads=1)
+    motion = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1)
+    rgb_b = np.roll(rgb, 3, axis=1)
+    depth_a, depth_b = depth_net.estimate(rgb), depth_net.estimate(rgb_b)
+    x = motion.make_input(rgb, depth_a, rgb_b, depth_b)
+    raw_a = depth_net.infer_raw(rgb)[0, 0]
+    np.testing.assert_array_equal(x[0, 3], raw_a)
+    resampled = motion.make_input(rgb, depth_a.depth_m, rgb_b, depth_b.depth_m)[0, 3]
+    assert np.abs(resampled - raw_a).max() > 0  # the old path (up to camera size and back) differs
+
+
+@pytest.mark.parametrize("hw", [(32, 32), (4096, 4096), (32, 128), (128, 32), (1024, 4096), (4096, 1024),
+                                (17, 600)])
+@pytest.mark.parametrize("mode", ["crop", "pad", "stretch"])
+def test_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
+    est = DepthEstimator.from_path(onnx_files["li2020_depth"], backend="onnxruntime", threads=1, resize_mode=mode)
+    rng = np.random.default_rng(1)
+    mono = rng.integers(0, 255, hw, dtype=np.uint8)
+    for image in (mono, np.repeat(mono[:, :, None], 3, axis=2)):
+        result = est.estimate(image)
+        seen = result.fit.seen_mask()
+        assert result.depth_m.shape == hw and result.depth_m.dtype == np.float32
+        assert np.isfinite(result.depth_m[seen]).all() and np.isnan(result.depth_m[~seen]).all()
+        aspect = (hw[1] / hw[0]) / (96 / 64)  # image aspect over the 64x96 input's
+        assert seen.mean() == pytest.approx(min(aspect, 1 / aspect) if mode == "crop" else 1.0, abs=1 / min(hw))
+    with pytest.raises(InputError, match=f"at least {MIN_IMAGE_SIDE_PX}x{MIN_IMAGE_SIDE_PX}"):
+        est.estimate(np.zeros((MIN_IMAGE_SIDE_PX - 1, 64), np.uint8))

@@ -1,57 +1,153 @@
-"""Pre/post-processing: resize policy, normalisation, output kinds."""
+"""Pre/post-processing: fitting with core.fit, normalisation, output kinds, exact intrinsics."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.inference.processing import normalize_relative, postprocess_depth, preprocess
+from mono_depth_ros.core.fit import plan_fit
+from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, DepthResult, as_rgb8, intrinsics_to_source,
+                                                 motion_depth_plane, normalize_relative, plan_input,
+                                                 postprocess_depth, preprocess)
 from mono_depth_ros.inference.spec import get_spec
 
 
-def test_preprocess_resizes_and_scales():
+def test_preprocess_fits_and_scales():
     rgb = np.zeros((60, 80, 3), np.uint8)
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 255, 51, 0
-    x = preprocess(rgb, get_spec("li2020_depth"), (30, 40))
+    x = preprocess(rgb, get_spec("li2020_depth"), plan_fit((60, 80), (30, 40), "crop"))
     assert x.shape == (1, 3, 30, 40) and x.dtype == np.float32
     np.testing.assert_allclose(x[0, :, 5, 5], [1.0, 0.2, 0.0], atol=1e-6)
-    assert preprocess(rgb, get_spec("eigen2014")).shape == (1, 3, 228, 304)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 3), np.float32), "image"])
-def test_preprocess_rejects_bad_input(bad):
-    with pytest.raises(InputError, match="rgb"):
-        preprocess(bad, get_spec("eigen2014"))
+def test_crop_keeps_the_aspect_ratio_and_centre():
+    # a 60x160 image with a bright centre column block; crop to 30x40 keeps the central 60x80
+    rgb = np.zeros((60, 160, 3), np.uint8)
+    rgb[:, 76:84] = 255
+    fit = plan_input((60, 160), (30, 40), "crop")
+    assert (fit.src_x0, fit.src_w, fit.src_h) == (40, 80, 60)
+    x = preprocess(rgb, get_spec("li2020_depth"), fit)[0, 0]
+    np.testing.assert_allclose(x[:, 18:22], 1.0) and x[:, :18].max() == 0.0 and x[:, 22:].max() == 0.0
+    stretched = preprocess(rgb, get_spec("li2020_depth"), plan_input((60, 160), (30, 40), "stretch"))[0, 0]
+    assert stretched[0].sum() == pytest.approx(2.0)  # squashed x4 horizontally, 8 columns -> 2
+    assert x[0].sum() == pytest.approx(4.0)  # crop: x2 in both axes, 8 columns -> 4
 
 
-def test_log_depth_becomes_metres_at_camera_size():
+def test_mono_is_fed_as_grey_rgb():
+    mono = np.full((40, 50), 102, np.uint8)
+    assert as_rgb8(mono).shape == (40, 50, 3) and (as_rgb8(mono[:, :, None]) == 102).all()
+    x = preprocess(mono, get_spec("xian2018"), plan_fit((40, 50), (20, 20), "pad"))
+    np.testing.assert_allclose(x, 0.4, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, match", [(np.zeros((4, 4, 2), np.uint8), "expected a uint8"),
+                                        (np.zeros((40, 40, 3), np.float32), "expected a uint8"),
+                                        ("image", "expected a uint8"),
+                                        (np.zeros((MIN_IMAGE_SIDE_PX - 1, 64, 3), np.uint8), "at least 16x16")])
+def test_bad_images_are_rejected(bad, match):
+    with pytest.raises(InputError, match=match):
+        preprocess(bad, get_spec("eigen2014"), plan_fit((40, 40), (20, 20), "crop"))
+
+
+def test_log_depth_becomes_metres_and_unseen_is_nan():
     raw = np.full((1, 1, 8, 10), np.log(2.5), np.float32)
-    result = postprocess_depth(raw, get_spec("eigen2014"), (16, 20))
-    assert result.is_metric and result.depth_m.shape == (16, 20)
-    np.testing.assert_allclose(result.depth_m, 2.5, rtol=1e-6)
+    fit = plan_fit((16, 40), (8, 10), "crop")  # wider image: 10 columns cropped left and right
+    result = postprocess_depth(raw, get_spec("eigen2014"), fit)
+    assert result.is_metric and result.depth_m.shape == (16, 40) and result.fit == fit
+    np.testing.assert_allclose(result.depth_m[:, 10:30], 2.5, rtol=1e-6)
+    assert np.isnan(result.depth_m[:, :10]).all() and np.isnan(result.depth_m[:, 30:]).all()
+    np.testing.assert_allclose(result.net_depth, 2.5, rtol=1e-6)
+
+
+def test_log_depth_is_resampled_in_log_space():
+    raw = np.log(np.array([[[[1.0, 4.0]]]], np.float32))
+    fit = plan_fit((1, 3), (1, 2), "stretch")
+    # the middle pixel of 3 lies halfway between the two network pixels: exp(mean log) = 2, not 2.5
+    assert postprocess_depth(raw, get_spec("eigen2014"), fit).depth_m[0, 1] == pytest.approx(2.0, rel=1e-5)
+
+
+def test_coarse_output_spans_the_input_view():
+    raw = np.log(np.array([[[[1.0, 4.0], [1.0, 4.0]]]], np.float32))  # 2x2 output of an 8x8 input
+    result = postprocess_depth(raw, get_spec("eigen2014"), plan_fit((8, 16), (8, 8), "crop"))
+    assert result.net_depth.shape == (8, 8) and np.isnan(result.depth_m[:, :4]).all()
+    assert result.depth_m[0, 4] == pytest.approx(1.0) and result.depth_m[0, 11] == pytest.approx(4.0)
+
+
+def test_pad_border_is_dropped_when_mapping_back():
+    raw = np.full((1, 1, 20, 20), 7.0, np.float32)
+    raw[0, 0, :5] = raw[0, 0, 15:] = -1.0  # what the network says on the replicated border
+    fit = plan_fit((30, 60), (20, 20), "pad")  # content 10x20 at rows 5..14
+    result = postprocess_depth(raw, get_spec("li2020_depth"), fit)
+    assert (fit.net_top, fit.content_h) == (5, 10)
+    np.testing.assert_allclose(result.depth_m, 7.0)  # the whole image seen, no border value leaks
 
 
 def test_up_to_scale_depth_is_not_metric_and_invalid_is_nan():
     raw = np.ones((1, 1, 4, 4), np.float32) * 3.0
     raw[0, 0, 0, 0] = np.inf
-    result = postprocess_depth(raw, get_spec("li2020_depth"), (4, 4))
+    result = postprocess_depth(raw, get_spec("li2020_depth"), plan_fit((4, 4), (4, 4)))
     assert not result.is_metric and np.isnan(result.depth_m[0, 0]) and result.depth_m[2, 2] == 3.0
 
 
-def test_relative_depth_normalisation_keeps_order_and_range():
+def test_relative_depth_is_zero_at_min_one_at_median_not_clipped():
     raw = np.arange(100, dtype=np.float32).reshape(1, 1, 10, 10) * -7.0 + 40.0
-    depth = postprocess_depth(raw, get_spec("xian2018"), (10, 10)).depth_m
-    assert np.nanmin(depth) == pytest.approx(0.1) and np.nanmax(depth) == pytest.approx(1.0)
-    flat = depth.ravel()
-    assert np.all(np.diff(flat) <= 0)  # raw decreases along the row-major order, so does depth
+    raw[0, 0, 0, 0] = 1e4  # an outlier is kept (no percentile clipping)
+    depth = postprocess_depth(raw, get_spec("xian2018"), plan_fit((10, 10), (10, 10))).depth_m
+    z = raw[0, 0]
+    z_min, z_med = z.min(), np.median(z)
+    np.testing.assert_allclose(depth[0, 0], (1e4 - z_min) / (z_med - z_min), rtol=1e-5)
+    assert np.isnan(depth[9, 9])  # the nearest pixel is 0 = invalid (REP 118)
+    assert np.nanmedian(depth) == pytest.approx(1.0, abs=0.02)
+    assert np.all(np.diff(depth.ravel()[1:-1]) < 0)  # order kept
     assert np.isnan(normalize_relative(np.full((2, 2), np.nan))).all()
+    assert np.isnan(normalize_relative(np.full((2, 2), 3.0))).all()  # no spread: nothing to say
+
+
+def test_relative_statistics_ignore_the_pad_border():
+    raw = np.zeros((1, 1, 20, 20), np.float32)
+    raw[0, 0, 5:15] = np.linspace(1.0, 3.0, 20)[None, :]  # content rows; border rows 0 (below min)
+    fit = plan_fit((30, 60), (20, 20), "pad")
+    net = postprocess_depth(raw, get_spec("xian2018"), fit).net_depth
+    # over the content z_min = 1, z_median = 2: (z - 1) / 1; with the border it would be (z - 0) / 2
+    np.testing.assert_allclose(net[5:15, 19], 2.0, rtol=1e-6)
+    assert np.isnan(net[5:15, 0]).all() and np.isnan(net[:5]).all()  # nearest pixel and border (< 0)
+
+
+def test_intrinsics_round_trip_exactly():
+    cam = CameraIntrinsics(1241, 376, 718.856, 718.856, 607.1928, 185.2157)
+    for mode in ("crop", "pad", "stretch"):
+        fit = plan_input((376, 1241), (128, 416), mode)
+        net = fit.intrinsics(cam)
+        back = intrinsics_to_source(fit, net)
+        np.testing.assert_allclose([back.fx, back.fy, back.cx, back.cy], [cam.fx, cam.fy, cam.cx, cam.cy],
+                                   rtol=1e-12, atol=1e-9)
+        assert (back.width, back.height) == (1241, 376)
+    crop = plan_input((376, 1241), (128, 416), "crop").intrinsics(cam)
+    assert crop.fx == pytest.approx(crop.fy)  # aspect kept: square pixels stay square (KITTI fx=fy)
+
+
+def test_motion_depth_uses_net_depth_of_the_same_fit():
+    fit = plan_fit((30, 60), (10, 10), "crop")
+    net = np.arange(100, dtype=np.float32).reshape(10, 10) + 1
+    camera = np.full((30, 60), 5.0, np.float32)
+    same = DepthResult(camera, False, net, fit)
+    np.testing.assert_array_equal(motion_depth_plane(same, fit, "d"), net)
+    other = DepthResult(camera, False, net, plan_fit((30, 60), (10, 10), "pad"))
+    np.testing.assert_array_equal(motion_depth_plane(other, fit, "d"), 5.0)
+    camera[0, 15:45] = np.nan  # the whole first row the crop sees
+    plane = motion_depth_plane(camera, fit, "d")
+    assert plane[0].max() == 0.0 and (plane[1:] == 5.0).all()  # invalid fed as 0
+    with pytest.raises(InputError, match="d.shape"):
+        motion_depth_plane(camera[:10], fit, "d")
 
 
 def test_postprocess_rejects_bad_shapes():
+    fit = plan_fit((4, 4), (4, 4))
     with pytest.raises(InputError, match="raw"):
-        postprocess_depth(np.ones((1, 2, 4, 4)), get_spec("eigen2014"), (4, 4))
-    with pytest.raises(InputError, match="out_hw"):
-        postprocess_depth(np.ones((1, 1, 4, 4)), get_spec("eigen2014"), (0, 4))
+        postprocess_depth(np.ones((1, 2, 4, 4)), get_spec("eigen2014"), fit)
     with pytest.raises(InputError, match="output_kind"):
-        postprocess_depth(np.ones((1, 1, 4, 4)), get_spec("li2020_motion"), (4, 4))
+        postprocess_depth(np.ones((1, 1, 4, 4)), get_spec("li2020_motion"), fit)
+    with pytest.raises(InputError, match="resize_mode"):
+        plan_input((40, 40), (20, 20), "squash")
