@@ -1,6 +1,8 @@
 """Synthetic renderer throughput (goal: >= 20 frames/s at 320x240 on one core, mono).
 
-Prints a table: scene, size, stereo, render-only frames/s, render + rosbag2 (MCAP) write frames/s.
+Prints a table: scene, realism (clean: original world; real: --realistic, i.e. rich layout,
+photo textures, real camera rig, sensor look; the rig changes the width), size, stereo,
+render-only frames/s, render + rosbag2 (MCAP) write frames/s.
 Run: .venv/bin/python benchmarks/bench_synth.py [--frames N]
 """
 
@@ -30,7 +32,8 @@ def _bag_fps(config: SynthConfig) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         write_synthetic_bag(f"{tmp}/bag", frames=config.frames, seed=config.seed, size_wh=config.size_wh,
-                            scene=config.scene, stereo=config.stereo, moving_objects=config.moving_objects)
+                            scene=config.scene, stereo=config.stereo, moving_objects=config.moving_objects,
+                            layout=config.layout, textures=config.textures, camera=config.camera, look=config.look)
         return config.frames / (time.perf_counter() - start)
 
 
@@ -38,13 +41,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=40)
     args = parser.parse_args()
-    print(f"{'scene':8s} {'size':>8s} {'stereo':>6s} {'render fps':>11s} {'bag fps':>8s}  goal >= 20 (mono 320x240)")
+    real = dict(layout="rich", textures="photos", camera="real", look="real")
+    print(f"{'scene':8s} {'realism':7s} {'size':>8s} {'stereo':>6s} {'render fps':>11s} {'bag fps':>8s}"
+          "  goal >= 20 (mono 320x240)")
     for scene in ("indoor", "street"):
-        for size, stereo in (((320, 240), False), ((320, 240), True), ((640, 480), False)):
-            config = SynthConfig(frames=args.frames, seed=0, size_wh=size, scene=scene, stereo=stereo,
-                                 moving_objects=3)
-            print(f"{scene:8s} {size[0]:>4d}x{size[1]:<3d} {str(stereo):>6s} {_render_fps(config):11.1f} "
-                  f"{_bag_fps(config):8.1f}")
+        for options in ({}, real):
+            for size, stereo in (((160, 120), True), ((320, 240), False), ((320, 240), True), ((640, 480), False)):
+                config = SynthConfig(frames=args.frames, seed=0, size_wh=size, scene=scene, stereo=stereo,
+                                     moving_objects=3, **options)
+                width = SyntheticSequence(config).camera.width
+                print(f"{scene:8s} {'real' if options else 'clean':7s} {width:>4d}x{size[1]:<3d} {str(stereo):>6s} "
+                      f"{_render_fps(config):11.1f} {_bag_fps(config):8.1f}")
 
 
 if __name__ == "__main__":
