@@ -1,9 +1,11 @@
 """The one generic training loop (PyTorch Lightning) for every method.
 
 Lightning provides device placement, mixed precision (``trainer.precision``), gradient clipping
-by norm, checkpointing and resuming (``resume``), the progress bar and DDP (launched with
-torchrun or under SLURM, Lightning's defaults pick it up). Logs: CSV always, TensorBoard when
-the ``tensorboard`` package is installed. At the end the networks are also saved with
+by norm, checkpointing and resuming (``resume``), the progress bar and DDP (``trainer.devices``
+processes per machine, ``trainer.num_nodes`` machines; launched with torchrun or under SLURM,
+Lightning's defaults pick it up). Logs: CSV always, TensorBoard when the ``tensorboard`` package
+is installed. ``trainer.init_from`` starts the networks from existing weights (adapting the
+bundled networks to a user's camera). At the end the networks are also saved with
 ``mono_depth_ros.models.checkpoint.save_model_checkpoint`` (for ``training export`` and the nodes).
 """
 
@@ -21,14 +23,19 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader
 
+import mono_depth_ros
+from mono_depth_ros.core.errors import InputError
 from training.config import config_to_dict, save_config_yaml
 from training.data.batches import collate
 from training.data.datasets import DatasetFolder
 from training.methods import build_method
 
 LOG = logging.getLogger(__name__)
+#: ``trainer.init_from`` value meaning the weights shipped in the package (mono_depth_ros/weights).
+BUNDLED = "bundled"
 
 
 @dataclass
@@ -75,7 +82,7 @@ def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val:
         callbacks.append(Timer(duration=timedelta(minutes=max_minutes), interval="step"))
     return L.Trainer(
         default_root_dir=str(run_dir), max_steps=t.max_steps, max_epochs=-1, accelerator=t.accelerator,
-        devices=_devices(t.devices), precision=t.precision,
+        devices=_devices(t.devices), num_nodes=t.num_nodes, precision=t.precision,
         gradient_clip_val=t.gradient_clip_norm or None, gradient_clip_algorithm="norm",
         log_every_n_steps=t.log_every_n_steps, logger=loggers, callbacks=callbacks,
         check_val_every_n_epoch=None, val_check_interval=t.val_every_n_steps if has_val else None,
@@ -104,6 +111,71 @@ def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -
     return files
 
 
+def _check_fits(net: nn.Module, state: dict, spec_name: str, where: str, kwargs_note: str) -> None:
+    """Raise InputError naming every tensor of ``state`` that is missing, extra or of another shape."""
+    own = net.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    shapes = [f"{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}" for k in own
+              if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or extra or shapes:
+        parts = [f"{len(v)} {label} ({', '.join(v[:4])}{', ...' if len(v) > 4 else ''})"
+                 for label, v in (("missing", missing), ("unexpected", extra), ("of another shape", shapes)) if v]
+        raise InputError("init_from", where, f"does not fit this config's {spec_name} network: "
+                                             f"{'; '.join(parts)}{kwargs_note}")
+
+
+def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
+    """{spec_name: (state_dict, source file, model_kwargs or {})} for every network of ``module``."""
+    from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+
+    specs = [name for name, _, _ in module.export_models()]
+    path = Path(mono_depth_ros.__file__).parent / "weights" if text == BUNDLED else Path(text)
+    if path.is_dir():
+        absent = [f"{name}.pt" for name in specs if not (path / f"{name}.pt").is_file()]
+        if absent:
+            raise InputError("init_from", str(path), f"folder lacks {', '.join(absent)} (needs one <spec>.pt per "
+                                                     f"network of {module.method_name})")
+        payloads = {name: read_checkpoint_payload(path / f"{name}.pt") for name in specs}
+        return {n: (p["state_dict"], str(path / f"{n}.pt"), p["model_kwargs"]) for n, p in payloads.items()}
+    if not path.is_file():
+        raise InputError("init_from", text, f"not found (expected '{BUNDLED}', a folder, a .pt or a .ckpt)")
+    if path.suffix == ".ckpt":  # a Lightning checkpoint of this method: every network at once
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)  # our own runs' files
+        if ckpt.get("method") != module.method_name:
+            raise InputError("init_from", str(path), f"is a {ckpt.get('method')!r} checkpoint, this run trains "
+                                                     f"{module.method_name!r}")
+        nets = dict((name, net) for name, net, _ in module.export_models())
+        prefixes = {name: next(attr for attr, child in module.named_modules() if child is net) + "."
+                    for name, net in nets.items()}
+        return {name: ({k[len(pre):]: v for k, v in ckpt["state_dict"].items() if k.startswith(pre)}, str(path), {})
+                for name, pre in prefixes.items()}
+    payload = read_checkpoint_payload(path)
+    if payload["spec_name"] not in specs or len(specs) > 1:
+        raise InputError("init_from", str(path), f"holds one {payload['spec_name']!r} network; {module.method_name} "
+                                                 f"needs {specs}: give the folder holding them")
+    return {payload["spec_name"]: (payload["state_dict"], str(path), payload["model_kwargs"])}
+
+
+def initialise_from(module: Any, text: str) -> dict[str, str]:
+    """Load ``text`` (``trainer.init_from``) into every network of ``module``; {spec_name: file}.
+
+    Strict: each network's tensors must match by name and shape, otherwise InputError naming the
+    mismatching tensors (and the source's model_kwargs when they differ from this config's).
+    """
+    states = _init_states(module, text)
+    used = {}
+    for name, net, kwargs in module.export_models():
+        state, source, source_kwargs = states[name]
+        differ = {k: (v, kwargs.get(k)) for k, v in source_kwargs.items() if kwargs.get(k) != v}
+        note = "".join(f"; the file has model {k}={a!r}, this config {b!r}" for k, (a, b) in differ.items())
+        _check_fits(net, state, name, source, note)
+        net.load_state_dict(state, strict=True)  # float16 storage (bundled weights) is cast to the net's dtype
+        used[name] = source
+        LOG.info("%s initialised from %s", name, source)
+    return used
+
+
 def _datasets(module: Any, folders: list[DatasetFolder], split: str, train: bool):
     """One dataset per folder (runs of frames never cross folders), concatenated."""
     parts = [module.make_dataset(folder, split, train=train) for folder in folders]
@@ -125,6 +197,9 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     save_config_yaml(config, run_dir / "config.yaml")
     folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
+    init_files = {}
+    if config.trainer.init_from and not resume:  # a resumed run's weights come from its checkpoint
+        init_files = initialise_from(module, config.trainer.init_from)
     train_ds = _datasets(module, folders, config.data.train_split, train=True)
     if len(train_ds) == 0:
         raise FileNotFoundError(f"data_dir={str(data_dir)!r}: split {config.data.train_split!r} has no usable frames")
@@ -145,5 +220,5 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         (run_dir / "result.json").write_text(json.dumps(
             {"method": config.method, "global_step": int(trainer.global_step), "metrics": metrics,
              "last_checkpoint": str(last), "model_files": {k: str(v) for k, v in result.model_files.items()},
-             "tensorboard": has_tb}, indent=2))
+             "tensorboard": has_tb, "init_from": init_files}, indent=2))
     return result

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 EPILOG = """examples:
   python -m training train --method eigen2014 --data data/kitchen --config config/training/eigen2014.yaml --out runs/eigen
   python -m training train --method li2020 --data data/street --config config/training/li2020.yaml \\
       --set trainer.max_steps=2000 --set data.input_hw=[96,128] --out runs/li --max-minutes 30
   python -m training train --method li2020 --data data/street --out runs/li --resume runs/li/checkpoints/last.ckpt
+  python -m training train --method li2020 --data data/my_camera --init-from bundled --set model.variant=light \
+      --set data.input_hw=[48,64] --set schedule.motion_field_burnin_steps=0 --out runs/adapt
 
 The run folder gets config.yaml (resolved), checkpoints/ (Lightning, resumable), logs/metrics.csv,
 tensorboard/ (when installed) and one <spec>.pt per network for 'training export' and the nodes.
-Multi-GPU: launch the same command with torchrun (or under SLURM) and --set trainer.devices=N."""
+--init-from starts every network from existing weights ('bundled', a folder of <spec>.pt such as
+RUN/selected, a model .pt, or a Lightning .ckpt); the config must build the same shapes (the
+bundled weights are model.variant=light). It is recorded as trainer.init_from in config.yaml.
+
+Several processes (DDP): --set trainer.devices=N [--set trainer.num_nodes=M], then either let
+Lightning spawn the N processes of one machine, or start the same command on every machine with
+  torchrun --nnodes=M --nproc-per-node=N --node-rank=R --master-addr=HOST --master-port=29500 \
+      -m training train ... --set trainer.devices=N --set trainer.num_nodes=M
+or under SLURM with srun (one task per process: --ntasks-per-node=N). Batch size is per process."""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,20 +43,33 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="run folder for checkpoints, logs and exported models")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time in minutes (total: time before a --resume counts too)")
     parser.add_argument("--resume", default=None, help="Lightning checkpoint to resume from (e.g. RUN/checkpoints/last.ckpt)")
+    parser.add_argument("--init-from", default=None, metavar="PATH",
+                        help="start from these weights: 'bundled' (the package's), a folder of <spec>.pt, a model "
+                             ".pt or a Lightning .ckpt (same as --set trainer.init_from=PATH)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    from mono_depth_ros.core.errors import InputError
     from training.config import ConfigError, load_config
-    from training.loop import train
+    from training.loop import BUNDLED, train
 
+    overrides = list(args.overrides)
+    if args.init_from:  # recorded in the resolved config; absolute so the record names the file
+        source = args.init_from if args.init_from == BUNDLED else str(Path(args.init_from).resolve())
+        overrides.append(f"trainer.init_from={json.dumps(source)}")
     try:
-        config = load_config(args.method, args.config, args.overrides)
+        config = load_config(args.method, args.config, overrides)
     except ConfigError as exc:
         raise SystemExit(f"config error: {exc}") from None
-    result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
-                   progress=not args.no_progress)
+    try:
+        result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
+                       progress=not args.no_progress)
+    except InputError as exc:
+        if exc.field != "init_from":
+            raise
+        raise SystemExit(f"error: {exc}") from None
     print(f"finished: {result.last_checkpoint}")
     for name, path in result.model_files.items():
         print(f"  {name}: {path}")

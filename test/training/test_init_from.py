@@ -1,0 +1,89 @@
+"""``training train --init-from``: start from the bundled weights or a checkpoint, strict shapes, recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+import mono_depth_ros
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.models.checkpoint import load_model_checkpoint, read_checkpoint_payload
+from training.__main__ import main
+from training.config import load_config
+from training.loop import initialise_from
+from training.methods import build_method
+
+BUNDLED_DIR = Path(mono_depth_ros.__file__).parent / "weights"
+TINY = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
+        "trainer.num_workers=0", "trainer.val_batches=0", "trainer.accelerator=cpu", "trainer.max_steps=2",
+        "trainer.checkpoint_every_n_steps=2", "data.duplicates_filter_threshold=0"]
+
+
+def _params(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().float() for k, v in net.named_parameters()}
+
+
+@pytest.fixture(scope="module")
+def adapted_run(tiny_dataset, tmp_path_factory):
+    """A 2-step li2020 run from the bundled weights with lr 0 (its parameters must stay the bundled ones)."""
+    run_dir = tmp_path_factory.mktemp("adapt") / "run"
+    sets = [arg for item in TINY + ["optimizer.lr=0"] for arg in ("--set", item)]
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                 "--out", str(run_dir), "--no-progress", *sets]) == 0
+    return run_dir
+
+
+def test_bundled_weights_are_the_starting_point_and_recorded(adapted_run):
+    for spec in ("li2020_depth", "li2020_motion"):
+        bundled = read_checkpoint_payload(BUNDLED_DIR / f"{spec}.pt")["state_dict"]
+        model, _, payload = load_model_checkpoint(adapted_run / f"{spec}.pt")
+        params = _params(model)
+        assert params and all(torch.equal(v, bundled[k].float()) for k, v in params.items())
+        assert payload["config"]["trainer"]["init_from"] == "bundled"
+    assert yaml.safe_load((adapted_run / "config.yaml").read_text())["trainer"]["init_from"] == "bundled"
+    ckpt = torch.load(adapted_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert ckpt["resolved_config"]["trainer"]["init_from"] == "bundled"
+    used = json.loads((adapted_run / "result.json").read_text())["init_from"]
+    assert used == {s: str(BUNDLED_DIR / f"{s}.pt") for s in ("li2020_depth", "li2020_motion")}
+
+
+def test_lightning_checkpoint_and_folder_sources(adapted_run):
+    config = load_config("li2020", overrides=TINY)
+    fresh = build_method(config)
+    bundled_depth = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
+    assert not torch.equal(_params(fresh.depth_net)["encoder.conv1.weight"],
+                           bundled_depth["encoder.conv1.weight"].float())  # random init differs: the check bites
+    ckpt = torch.load(adapted_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    used = initialise_from(fresh, str(adapted_run / "checkpoints" / "last.ckpt"))
+    assert set(used) == {"li2020_depth", "li2020_motion"}
+    state = fresh.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in ckpt["state_dict"].items())
+    other = build_method(config)
+    initialise_from(other, str(adapted_run))  # the run folder holds li2020_depth.pt and li2020_motion.pt
+    assert all(torch.equal(a, b) for a, b in zip(other.state_dict().values(), fresh.state_dict().values()))
+
+
+@pytest.mark.parametrize("source, overrides, match", [
+    ("bundled", ["model.variant=paper"],
+     r"li2020_depth network: 65 of another shape \(encoder.conv1.weight \(32, 3, 7, 7\) != \(64, 3, 7, 7\).*"
+     r"the file has model variant='light', this config 'paper'"),
+    ("li2020_depth.pt", [], r"holds one 'li2020_depth' network; li2020 needs \['li2020_depth', 'li2020_motion'\]"),
+    ("empty_dir", [], r"folder lacks li2020_depth.pt, li2020_motion.pt"),
+    ("nowhere.pt", [], r"not found"),
+])
+def test_mismatches_raise_naming_the_tensors_or_files(tmp_path, source, overrides, match):
+    module = build_method(load_config("li2020", overrides=TINY + overrides))
+    path = {"bundled": "bundled", "li2020_depth.pt": str(BUNDLED_DIR / "li2020_depth.pt"),
+            "empty_dir": str(tmp_path), "nowhere.pt": str(tmp_path / "nowhere.pt")}[source]
+    with pytest.raises(InputError, match=match):
+        initialise_from(module, path)
+
+
+def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path):
+    with pytest.raises(SystemExit, match=r"^error: invalid init_from=.*li2020_depth.pt.*of another shape"):
+        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+              "--set", "model.variant=paper", "--out", str(tmp_path / "run"), "--no-progress"])
