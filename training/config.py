@@ -187,6 +187,7 @@ class Li2020Model:
     learn_intrinsics: str = "auto"  # "auto": learned when the dataset has none; "always"; "never"
     layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
     auto_mask: bool = True  # official: zero residual translations with norm <= the mean norm
+    max_pixel_aspect: float = 1.1  # ours: learned fy/fx within [1/1.1, 1.1]; principal point inside the image
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,17 @@ background rotation (3, axis-angle rad) and translation (3); a residual translat
 coarse-to-fine through every encoder level back to full resolution (``_refine_motion_field``);
 learnable rotation/translation scales; ``auto_mask`` (official default on): residual translations
 whose norm is at or below the mean norm (over the batch and all pixels) are zeroed; the
-learned-intrinsics head (fx, fy = softplus(.) * (W, H); cx, cy = (. + 0.5) * (W, H)).
+learned-intrinsics head, kept physical (this project's constraint; the official head is
+fx, fy = softplus(.) * (W, H), cx, cy = (. + 0.5) * (W, H), unbounded): fx = softplus(.) * W,
+fy = fx * a with the pixel aspect a = max_pixel_aspect ** tanh(.) (square pixels up to
+``max_pixel_aspect``, default 1.1), principal point cx, cy = sigmoid(.) * (W, H) inside the
+image (both start at the official values: the centre, and a = 1).
 Variants: ``paper`` and ``light`` (narrower encoders for CPU).
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -109,11 +114,14 @@ def auto_mask_residual(field: torch.Tensor) -> torch.Tensor:
 class Li2020MotionNet(nn.Module):
     """forward(x (B,8,H,W) = [rgb_a, depth_a, rgb_b, depth_b]) -> MotionOutput."""
 
-    def __init__(self, variant: str = "paper", auto_mask: bool = True) -> None:
+    def __init__(self, variant: str = "paper", auto_mask: bool = True, max_pixel_aspect: float = 1.1) -> None:
         super().__init__()
         _check_variant(variant, MOTION_VARIANTS)
+        if max_pixel_aspect < 1.0:
+            raise ValueError(f"max_pixel_aspect={max_pixel_aspect!r}: must be >= 1 (1: square pixels)")
         self.variant = variant
         self.auto_mask = bool(auto_mask)
+        self.max_pixel_aspect = float(max_pixel_aspect)
         widths = MOTION_VARIANTS[variant]
         in_chs = (8,) + widths[:-1]
         self.convs = nn.ModuleList(nn.Sequential(nn.Conv2d(i, o, 3, stride=2, padding=1), nn.ReLU(inplace=True))
@@ -150,9 +158,10 @@ class Li2020MotionNet(nn.Module):
     def _intrinsics(self, bottleneck: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
         """(B, C, 1, 1) -> K (B, 3, 3) in pixels of the input size."""
         h, w = float(hw[0]), float(hw[1])
-        focal = F.softplus(self.focal(bottleneck)[:, :, 0, 0])
-        offset = self.offset(bottleneck)[:, :, 0, 0] + 0.5
-        fx, fy = focal[:, 0] * w, focal[:, 1] * h
+        raw = self.focal(bottleneck)[:, :, 0, 0]
+        fx = F.softplus(raw[:, 0]) * w
+        fy = fx * torch.exp(math.log(self.max_pixel_aspect) * torch.tanh(raw[:, 1]))
+        offset = torch.sigmoid(self.offset(bottleneck)[:, :, 0, 0])
         cx, cy = offset[:, 0] * w, offset[:, 1] * h
         zero, one = torch.zeros_like(fx), torch.ones_like(fx)
         rows = [torch.stack([fx, zero, cx], -1), torch.stack([zero, fy, cy], -1), torch.stack([zero, zero, one], -1)]

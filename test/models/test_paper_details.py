@@ -62,3 +62,24 @@ def test_eigen_paper_coarse_map_is_6x8_fc_12288():
     assert model.coarse.fc[0].in_features == 256 * 6 * 8 == 12288
     light = Eigen2014("light")  # unchanged: the bundled light weights still load
     assert light.coarse.fc[0].in_features == 64 * 4 * 5
+
+
+def test_learned_intrinsics_stay_physical():
+    """Whatever the head's raw outputs, the principal point lies inside the image and the pixel
+    aspect fy/fx stays within max_pixel_aspect (KITTI's 3.3:1 frames once came back 3:1)."""
+    torch.manual_seed(0)
+    net = Li2020MotionNet("light", max_pixel_aspect=1.1).eval()
+    with torch.no_grad():
+        for conv in (net.focal, net.offset):
+            conv.weight.normal_(0, 50.0)  # drive the heads far into saturation
+        k = net(torch.rand(4, 8, 32, 96)).intrinsics
+    cx, cy, fx, fy = k[:, 0, 2], k[:, 1, 2], k[:, 0, 0], k[:, 1, 1]
+    assert ((cx >= 0) & (cx <= 96) & (cy >= 0) & (cy <= 32)).all()
+    assert ((fy / fx >= 1 / 1.1 - 1e-5) & (fy / fx <= 1.1 + 1e-5)).all() and (fx > 0).all()
+    fresh = Li2020MotionNet("light").eval()
+    with torch.no_grad():
+        fresh.offset.weight.zero_()
+        fresh.focal.weight.zero_()
+        fresh.focal.bias.zero_()
+        k0 = fresh(torch.rand(1, 8, 32, 96)).intrinsics[0]
+    assert torch.allclose(k0[:2, 2], torch.tensor([48.0, 16.0])) and torch.isclose(k0[0, 0], k0[1, 1])
