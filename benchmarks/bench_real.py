@@ -1,0 +1,239 @@
+"""Real-data benchmark: every bundled depth network on every real set, always beside baselines.
+
+Depth (sets with depth): AbsRel raw and median-scaled, delta1 (median-scaled) and WHDR of each
+network (through the node's DepthEstimator) beside a constant depth (the ground-truth median) and
+a vertical ramp (depth growing toward the top), all on the same pixels, with the metric code of
+``training evaluate``. Ego-motion (video sets): li2020's motion network (EgoMotionEstimator)
+beside ORB + essential matrix and "no motion": rotation and translation-direction error per pair
+and ATE with ground-truth step lengths where poses exist, photometric reconstruction error always.
+A figure that does not beat a baseline is marked ``!`` and named in the verdict column.
+See training/evaluate/real_bench.py for the exact definitions, real_sets.py for the sets.
+
+    .venv/bin/python benchmarks/bench_real.py                       # everything, bundled weights
+    .venv/bin/python benchmarks/bench_real.py --sets kitti,middlebury --methods li2020 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
+from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
+                                          baseline_depth, common_mask, evaluate_depth_set, evaluate_motion_set,
+                                          load_networks)
+from training.evaluate.real_sets import SET_NAMES, STEREODEMO_DIR, RealSet, SetUnavailable, load_set  # noqa: E402
+
+DATA_ROOT = REPO.parent / "shared" / "data" / "real"
+FIGURE = REPO / "docs" / "images" / "real_depth_grid.png"
+# (column, key, lower is better)
+DEPTH_COLUMNS = (("AbsRel_raw", "abs_rel_raw", True), ("AbsRel_med", "abs_rel_med", True),
+                 ("delta1_med", "delta1_med", False), ("WHDR", "whdr", True))
+MOTION_COLUMNS = (("rot_err_deg", "rot_err_deg", True), ("dir_err_deg", "dir_err_deg", True),
+                  ("ATE_m", "ate_m", True), ("photo_err", "photo_err", True), ("rot_deg", "rot_deg", None),
+                  ("rot_vs_orb_deg", "rot_vs_orb_deg", None))
+
+
+def losses(row: dict, baselines: dict[str, dict], columns, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """{column: [baselines that score better]} for the columns where ``row`` loses."""
+    out: dict[str, list[str]] = {}
+    for column, key, lower in columns:
+        if lower is None or key in skip or not np.isfinite(row.get(key, np.nan)):
+            continue
+        for name, base in baselines.items():
+            value = base.get(key, np.nan)
+            if np.isfinite(value) and (row[key] > value if lower else row[key] < value):
+                out.setdefault(column, []).append(name)
+    return out
+
+
+def verdict(lost: dict[str, list[str]]) -> str:
+    """'worse than ramp (AbsRel_med, WHDR); worse than constant (WHDR)' or 'beats baselines'."""
+    by_base: dict[str, list[str]] = {}
+    for column, names in lost.items():
+        for name in names:
+            by_base.setdefault(name, []).append(column)
+    return "; ".join(f"worse than {b} ({', '.join(c)})" for b, c in by_base.items()) or "beats baselines"
+
+
+def format_table(rows: dict[str, dict], columns, judged: dict[str, dict[str, list[str]]]) -> str:
+    header = ["method", *[c for c, _, _ in columns], "verdict"]
+    lines = []
+    for name, row in rows.items():
+        cells = [name]
+        for column, key, _ in columns:
+            value = row.get(key, np.nan)
+            text = "n/a" if not np.isfinite(value) else f"{value:.3f}"
+            cells.append(text + ("!" if column in judged.get(name, {}) else ""))
+        cells.append(verdict(judged[name]) if name in judged else "(baseline)")
+        lines.append(cells)
+    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *lines])
+
+
+def judge_depth(result: dict, metric_methods: set[str]) -> dict[str, dict[str, list[str]]]:
+    bases = {b: result["rows"][b] for b in DEPTH_BASELINES if b in result["rows"]}
+    return {m: losses(row, bases, DEPTH_COLUMNS, () if m in metric_methods else ("abs_rel_raw",))
+            for m, row in result["rows"].items() if m not in DEPTH_BASELINES}
+
+
+def judge_motion(result: dict) -> dict[str, dict[str, list[str]]]:
+    bases = {b: result["rows"][b] for b in MOTION_BASELINES}
+    return {"li2020": losses(result["rows"]["li2020"], bases, MOTION_COLUMNS)}
+
+
+def depth_grid(path: Path, sets: list[RealSet], methods: list[str], depth_of: DepthCache, caps: DepthCaps) -> None:
+    """Per set one frame: input | each method (median-scaled to the reference) | reference depth."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="black")
+    cols = 2 + len(methods)
+    ratios = [s.frames[0].rgb.shape[0] / s.frames[0].rgb.shape[1] for s in sets]
+    fig, axes = plt.subplots(len(sets), cols, figsize=(2.6 * cols, 0.4 + sum(2.6 * r + 0.35 for r in ratios)),
+                             squeeze=False, gridspec_kw={"height_ratios": ratios})
+    for r, real in enumerate(sets):
+        frame = next((f for f in real.frames if f.depth_m is not None), real.frames[0])
+        preds = {m: depth_of(m, frame) for m in methods}
+        gt = frame.depth_m
+        mask = common_mask(gt, preds.values(), caps) if gt is not None else None
+        ref = gt if gt is not None else preds.get("li2020", next(iter(preds.values())))
+        lo, hi = np.nanpercentile(ref, [2, 98])
+        norm = matplotlib.colors.LogNorm(lo, hi)  # depth on a log scale: near and far both readable
+        axes[r, 0].imshow(frame.rgb)
+        axes[r, 0].set_title(f"{frame.name}", fontsize=8)
+        for c, (m, pred) in enumerate(preds.items(), start=1):
+            ok = mask if mask is not None and mask.sum() > 1 else np.isfinite(pred)
+            target = float(np.median(ref[ok])) if gt is not None else float(np.nanmedian(ref))
+            scaled = pred * (target / float(np.median(pred[ok])))
+            axes[r, c].imshow(scaled, cmap=cmap, norm=norm)
+            axes[r, c].set_title(f"{m} (median-scaled)", fontsize=8)
+        if gt is not None:
+            axes[r, -1].imshow(gt, cmap=cmap, norm=norm)
+            axes[r, -1].set_title(f"{real.depth_source} [{lo:.1f}, {hi:.1f}] m", fontsize=8)
+        else:
+            axes[r, -1].text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=9)
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("near (blue) to far (red), log scale; black: no depth / not seen by the network", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def load_sets(names: list[str], data_root: Path, max_frames: int | None, stereodemo_dir: Path) -> tuple[list, dict]:
+    sets, skipped = [], {}
+    for name in names:
+        try:
+            sets.append(load_set(name, data_root, max_frames, stereodemo_dir))
+        except SetUnavailable as exc:
+            skipped[name] = str(exc)
+    return sets, skipped
+
+
+def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), backend: str = "onnxruntime",
+        weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
+        data_root: Path = DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
+        whdr_pairs: int = 10000, progress: bool = True) -> dict:
+    """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}."""
+    from tqdm import tqdm
+
+    caps = DepthCaps()
+    real_sets, skipped = load_sets(list(sets), Path(data_root), max_frames, Path(stereodemo_dir))
+    nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None)
+    depth_of = DepthCache(nets)
+    units = sum(sum(f.depth_m is not None for f in s.frames) for s in real_sets if s.depth_source != "none")
+    units += sum(len(s.frames) - 1 for s in real_sets if s.video and nets.motion is not None)
+    bar = tqdm(total=units, desc="bench_real", unit="step", disable=not progress)
+    results = {"networks": nets.descriptions, "skipped_sets": skipped, "resize_mode": resize_mode or "default",
+               "backend": backend, "sets": {}}
+    metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
+    results["metric_methods"] = sorted(metric)
+    for real in real_sets:
+        entry = {"frames": len(real.frames), "depth_source": real.depth_source, "note": real.note}
+        if real.depth_source != "none" and nets.depth:
+            entry["depth"] = evaluate_depth_set(real, list(nets.depth), depth_of, caps, whdr_pairs, bar.update)
+            entry["depth"]["verdicts"] = {m: verdict(v) for m, v in judge_depth(entry["depth"], metric).items()}
+        if real.video and nets.motion is not None and len(real.frames) >= 2:
+            entry["ego_motion"] = evaluate_motion_set(real, nets, depth_of, bar.update)
+            entry["ego_motion"]["verdicts"] = {m: verdict(v) for m, v in judge_motion(entry["ego_motion"]).items()}
+        results["sets"][real.name] = entry
+    bar.close()
+    if figure is not None and real_sets and nets.depth:
+        depth_grid(Path(figure), real_sets, list(nets.depth), depth_of, caps)
+        results["figure"] = str(figure)
+    return results
+
+
+def report(results: dict) -> str:
+    """The printed tables of ``run``'s results."""
+    out = ["networks: " + "; ".join(f"{k}: {v}" for k, v in results["networks"].items()),
+           f"resize_mode: {results['resize_mode']}"]
+    for name, reason in results["skipped_sets"].items():
+        out.append(f"skipped set {name}: {reason}")
+    for name, entry in results["sets"].items():
+        if "depth" in entry:
+            d = entry["depth"]
+            out.append(f"\n== {name}: depth ({d['frames']} frames, {entry['depth_source']}; scored pixels "
+                       f"{100 * d['coverage']:.0f}% of valid; {entry['note']}) ==")
+            out.append(format_table(d["rows"], DEPTH_COLUMNS, judge_depth(d, set(results["metric_methods"]))))
+        if "ego_motion" in entry:
+            e = entry["ego_motion"]
+            out.append(f"\n== {name}: ego-motion ({e['pairs']} pairs, ORB failures {e['orb_failures']}; "
+                       f"{'with ground-truth poses' if 'ate_m' in e['rows']['li2020'] else 'no ground truth'}) ==")
+            out.append(format_table(e["rows"], MOTION_COLUMNS, judge_motion(e)))
+            for metric in ("rot_err_deg", "dir_err_deg"):
+                if metric in e["per_pair"]["li2020"]:
+                    out.append(f"li2020 {metric} per pair: " + " ".join(f"{v:.2f}" for v in e["per_pair"]["li2020"][metric]))
+    if "figure" in results:
+        out.append(f"\nfigure: {results['figure']}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--methods", default=",".join(DEPTH_SPECS), help="comma list of " + ", ".join(DEPTH_SPECS))
+    parser.add_argument("--sets", default=",".join(SET_NAMES), help="comma list of " + ", ".join(SET_NAMES))
+    parser.add_argument("--backend", default="onnxruntime", help="inference backend (default onnxruntime)")
+    parser.add_argument("--weights-dir", type=Path, default=None,
+                        help="folder with <spec>.onnx or .pt (default: the bundled weights)")
+    parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
+                        help="how images are fitted to the networks (default: the estimators' default)")
+    parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
+    parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
+    parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)
+    parser.add_argument("--whdr-pairs", type=int, default=10000)
+    parser.add_argument("--figure", type=Path, default=FIGURE)
+    parser.add_argument("--no-figure", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
+    args = parser.parse_args(argv)
+    split = lambda text: [v.strip() for v in text.split(",") if v.strip()]  # noqa: E731
+    for name in split(args.sets):
+        if name not in SET_NAMES:
+            parser.error(f"--sets: unknown set {name!r} (expected {', '.join(SET_NAMES)})")
+    for name in split(args.methods):
+        if name not in DEPTH_SPECS:
+            parser.error(f"--methods: unknown method {name!r} (expected {', '.join(DEPTH_SPECS)})")
+    results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
+                  args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
+                  args.whdr_pairs)
+    print(report(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""Real-data benchmark computations: every depth network and every baseline on the same pixels,
+ego-motion beside ORB + essential matrix and "no motion".
+
+Depth (sets with depth): per frame the pixels scored are those with depth in the caps where every
+method's prediction is finite (``crop`` leaves unseen pixels NaN), the same for the baselines:
+- ``constant``: the ground-truth median everywhere (an oracle scale, so raw = median-scaled);
+- ``ramp``: depth growing linearly from 1 (bottom row) to 2 (top row), scaled so that its median
+  over the scored pixels is the ground-truth median.
+Metrics are those of ``training evaluate`` (depth_metrics.depth_errors and whdr).
+
+Ego-motion (video sets), per consecutive pair:
+- with poses: rotation error and translation-direction error (pose_metrics.pair_errors), and ATE
+  of the chained trajectory with every step's translation scaled to the ground-truth step length
+  (SE(3) alignment with evo);
+- always: photometric reconstruction error, mean |I_a - I_b(warp)| in grey levels (0-255), where
+  frame b is warped into frame a through li2020's depth of frame a and each method's motion
+  (ORB's unit translation takes li2020's step length), on the pixels every method keeps;
+- ``rot_vs_orb_deg``: angle between each method's rotation and ORB's (a check without ground truth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+
+from mono_depth_ros.inference.depth_estimator import DepthEstimator
+from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
+from mono_depth_ros.inference.processing import DepthResult
+from mono_depth_ros.inference.weights import default_weights_path
+from training.evaluate.classical_vo import essential_pose
+from training.evaluate.depth_metrics import DepthCaps, depth_errors, whdr
+from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
+from training.evaluate.real_sets import RealFrame, RealSet
+from training.losses.geometry import resample, transform_depth_map
+
+DEPTH_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
+DEPTH_BASELINES = ("constant", "ramp")
+MOTION_BASELINES = ("orb", "no_motion")
+RAMP_TOP_OVER_BOTTOM = 2.0
+# recoverPose returns a pose even from 0 inliers (a 180 deg rotation on a static pair): fewer than
+# this many inliers counts as an ORB failure, reported as "no motion"
+MIN_ORB_INLIERS = 15
+
+
+def model_file(weights_dir: Path | None, spec_name: str) -> Path:
+    """``<weights_dir>/<spec>.onnx`` or ``.pt`` (the first that exists), else the bundled weights."""
+    if weights_dir is None:
+        return default_weights_path(spec_name)
+    for suffix in (".onnx", ".pt"):
+        path = Path(weights_dir) / f"{spec_name}{suffix}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"weights_dir={str(weights_dir)!r}: neither {spec_name}.onnx nor {spec_name}.pt found")
+
+
+@dataclass
+class Networks:
+    """Depth estimators by method name, and the li2020 motion estimator (None without li2020)."""
+
+    depth: dict[str, DepthEstimator]
+    motion: EgoMotionEstimator | None = None
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
+                  estimator_options: dict | None = None) -> Networks:
+    """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
+    e.g. ``resize_mode``); li2020 brings its motion network."""
+    options = dict(estimator_options or {})
+    nets = Networks({})
+    for method in methods:
+        if method not in DEPTH_SPECS:
+            raise ValueError(f"method={method!r}: expected one of {', '.join(DEPTH_SPECS)}")
+        path = model_file(weights_dir, DEPTH_SPECS[method])
+        nets.depth[method] = DepthEstimator.from_path(path, backend=backend, spec_name=DEPTH_SPECS[method], **options)
+        nets.descriptions[method] = f"{path.name} on {nets.depth[method].backend_description}"
+        if method == "li2020":
+            motion_path = model_file(weights_dir, "li2020_motion")
+            nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, **options)
+            nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
+    return nets
+
+
+class DepthCache:
+    """Each network's DepthResult of each frame, computed once. Calling it gives the (H, W)
+    float32 depth, NaN where unseen or outside the frame's valid area."""
+
+    def __init__(self, nets: Networks) -> None:
+        self.nets, self._cache = nets, {}
+
+    def result(self, method: str, frame: RealFrame) -> DepthResult:
+        key = (method, frame.name)
+        if key not in self._cache:
+            self._cache[key] = self.nets.depth[method].estimate(frame.rgb)
+        return self._cache[key]
+
+    def __call__(self, method: str, frame: RealFrame) -> np.ndarray:
+        depth = self.result(method, frame).depth_m
+        return depth if frame.valid is None else np.where(frame.valid, depth, np.nan).astype(np.float32)
+
+
+def ramp_depth(hw: tuple[int, int]) -> np.ndarray:
+    """(H, W) float64 from 1 at the bottom row to RAMP_TOP_OVER_BOTTOM at the top row."""
+    rows = np.linspace(RAMP_TOP_OVER_BOTTOM, 1.0, hw[0])
+    return np.repeat(rows[:, None], hw[1], axis=1)
+
+
+def baseline_depth(kind: str, gt_m: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W) baseline ``kind`` ('constant' | 'ramp') with the median of ``gt_m[mask]``."""
+    median = float(np.median(gt_m[mask]))
+    if kind == "constant":
+        return np.full(gt_m.shape, median)
+    if kind == "ramp":
+        ramp = ramp_depth(gt_m.shape)
+        return ramp * (median / float(np.median(ramp[mask])))
+    raise ValueError(f"baseline={kind!r}: expected one of {', '.join(DEPTH_BASELINES)}")
+
+
+def depth_scores(pred: np.ndarray, gt_m: np.ndarray, mask: np.ndarray, caps: DepthCaps, seed: int = 0,
+                 whdr_pairs: int = 10000) -> dict[str, float]:
+    """abs_rel_raw, abs_rel_med (median-scaled), delta1_med, whdr of ``pred`` on ``mask`` (H, W)."""
+    pred_m = np.where(mask, pred, np.nan)
+    gt = np.where(mask, gt_m, np.nan)
+    raw = depth_errors(pred_m, gt, caps, median_scaling=False)
+    med = depth_errors(pred_m, gt, caps, median_scaling=True)
+    return {"abs_rel_raw": raw["abs_rel"], "abs_rel_med": med["abs_rel"], "delta1_med": med["delta1"],
+            "whdr": whdr(pred_m, gt, n_pairs=whdr_pairs, seed=seed), "pixels": float(mask.sum())}
+
+
+def common_mask(gt_m: np.ndarray, preds: Iterable[np.ndarray], caps: DepthCaps) -> np.ndarray:
+    """(H, W) bool: ground truth inside the caps and every prediction finite and > 0."""
+    with np.errstate(invalid="ignore"):
+        mask = np.isfinite(gt_m) & (gt_m > caps.min_depth_m) & (gt_m < caps.max_depth_m)
+        for pred in preds:
+            mask &= np.isfinite(pred) & (pred > 0)
+    return mask
+
+
+def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, caps: DepthCaps,
+                       whdr_pairs: int = 10000, tick: Callable[[], None] = lambda: None) -> dict:
+    """Mean scores over the frames with depth: {"frames", "coverage", "rows": {name: scores}}."""
+    per_row: dict[str, list[dict]] = {name: [] for name in [*methods, *DEPTH_BASELINES]}
+    coverage = []
+    for index, frame in enumerate(f for f in real.frames if f.depth_m is not None):
+        preds = {m: depth_of(m, frame) for m in methods}
+        tick()
+        mask = common_mask(frame.depth_m, preds.values(), caps)
+        valid_gt = common_mask(frame.depth_m, [], caps)
+        if mask.sum() < 2:
+            continue
+        coverage.append(mask.sum() / max(valid_gt.sum(), 1))
+        preds.update({b: baseline_depth(b, frame.depth_m, mask) for b in DEPTH_BASELINES})
+        for name, pred in preds.items():
+            per_row[name].append(depth_scores(pred, frame.depth_m, mask, caps, index, whdr_pairs))
+    rows = {name: {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+            for name, scores in per_row.items() if scores}
+    return {"frames": len(coverage), "coverage": float(np.mean(coverage)) if coverage else 0.0, "rows": rows}
+
+
+def _grey(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb.astype(np.float32).mean(axis=2))[None, None]
+
+
+def photometric_error(frame_a: RealFrame, frame_b: RealFrame, depth_a: np.ndarray, T_b_from_a: np.ndarray,
+                      k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel |I_a - I_b(warp(a -> b))| (H, W) grey levels and the (H, W) bool mask of pixels
+    that land inside frame b's valid area with finite depth (training's transform_depth_map)."""
+    depth = torch.from_numpy(np.nan_to_num(depth_a, nan=1.0).astype(np.float32))[None, None]
+    T = torch.from_numpy(T_b_from_a.astype(np.float32))
+    moved = transform_depth_map(depth, T[None, :3, :3], T[None, :3, 3], torch.from_numpy(k.astype(np.float32))[None])
+    warped = resample(_grey(frame_b.rgb), moved.pixel_x, moved.pixel_y)[0, 0].numpy()
+    mask = moved.mask[0].numpy() & np.isfinite(depth_a)
+    if frame_b.valid is not None:
+        seen_b = resample(torch.from_numpy(frame_b.valid.astype(np.float32))[None, None], moved.pixel_x,
+                          moved.pixel_y)[0, 0].numpy()
+        mask &= seen_b > 0.999
+    if frame_a.valid is not None:
+        mask &= frame_a.valid
+    return np.abs(_grey(frame_a.rgb)[0, 0].numpy() - warped), mask
+
+
+def _rotation_deg(R: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1.0, 1.0))))
+
+
+def _with_step(T: np.ndarray, length: float) -> np.ndarray:
+    out = T.copy()
+    norm = np.linalg.norm(T[:3, 3])
+    out[:3, 3] = T[:3, 3] * (length / norm) if norm > 1e-12 else 0.0
+    return out
+
+
+def motion_estimates(real: RealSet, nets: Networks, depth_of: DepthCache,
+                     tick: Callable[[], None] = lambda: None) -> tuple[dict[str, list[np.ndarray]], int]:
+    """Per consecutive pair T_b_from_a of li2020, ORB (+ essential matrix; translation of unit
+    length, identity where it fails or keeps < MIN_ORB_INLIERS inliers) and no motion.
+    Returns (estimates by name, ORB failures)."""
+    estimates: dict[str, list[np.ndarray]] = {"li2020": [], "orb": [], "no_motion": []}
+    failures = 0
+    for a, b in zip(real.frames, real.frames[1:]):
+        # the motion net gets the depth net's output at its own resolution, as in training
+        result = nets.motion.estimate(a.rgb, depth_of.result("li2020", a), b.rgb, depth_of.result("li2020", b))
+        estimates["li2020"].append(result.T_b_from_a)
+        T_orb, inliers = essential_pose(a.rgb, b.rgb, real.intrinsics.k)
+        if T_orb is None or inliers < MIN_ORB_INLIERS:
+            failures, T_orb = failures + 1, np.eye(4)
+        estimates["orb"].append(T_orb)
+        estimates["no_motion"].append(np.eye(4))
+        tick()
+    return estimates, failures
+
+
+def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
+                        tick: Callable[[], None] = lambda: None) -> dict:
+    """{"pairs", "orb_failures", "rows": {name: scores}, "per_pair": {name: {metric: [per pair]}}}."""
+    estimates, failures = motion_estimates(real, nets, depth_of, tick)
+    pairs = list(zip(real.frames, real.frames[1:]))
+    k = real.intrinsics.k
+    per_pair: dict[str, dict[str, list[float]]] = {name: {} for name in estimates}
+    # photometric: li2020's depth and step length for every method, scored on shared pixels
+    for i, (a, b) in enumerate(pairs):
+        depth_a = depth_of("li2020", a)
+        step = float(np.linalg.norm(estimates["li2020"][i][:3, 3]))
+        errors = {name: photometric_error(a, b, depth_a, _with_step(est[i], step) if name == "orb" else est[i], k)
+                  for name, est in estimates.items()}
+        shared = np.logical_and.reduce([m for _, m in errors.values()])
+        for name, (err, _) in errors.items():
+            per_pair[name].setdefault("photo_err", []).append(float(err[shared].mean()) if shared.any() else np.nan)
+            per_pair[name].setdefault("rot_deg", []).append(_rotation_deg(estimates[name][i][:3, :3]))
+            per_pair[name].setdefault("rot_vs_orb_deg", []).append(
+                _rotation_deg(estimates[name][i][:3, :3].T @ estimates["orb"][i][:3, :3]))
+    rows = {name: {} for name in estimates}
+    if real.has_poses:
+        gt_poses = [f.pose for f in real.frames]
+        gt_rel = relative_from_poses(gt_poses)
+        stamps_s = np.array([f.stamp_ns for f in real.frames], np.float64) * 1e-9
+        origin = np.linalg.inv(gt_poses[0])
+        for name, est in estimates.items():
+            errs = [pair_errors(T, G) for T, G in zip(est, gt_rel)]
+            per_pair[name]["rot_err_deg"] = [e["rotation_error_deg"] for e in errs]
+            per_pair[name]["dir_err_deg"] = [e["translation_direction_error_deg"] for e in errs]
+            scaled = [_with_step(T, float(np.linalg.norm(G[:3, 3]))) for T, G in zip(est, gt_rel)]
+            if len(gt_poses) >= 3:  # evo's alignment needs 3 poses
+                traj, _ = trajectory_metrics(chain_relative(scaled), [origin @ p for p in gt_poses], stamps_s,
+                                             align_scale=False)
+                rows[name]["ate_m"] = traj["ate_rmse_m"]
+    for name, metrics in per_pair.items():
+        for metric, values in metrics.items():
+            finite = [v for v in values if np.isfinite(v)]
+            rows[name][metric] = float(np.mean(finite)) if finite else float("nan")
+    return {"pairs": len(pairs), "orb_failures": failures, "rows": rows, "per_pair": per_pair}
