@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+#: set to 1 to see the traceback of an ordinary mistake instead of its one-line message
+TRACEBACK_ENV = "MONO_DEPTH_TRACEBACK"
 
 SUBCOMMANDS = {
     "synth": "Render a synthetic RGB-D (+stereo) sequence with exact ground truth into a rosbag2 (MCAP).",
@@ -53,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     run = getattr(args, "_run", None)
     if run is None:
         parser.error(f"command '{args.command}' is not available in this build")
-    return int(run(args) or 0)
+    try:
+        return int(run(args) or 0)
+    except (OSError, ValueError) as exc:  # a wrong path, a bad bag or value: one line, no traceback
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

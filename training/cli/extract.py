@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "extract", help="Turn a rosbag (rosbag2 folder, .mcap or ROS 1 .bag) into a training dataset folder.",
-        description="Read a rosbag2 folder (sqlite3/MCAP, compressed or not), a ROS 1 .bag or a bare .mcap "
-                    "and write rgb/, depth/ (16-bit mm PNG), right/, intrinsics.yaml, poses_tum.txt, "
-                    "manifest.csv and splits/. Topics are auto-detected unless given; re-running resumes.",
+        description="Read a rosbag2 folder (sqlite3/MCAP, compressed or not, split or still missing its "
+                    "metadata.yaml), a ROS 1 .bag or a bare .mcap/.db3 and write rgb/, depth/ (16-bit mm PNG), "
+                    "right/, intrinsics.yaml, poses_tum.txt, manifest.csv and splits/. Topics are auto-detected "
+                    "unless given; images with lens distortion are rectified; re-running resumes.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("bag", help="rosbag2 folder, .bag file or .mcap file")
-    parser.add_argument("--out", required=True, help="dataset folder to write (created; re-runs resume)")
+    parser.add_argument("bag", help="rosbag2 folder, .bag file, .mcap or .db3 file")
+    parser.add_argument("--out", help="dataset folder to write (created; re-runs resume); required unless --list")
     parser.add_argument("--image-topic", help="colour image topic (Image or CompressedImage)")
-    parser.add_argument("--depth-topic", help="depth image topic (32FC1 m or 16UC1 mm)")
+    parser.add_argument("--depth-topic", help="depth image topic (32FC1 m, 16UC1 mm, or compressedDepth png/rvl)")
     parser.add_argument("--right-topic", help="right stereo image topic")
     parser.add_argument("--camera-info-topic", help="CameraInfo topic of the colour camera")
     parser.add_argument("--odom-topic", help="nav_msgs/Odometry topic (ground-truth poses)")
@@ -23,9 +25,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--odom-frame", default="odom", help="fixed frame of the poses")
     parser.add_argument("--tolerance-ms", type=float, default=20.0, help="max stamp difference when pairing")
     parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="intrinsics when the bag has no camera_info")
+    parser.add_argument("--rectify", choices=("auto", "on", "off"), default="auto",
+                        help="auto: rectify images whose camera_info has distortion (a stereo pair with both "
+                             "calibrations); on: also drop frames without camera_info; off: write as recorded")
     parser.add_argument("--depth-format", choices=("png", "npy"), default="png",
                         help="png: 16-bit millimetres; npy: float32 metres")
     parser.add_argument("--list", action="store_true", help="only list the bag's topics and exit")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -34,23 +40,28 @@ def run(args: argparse.Namespace) -> int:
 
     from training.data.bag_reader import open_bag
     from training.data.extract import extract_bag
-    from training.data.topics import AmbiguousTopicsError
 
-    with open_bag(args.bag) as source:
-        print(source.describe())
-        if args.list:
-            return 0
-        total = source.topics[args.image_topic].count if args.image_topic in source.topics else None
-    try:
-        with tqdm(total=total, unit="frame", desc="extract") as bar:
-            report = extract_bag(args.bag, args.out, image_topic=args.image_topic, depth_topic=args.depth_topic,
-                                 right_topic=args.right_topic, camera_info_topic=args.camera_info_topic,
-                                 odom_topic=args.odom_topic, camera_frame=args.camera_frame,
-                                 odom_frame=args.odom_frame, tolerance_ms=args.tolerance_ms,
-                                 intrinsics=args.intrinsics, depth_format=args.depth_format,
-                                 progress=bar.update)
-    except AmbiguousTopicsError as exc:
-        print(f"error: {exc}")
+    if args.list:
+        with open_bag(args.bag) as source:
+            print(source.describe())
+        return 0
+    if not args.out:
+        print("error: --out DIR is required (or --list to only see the bag's topics)", file=sys.stderr)
         return 2
+    bar = tqdm(unit="frame", desc="extract", disable=args.no_progress or None, file=sys.stderr)
+
+    def on_selected(selection, count: int) -> None:
+        bar.reset(total=count if count >= 0 else None)
+        bar.set_description(f"extract {selection.image}")
+
+    try:
+        report = extract_bag(args.bag, args.out, image_topic=args.image_topic, depth_topic=args.depth_topic,
+                             right_topic=args.right_topic, camera_info_topic=args.camera_info_topic,
+                             odom_topic=args.odom_topic, camera_frame=args.camera_frame,
+                             odom_frame=args.odom_frame, tolerance_ms=args.tolerance_ms,
+                             intrinsics=args.intrinsics, depth_format=args.depth_format, rectify=args.rectify,
+                             progress=bar.update, on_selected=on_selected)
+    finally:
+        bar.close()
     print(report.summary())
-    return 0
+    return 0 if report.written or report.skipped_existing else 1

@@ -343,12 +343,12 @@ def _maybe_zstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
 
 
-def _listed_members(folder: Path) -> list[str]:
-    """File names metadata.yaml lists (relative_file_paths), [] when unreadable."""
+def _listed_members(folder: Path, name: str = "metadata.yaml") -> list[str]:
+    """File names a rosbag2 metadata file lists (relative_file_paths), [] when unreadable."""
     import yaml
 
     try:
-        info = yaml.safe_load((folder / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+        info = yaml.safe_load((folder / name).read_text())["rosbag2_bagfile_information"]
         return [str(p) for p in info.get("relative_file_paths", [])]
     except Exception:  # a half-written or foreign metadata.yaml: fall back to the files present
         return []
@@ -363,6 +363,11 @@ def _open_members(folder: Path, why: str) -> BagSource:
         hint = f"; file-compressed members {packed} need metadata.yaml (or `zstd -d` them)" if packed else ""
         raise BagFormatError(f"bag={str(folder)!r}: {why} and the folder holds no .mcap or .db3 files{hint}")
     source = McapSource(folder, mcaps) if mcaps else SqliteSource(folder, dbs)
+    present = {p.name for p in source.files}
+    for other in sorted(folder.glob("metadata*.yaml")):  # e.g. metadata.original.yaml of a split recording
+        listed = [Path(n).name for n in _listed_members(folder, other.name)]
+        if listed and set(listed) - present:
+            why += f"; {other.name} lists {len(listed)} files, {len(set(listed) & present)} present"
     source.notes.insert(0, f"{folder.name}: {why}; read the {len(source.files)} file(s) present directly")
     return source
 

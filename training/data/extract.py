@@ -1,10 +1,16 @@
 """Bag -> dataset folder (see :mod:`training.data.folder_format`), streaming in constant memory.
 
-Colour frames are numbered in bag order. Depth and right images are paired to each colour frame
-by header stamp (nearest within ``tolerance_ms``) with a bounded look-ahead window. TF /
-odometry messages (small) are kept and resolved at the end (odom -> ... -> camera frame,
-interpolated at the image stamp). Finished frames are logged to ``manifest.partial.csv`` so a
-re-run skips them. Undecodable messages are counted by reason and skipped.
+CameraInfo topics are read first (they are small) so every frame gets the calibration in force
+at its stamp (:mod:`training.data.camera_infos`): images with lens distortion are rectified with
+:mod:`mono_depth_ros.core.rectify` (the nodes' function) and a stereo pair with its two
+calibrations, so training sees the geometry the nodes see. Colour frames are then numbered in bag
+order; frames whose header stamp does not increase are dropped. Depth (Image, ``compressedDepth``
+PNG/RVL, or a 16-bit PNG ``compressed``) and right images are paired to each colour frame by
+header stamp (nearest within ``tolerance_ms``) with a bounded look-ahead window. TF / odometry
+messages (small) are kept and resolved at the end (odom -> ... -> camera frame, interpolated at
+the image stamp). Finished frames are logged to ``manifest.partial.csv`` so a re-run skips them.
+Anything skipped is counted by reason in the :class:`ExtractReport`; nothing bad in one message
+stops an extraction.
 """
 
 from __future__ import annotations
@@ -14,14 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 
-from mono_depth_ros.core.camera import CameraIntrinsics, intrinsics_from_camera_info
+from mono_depth_ros.core.compressed_depth import compressed_depth_to_depth_m, is_compressed_depth
 from mono_depth_ros.core.depth import depth_from_image
+from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.core.transforms import se3
 from training.data import folder_format as ff
 from training.data.bag_reader import open_bag
+from training.data.camera_infos import CameraInfoTimeline, CameraModel, FrameCamera
 from training.data.tf_buffer import TransformBuffer, TransformLookupError
 from training.data.topics import TopicSelection, select_topics
 
@@ -31,25 +41,39 @@ MAX_PENDING = 64  # colour frames waiting for their depth/right partner (bounds 
 
 @dataclass
 class ExtractReport:
-    """What happened: counts and reasons (``errors``: (topic, reason) -> count)."""
+    """What happened. Counters map a reason (or ``(topic, reason)`` for ``errors``) to a count."""
 
     selection: TopicSelection
-    frames: int = 0
+    messages: int = 0  # colour image messages read
     written: int = 0
     skipped_existing: int = 0
-    unmatched: dict[str, int] = field(default_factory=lambda: collections.Counter())
-    errors: dict[tuple[str, str], int] = field(default_factory=lambda: collections.Counter())
+    dropped: dict[str, int] = field(default_factory=collections.Counter)
+    unmatched: dict[str, int] = field(default_factory=collections.Counter)
+    errors: dict[tuple[str, str], int] = field(default_factory=collections.Counter)
+    warnings: dict[str, int] = field(default_factory=collections.Counter)
     poses_written: int = 0
-    pose_failures: dict[str, int] = field(default_factory=lambda: collections.Counter())
+    pose_failures: dict[str, int] = field(default_factory=collections.Counter)
     intrinsics_source: str = "none"
+    notes: list[str] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        """Frames in the dataset folder (written now or by an earlier run)."""
+        return self.written + self.skipped_existing
 
     def summary(self) -> str:
-        lines = [f"frames: {self.frames} (written {self.written}, already done {self.skipped_existing})",
+        lines = [f"frames written: {self.written} of {self.messages} image messages"
+                 + (f" (already done: {self.skipped_existing})" if self.skipped_existing else ""),
                  f"topics: {self.selection}", f"intrinsics: {self.intrinsics_source}",
-                 f"poses: {self.poses_written}/{self.frames}"]
-        lines += [f"unmatched {k}: {v}" for k, v in self.unmatched.items() if v]
-        lines += [f"pose lookup failed ({v}x): {k}" for k, v in list(self.pose_failures.items())[:5]]
+                 f"poses: {self.poses_written}/{self.frames} frames",
+                 "splits: " + ", ".join(f"{k} {v}" for k, v in self.splits.items())]
+        lines += [f"dropped ({n}x): {reason}" for reason, n in self.dropped.items()]
+        lines += [f"written without {k} ({v}x): no {k} message within the tolerance" for k, v in self.unmatched.items() if v]
         lines += [f"undecodable on {t} ({n}x): {r}" for (t, r), n in self.errors.items()]
+        lines += [f"pose lookup failed ({v}x): {k}" for k, v in list(self.pose_failures.items())[:5]]
+        lines += [f"warning ({n}x): {w}" for w, n in self.warnings.items()]
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -62,20 +86,40 @@ def _to_rgb(msgtype: str, msg) -> np.ndarray:
     return compressed_to_rgb8(msg) if msgtype.endswith("CompressedImage") else image_to_rgb8(msg)
 
 
+def _to_depth_m(msgtype: str, msg) -> np.ndarray:
+    """(H, W) float32 metres, NaN invalid, of an Image, a compressedDepth or a 16-bit PNG message."""
+    if not msgtype.endswith("CompressedImage"):
+        return depth_from_image(msg)
+    if is_compressed_depth(msg):
+        return compressed_depth_to_depth_m(msg)
+    raw = cv2.imdecode(np.frombuffer(bytes(msg.data), np.uint8), cv2.IMREAD_UNCHANGED)
+    if raw is None or raw.dtype != np.uint16 or raw.ndim != 2:
+        raise InputError("format", msg.format, "a compressed depth image must be compressedDepth or 16-bit PNG")
+    depth_m = raw.astype(np.float32) * np.float32(1e-3)
+    depth_m[raw == 0] = np.nan
+    return depth_m
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
 class _Extractor:
     """Holds the streaming state of one extraction."""
 
     def __init__(self, out: Path, sel: TopicSelection, tolerance_ns: int, depth_format: str,
-                 report: ExtractReport) -> None:
-        self.out, self.sel, self.tol, self.report = out, sel, tolerance_ns, report
+                 report: ExtractReport, model: CameraModel) -> None:
+        self.out, self.sel, self.tol, self.report, self.model = out, sel, tolerance_ns, report, model
         self.depth_ext = ".npy" if depth_format == "npy" else ".png"
         self.done = {r.index: r for r in ff.read_manifest(out / PARTIAL)}
-        self.records: dict[int, ff.FrameRecord] = dict(self.done)
+        self.records: dict[int, ff.FrameRecord] = {}
         self.pending: collections.deque = collections.deque()
         self.partners = {k: collections.deque() for k in ("depth", "right") if getattr(sel, k)}
         self.latest = {k: -1 for k in self.partners}
-        self.next_index = 0
+        self.next_index, self.last_stamp = 0, None
         self.camera_frame: str | None = None
+        self.cameras: dict[tuple, int] = {}  # (written, baseline_m, raw) -> camera index
+        self.camera_of: dict[int, FrameCamera] = {}
         fresh = not (out / PARTIAL).is_file() or (out / PARTIAL).stat().st_size == 0
         self.partial = open(out / PARTIAL, "a")
         if fresh:
@@ -83,11 +127,15 @@ class _Extractor:
 
     def on_colour(self, msgtype: str, msg, log_ns: int) -> None:
         stamp = _header_stamp(msg, log_ns)
+        self.report.messages += 1
+        if self.last_stamp is not None and stamp <= self.last_stamp:
+            self.report.dropped["header stamp not after the previous frame's (repeated or went backwards)"] += 1
+            return
+        self.last_stamp = stamp
         self.camera_frame = self.camera_frame or msg.header.frame_id
         index, self.next_index = self.next_index, self.next_index + 1
-        self.report.frames += 1
         if index in self.done:
-            self.report.skipped_existing += 1
+            self._resume(self.done[index])
             return
         self.pending.append((index, stamp, msgtype, msg))
 
@@ -118,32 +166,67 @@ class _Extractor:
             buf.popleft()
         return best
 
+    def _camera_index(self, cam: FrameCamera) -> int:
+        if cam.written is None:
+            return -1
+        key = (cam.written, cam.baseline_m, cam.raw)
+        index = self.cameras.setdefault(key, len(self.cameras))
+        self.camera_of[index] = cam
+        return index
+
+    def _resume(self, rec: ff.FrameRecord) -> None:
+        """An earlier run wrote this frame: keep it, and give its camera the same index again."""
+        height, width = ff.read_rgb(self.out / rec.rgb).shape[:2]
+        right_hw = ff.read_rgb(self.out / rec.right).shape[:2] if rec.right else None
+        cam = self.model.for_frame(rec.stamp_ns, width, height, right_hw)
+        self.records[rec.index] = ff.FrameRecord(rec.index, rec.stamp_ns, rec.rgb, rec.depth, rec.right,
+                                                 self._camera_index(cam) if cam else -1)
+        self.report.skipped_existing += 1
+
+    def _decode(self, kind: str, stamp: int, decode):
+        match = self._nearest(kind, stamp) if kind in self.partners else None
+        if match is None:
+            return None, None
+        try:
+            return decode(match[1], match[2]), match[2]
+        except Exception as exc:  # one bad partner message: the frame is written without it
+            self.report.errors[(getattr(self.sel, kind), _reason(exc))] += 1
+            return None, None
+
     def _finish(self, index: int, stamp: int, msgtype: str, msg) -> None:
-        name = f"{index:06d}"
         try:
             rgb = _to_rgb(msgtype, msg)
         except Exception as exc:
-            self.report.errors[(self.sel.image, f"{type(exc).__name__}: {exc}"[:100])] += 1
+            self.report.errors[(self.sel.image, _reason(exc))] += 1
             return
-        record = {"rgb": f"rgb/{name}.png", "depth": "", "right": ""}
-        ff.write_rgb(self.out / record["rgb"], rgb)
-        for kind in self.partners:
-            match = self._nearest(kind, stamp)
-            if match is None:
-                continue
-            try:
-                if kind == "depth":
-                    record["depth"] = f"depth/{name}{self.depth_ext}"
-                    ff.write_depth(self.out / record["depth"], depth_from_image(match[2]))
-                else:
-                    record["right"] = f"right/{name}.png"
-                    ff.write_rgb(self.out / record["right"], _to_rgb(match[1], match[2]))
-            except Exception as exc:
-                record[kind] = ""
-                self.report.errors[(getattr(self.sel, kind), f"{type(exc).__name__}: {exc}"[:100])] += 1
-        rec = ff.FrameRecord(index, stamp, record["rgb"], record["depth"], record["right"])
+        right, _ = self._decode("right", stamp, _to_rgb)
+        depth_m, depth_msg = self._decode("depth", stamp, _to_depth_m)
+        cam = self.model.for_frame(stamp, rgb.shape[1], rgb.shape[0], right.shape[:2] if right is not None else None)
+        if cam is None:
+            self.report.dropped["no camera_info for this frame (--rectify on)"] += 1
+            return
+        if depth_m is not None and depth_m.shape != rgb.shape[:2]:
+            self.report.warnings[f"depth {depth_m.shape[1]}x{depth_m.shape[0]} is not registered to the "
+                                 f"{rgb.shape[1]}x{rgb.shape[0]} image: depth not written"] += 1
+            depth_m = None
+        if depth_m is not None and depth_msg.header.frame_id != msg.header.frame_id:
+            self.report.warnings[f"depth frame {depth_msg.header.frame_id!r} differs from image frame "
+                                 f"{msg.header.frame_id!r}: is the depth registered to this camera?"] += 1
+        if cam.rectify_left is not None:
+            rgb = cam.rectify_left(rgb)
+            depth_m = cam.rectify_left(depth_m, nearest=True) if depth_m is not None else None
+        if right is not None and cam.rectify_right is not None:
+            right = cam.rectify_right(right)
+        name = f"{index:06d}"
+        rec = ff.FrameRecord(index, stamp, f"rgb/{name}.png", f"depth/{name}{self.depth_ext}" if depth_m is not None
+                             else "", f"right/{name}.png" if right is not None else "", self._camera_index(cam))
+        ff.write_rgb(self.out / rec.rgb, rgb)
+        if rec.depth:
+            ff.write_depth(self.out / rec.depth, depth_m)
+        if rec.right:
+            ff.write_rgb(self.out / rec.right, right)
         self.records[index] = rec
-        self.partial.write(f"{rec.index},{rec.stamp_ns},{rec.rgb},{rec.depth},{rec.right}\n")
+        self.partial.write(",".join(str(getattr(rec, f)) for f in ff.MANIFEST_FIELDS) + "\n")
         self.partial.flush()
         self.report.written += 1
 
@@ -160,35 +243,56 @@ def _intrinsics_arg(text: str | tuple | None) -> tuple[float, ...] | None:
     return values
 
 
+def _timelines(source, sel: TopicSelection) -> tuple[CameraInfoTimeline | None, CameraInfoTimeline | None]:
+    """First pass: every CameraInfo of the colour and right cameras (small messages)."""
+    lines = {t: CameraInfoTimeline(t) for t in (sel.camera_info, sel.right_camera_info) if t}
+    if lines:
+        for topic, _, log_ns, msg in source.messages(list(lines)):
+            lines[topic].add(msg, log_ns)
+    for line in lines.values():
+        line.finish()
+    return lines.get(sel.camera_info), lines.get(sel.right_camera_info)
+
+
 def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None = None,
                 depth_topic: str | None = None, right_topic: str | None = None,
                 camera_info_topic: str | None = None, odom_topic: str | None = None,
                 camera_frame: str | None = None, odom_frame: str = "odom", tolerance_ms: float = 20.0,
-                intrinsics: str | tuple | None = None, depth_format: str = "png",
-                progress: Callable[[int], None] | None = None) -> ExtractReport:
-    """Extract ``bag`` into the dataset folder ``out_dir`` (created; re-runs resume)."""
+                intrinsics: str | tuple | None = None, depth_format: str = "png", rectify: str = "auto",
+                progress: Callable[[int], None] | None = None,
+                on_selected: Callable[[TopicSelection, int], None] | None = None) -> ExtractReport:
+    """Extract ``bag`` into the dataset folder ``out_dir`` (created; re-runs resume).
+
+    ``rectify``: "auto" (rectify images whose camera_info has distortion), "on" (also drop frames
+    without a camera_info), "off". ``on_selected(selection, image_count)`` is called once the topics
+    are chosen (``image_count`` -1 when unknown), before anything is written.
+    Raises BagFormatError / AmbiguousTopicsError / ValueError (one line naming what is wrong)
+    before creating ``out_dir``.
+    """
     if depth_format not in ("png", "npy"):
         raise ValueError(f"depth_format={depth_format!r}: expected 'png' or 'npy'")
     manual_intr = _intrinsics_arg(intrinsics)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     with open_bag(bag) as source:
         sel = select_topics(source.topics, source.describe(), image_topic, depth_topic, right_topic,
                             camera_info_topic, odom_topic)
-        report = ExtractReport(sel)
-        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report)
+        left_info, right_info = _timelines(source, sel)
+        model = CameraModel(left_info, right_info, rectify, manual_intr)
+        if on_selected is not None:
+            on_selected(sel, source.topics[sel.image].count)
+        out.mkdir(parents=True, exist_ok=True)
+        report = ExtractReport(sel, notes=list(sel.notes))
+        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report, model)
         tf = TransformBuffer(tolerance_ns=int(tolerance_ms * 1e6))
-        infos: dict[str, object] = {}
         kinds = {sel.depth: "depth", sel.right: "right"}
-        for topic, msgtype, log_ns, msg in source.messages(sel.streams()):
+        info_topics = (sel.camera_info, sel.right_camera_info)
+        for topic, msgtype, log_ns, msg in source.messages([t for t in sel.streams() if t not in info_topics]):
             if topic == sel.image:
                 ex.on_colour(msgtype, msg, log_ns)
                 if progress is not None:
                     progress(1)
             elif topic in kinds:
                 ex.on_partner(kinds[topic], msgtype, msg, log_ns)
-            elif topic in (sel.camera_info, sel.right_camera_info):
-                infos.setdefault(topic, msg)
             elif topic in (sel.tf, sel.tf_static):
                 tf.add_tf_message(msg, static=topic == sel.tf_static)
             elif topic == sel.odom:
@@ -197,39 +301,51 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
         ex.flush(final=True)
         ex.partial.close()
         report.errors.update(source.errors)
+        report.notes += source.notes
+    for line in (left_info, right_info):
+        for reason, n in (line.invalid.items() if line else ()):
+            report.dropped[f"camera_info on {line.topic} skipped: {reason}"] += n
+    report.warnings.update(model.problems)
     records = sorted(ex.records.values(), key=lambda r: r.index)
-    _write_intrinsics(out, sel, infos, manual_intr, records, report)
-    _write_poses(out, tf, odom_frame, camera_frame or ex.camera_frame, records, report)
-    ff.write_manifest(out / "manifest.csv", records)
-    ff.write_splits(out, ff.contiguous_splits([r.index for r in records]))
+    ff.write_manifest(out / "manifest.csv", records)  # first: the frames are what matters most
+    splits = ff.contiguous_splits([r.index for r in records])
+    ff.write_splits(out, splits)
+    report.splits = {k: len(v) for k, v in splits.items()}
+    if 0 < len(records) < 4 * ff.MIN_HELD_OUT:
+        report.notes.append(f"only {len(records)} frames: all in train, val and test are empty")
+    _write_intrinsics(out, ex, left_info, report)
+    _write_poses(out, tf, odom_frame, camera_frame or ex.camera_frame, records, ex.camera_of, report)
     return report
 
 
-def _write_intrinsics(out: Path, sel: TopicSelection, infos: dict, manual: tuple | None,
-                      records: list, report: ExtractReport) -> None:
-    intr, source_name = None, "none"
-    if manual is not None and records:
-        height, width = ff.read_rgb(out / records[0].rgb).shape[:2]
-        intr, source_name = CameraIntrinsics(width, height, *manual).validate(), "argument"
-    elif sel.camera_info in infos:
-        intr, source_name = intrinsics_from_camera_info(infos[sel.camera_info]), f"camera_info {sel.camera_info}"
-    baseline_m = None
-    if sel.right_camera_info in infos:
-        p = np.asarray(infos[sel.right_camera_info].p, float).reshape(3, 4)
-        baseline_m = float(-p[0, 3] / p[0, 0]) if p[0, 0] > 0 and p[0, 3] != 0 else None
-    report.intrinsics_source = source_name
-    if intr is not None:
-        ff.write_intrinsics(out / "intrinsics.yaml", intr, baseline_m, source_name)
+def _write_intrinsics(out: Path, ex: _Extractor, info: CameraInfoTimeline | None, report: ExtractReport) -> None:
+    if not ex.cameras:
+        report.intrinsics_source = ("none (no camera_info on the image's namespace; pass --camera-info-topic or "
+                                    "--intrinsics fx,fy,cx,cy)" if info is None else f"none usable on {info.topic}")
+        (out / "intrinsics.yaml").unlink(missing_ok=True)
+        return
+    cams = [ex.camera_of[i] for i in range(len(ex.cameras))]
+    source = cams[0].how if cams[0].raw is None else f"camera_info {info.topic}"
+    hows = sorted({c.how for c in cams})
+    report.intrinsics_source = (f"{source}, {len(cams)} calibration(s), images {'; '.join(hows)}")
+    ff.write_intrinsics(out / "intrinsics.yaml", cams[0].written, cams[0].baseline_m, source,
+                        cams[0].raw if cams[0].rectify_left else None,
+                        [(c.written, c.baseline_m, c.raw if c.rectify_left else None) for c in cams])
 
 
 def _write_poses(out: Path, tf: TransformBuffer, odom_frame: str, camera_frame: str | None,
-                 records: list, report: ExtractReport) -> None:
+                 records: list, cameras: dict, report: ExtractReport) -> None:
     poses = []
     if camera_frame and tf.frames:
         for rec in records:
             try:
-                poses.append((rec.stamp_ns, tf.lookup(odom_frame, camera_frame, rec.stamp_ns)))
+                T = tf.lookup(odom_frame, camera_frame, rec.stamp_ns)
             except TransformLookupError as exc:
-                report.pose_failures[str(exc)[:160]] += 1
+                report.pose_failures[str(exc)[:200]] += 1
+                continue
+            cam = cameras.get(rec.camera)
+            if cam is not None and cam.r_left is not None:  # stereo-rectified: the rotated frame's pose
+                T = T @ se3(cam.r_left.T, (0.0, 0.0, 0.0))
+            poses.append((rec.stamp_ns, T))
     report.poses_written = len(poses)
     ff.write_poses_tum(out / "poses_tum.txt", poses)

@@ -5,10 +5,16 @@ Layout::
     rgb/{index:06d}.png        8-bit RGB
     depth/{index:06d}.png      16-bit millimetres, 0 = invalid   (or .npy float32 metres, NaN invalid)
     right/{index:06d}.png      8-bit RGB of the right stereo camera (optional)
-    intrinsics.yaml            width, height, fx, fy, cx, cy, distortion_model, d, [baseline_m]
+    intrinsics.yaml            width, height, fx, fy, cx, cy, distortion_model, d, [baseline_m],
+                               source, [raw: the recorded K and D when the images were rectified],
+                               [cameras: one such entry per calibration when it changed mid-bag]
     poses_tum.txt              "stamp_s tx ty tz qx qy qz qw": optical-frame pose in odom
-    manifest.csv               index,stamp_ns,rgb,depth,right (paths relative to the folder)
+    manifest.csv               index,stamp_ns,rgb,depth,right,camera (paths relative to the folder;
+                               camera: index into intrinsics.yaml's cameras, -1 unknown)
     splits/{train,val,test}.txt  one index per line, contiguous chunks
+
+The top level of intrinsics.yaml is camera 0 (the first calibration used), so readers that know
+one camera only keep working.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import yaml
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.transforms import matrix_to_quat, quat_to_matrix, se3
 
-MANIFEST_FIELDS = ("index", "stamp_ns", "rgb", "depth", "right")
+MANIFEST_FIELDS = ("index", "stamp_ns", "rgb", "depth", "right", "camera")
+MIN_HELD_OUT = 3  # frames of val and of test (a li2020 snippet is 3 frames)
 MAX_DEPTH_PNG_M = 65.535
 SPLITS = ("train", "val", "test")
 
@@ -39,6 +46,7 @@ class FrameRecord:
     rgb: str
     depth: str = ""
     right: str = ""
+    camera: int = 0
 
 
 def _atomic(path: Path, write) -> None:
@@ -93,12 +101,41 @@ def _imwrite(path: Path, img: np.ndarray) -> None:
         raise OSError(f"could not write {str(path)!r}")
 
 
-def write_intrinsics(path: Path, intr: CameraIntrinsics, baseline_m: float | None, source: str) -> None:
+def _camera_dict(intr: CameraIntrinsics, baseline_m: float | None, source: str,
+                 raw: CameraIntrinsics | None = None) -> dict:
     data = {"width": intr.width, "height": intr.height, "fx": intr.fx, "fy": intr.fy, "cx": intr.cx,
             "cy": intr.cy, "distortion_model": intr.distortion_model, "d": list(intr.d), "source": source}
     if baseline_m is not None:
         data["baseline_m"] = float(baseline_m)
+    if raw is not None and raw != intr:
+        data["raw"] = {"fx": raw.fx, "fy": raw.fy, "cx": raw.cx, "cy": raw.cy,
+                       "distortion_model": raw.distortion_model, "d": list(raw.d)}
+    return data
+
+
+def write_intrinsics(path: Path, intr: CameraIntrinsics, baseline_m: float | None, source: str,
+                     raw: CameraIntrinsics | None = None,
+                     cameras: list[tuple[CameraIntrinsics, float | None, CameraIntrinsics | None]] | None = None) -> None:
+    """Camera 0 at the top level; ``raw``: the recorded intrinsics when the images were rectified;
+    ``cameras``: every calibration as (written, baseline_m, raw) when there are several."""
+    data = _camera_dict(intr, baseline_m, source, raw)
+    if cameras and len(cameras) > 1:
+        data["cameras"] = [_camera_dict(c, b, source, r) for c, b, r in cameras]
     _atomic(path, lambda p: p.write_text(yaml.safe_dump(data, sort_keys=False)))
+
+
+def _intrinsics_of(data: dict) -> CameraIntrinsics:
+    return CameraIntrinsics(int(data["width"]), int(data["height"]), data["fx"], data["fy"], data["cx"],
+                            data["cy"], distortion_model=data.get("distortion_model", "plumb_bob"),
+                            d=tuple(data.get("d", ()))).validate()
+
+
+def read_cameras(path: Path) -> list[CameraIntrinsics]:
+    """Every calibration of the folder (index = manifest ``camera``); [] when there is none."""
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text())
+    return [_intrinsics_of(c) for c in data.get("cameras") or [data]]
 
 
 def read_intrinsics(path: Path) -> tuple[CameraIntrinsics | None, float | None]:
@@ -106,10 +143,7 @@ def read_intrinsics(path: Path) -> tuple[CameraIntrinsics | None, float | None]:
     if not path.is_file():
         return None, None
     data = yaml.safe_load(path.read_text())
-    intr = CameraIntrinsics(int(data["width"]), int(data["height"]), data["fx"], data["fy"], data["cx"],
-                            data["cy"], distortion_model=data.get("distortion_model", "plumb_bob"),
-                            d=tuple(data.get("d", ())))
-    return intr.validate(), data.get("baseline_m")
+    return _intrinsics_of(data), data.get("baseline_m")
 
 
 def format_stamp_s(stamp_ns: int) -> str:
@@ -148,7 +182,7 @@ def write_manifest(path: Path, records: list[FrameRecord]) -> None:
             writer = csv.writer(stream)
             writer.writerow(MANIFEST_FIELDS)
             for r in sorted(records, key=lambda r: r.index):
-                writer.writerow((r.index, r.stamp_ns, r.rgb, r.depth, r.right))
+                writer.writerow((r.index, r.stamp_ns, r.rgb, r.depth, r.right, r.camera))
     _atomic(path, write)
 
 
@@ -158,16 +192,24 @@ def read_manifest(path: Path) -> list[FrameRecord]:
     with open(path, newline="") as stream:
         rows = list(csv.DictReader(stream))
     return [FrameRecord(int(r["index"]), int(r["stamp_ns"]), r["rgb"], r.get("depth") or "",
-                        r.get("right") or "") for r in rows]
+                        r.get("right") or "", int(r.get("camera") or 0)) for r in rows]
 
 
 def contiguous_splits(indices: list[int], chunks: int = 10) -> dict[str, list[int]]:
     """Deterministic 80/10/10 split in contiguous chunks (consecutive frames stay together).
 
     The sorted indices are cut into ``chunks`` contiguous chunks; chunk 4 is validation and the
-    last chunk is test, all others train.
+    last chunk is test, all others train. When that would leave val or test fewer than
+    ``MIN_HELD_OUT`` frames, each gets ``MIN_HELD_OUT`` (val from 40 % of the way in, test at the
+    end); below ``4 * MIN_HELD_OUT`` frames everything is train (nothing to validate on).
     """
     ordered = sorted(indices)
+    if len(ordered) < 4 * MIN_HELD_OUT:
+        return {"train": ordered, "val": [], "test": []}
+    if len(ordered) // chunks < MIN_HELD_OUT:
+        start = min(int(0.4 * len(ordered)), len(ordered) - 2 * MIN_HELD_OUT)
+        val, test = ordered[start:start + MIN_HELD_OUT], ordered[-MIN_HELD_OUT:]
+        return {"train": [i for i in ordered if i not in val and i not in test], "val": val, "test": test}
     parts = np.array_split(np.asarray(ordered, dtype=np.int64), chunks)
     out: dict[str, list[int]] = {name: [] for name in SPLITS}
     for number, part in enumerate(parts):

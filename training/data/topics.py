@@ -1,7 +1,12 @@
 """Choose the topics of a bag to extract: explicit choices, else auto-detection by type and name.
 
-When the choice is ambiguous, :class:`AmbiguousTopicsError` lists what the bag holds so the user
-can pass ``--image-topic`` and friends.
+Names follow image_transport: ``/ns/image_raw/compressed`` (or ``/compressedDepth``) is the
+transport of ``/ns/image_raw``, whose camera_info is ``/ns/camera_info``. A depth or right image
+topic is only picked automatically when it lives under the same top-level namespace as the colour
+image (``/camera/depth/...`` for ``/camera/color/...``); others are left out and said so in
+``TopicSelection.notes``, since pairing a depth camera with an unrelated colour camera gives wrong
+supervision. When the choice is ambiguous, :class:`AmbiguousTopicsError` lists what the bag holds
+so the user can pass ``--image-topic`` and friends.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 ODOM_TYPE = "nav_msgs/msg/Odometry"
 TF_TYPE = "tf2_msgs/msg/TFMessage"
+TRANSPORTS = ("compressed", "compressedDepth", "theora", "zstd", "ffmpeg", "h264")
 
 
 class AmbiguousTopicsError(ValueError):
@@ -30,14 +36,31 @@ class TopicSelection:
     odom: str | None = None
     tf: str | None = None
     tf_static: str | None = None
+    notes: tuple[str, ...] = ()
 
     def streams(self) -> list[str]:
         return [t for t in (self.image, self.depth, self.right, self.camera_info, self.right_camera_info,
                             self.odom, self.tf, self.tf_static) if t]
 
+    def __str__(self) -> str:
+        roles = ("image", "depth", "right", "camera_info", "right_camera_info", "odom", "tf", "tf_static")
+        return ", ".join(f"{r}={getattr(self, r)}" for r in roles if getattr(self, r))
+
+
+def base_topic(topic: str) -> str:
+    """``/ns/image_raw/compressed`` -> ``/ns/image_raw`` (image_transport suffixes removed)."""
+    head, _, last = topic.rpartition("/")
+    return head if last in TRANSPORTS and head else topic
+
 
 def _namespace(topic: str) -> str:
-    return topic.rsplit("/", 1)[0]
+    return base_topic(topic).rsplit("/", 1)[0]
+
+
+def _root(topic: str) -> str:
+    """First name component (``/camera`` of ``/camera/color/image_raw``), '' for ``/image``."""
+    parts = base_topic(topic).strip("/").split("/")
+    return parts[0] if len(parts) > 1 else ""
 
 
 def _pick_one(role: str, candidates: list[str], listing: str, required: bool) -> str | None:
@@ -61,10 +84,27 @@ def _check(role: str, topic: str | None, topics: dict[str, TopicSummary], types:
 
 
 def _info_for(image: str | None, infos: list[str]) -> str | None:
+    """The one CameraInfo beside ``image`` (same namespace once the transport suffix is removed)."""
     if image is None:
         return None
     same = [t for t in infos if _namespace(t) == _namespace(image)]
     return same[0] if len(same) == 1 else None
+
+
+def _prefer_raw(candidates: list[str]) -> list[str]:
+    """Drop ``X/compressed`` when ``X`` itself is a candidate (the same camera, twice)."""
+    return [t for t in candidates if base_topic(t) == t or base_topic(t) not in candidates]
+
+
+def _partner(role: str, explicit: str | None, like: list[str], image: str, listing: str,
+             notes: list[str]) -> str | None:
+    if explicit is not None or not like:
+        return explicit
+    near = [t for t in like if _root(t) == _root(image)]
+    for t in sorted(set(like) - set(near)):
+        notes.append(f"{role} topic {t} not used: not under the namespace of {image} "
+                     f"(pass --{role}-topic {t} if it is registered to that camera)")
+    return _pick_one(role, _prefer_raw(near), listing, required=False) if near else None
 
 
 def select_topics(topics: dict[str, TopicSummary], listing: str, image: str | None = None,
@@ -79,23 +119,26 @@ def select_topics(topics: dict[str, TopicSummary], listing: str, image: str | No
     images = [t for t, i in topics.items() if i.msgtype in IMAGE_TYPES]
     depth_like = [t for t in images if "depth" in t.lower() or "disparity" in t.lower()]
     right_like = [t for t in images if "right" in t.lower() and t not in depth_like]
-    colour_like = [t for t in images if t not in depth_like and t not in right_like]
+    colour_like = _prefer_raw([t for t in images if t not in depth_like and t not in right_like])
     if image is None:
         preferred = [t for t in colour_like if "left" in t.lower()] or \
-                    [t for t in colour_like if t.endswith(("image_raw", "image_color", "image_rect_color"))]
+                    [t for t in colour_like if base_topic(t).endswith(("image_raw", "image_color",
+                                                                       "image_rect_color"))]
         image = _pick_one("image", preferred if len(colour_like) > 1 and preferred else colour_like,
                           listing, required=True)
-    if depth is None and depth_like:
-        depth = _pick_one("depth", depth_like, listing, required=False)
-    if right is None and right_like:
-        right = _pick_one("right", right_like, listing, required=False)
+    notes: list[str] = []
+    depth = _partner("depth", depth, depth_like, image, listing, notes)
+    right = _partner("right", right, right_like, image, listing, notes)
     infos = [t for t, i in topics.items() if i.msgtype == INFO_TYPE]
     if camera_info is None:
         camera_info = _info_for(image, infos)
+        if camera_info is None and infos:
+            notes.append(f"no camera_info beside {image} (have {sorted(infos)}); pass --camera-info-topic")
     odoms = [t for t, i in topics.items() if i.msgtype == ODOM_TYPE]
     if odom is None and len(odoms) == 1:
         odom = odoms[0]
     tfs = [t for t, i in topics.items() if i.msgtype == TF_TYPE]
     tf = "/tf" if "/tf" in tfs else None
     tf_static = "/tf_static" if "/tf_static" in tfs else None
-    return TopicSelection(image, depth, right, camera_info, _info_for(right, infos), odom, tf, tf_static)
+    return TopicSelection(image, depth, right, camera_info, _info_for(right, infos), odom, tf, tf_static,
+                          tuple(notes))
