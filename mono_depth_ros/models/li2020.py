@@ -155,6 +155,14 @@ class Li2020MotionNet(nn.Module):
             field = auto_mask_residual(field)
         return MotionOutput(rotation, translation, field, self._intrinsics(bottleneck, x.shape[-2:]))
 
+    @torch.no_grad()
+    def project_scales(self) -> None:
+        """Clip the learnable rotation/translation scales to >= SCALE_MIN after an optimiser step:
+        the official code's variable constraint (a projection, so the gradient below the bound is
+        not zero as it would be through the ``relu`` in ``forward``, which is then the identity)."""
+        self.rotation_scale.clamp_(min=SCALE_MIN)
+        self.translation_scale.clamp_(min=SCALE_MIN)
+
     def _intrinsics(self, bottleneck: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
         """(B, C, 1, 1) -> K (B, 3, 3) in pixels of the input size."""
         h, w = float(hw[0]), float(hw[1])

@@ -131,15 +131,16 @@ def test_li_motion_outputs_and_grads(variant):
 
 
 def test_li_motion_intrinsics_formula():
-    """fx = softplus(a) * W, cx = (b + 0.5) * W with a, b the head outputs (set via biases)."""
+    """fx = softplus(a) * W, fy = fx * 1.1 ** tanh(c), cx = sigmoid(b) * W with a, c, b the head
+    outputs (set via biases)."""
     model = Li2020MotionNet("light").eval()
     with torch.no_grad():
         model.focal.weight.zero_()
         model.focal.bias.copy_(torch.tensor([0.0, 1.0]))
         model.offset.weight.zero_()
     k = model(torch.rand(1, 8, 64, 96)).intrinsics[0]
-    softplus0, softplus1 = torch.log(torch.tensor(2.0)), torch.log1p(torch.e * torch.tensor(1.0))
-    assert torch.allclose(k[0, 0], softplus0 * 96) and torch.allclose(k[1, 1], softplus1 * 64)
+    fx = torch.log(torch.tensor(2.0)) * 96
+    assert torch.allclose(k[0, 0], fx) and torch.allclose(k[1, 1], fx * 1.1 ** torch.tanh(torch.tensor(1.0)))
     assert torch.allclose(k[0, 2], torch.tensor(48.0)) and torch.allclose(k[1, 2], torch.tensor(32.0))
 
 

@@ -72,8 +72,10 @@ def transform_depth_map(depth: torch.Tensor, rotation: torch.Tensor, translation
     z = projected[:, 2]
     safe_z = torch.where(z.abs() < 1e-6, torch.full_like(z, 1e-6), z)
     px, py = projected[:, 0] / safe_z, projected[:, 1] / safe_z
-    # half a pixel of slack: the border pixels themselves stay valid despite rounding
-    mask = (z > 1e-6) & (px >= -0.5) & (px <= w - 0.5) & (py >= -0.5) & (py <= h - 0.5)
+    # the official test: the moved point lies within the outermost pixel centres (0..W-1, 0..H-1),
+    # with 1e-3 px of slack so that rounding does not drop the border pixels of an identity warp
+    eps = 1e-3
+    mask = (z > 1e-6) & (px >= -eps) & (px <= w - 1 + eps) & (py >= -eps) & (py <= h - 1 + eps)
     return TransformedDepth(px.reshape(b, h, w), py.reshape(b, h, w), z.reshape(b, h, w), mask.reshape(b, h, w))
 
 

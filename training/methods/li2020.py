@@ -93,6 +93,9 @@ class Li2020Method(MethodModule):
         if callable(setter):
             setter(ramp)
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.motion_net.project_scales()  # the official scale constraint, applied after each step
+
     def _intrinsics(self, batch: FramesBatch, predicted: torch.Tensor, pairs: int) -> torch.Tensor:
         """(2P, 3, 3) intrinsics: the averaged prediction of both directions, or the dataset's."""
         if self.learn_intrinsics:
