@@ -29,6 +29,7 @@ class CachedDepth:
     rgb: np.ndarray | None = None
     header: Any = None
     receive_s: float = 0.0
+    result: Any = None  # the DepthResult (network-resolution depth + fit, what the motion net is fed)
 
 
 class DepthCache:

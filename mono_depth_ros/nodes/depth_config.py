@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
@@ -38,6 +39,14 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               low=0.1, high=1000.0),
     ParamSpec("colormap_max_depth_m", 0.0, "Far limit of ~/depth/colored in metres; 0 = auto "
               "(percentiles of each frame).", low=0.0, high=1000.0),
+    ParamSpec("resize_mode", DEFAULT_RESIZE_MODE, "How the (rectified) image is fitted to the network "
+              "input: crop (centre crop with the network's aspect ratio; depth outside it is NaN), pad "
+              "(whole image, aspect kept, border padded) or stretch (aspect not kept).",
+              choices=RESIZE_MODES, read_only=True),
+    ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
+              "(xian2018, li2020): each frame's depth is scaled so that its median is this many "
+              "metres; 0 = no ~/points for a non-metric model. ~/depth is never scaled.",
+              low=0.0, high=1000.0),
     ParamSpec("fallback_hfov_deg", 0.0, "When no valid camera_info matches the image, assume a "
               "pinhole with this horizontal field of view; 0 = off (no points without camera_info).",
               low=0.0, high=179.0),
@@ -61,6 +70,8 @@ class DepthNodeConfig:
     point_stride_px: int
     max_range_m: float
     colormap_max_depth_m: float
+    resize_mode: str
+    nonmetric_median_depth_m: float
     fallback_hfov_deg: float
     input_reliability: str
     input_depth: int

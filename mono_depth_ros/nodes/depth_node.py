@@ -11,7 +11,14 @@ are in ``rejects.counts`` and on /diagnostics. An image size change mid-stream r
 cleanly: the camera_info of the old size is discarded and the next matching one is used.
 Relative-depth models (xian2018) are not metric: ~/depth then holds the model's normalised
 depth (see inference/processing.py), the read-only parameter ``depth_is_metric`` is false and
-the diagnostics say ``metric: False``.
+the diagnostics say ``metric: False``; ~/points of a non-metric model follow the explicit rule
+``nonmetric_median_depth_m`` (off by default: no cloud without a scale).
+
+Lens distortion: with a camera_info of the image's size whose D is not zero, the image is
+rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
+and ~/depth/camera_info then describe the rectified image (D zero, K = the new camera matrix).
+A D of an unknown model is logged (throttled), counted on /diagnostics and treated as
+undistorted. The image is fitted to the network with ``resize_mode`` (core/fit.py).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
+from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, rectified_intrinsics
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
@@ -68,7 +76,7 @@ class DepthNode(Node):
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
         cfg = self.config
         self.estimator = estimator or load_depth_estimator(
-            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision)
+            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode)
         self.is_metric = self.estimator.spec.output_kind in ("metric_depth", "log_depth")
         self.declare_parameter("depth_is_metric", self.is_metric, ParameterDescriptor(
             description="Whether ~/depth is in metres (false: relative/up-to-scale model output).",
@@ -76,7 +84,10 @@ class DepthNode(Node):
         if not self.is_metric:
             self.get_logger().warning(
                 f"method {cfg.method!r} ({self.estimator.spec.output_kind}) is NOT metric: ~/depth holds "
-                "the model's normalised depth in arbitrary units; scale it before measuring distances")
+                "the model's normalised depth in arbitrary units; scale it before measuring distances. "
+                + (f"~/points: scaled per frame to a median depth of {cfg.nonmetric_median_depth_m} m"
+                   if cfg.nonmetric_median_depth_m > 0 else
+                   "~/points off (set nonmetric_median_depth_m > 0 to scale each frame to that median)"))
         self.depth_cache = depth_cache
         self._init_stats()
         self._init_io(cfg)
@@ -98,6 +109,8 @@ class DepthNode(Node):
         self._image_hw: tuple[int, int] | None = None
         self._intrinsics: CameraIntrinsics | None = None
         self._info_lock = threading.Lock()
+        self._rectifiers = RectifierCache()
+        self.unknown_distortion_frames = 0
 
     def _init_io(self, cfg: DepthNodeConfig) -> None:
         in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
@@ -120,6 +133,10 @@ class DepthNode(Node):
     def _on_camera_info(self, msg: CameraInfo) -> None:
         try:
             intr = intrinsics_from_camera_info(msg)
+            try:
+                rectified_intrinsics(intr)  # a D of the wrong length is an invalid camera_info
+            except UnknownDistortionModel:
+                pass  # kept: frames are counted and treated as undistorted (see _rectify)
         except InputError as exc:
             self.rejects.reject("invalid_camera_info", f"camera_info: {exc}")
             return
@@ -163,13 +180,14 @@ class DepthNode(Node):
         wanted = self._wanted()
         if not any(wanted.values()):
             return False
+        rgb = self._rectify(rgb)
         start_s = time.monotonic()
         result = self.estimator.estimate(rgb)
         self.inference_latency.add(time.monotonic() - start_s)
         depth_m = result.depth_m
         if self.depth_cache is not None:
             self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
-                                             rgb=rgb, header=msg.header, receive_s=receive_s))
+                                             rgb=rgb, header=msg.header, receive_s=receive_s, result=result))
         self._publish(msg.header, rgb, depth_m, wanted, cfg)
         self.frames_out += 1
         self.output_rate.tick()
@@ -181,6 +199,30 @@ class DepthNode(Node):
             self.get_logger().warning(f"image size changed from {self._image_hw[1]}x{self._image_hw[0]} to "
                                       f"{hw[1]}x{hw[0]}: re-initialising (camera_info of the old size dropped)")
         self._image_hw = hw
+
+    def _rectify(self, rgb: np.ndarray) -> np.ndarray:
+        """The image rectified with the latest camera_info of its size (as is without one)."""
+        with self._info_lock:
+            intr = self._intrinsics
+        if intr is None or (intr.width, intr.height) != (rgb.shape[1], rgb.shape[0]):
+            return rgb
+        try:
+            return self._rectifiers.get(intr).apply(rgb)
+        except UnknownDistortionModel as exc:
+            self.unknown_distortion_frames += 1
+            self.get_logger().warning(f"camera_info: {exc}; image treated as undistorted "
+                                      f"({self.unknown_distortion_frames} frames)", throttle_duration_sec=5.0)
+            return rgb
+
+    def _points_depth(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> np.ndarray | None:
+        """Depth for ~/points: metres, or a non-metric depth scaled so that its median is
+        ``nonmetric_median_depth_m`` (None when that rule is off)."""
+        if self.is_metric:
+            return depth_m
+        median = float(np.nanmedian(depth_m)) if np.isfinite(depth_m).any() else float("nan")
+        if cfg.nonmetric_median_depth_m <= 0 or not median > 0:
+            return None
+        return depth_m * np.float32(cfg.nonmetric_median_depth_m / median)
 
     def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, wanted: dict[str, bool],
                  cfg: DepthNodeConfig) -> None:
@@ -196,10 +238,11 @@ class DepthNode(Node):
             return
         if wanted["info"]:
             self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
-        if wanted["points"]:
+        points_depth_m = self._points_depth(depth_m, cfg) if wanted["points"] else None
+        if points_depth_m is not None:
             colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
             self.pub_points.publish(depth_to_pointcloud2(
-                depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
+                points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
                 max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
 
     def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig) -> CameraIntrinsics | None:
@@ -212,7 +255,10 @@ class DepthNode(Node):
                                     f"but the image is {width}x{height}; waiting for a matching one")
                 intr = None
         if intr is not None:
-            return intr
+            try:
+                return rectified_intrinsics(intr)  # what _rectify made of the image
+            except UnknownDistortionModel:
+                return intr
         if cfg.fallback_hfov_deg > 0:
             focal_px = fallback_focal_px(width, cfg.fallback_hfov_deg)
             return CameraIntrinsics(width, height, focal_px, focal_px, width / 2.0, height / 2.0)
@@ -228,7 +274,8 @@ class DepthNode(Node):
                 "metric": self.is_metric, "input_rate_hz": self.input_rate.rate_hz(),
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
-                "rejected": self.rejects.total, "latency_mean_ms": latency["mean"],
+                "rejected": self.rejects.total, "unknown_distortion_model_frames": self.unknown_distortion_frames,
+                "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"]}
 
     def _publish_diagnostics(self) -> None:
@@ -236,6 +283,8 @@ class DepthNode(Node):
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
         if stats["frames_in"] and not stats["frames_out"]:
             problems.append("no output yet")
+        if self.unknown_distortion_frames:
+            problems.append(f"{self.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
                                                f"{self.get_name()}: depth", self.get_fully_qualified_name(),
                                                stats, problems))

@@ -117,13 +117,14 @@ class EgoMotionNode(Node):
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-        """(header, rgb, depth_m) of a camera message (own depth net) or a shared cache entry."""
+        """(header, rgb, depth) of a camera message (own depth net) or a shared cache entry; depth is
+        a DepthResult (its network-resolution depth is what the motion net is fed) or (H, W) metres."""
         if isinstance(item, CachedDepth):
             self.depth_reused += 1
-            return item.header, item.rgb, item.depth_m
+            return item.header, item.rgb, item.result if item.result is not None else item.depth_m
         stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
         rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
-        return item.header, rgb, self.depth_estimator.estimate(rgb).depth_m
+        return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
 
     def _extrinsic(self, optical_frame: str) -> bool:
         """Resolve T_base_optical from /tf_static once; False while it is not available."""

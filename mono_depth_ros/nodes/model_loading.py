@@ -26,13 +26,14 @@ def resolve_model_path(param_name: str, model_path: str, spec_name: str) -> Path
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
-                         precision: str) -> Any:
+                         precision: str, resize_mode: str = "crop") -> Any:
     """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError."""
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
 
     path = resolve_model_path(param_name, model_path, spec_name)
     try:
-        return DepthEstimator.from_path(path, backend=backend, precision=precision, spec_name=spec_name)
+        return DepthEstimator.from_path(path, backend=backend, precision=precision, spec_name=spec_name,
+                                        resize_mode=resize_mode)
     except ConfigError:
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error

@@ -62,7 +62,9 @@ def test_depth_points_and_camera_info(graph, light_checkpoints):
     assert stamp_to_ns(out.header.stamp) == T0_NS and out.header.frame_id == "cam_optical"
     assert (out.width, out.height, out.encoding) == (W, H, "32FC1")
     depth_m = depth_from_image(out)
-    assert np.isfinite(depth_m).all() and (depth_m > 0).all()
+    # resize_mode crop: the 4:3 image is cropped to the 5:4 network input, 4 columns each side unseen
+    assert np.isfinite(depth_m[:, 4:-4]).all() and (depth_m[:, 4:-4] > 0).all()
+    assert np.isnan(depth_m[:, :4]).all() and np.isnan(depth_m[:, -4:]).all()
     cloud = points.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == T0_NS)[0]
     assert cloud.header.frame_id == "cam_optical" and (cloud.width, cloud.height) == (W, H)
     cam = info.wait_for(1)[0]

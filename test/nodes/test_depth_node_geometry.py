@@ -1,0 +1,116 @@
+"""depth_node on a real rclpy graph: lens distortion (rectify before inference), unknown
+distortion models, the scale rule of a non-metric model's cloud."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics, intrinsics_from_camera_info
+from mono_depth_ros.core.depth import depth_from_image
+from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
+from mono_depth_ros.core.stamps import make_header, stamp_to_ns
+from mono_depth_ros.nodes.qos import make_qos
+
+from .conftest import Collector, make_image, require_inference, rgb_frame, wait_until
+
+T0_NS = 1_700_000_000_000_000_000
+W, H = 160, 128  # the eigen2014 light input's 5:4: the fit is a plain resize, so only rectification acts
+# EuRoC cam0's distortion (k1 = -0.28) on a 160x128 image with a proportional focal length
+DISTORTED = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "plumb_bob",
+                             (-0.28340811, 0.07395907, 0.00019359, 1.76187114e-05, 0.0))
+
+
+def _node(graph, checkpoints, method="eigen2014", spec="eigen2014", **params):
+    require_inference()
+    from mono_depth_ros.nodes.depth_node import DepthNode
+
+    overrides = {"image_topic": f"{graph.namespace}/cam/image_raw", "method": method,
+                 "model_path": str(checkpoints[spec]), "backend": "torch", "point_stride_px": 1,
+                 "max_range_m": 1000.0, "input_reliability": "reliable", "input_depth": 10}
+    overrides.update(params)
+    return graph.add(DepthNode(f"depth_geo_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
+                               context=graph.context, parameter_overrides=overrides))
+
+
+def _io(graph, node):
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    name = node.get_fully_qualified_name()
+    outs = {"depth": Collector(helper, Image, f"{name}/depth", qos),
+            "info": Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos),
+            "points": Collector(helper, PointCloud2, f"{name}/points", qos)}
+    wait_until(lambda: pub_img.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
+               and node.pub_depth.get_subscription_count() > 0 and node.pub_info.get_subscription_count() > 0
+               and node.pub_points.get_subscription_count() > 0, what="graph discovery")
+    return pub_img, pub_info, outs
+
+
+def _send(pub_img, pub_info, node, intr, rgb, index):
+    stamp = T0_NS + index * 100_000_000
+    pub_info.publish(camera_info_from_intrinsics(intr, make_header(stamp, "cam_optical"), msg_cls=CameraInfo))
+    wait_until(lambda: node._intrinsics is not None and node._intrinsics.d == intr.d, what="camera_info")
+    pub_img.publish(make_image(rgb, stamp))
+    return stamp
+
+
+def test_distorted_camera_is_rectified_before_inference(graph, light_checkpoints):
+    from mono_depth_ros.core.rectify import Rectifier
+
+    node = _node(graph, light_checkpoints)
+    pub_img, pub_info, outs = _io(graph, node)
+    rgb = rgb_frame(W, H, seed=3)
+    stamp = _send(pub_img, pub_info, node, DISTORTED, rgb, 0)
+    depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
+    info = outs["info"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    rectifier = Rectifier.build(intrinsics_from_camera_info(
+        camera_info_from_intrinsics(DISTORTED, make_header(stamp, "c"), msg_cls=CameraInfo)))
+    expected = node.estimator.estimate(rectifier.apply(rgb)).depth_m
+    unrectified = node.estimator.estimate(rgb).depth_m
+    np.testing.assert_allclose(depth_m, expected, rtol=1e-5)
+    assert np.abs(depth_m - unrectified).max() > 1e-3  # rectification changed what the network saw
+    # ~/depth/camera_info describes the rectified image: no distortion, K = the new camera matrix (K)
+    assert info.distortion_model == "plumb_bob" and list(info.d) == [0.0] * 5
+    np.testing.assert_allclose(np.asarray(info.k).reshape(3, 3), DISTORTED.k)
+    cloud = outs["points"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    xyz = pointcloud2_to_xyz(cloud)  # pinhole back-projection with the rectified K
+    u = (xyz[..., 0] / xyz[..., 2]) * DISTORTED.fx + DISTORTED.cx
+    np.testing.assert_allclose(u[60, 10:150], np.arange(10, 150), atol=1e-3)
+    assert node._rectifiers.builds == 1 and node.stats()["unknown_distortion_model_frames"] == 0
+
+
+def test_unknown_distortion_model_is_counted_and_treated_as_undistorted(graph, light_checkpoints):
+    node = _node(graph, light_checkpoints)
+    pub_img, pub_info, outs = _io(graph, node)
+    weird = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "kannala_brandt8", (0.1, 0.01, 0.0, 0.0))
+    rgb = rgb_frame(W, H, seed=4)
+    stamp = _send(pub_img, pub_info, node, weird, rgb, 1)
+    depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
+    np.testing.assert_allclose(depth_m, node.estimator.estimate(rgb).depth_m, rtol=1e-5)
+    info = outs["info"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    assert info.distortion_model == "kannala_brandt8"  # the image still has it: said as received
+    assert node.stats()["unknown_distortion_model_frames"] == 1 and node.rejects.total == 0
+    # a D of the wrong length for a known model is an invalid camera_info (dropped, counted)
+    short = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "rational_polynomial", (0.1, 0.0, 0.0, 0.0, 0.0))
+    pub_info.publish(camera_info_from_intrinsics(short, make_header(stamp, "cam_optical"), msg_cls=CameraInfo))
+    wait_until(lambda: node.rejects.counts["invalid_camera_info"] == 1, what="invalid D rejected")
+
+
+@pytest.mark.parametrize("median_m", [0.0, 3.0])
+def test_nonmetric_cloud_follows_the_explicit_scale_rule(graph, light_checkpoints, median_m):
+    node = _node(graph, light_checkpoints, method="xian2018", spec="xian2018", nonmetric_median_depth_m=median_m)
+    assert node.get_parameter("depth_is_metric").value is False
+    depth_m = node.estimator.estimate(rgb_frame(W, H, seed=5)).depth_m
+    if median_m == 0.0:
+        assert node._points_depth(depth_m, node.config) is None  # no silent guess: no cloud
+        return
+    pub_img, pub_info, outs = _io(graph, node)
+    pinhole = CameraIntrinsics(W, H, 100.0, 100.0, 79.5, 63.5)
+    stamp = _send(pub_img, pub_info, node, pinhole, rgb_frame(W, H, seed=5), 2)
+    cloud = outs["points"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    z = pointcloud2_to_xyz(cloud)[..., 2]
+    assert np.nanmedian(z) == pytest.approx(median_m, rel=1e-4)
+    np.testing.assert_allclose(z, depth_m * (median_m / np.nanmedian(depth_m)), rtol=1e-4)
