@@ -387,12 +387,29 @@ def load_config(method: str, path: str | Path | None = None, overrides: list[str
             raise ConfigError("config", str(path), "top level must be a mapping")
         data = loaded
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
-    data = _deep_merge(data, extra)
+    file_data, data = data, _deep_merge(data, extra)
     if data.get("method", method) != method:
         raise ConfigError("method", data["method"], f"config file is for another method than {method!r}")
     config = _build(CONFIG_CLASSES[method], data)
+    config = _scale_eigen_schedule(config, _build(CONFIG_CLASSES[method], _deep_merge(file_data, _without_max_steps(extra))),
+                                   extra)
     validate_config(config)
     return config
+
+
+def _without_max_steps(extra: dict) -> dict:
+    """The overrides less trainer.max_steps: the config the schedule was written for."""
+    return {**extra, "trainer": {k: v for k, v in extra.get("trainer", {}).items() if k != "max_steps"}}
+
+
+def _scale_eigen_schedule(config: Any, base: Any, extra: dict) -> Any:
+    """``--set trainer.max_steps=N`` alone keeps eigen2014's coarse/fine proportion of the config."""
+    if not isinstance(config, Eigen2014Config) or "coarse_steps" in extra.get("schedule", {}) \
+            or "max_steps" not in extra.get("trainer", {}):
+        return config
+    fraction = base.schedule.coarse_steps / base.trainer.max_steps
+    steps = int(round(fraction * config.trainer.max_steps))
+    return dataclasses.replace(config, schedule=dataclasses.replace(config.schedule, coarse_steps=steps))
 
 
 def config_from_dict(data: dict) -> Any:
@@ -422,7 +439,8 @@ def validate_config(config: Any) -> None:
             raise ConfigError(f"loss_weights.{name}", weight, "must be >= 0")
     if isinstance(config, Eigen2014Config) and not 0 <= config.schedule.coarse_steps <= t.max_steps:
         raise ConfigError("schedule.coarse_steps", config.schedule.coarse_steps,
-                          f"must be in [0, trainer.max_steps={t.max_steps}]")
+                          f"must be in [0, trainer.max_steps={t.max_steps}] (set both, e.g. "
+                          f"--set schedule.coarse_steps={t.max_steps * 4 // 7})")
     if isinstance(config, Xian2018Config) and not 0 <= config.loss.ignore_fraction < 1:
         raise ConfigError("loss.ignore_fraction", config.loss.ignore_fraction, "must be in [0, 1)")
     if isinstance(config, Xian2018Config) and config.loss.ignore_among not in ("all", "unequal"):
