@@ -202,7 +202,11 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         init_files = initialise_from(module, config.trainer.init_from)
     train_ds = _datasets(module, folders, config.data.train_split, train=True)
     if len(train_ds) == 0:
-        raise FileNotFoundError(f"data_dir={str(data_dir)!r}: split {config.data.train_split!r} has no usable frames")
+        needs = {"eigen2014": "frames with depth (extract with --depth-topic)",
+                 "xian2018": "frames with depth or a right stereo image",
+                 "li2020": "runs of consecutive frames"}.get(config.method, "frames")
+        raise FileNotFoundError(f"data_dir={str(data_dir)!r}: split {config.data.train_split!r} has no usable frames:"
+                                f" {config.method} needs {needs}")
     val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None
     has_val = val_ds is not None and len(val_ds) > 0
     t = config.trainer
