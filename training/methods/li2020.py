@@ -23,13 +23,26 @@ barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if co
 (3) a sanity check every ``collapse_check_every_n_steps`` logs ``train/log_depth_std`` and
 ``train/counted_pixel_fraction`` and stops training when either falls below its limit.
 
-Two options depart from the official defaults for short from-scratch runs (both default to the
-official values): ``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation
-into a plain one; in 12-minute CPU trials from scratch the noise left the depth worse than a
-constant map and the translation backwards) and
-``loss.occluded_pixel_weight`` (the official occlusion test drops pixels whose moved point lies
-behind frame 2's depth; a positive weight keeps them in the RGB term; in trials that made the
-translation come out backwards, so the recipe keeps the official 0).
+Options that depart from the official defaults (all default to the official values):
+``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
+``loss.occluded_pixel_weight`` (a positive weight keeps pixels that fail the occlusion test in
+the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field).
+
+Data (official): random crop-and-resize with intrinsics adjusted plus a random horizontal flip
+(``data.augment``), pairs whose frames differ by a mean |rgb difference| <= 0.01 dropped
+(``data.duplicates_filter_threshold``). Ours: ``data.camera_augment`` (grayscale, photometric
+jitter, blur, noise; not from the paper), ``data.resize_mode``.
+
+Known differences from the official code, kept and documented (they need retraining or an
+interface change to remove): the networks take rgb in [0, 1] (official: ``2 * rgb - 1``; the model
+card's normalisation is shared with the nodes); the depth decoder upsamples by nearest neighbour
++ 3x3 convolution with ELU (official: transposed convolutions); rotations are axis-angle vectors
+(official: Euler angles; the same to first order at the small inter-frame rotations); the
+background-motion convolution has a bias (official: none; removing it changes the bundled weights'
+layout); bilinear resampling uses ``align_corners=True`` pixel-centre coordinates in the warp
+(official: TF's resampler, the same convention) and ``align_corners=False`` when upsampling the
+motion field (official: ``tf.image.resize`` default); learned intrinsics are kept physical
+(``model.max_pixel_aspect``, principal point inside the image; official: unbounded).
 """
 
 from __future__ import annotations
