@@ -1,0 +1,152 @@
+"""The real-data benchmark (benchmarks/bench_real.py) and its loaders, on a subset of the real
+sets: real frames, the bundled networks on ONNX Runtime, numbers checked against geometry."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from training.evaluate.depth_metrics import DepthCaps
+from training.evaluate.pose_metrics import relative_from_poses
+from training.evaluate.real_bench import (baseline_depth, common_mask, depth_scores, photometric_error,
+                                          ramp_depth)
+from training.evaluate.real_sets import STEREODEMO_DIR, SetUnavailable, load_set
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_real.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_real", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _angle_deg(R: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1, 1))))
+
+
+def _middlebury():
+    try:
+        return load_set("middlebury", Path("."))
+    except SetUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def test_baselines_share_the_median_and_pixels():
+    gt = np.linspace(1.0, 9.0, 12 * 8).reshape(12, 8)
+    gt[0, :3] = np.nan
+    mask = common_mask(gt, [np.ones_like(gt)], DepthCaps())
+    assert mask.sum() == 12 * 8 - 3
+    median = np.median(gt[mask])
+    ramp = ramp_depth((12, 8))
+    assert ramp[-1, 0] == 1.0 and ramp[0, 0] == 2.0 and np.all(np.diff(ramp[:, 3]) < 0)  # grows toward the top
+    for kind in ("constant", "ramp"):
+        assert np.median(baseline_depth(kind, gt, mask)[mask]) == pytest.approx(median)
+    scores = depth_scores(baseline_depth("constant", gt, mask), gt, mask, DepthCaps())
+    expected = np.mean(np.abs(median - gt[mask]) / gt[mask])
+    assert scores["abs_rel_raw"] == pytest.approx(expected) and scores["abs_rel_med"] == pytest.approx(expected)
+    perfect = depth_scores(gt * 3.0, gt, mask, DepthCaps())
+    assert perfect["abs_rel_med"] == pytest.approx(0.0, abs=1e-12) and perfect["whdr"] == 0.0
+    assert perfect["abs_rel_raw"] == pytest.approx(2.0) and perfect["delta1_med"] == 1.0
+
+
+def test_verdict_names_the_baselines_a_method_loses_to():
+    bench = _bench()
+    baselines = {"constant": {"abs_rel_med": 0.2, "whdr": 0.9}, "ramp": {"abs_rel_med": 0.3, "whdr": 0.3}}
+    lost = bench.losses({"abs_rel_med": 0.25, "whdr": 0.4}, baselines, bench.DEPTH_COLUMNS)
+    assert lost == {"AbsRel_med": ["constant"], "WHDR": ["ramp"]}
+    assert bench.verdict(lost) == "worse than constant (AbsRel_med); worse than ramp (WHDR)"
+    assert bench.verdict(bench.losses({"abs_rel_med": 0.1, "whdr": 0.2}, baselines, bench.DEPTH_COLUMNS)) \
+        == "beats baselines"
+
+
+def test_middlebury_ground_truth_depth():
+    real = _middlebury()
+    depth = real.frames[0].depth_m
+    assert depth.shape == real.frames[0].rgb.shape[:2] == (500, 741)
+    valid = np.isfinite(depth)
+    assert 0.85 < valid.mean() < 1.0
+    # Z = f B / (d + doffs): the motorcycle scene spans about 1.9 m (front) to 5 m (back wall)
+    assert 1.5 < np.nanmin(depth) and np.nanmax(depth) < 5.5 and 2.3 < np.nanmedian(depth) < 3.2
+
+
+def test_real_loaders_geometry(shared_data):
+    kinect = load_set("kinect", shared_data, max_frames=2)
+    assert 0.5 < np.nanmedian(kinect.frames[0].depth_m) < 5.0 and kinect.has_poses
+    kitti = load_set("kitti", shared_data, max_frames=3)
+    steps = [np.linalg.norm(T[:3, 3]) for T in relative_from_poses([f.pose for f in kitti.frames])]
+    assert np.allclose(steps, 0.86, atol=0.01)
+    assert kitti.frames[0].depth_m is not None and kitti.frames[1].depth_m is None
+    assert 8.0 < np.nanmedian(kitti.frames[0].depth_m) < 30.0  # SGBM of a street: metres, not pixels
+    euroc = load_set("euroc", shared_data, max_frames=2)
+    assert not any(euroc.intrinsics.d) and euroc.frames[0].valid is not None
+    raw = cv2.imread(str(shared_data / "euroc_v101_micro" / "cam0" / "data" / f"{euroc.frames[0].stamp_ns}.png"),
+                     cv2.IMREAD_GRAYSCALE).astype(float)
+    moved = np.abs(euroc.frames[0].rgb[:, :, 0] - raw)
+    # undistortion (k1 = -0.28) keeps the principal point and moves the corners
+    assert moved[238:258, 357:377].mean() < 3.0 < 10.0 < moved[:40, :40].mean()
+    assert euroc.depth_source == "none" and not euroc.has_poses
+
+
+def test_oakd_sgbm_reference():
+    try:
+        oakd = load_set("oakd", Path("."), max_frames=2, stereodemo_dir=STEREODEMO_DIR)
+    except SetUnavailable as exc:
+        pytest.skip(str(exc))
+    assert len(oakd.frames) == 2 and oakd.frames[0].rgb.shape == (480, 640, 3)
+    # the calibration's depth_range is [1, 5] m: SGBM depth of indoor scenes lies inside it
+    assert all(1.0 < np.nanmedian(f.depth_m) < 5.0 for f in oakd.frames)
+
+
+def test_photometric_error_follows_the_true_motion(shared_data):
+    kitti = load_set("kitti", shared_data, max_frames=2)
+    a, b = kitti.frames
+    true = relative_from_poses([a.pose, b.pose])[0]
+    k = kitti.intrinsics.k
+    errors = {name: photometric_error(a, b, a.depth_m, T, k)
+              for name, T in (("true", true), ("none", np.eye(4)), ("reversed", np.linalg.inv(true)))}
+    shared = np.logical_and.reduce([m for _, m in errors.values()])
+    mean = {name: float(err[shared].mean()) for name, (err, _) in errors.items()}
+    # measured 15.3 / 25.5 / 34 grey levels with SGBM depth and the ground-truth motion
+    assert mean["true"] < 0.75 * mean["none"] < 0.75 * mean["reversed"]
+
+
+def test_bench_real_subset(shared_data, tmp_path):
+    bench = _bench()
+    figure = tmp_path / "grid.png"
+    results = bench.run(["middlebury", "kitti", "euroc"], ["eigen2014", "xian2018", "li2020"], max_frames=3,
+                        data_root=shared_data, figure=figure, whdr_pairs=2000, progress=False)
+    assert figure.stat().st_size > 10_000
+    middlebury = results["sets"]["middlebury"]["depth"]
+    assert set(middlebury["rows"]) == {"eigen2014", "xian2018", "li2020", "constant", "ramp"}
+    for name, row in middlebury["rows"].items():
+        assert 0.0 < row["abs_rel_med"] < 2.0 and 0.0 <= row["whdr"] <= 1.0, name
+        assert row["pixels"] == middlebury["rows"]["constant"]["pixels"]  # the same pixels for all
+    constant = middlebury["rows"]["constant"]
+    assert constant["abs_rel_raw"] == pytest.approx(constant["abs_rel_med"])  # an oracle-scaled baseline
+    assert constant["whdr"] > 0.8  # a constant says "equal" for every pair
+    kitti = results["sets"]["kitti"]["ego_motion"]
+    assert kitti["pairs"] == 2 and kitti["orb_failures"] == 0
+    # ORB + essential matrix on KITTI's straight drive: well below a degree and within 20 deg of forward
+    assert kitti["rows"]["orb"]["rot_err_deg"] < 1.0 and kitti["rows"]["orb"]["dir_err_deg"] < 20.0
+    gt_rel = relative_from_poses([f.pose for f in load_set("kitti", shared_data, max_frames=3).frames])
+    assert kitti["rows"]["no_motion"]["rot_err_deg"] == pytest.approx(np.mean([_angle_deg(T[:3, :3]) for T in gt_rel]))
+    assert kitti["rows"]["no_motion"]["ate_m"] > 0.5  # 1.7 m driven, none estimated
+    euroc = results["sets"]["euroc"]
+    assert "depth" not in euroc and "ate_m" not in euroc["ego_motion"]["rows"]["li2020"]
+    assert 0.0 < euroc["ego_motion"]["rows"]["no_motion"]["photo_err"] < 10.0  # a nearly static start
+    text = bench.report(results)
+    assert text.count("beats baselines") + text.count("worse than") >= 3
+    json.dumps(results, default=float)
+
+
+def test_bench_real_rejects_an_unknown_set(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _bench().main(["--sets", "kitti,nyu"])
+    assert exc.value.code == 2 and "unknown set 'nyu'" in capsys.readouterr().err
