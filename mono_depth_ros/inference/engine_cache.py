@@ -42,13 +42,16 @@ def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
 
 
 def engine_cache_key(onnx_path: str | Path, trt_version: str, gpu_name: str, compute_capability: Sequence[int] | str,
-                     precision: str, input_shape: Sequence[int]) -> str:
-    """Stable key (hex, 32 chars) of everything an engine depends on."""
+                     precision: str, input_shape: Sequence[int], extra: dict | None = None) -> str:
+    """Stable key (hex, 32 chars) of everything an engine depends on (``extra``: further build
+    options, e.g. ``{"tf32": True}``; omitted from the hash when None, so older keys stay valid)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r}: must be one of {PRECISIONS}")
     cc = compute_capability if isinstance(compute_capability, str) else ".".join(str(int(v)) for v in compute_capability)
     fields = {"onnx_sha256": file_sha256(onnx_path), "trt": str(trt_version), "gpu": str(gpu_name).strip(),
               "cc": cc, "precision": precision, "shape": [int(v) for v in input_shape]}
+    if extra:
+        fields["extra"] = {str(k): extra[k] for k in sorted(extra)}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
 

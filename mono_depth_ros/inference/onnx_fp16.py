@@ -9,7 +9,7 @@ float32 (a Cast after each input and before each output), so callers feed and re
 before. Resize's ``roi``/``scales`` inputs stay float32 (the operator requires it). Initializers
 and Constants used only by fp16 nodes are stored in fp16 (values beyond fp16's range are clipped).
 
-    to_fp16_onnx(src, dst) -> dst
+    to_fp16_onnx(src, dst) -> dst; cached_fp16_onnx(src, cache_dir) -> the cached copy
 """
 
 from __future__ import annotations
@@ -149,3 +149,16 @@ def is_fp16_onnx(path: str | Path) -> bool:
 
     proto = onnx.load(str(path), load_external_data=False)
     return any(t.data_type == TensorProto.FLOAT16 for t in proto.graph.initializer)
+
+
+def cached_fp16_onnx(src: str | Path, cache_dir: str | Path | None = None) -> Path:
+    """The fp16 copy of ``src`` in ``<cache>/onnx/`` (key: src's sha256), converted once;
+    ``src`` itself when it already holds fp16 weights."""
+    from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+
+    src = Path(src)
+    if is_fp16_onnx(src):
+        return src
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    dst = folder / "onnx" / f"{src.stem}-{file_sha256(src)[:20]}.fp16.onnx"
+    return dst if dst.is_file() else to_fp16_onnx(src, dst)

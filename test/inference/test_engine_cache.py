@@ -116,7 +116,7 @@ print(f"RESULT {data.decode()} {built}", flush=True)
 
 
 def _read_until(proc, marker: str, timeout_s: float = 30.0) -> tuple:
-    """Lines of ``proc``'s stdout up to the first containing ``marker`` (TimeoutError otherwise)."""
+    """(text up to the first line containing ``marker``, queue of later lines); queue.Empty on timeout."""
     import queue
     import threading
 

@@ -16,7 +16,7 @@ import numpy as np
 from mono_depth_ros.core.errors import InputError
 
 PIP_NAMES = {"onnxruntime": "onnxruntime (or onnxruntime-gpu)", "tensorrt": "tensorrt-cu12 (TensorRT 10+)",
-             "torch": "torch", "onnx": "onnx"}
+             "torch": "torch", "onnx": "onnx", "openvino": "openvino", "nncf": "nncf"}
 
 
 class BackendUnavailable(RuntimeError):
@@ -34,13 +34,16 @@ def import_or_explain(module: str) -> ModuleType:
 
 
 class InferenceBackend(ABC):
-    """Runs one network. Subclasses set ``input_shapes``/``output_names`` in ``load()``."""
+    """Runs one network. Subclasses set ``input_shapes``/``output_names`` and
+    ``effective_precision`` (what actually runs: "fp32", "fp16", "bf16", "int8+bf16", "tf32", ...;
+    shown in the log and on /diagnostics) in ``load()``."""
 
     name = "base"
 
     def __init__(self) -> None:
         self.input_shapes: dict[str, tuple[int, ...]] = {}
         self.output_names: tuple[str, ...] = ()
+        self.effective_precision = "unknown"
         self.loaded = False
 
     @abstractmethod

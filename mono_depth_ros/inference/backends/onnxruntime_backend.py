@@ -1,4 +1,11 @@
-"""ONNX Runtime backend: CPU execution provider (thread count) or CUDA EP where present."""
+"""ONNX Runtime backend: CPU execution provider (thread count) or CUDA EP where present.
+
+onnxruntime-gpu lists CUDAExecutionProvider whenever it is installed, even when the CUDA or cuDNN
+libraries cannot load; the session then silently runs on the CPU. So after creating a CUDA session
+the providers it actually got (``session.get_providers()``) are checked, and a session without the
+CUDA EP is refused (BackendUnavailable) instead of running on the CPU under a CUDA label.
+An fp16 ONNX (onnx_fp16.py: fp16 inside, float32 inputs/outputs) runs as any other file.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +59,10 @@ class OnnxRuntimeBackend(InferenceBackend):
         else:
             providers = ["CPUExecutionProvider"]
         self.session = ort.InferenceSession(str(self.model_path), options, providers=providers)
+        got = self.session.get_providers()
+        if self.device.startswith("cuda") and (not got or got[0] != "CUDAExecutionProvider"):
+            raise BackendUnavailable(f"onnxruntime CUDAExecutionProvider did not load (CUDA/cuDNN libraries "
+                                     f"missing or incompatible?); the session got {got}")
         self._version = ort.__version__
         shapes = {}
         for i in self.session.get_inputs():
@@ -61,6 +72,9 @@ class OnnxRuntimeBackend(InferenceBackend):
             shapes[i.name] = tuple(i.shape)
         self.input_shapes = shapes
         self.output_names = tuple(o.name for o in self.session.get_outputs())
+        from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
+
+        self.effective_precision = "fp16" if is_fp16_onnx(self.model_path) else "fp32"
         self.loaded = True
         return self
 
@@ -74,4 +88,4 @@ class OnnxRuntimeBackend(InferenceBackend):
             return f"onnxruntime ({self.model_path.name}, not loaded)"
         ep = self.session.get_providers()[0]
         threads = f", {self.threads} threads" if self.threads and ep == "CPUExecutionProvider" else ""
-        return f"onnxruntime {self._version} {ep}{threads} ({self.model_path.name})"
+        return f"onnxruntime {self._version} {ep} {self.effective_precision}{threads} ({self.model_path.name})"

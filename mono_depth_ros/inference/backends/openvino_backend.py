@@ -16,8 +16,6 @@ Precision is what the runtime is told, and ``effective_precision`` is what it re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -27,15 +25,15 @@ from typing import Any
 import numpy as np
 
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
-from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, calibration_frames, calibration_inputs,
+                                                  calibration_key)
+from mono_depth_ros.inference.engine_cache import default_cache_dir
 
 LOG = logging.getLogger(__name__)
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 _CAPABILITY = {"bf16": "BF16", "fp16": "FP16", "int8": "INT8"}
 _TYPE_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16", "i8": "int8", "u8": "int8"}
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-DEFAULT_CALIBRATION_FRAMES = 64
 
 
 def openvino_available(device: str = "CPU") -> tuple[bool, str]:
@@ -48,18 +46,6 @@ def openvino_available(device: str = "CPU") -> tuple[bool, str]:
     if not any(d == device or d.startswith(device + ".") for d in devices):
         return False, f"OpenVINO device {device!r} not present (available: {devices})"
     return True, f"openvino {ov.__version__} on {device}"
-
-
-def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAMES) -> list[Path]:
-    """Up to ``count`` image files evenly spread over ``folder/rgb`` (an extracted dataset) or ``folder``."""
-    folder = Path(folder)
-    root = folder / "rgb" if (folder / "rgb").is_dir() else folder
-    files = sorted(p for p in root.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
-    if not files:
-        raise BackendUnavailable(f"calibration_dir={str(folder)!r}: no .png/.jpg frames (expected an extracted "
-                                 "dataset folder with rgb/*.png); int8 needs real calibration frames")
-    step = max(len(files) / float(count), 1.0)
-    return [files[int(i * step)] for i in range(min(count, len(files)))]
 
 
 class OpenVinoBackend(InferenceBackend):
@@ -142,13 +128,9 @@ class OpenVinoBackend(InferenceBackend):
         if self.spec is None or self.calibration_dir is None:
             raise BackendUnavailable("int8 on OpenVINO needs calibration frames (calibration_dir: an extracted "
                                      "dataset folder); without them int8 is not offered")
-        if self.spec.input_channels != 3:
-            raise BackendUnavailable(f"int8 calibration is implemented for image-input networks only, not "
-                                     f"{self.spec.name} ({self.spec.input_channels} input channels)")
         nncf = import_or_explain("nncf")
         frames = calibration_frames(self.calibration_dir, self.calibration_count)
-        key = hashlib.sha256(json.dumps({"onnx": file_sha256(self.model_path), "nncf": nncf.__version__,
-                                         "frames": [str(p.resolve()) for p in frames]}).encode()).hexdigest()[:24]
+        key = calibration_key(self.model_path, frames, nncf.__version__)
         folder = self.cache_dir / "openvino"
         self.quantized_path = folder / f"{self.model_path.stem}-int8-{key}.xml"
         if self.quantized_path.is_file():
@@ -156,7 +138,7 @@ class OpenVinoBackend(InferenceBackend):
             return core.read_model(str(self.quantized_path))
         model = core.read_model(str(self.model_path))
         hw = tuple(int(d) for d in model.inputs[0].get_shape()[2:])
-        samples = [self._calibration_input(path, hw) for path in frames]
+        samples = calibration_inputs(frames, self.spec, hw)
         LOG.info("OpenVINO int8: quantising %s with NNCF on %d frames from %s", self.model_path.name, len(samples),
                  self.calibration_dir)
         quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples))
@@ -169,16 +151,6 @@ class OpenVinoBackend(InferenceBackend):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return quantized
-
-    def _calibration_input(self, path: Path, hw: tuple[int, int]) -> np.ndarray:
-        import cv2
-
-        from mono_depth_ros.inference.processing import preprocess
-
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
-        return preprocess(np.ascontiguousarray(bgr[..., ::-1]), self.spec, hw)
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         feed = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_shapes}

@@ -1,14 +1,24 @@
 """Explicit backend registry: ``create_backend(name, model_path, spec, ...) -> (backend, reason)``.
 
-``auto`` tries, in order: TensorRT (tensorrt importable + CUDA), ONNX Runtime CUDA EP, torch CUDA,
-ONNX Runtime CPU, and returns (and logs) the first that loads, with the reason the earlier ones
-were skipped. Model files: ``.pt`` (checkpoint; exported once to a cached ONNX for ONNX Runtime /
-TensorRT), ``.onnx``, ``.engine`` (TensorRT only).
+An explicit backend is strict: it loads with the requested precision or raises. ``auto`` never
+raises for a backend that fails: it tries every candidate in order, catches any exception (a
+library missing, an ONNX TensorRT cannot parse, an engine build that returns nothing, CUDA that
+fails to initialise, an unwritable cache folder, a precision a backend refuses, a first inference
+that fails), logs why each was skipped and returns the first that loads and runs one frame:
+
+    CUDA:  tensorrt > onnxruntime (CUDA EP) > torch            at the requested precision
+    CPU:   openvino > onnxruntime > torch                      at the requested precision
+                                                               (fp16 -> bf16 on CPUs)
+    then:  openvino > onnxruntime > torch on the CPU in fp32   (noted in the reason)
+
+It raises only when nothing at all can run the file. Model files: ``.pt`` (checkpoint; exported
+once to a cached ONNX for the ONNX-based runtimes), ``.onnx``, ``.engine`` (TensorRT only).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +27,11 @@ from mono_depth_ros.inference.backends.base import BackendUnavailable, Inference
 from mono_depth_ros.inference.spec import ModelSpec
 
 LOG = logging.getLogger(__name__)
-BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
+PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+#: what each backend offers (int8: only with calibration; see openvino_backend / tensorrt_backend)
+BACKEND_PRECISIONS = {"torch": ("fp32", "fp16", "bf16"), "onnxruntime": ("fp32", "fp16"),
+                      "openvino": ("fp32", "bf16", "fp16", "int8"), "tensorrt": ("fp32", "fp16", "int8")}
 SUFFIXES = (".pt", ".onnx", ".engine")
 
 
@@ -29,93 +43,154 @@ def _torch_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _onnx_file(model_path: Path, input_hw: tuple[int, int] | None, cache_dir: Any) -> Path:
+def _onnx_file(model_path: Path, opts: dict) -> Path:
+    """The fp32 ONNX for ``model_path`` (a .pt is exported once into the cache)."""
     if model_path.suffix == ".onnx":
         return model_path
     if model_path.suffix == ".pt":
         from mono_depth_ros.inference.onnx_export import cached_onnx_for_checkpoint
 
-        return cached_onnx_for_checkpoint(model_path, cache_dir, input_hw)
+        return cached_onnx_for_checkpoint(model_path, opts.get("cache_dir"), opts.get("input_hw"))
     raise BackendUnavailable(f"{model_path.name}: a TensorRT engine runs only on the tensorrt backend")
 
 
-def _make(kind: str, device: str, model_path: Path, spec: ModelSpec, precision: str, opts: dict) -> InferenceBackend:
-    """Construct and load one backend; BackendUnavailable when it cannot run here."""
+def _fp16_file(model_path: Path, opts: dict) -> Path:
+    from mono_depth_ros.inference.onnx_fp16 import cached_fp16_onnx
+
+    return cached_fp16_onnx(_onnx_file(model_path, opts), opts.get("cache_dir"))
+
+
+def _make_torch(model_path: Path, spec: ModelSpec, precision: str, device: str, opts: dict) -> InferenceBackend:
+    if model_path.suffix != ".pt":
+        raise BackendUnavailable(f"{model_path.name}: the torch backend needs a .pt checkpoint")
+    from mono_depth_ros.inference.backends.torch_backend import TorchBackend
+
     hw = opts.get("input_hw")
-    if kind == "torch":
-        if model_path.suffix != ".pt":
-            raise BackendUnavailable(f"{model_path.name}: the torch backend needs a .pt checkpoint")
-        from mono_depth_ros.inference.backends.torch_backend import TorchBackend
+    if hw is None:
+        from mono_depth_ros.models.checkpoint import read_checkpoint_payload
 
-        if hw is None:
-            from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+        payload = read_checkpoint_payload(model_path)
+        hw = spec.input_hw_for(payload["model_kwargs"], payload.get("config"))
+    return TorchBackend(model_path, spec, hw, precision, device, opts.get("channels_last", False),
+                        opts.get("compile", False), opts.get("threads"))
 
-            payload = read_checkpoint_payload(model_path)
-            hw = spec.input_hw_for(payload["model_kwargs"], payload.get("config"))
-        backend = TorchBackend(model_path, spec, hw, precision, device, opts.get("channels_last", False),
-                               opts.get("compile", False), opts.get("threads"))
-    elif kind == "onnxruntime":
-        from mono_depth_ros.inference.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        backend = OnnxRuntimeBackend(_onnx_file(model_path, hw, opts.get("cache_dir")), device, opts.get("threads"))
-    elif kind == "tensorrt":
-        from mono_depth_ros.inference.backends.tensorrt_backend import TensorRTBackend, tensorrt_available
+def _make_onnxruntime(model_path: Path, spec: ModelSpec, precision: str, device: str,
+                      opts: dict) -> InferenceBackend:
+    from mono_depth_ros.inference.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        ok, why = tensorrt_available()
-        if not ok:
-            raise BackendUnavailable(why)
-        path = model_path if model_path.suffix == ".engine" else _onnx_file(model_path, hw, opts.get("cache_dir"))
-        backend = TensorRTBackend(path, precision, opts.get("cache_dir"), opts.get("force_engine_rebuild", False),
-                                  device=device)
+    path = _fp16_file(model_path, opts) if precision == "fp16" else _onnx_file(model_path, opts)
+    return OnnxRuntimeBackend(path, device, opts.get("threads"))
+
+
+def _make_openvino(model_path: Path, spec: ModelSpec, precision: str, device: str, opts: dict) -> InferenceBackend:
+    from mono_depth_ros.inference.backends.openvino_backend import OpenVinoBackend
+
+    ov_device = {"cpu": "CPU", "cuda": ""}.get(device, device.upper())
+    if not ov_device:
+        raise BackendUnavailable("OpenVINO does not run on CUDA devices")
+    return OpenVinoBackend(_onnx_file(model_path, opts), precision, ov_device, opts.get("threads"), spec,
+                           opts.get("calibration_dir"), opts.get("cache_dir"))
+
+
+def _make_tensorrt(model_path: Path, spec: ModelSpec, precision: str, device: str, opts: dict) -> InferenceBackend:
+    from mono_depth_ros.inference.backends.tensorrt_backend import TensorRTBackend, tensorrt_available
+
+    ok, why = tensorrt_available()
+    if not ok:
+        raise BackendUnavailable(why)
+    if model_path.suffix == ".engine":
+        path = model_path
+    elif precision == "fp16":
+        path = _fp16_file(model_path, opts)
     else:
-        raise InputError("backend", kind, f"must be one of {BACKENDS}")
-    return backend.load()
+        path = _onnx_file(model_path, opts)
+    return TensorRTBackend(path, precision, opts.get("cache_dir"), opts.get("force_engine_rebuild", False),
+                           device=device, allow_tf32=opts.get("allow_tf32", False), spec=spec,
+                           calibration_dir=opts.get("calibration_dir"), input_hw=opts.get("input_hw"))
 
 
-def _auto_candidates(model_path: Path, precision: str) -> list[tuple[str, str, str, Callable[[], str | None]]]:
-    """(kind, device, precision, precheck) in preference order; precheck returns a skip reason."""
-    from mono_depth_ros.inference.backends.onnxruntime_backend import ort_has_cuda
+#: the explicit registry: backend name -> factory(model_path, spec, precision, device, opts) (not loaded)
+FACTORIES: dict[str, Callable[[Path, ModelSpec, str, str, dict], InferenceBackend]] = {
+    "torch": _make_torch, "onnxruntime": _make_onnxruntime, "openvino": _make_openvino, "tensorrt": _make_tensorrt}
 
-    def trt_check() -> str | None:
-        from mono_depth_ros.inference.backends.tensorrt_backend import tensorrt_available
 
-        ok, why = tensorrt_available()
-        return None if ok else why
+@dataclass(frozen=True)
+class Candidate:
+    """One thing ``auto`` tries: a backend on a device at a precision."""
 
-    cpu_precision = "fp32"  # no fp16 on CPU: ONNX Runtime CPU/torch CPU always run fp32
-    return [
-        ("tensorrt", "cuda", precision, trt_check),
-        ("onnxruntime", "cuda", "fp32", lambda: None if ort_has_cuda() else "onnxruntime has no CUDAExecutionProvider"),
-        ("torch", "cuda", precision, lambda: None if _torch_cuda() else "torch CUDA not available"),
-        ("onnxruntime", "cpu", cpu_precision, lambda: None),
-    ]
+    kind: str
+    device: str
+    precision: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.device.upper()} {self.precision}"
+
+
+def auto_candidates(precision: str, device: str = "auto") -> list[Candidate]:
+    """``auto``'s order (see module docstring), restricted to ``device`` ("auto" | "cpu" | "cuda")."""
+    cpu_precision = "bf16" if precision == "fp16" else precision
+    order = [Candidate(k, "cuda", precision) for k in ("tensorrt", "onnxruntime", "torch")]
+    order += [Candidate(k, "cpu", cpu_precision) for k in ("openvino", "onnxruntime", "torch")]
+    order += [Candidate(k, "cpu", "fp32") for k in ("openvino", "onnxruntime", "torch")]
+    seen, out = set(), []
+    for c in order:
+        if c not in seen and device in ("auto", c.device):
+            seen.add(c)
+            out.append(c)
+    return out
+
+
+def _precheck(c: Candidate, model_path: Path) -> str | None:
+    """A reason to skip ``c`` without trying it, or None."""
+    if c.precision not in BACKEND_PRECISIONS[c.kind]:
+        return f"{c.kind} does not offer {c.precision}"
+    if model_path.suffix == ".engine" and c.kind != "tensorrt":
+        return "a .engine file runs only on TensorRT"
+    if c.kind == "torch" and model_path.suffix != ".pt":
+        return "torch needs a .pt checkpoint"
+    if c.device == "cuda" and c.kind == "torch" and not _torch_cuda():
+        return "torch CUDA not available"
+    if c.device == "cuda" and c.kind == "onnxruntime":
+        from mono_depth_ros.inference.backends.onnxruntime_backend import ort_has_cuda
+
+        if not ort_has_cuda():
+            return "onnxruntime has no CUDAExecutionProvider"
+    if c.kind == "torch" and c.device == "cpu" and c.precision == "fp16":
+        return "torch fp16 needs CUDA"
+    return None
 
 
 def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision: str = "fp32",
                    device: str = "auto", input_hw: tuple[int, int] | None = None, threads: int | None = None,
                    cache_dir: str | Path | None = None, force_engine_rebuild: bool = False,
-                   channels_last: bool = False, compile: bool = False) -> tuple[InferenceBackend, str]:
+                   channels_last: bool = False, compile: bool = False, calibration_dir: str | Path | None = None,
+                   allow_tf32: bool = False) -> tuple[InferenceBackend, str]:
     """A loaded backend and a one-line reason for the choice.
 
-    ``device``: "auto" (CUDA where the backend needs it, else CPU), "cpu", "cuda". ``threads``: CPU
-    threads (ONNX Runtime intra-op / torch). ``cache_dir``: ONNX/engine cache (default
-    ``~/.cache/mono_depth_ros``).
+    ``device``: "auto" (CUDA where the backend needs it, else CPU), "cpu", "cuda" (OpenVINO also
+    takes "gpu", "npu"). ``threads``: CPU threads. ``cache_dir``: ONNX/engine cache (default
+    ``~/.cache/mono_depth_ros``). ``calibration_dir``: frames for int8 (an extracted dataset
+    folder). ``allow_tf32``: let TensorRT "fp32" engines use TF32 tensor cores (off: fp32 is fp32).
     """
     if name not in BACKENDS:
         raise InputError("backend", name, f"must be one of {BACKENDS}")
-    if precision not in ("fp32", "fp16", "int8"):
-        raise InputError("precision", precision, "must be 'fp32', 'fp16' or 'int8'")
+    if precision not in PRECISIONS:
+        raise InputError("precision", precision, f"must be one of {PRECISIONS}")
     model_path = Path(model_path)
     if model_path.suffix not in SUFFIXES:
         raise InputError("model_path", str(model_path), f"expected one of {SUFFIXES}")
     if not model_path.is_file():
         raise FileNotFoundError(f"model_path={str(model_path)!r}: file not found")
     opts = dict(input_hw=input_hw, threads=threads, cache_dir=cache_dir, force_engine_rebuild=force_engine_rebuild,
-                channels_last=channels_last, compile=compile)
+                channels_last=channels_last, compile=compile, calibration_dir=calibration_dir, allow_tf32=allow_tf32)
     if name != "auto":
+        if precision not in BACKEND_PRECISIONS[name]:
+            raise InputError("precision", precision, f"backend {name!r} offers {BACKEND_PRECISIONS[name]}")
         dev = device if device != "auto" else ("cuda" if name == "tensorrt" or (name == "torch" and _torch_cuda())
                                                else "cpu")
-        backend = _make(name, dev, model_path, spec, precision, opts)
+        backend = FACTORIES[name](model_path, spec, precision, dev, opts).load()
         reason = f"backend {name!r} requested"
         LOG.info("%s: %s", reason, backend.describe())
         return backend, reason
@@ -124,27 +199,27 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
 
 def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
                  opts: dict) -> tuple[InferenceBackend, str]:
-    skipped = []
-    for kind, dev, prec, precheck in _auto_candidates(model_path, precision):
-        label = f"{kind} {dev.upper()}"
-        if device not in ("auto", dev):
-            skipped.append(f"{label}: device={device!r}")
-            continue
-        why = precheck()
-        if why is None and model_path.suffix == ".engine" and kind != "tensorrt":
-            why = "a .engine file runs only on TensorRT"
-        if why is None and kind == "torch" and model_path.suffix != ".pt":
-            why = "torch needs a .pt checkpoint"
+    skipped: list[str] = []
+    for c in auto_candidates(precision, device):
+        why = _precheck(c, model_path)
+        if why is None:
+            try:
+                backend = FACTORIES[c.kind](model_path, spec, c.precision, c.device, opts).load()
+                backend.warmup(1)  # a backend that loads but cannot run a frame is a failure too
+            except Exception as exc:  # noqa: BLE001 - auto must never take the node down
+                why = f"{type(exc).__name__}: {exc}"
         if why is not None:
-            skipped.append(f"{label}: {why}")
+            skipped.append(f"{c.label}: {why}")
+            LOG.info("auto: skipped %s: %s", c.label, why)
             continue
-        try:
-            backend = _make(kind, dev, model_path, spec, prec, opts)
-        except BackendUnavailable as exc:
-            skipped.append(f"{label}: {exc}")
-            continue
-        note = f" (precision {precision} -> {prec})" if prec != precision else ""
-        reason = f"auto chose {label}{note}; skipped: " + ("; ".join(skipped) if skipped else "nothing")
+        note = f" (precision {precision} -> {c.precision})" if c.precision != precision else ""
+        reason = f"auto chose {c.kind} {c.device.upper()}{note}; skipped: " + ("; ".join(skipped) or "nothing")
         LOG.info("%s -> %s", reason, backend.describe())
         return backend, reason
-    raise BackendUnavailable("no backend can run " + str(model_path) + ": " + "; ".join(skipped))
+    raise BackendUnavailable(f"no backend can run {model_path}: " + "; ".join(skipped))
+
+
+def describe_choice(backend: InferenceBackend) -> dict[str, Any]:
+    """Key facts for diagnostics: backend name, requested and effective precision, description."""
+    return {"backend": backend.name, "precision": getattr(backend, "precision", "fp32"),
+            "effective_precision": backend.effective_precision, "description": backend.describe()}

@@ -1,16 +1,36 @@
-"""TensorRT backend (TensorRT 10+ Python API), engines cached on disk under a key.
+"""TensorRT backend for TensorRT 10.x and 11.x (Python API), engines cached on disk under a key.
 
-Build: ``trt.Builder`` -> network (explicit batch) -> ``trt.OnnxParser.parse`` -> builder config
-(``set_memory_pool_limit(WORKSPACE, ...)``, FP16/INT8 flags) -> ``build_serialized_network``; the
-serialized engine is stored in the EngineCache under ``engine_cache_key(onnx sha256, TensorRT
-version, GPU name, compute capability, precision, input shape)`` and reused until any of them
-changes (or ``force_engine_rebuild``). Run: I/O are CUDA torch tensors bound by
-``context.set_tensor_address`` and executed with ``execute_async_v3`` on a torch CUDA stream.
-A pre-built ``.engine`` file can be given instead of an ONNX file (used as is, not cached).
+UNVERIFIED: TensorRT cannot be installed on the machines this project is developed on (its PyPI
+wheels fetch their payload from NVIDIA's index at install time), so this file is written against
+the documented Python API of TensorRT 10 and 11 and has not run; ``make gpu-check`` runs it on a
+machine with an NVIDIA GPU.
+
+One build path for both versions: a strongly typed network, so the ONNX file decides the precision.
+- TensorRT 11 removed ``BuilderFlag.FP16/INT8/BF16`` and ``int8_calibrator``; every network is
+  strongly typed (``NetworkDefinitionCreationFlag.STRONGLY_TYPED`` is deprecated and ignored).
+- TensorRT 10 builds strongly typed networks when ``create_network`` gets
+  ``1 << int(NetworkDefinitionCreationFlag.STRONGLY_TYPED)`` (also Jetson's JetPack, which stays on 10).
+- fp32: the exported ONNX. fp16: the fp16 ONNX of onnx_fp16.py (fp16 inside, float32 inputs and
+  outputs; NVIDIA's own route is ModelOpt AutoCast). int8: only an ONNX with Q/DQ nodes (explicit
+  quantisation: a user's ModelOpt/NNCF export, or one calibrated here with NNCF on frames from
+  ``calibration_dir``); without calibration int8 is not offered.
+- TF32: "fp32" engines clear ``BuilderFlag.TF32`` (which TensorRT enables by default), so fp32
+  means fp32; ``allow_tf32=True`` sets it (about 2x faster convolutions on Ampere and newer, inner
+  products with 10-bit mantissas) and the engine reports effective precision "tf32".
+- Dynamic inputs (a user's own export): one optimisation profile with min = opt = max = the
+  input shape the node uses (``input_hw``, else the spec's default size), set on the context.
+- Logging: TensorRT's messages go to the Python logger ``mono_depth_ros...tensorrt_backend`` (the
+  node forwards Python logging to the ROS log); the last errors are appended to every exception.
+- Cache: ``EngineCache.get_or_build`` under ``engine_cache_key(onnx sha256, TensorRT version, GPU,
+  compute capability, precision, shape, TF32)``: cross-process lock, re-check, and one rebuild
+  when a cached engine fails to deserialise. A pre-built ``.engine`` file is used as is.
+Run: I/O are CUDA torch tensors bound with ``context.set_tensor_address``; ``execute_async_v3``
+on a torch CUDA stream.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,85 +42,183 @@ from mono_depth_ros.inference.engine_cache import EngineCache, engine_cache_key
 
 LOG = logging.getLogger(__name__)
 DEFAULT_WORKSPACE_BYTES = 2 << 30
+MIN_TRT_MAJOR = 10
 
 
 def tensorrt_available() -> tuple[bool, str]:
-    """(usable, reason): tensorrt importable and a CUDA device visible to torch."""
+    """(usable, reason): tensorrt >= 10 importable and a CUDA device visible to torch."""
     try:
-        import tensorrt  # noqa: F401
+        import tensorrt
     except ImportError:
         return False, "tensorrt not installed (pip install tensorrt-cu12)"
+    except Exception as exc:  # noqa: BLE001 - a broken install (missing libnvinfer) raises OSError etc.
+        return False, f"tensorrt failed to import ({type(exc).__name__}: {exc})"
+    if int(tensorrt.__version__.split(".")[0]) < MIN_TRT_MAJOR:
+        return False, f"tensorrt {tensorrt.__version__} is older than {MIN_TRT_MAJOR}.0"
     try:
         import torch
     except ImportError:
         return False, "torch (CUDA) needed for TensorRT I/O is not installed"
     if not torch.cuda.is_available():
+        if torch.version.cuda is None:
+            return False, f"torch {torch.__version__} is a CPU-only build (TensorRT I/O needs CUDA torch)"
         return False, "no CUDA device for TensorRT"
     return True, f"tensorrt {tensorrt.__version__} on {torch.cuda.get_device_name()}"
 
 
-def onnx_input_shape(onnx_path: str | Path) -> tuple[int, ...]:
-    """Static shape of the ONNX model's first input (the engine-cache key needs it)."""
+def make_logger(trt: Any, keep: int = 20) -> Any:
+    """A ``trt.ILogger`` that forwards to Python logging and keeps the last errors/warnings."""
+    levels = {trt.ILogger.INTERNAL_ERROR: logging.CRITICAL, trt.ILogger.ERROR: logging.ERROR,
+              trt.ILogger.WARNING: logging.WARNING, trt.ILogger.INFO: logging.DEBUG,
+              trt.ILogger.VERBOSE: logging.DEBUG}
+
+    class ForwardingLogger(trt.ILogger):
+        def __init__(self) -> None:
+            trt.ILogger.__init__(self)  # the documented way to subclass ILogger
+            self.recent: collections.deque[str] = collections.deque(maxlen=keep)
+
+        def log(self, severity: Any, msg: str) -> None:
+            level = levels.get(severity, logging.INFO)
+            LOG.log(level, "TensorRT: %s", msg)
+            if level >= logging.ERROR:
+                self.recent.append(str(msg))
+
+        def last_errors(self) -> str:
+            return " | ".join(self.recent) if self.recent else "no TensorRT error logged"
+
+    return ForwardingLogger()
+
+
+def onnx_inputs(onnx_path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Input name -> shape of an ONNX file (-1 for a dynamic dimension)."""
     import onnx
 
     proto = onnx.load(str(onnx_path), load_external_data=False)
-    dims = proto.graph.input[0].type.tensor_type.shape.dim
-    return tuple(int(d.dim_value) for d in dims)
+    inits = {i.name for i in proto.graph.initializer}
+    return {i.name: tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in i.type.tensor_type.shape.dim)
+            for i in proto.graph.input if i.name not in inits}
 
 
-def build_serialized_engine(trt: Any, onnx_path: Path, precision: str, workspace_bytes: int) -> bytes:
-    """Parse the ONNX file and build a serialized engine (bytes)."""
-    logger = trt.Logger(trt.Logger.WARNING)
+def has_qdq(onnx_path: str | Path) -> bool:
+    """True when the ONNX carries explicit quantisation (QuantizeLinear/DequantizeLinear nodes)."""
+    import onnx
+
+    proto = onnx.load(str(onnx_path), load_external_data=False)
+    return any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in proto.graph.node)
+
+
+def profile_shapes(inputs: dict[str, tuple[int, ...]], input_hw: tuple[int, int] | None) -> dict[str, tuple[int, ...]]:
+    """Concrete shape per input: static dims kept, dynamic batch -> 1, dynamic H/W -> ``input_hw``."""
+    out = {}
+    for name, dims in inputs.items():
+        shape = list(dims)
+        if len(shape) == 4 and shape[0] < 0:
+            shape[0] = 1
+        if any(d < 0 for d in shape[2:]):
+            if input_hw is None:
+                raise BackendUnavailable(f"input {name!r} has dynamic shape {dims}; pass input_hw for the "
+                                         "optimisation profile")
+            shape[2], shape[3] = (int(v) for v in input_hw)
+        if any(d < 0 for d in shape):
+            raise BackendUnavailable(f"input {name!r}: cannot choose a profile shape for {dims}")
+        out[name] = tuple(shape)
+    return out
+
+
+def build_serialized_engine(trt: Any, logger: Any, onnx_path: Path, shapes: dict[str, tuple[int, ...]],
+                            workspace_bytes: int, allow_tf32: bool) -> bytes:
+    """Parse the ONNX into a strongly typed network and build a serialized engine (bytes)."""
     builder = trt.Builder(logger)
-    network = builder.create_network(0)  # explicit batch is the only mode in TensorRT 10
+    major = int(trt.__version__.split(".")[0])
+    flags = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if major == 10 else 0  # always on in 11
+    network = builder.create_network(flags)
     parser = trt.OnnxParser(network, logger)
-    if not parser.parse(onnx_path.read_bytes()):
+    if not parser.parse_from_file(str(onnx_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise RuntimeError(f"TensorRT could not parse {onnx_path}: {errors}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_bytes))
-    if precision in ("fp16", "int8"):
-        if not hasattr(trt.BuilderFlag, "FP16"):
-            raise BackendUnavailable(f"tensorrt {trt.__version__} has no FP16 builder flag (strongly typed only); "
-                                     "use precision fp32")
-        config.set_flag(trt.BuilderFlag.FP16)
-    if precision == "int8":
-        # INT8 without a calibrator uses the ONNX's Q/DQ scales (or falls back to FP16 kernels).
-        config.set_flag(trt.BuilderFlag.INT8)
+    if hasattr(trt.BuilderFlag, "TF32"):
+        (config.set_flag if allow_tf32 else config.clear_flag)(trt.BuilderFlag.TF32)
+    dynamic = [network.get_input(i) for i in range(network.num_inputs) if -1 in tuple(network.get_input(i).shape)]
+    if dynamic:
+        profile = builder.create_optimization_profile()
+        for tensor in dynamic:
+            shape = shapes[tensor.name]
+            profile.set_shape(tensor.name, shape, shape, shape)
+        config.add_optimization_profile(profile)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise RuntimeError(f"TensorRT failed to build an engine from {onnx_path} ({precision})")
+        raise RuntimeError(f"TensorRT failed to build an engine from {onnx_path}: {logger.last_errors()}")
     return bytes(serialized)
 
 
 class TensorRTBackend(InferenceBackend):
-    """Runs an ONNX file (engine built once and cached) or a serialized ``.engine`` on CUDA."""
+    """Runs an ONNX file (engine built once and cached) or a serialized ``.engine`` on CUDA.
+
+    ``precision`` must match the file (see module docstring); ``spec``/``calibration_dir`` serve
+    int8 calibration of a float ONNX; ``input_hw`` sizes the profile of a dynamic-shape ONNX.
+    """
 
     name = "tensorrt"
 
-    def __init__(self, model_path: str | Path, precision: str = "fp16", cache_dir: str | Path | None = None,
+    def __init__(self, model_path: str | Path, precision: str = "fp32", cache_dir: str | Path | None = None,
                  force_engine_rebuild: bool = False, workspace_bytes: int = DEFAULT_WORKSPACE_BYTES,
-                 device: str = "cuda") -> None:
+                 device: str = "cuda", allow_tf32: bool = False, spec: Any = None,
+                 calibration_dir: str | Path | None = None, input_hw: tuple[int, int] | None = None) -> None:
         super().__init__()
         if precision not in ("fp32", "fp16", "int8"):
             raise ValueError(f"precision={precision!r}: must be 'fp32', 'fp16' or 'int8'")
-        self.model_path, self.precision = Path(model_path), precision
+        self.model_path, self.precision, self.allow_tf32 = Path(model_path), precision, bool(allow_tf32)
+        self.cache_dir = cache_dir
         self.cache = EngineCache(Path(cache_dir) / "engines" if cache_dir else None)
         self.force_engine_rebuild, self.workspace_bytes, self.device = force_engine_rebuild, workspace_bytes, device
+        self.spec, self.calibration_dir = spec, calibration_dir
+        self.input_hw = tuple(input_hw) if input_hw else (tuple(spec.input_hw) if spec is not None else None)
         self.engine_path: Path | None = None
         self.built = False
 
-    def _engine_bytes(self, trt: Any, torch: Any) -> bytes:
+    def _onnx_for_precision(self) -> Path:
+        """The ONNX whose types give the requested precision (strongly typed networks)."""
+        from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
+
+        if self.precision == "int8":
+            if has_qdq(self.model_path):
+                return self.model_path
+            if self.calibration_dir is None or self.spec is None:
+                raise BackendUnavailable("int8 on TensorRT needs a Q/DQ ONNX or calibration frames (calibration_dir);"
+                                         " without calibration int8 is not offered")
+            from mono_depth_ros.inference.calibration import cached_qdq_onnx
+
+            return cached_qdq_onnx(self.model_path, self.spec, self.calibration_dir, self.cache_dir)
+        fp16 = is_fp16_onnx(self.model_path)
+        if (self.precision == "fp16") != fp16:
+            raise BackendUnavailable(f"{self.model_path.name} holds {'fp16' if fp16 else 'fp32'} weights but "
+                                     f"precision is {self.precision}; strongly typed TensorRT runs the file's types")
+        return self.model_path
+
+    def _engine(self, trt: Any, torch: Any) -> Any:
+        def deserialize(data: bytes) -> Any:
+            return self.runtime.deserialize_cuda_engine(data)
+
         if self.model_path.suffix == ".engine":
             self.engine_path = self.model_path
-            return self.model_path.read_bytes()
-        key = engine_cache_key(self.model_path, trt.__version__, torch.cuda.get_device_name(),
-                               torch.cuda.get_device_capability(), self.precision, onnx_input_shape(self.model_path))
-        info = {"onnx": str(self.model_path), "tensorrt": trt.__version__, "gpu": torch.cuda.get_device_name(),
-                "precision": self.precision}
+            engine = deserialize(self.model_path.read_bytes())
+            if engine is None:
+                raise RuntimeError(f"TensorRT could not deserialize {self.model_path} (built by another TensorRT "
+                                   f"version or GPU?): {self.logger.last_errors()}")
+            return engine
+        onnx_path = self._onnx_for_precision()
+        self._shapes = profile_shapes(onnx_inputs(onnx_path), self.input_hw)
+        gpu, cc = torch.cuda.get_device_name(), torch.cuda.get_device_capability()
+        key = engine_cache_key(onnx_path, trt.__version__, gpu, cc, self.precision,
+                               [d for s in self._shapes.values() for d in s], extra={"tf32": self.allow_tf32})
+        info = {"onnx": str(onnx_path), "tensorrt": trt.__version__, "gpu": gpu, "precision": self.precision,
+                "tf32": self.allow_tf32, "shapes": {k: list(v) for k, v in self._shapes.items()}}
         engine, self.built = self.cache.get_or_build(
-            key, lambda: build_serialized_engine(trt, self.model_path, self.precision, self.workspace_bytes),
-            self.force_engine_rebuild, info)
+            key, lambda: build_serialized_engine(trt, self.logger, onnx_path, self._shapes, self.workspace_bytes,
+                                                 self.allow_tf32),
+            self.force_engine_rebuild, info, load=deserialize)
         self.engine_path = self.cache.path_for(key)
         LOG.info("TensorRT engine %s %s", "built and cached at" if self.built else "reused from", self.engine_path)
         return engine
@@ -108,30 +226,43 @@ class TensorRTBackend(InferenceBackend):
     def load(self) -> "TensorRTBackend":
         trt = import_or_explain("tensorrt")
         torch = import_or_explain("torch")
-        if not torch.cuda.is_available():
-            raise BackendUnavailable("TensorRT needs a CUDA device; torch.cuda.is_available() is False")
+        ok, why = tensorrt_available()
+        if not ok:
+            raise BackendUnavailable(why)
         if not self.model_path.is_file():
             raise FileNotFoundError(f"model_path={str(self.model_path)!r}: file not found")
+        if self.device.startswith("cuda:"):
+            torch.cuda.set_device(int(self.device.split(":")[1]))
         self._trt, self._torch = trt, torch
-        self.runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
-        self.engine = self.runtime.deserialize_cuda_engine(self._engine_bytes(trt, torch))
-        if self.engine is None:
-            raise RuntimeError(f"TensorRT could not deserialize the engine for {self.model_path} (version mismatch?)")
+        self.logger = make_logger(trt)  # must outlive every object created from the runtime/builder
+        self.runtime = trt.Runtime(self.logger)
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self.engine = self._engine(trt, torch)
         self.context = self.engine.create_execution_context()
+        if self.context is None:
+            raise RuntimeError(f"TensorRT could not create an execution context: {self.logger.last_errors()}")
         self.stream = torch.cuda.Stream()
         self.tensors: dict[str, Any] = {}
         inputs, outputs = {}, []
-        for i in range(self.engine.num_io_tensors):
-            name = self.engine.get_tensor_name(i)
-            shape = tuple(self.engine.get_tensor_shape(name))
+        io_names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
+        for name in io_names:  # inputs first: dynamic input shapes fix the output shapes
+            if self.engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
+                shape = tuple(self.engine.get_tensor_shape(name))
+                if -1 in shape:
+                    shape = self._shapes.get(name) or profile_shapes({name: shape}, self.input_hw)[name]
+                    if not self.context.set_input_shape(name, shape):
+                        raise RuntimeError(f"TensorRT rejected input shape {shape} for {name!r}: "
+                                           f"{self.logger.last_errors()}")
+                inputs[name] = tuple(int(d) for d in shape)
+        for name in io_names:
+            shape = tuple(int(d) for d in self.context.get_tensor_shape(name))
             dtype = torch.from_numpy(np.empty(0, dtype=trt.nptype(self.engine.get_tensor_dtype(name)))).dtype
             self.tensors[name] = torch.empty(shape, dtype=dtype, device="cuda")
             self.context.set_tensor_address(name, int(self.tensors[name].data_ptr()))
-            if self.engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
-                inputs[name] = shape
-            else:
+            if name not in inputs:
                 outputs.append(name)
         self.input_shapes, self.output_names = inputs, tuple(outputs)
+        self.effective_precision = "tf32" if self.precision == "fp32" and self.allow_tf32 else self.precision
         self.loaded = True
         return self
 
@@ -142,7 +273,7 @@ class TensorRTBackend(InferenceBackend):
                 host = torch.from_numpy(np.ascontiguousarray(inputs[name]))
                 self.tensors[name].copy_(host.to(self.tensors[name].dtype), non_blocking=False)
             if not self.context.execute_async_v3(self.stream.cuda_stream):
-                raise RuntimeError("TensorRT execute_async_v3 failed")
+                raise RuntimeError(f"TensorRT execute_async_v3 failed: {self.logger.last_errors()}")
             outs = {n: self.tensors[n].float().cpu() for n in self.output_names}
         self.stream.synchronize()
         return {n: t.numpy() for n, t in outs.items()}
@@ -151,5 +282,5 @@ class TensorRTBackend(InferenceBackend):
         if not self.loaded:
             return f"tensorrt ({self.model_path.name}, not loaded)"
         how = "built" if self.built else "cached"
-        return (f"tensorrt {self._trt.__version__} {self._torch.cuda.get_device_name()} {self.precision} "
+        return (f"tensorrt {self._trt.__version__} {self._torch.cuda.get_device_name()} {self.effective_precision} "
                 f"({self.model_path.name}, engine {how}: {self.engine_path})")

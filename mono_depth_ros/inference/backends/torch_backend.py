@@ -1,4 +1,9 @@
-"""PyTorch backend: CPU or CUDA, fp16 on CUDA, channels_last, optional torch.compile."""
+"""PyTorch backend: CPU or CUDA, fp16 on CUDA, bf16 autocast, channels_last, optional torch.compile.
+
+torch.compile uses its default mode, not "reduce-overhead": that mode records CUDA graphs whose
+state is per thread, and the nodes warm the model up in the loading thread but run it in a worker
+thread, where the recorded graphs would be re-recorded or fail.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +28,9 @@ class TorchBackend(InferenceBackend):
         model_path: a ``.pt`` model checkpoint (ignored when ``model`` is given).
         spec: the ModelSpec (input/output names).
         input_hw: network input size (height, width).
-        precision: "fp32" or "fp16" (fp16 only on CUDA).
+        precision: "fp32", "fp16" (CUDA only; weights in half) or "bf16" (autocast, CPU or CUDA).
         device: "cpu", "cuda" or "cuda:N".
-        channels_last, compile: memory format and torch.compile (compile mode "reduce-overhead").
+        channels_last, compile: memory format and torch.compile (default mode, no CUDA graphs).
         threads: torch intra-op threads on CPU (None leaves torch's default).
     """
 
@@ -35,8 +40,8 @@ class TorchBackend(InferenceBackend):
                  precision: str = "fp32", device: str = "cpu", channels_last: bool = False,
                  compile: bool = False, threads: int | None = None, model: Any = None) -> None:
         super().__init__()
-        if precision not in ("fp32", "fp16"):
-            raise ValueError(f"precision={precision!r}: torch backend supports 'fp32' or 'fp16'")
+        if precision not in ("fp32", "fp16", "bf16"):
+            raise ValueError(f"precision={precision!r}: torch backend supports 'fp32', 'fp16' or 'bf16'")
         if precision == "fp16" and not str(device).startswith("cuda"):
             raise ValueError(f"precision='fp16' with device={device!r}: fp16 needs CUDA; use fp32 on CPU")
         self.model_path, self.spec, self.input_hw = model_path, spec, tuple(input_hw)
@@ -46,7 +51,10 @@ class TorchBackend(InferenceBackend):
     def load(self) -> "TorchBackend":
         torch = import_or_explain("torch")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise BackendUnavailable("torch CUDA is not available (CPU-only torch or no GPU)")
+            if torch.version.cuda is None:
+                raise BackendUnavailable(f"torch {torch.__version__} is a CPU-only build: install a CUDA build of torch")
+            raise BackendUnavailable(f"torch {torch.__version__} (CUDA {torch.version.cuda}) sees no CUDA device "
+                                     "(driver missing or CUDA_VISIBLE_DEVICES empty?)")
         if self.threads:
             torch.set_num_threads(int(self.threads))
         if self.model is None:
@@ -58,7 +66,8 @@ class TorchBackend(InferenceBackend):
             model = model.half()
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        self._module = torch.compile(model, mode="reduce-overhead") if self.compile else model
+        self._module = torch.compile(model) if self.compile else model
+        self.effective_precision = self.precision
         self._torch = torch
         self.input_shapes = {self.spec.input_names[0]: self.spec.input_shape(self.input_hw)}
         self.output_names = self.spec.output_names
@@ -73,7 +82,8 @@ class TorchBackend(InferenceBackend):
             x = x.half()
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
+        autocast = torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), autocast:
             outs = outputs_as_tuple(self._module(x))
         return {n: o.float().cpu().numpy() for n, o in zip(self.output_names, outs)}
 

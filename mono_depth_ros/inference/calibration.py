@@ -1,0 +1,122 @@
+"""int8 calibration: real frames from the user's extracted dataset, and a Q/DQ ONNX for TensorRT.
+
+Frames: ``calibration_dir`` is an extracted dataset folder (``rgb/*.png``, written by ``training
+extract``) or any folder of .png/.jpg images; up to ``count`` frames spread evenly over it, fed
+through the spec's own preprocessing, so calibration sees what the network sees at run time.
+
+``cached_qdq_onnx`` quantises an fp32 ONNX with NNCF's post-training quantisation
+(``nncf.quantize``, preset PERFORMANCE = symmetric) into explicit QuantizeLinear/DequantizeLinear
+pairs, the only int8 route TensorRT 11 has (10 takes it too). TensorRT's Q/DQ is signed int8 with
+zero point 0; NNCF quantises non-negative activations (after ReLU) to uint8 with zero point 0, so
+those are rewritten to int8 with the scale multiplied by 255/127 (same range, one bit less).
+The result is cached in ``<cache>/onnx/`` (key: ONNX sha256, frame list, NNCF version).
+Runs in ONNX Runtime CPU (tested); on TensorRT it is UNVERIFIED (no GPU here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mono_depth_ros.inference.backends.base import BackendUnavailable, import_or_explain
+
+LOG = logging.getLogger(__name__)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+DEFAULT_CALIBRATION_FRAMES = 64
+
+
+def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAMES) -> list[Path]:
+    """Up to ``count`` image files evenly spread over ``folder/rgb`` (an extracted dataset) or ``folder``."""
+    folder = Path(folder)
+    root = folder / "rgb" if (folder / "rgb").is_dir() else folder
+    files = sorted(p for p in root.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
+    if not files:
+        raise BackendUnavailable(f"calibration_dir={str(folder)!r}: no .png/.jpg frames (expected an extracted "
+                                 "dataset folder with rgb/*.png); int8 needs real calibration frames")
+    step = max(len(files) / float(count), 1.0)
+    return [files[int(i * step)] for i in range(min(count, len(files)))]
+
+
+def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int]) -> list[np.ndarray]:
+    """(1, 3, h, w) float32 network inputs of ``frames`` through the spec's preprocessing."""
+    import cv2
+
+    from mono_depth_ros.inference.processing import preprocess
+
+    if spec.input_channels != 3:
+        raise BackendUnavailable(f"int8 calibration is implemented for image-input networks only, not "
+                                 f"{spec.name} ({spec.input_channels} input channels)")
+    out = []
+    for path in frames:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
+        out.append(preprocess(np.ascontiguousarray(bgr[..., ::-1]), spec, tuple(input_hw)))
+    return out
+
+
+def calibration_key(model_path: Path, frames: list[Path], nncf_version: str) -> str:
+    from mono_depth_ros.inference.engine_cache import file_sha256
+
+    return hashlib.sha256(json.dumps({"onnx": file_sha256(model_path), "nncf": nncf_version,
+                                      "frames": [str(p.resolve()) for p in frames]}).encode()).hexdigest()[:24]
+
+
+def signed_int8_qdq(model: Any) -> Any:
+    """Rewrite uint8 zero-point-0 Q/DQ parameters to int8 (scale x 255/127); refuse asymmetric ones."""
+    from onnx import TensorProto, numpy_helper
+
+    inits = {i.name: i for i in model.graph.initializer}
+    done: set[str] = set()
+    for node in model.graph.node:
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(node.input) < 3:
+            continue
+        zp_name, scale_name = node.input[2], node.input[1]
+        zp = inits.get(zp_name)
+        if zp is None or zp_name in done:
+            continue
+        values = numpy_helper.to_array(zp)
+        if np.any(values != 0):
+            raise BackendUnavailable(f"Q/DQ {node.name!r} has a non-zero zero point; TensorRT needs symmetric int8")
+        if zp.data_type == TensorProto.UINT8:
+            zp.CopyFrom(numpy_helper.from_array(values.astype(np.int8), zp_name))
+            scale = inits[scale_name]
+            scale.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(scale) * np.float32(255.0 / 127.0),
+                                                   scale_name))
+        done.add(zp_name)
+    return model
+
+
+def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Path,
+                    cache_dir: str | Path | None = None, count: int = DEFAULT_CALIBRATION_FRAMES) -> Path:
+    """The int8 Q/DQ copy of an fp32 ONNX, calibrated on ``calibration_dir`` (see module docstring)."""
+    import onnx
+
+    from mono_depth_ros.inference.engine_cache import default_cache_dir
+
+    nncf = import_or_explain("nncf")
+    model_path = Path(model_path)
+    frames = calibration_frames(calibration_dir, count)
+    folder = (Path(cache_dir) if cache_dir else default_cache_dir()) / "onnx"
+    out = folder / f"{model_path.stem}-{calibration_key(model_path, frames, nncf.__version__)}.qdq.onnx"
+    if out.is_file():
+        return out
+    model = onnx.load(str(model_path))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    hw = (int(dims[2].dim_value), int(dims[3].dim_value))
+    name = model.graph.input[0].name
+    samples = [{name: x} for x in calibration_inputs(frames, spec, hw)]
+    LOG.info("int8: NNCF Q/DQ calibration of %s on %d frames from %s", model_path.name, len(samples), calibration_dir)
+    quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
+                                              preset=nncf.QuantizationPreset.PERFORMANCE))
+    onnx.checker.check_model(quantized)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    onnx.save(quantized, str(tmp))
+    tmp.replace(out)
+    return out
