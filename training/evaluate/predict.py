@@ -1,7 +1,10 @@
-"""Load trained networks (model .pt files or a Lightning .ckpt) and run them exactly as in training.
+"""Load trained networks (model .pt files or a Lightning .ckpt) and run them as the nodes do.
 
-Networks see what the training datasets gave them: rgb in [0, 1], (B, 3, H, W) at the run's
-``data.input_hw``. Outputs are brought back to the frame's size.
+Networks see what the training datasets gave them and what the nodes give them: the frame fitted
+to the run's ``data.input_hw`` by ``core.fit`` with the run's ``data.resize_mode``, through the
+same pre/post-processing functions as DepthEstimator / EgoMotionEstimator
+(``mono_depth_ros.inference.processing``). Depth comes back at the frame's size, NaN where the
+network saw nothing (outside a crop); relative depth is the nodes' documented quantity.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
 from mono_depth_ros.core.errors import InputError
-from training.losses.geometry import axis_angle_to_matrix
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
+from mono_depth_ros.inference.ego_motion_estimator import motion_result
+from mono_depth_ros.inference.processing import DepthResult, motion_input, plan_input, postprocess_depth, preprocess
+from mono_depth_ros.inference.spec import get_spec
 
 DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020_depth": "depth_up_to_scale"}
 
@@ -23,15 +28,20 @@ DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020
 @dataclass
 class LoadedModels:
     """Networks by spec name ('eigen2014' | 'xian2018' | 'li2020_depth' | 'li2020_motion'), the
-    resolved training config (dict) and the input size (H, W)."""
+    resolved training config (dict), the input size (H, W) and how frames are fitted to it."""
 
     nets: dict[str, nn.Module] = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     input_hw: tuple[int, int] = (128, 416)
+    resize_mode: str = DEFAULT_RESIZE_MODE
 
     @property
     def depth_spec(self) -> str | None:
         return next((name for name in DEPTH_KIND if name in self.nets), None)
+
+    def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
+        """How a frame of ``image_hw`` = (H, W) is fitted to the networks' input."""
+        return plan_input(image_hw, self.input_hw, self.resize_mode)
 
 
 def method_from_lightning(path: str | Path) -> tuple[nn.Module, dict]:
@@ -49,7 +59,8 @@ def method_from_lightning(path: str | Path) -> tuple[nn.Module, dict]:
 def _from_lightning(path: Path) -> LoadedModels:
     module, config = method_from_lightning(path)
     nets = {name: net.eval() for name, net, _ in module.export_models()}
-    return LoadedModels(nets, config, tuple(config["data"]["input_hw"]))
+    return LoadedModels(nets, config, tuple(config["data"]["input_hw"]),
+                        config["data"].get("resize_mode", DEFAULT_RESIZE_MODE))
 
 
 def load_models(paths: list[str | Path]) -> LoadedModels:
@@ -74,37 +85,36 @@ def load_models(paths: list[str | Path]) -> LoadedModels:
         out.config = payload.get("config") or out.config
     if out.config:
         out.input_hw = tuple(out.config["data"]["input_hw"])
+        out.resize_mode = out.config["data"].get("resize_mode", DEFAULT_RESIZE_MODE)
     return out
 
 
-def _to_tensor(rgb: np.ndarray, input_hw: tuple[int, int]) -> torch.Tensor:
-    h, w = input_hw
-    resized = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if rgb.shape[0] > h else cv2.INTER_LINEAR)
-    return torch.from_numpy(np.ascontiguousarray(resized.transpose(2, 0, 1))).float().div_(255.0)[None]
-
-
 @torch.no_grad()
-def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 -> (H, W) float32 depth (metric for eigen2014, relative/up to scale else)."""
-    name = models.depth_spec
-    if name is None:
+def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None = None) -> DepthResult:
+    """(H, W, 3) uint8 -> DepthResult of depth network ``name`` (default: the loaded one)."""
+    name = name or models.depth_spec
+    if name is None or name not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "no depth network among the loaded models")
-    out = models.nets[name](_to_tensor(rgb, models.input_hw))
-    if name == "eigen2014":
-        out = torch.exp(out)
-    depth = out[0, 0].float().numpy()
-    return cv2.resize(depth, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    spec, fit = get_spec(name), models.fit_for(rgb.shape[:2])
+    raw = models.nets[name](torch.from_numpy(preprocess(rgb, spec, fit)))
+    return postprocess_depth(raw.float().numpy(), spec, fit)
+
+
+def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) float32 depth (metric for eigen2014, relative/up to scale else),
+    NaN where invalid or not seen by the network."""
+    return predict_depth_result(models, rgb).depth_m
 
 
 @torch.no_grad()
 def predict_motion(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray) -> np.ndarray:
-    """(4, 4) motion of b's camera relative to a (maps a's camera points into b's), from li2020 nets."""
+    """(4, 4) motion of b's camera relative to a (maps a's camera points into b's), from li2020 nets
+    fed as EgoMotionEstimator feeds them (each depth at the network resolution)."""
     if "li2020_motion" not in models.nets or "li2020_depth" not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "ego-motion needs li2020_depth and li2020_motion")
-    a, b = _to_tensor(rgb_a, models.input_hw), _to_tensor(rgb_b, models.input_hw)
-    depth = models.nets["li2020_depth"](torch.cat([a, b]))
-    motion = models.nets["li2020_motion"](torch.cat([a, depth[:1], b, depth[1:]], 1))
-    T = np.eye(4)
-    T[:3, :3] = axis_angle_to_matrix(motion.rotation_rad[0].double()).numpy()
-    T[:3, 3] = motion.translation[0].double().numpy()
-    return T
+    depth_a = predict_depth_result(models, rgb_a, "li2020_depth")
+    depth_b = predict_depth_result(models, rgb_b, "li2020_depth")
+    fit = models.fit_for(rgb_a.shape[:2])
+    x = motion_input(rgb_a, depth_a, rgb_b, depth_b, get_spec("li2020_motion"), fit)
+    outputs = models.nets["li2020_motion"](torch.from_numpy(x))
+    return motion_result(tuple(t.float().numpy() for t in outputs), fit).T_b_from_a
