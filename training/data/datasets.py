@@ -11,6 +11,7 @@ the batch dimension; :func:`training.data.batches.collate` stacks them.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -23,6 +24,8 @@ from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, plan_fit
 from training.data.augment import camera_augment, eigen_augment, li2020_crop_resize_flip, mean_abs_difference
 from training.data.batches import DepthBatch, FramesBatch, RelativeDepthBatch
 from training.data.stereo import stereo_relative_depth
+
+LOG = logging.getLogger(__name__)
 
 
 class DatasetFolder:
@@ -200,6 +203,9 @@ class Li2020Dataset(Dataset):
         starts = [i for i in sorted(present) if all(i + k * stride in present for k in range(1, length))]
         self.starts = self._drop_duplicates(starts, duplicates_filter_threshold)
         self.dropped_duplicates = len(starts) - len(self.starts)
+        if self.dropped_duplicates:
+            LOG.info("%s: %d of %d runs left out as near-duplicates (mean |rgb difference| <= %g)",
+                     self.folder.path, self.dropped_duplicates, len(starts), duplicates_filter_threshold)
 
     def _drop_duplicates(self, starts: list[int], threshold: float) -> list[int]:
         if threshold <= 0:
