@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,17 @@ def _devices(text: str) -> Any:
     return int(text) if text.isdigit() else text
 
 
+def _strategy(t: Any) -> str:
+    """Lightning strategy: DDP that tolerates parameters a step leaves unused when several
+    processes may run (Eigen's fine network in the coarse stage, li2020's intrinsics head when the
+    dataset gives intrinsics: plain DDP stops there), otherwise Lightning's own choice."""
+    devices = _devices(t.devices)
+    several = (t.num_nodes > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1
+               or (isinstance(devices, int) and devices > 1) or devices == -1 or "," in str(devices)
+               or (devices == "auto" and t.accelerator in ("auto", "gpu", "cuda") and torch.cuda.device_count() > 1))
+    return "ddp_find_unused_parameters_true" if several else "auto"
+
+
 def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val: bool, progress: bool,
                  loggers: list) -> L.Trainer:
     t = config.trainer
@@ -82,7 +94,7 @@ def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val:
         callbacks.append(Timer(duration=timedelta(minutes=max_minutes), interval="step"))
     return L.Trainer(
         default_root_dir=str(run_dir), max_steps=t.max_steps, max_epochs=-1, accelerator=t.accelerator,
-        devices=_devices(t.devices), num_nodes=t.num_nodes, precision=t.precision,
+        devices=_devices(t.devices), num_nodes=t.num_nodes, strategy=_strategy(t), precision=t.precision,
         gradient_clip_val=t.gradient_clip_norm or None, gradient_clip_algorithm="norm",
         log_every_n_steps=t.log_every_n_steps, logger=loggers, callbacks=callbacks,
         check_val_every_n_epoch=None, val_check_interval=t.val_every_n_steps if has_val else None,
