@@ -14,7 +14,7 @@
 #                    real camera rig, sensor look incl. 30 % mono sensors). Lens distortion stays off:
 #                    'training extract' does not rectify yet, so distorted frames would teach a
 #                    pinhole network wrong geometry (add --distortion-k1 once extraction rectifies).
-#   JOBS=2           renders in parallel
+#   JOBS=2           renders in parallel; RENDER_ONLY=1 stops after rendering
 #   HW="[96, 128]"   network input of eigen2014/xian2018; LI_HW="[48, 64]" for li2020
 #   EIGEN_MIN=20 LI_MIN=35 XIAN_MIN=25   wall-time caps (minutes); PY=.venv/bin/python
 #   SMOKE=1          tiny everything (2 seeds x 8 frames, a few steps) to check the recipe end to end;
@@ -50,7 +50,7 @@ render_one() {  # name scene seed trajectory moving_objects frames
   rm -rf "$bag"
   "$PY" -m training synth --out "$bag" --frames "$6" --size "$SIZE" --scene "$2" --seed "$3" \
       --trajectory "$4" --moving-objects "$5" --stereo "${SYNTH[@]}" 2>/dev/null | tail -n 1
-  "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log"
+  "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"  # the extracted folder is what training reads
 }
 render() {  # at most JOBS renders at once
@@ -77,6 +77,7 @@ for name in $(ls "$OUT/data"); do
 done
 TRAIN=("$OUT"/data/train_*)
 echo "rendered: ${#TRAIN[@]} training sequences in $OUT/data"
+[ "${RENDER_ONLY:-0}" = 1 ] && exit 0
 
 common=(--set model.variant=light --set "data.input_hw=$HW" --set data.train_split=all
         --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
