@@ -37,7 +37,7 @@ FIGURE = REPO / "docs" / "images" / "real_depth_grid.png"
 DEPTH_COLUMNS = (("AbsRel_raw", "abs_rel_raw", True), ("AbsRel_med", "abs_rel_med", True),
                  ("delta1_med", "delta1_med", False), ("WHDR", "whdr", True))
 MOTION_COLUMNS = (("rot_err_deg", "rot_err_deg", True), ("dir_err_deg", "dir_err_deg", True),
-                  ("ATE_m", "ate_m", True), ("photo_err", "photo_err", True), ("rot_deg", "rot_deg", None),
+                  ("ATE_m", "ate_m", True), ("ATE_start_m", "ate_start_m", True), ("photo_err", "photo_err", True), ("rot_deg", "rot_deg", None),
                   ("rot_vs_orb_deg", "rot_vs_orb_deg", None))
 
 
@@ -193,12 +193,45 @@ def report(results: dict) -> str:
             out.append(f"\n== {name}: ego-motion ({e['pairs']} pairs, ORB failures {e['orb_failures']}; "
                        f"{'with ground-truth poses' if 'ate_m' in e['rows']['li2020'] else 'no ground truth'}) ==")
             out.append(format_table(e["rows"], MOTION_COLUMNS, judge_motion(e)))
-            for metric in ("rot_err_deg", "dir_err_deg"):
-                if metric in e["per_pair"]["li2020"]:
-                    out.append(f"li2020 {metric} per pair: " + " ".join(f"{v:.2f}" for v in e["per_pair"]["li2020"][metric]))
+            for name in ("li2020", "orb"):
+                for metric in ("rot_err_deg", "dir_err_deg"):
+                    if metric in e["per_pair"][name]:
+                        out.append(f"{name} {metric} per pair: "
+                                   + " ".join(f"{v:.2f}" for v in e["per_pair"][name][metric]))
     if "figure" in results:
         out.append(f"\nfigure: {results['figure']}")
     return "\n".join(out)
+
+
+def _cell(row: dict, key: str, bases: dict[str, dict]) -> str:
+    if not np.isfinite(row.get(key, np.nan)):
+        return "n/a"
+    others = " / ".join("n/a" if not np.isfinite(b.get(key, np.nan)) else f"{b[key]:.3f}" for b in bases.values())
+    return f"{row[key]:.3f} ({others})"
+
+
+def markdown_summary(results: dict) -> str:
+    """Two markdown tables (depth, ego-motion) with each baseline's figure in brackets."""
+    out = ["| set | method | AbsRel med (constant / ramp) | delta1 med (constant / ramp) | WHDR (constant / ramp) | verdict |",
+           "|---|---|---|---|---|---|"]
+    for name, entry in results["sets"].items():
+        if "depth" in entry:
+            rows = entry["depth"]["rows"]
+            bases = {b: rows[b] for b in DEPTH_BASELINES}
+            for method, verdict_text in entry["depth"]["verdicts"].items():
+                cells = [_cell(rows[method], k, bases) for k in ("abs_rel_med", "delta1_med", "whdr")]
+                out.append(f"| {name} ({entry['depth_source']}) | {method} | " + " | ".join(cells) + f" | {verdict_text} |")
+    out += ["", "| set | method | rotation err deg (ORB / none) | direction err deg (ORB / none) | ATE m (ORB / none) "
+            "| ATE from start m (ORB / none) | photometric err (ORB / none) | verdict |", "|---|---|---|---|---|---|---|---|"]
+    for name, entry in results["sets"].items():
+        if "ego_motion" in entry:
+            rows = entry["ego_motion"]["rows"]
+            bases = {b: rows[b] for b in MOTION_BASELINES}
+            cells = [_cell(rows["li2020"], k, bases) for k in ("rot_err_deg", "dir_err_deg", "ate_m", "ate_start_m",
+                                                                  "photo_err")]
+            out.append(f"| {name} ({entry['ego_motion']['pairs']} pairs) | li2020 | " + " | ".join(cells)
+                       + f" | {entry['ego_motion']['verdicts']['li2020']} |")
+    return "\n".join(out) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", type=Path, default=FIGURE)
     parser.add_argument("--no-figure", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
+    parser.add_argument("--markdown", type=Path, default=None, help="write the summary tables (markdown) here")
     args = parser.parse_args(argv)
     split = lambda text: [v.strip() for v in text.split(",") if v.strip()]  # noqa: E731
     for name in split(args.sets):
@@ -232,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1, default=float))
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown_summary(results))
     return 0
 
 

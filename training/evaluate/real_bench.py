@@ -10,8 +10,9 @@ Metrics are those of ``training evaluate`` (depth_metrics.depth_errors and whdr)
 
 Ego-motion (video sets), per consecutive pair:
 - with poses: rotation error and translation-direction error (pose_metrics.pair_errors), and ATE
-  of the chained trajectory with every step's translation scaled to the ground-truth step length
-  (SE(3) alignment with evo);
+  of the chained trajectory with every step's translation scaled to the ground-truth step length:
+  ``ate_m`` after SE(3) alignment (evo, as ``training evaluate``), ``ate_start_m`` with both
+  trajectories starting at the same pose (no fitting, so a reversed straight drive counts);
 - always: photometric reconstruction error, mean |I_a - I_b(warp)| in grey levels (0-255), where
   frame b is warped into frame a through li2020's depth of frame a and each method's motion
   (ORB's unit translation takes li2020's step length), on the pixels every method keeps;
@@ -194,6 +195,13 @@ def _with_step(T: np.ndarray, length: float) -> np.ndarray:
     return out
 
 
+def ate_from_start(est_poses: list[np.ndarray], gt_poses: list[np.ndarray]) -> float:
+    """RMSE (m) of camera positions with both trajectories starting at the same pose, no fitting:
+    unlike the aligned ATE, it sees a trajectory driven backwards along a straight road."""
+    diff = np.array([e[:3, 3] - g[:3, 3] for e, g in zip(est_poses, gt_poses)])
+    return float(np.sqrt(np.mean(np.sum(diff ** 2, axis=1))))
+
+
 def motion_estimates(real: RealSet, nets: Networks, depth_of: DepthCache,
                      tick: Callable[[], None] = lambda: None) -> tuple[dict[str, list[np.ndarray]], int]:
     """Per consecutive pair T_b_from_a of li2020, ORB (+ essential matrix; translation of unit
@@ -244,6 +252,7 @@ def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
             per_pair[name]["rot_err_deg"] = [e["rotation_error_deg"] for e in errs]
             per_pair[name]["dir_err_deg"] = [e["translation_direction_error_deg"] for e in errs]
             scaled = [_with_step(T, float(np.linalg.norm(G[:3, 3]))) for T, G in zip(est, gt_rel)]
+            rows[name]["ate_start_m"] = ate_from_start(chain_relative(scaled), [origin @ p for p in gt_poses])
             if len(gt_poses) >= 3:  # evo's alignment needs 3 poses
                 traj, _ = trajectory_metrics(chain_relative(scaled), [origin @ p for p in gt_poses], stamps_s,
                                              align_scale=False)
