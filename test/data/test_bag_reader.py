@@ -52,6 +52,10 @@ def test_real_zstd_mcap_decodes(shared_data, tmp_path):
     bag = shared_data / "rosbag2_mcap_zstd_2frames" / "soccer_goal_12.mcap"
     report = extract_bag(bag, tmp_path / "ds", intrinsics="525,525,319.5,239.5")
     assert (report.frames, report.written, dict(report.errors)) == (2, 2, {})
+    # the folder (one member of a 13-file split recording, no metadata.yaml) says what is missing
+    folder_report = extract_bag(bag.parent, tmp_path / "ds_folder")
+    assert folder_report.written == 2 and folder_report.intrinsics_source.startswith("none")
+    assert any("metadata.original.yaml lists 13 files, 1 present" in note for note in folder_report.notes)
     records = ff.read_manifest(tmp_path / "ds" / "manifest.csv")
     assert [r.stamp_ns for r in records] == [8297777777, 8331088888]
     rgb = ff.read_rgb(tmp_path / "ds" / records[0].rgb)
