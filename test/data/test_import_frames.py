@@ -105,7 +105,7 @@ def test_kitti_frames_stereo_poses_and_stamps(kitti):
     intr = folder.intrinsics
     assert (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy) == (1241, 376, 718.856, 718.856,
                                                                               607.1928, 185.2157)
-    assert folder.baseline_m == 0.5372
+    assert folder.baseline_m == pytest.approx(0.5372, abs=1e-4)  # 386.1448 / 718.856 of calib P1
     times_s = np.loadtxt(src / "times.txt")
     assert [r.stamp_ns for r in folder.records] == [round(t * 1e9) for t in times_s]
     source = np.loadtxt(src / "poses.txt").reshape(-1, 3, 4)

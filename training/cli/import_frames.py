@@ -22,9 +22,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "kinect: color/N.png, depth/N.pgm (16-bit mm, 0 invalid), pose.txt "
                     "(tx ty tz qx qy qz qw, camera-to-world, optical frame). The source has no stamps: "
                     "they are synthesised at --fps (30 Hz).\n"
-                    "kitti: image_0/NNNNNN.png (grayscale, replicated to RGB), image_1/ right frames where "
-                    "present, poses.txt (3x4 camera-to-world), times.txt (s). The baseline goes to "
-                    "intrinsics.yaml.\n"
+                    "kitti: image_2/NNNNNN.png colour frames (image_3/ right) where the folder has them, "
+                    "else image_0/ (grayscale, replicated to RGB) and image_1/; poses.txt (3x4 camera-0-to-"
+                    "world, moved to the imported camera), times.txt (s), calib.txt (P0..P3; sequence 00's "
+                    "without one). The baseline goes to intrinsics.yaml.\n"
                     "euroc: a EuRoC MAV camera folder (cam0/ or mav0/cam0/: data.csv, data/*.png mono8, "
                     "sensor.yaml). Frames are rectified with the sensor.yaml distortion (as the nodes do), "
                     "stamps come from data.csv, and the frames are split contiguously in time: first 70 % "
@@ -38,7 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="pinhole intrinsics in pixels (default kinect 518,519,325.5,253.5; "
                              "kitti 718.856,718.856,607.1928,185.2157; euroc: sensor.yaml's)")
     parser.add_argument("--fps", type=float, default=30.0, help="kinect only: rate of the synthesised stamps (Hz)")
-    parser.add_argument("--baseline-m", type=float, default=0.5372, help="kitti only: stereo baseline (m)")
+    parser.add_argument("--baseline-m", type=float, default=None,
+                        help="kitti only: stereo baseline (m); default from calib.txt (sequence 00's without one)")
     return parser
 
 

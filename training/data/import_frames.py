@@ -7,10 +7,14 @@ Two source layouts are understood, both from the project's real sanity-check dat
   one ``tx ty tz qx qy qz qw`` line per frame (camera-to-world, optical frame; line k belongs to
   the k-th frame in numeric order). The files carry no time stamps, so stamps are SYNTHESISED
   at ``fps`` (30 Hz by default, the Kinect rate): frame k gets ``round(k * 1e9 / fps)`` ns.
-* ``kitti`` (KITTI odometry): ``image_0/NNNNNN.png`` left grayscale (replicated to RGB),
-  ``image_1/NNNNNN.png`` right grayscale where present (paired with the left frame of the same
-  number), ``poses.txt`` (3x4 row-major camera-to-world per line, line n = frame n) and
-  ``times.txt`` (seconds, line n = frame n). The stereo baseline goes to ``intrinsics.yaml``.
+* ``kitti`` (KITTI odometry): the colour cameras ``image_2/NNNNNN.png`` (left) and ``image_3/``
+  (right, where present) when the folder has ``image_2``, else the grayscale ``image_0`` (left,
+  replicated to RGB) and ``image_1``; right frames are paired with the left frame of the same
+  number. ``poses.txt`` (3x4 row-major camera-0-to-world per line, line n = frame n) and
+  ``times.txt`` (seconds, line n = frame n). ``calib.txt`` (P0..P3) gives the intrinsics, the
+  baseline and the camera's offset from camera 0 (poses are moved to the imported camera:
+  ``T_world_cam = T_world_cam0 @ [I | -K^-1 P[:, 3]]``); without it sequence 00's calibration
+  is used. The stereo baseline goes to ``intrinsics.yaml``.
 
 Every imported frame is put in the ``test`` split; ``train`` and ``val`` are written empty: these
 folders are for sanity checks and must never be trained on. Frames are re-numbered 0..N-1 in
@@ -35,9 +39,16 @@ from training.data import folder_format as ff
 FORMATS = ("kinect", "kitti")
 #: fx, fy, cx, cy of the Kinect data (slambook2 ch5/rgbd README values).
 KINECT_INTRINSICS = (518.0, 519.0, 325.5, 253.5)
-#: fx, fy, cx, cy of KITTI odometry sequence 00, camera 0 (P0 of calib.txt).
-KITTI_INTRINSICS = (718.856, 718.856, 607.1928, 185.2157)
-KITTI_BASELINE_M = 0.5372
+#: calib.txt of KITTI odometry sequence 00 (P0..P3, 3x4 row-major): used when a folder has none.
+KITTI_SEQ00_CALIB = {
+    "P0": (718.856, 0.0, 607.1928, 0.0, 0.0, 718.856, 185.2157, 0.0, 0.0, 0.0, 1.0, 0.0),
+    "P1": (718.856, 0.0, 607.1928, -386.1448, 0.0, 718.856, 185.2157, 0.0, 0.0, 0.0, 1.0, 0.0),
+    "P2": (718.856, 0.0, 607.1928, 45.38225, 0.0, 718.856, 185.2157, -0.1130887, 0.0, 0.0, 1.0, 0.003779761),
+    "P3": (718.856, 0.0, 607.1928, -337.2877, 0.0, 718.856, 185.2157, 2.369057, 0.0, 0.0, 1.0, 0.004915215),
+}
+#: (left, right, projection of the left, of the right, description) of the two KITTI camera pairs
+KITTI_COLOUR = ("image_2", "image_3", "P2", "P3", "colour cameras 2/3")
+KITTI_GRAY = ("image_0", "image_1", "P0", "P1", "grayscale cameras 0/1")
 KINECT_FPS = 30.0
 
 
@@ -210,12 +221,44 @@ def import_kinect(src: str | Path, out_dir: str | Path, *, intrinsics: str | tup
     return report
 
 
-def _kitti_gray_as_rgb(path: Path, size_wh: tuple[int, int] | None) -> np.ndarray:
-    """(H, W, 3) uint8: the grayscale frame replicated to three channels."""
-    gray = _read_image(path, cv2.IMREAD_GRAYSCALE)
-    if size_wh is not None and (gray.shape[1], gray.shape[0]) != size_wh:
-        raise InputError("image", str(path), f"size {gray.shape[1]}x{gray.shape[0]} differs from {size_wh}")
-    return np.repeat(gray[:, :, None], 3, axis=2)
+def _kitti_rgb(path: Path, size_wh: tuple[int, int] | None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a colour frame, or of a grayscale one replicated to three channels."""
+    img = _read_image(path, cv2.IMREAD_UNCHANGED)
+    if img.dtype != np.uint8 or img.ndim not in (2, 3):
+        raise InputError("image", str(path), f"expected an 8-bit grayscale or colour PNG, got {img.dtype} {img.shape}")
+    if size_wh is not None and (img.shape[1], img.shape[0]) != size_wh:
+        raise InputError("image", str(path), f"size {img.shape[1]}x{img.shape[0]} differs from {size_wh}")
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB if img.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def kitti_calibration(src: Path) -> tuple[dict[str, np.ndarray], str]:
+    """({"P0".."P3": (3, 4)}, source) from ``src/calib.txt``, else sequence 00's."""
+    path = src / "calib.txt"
+    if not path.is_file():
+        return {k: np.asarray(v, np.float64).reshape(3, 4) for k, v in KITTI_SEQ00_CALIB.items()}, \
+            "sequence 00 calibration (no calib.txt)"
+    found: dict[str, np.ndarray] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        key, _, rest = line.partition(":")
+        if key.strip() in KITTI_SEQ00_CALIB:
+            try:
+                values = np.asarray([float(v) for v in rest.split()], np.float64)
+            except ValueError:
+                values = np.zeros(0)
+            if values.size != 12 or not np.isfinite(values).all() or values[0] <= 0 or values[5] <= 0:
+                raise InputError(f"{path}:{number}", line.strip(), "expected 12 finite numbers (3x4 P, fx, fy > 0)")
+            found[key.strip()] = values.reshape(3, 4)
+    missing = sorted(set(KITTI_SEQ00_CALIB) - set(found))
+    if missing:
+        raise InputError("calib file", str(path), f"lacks {', '.join(missing)}")
+    return found, "calib.txt"
+
+
+def _camera_offset(p: np.ndarray) -> np.ndarray:
+    """(3,) t of ``P = K [I | t]``: a point in camera 0's frame is at ``X + t`` in this camera's."""
+    return np.linalg.solve(p[:, :3], p[:, 3])
 
 
 def _kitti_tables(src: Path, numbers: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -232,43 +275,53 @@ def _kitti_tables(src: Path, numbers: list[int]) -> tuple[np.ndarray, np.ndarray
 
 
 def import_kitti(src: str | Path, out_dir: str | Path, *, intrinsics: str | tuple | None = None,
-                 baseline_m: float = KITTI_BASELINE_M,
+                 baseline_m: float | None = None,
                  progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a KITTI odometry folder (``image_0/``, optional ``image_1/``, ``poses.txt``,
-    ``times.txt``) into ``out_dir``. Poses are camera-0-to-world (optical frame), re-orthonormalised
-    (the text has 7 digits) and stored as TUM quaternions; stamps are ``times.txt`` seconds."""
+    """Import a KITTI odometry folder (``image_2/`` + optional ``image_3/`` colour, else ``image_0/``
+    + optional ``image_1/`` grayscale; ``poses.txt``, ``times.txt``, optional ``calib.txt``) into
+    ``out_dir``. Poses (camera 0 to world, re-orthonormalised: the text has 7 digits) are moved to
+    the imported camera and stored as TUM quaternions; stamps are ``times.txt`` seconds.
+    ``baseline_m`` None: from the calibration."""
     src, out, manual = Path(src), Path(out_dir), parse_intrinsics(intrinsics)
-    left = _numbered(_require_dir(src / "image_0", "left image folder"), ".png")
-    right = _numbered(src / "image_1", ".png") if (src / "image_1").is_dir() else {}
+    left_dir, right_dir, p_left, p_right, camera = KITTI_COLOUR if (src / "image_2").is_dir() else KITTI_GRAY
+    left = _numbered(_require_dir(src / left_dir, "left image folder"), ".png")
+    right = _numbered(src / right_dir, ".png") if (src / right_dir).is_dir() else {}
     if not left:
-        raise InputError("left image folder", str(src / "image_0"), "holds no NNNNNN.png frames")
+        raise InputError("left image folder", str(src / left_dir), "holds no NNNNNN.png frames")
     if set(right) - set(left):
-        raise InputError("right image folder", str(src / "image_1"),
-                         f"frames {sorted(set(right) - set(left))} have no left frame in image_0")
+        raise InputError("right image folder", str(src / right_dir),
+                         f"frames {sorted(set(right) - set(left))} have no left frame in {left_dir}")
+    calib, calib_source = kitti_calibration(src)
+    t_left, t_right = _camera_offset(calib[p_left]), _camera_offset(calib[p_right])
+    if baseline_m is None:
+        baseline_m = float(t_left[0] - t_right[0])
     if not (math.isfinite(baseline_m) and baseline_m > 0):
         raise InputError("baseline_m", baseline_m, "must be finite and > 0")
     numbers = sorted(left)
     pose_rows, times_s = _kitti_tables(src, numbers)
-    report = ImportReport("kitti", stamps_source="times.txt", baseline_m=float(baseline_m))
+    report = ImportReport("kitti", stamps_source="times.txt", baseline_m=float(baseline_m),
+                          notes=[f"camera: {camera} ({left_dir}), calibration: {calib_source}"])
+    T_cam0_cam = se3(np.eye(3), -t_left)
     records, poses, size_wh = [], [], None
     for index, number in enumerate(numbers):
-        rgb = _kitti_gray_as_rgb(left[number], size_wh)
+        rgb = _kitti_rgb(left[number], size_wh)
         size_wh = (rgb.shape[1], rgb.shape[0])
         name = f"{index:06d}"
         ff.write_rgb(out / "rgb" / f"{name}.png", rgb)
         right_rel = ""
         if number in right:
             right_rel = f"right/{name}.png"
-            ff.write_rgb(out / right_rel, _kitti_gray_as_rgb(right[number], size_wh))
+            ff.write_rgb(out / right_rel, _kitti_rgb(right[number], size_wh))
             report.right_frames += 1
         stamp_ns = round(float(times_s[number]) * 1e9)
         records.append(ff.FrameRecord(index, stamp_ns, f"rgb/{name}.png", "", right_rel))
         row = pose_rows[number]
-        poses.append((stamp_ns, se3(nearest_rotation(row[:, :3]), row[:, 3])))
+        poses.append((stamp_ns, se3(nearest_rotation(row[:, :3]), row[:, 3]) @ T_cam0_cam))
         if progress is not None:
             progress(1)
-    intr, report.intrinsics_source = _intrinsics(manual, KITTI_INTRINSICS, *size_wh, "kitti defaults "
-                                                 "(odometry sequence 00, camera 0)")
+    k = calib[p_left]
+    intr, report.intrinsics_source = _intrinsics(manual, (k[0, 0], k[1, 1], k[0, 2], k[1, 2]), *size_wh,
+                                                 f"kitti {p_left} of the {calib_source}")
     _write_common(out, records, poses, intr, float(baseline_m), report.intrinsics_source)
     report.frames = report.poses = len(records)
     return report
@@ -276,7 +329,8 @@ def import_kitti(src: str | Path, out_dir: str | Path, *, intrinsics: str | tupl
 
 def count_frames(fmt: str, src: str | Path) -> int | None:
     """Number of frames an import of ``src`` will write (for a progress bar); None if unknown."""
-    folder = Path(src) / ("color" if fmt == "kinect" else "image_0")
+    kitti_left = "image_2" if (Path(src) / "image_2").is_dir() else "image_0"
+    folder = Path(src) / ("color" if fmt == "kinect" else kitti_left)
     return len(_numbered(folder, ".png")) if folder.is_dir() else None
 
 
