@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from training.data import folder_format as ff
+from training.data.datasets import Li2020Dataset
 from training.data.extract import extract_bag
 
 from _extract_bags import STORE1, T0, compressed, image, info, k_matrix, textured, write_bag, write_bag1
@@ -55,6 +56,10 @@ def test_zero_camera_info_skipped_recalibration_and_resolution_change_per_frame(
     assert ff.read_intrinsics(tmp_path / "ds" / "intrinsics.yaml")[0].fx == 60.0  # top level = camera 0
     skipped = [reason for reason in report.dropped if "camera_info on /cam/camera_info skipped" in reason]
     assert len(skipped) == 1 and "k[0] (fx)" in skipped[0] and "skipped" in report.summary()
+    # training sees each frame's calibration; runs of frames never cross a recalibration
+    runs = Li2020Dataset(tmp_path / "ds", "all", (12, 16), length=2, resize_mode="stretch")
+    assert runs.starts == [0, 2, 4]
+    assert [float(runs[i].intrinsics[0, 0]) for i in range(3)] == [30.0, 35.0, 30.0]
 
 
 def test_image_transport_compressed_topic_finds_its_camera_info(tmp_path):

@@ -38,6 +38,7 @@ class DatasetFolder:
             raise FileNotFoundError(f"path={str(self.path)!r}: no manifest.csv with frames (run extract)")
         self.by_index = {r.index: r for r in self.records}
         self.intrinsics, self.baseline_m = ff.read_intrinsics(self.path / "intrinsics.yaml")
+        self.cameras = ff.read_cameras(self.path / "intrinsics.yaml")  # per calibration (manifest column camera)
         self.poses = ff.read_poses_tum(self.path / "poses_tum.txt")
 
     def indices(self, split: str) -> list[int]:
@@ -58,6 +59,11 @@ class DatasetFolder:
     def right(self, index: int) -> np.ndarray | None:
         rec = self.by_index[index]
         return ff.read_rgb(self.path / rec.right) if rec.right else None
+
+    def intrinsics_of(self, index: int) -> CameraIntrinsics | None:
+        """Intrinsics of the calibration in force for frame ``index`` (camera_info may change mid-bag)."""
+        camera = self.by_index[index].camera
+        return self.cameras[camera] if 0 <= camera < len(self.cameras) else None
 
     def pose(self, index: int) -> np.ndarray | None:
         """(4, 4) optical-frame pose in odom, or None."""
@@ -200,7 +206,9 @@ class Li2020Dataset(Dataset):
         self.augment, self.seed, self.epoch = augment, seed, 0
         self.resize_mode, self.camera_augment = resize_mode, camera_augment
         present = set(self.folder.indices(split))
-        starts = [i for i in sorted(present) if all(i + k * stride in present for k in range(1, length))]
+        camera = {i: self.folder.by_index[i].camera for i in present}  # runs never cross a recalibration
+        starts = [i for i in sorted(present) if all(i + k * stride in present and camera[i + k * stride] == camera[i]
+                                                     for k in range(1, length))]
         self.starts = self._drop_duplicates(starts, duplicates_filter_threshold)
         self.dropped_duplicates = len(starts) - len(self.starts)
         if self.dropped_duplicates:
@@ -228,7 +236,7 @@ class Li2020Dataset(Dataset):
     def __getitem__(self, item: int) -> FramesBatch:
         frames = [self.starts[item] + k * self.stride for k in range(self.length)]
         images = [self.folder.rgb(i) for i in frames]
-        intr = self.folder.intrinsics
+        intr = self.folder.intrinsics_of(frames[0])
         if intr is not None and (intr.height, intr.width) != images[0].shape[:2]:
             intr = intr.scaled(images[0].shape[1], images[0].shape[0])
         rng = np.random.default_rng((self.seed, self.epoch, frames[0]))
