@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE
 from mono_depth_ros.inference.backends.base import BackendUnavailable, import_or_explain
 
 LOG = logging.getLogger(__name__)
@@ -42,11 +43,13 @@ def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAM
     return [files[int(i * step)] for i in range(min(count, len(files)))]
 
 
-def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int]) -> list[np.ndarray]:
-    """(1, 3, h, w) float32 network inputs of ``frames`` through the spec's preprocessing."""
+def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
+                       resize_mode: str = DEFAULT_RESIZE_MODE) -> list[np.ndarray]:
+    """(1, 3, h, w) float32 network inputs of ``frames`` through the spec's preprocessing, fitted
+    with ``resize_mode`` (the nodes' default, crop)."""
     import cv2
 
-    from mono_depth_ros.inference.processing import preprocess
+    from mono_depth_ros.inference.processing import plan_input, preprocess
 
     if spec.input_channels != 3:
         raise BackendUnavailable(f"int8 calibration is implemented for image-input networks only, not "
@@ -56,7 +59,8 @@ def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int])
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
-        out.append(preprocess(np.ascontiguousarray(bgr[..., ::-1]), spec, tuple(input_hw)))
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        out.append(preprocess(rgb, spec, plan_input(rgb.shape[:2], tuple(input_hw), resize_mode)))
     return out
 
 
@@ -89,6 +93,8 @@ def signed_int8_qdq(model: Any) -> Any:
             scale.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(scale) * np.float32(255.0 / 127.0),
                                                    scale_name))
         done.add(zp_name)
+    if done:
+        del model.graph.value_info[:]  # recorded uint8 types of Q outputs; shape inference redoes them
     return model
 
 

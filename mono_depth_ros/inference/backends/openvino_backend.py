@@ -99,14 +99,23 @@ class OpenVinoBackend(InferenceBackend):
             config["INFERENCE_NUM_THREADS"] = int(self.threads)
         self.compiled = core.compile_model(model, self.device, config)
         self.request = self.compiled.create_infer_request()
+        import onnx
+
+        graph = onnx.load(str(self.model_path), load_external_data=False).graph
+        onnx_names = [v.name for v in list(graph.input) + list(graph.output)]
+
+        def name_of(port: Any) -> str:  # a tensor may carry several names; the ONNX one is the contract
+            return next((n for n in onnx_names if n in port.get_names()), port.get_any_name())
+
+        self._port_names = [(port, name_of(port)) for port in self.compiled.outputs]
         shapes = {}
         for port in self.compiled.inputs:
             if port.get_partial_shape().is_dynamic:
                 raise ValueError(f"model_path={str(self.model_path)!r}: input {port.get_any_name()!r} has dynamic "
                                  f"shape {port.get_partial_shape()}; export with static shapes")
-            shapes[port.get_any_name()] = tuple(int(d) for d in port.get_shape())
+            shapes[name_of(port)] = tuple(int(d) for d in port.get_shape())
         self.input_shapes = shapes
-        self.output_names = tuple(p.get_any_name() for p in self.compiled.outputs)
+        self.output_names = tuple(name for _, name in self._port_names)
         self._version = ov.__version__.split("-")[0]
         self.effective_precision = self._effective_precision()
         self.loaded = True
@@ -155,7 +164,7 @@ class OpenVinoBackend(InferenceBackend):
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         feed = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_shapes}
         result = self.request.infer(feed)
-        return {p.get_any_name(): np.asarray(result[p], dtype=np.float32) for p in self.compiled.outputs}
+        return {name: np.asarray(result[port], dtype=np.float32) for port, name in self._port_names}
 
     def describe(self) -> str:
         if not self.loaded:
