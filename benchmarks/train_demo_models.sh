@@ -11,9 +11,8 @@
 #   SIZE=160x120     render size; with the real camera rig the height is kept and the width follows
 #                    the rig's aspect (4:3 / 16:10 / 752:480 indoors, up to 3.3:1 on the street)
 #   SYNTH_FLAGS="--realistic"   realism flags of 'training synth' (rich layout, photo-crop textures,
-#                    real camera rig, sensor look incl. 30 % mono sensors). Lens distortion stays off:
-#                    'training extract' does not rectify yet, so distorted frames would teach a
-#                    pinhole network wrong geometry (add --distortion-k1 once extraction rectifies).
+#                    real camera rig, sensor look incl. 30 % mono sensors).
+#   DISTORT=1        every 4th training sequence has plumb_bob lens distortion (rectified by extract)
 #   JOBS=2           renders in parallel; RENDER_ONLY=1 stops after rendering
 #   HW="[96, 128]"   network input of eigen2014/xian2018; LI_HW="[48, 64]" for li2020
 #   EIGEN_MIN=20 LI_MIN=35 XIAN_MIN=25   wall-time caps (minutes); PY=.venv/bin/python
@@ -41,37 +40,45 @@ PY=${PY:-.venv/bin/python}
 SIZE=${SIZE:-160x120}
 HW=${HW:-"[96, 128]"}
 JOBS=${JOBS:-2}
-read -r -a SYNTH <<< "${SYNTH_FLAGS:---realistic}"
-export OMP_NUM_THREADS=1
+SYNTH_FLAGS=${SYNTH_FLAGS:---realistic}
+export OMP_NUM_THREADS=1 OUT PY SIZE SYNTH_FLAGS
 
-render_one() {  # name scene seed trajectory moving_objects frames
+render_one() {  # name scene seed trajectory moving_objects frames [extra synth flags]
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
+  # shellcheck disable=SC2086
   "$PY" -m training synth --out "$bag" --frames "$6" --size "$SIZE" --scene "$2" --seed "$3" \
-      --trajectory "$4" --moving-objects "$5" --stereo "${SYNTH[@]}" 2>/dev/null | tail -n 1
+      --trajectory "$4" --moving-objects "$5" --stereo $SYNTH_FLAGS "${@:7}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"  # the extracted folder is what training reads
+  echo "$1: $(tr '\r' '\n' < "$OUT/bags/$1.synth.log" | grep '^wrote')"
 }
-render() {  # at most JOBS renders at once
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-  render_one "$@" &
-}
+export -f render_one
 
 mkdir -p "$OUT/bags" "$OUT/data"
+LIST="$OUT/bags/render_list.txt"
 INDOOR_PATHS=(handheld forward turning)
 STREET_PATHS=(forward turning handheld)
+: > "$LIST"
 for i in $(seq 1 "$SEEDS"); do  # training mix: both worlds, many layouts, cameras and paths
-  render "train_indoor_$i" indoor "$i" "${INDOOR_PATHS[$((i % 3))]}" $((i % 3)) "$FRAMES"
-  render "train_street_$i" street $((50 + i)) "${STREET_PATHS[$((i % 3))]}" $(((i + 1) % 3)) "$FRAMES"
+  # every 4th sequence through a distorting lens (EuRoC-like k1 -0.28 indoors, KITTI-raw-like -0.35
+  # outdoors): 'training extract' rectifies it, so the networks see rectified frames as the nodes make them
+  lens_in=""; lens_out=""
+  if [ $((i % 4)) = 0 ] && [ "${DISTORT:-1}" = 1 ]; then lens_in="--distortion-k1 -0.28"; lens_out="--distortion-k1 -0.35"; fi
+  echo "train_indoor_$i indoor $i ${INDOOR_PATHS[$((i % 3))]} $((i % 3)) $FRAMES $lens_in" >> "$LIST"
+  echo "train_street_$i street $((50 + i)) ${STREET_PATHS[$((i % 3))]} $(((i + 1) % 3)) $FRAMES $lens_out" >> "$LIST"
 done
 # held-out test sequences (unseen seeds: new layouts, textures, cameras) and validation sequences
 # (li2020 checkpoint selection): seeds in no other set
-render test_indoor indoor 101 handheld 1 "$TEST_FRAMES"
-render test_street street 102 turning 2 "$TEST_FRAMES"
-render val_indoor indoor 201 handheld 1 "$VAL_FRAMES"
-render val_street street 202 turning 2 "$VAL_FRAMES"
-wait
+cat >> "$LIST" <<LIST
+test_indoor indoor 101 handheld 1 $TEST_FRAMES
+test_street street 102 turning 2 $TEST_FRAMES
+val_indoor indoor 201 handheld 1 $VAL_FRAMES
+val_street street 202 turning 2 $VAL_FRAMES
+LIST
+# JOBS renders at once (xargs fails if any render fails)
+xargs -P "$JOBS" -L 1 bash -c 'set -euo pipefail; render_one "$@"' _ < "$LIST"
 for name in $(ls "$OUT/data"); do
   [ -f "$OUT/data/$name/manifest.csv" ] || { echo "render failed: $OUT/data/$name" >&2; exit 1; }
 done
