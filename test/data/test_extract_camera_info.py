@@ -67,8 +67,8 @@ def test_image_transport_compressed_topic_finds_its_camera_info(tmp_path):
     events = [("/ns/camera_info", info(32, 24, K), T0)]
     for i in range(2):
         ok, png = cv2.imencode(".png", textured(24, 32, i)[:, :, ::-1])
-        events.append(("/ns/image_raw/compressed", compressed(png.tobytes(), "rgb8; png compressed bgr8", T0 + i * STEP),
-                       T0 + i * STEP))
+        msg = compressed(png.tobytes(), "rgb8; png compressed bgr8", T0 + i * STEP)
+        events.append(("/ns/image_raw/compressed", msg, T0 + i * STEP))
     report = extract_bag(write_bag(tmp_path / "bag", events), tmp_path / "ds")
     assert report.selection.camera_info == "/ns/camera_info"
     assert report.intrinsics_source.startswith("camera_info /ns/camera_info")

@@ -110,7 +110,8 @@ def test_compressed_depth_png_and_rvl(tmp_path, encoding, codec):
     depth_m = np.linspace(0.5, 4.0, 48, dtype=np.float32).reshape(6, 8)
     depth_m[0, :3] = np.nan  # holes: 0 in the transport
     depth_m[4, 5] = np.nan
-    events = _frames(1) + [("/cam/depth/image_raw/compressedDepth", _compressed_depth(depth_m, encoding, codec, T0), T0)]
+    msg = _compressed_depth(depth_m, encoding, codec, T0)
+    events = _frames(1) + [("/cam/depth/image_raw/compressedDepth", msg, T0)]
     report = extract_bag(write_bag(tmp_path / "bag", events), tmp_path / "ds", depth_format="npy")
     assert report.selection.depth == "/cam/depth/image_raw/compressedDepth" and not report.errors
     got = ff.read_depth(tmp_path / "ds" / "depth" / "000000.npy")

@@ -69,7 +69,8 @@ class ExtractReport:
                  f"poses: {self.poses_written}/{self.frames} frames",
                  "splits: " + ", ".join(f"{k} {v}" for k, v in self.splits.items())]
         lines += [f"dropped ({n}x): {reason}" for reason, n in self.dropped.items()]
-        lines += [f"written without {k} ({v}x): no {k} message within the tolerance" for k, v in self.unmatched.items() if v]
+        lines += [f"written without {k} ({v}x): no {k} message within the tolerance"
+                  for k, v in self.unmatched.items() if v]
         lines += [f"undecodable on {t} ({n}x): {r}" for (t, r), n in self.errors.items()]
         lines += [f"pose lookup failed ({v}x): {k}" for k, v in list(self.pose_failures.items())[:5]]
         lines += [f"warning ({n}x): {w}" for w, n in self.warnings.items()]

@@ -115,7 +115,8 @@ def _camera_dict(intr: CameraIntrinsics, baseline_m: float | None, source: str,
 
 def write_intrinsics(path: Path, intr: CameraIntrinsics, baseline_m: float | None, source: str,
                      raw: CameraIntrinsics | None = None,
-                     cameras: list[tuple[CameraIntrinsics, float | None, CameraIntrinsics | None]] | None = None) -> None:
+                     cameras: list[tuple[CameraIntrinsics, float | None, CameraIntrinsics | None]] | None = None,
+                     ) -> None:
     """Camera 0 at the top level; ``raw``: the recorded intrinsics when the images were rectified;
     ``cameras``: every calibration as (written, baseline_m, raw) when there are several."""
     data = _camera_dict(intr, baseline_m, source, raw)
