@@ -159,3 +159,13 @@ def test_truncated_recording_keeps_whole_chunks_and_says_what_was_cut(tmp_path):
     assert [r.stamp_ns for r in records] == [T0 + i * STEP for i in range(6)]
     assert int(ff.read_rgb(tmp_path / "ds" / records[5].rgb)[0, 0, 0]) == 5
     assert any("ends inside a record" in n and f"after log time {T0 + 5 * STEP} ns" in n for n in report.notes)
+
+
+def test_rvl_known_bytes():
+    """[0, 0, 5, 6] by hand: values 2 zeros, 2 nonzeros, zigzag deltas 10 and 2 -> nibbles 2 2 A 1 2
+    (10 = 0b1010: low 3 bits 2 with the more-flag, then 1) -> word 0x22A12000, little-endian."""
+    from mono_depth_ros.core.compressed_depth import decode_rvl
+
+    payload = struct.pack("<II", 4, 1) + bytes.fromhex("0020a122")
+    np.testing.assert_array_equal(decode_rvl(payload), [[0, 0, 5, 6]])
+    assert _rvl(np.array([[0, 0, 5, 6]], np.uint16)) == payload  # the test encoder agrees with the hand result
