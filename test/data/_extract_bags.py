@@ -50,11 +50,12 @@ def k_matrix(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
 
 def write_bag(path, events, storage=StoragePlugin.SQLITE3, compression=None):
     """``events``: (topic, msg, log_ns); connections created in first-seen order; returns ``path``."""
-    with Writer(path, version=9, storage_plugin=storage) as writer:
-        if compression is not None:
-            from rosbags.rosbag2 import CompressionFormat, CompressionMode
+    writer = Writer(path, version=9, storage_plugin=storage)
+    if compression is not None:  # "MESSAGE" or "FILE"
+        from rosbags.rosbag2.writer import CompressionFormat, CompressionMode
 
-            writer.set_compression(getattr(CompressionMode, compression), CompressionFormat.ZSTD)
+        writer.set_compression(getattr(CompressionMode, compression), CompressionFormat.ZSTD)
+    with writer:
         conns = {}
         for topic, msg, log_ns in sorted(events, key=lambda e: e[2]):
             if topic not in conns:

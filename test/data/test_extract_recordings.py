@@ -134,9 +134,10 @@ def test_split_bag_folder_without_metadata(tmp_path):
     report = extract_bag(folder, tmp_path / "ds")
     assert [r.stamp_ns for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [T0 + i * STEP for i in range(4)]
     assert report.written == 4 and "no metadata.yaml" in report.summary()
-    db_folder = write_bag(tmp_path / "db", frames)
+    db_folder = write_bag(tmp_path / "db", frames, compression="MESSAGE")  # zstd per message
     (db_folder / "metadata.yaml").unlink()  # sqlite3 recording still running
     assert extract_bag(db_folder, tmp_path / "ds_db").written == 4
+    np.testing.assert_array_equal(ff.read_rgb(tmp_path / "ds_db" / "rgb" / "000003.png"), textured(6, 8, 3))
 
 
 def test_db3_file_given_for_its_folder_names_the_folder(tmp_path):
