@@ -41,6 +41,8 @@ from mono_depth_ros.core.image import rgb8_to_tensor
 from mono_depth_ros.inference.spec import ModelSpec
 
 MIN_IMAGE_SIDE_PX = 16
+#: training/methods/li2020.py clamps the depth fed to the motion network at this floor
+MOTION_DEPTH_FLOOR = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,14 +150,15 @@ def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthR
 def motion_depth_plane(depth: DepthResult | np.ndarray, fit: ImageFit, name: str) -> np.ndarray:
     """(h, w) float32 depth fed to the motion network for a frame fitted by ``fit``; invalid -> 0.
 
-    ``depth``: a DepthResult of the same fit (its ``net_depth`` is used as is, as in training), or
-    an (H, W) depth at camera resolution (nearest-neighbour fitted: a depth from elsewhere).
+    ``depth``: a DepthResult of the same fit (its ``net_depth`` is used as in training: floored at
+    MOTION_DEPTH_FLOOR), or an (H, W) depth at camera resolution (nearest-neighbour fitted: a depth
+    from elsewhere; invalid fed as 0).
     """
+    if isinstance(depth, DepthResult) and depth.net_depth is not None and depth.fit == fit:
+        # as training: the depth net's own output, floored (an underflow to 0 became NaN here)
+        return np.maximum(np.nan_to_num(depth.net_depth, nan=MOTION_DEPTH_FLOOR), MOTION_DEPTH_FLOOR)
     if isinstance(depth, DepthResult):
-        if depth.net_depth is not None and depth.fit == fit:
-            plane = depth.net_depth
-        else:
-            plane = fit.apply(np.asarray(depth.depth_m, dtype=np.float32), nearest=True)
+        plane = fit.apply(np.asarray(depth.depth_m, dtype=np.float32), nearest=True)
     else:
         depth = np.asarray(depth, dtype=np.float32)
         if depth.shape != fit.src_hw:

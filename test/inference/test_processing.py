@@ -8,7 +8,7 @@ import pytest
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import plan_fit
-from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, DepthResult, as_rgb8, intrinsics_to_source,
+from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, MOTION_DEPTH_FLOOR, DepthResult, as_rgb8, intrinsics_to_source,
                                                  motion_depth_plane, normalize_relative, plan_input,
                                                  postprocess_depth, preprocess)
 from mono_depth_ros.inference.spec import get_spec
@@ -134,6 +134,9 @@ def test_motion_depth_uses_net_depth_of_the_same_fit():
     camera = np.full((30, 60), 5.0, np.float32)
     same = DepthResult(camera, False, net, fit)
     np.testing.assert_array_equal(motion_depth_plane(same, fit, "d"), net)
+    net[0, 0], net[0, 1] = np.nan, 1e-5  # an underflow (NaN after postprocess) and a tiny depth
+    floored = motion_depth_plane(same, fit, "d")
+    assert floored[0, 0] == floored[0, 1] == np.float32(MOTION_DEPTH_FLOOR) and floored[0, 2] == 3.0
     other = DepthResult(camera, False, net, plan_fit((30, 60), (10, 10), "pad"))
     np.testing.assert_array_equal(motion_depth_plane(other, fit, "d"), 5.0)
     camera[0, 15:45] = np.nan  # the whole first row the crop sees
