@@ -8,9 +8,9 @@ import pytest
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import plan_fit
-from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, MOTION_DEPTH_FLOOR, DepthResult, as_rgb8, intrinsics_to_source,
-                                                 motion_depth_plane, normalize_relative, plan_input,
-                                                 postprocess_depth, preprocess)
+from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, MOTION_DEPTH_FLOOR, DepthResult, as_rgb8,
+                                                 intrinsics_to_source, motion_depth_plane, normalize_relative,
+                                                 plan_input, postprocess_depth, preprocess)
 from mono_depth_ros.inference.spec import get_spec
 
 
