@@ -78,7 +78,7 @@ val_indoor indoor 201 handheld 1 $VAL_FRAMES
 val_street street 202 turning 2 $VAL_FRAMES
 LIST
 # JOBS renders at once (xargs fails if any render fails)
-xargs -P "$JOBS" -L 1 bash -c 'set -euo pipefail; render_one "$@"' _ < "$LIST"
+xargs -P "$JOBS" -d '\n' -n 1 bash -c 'set -euo pipefail; render_one $1' _ < "$LIST"
 for name in $(ls "$OUT/data"); do
   [ -f "$OUT/data/$name/manifest.csv" ] || { echo "render failed: $OUT/data/$name" >&2; exit 1; }
 done
