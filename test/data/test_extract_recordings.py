@@ -33,6 +33,11 @@ def test_stamps_going_backwards_are_dropped_and_counted(tmp_path):
     assert [r.stamp_ns for r in records] == [T0, T0 + STEP, T0 + 2 * STEP, T0 + 3 * STEP]
     assert (report.written, report.messages, sum(report.dropped.values())) == (4, 6, 2)
     np.testing.assert_array_equal(ff.read_rgb(tmp_path / "ds" / records[3].rgb), textured(6, 8, 5))
+    assert not any("gap" in note for note in report.notes)
+    gappy = [T0, T0 + STEP, T0 + 2 * STEP, T0 + 7 * STEP, T0 + 8 * STEP]  # 4 frames lost in the recording
+    report = extract_bag(write_bag(tmp_path / "gap", _frames(5, stamps=gappy)), tmp_path / "ds_gap")
+    assert "1 gap(s) longer than 3x the median frame interval (100.0 ms); the largest, 0.500 s, after frame 2" \
+        in report.notes
 
 
 def _depth16(i, stamp, topic, frame="cam"):

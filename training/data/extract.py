@@ -314,9 +314,26 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
     report.splits = {k: len(v) for k, v in splits.items()}
     if 0 < len(records) < 4 * ff.MIN_HELD_OUT:
         report.notes.append(f"only {len(records)} frames: all in train, val and test are empty")
+    _note_gaps(records, report)
     _write_intrinsics(out, ex, left_info, report)
     _write_poses(out, tf, odom_frame, camera_frame or ex.camera_frame, records, ex.camera_of, report)
     return report
+
+
+def _note_gaps(records: list, report: ExtractReport, factor: float = 3.0) -> None:
+    """Say where frames are missing (gaps over ``factor`` x the median interval): consecutive
+    indices there are not consecutive in time."""
+    stamps = np.array([r.stamp_ns for r in records], np.int64)
+    if stamps.size < 3:
+        return
+    gaps = np.diff(stamps)
+    median = float(np.median(gaps))
+    big = np.flatnonzero(gaps > factor * median)
+    if big.size:
+        worst = big[np.argmax(gaps[big])]
+        report.notes.append(f"{big.size} gap(s) longer than {factor:g}x the median frame interval "
+                            f"({median / 1e6:.1f} ms); the largest, {gaps[worst] / 1e9:.3f} s, after frame "
+                            f"{records[worst].index}")
 
 
 def _write_intrinsics(out: Path, ex: _Extractor, info: CameraInfoTimeline | None, report: ExtractReport) -> None:
