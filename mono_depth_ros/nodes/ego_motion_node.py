@@ -121,6 +121,8 @@ class EgoMotionNode(Node):
         a DepthResult (its network-resolution depth is what the motion net is fed) or (H, W) metres."""
         if isinstance(item, CachedDepth):
             self.depth_reused += 1
+            if item.result is not None and item.result.fit is not None:
+                self.motion.resize_mode = item.result.fit.mode  # frames fitted as depth_node fits them
             return item.header, item.rgb, item.result if item.result is not None else item.depth_m
         stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
         rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
