@@ -16,6 +16,7 @@ See training/evaluate/real_bench.py for the exact definitions, real_sets.py for 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -128,8 +129,14 @@ def depth_grid(path: Path, sets: list[RealSet], methods: list[str], depth_of: De
     fig.suptitle("near (blue) to far (red), log scale; black: no depth / not seen by the network", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=90)
     plt.close(fig)
+    from PIL import Image  # a matplotlib dependency
+
+    # 256 colours: a third of the bytes of a true-colour PNG of photographs, for the repository
+    image = Image.open(buffer).convert("RGB")
+    image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
 def load_sets(names: list[str], data_root: Path, max_frames: int | None, stereodemo_dir: Path) -> tuple[list, dict]:
@@ -185,7 +192,7 @@ def report(results: dict) -> str:
     for name, entry in results["sets"].items():
         if "depth" in entry:
             d = entry["depth"]
-            out.append(f"\n== {name}: depth ({d['frames']} frames, {entry['depth_source']}; scored pixels "
+            out.append(f"\n== {name}: depth ({d['frames']} frame(s), {entry['depth_source']}; scored pixels "
                        f"{100 * d['coverage']:.0f}% of valid; {entry['note']}) ==")
             out.append(format_table(d["rows"], DEPTH_COLUMNS, judge_depth(d, set(results["metric_methods"]))))
         if "ego_motion" in entry:

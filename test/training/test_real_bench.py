@@ -150,3 +150,15 @@ def test_bench_real_rejects_an_unknown_set(capsys):
     with pytest.raises(SystemExit) as exc:
         _bench().main(["--sets", "kitti,nyu"])
     assert exc.value.code == 2 and "unknown set 'nyu'" in capsys.readouterr().err
+
+
+def test_weights_dir_is_searched_for_onnx_then_pt(tmp_path):
+    from mono_depth_ros.inference.weights import WEIGHTS_DIR, default_weights_path
+    from training.evaluate.real_bench import model_file
+
+    assert model_file(None, "li2020_motion") == default_weights_path("li2020_motion")
+    assert model_file(WEIGHTS_DIR, "xian2018") == WEIGHTS_DIR / "xian2018.pt"
+    (tmp_path / "xian2018.onnx").write_bytes(b"")
+    assert model_file(tmp_path, "xian2018") == tmp_path / "xian2018.onnx"
+    with pytest.raises(FileNotFoundError, match="neither eigen2014.onnx nor eigen2014.pt"):
+        model_file(tmp_path, "eigen2014")
