@@ -153,7 +153,9 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
     if not path.is_file():
         raise InputError("init_from", text, f"not found (expected '{BUNDLED}', a folder, a .pt or a .ckpt)")
     if path.suffix == ".ckpt":  # a Lightning checkpoint of this method: every network at once
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)  # our own runs' files
+        from mono_depth_ros.models.checkpoint import safe_torch_load
+
+        ckpt = safe_torch_load(path)  # weights_only=True: a checkpoint cannot run code when loaded
         if ckpt.get("method") != module.method_name:
             raise InputError("init_from", str(path), f"is a {ckpt.get('method')!r} checkpoint, this run trains "
                                                      f"{module.method_name!r}")
@@ -226,7 +228,11 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     val_loader = _loader(val_ds, t.batch_size, False, t.num_workers, t.seed) if has_val else None
     loggers, has_tb = _loggers(run_dir)
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None)
+    if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list
+        from mono_depth_ros.models.checkpoint import lightning_safe_globals
+
+        torch.serialization.add_safe_globals(lightning_safe_globals())
+    trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None, weights_only=True)
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(str(last))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}

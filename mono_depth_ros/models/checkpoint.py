@@ -71,6 +71,30 @@ def write_half_precision_copy(src: str | Path, dst: str | Path) -> Path:
     return dst
 
 
+def lightning_safe_globals() -> list:
+    """Classes a Lightning ``.ckpt`` of this project may hold beyond plain containers, numbers,
+    strings and tensors, allow-listed for ``torch.load(weights_only=True)``: paths in callback
+    states. (Lightning's ``AttributeDict`` cannot be: the weights-only unpickler fills only plain
+    dicts; the training methods save their config as a plain dict, so ``.ckpt`` files never hold one.)"""
+    import pathlib
+
+    return [pathlib.PosixPath, pathlib.WindowsPath, pathlib.PurePosixPath, pathlib.PureWindowsPath]
+
+
+def safe_torch_load(path: str | Path, map_location: str = "cpu") -> Any:
+    """``torch.load(weights_only=True)``: no file can run code when loaded. Lightning's classes are
+    allow-listed (``torch.serialization.add_safe_globals``); anything else is refused with its name."""
+    torch.serialization.add_safe_globals(lightning_safe_globals())
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # pickle.UnpicklingError names the class that is not allow-listed
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        boiler = ("Weights only load failed", "In PyTorch", "Please file", "Check the documentation", "(1)", "(2)")
+        why = next((line for line in lines if not line.startswith(boiler)), lines[0] if lines else "")
+        raise InputError("checkpoint", str(path), f"cannot be loaded safely (weights_only=True): "
+                         f"{type(exc).__name__}: {why}") from exc
+
+
 def read_checkpoint_payload(path: str | Path, map_location: str = "cpu") -> dict:
     """The raw payload dict, validated; InputError naming the missing key otherwise."""
     path = Path(path)
@@ -78,7 +102,7 @@ def read_checkpoint_payload(path: str | Path, map_location: str = "cpu") -> dict
         raise FileNotFoundError(f"checkpoint={str(path)!r}: file not found")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # pickle/zip errors: not a checkpoint of ours
+    except Exception as exc:  # pickle/zip errors, or a class outside the allow-list: not a checkpoint of ours
         raise InputError("checkpoint", str(path), f"not a model checkpoint ({type(exc).__name__}: {exc})") from exc
     if not isinstance(payload, dict):
         raise InputError("checkpoint", str(path), "payload is not a dict")

@@ -49,7 +49,9 @@ def method_from_lightning(path: str | Path) -> tuple[nn.Module, dict]:
     from training.config import config_from_dict
     from training.methods import method_class
 
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    from mono_depth_ros.models.checkpoint import safe_torch_load
+
+    ckpt = safe_torch_load(path)  # weights_only=True: a checkpoint cannot run code when loaded
     config = ckpt["hyper_parameters"]["config"]
     module = method_class(config["method"])(config_from_dict(config))
     module.load_state_dict(ckpt["state_dict"])
