@@ -289,6 +289,7 @@ class SqliteSource(BagSource):
         self._topic_ids: dict[Path, dict[int, tuple[str, str]]] = {}
         counts: collections.Counter[str] = collections.Counter()
         types: dict[str, str] = {}
+        unknown: set[str] = set()
         for file in self.files:
             try:
                 con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
@@ -299,8 +300,11 @@ class SqliteSource(BagSource):
                         _register(self.typestore, normalize_msgtype(msgtype), encoding, text)
                 ids = {tid: (name, normalize_msgtype(msgtype))
                        for tid, name, msgtype in con.execute("SELECT id, name, type FROM topics")}
-                for tid, count in con.execute("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id"):
-                    counts[ids[tid][0]] += count
+                try:
+                    for tid, count in con.execute("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id"):
+                        counts[ids[tid][0]] += count
+                except sqlite3.DatabaseError:  # a cut-off file: counts unknown, messages read up to the cut
+                    unknown.update(name for name, _ in ids.values())
                 con.close()
             except sqlite3.Error as exc:
                 raise BagFormatError(f"bag={str(file)!r}: not a readable rosbag2 sqlite3 file"
@@ -308,7 +312,7 @@ class SqliteSource(BagSource):
             self._topic_ids[file] = ids
             types.update(ids.values())
         for topic, msgtype in types.items():
-            self.topics[topic] = TopicSummary(topic, msgtype, counts.get(topic, 0))
+            self.topics[topic] = TopicSummary(topic, msgtype, -1 if topic in unknown else counts.get(topic, 0))
 
     def messages(self, topics=None):
         wanted = None if topics is None else set(topics)
@@ -317,8 +321,9 @@ class SqliteSource(BagSource):
             if not ids:
                 continue
             con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            # recording order (rowid): no sort, so a cut-off file yields every row before the cut
             query = (f"SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN "
-                     f"({','.join(map(str, ids))}) ORDER BY timestamp")
+                     f"({','.join(map(str, ids))}) ORDER BY id")
             try:
                 for tid, stamp_ns, data in con.execute(query):
                     topic, msgtype = ids[tid]
@@ -329,7 +334,7 @@ class SqliteSource(BagSource):
                         continue
                     yield topic, msgtype, int(stamp_ns), msg
             except sqlite3.Error as exc:
-                self._note(f"{file.name}: reading stopped ({_error_text(exc)})")
+                self._note(f"{file.name}: reading stopped ({_error_text(exc)}); the messages after it are lost")
             finally:
                 con.close()
 
