@@ -114,3 +114,31 @@ def test_nonmetric_cloud_follows_the_explicit_scale_rule(graph, light_checkpoint
     z = pointcloud2_to_xyz(cloud)[..., 2]
     assert np.nanmedian(z) == pytest.approx(median_m, rel=1e-4)
     np.testing.assert_allclose(z, depth_m * (median_m / np.nanmedian(depth_m)), rtol=1e-4)
+
+
+def test_real_euroc_mono8_frame_with_its_distortion(graph, light_checkpoints, shared_data):
+    """A real EuRoC frame (mono8 752x480, k1 = -0.28) as a driver publishes image_raw + camera_info."""
+    import cv2
+
+    from mono_depth_ros.core.image import numpy_to_image
+    from mono_depth_ros.core.rectify import Rectifier
+
+    path = sorted((shared_data / "euroc_v101_micro" / "cam0" / "data").glob("*.png"))[0]
+    gray = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    euroc = CameraIntrinsics(752, 480, 458.654, 457.296, 367.215, 248.375, "plumb_bob",
+                             (-0.28340811, 0.07395907, 0.00019359, 1.76187114e-05, 0.0))
+    node = _node(graph, light_checkpoints)
+    pub_img, pub_info, outs = _io(graph, node)
+    stamp = T0_NS + 7 * 100_000_000
+    pub_info.publish(camera_info_from_intrinsics(euroc, make_header(stamp, "cam0"), msg_cls=CameraInfo))
+    wait_until(lambda: node._intrinsics is not None and node._intrinsics.d == euroc.d, what="camera_info")
+    pub_img.publish(numpy_to_image(gray, "mono8", make_header(stamp, "cam0"), msg_cls=Image))
+    depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
+    info = outs["info"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    rectified = Rectifier.build(intrinsics_from_camera_info(info)).apply(gray)  # D = 0: a no-op
+    assert rectified is gray and list(info.d) == [0.0] * 5
+    np.testing.assert_allclose(np.asarray(info.k).reshape(3, 3), euroc.k)
+    expected = node.estimator.estimate(Rectifier.build(euroc).apply(gray)).depth_m
+    np.testing.assert_allclose(depth_m, expected, rtol=1e-5)  # NaN (outside the crop) in the same places
+    seen = node.estimator.fit_for((480, 752)).seen_mask()
+    assert np.isfinite(depth_m[seen]).all() and np.isnan(depth_m[~seen]).all() and 0.75 < seen.mean() < 0.85
