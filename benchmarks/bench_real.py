@@ -38,8 +38,8 @@ FIGURE = REPO / "docs" / "images" / "real_depth_grid.png"
 DEPTH_COLUMNS = (("AbsRel_raw", "abs_rel_raw", True), ("AbsRel_med", "abs_rel_med", True),
                  ("delta1_med", "delta1_med", False), ("WHDR", "whdr", True))
 MOTION_COLUMNS = (("rot_err_deg", "rot_err_deg", True), ("dir_err_deg", "dir_err_deg", True),
-                  ("ATE_m", "ate_m", True), ("ATE_start_m", "ate_start_m", True), ("photo_err", "photo_err", True), ("rot_deg", "rot_deg", None),
-                  ("rot_vs_orb_deg", "rot_vs_orb_deg", None))
+                  ("ATE_m", "ate_m", True), ("ATE_start_m", "ate_start_m", True), ("photo_err", "photo_err", True),
+                  ("rot_deg", "rot_deg", None), ("rot_vs_orb_deg", "rot_vs_orb_deg", None))
 
 
 def losses(row: dict, baselines: dict[str, dict], columns, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -219,17 +219,19 @@ def _cell(row: dict, key: str, bases: dict[str, dict]) -> str:
 
 def markdown_summary(results: dict) -> str:
     """Two markdown tables (depth, ego-motion) with each baseline's figure in brackets."""
-    out = ["| set | method | AbsRel med (constant / ramp) | delta1 med (constant / ramp) | WHDR (constant / ramp) | verdict |",
-           "|---|---|---|---|---|---|"]
+    out = ["| set | method | AbsRel med (constant / ramp) | delta1 med (constant / ramp) | WHDR (constant / ramp) "
+           "| verdict |", "|---|---|---|---|---|---|"]
     for name, entry in results["sets"].items():
         if "depth" in entry:
             rows = entry["depth"]["rows"]
             bases = {b: rows[b] for b in DEPTH_BASELINES}
             for method, verdict_text in entry["depth"]["verdicts"].items():
                 cells = [_cell(rows[method], k, bases) for k in ("abs_rel_med", "delta1_med", "whdr")]
-                out.append(f"| {name} ({entry['depth_source']}) | {method} | " + " | ".join(cells) + f" | {verdict_text} |")
+                out.append(f"| {name} ({entry['depth_source']}) | {method} | " + " | ".join(cells)
+                           + f" | {verdict_text} |")
     out += ["", "| set | method | rotation err deg (ORB / none) | direction err deg (ORB / none) | ATE m (ORB / none) "
-            "| ATE from start m (ORB / none) | photometric err (ORB / none) | verdict |", "|---|---|---|---|---|---|---|---|"]
+            "| ATE from start m (ORB / none) | photometric err (ORB / none) | verdict |",
+            "|---|---|---|---|---|---|---|---|"]
     for name, entry in results["sets"].items():
         if "ego_motion" in entry:
             rows = entry["ego_motion"]["rows"]
