@@ -30,7 +30,7 @@ import numpy as np
 
 
 DOMAIN_ID = 150
-OUTPUTS = (("/depth_node/depth", "Image"), ("/depth_node/depth/colored", "Image"),
+OUTPUTS = (("/depth_node/depth/image", "Image"), ("/depth_node/depth/colored", "Image"),
            ("/depth_node/depth/camera_info", "CameraInfo"), ("/depth_node/points", "PointCloud2"))
 
 

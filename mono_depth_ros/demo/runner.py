@@ -97,7 +97,7 @@ def build_nodes(opts: DemoOptions, context: Any) -> list[Any]:
 
 
 OUTPUT_TOPICS = {
-    "/depth_node/depth": ("sensor_msgs", "Image"), "/depth_node/depth/camera_info": ("sensor_msgs", "CameraInfo"),
+    "/depth_node/depth/image": ("sensor_msgs", "Image"), "/depth_node/depth/camera_info": ("sensor_msgs", "CameraInfo"),
     "/depth_node/depth/colored": ("sensor_msgs", "Image"), "/depth_node/points": ("sensor_msgs", "PointCloud2"),
     "/ego_motion_node/odometry": ("nav_msgs", "Odometry"), "/tf": ("tf2_msgs", "TFMessage"),
     "/ego_motion_node/motion_field": ("sensor_msgs", "Image"),
@@ -138,7 +138,7 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
     nodes = build_nodes(opts, context)
     io_node = rclpy.create_node("mono_depth_demo", context=context)
     topics = {t: getattr(importlib.import_module(f"{p}.msg"), n) for t, (p, n) in OUTPUT_TOPICS.items()}
-    recorder = BagRecorder(io_node, out_bag, topics, keep={"/depth_node/depth", "/depth_node/points",
+    recorder = BagRecorder(io_node, out_bag, topics, keep={"/depth_node/depth/image", "/depth_node/points",
                                                            "/ego_motion_node/odometry"})
     player = BagPlayer(io_node, bag, rate=opts.rate, remap={"/tf": "/ground_truth/tf"})
     executor = MultiThreadedExecutor(num_threads=4, context=context)
@@ -176,7 +176,7 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
 def _drained(recorder: Any, nodes: list[Any]) -> bool:
     """True once every node has no pending frame and has been idle for a moment."""
     idle = all(n.slot.pending == 0 for n in nodes)
-    outputs = ("/depth_node/depth", "/ego_motion_node/odometry")  # not /diagnostics: it never stops
+    outputs = ("/depth_node/depth/image", "/ego_motion_node/odometry")  # not /diagnostics: it never stops
     last = max((recorder.arrivals[t][-1][1] for t in outputs if recorder.arrivals[t]), default=0.0)
     return idle and time.monotonic() - last > 1.5
 

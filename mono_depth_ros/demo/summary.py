@@ -25,7 +25,7 @@ def _fps(recorder: Any, topic: str) -> float:
 def depth_row(opts: Any, recorder: Any, stats: dict[str, Any], published: dict[int, float],
               rgb_by_stamp: dict[int, np.ndarray], gt_depths: dict[int, np.ndarray], play_s: float) -> dict[str, Any]:
     """Row for depth_node; writes snapshots and the PLY cloud."""
-    topic = "/depth_node/depth"
+    topic = "/depth_node/depth/image"
     depth_msgs = recorder.messages[topic]
     scores = []
     snapshot_every = max(len(depth_msgs) // max(opts.snapshots, 1), 1)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, io_param_specs
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_topic_name, io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
@@ -80,8 +81,9 @@ class DepthNodeConfig:
     diagnostics_period_s: float
 
     def validate(self) -> None:
-        if not self.image_topic.strip():
-            raise ConfigError("image_topic", self.image_topic, "must not be empty")
+        check_topic_name("image_topic", self.image_topic)
+        if self.camera_info_topic:
+            check_topic_name("camera_info_topic", self.camera_info_topic)
         check_model_path("model_path", self.model_path)
 
     @property
@@ -114,3 +116,21 @@ def check_model_path(name: str, path: str) -> None:
 def fallback_focal_px(width: int, hfov_deg: float) -> float:
     """Focal length in pixels of a pinhole ``width`` pixels wide with horizontal FOV ``hfov_deg``."""
     return 0.5 * width / math.tan(math.radians(hfov_deg) / 2.0)
+
+
+#: plausible pinhole fields of view: a focal length outside them is a calibration error
+MIN_FOV_DEG, MAX_FOV_DEG = 1.0, 179.0
+
+
+def check_plausible_intrinsics(intr: Any) -> None:
+    """InputError when fx (fy) is implausible for the image width (height): a field of view
+    outside [MIN_FOV_DEG, MAX_FOV_DEG] (fx = 1e-300 or 1e300 are calibration errors, and would
+    overflow the back-projection)."""
+    from mono_depth_ros.core.errors import InputError
+
+    for name, focal, size in (("fx", intr.fx, intr.width), ("fy", intr.fy, intr.height)):
+        low, high = 0.5 * size / math.tan(math.radians(MAX_FOV_DEG) / 2), 0.5 * size / math.tan(
+            math.radians(MIN_FOV_DEG) / 2)
+        if not low <= focal <= high:
+            raise InputError(f"k ({name})", focal, f"implausible for {size} px: a field of view outside "
+                             f"[{MIN_FOV_DEG:g}, {MAX_FOV_DEG:g}] deg needs {low:.3g} <= {name} <= {high:.3g}")

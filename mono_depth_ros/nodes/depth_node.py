@@ -1,4 +1,10 @@
-"""depth_node: camera image -> ~/depth, ~/depth/camera_info, ~/depth/colored, ~/points.
+"""depth_node: camera image -> ~/depth/image, ~/depth/camera_info, ~/depth/colored, ~/points.
+
+``~/depth/image`` and ``~/depth/camera_info`` are image_transport siblings (what
+depth_image_proc and rviz2's DepthCloud expect); the camera_info is published with every depth
+image, just before it, with the same header. Frames lost before the node (gaps in the input
+stamps at the camera's rate, see diagnostics.StampGapMeter) are reported on /diagnostics
+beside the node's own latest-frame-only drops.
 
 Threading: the image callback only stores the newest message in a one-item slot (an older
 unprocessed frame is dropped and counted); a worker thread processes the newest frame. So the
@@ -45,10 +51,11 @@ from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, 
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
-from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
-from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, check_plausible_intrinsics, \
+    fallback_focal_px
+from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, StampGapMeter, diagnostic_array
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
-from mono_depth_ros.nodes.model_loading import load_depth_estimator
+from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
 from mono_depth_ros.nodes.qos import make_qos
 
@@ -72,11 +79,20 @@ class DepthNode(Node):
                  estimator: Any = None, depth_cache: DepthCache | None = None) -> None:
         super().__init__(node_name, namespace=namespace, context=context,
                          parameter_overrides=to_parameters(parameter_overrides))
+        try:
+            self._setup(node_name, estimator, depth_cache)
+        except BaseException:
+            self.destroy_node()  # a half-built node leaves no publishers or threads behind
+            raise
+
+    def _setup(self, node_name: str, estimator: Any, depth_cache: DepthCache | None) -> None:
         self.config: DepthNodeConfig = build_config(
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
         cfg = self.config
         self.estimator = estimator or load_depth_estimator(
             "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode)
+        self.effective_precision = checked_precision(self.estimator, cfg.backend, cfg.precision,
+                                                     self.get_logger().warning)
         self.is_metric = self.estimator.spec.output_kind in ("metric_depth", "log_depth")
         self.declare_parameter("depth_is_metric", self.is_metric, ParameterDescriptor(
             description="Whether ~/depth is in metres (false: relative/up-to-scale model output).",
@@ -105,6 +121,9 @@ class DepthNode(Node):
         self.inference_latency = LatencyStats()
         self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
         self.frames_out = 0
+        self.frames_attempted = 0  # frames some output (or the shared cache) wanted
+        self.upstream = StampGapMeter()  # frames lost before this node (transport, driver)
+        self._lost_reported = 0
         self._last_stamp_ns: int | None = None
         self._image_hw: tuple[int, int] | None = None
         self._intrinsics: CameraIntrinsics | None = None
@@ -118,7 +137,8 @@ class DepthNode(Node):
         msg_type = CompressedImage if cfg.use_compressed else Image
         self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image, in_qos)
         self.create_subscription(CameraInfo, cfg.resolved_camera_info_topic, self._on_camera_info, in_qos)
-        self.pub_depth = self.create_publisher(Image, "~/depth", out_qos)
+        # image_transport siblings: <base>/image and <base>/camera_info (depth_image_proc, rviz2)
+        self.pub_depth = self.create_publisher(Image, "~/depth/image", out_qos)
         self.pub_info = self.create_publisher(CameraInfo, "~/depth/camera_info", out_qos)
         self.pub_colored = self.create_publisher(Image, "~/depth/colored", out_qos)
         self.pub_points = self.create_publisher(PointCloud2, "~/points", out_qos)
@@ -128,11 +148,16 @@ class DepthNode(Node):
     # ---------------------------------------------------------------- callbacks (executor thread)
     def _on_image(self, msg: Any) -> None:
         self.input_rate.tick()
+        try:
+            self.upstream.add(stamp_to_ns(msg.header.stamp))
+        except InputError:
+            pass  # the worker rejects the frame with the reason
         self.slot.put((msg, time.monotonic()))
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         try:
             intr = intrinsics_from_camera_info(msg)
+            check_plausible_intrinsics(intr)
             try:
                 rectified_intrinsics(intr)  # a D of the wrong length is an invalid camera_info
             except UnknownDistortionModel:
@@ -180,6 +205,7 @@ class DepthNode(Node):
         wanted = self._wanted()
         if not any(wanted.values()):
             return False
+        self.frames_attempted += 1
         rgb = self._rectify(rgb)
         start_s = time.monotonic()
         result = self.estimator.estimate(rgb)
@@ -226,27 +252,30 @@ class DepthNode(Node):
 
     def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, wanted: dict[str, bool],
                  cfg: DepthNodeConfig) -> None:
+        # camera_info goes out with every depth image, just before it, so that a subscriber
+        # pairing them by stamp (depth_image_proc, rviz2's DepthCloud) never waits for it
+        intr = None
+        if wanted["info"] or wanted["depth"] or wanted["points"]:
+            intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,
+                                        complain=wanted["info"] or wanted["points"])
+        if intr is not None and (wanted["info"] or wanted["depth"]):
+            self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         if wanted["depth"]:
             self.pub_depth.publish(depth_to_image(depth_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
         if wanted["colored"]:
             colored = colorize_depth(depth_m, cfg.colormap_max_depth_m)
             self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
-        if not (wanted["info"] or wanted["points"]):
-            return
-        intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg)
-        if intr is None:
-            return
-        if wanted["info"]:
-            self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
-        points_depth_m = self._points_depth(depth_m, cfg) if wanted["points"] else None
+        points_depth_m = self._points_depth(depth_m, cfg) if wanted["points"] and intr is not None else None
         if points_depth_m is not None:
             colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
             self.pub_points.publish(depth_to_pointcloud2(
                 points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
                 max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
 
-    def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig) -> CameraIntrinsics | None:
-        """Latest valid camera_info if it matches the depth size, else the fallback (or None)."""
+    def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig,
+                        complain: bool = True) -> CameraIntrinsics | None:
+        """Latest valid camera_info if it matches the depth size, else the fallback (or None;
+        counted as a ``no_camera_info`` reject when ``complain``)."""
         with self._info_lock:
             intr = self._intrinsics
             if intr is not None and (intr.width, intr.height) != (width, height):
@@ -262,8 +291,9 @@ class DepthNode(Node):
         if cfg.fallback_hfov_deg > 0:
             focal_px = fallback_focal_px(width, cfg.fallback_hfov_deg)
             return CameraIntrinsics(width, height, focal_px, focal_px, width / 2.0, height / 2.0)
-        self.rejects.reject("no_camera_info", "no valid camera_info for this image size: ~/points and "
-                            "~/depth/camera_info skipped (set fallback_hfov_deg to assume one)")
+        if complain:
+            self.rejects.reject("no_camera_info", "no valid camera_info for this image size: ~/points and "
+                                "~/depth/camera_info skipped (set fallback_hfov_deg to assume one)")
         return None
 
     # ---------------------------------------------------------------- diagnostics / shutdown
@@ -274,6 +304,9 @@ class DepthNode(Node):
                 "metric": self.is_metric, "input_rate_hz": self.input_rate.rate_hz(),
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
+                "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
+                "camera_rate_hz": self.upstream.rate_hz(), "stream_pauses": self.upstream.pauses,
+                "precision": self.effective_precision,
                 "rejected": self.rejects.total, "unknown_distortion_model_frames": self.unknown_distortion_frames,
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"]}
@@ -281,8 +314,14 @@ class DepthNode(Node):
     def _publish_diagnostics(self) -> None:
         stats = self.stats()
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
-        if stats["frames_in"] and not stats["frames_out"]:
-            problems.append("no output yet")
+        if self.frames_attempted and not stats["frames_out"]:
+            problems.append("no output yet")  # idle frames (nobody subscribed) are no problem
+        lost = self.upstream.lost
+        if lost > self._lost_reported:
+            problems.append(f"{lost - self._lost_reported} frames lost before the node since the last report "
+                            f"({self.upstream.loss_percent():.1f} % of all; transport or camera driver; see "
+                            "config/fastdds_large_data.xml)")
+        self._lost_reported = lost
         if self.unknown_distortion_frames:
             problems.append(f"{self.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
@@ -290,7 +329,9 @@ class DepthNode(Node):
                                                stats, problems))
 
     def destroy_node(self) -> None:
-        self._worker.stop()
+        worker = getattr(self, "_worker", None)  # absent when __init__ failed half-way
+        if worker is not None:
+            worker.stop()
         super().destroy_node()
 
 

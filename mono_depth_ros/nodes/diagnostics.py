@@ -45,6 +45,71 @@ class RateMeter:
             return (len(self._times) - 1) / span_s if span_s > 0 else 0.0
 
 
+class StampGapMeter:
+    """Frames lost before the node: gaps in the input stamps at the camera's own rate.
+
+    The camera period is estimated as a low percentile (10th) of the last ``window`` positive
+    stamp intervals, robust to lost frames (which only make intervals longer) and to jitter. An
+    interval of ``k`` periods (rounded) means ``k - 1`` frames never arrived. Intervals longer
+    than ``pause_periods`` periods count as a pause of the stream (bag paused, driver restarted),
+    not as losses; a stamp that goes backwards restarts the estimate. Thread-safe.
+    """
+
+    def __init__(self, window: int = 60, min_intervals: int = 5, pause_periods: float = 30.0) -> None:
+        self._intervals_ns: collections.deque[int] = collections.deque(maxlen=int(window))
+        self.min_intervals = int(min_intervals)
+        self.pause_periods = float(pause_periods)
+        self._last_ns: int | None = None
+        self._lock = threading.Lock()
+        self.received = 0
+        self.lost = 0
+        self.pauses = 0
+
+    def period_ns(self) -> float | None:
+        """Estimated camera period in ns (None until ``min_intervals`` intervals were seen)."""
+        with self._lock:
+            return self._period_locked()
+
+    def _period_locked(self) -> float | None:
+        if len(self._intervals_ns) < self.min_intervals:
+            return None
+        return float(np.percentile(np.fromiter(self._intervals_ns, dtype=np.float64), 10))
+
+    def add(self, stamp_ns: int) -> int:
+        """Record one received stamp; returns the frames found missing just before it."""
+        with self._lock:
+            self.received += 1
+            last_ns, self._last_ns = self._last_ns, int(stamp_ns)
+            if last_ns is None or stamp_ns == last_ns:
+                return 0
+            if stamp_ns < last_ns:
+                self._intervals_ns.clear()
+                return 0
+            interval_ns = stamp_ns - last_ns
+            period_ns = self._period_locked()
+            self._intervals_ns.append(interval_ns)
+            if period_ns is None or period_ns <= 0:
+                return 0
+            periods = interval_ns / period_ns
+            if periods > self.pause_periods:
+                self.pauses += 1
+                return 0
+            missing = max(0, int(round(periods)) - 1)
+            self.lost += missing
+            return missing
+
+    def loss_percent(self) -> float:
+        """Lost / (received + lost) in percent (0 before anything was received)."""
+        with self._lock:
+            total = self.received + self.lost
+            return 100.0 * self.lost / total if total else 0.0
+
+    def rate_hz(self) -> float:
+        """The camera rate the stamps show (0 while unknown)."""
+        period_ns = self.period_ns()
+        return 1e9 / period_ns if period_ns else 0.0
+
+
 class LatencyStats:
     """Last ``size`` latencies in seconds; mean / p95 / max in milliseconds."""
 

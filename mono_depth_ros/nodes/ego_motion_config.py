@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, check_model_path
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, io_param_specs
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, io_param_specs
 
 EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
@@ -68,9 +68,9 @@ class EgoMotionConfig:
     diagnostics_period_s: float
 
     def validate(self) -> None:
-        for name in ("image_topic", "odom_frame", "base_frame"):
-            if not getattr(self, name).strip():
-                raise ConfigError(name, getattr(self, name), "must not be empty")
+        check_topic_name("image_topic", self.image_topic)
+        for name in ("odom_frame", "base_frame"):
+            check_frame_id(name, getattr(self, name))
         if self.odom_frame == self.base_frame:
             raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
         check_model_path("motion_model_path", self.motion_model_path)

@@ -51,3 +51,35 @@ def load_motion_estimator(param_name: str, model_path: str, backend: str, precis
         raise
     except Exception as exc:
         raise ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})") from exc
+
+
+# fp16 requests are honoured by either half-precision float format (OpenVINO on CPUs with AMX
+# runs bf16 for an fp16 hint); everything else must match exactly
+_SAME_PRECISION = {"fp16": ("fp16", "bf16")}
+
+
+def effective_precision_of(estimator: Any) -> str:
+    """The precision the estimator's backend really runs: its ``effective_precision`` when it
+    reports one, else the precision it was built with; a backend with neither (ONNX Runtime CPU)
+    runs the ONNX file as it is, fp32."""
+    backend = getattr(estimator, "backend", None)
+    for attr in ("effective_precision", "precision"):
+        value = getattr(backend, attr, None)
+        if isinstance(value, str) and value and value != "unknown":
+            return value
+    return "fp32"
+
+
+def checked_precision(estimator: Any, backend: str, precision: str, warn: Any,
+                      param_name: str = "precision") -> str:
+    """The effective precision; ConfigError when an explicit ``backend`` cannot honour ``precision``,
+    a logged downgrade (``warn(text)``) with ``backend: auto``."""
+    effective = effective_precision_of(estimator)
+    if effective in _SAME_PRECISION.get(precision, (precision,)):
+        return effective
+    described = getattr(estimator, "backend_description", backend)
+    if backend != "auto":
+        raise ConfigError(param_name, precision, f"backend {backend!r} cannot run it here ({described} "
+                          f"runs {effective}); choose precision {effective!r} or backend 'auto'")
+    warn(f"precision {precision} is not available on the backend auto chose ({described}): running {effective}")
+    return effective

@@ -110,13 +110,70 @@ def _descriptor(spec: ParamSpec) -> Any:
 
 
 def declare_parameters(node: Any, specs: Sequence[ParamSpec]) -> dict[str, Any]:
-    """Declare every spec on ``node`` (once) and return ``{name: current value}``."""
+    """Declare every spec on ``node`` (once) and return ``{name: current value}``.
+
+    A value given at start (``-p``, params file, overrides) is checked here first, so that an
+    invalid one raises ConfigError naming it instead of rclpy's exception; an integer given for a
+    double (``max_range_m:=5``) is declared as that double.
+    """
+    from rclpy.parameter import Parameter
+
+    overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps start-up values here
     values: dict[str, Any] = {}
     for spec in specs:
         default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
-        param = node.declare_parameter(spec.name, default, _descriptor(spec))
+        given = overrides.get(spec.name)
+        if given is not None and given.type_ != Parameter.Type.NOT_SET:
+            checked = spec.check(given.value)
+            if isinstance(default, float) or isinstance(default, list):
+                overrides[spec.name] = Parameter(spec.name, value=list(checked) if isinstance(checked, tuple)
+                                                 else checked)
+        try:
+            param = node.declare_parameter(spec.name, default, _descriptor(spec))
+        except Exception as exc:  # noqa: BLE001 - rclpy's parameter exceptions -> one named error
+            error = config_error_from_rclpy(exc, spec.name)
+            if error is None:
+                raise
+            raise error from None
         values[spec.name] = param.value
     return values
+
+
+def config_error_from_rclpy(exc: BaseException, name: str | None = None) -> ConfigError | None:
+    """ConfigError for rclpy's invalid-parameter / invalid-name exceptions, else None."""
+    from rclpy.exceptions import InvalidNamespaceException, InvalidNodeNameException, \
+        InvalidParameterTypeException, InvalidParameterValueException, InvalidTopicNameException, \
+        ParameterException
+
+    if isinstance(exc, (InvalidTopicNameException, InvalidNodeNameException, InvalidNamespaceException)):
+        text = " ".join(str(exc).split())
+        return ConfigError(name or "name", getattr(exc, "name", "?"), text)
+    if isinstance(exc, (InvalidParameterValueException, InvalidParameterTypeException, ParameterException)):
+        text = " ".join(str(exc).split())
+        return ConfigError(name or "parameter", "?", text)
+    return None
+
+
+def check_topic_name(name: str, topic: str) -> None:
+    """ConfigError when ``topic`` is not a valid ROS topic name (relative names allowed)."""
+    from rclpy.exceptions import InvalidTopicNameException
+    from rclpy.validate_topic_name import validate_topic_name
+
+    if not topic.strip():
+        raise ConfigError(name, topic, "must not be empty")
+    try:
+        validate_topic_name(topic)
+    except InvalidTopicNameException as exc:
+        reason = (str(exc).splitlines() or ["invalid topic name"])[0].replace("Invalid topic name: ", "")
+        raise ConfigError(name, topic, f"not a valid ROS topic name ({reason})") from None
+
+
+def check_frame_id(name: str, frame_id: str) -> None:
+    """ConfigError for an empty tf2 frame id or one with a leading slash or whitespace."""
+    if not frame_id.strip():
+        raise ConfigError(name, frame_id, "must not be empty")
+    if frame_id.startswith("/") or any(ch.isspace() for ch in frame_id):
+        raise ConfigError(name, frame_id, "tf2 frame ids have no leading '/' and no whitespace")
 
 
 def build_config(config_cls: type, specs: Sequence[ParamSpec], values: Mapping[str, Any]) -> Any:

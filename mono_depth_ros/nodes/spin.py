@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Sequence
 
-from mono_depth_ros.nodes.params import ConfigError
+from mono_depth_ros.nodes.params import ConfigError, config_error_from_rclpy
+from mono_depth_ros.nodes.transport import apply_fastdds_profile
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -14,9 +15,11 @@ EXIT_CONFIG = 2
 def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) -> int:
     """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one multi-threaded executor.
 
-    Returns EXIT_CONFIG (2) with a one-line message on stderr when a node cannot start (invalid
-    parameter, missing model file), EXIT_OK on Ctrl-C or external shutdown.
+    The shipped Fast DDS profile is applied first (see nodes/transport.py). Returns EXIT_CONFIG
+    (2) with one line on stderr, no traceback, when a node cannot start (invalid parameter value,
+    type or topic name, missing model file), EXIT_OK on Ctrl-C or external shutdown.
     """
+    apply_fastdds_profile()
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
@@ -25,8 +28,11 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     try:
         try:
             nodes = list(factory())
-        except ConfigError as exc:
-            print(f"[mono_depth_ros] cannot start: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - only start-up errors we can name become exit 2
+            error = exc if isinstance(exc, ConfigError) else config_error_from_rclpy(exc)
+            if error is None:
+                raise
+            print(f"[mono_depth_ros] cannot start: {error}", file=sys.stderr)
             return EXIT_CONFIG
         executor = MultiThreadedExecutor(num_threads=2)
         for node in nodes:

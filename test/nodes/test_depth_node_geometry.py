@@ -40,7 +40,7 @@ def _io(graph, node):
     pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
     pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
     name = node.get_fully_qualified_name()
-    outs = {"depth": Collector(helper, Image, f"{name}/depth", qos),
+    outs = {"depth": Collector(helper, Image, f"{name}/depth/image", qos),
             "info": Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos),
             "points": Collector(helper, PointCloud2, f"{name}/points", qos)}
     wait_until(lambda: pub_img.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0

@@ -44,7 +44,7 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
     odom = Collector(helper, Odometry, f"{graph.namespace}/ego_motion_node/odometry", qos)
     tf = Collector(helper, TFMessage, "/tf", make_qos("reliable", 100))
-    depth_out = Collector(helper, Image, f"{graph.namespace}/depth_node/depth", qos)
+    depth_out = Collector(helper, Image, f"{graph.namespace}/depth_node/depth/image", qos)
     wait_until(lambda: pub.get_subscription_count() > 0 and ego.pub_odom.get_subscription_count() > 0
                and depth.pub_depth.get_subscription_count() > 0, what="discovery")
     stamps = [T0_NS + i * 100_000_000 for i in range(5)]
