@@ -1,34 +1,57 @@
-"""Inference benchmark: model x backend x input size -> latency, throughput, peak memory.
+"""Inference benchmark: every backend x precision, its error against fp32 and its speed beside torch eager fp32.
 
-Each configuration runs in a fresh child process (spawn), so its peak resident memory (VmHWM, which
-includes the runtime's own allocations; ru_maxrss without /proc) belongs to that row alone.
-Models are randomly initialised checkpoints of the chosen variant (speed does not depend on the
-weights) unless ``--checkpoint-dir`` holds ``<spec>.pt`` files. Goal on CPU: ONNX Runtime at least
-2x faster than torch eager (column "vs torch").
+Speed and error (random-weight networks, default the paper variants at 192x640, batch 1): each
+row runs in a fresh child process (spawn) that loads torch eager fp32 AND the row's backend and
+times them side by side, alternating frame by frame, so the ratio ``vs torch`` (median of the
+per-frame ratios) survives drift in the machine's speed. ``err`` is max |out - torch fp32| over
+the torch output's range on one random input (for li2020_motion over rotation, translation and
+intrinsics; its residual_translation is cut by a threshold mask, where reduced precision flips
+single pixels). Goal: the best CPU path >= 5x torch eager fp32 for every network.
 
-    .venv/bin/python benchmarks/bench_inference.py --sizes 128x416 --iterations 20 --threads 2
+Real-data accuracy (the bundled demo weights at their own input size): median-scaled AbsRel on
+the real sets with ground-truth depth (benchmarks/bench_real.py's sets and metric code), per
+backend x precision, and its difference to torch fp32 (goal: within 0.005). int8 rows calibrate
+on ``--calibration-dir`` (default: the real EuRoC video, not one of the scored sets).
+
+    .venv/bin/python benchmarks/bench_inference.py                          # CPU rows, both parts
+    .venv/bin/python benchmarks/bench_inference.py --rows tensorrt:fp32,tensorrt:fp16 --no-real   # GPU
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 SPEC_NAMES = ("eigen2014", "xian2018", "li2020_depth", "li2020_motion")
-ORT_GOAL_SPEEDUP = 2.0
+CPU_ROWS = ("torch:fp32", "torch:bf16", "onnxruntime:fp32", "onnxruntime:fp16", "openvino:fp32", "openvino:bf16",
+            "openvino:int8")
+GPU_ROWS = ("tensorrt:fp32", "tensorrt:fp16", "tensorrt:int8", "onnxruntime-cuda:fp32", "onnxruntime-cuda:fp16",
+            "torch-cuda:fp32", "torch-cuda:fp16")
+DATA_ROOT = REPO.parent / "shared" / "data" / "real"
+DEFAULT_CALIBRATION = DATA_ROOT / "euroc_v101_micro" / "cam0" / "data"
+GOAL_SPEEDUP, GOAL_ABSREL = 5.0, 0.005
+SKIP_ERROR_OUTPUTS = ("residual_translation",)
 
 
 def _hw(text: str) -> tuple[int, int]:
     h, w = (int(v) for v in text.lower().split("x"))
     return h, w
+
+
+def _row(text: str) -> tuple[str, str, str]:
+    """'onnxruntime-cuda:fp16' -> (backend, device, precision)."""
+    name, precision = text.split(":")
+    backend, _, device = name.partition("-")
+    return backend, (device or ("cuda" if backend == "tensorrt" else "cpu")), precision
 
 
 def make_checkpoint(folder: Path, spec_name: str, variant: str, hw: tuple[int, int]) -> Path:
@@ -43,96 +66,173 @@ def make_checkpoint(folder: Path, spec_name: str, variant: str, hw: tuple[int, i
                                  {"variant": variant}, {"data": {"input_hw": list(hw)}})
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory: VmHWM (reset at exec, so a spawned child does not inherit
-    its parent's peak as ru_maxrss does); ru_maxrss where /proc is absent."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run_pair(checkpoint: str, onnx_path: str, row: str, hw: tuple[int, int], threads: int, iterations: int,
+             warmup: int, cache_dir: str, calibration_dir: str | None) -> dict:
+    """Child process: torch eager fp32 and the row's backend on the same input, timed alternately."""
+    import torch
 
-
-def run_one(checkpoint: str, backend: str, hw: tuple[int, int], threads: int, iterations: int, warmup: int,
-            cache_dir: str) -> dict:
-    """Child process: load, warm up, time ``iterations`` single-frame inferences."""
-    if backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     from mono_depth_ros.inference.backends.registry import create_backend
+    from mono_depth_ros.inference.backends.torch_backend import TorchBackend
     from mono_depth_ros.inference.loading import spec_name_of
     from mono_depth_ros.inference.spec import get_spec
 
     spec = get_spec(spec_name_of(Path(checkpoint), None))
-    runner, _ = create_backend(backend, checkpoint, spec, device="cpu" if backend != "tensorrt" else "cuda",
-                               input_hw=hw, threads=threads, cache_dir=cache_dir)
-    x = {n: np.random.default_rng(0).random(s, dtype=np.float32) for n, s in runner.input_shapes.items()}
+    reference = TorchBackend(checkpoint, spec, hw, "fp32", "cpu", threads=threads).load()
+    backend, device, precision = _row(row)
+    runner, _ = create_backend(backend, checkpoint if backend == "torch" else onnx_path, spec, precision,
+                               device=device, input_hw=hw, threads=threads, cache_dir=cache_dir,
+                               calibration_dir=calibration_dir)
+    x = {n: np.random.default_rng(0).random(s, dtype=np.float32) for n, s in reference.input_shapes.items()}
+    ref, got = reference.infer(x), runner.infer(x)
+    err = max(float(np.abs(got[n] - ref[n]).max()) / (float(np.ptp(ref[n])) or 1.0)
+              for n in ref if n not in SKIP_ERROR_OUTPUTS)
+    reference.warmup(warmup)
     runner.warmup(warmup)
-    times = []
+    t_ref, t_run = [], []
     for _ in range(iterations):
         start = time.perf_counter()
+        reference.infer(x)
+        middle = time.perf_counter()
         runner.infer(x)
-        times.append(time.perf_counter() - start)
-    times_ms = np.array(times) * 1e3
-    return {"median_ms": float(np.median(times_ms)), "p95_ms": float(np.percentile(times_ms, 95)),
-            "fps": 1e3 / float(np.median(times_ms)), "peak_rss_mb": peak_rss_mb(),
+        t_ref.append(middle - start)
+        t_run.append(time.perf_counter() - middle)
+    t_ref, t_run = np.array(t_ref) * 1e3, np.array(t_run) * 1e3
+    return {"ms": float(np.median(t_run)), "torch_ms": float(np.median(t_ref)),
+            "speedup": float(np.median(t_ref / t_run)), "err": err, "effective": runner.effective_precision,
             "describe": runner.describe()}
+
+
+def speed_table(args: argparse.Namespace) -> list[tuple]:
+    from tqdm import tqdm
+
+    from mono_depth_ros.inference.onnx_export import cached_onnx_for_checkpoint
+
+    rows, ctx = [], mp.get_context("spawn")
+    calibration = str(args.calibration_dir) if args.calibration_dir and args.calibration_dir.is_dir() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = [(m, r) for m in args.models.split(",") for r in args.rows.split(",")]
+        paths: dict[str, tuple[Path, Path]] = {}
+        for model, row in tqdm(jobs, desc="speed", unit="row"):
+            if model not in paths:  # export in the parent, once per network
+                ckpt = make_checkpoint(Path(tmp), model, args.variant, args.size)
+                paths[model] = (ckpt, cached_onnx_for_checkpoint(ckpt, tmp, args.size))
+            ckpt, onnx_path = paths[model]
+            with ctx.Pool(1) as pool:
+                try:
+                    res = pool.apply(run_pair, (str(ckpt), str(onnx_path), row, args.size, args.threads,
+                                                args.iterations, args.warmup, tmp, calibration))
+                except Exception as exc:  # a backend or precision not offered here: report the row, keep going
+                    res = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+            rows.append((model, row, res))
+    return rows
+
+
+def print_speed(rows: list[tuple], args: argparse.Namespace) -> None:
+    h, w = args.size
+    print(f"\n{args.variant} networks at {h}x{w}, batch 1, {args.threads} threads, {args.iterations} frames each, "
+          "torch eager fp32 timed alternately in the same process\n")
+    print("| model | backend:precision | effective | err vs fp32 | ms | torch fp32 ms | vs torch |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    best: dict[str, float] = {}
+    for model, row, r in rows:
+        if "error" in r:
+            print(f"| {model} | {row} | not run | - | - | - | {r['error'][:90]} |")
+            continue
+        if not row.startswith(("tensorrt", "torch-cuda", "onnxruntime-cuda")):
+            best[model] = max(best.get(model, 0.0), r["speedup"])
+        print(f"| {model} | {row} | {r['effective']} | {r['err']:.1e} | {r['ms']:.1f} | {r['torch_ms']:.1f} | "
+              f"{r['speedup']:.1f}x |")
+    if best:
+        slow = {m: round(s, 1) for m, s in best.items() if s < GOAL_SPEEDUP}
+        print(f"\ngoal: best CPU path >= {GOAL_SPEEDUP:.0f}x torch eager fp32 for every network: "
+              + ("met (" if not slow else "NOT met for ") + (str(slow) if slow else
+                 ", ".join(f"{m} {s:.1f}x" for m, s in best.items()) + ")"))
+
+
+def real_accuracy(args: argparse.Namespace) -> dict:
+    """{(row, set, method): median-scaled AbsRel} with the bundled weights, via bench_real's code."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import bench_real
+        from training.evaluate.depth_metrics import DepthCaps
+        from training.evaluate.real_bench import DEPTH_SPECS, DepthCache, Networks, evaluate_depth_set, model_file
+    except ImportError as exc:
+        return {"note": f"real-data accuracy not measured: {exc}"}
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+
+    sets, skipped = bench_real.load_sets(list(bench_real.SET_NAMES), DATA_ROOT, args.max_frames,
+                                         bench_real.STEREODEMO_DIR)
+    sets = [s for s in sets if s.depth_source != "none"]
+    if not sets:
+        return {"note": f"real-data accuracy not measured: no real set with depth ({skipped})"}
+    calibration = str(args.calibration_dir) if args.calibration_dir and args.calibration_dir.is_dir() else None
+    out: dict = {}
+    for row in args.rows.split(","):
+        backend, device, precision = _row(row)
+        nets = Networks({})
+        try:
+            for method, spec_name in DEPTH_SPECS.items():
+                nets.depth[method] = DepthEstimator.from_path(
+                    model_file(None, spec_name), backend=backend, precision=precision, spec_name=spec_name,
+                    device=device, threads=args.threads, calibration_dir=calibration)
+        except Exception as exc:  # noqa: BLE001 - a row not offered here
+            out[(row, "error")] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            continue
+        depth_of = DepthCache(nets)
+        for real in sets:
+            scores = evaluate_depth_set(real, list(nets.depth), depth_of, DepthCaps(), whdr_pairs=200)
+            for method in nets.depth:
+                out[(row, real.name, method)] = scores["rows"][method].get("abs_rel_med", float("nan"))
+    return out
+
+
+def print_real(acc: dict, args: argparse.Namespace) -> None:
+    if "note" in acc:
+        print("\n" + acc["note"])
+        return
+    print("\nreal-data accuracy (bundled weights): median-scaled AbsRel, and its difference to torch fp32\n")
+    keys = sorted({(s, m) for k in acc if len(k) == 3 for s, m in [k[1:]]})
+    print("| backend:precision | " + " | ".join(f"{s} {m}" for s, m in keys) + " |")
+    print("|---|" + "---:|" * len(keys))
+    worst = {}
+    for row in args.rows.split(","):
+        if (row, "error") in acc:
+            print(f"| {row} | not run: {acc[(row, 'error')][:100]} |")
+            continue
+        cells = []
+        for s, m in keys:
+            value, ref = acc.get((row, s, m), np.nan), acc.get(("torch:fp32", s, m), np.nan)
+            delta = value - ref
+            worst[row] = max(worst.get(row, 0.0), abs(delta)) if np.isfinite(delta) else worst.get(row, 0.0)
+            cells.append(f"{value:.4f} ({delta:+.4f})" if np.isfinite(delta) else f"{value:.4f}")
+        print(f"| {row} | " + " | ".join(cells) + " |")
+    bad = {r: round(v, 4) for r, v in worst.items() if v > GOAL_ABSREL}
+    print(f"\ngoal: AbsRel within {GOAL_ABSREL} of fp32: " + ("met for every row run" if not bad
+                                                              else f"NOT met for {bad}"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(SPEC_NAMES), help="comma-separated spec names")
-    parser.add_argument("--backends", default="torch,onnxruntime", help="comma-separated: torch,onnxruntime,tensorrt")
-    parser.add_argument("--sizes", type=lambda s: [_hw(v) for v in s.split(",")], default=[(128, 416)],
-                        help="comma-separated HxW input sizes (eigen2014 uses its own light size 128x160 when "
-                             "--eigen-native is set)")
-    parser.add_argument("--variant", default="light", choices=("light", "paper"))
-    parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--checkpoint-dir", type=Path, help="use <spec>.pt from here instead of random weights")
+    parser.add_argument("--rows", default=",".join(CPU_ROWS),
+                        help=f"comma-separated backend:precision; GPU rows: {','.join(GPU_ROWS)}")
+    parser.add_argument("--size", type=_hw, default=(192, 640), help="HxW network input (default 192x640)")
+    parser.add_argument("--variant", default="paper", choices=("light", "paper"))
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--calibration-dir", type=Path, default=DEFAULT_CALIBRATION,
+                        help="frames for int8 rows (an extracted dataset folder or a folder of images)")
+    parser.add_argument("--max-frames", type=int, default=None, help="real sets: first N frames of each")
+    parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--no-real", action="store_true")
     args = parser.parse_args(argv)
-    models, backends = args.models.split(","), args.backends.split(",")
-    rows, ctx = [], mp.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp:
-        jobs = [(m, hw, b) for m in models for hw in args.sizes for b in backends]
-        for model, hw, backend in tqdm(jobs, desc="bench", unit="run"):
-            ckpt = (args.checkpoint_dir / f"{model}.pt" if args.checkpoint_dir
-                    else make_checkpoint(Path(tmp), model, args.variant, hw))
-            if backend != "torch":  # export in the parent: the child's peak memory is the runtime's alone
-                from mono_depth_ros.inference.onnx_export import cached_onnx_for_checkpoint
-
-                ckpt = cached_onnx_for_checkpoint(ckpt, tmp, hw)
-            with ctx.Pool(1) as pool:
-                try:
-                    res = pool.apply(run_one, (str(ckpt), backend, hw, args.threads, args.iterations, args.warmup, tmp))
-                except Exception as exc:  # a backend missing here: report the row, keep going
-                    res = {"error": f"{type(exc).__name__}: {exc}"}
-            rows.append((model, hw, backend, res))
-    print_table(rows, args)
+    if not args.no_speed:
+        print_speed(speed_table(args), args)
+    if not args.no_real:
+        print_real(real_accuracy(args), args)
     return 0
-
-
-def print_table(rows: list, args: argparse.Namespace) -> None:
-    torch_ms = {(m, hw): r["median_ms"] for m, hw, b, r in rows if b == "torch" and "median_ms" in r}
-    print(f"\nvariant={args.variant}, threads={args.threads}, iterations={args.iterations}, batch 1, CPU unless noted\n")
-    print("| model | input | backend | median ms | p95 ms | frames/s | peak RSS MB | vs torch |")
-    print("|---|---|---|---:|---:|---:|---:|---:|")
-    for model, hw, backend, r in rows:
-        if "error" in r:
-            print(f"| {model} | {hw[0]}x{hw[1]} | {backend} | - | - | - | - | {r['error'][:60]} |")
-            continue
-        ref = torch_ms.get((model, hw))
-        speed = f"{ref / r['median_ms']:.2f}x" if ref else "-"
-        print(f"| {model} | {hw[0]}x{hw[1]} | {backend} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
-              f"{r['fps']:.1f} | {r['peak_rss_mb']:.0f} | {speed} |")
-    slow = [(m, hw) for m, hw, b, r in rows if b == "onnxruntime" and "median_ms" in r and (m, hw) in torch_ms
-            and torch_ms[(m, hw)] / r["median_ms"] < ORT_GOAL_SPEEDUP]
-    print(f"\ngoal: ONNX Runtime >= {ORT_GOAL_SPEEDUP:.0f}x torch eager on CPU: "
-          + ("met" if not slow else f"NOT met for {slow}"))
 
 
 if __name__ == "__main__":
