@@ -4,12 +4,13 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench clean help
+.PHONY: setup demo test bench gpu-check clean help
 help:
 	@echo "make demo   - run depth + ego-motion nodes on an embedded synthetic bag (outputs in demo_output/)"
 	@echo "make test   - run the test suite"
 	@echo "make bench  - print benchmark tables (conversions, inference, node)"
 	@echo "make setup  - create/update $(VENV) (done automatically by demo and test)"
+	@echo "make gpu-check - on an NVIDIA machine: GPU extras, TensorRT 10 and 11 parity tests, fps (unverified)"
 
 setup:
 	@bash scripts/setup_env.sh $(VENV)
@@ -25,6 +26,9 @@ bench: setup
 	$(PY) benchmarks/bench_inference.py
 	$(PY) benchmarks/bench_node.py
 	$(PY) benchmarks/bench_node.py --variant paper
+
+gpu-check:
+	bash scripts/gpu_check.sh
 
 clean:
 	rm -rf build install log demo_output .pytest_cache
