@@ -132,17 +132,17 @@ def print_speed(rows: list[tuple], args: argparse.Namespace) -> None:
     h, w = args.size
     print(f"\n{args.variant} networks at {h}x{w}, batch 1, {args.threads} threads, {args.iterations} frames each, "
           "torch eager fp32 timed alternately in the same process\n")
-    print("| model | backend:precision | effective | err vs fp32 | ms | torch fp32 ms | vs torch |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("| model | backend:precision | effective | err vs fp32 | ms | frames/s | torch fp32 ms | vs torch |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     best: dict[str, float] = {}
     for model, row, r in rows:
         if "error" in r:
-            print(f"| {model} | {row} | not run | - | - | - | {r['error'][:90]} |")
+            print(f"| {model} | {row} | not run | - | - | - | - | {r['error'][:90]} |")
             continue
         if not row.startswith(("tensorrt", "torch-cuda", "onnxruntime-cuda")):
             best[model] = max(best.get(model, 0.0), r["speedup"])
-        print(f"| {model} | {row} | {r['effective']} | {r['err']:.1e} | {r['ms']:.1f} | {r['torch_ms']:.1f} | "
-              f"{r['speedup']:.1f}x |")
+        print(f"| {model} | {row} | {r['effective']} | {r['err']:.1e} | {r['ms']:.1f} | {1e3 / r['ms']:.1f} | "
+              f"{r['torch_ms']:.1f} | {r['speedup']:.1f}x |")
     if best:
         slow = {m: round(s, 1) for m, s in best.items() if s < GOAL_SPEEDUP}
         print(f"\ngoal: best CPU path >= {GOAL_SPEEDUP:.0f}x torch eager fp32 for every network: "
