@@ -25,6 +25,8 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               choices=("parameters", "tf_static"), read_only=True),
     ParamSpec("camera_xyz_m", (0.0, 0.0, 0.0), "Camera body frame (REP 103, x forward) position in "
               "base_frame, metres.", read_only=True),
+    ParamSpec("publish_camera_tf", True, "With extrinsic_source 'parameters': publish base_frame -> the "
+              "image's frame_id on /tf_static (off when robot_state_publisher already does).", read_only=True),
     ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame roll, pitch, yaw in base_frame, "
               "radians (the optical rotation is applied on top).", read_only=True),
     ParamSpec("scale", 1.0, "Multiplies the estimated translation (monocular scale).", low=1e-6, high=1e6),
@@ -54,6 +56,7 @@ class EgoMotionConfig:
     base_frame: str
     extrinsic_source: str
     camera_xyz_m: tuple[float, float, float]
+    publish_camera_tf: bool
     camera_rpy_rad: tuple[float, float, float]
     scale: float
     max_frame_gap_s: float

@@ -4,8 +4,11 @@ Depth of each frame comes from the shared in-process :class:`DepthCache` when de
 the same process (no second depth inference); otherwise the node runs its own Li 2020 depth
 net. Motion is estimated in the camera optical frame and converted to base_link through the
 extrinsic (parameters or /tf_static). A stamp that goes backwards or jumps by more than
-``max_frame_gap_s`` resets the odometry to identity with a warning. Latest-frame-only
-processing as in depth_node: the motion is between the last two *processed* frames.
+``max_frame_gap_s`` resets the odometry to identity with a warning; /tf and ~/odometry never go
+back in time (REP 105): a reset pose older than the last published one is withheld. With the
+camera pose from parameters, base_frame -> the image's frame_id is published on /tf_static, so
+rviz2 (Fixed Frame odom) can place the cloud. Latest-frame-only processing as in depth_node:
+the motion is between the last two *processed* frames.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from mono_depth_ros.nodes.depth_node import to_parameters
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
-from mono_depth_ros.nodes.model_loading import load_depth_estimator, load_motion_estimator
+from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
 from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_qos
@@ -51,10 +54,20 @@ class EgoMotionNode(Node):
                  depth_estimator: Any = None) -> None:
         super().__init__(node_name, namespace=namespace, context=context,
                          parameter_overrides=to_parameters(parameter_overrides))
+        try:
+            self._setup(node_name, depth_cache, motion_estimator, depth_estimator)
+        except BaseException:
+            self.destroy_node()  # a half-built node leaves no publishers or threads behind
+            raise
+
+    def _setup(self, node_name: str, depth_cache: DepthCache | None, motion_estimator: Any,
+               depth_estimator: Any) -> None:
         self.config: EgoMotionConfig = build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(self, EGO_PARAMS))
         cfg = self.config
         self.motion = motion_estimator or load_motion_estimator(
             "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision)
+        self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
+                                                     self.get_logger().warning)
         self.depth_cache = depth_cache
         self.depth_estimator = depth_estimator
         if depth_cache is not None:
@@ -73,6 +86,9 @@ class EgoMotionNode(Node):
         self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
         self.frames_out = self.resets = self.depth_reused = 0
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
+        self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
+        self._static_frame: str | None = None  # image frame_id last sent on /tf_static
+        self.poses_withheld = 0  # resets whose stamp was older than what was already published
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
@@ -89,6 +105,9 @@ class EgoMotionNode(Node):
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
         self.pub_tf = self.create_publisher(TFMessage, "/tf", tf_qos())
+        self.pub_tf_static = None
+        if cfg.extrinsic_source == "parameters" and cfg.publish_camera_tf:
+            self.pub_tf_static = self.create_publisher(TFMessage, "/tf_static", tf_static_qos())
         self.pub_field = self.create_publisher(Image, "~/motion_field", out_qos)
         self.pub_info = self.create_publisher(CameraInfo, "~/camera_info_estimated", out_qos)
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -147,6 +166,7 @@ class EgoMotionNode(Node):
         stamp_ns = stamp_to_ns(header.stamp)
         if not self._extrinsic(header.frame_id):
             return False
+        self._publish_camera_tf(header.frame_id, stamp_ns)
         prev, self._prev = self._prev, (stamp_ns, rgb, depth_m)
         if prev is None or not self._continuous(prev[0], stamp_ns, rgb.shape, prev[1].shape):
             self.odometry.reset()
@@ -172,8 +192,29 @@ class EgoMotionNode(Node):
             return False
         return True
 
+    def _publish_camera_tf(self, frame_id: str, stamp_ns: int) -> None:
+        """base_frame -> the image's frame_id on /tf_static (camera pose from parameters), once per frame_id."""
+        if self.pub_tf_static is None or frame_id == self._static_frame or not frame_id:
+            return
+        self._static_frame = frame_id
+        transform = make_transform_stamped(self.odometry.T_base_optical, self.config.base_frame,
+                                           frame_id.lstrip("/"), stamp_ns)
+        self.pub_tf_static.publish(make_tf_message([transform], msg_cls=TFMessage))
+
     def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float, stamp_ns: int) -> None:
+        """~/odometry and /tf, never older than what was published (REP 105: TF listeners must not
+        see the past). After a backwards stamp the reset pose is withheld until stamps pass the
+        last published one, or until the ROS clock itself went back (a looping bag with /clock)."""
         cfg = self.config
+        last_ns = self._last_pose_stamp_ns
+        if last_ns is not None and stamp_ns <= last_ns:
+            now_ns = self.get_clock().now().nanoseconds
+            if not 0 < now_ns < last_ns:
+                self.poses_withheld += 1
+                self.get_logger().warning(f"pose at {stamp_ns} ns not published: /tf already holds {last_ns} ns",
+                                          throttle_duration_sec=5.0)
+                return
+        self._last_pose_stamp_ns = stamp_ns
         odom = make_odometry(T_odom_base, stamp_ns, cfg.odom_frame, cfg.base_frame, twist=twist,
                              pose_cov=self.odometry.pose_cov, twist_cov=self.odometry.twist_cov(dt_s),
                              msg_cls=Odometry)
@@ -199,6 +240,7 @@ class EgoMotionNode(Node):
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
+                "poses_withheld_older_than_tf": self.poses_withheld, "precision": self.effective_precision,
                 "depth_reused": self.depth_reused, "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": False, "scale": self.config.scale}
 
@@ -208,7 +250,9 @@ class EgoMotionNode(Node):
                                                self.get_fully_qualified_name(), self.stats(), problems))
 
     def destroy_node(self) -> None:
-        self._worker.stop()
+        worker = getattr(self, "_worker", None)  # absent when __init__ failed half-way
+        if worker is not None:
+            worker.stop()
         super().destroy_node()
 
 

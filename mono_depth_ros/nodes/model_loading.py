@@ -25,6 +25,14 @@ def resolve_model_path(param_name: str, model_path: str, spec_name: str) -> Path
     return path
 
 
+def _load_error(param_name: str, path: Path, exc: Exception) -> ConfigError:
+    """The start-up error of a failed load, naming ``precision``/``backend`` when the backend said so."""
+    field = getattr(exc, "field", None)
+    if field in ("precision", "backend"):
+        return ConfigError(field, getattr(exc, "value", "?"), f"{getattr(exc, 'reason', exc)} (model {path.name})")
+    return ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})")
+
+
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
                          precision: str, resize_mode: str = "crop") -> Any:
     """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError."""
@@ -37,7 +45,7 @@ def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backe
     except ConfigError:
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error
-        raise ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})") from exc
+        raise _load_error(param_name, path, exc) from exc
 
 
 def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str) -> Any:
@@ -49,8 +57,8 @@ def load_motion_estimator(param_name: str, model_path: str, backend: str, precis
         return EgoMotionEstimator.from_path(path, backend=backend, precision=precision)
     except ConfigError:
         raise
-    except Exception as exc:
-        raise ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # any loader/back-end failure becomes one clear start-up error
+        raise _load_error(param_name, path, exc) from exc
 
 
 # fp16 requests are honoured by either half-precision float format (OpenVINO on CPUs with AMX

@@ -164,7 +164,7 @@ def check_topic_name(name: str, topic: str) -> None:
     try:
         validate_topic_name(topic)
     except InvalidTopicNameException as exc:
-        reason = (str(exc).splitlines() or ["invalid topic name"])[0].replace("Invalid topic name: ", "")
+        reason = (str(exc).splitlines() or ["invalid topic name"])[0].replace("Invalid topic name: ", "").rstrip(":")
         raise ConfigError(name, topic, f"not a valid ROS topic name ({reason})") from None
 
 

@@ -9,7 +9,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from tf2_msgs.msg import TFMessage
 
 from mono_depth_ros.core.stamps import stamp_to_ns
-from mono_depth_ros.nodes.qos import make_qos
+from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
 
 from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
 
@@ -44,6 +44,7 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
     odom = Collector(helper, Odometry, f"{graph.namespace}/ego_motion_node/odometry", qos)
     tf = Collector(helper, TFMessage, "/tf", make_qos("reliable", 100))
+    tf_static = Collector(helper, TFMessage, "/tf_static", tf_static_qos())
     depth_out = Collector(helper, Image, f"{graph.namespace}/depth_node/depth/image", qos)
     wait_until(lambda: pub.get_subscription_count() > 0 and ego.pub_odom.get_subscription_count() > 0
                and depth.pub_depth.get_subscription_count() > 0, what="discovery")
@@ -67,9 +68,20 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     pub.publish(make_image(rgb_frame(seed=9), stamps[1]))
     wait_until(lambda: depth.rejects.counts.get("invalid_header.stamp", 0) == 1, what="backwards frame dropped")
     pub.publish(make_image(rgb_frame(seed=10), stamps[2]))
-    wait_until(lambda: ego.resets == 1, what="odometry reset")
-    last = odom.wait_for(6)[-1].pose.pose.position
-    assert (last.x, last.y, last.z) == (0, 0, 0)
+    wait_until(lambda: ego.resets == 1 and ego.poses_withheld == 1, what="odometry reset, pose withheld")
+    # REP 105: nothing went out with the older stamp; the next frame after a long gap resets again
+    # and publishes the identity at its own, newer stamp
+    later = stamps[-1] + 3 * 10**9
+    pub.publish(make_image(rgb_frame(seed=11), later))
+    last = odom.wait_for(6)[-1]
+    assert stamp_to_ns(last.header.stamp) == later and ego.resets == 2
+    assert (last.pose.pose.position.x, last.pose.pose.position.y, last.pose.pose.position.z) == (0, 0, 0)
+    tf_stamps = [stamp_to_ns(m.transforms[0].header.stamp)
+                 for m in tf.wait_for(6, where=lambda m: m.transforms[0].child_frame_id == "base_test")]
+    assert tf_stamps == sorted(tf_stamps) and tf_stamps[-1] == later
+    static = tf_static.wait_for(1)[0].transforms[0]  # camera pose from parameters, for rviz2
+    assert (static.header.frame_id, static.child_frame_id) == ("base_test", "cam_optical")
+    assert static.transform.rotation.w == pytest.approx(0.5)  # optical frame: q = (-0.5, 0.5, -0.5, 0.5)
 
 
 
