@@ -50,7 +50,9 @@ def load_backend(path: str | Path, backend: str, precision: str, spec_name: str 
 class BackendModel:
     """A network behind a backend: ``spec``, ``backend``, ``backend_description``,
     ``backend_reason`` (why ``auto`` chose it), ``input_hw`` (the network's input size) and
-    ``resize_mode`` (crop | pad | stretch: how camera images are fitted to it, core.fit).
+    ``resize_mode`` (crop | pad | stretch: how camera images are fitted to it, core.fit) and
+    ``effective_precision`` (what the backend reports actually runs: "fp32", "bf16", "fp16",
+    "int8+bf16", "tf32"; for the log and /diagnostics).
     Base of DepthEstimator and EgoMotionEstimator."""
 
     def __init__(self, spec: ModelSpec, backend: InferenceBackend, reason: str = "",
@@ -62,3 +64,4 @@ class BackendModel:
         shape = backend.input_shapes[spec.input_names[0]]
         self.input_hw = (int(shape[2]), int(shape[3]))
         self.backend_description = backend.describe()
+        self.effective_precision = backend.effective_precision
