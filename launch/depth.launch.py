@@ -1,20 +1,24 @@
-"""Launch depth_node and (optionally) ego_motion_node with defaults from config/*.yaml.
+"""Launch mono_depth_ros with defaults from config/*.yaml.
 
     ros2 launch mono_depth_ros depth.launch.py image_topic:=/camera/image_raw method:=li2020
 
-Every launch argument overrides the node parameter of the same name (see NODE_ARGUMENTS);
-argument defaults of '' keep the YAML value. The two nodes run as separate processes here, so
-ego_motion_node runs its own Li 2020 depth net; `mono_depth_pipeline` runs both in one process
-sharing depth.
+With ``ego_motion:=true`` (default) depth_node and ego_motion_node run in ONE process
+(``mono_depth_pipeline``): they share the depth of every frame (computed once with li2020) and
+no image is serialized between them. ``separate_processes:=true`` starts them as two processes
+instead (ego_motion_node then runs its own Li 2020 depth net); ``ego_motion:=false`` starts
+depth_node alone. Every launch argument in NODE_ARGUMENTS overrides the node parameter of the same
+name. The shipped Fast DDS profile for large images (config/fastdds_large_data.xml) is applied to
+the nodes unless FASTDDS_DEFAULT_PROFILES_FILE or FASTDDS_BUILTIN_TRANSPORTS is already set;
+start the camera driver and rviz2 with the same FASTDDS_DEFAULT_PROFILES_FILE.
 """
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration
+from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
@@ -34,6 +38,26 @@ ARGUMENT_DEFAULTS = {
     "model_path": "", "backend": "auto", "precision": "fp32", "publish_points": "true",
     "publish_tf": "true",
 }
+# which processes start: (executable, node name or None for the two-node pipeline, condition)
+PROCESSES = (
+    ("depth_node", "depth_node", "not ego"),
+    ("mono_depth_pipeline", None, "ego and not separate"),
+    ("depth_node", "depth_node", "ego and separate"),
+    ("ego_motion_node", "ego_motion_node", "ego and separate"),
+)
+PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTDDS_BUILTIN_TRANSPORTS")
+
+
+def _condition(rule):
+    """IfCondition of a rule over the booleans `ego` and `separate` (the launch arguments)."""
+    flag = {"ego": LaunchConfiguration("ego_motion"), "separate": LaunchConfiguration("separate_processes")}
+    parts = []
+    for word in rule.split():
+        if word in flag:
+            parts += ["('", flag[word], "'.lower() in ('true', '1'))"]
+        else:
+            parts.append(f" {word} ")
+    return IfCondition(PythonExpression(parts))
 
 
 def generate_launch_description():
@@ -42,23 +66,30 @@ def generate_launch_description():
                                   description=f"sets the {name!r} parameter of {', '.join(nodes)}")
             for name, (nodes, _) in NODE_ARGUMENTS.items()]
     args += [
-        DeclareLaunchArgument("namespace", default_value="", description="namespace of both nodes"),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace of the nodes"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="use /clock (bag replay)"),
-        DeclareLaunchArgument("ego_motion", default_value="true", description="also start ego_motion_node"),
+        DeclareLaunchArgument("ego_motion", default_value="true", description="also run ego_motion_node"),
+        DeclareLaunchArgument("separate_processes", default_value="false",
+                              description="depth_node and ego_motion_node as two processes (depth computed twice)"),
     ]
+    actions = []
+    profile = os.path.join(share, "config", "fastdds_large_data.xml")
+    if not any(os.environ.get(name) for name in PROFILE_VARIABLES) and os.path.isfile(profile):
+        actions.append(SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile))
     use_sim_time = ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)
+    yaml_files = {"depth_node": os.path.join(share, "config", "depth.yaml"),
+                  "ego_motion_node": os.path.join(share, "config", "ego_motion.yaml")}
 
-    def overrides(executable):
+    def overrides(executables):
         return {name: ParameterValue(LaunchConfiguration(name), value_type=value_type)
-                for name, (nodes, value_type) in NODE_ARGUMENTS.items() if executable in nodes}
+                for name, (nodes, value_type) in NODE_ARGUMENTS.items() if set(nodes) & set(executables)}
 
-    depth = Node(package="mono_depth_ros", executable="depth_node", name="depth_node",
-                 namespace=LaunchConfiguration("namespace"), output="screen",
-                 parameters=[os.path.join(share, "config", "depth.yaml"), overrides("depth_node"),
-                             {"use_sim_time": use_sim_time}])
-    ego = Node(package="mono_depth_ros", executable="ego_motion_node", name="ego_motion_node",
-               namespace=LaunchConfiguration("namespace"), output="screen",
-               condition=IfCondition(LaunchConfiguration("ego_motion")),
-               parameters=[os.path.join(share, "config", "ego_motion.yaml"), overrides("ego_motion_node"),
-                           {"use_sim_time": use_sim_time}])
-    return LaunchDescription(args + [depth, ego])
+    for executable, name, rule in PROCESSES:
+        # the pipeline process holds both nodes: no name remap (it would rename both), both YAMLs
+        members = ("depth_node", "ego_motion_node") if name is None else (executable,)
+        node_args = {} if name is None else {"name": name}
+        actions.append(Node(package="mono_depth_ros", executable=executable, namespace=LaunchConfiguration("namespace"),
+                            output="screen", condition=_condition(rule), **node_args,
+                            parameters=[yaml_files[m] for m in members] + [overrides(members),
+                                                                          {"use_sim_time": use_sim_time}]))
+    return LaunchDescription(args + actions)

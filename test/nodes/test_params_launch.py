@@ -113,3 +113,24 @@ def test_static_tree_resolves_chain():
     T = tree.lookup("base_link", "camera_optical_frame")
     np.testing.assert_allclose(T, se3(np.eye(3), (0.3, 0, 0.2)) @ T_BODY_FROM_OPTICAL)
     assert tree.lookup("map", "camera_optical_frame") is None
+
+
+@pytest.mark.parametrize("ego, separate, expected", [
+    (True, False, ["mono_depth_pipeline"]),  # default: one process, depth shared
+    (True, True, ["depth_node", "ego_motion_node"]),
+    (False, False, ["depth_node"]),
+    (False, True, ["depth_node"]),
+])
+def test_launch_starts_one_process_by_default(ego, separate, expected):
+    """The launch file's PROCESSES rules, evaluated as its PythonExpression conditions would be."""
+    tree = _launch_tree()
+    processes = ast.literal_eval(_literal(tree, "PROCESSES"))
+    defaults = {call.args[0].value: call.keywords[0].value.value for call in ast.walk(tree)
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "DeclareLaunchArgument"
+                and call.args and isinstance(call.args[0], ast.Constant) and call.keywords
+                and isinstance(call.keywords[0].value, ast.Constant)}
+    assert (defaults["ego_motion"], defaults["separate_processes"]) == ("true", "false")
+    started = [exe for exe, _, rule in processes if eval(rule, {}, {"ego": ego, "separate": separate})]
+    assert started == expected
+    names = {exe: name for exe, name, _ in processes}
+    assert names["mono_depth_pipeline"] is None  # a name remap would rename both nodes of the process
