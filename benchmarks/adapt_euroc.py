@@ -1,0 +1,262 @@
+"""Adapt li2020 to a camera without labels: fine-tune from the bundled weights on real video.
+
+One command (about 6 minutes on one CPU thread with the defaults):
+
+    .venv/bin/python benchmarks/adapt_euroc.py --out runs/adapt
+
+1. EuRoC (``training import --format euroc``: rectified cam0, contiguous splits 66 / 10 / 19
+   frames): fine-tune li2020 self-supervised from the bundled weights on the first 70 % with
+   ``training train --init-from``, then print the li2020 method's own photometric terms
+   (RGB L1 x 2 and SSIM, occlusion-masked as in training, no gradient) on the held-out last 20 %
+   for the identity warp ("no motion": frame b compared with frame a as is), the bundled weights
+   and the fine-tuned ones, with the share of pixels those terms count and the plain L1 over
+   every in-view pixel (the masked terms alone favour a warp that masks more pixels).
+2. KITTI (6 real frames of odometry 00): fine-tune on frames 2-5 only (3 pairs), evaluate with
+   ``training evaluate`` on frames 0-2 (2 pairs; frame 2 is in both, no pair is): ego-motion per
+   pair, and depth on frame 0 against SGBM stereo depth (frame 0 is the only one with a right
+   image; a stereo reference, not LiDAR). Tiny: a check that fine-tuning does not break the
+   networks, not a measurement of their accuracy.
+
+The weights (``--weights``, default the bundled ones) set the variant and input size. Nothing is
+tuned on the held-out frames: the step counts and settings are fixed in advance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mono_depth_ros.models.checkpoint import read_checkpoint_payload  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data" / "real"
+#: Fine-tuning settings, fixed before looking at any held-out frame (see the README's recipe).
+FINETUNE = [
+    "model.layer_norm_noise_stddev=0",        # plain layer norm: start from the network as it runs
+    "schedule.motion_field_burnin_steps=0",   # the bundled motion net is past its burn-in
+    "schedule.depth_mean_steps=0",            # the scale is set already; no re-anchoring
+    "data.duplicates_filter_threshold=0.001",  # EuRoC's MAV hovers: consecutive frames differ 0.0006-0.009
+    "optimizer.lr=1e-4", "trainer.batch_size=4", "trainer.num_workers=0", "trainer.val_batches=0",
+    "trainer.accelerator=cpu", "trainer.log_every_n_steps=10", "trainer.checkpoint_every_n_steps=100000",
+]
+
+
+def weights_settings(weights: Path) -> list[str]:
+    """variant and input size of the starting weights (the fine-tuned nets must have their shapes)."""
+    payload = read_checkpoint_payload(weights / "li2020_depth.pt")
+    input_hw = payload["config"]["data"]["input_hw"]
+    return [f"model.variant={payload['model_kwargs']['variant']}", f"data.input_hw=[{input_hw[0]},{input_hw[1]}]"]
+
+
+def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int) -> Path:
+    """Run ``training train --init-from`` as a user would; returns the run folder."""
+    sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}"]
+    command = [sys.executable, "-m", "training", "train", "--method", "li2020", "--data", str(data),
+               "--init-from", str(weights), "--out", str(out), "--no-progress"]
+    command += [arg for item in sets for arg in ("--set", item)]
+    print("$ python " + " ".join(command[1:]), flush=True)
+    start = time.monotonic()
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"fine-tuning failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    print(f"  {steps} steps in {time.monotonic() - start:.0f} s", flush=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- photometric error
+@contextmanager
+def _recorded_warps(calls: list):
+    """Record what li2020's loss_terms passes to rgbd_consistency_loss (its warp and images), so the
+    in-view L1 and the counted share come from exactly the method's own computation."""
+    import training.methods.li2020 as li
+
+    original = li.rgbd_consistency_loss
+
+    def record(transformed, rgb_1, depth_2, rgb_2, *args, **kwargs):
+        out = original(transformed, rgb_1, depth_2, rgb_2, *args, **kwargs)
+        calls.append((transformed, rgb_1, rgb_2, out))
+        return out
+
+    li.rgbd_consistency_loss = record
+    try:
+        yield
+    finally:
+        li.rgbd_consistency_loss = original
+
+
+def _inview_l1(transformed, rgb_1: torch.Tensor, rgb_2: torch.Tensor) -> tuple[float, float]:
+    """(mean |rgb_2 warped - rgb_1| over in-view pixels, in-view share); rgb (B, 3, H, W) in [0, 1]."""
+    from training.losses import resample
+
+    warped = resample(rgb_2, transformed.pixel_x, transformed.pixel_y)
+    mask = transformed.mask.to(rgb_1.dtype)[:, None]
+    return float(((warped - rgb_1).abs() * mask).sum() / (3 * mask.sum()).clamp_min(1)), float(mask.mean())
+
+
+@torch.no_grad()
+def photometric(folder: Path, split: str, weights: Path | None, settings: list[str]) -> dict:
+    """li2020's photometric terms on every consecutive pair of ``split`` (one batch, eval mode).
+
+    ``weights`` None: the identity warp (no motion; every pixel counted). Returns rgb_consistency,
+    ssim, weighted (with the config's loss weights), counted_fraction, inview_l1, pairs.
+    """
+    from training.config import load_config
+    from training.data.batches import collate
+    from training.data.datasets import DatasetFolder
+    from training.losses import TransformedDepth, rgbd_consistency_loss
+    from training.loop import initialise_from
+    from training.methods import build_method
+
+    config = load_config("li2020", overrides=settings + ["schedule.motion_field_burnin_steps=0"])
+    module = build_method(config, dataset_has_intrinsics=True).eval()
+    dataset = module.make_dataset(DatasetFolder(folder), split, train=False)
+    batch = collate([dataset[i] for i in range(len(dataset))])
+    weights_of = config.loss_weights
+    if weights is None:
+        rgb_a, rgb_b = batch.rgb[:, 0], batch.rgb[:, 1]
+        rgb, flipped = torch.cat([rgb_a, rgb_b]), torch.cat([rgb_b, rgb_a])
+        n, _, h, w = rgb.shape
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=rgb.dtype), torch.arange(w, dtype=rgb.dtype), indexing="ij")
+        ones = torch.ones(n, h, w)
+        same = TransformedDepth(xs.expand(n, h, w), ys.expand(n, h, w), ones, ones.bool())
+        # frame 2 a hair farther everywhere, so the occlusion test counts every pixel
+        out = rgbd_consistency_loss(same, rgb, torch.full((n, 1, h, w), 1.0001), flipped)
+        terms = {"rgb_consistency": 2 * out["rgb_error"], "ssim": out["ssim_error"]}  # li2020's factors
+        calls = [(same, rgb, flipped, out)]
+    else:
+        initialise_from(module, str(weights))
+        calls: list = []
+        with _recorded_warps(calls):
+            terms = module.loss_terms(batch)
+    transformed, rgb_1, rgb_2, out = calls[-1]
+    l1, inview = _inview_l1(transformed, rgb_1, rgb_2)
+    rgb_t, ssim_t = float(terms["rgb_consistency"]), float(terms["ssim"])
+    return {"rgb_consistency": rgb_t, "ssim": ssim_t,
+            "weighted": weights_of.rgb_consistency * rgb_t + weights_of.ssim * ssim_t,
+            "counted_fraction": float(out["frame1_closer_to_camera"].mean()), "inview_fraction": inview,
+            "inview_l1": l1, "pairs": int(batch.rgb.shape[0])}
+
+
+# ----------------------------------------------------------------------------- KITTI check
+def kitti_folder(src: Path, out: Path) -> Path:
+    """Import the 6 KITTI frames; splits train 2-5, test 0-2; SGBM stereo depth for frame 0."""
+    from training.data import folder_format as ff
+    from training.data.datasets import DatasetFolder
+    from training.data.import_frames import import_kitti
+    from training.data.stereo import stereo_relative_depth
+
+    import_kitti(src, out)
+    folder = DatasetFolder(out)
+    ff.write_splits(out, {"train": [2, 3, 4, 5], "val": [], "test": [0, 1, 2]})
+    disparity_px = stereo_relative_depth(folder.rgb(0), folder.right(0)).disparity_px
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth_m = folder.intrinsics.fx * folder.baseline_m / disparity_px  # rectified pair: Z = f B / d
+    ff.write_depth(out / "depth" / "000000.png", np.where(disparity_px > 1.0, depth_m, np.nan))
+    records = [ff.FrameRecord(r.index, r.stamp_ns, r.rgb, "depth/000000.png" if r.index == 0 else r.depth, r.right)
+               for r in folder.records]
+    ff.write_manifest(out / "manifest.csv", records)
+    return out
+
+
+def kitti_metrics(checkpoint: Path, folder: Path, out: Path) -> dict:
+    """``training evaluate`` (the same function) on the test split: depth on frame 0, ego-motion."""
+    from training.evaluate.run import EvalOptions, evaluate
+
+    print(f"$ python -m training evaluate --checkpoint {checkpoint} --data {folder} --split test --out {out}")
+    return evaluate([checkpoint], folder, out, EvalOptions(split="test", pictures=1, classical="orb"))
+
+
+def _no_motion(folder: Path) -> dict:
+    from training.data.datasets import DatasetFolder
+    from training.evaluate.pose_metrics import pair_errors, relative_from_poses
+
+    data = DatasetFolder(folder)
+    rel = relative_from_poses([data.pose(i) for i in data.indices("test")])
+    return {"rotation_error_deg": float(np.mean([pair_errors(np.eye(4), g)["rotation_error_deg"] for g in rel]))}
+
+
+# ----------------------------------------------------------------------------- tables
+def print_photometric(rows: dict) -> None:
+    print("\n| held-out EuRoC pairs | rgb_consistency | ssim | weighted (1, 3) | counted | in-view L1 |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['rgb_consistency']:.5f} | {r['ssim']:.5f} | {r['weighted']:.5f} | "
+              f"{100 * r['counted_fraction']:.0f} % | {r['inview_l1']:.5f} |")
+
+
+def print_kitti(rows: dict, no_motion: dict) -> None:
+    print("\n| KITTI frames 0-2 | depth AbsRel (median-scaled, vs SGBM) | delta1 | rotation err (deg) | "
+          "direction err (deg) | ATE (m, Sim3, 3 frames) |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        d, m = r.get("depth", {}), r.get("ego_motion", {}).get("network", {})
+        print(f"| {name} | {d.get('abs_rel', float('nan')):.3f} | {d.get('delta1', d.get('a1', float('nan'))):.3f} | "
+              f"{m.get('rotation_error_deg', float('nan')):.3f} | {m.get('translation_direction_error_deg', float('nan')):.2f}"
+              f" | {m.get('ate_rmse_m', float('nan')):.3f} |")
+    first = next(iter(rows.values()))
+    orb = first.get("ego_motion", {}).get("classical_orb", {})
+    print(f"| constant depth map | {first.get('depth', {}).get('constant_depth_abs_rel', float('nan')):.3f} | | "
+          f"| | |")
+    print(f"| ORB + essential matrix | | | {orb.get('rotation_error_deg', float('nan')):.3f} | "
+          f"{orb.get('translation_direction_error_deg', float('nan')):.2f} | {orb.get('ate_rmse_m', float('nan')):.3f} |")
+    print(f"| no motion | | | {no_motion['rotation_error_deg']:.3f} | undefined | |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "adapt_euroc", help="work folder (replaced)")
+    parser.add_argument("--weights", type=Path, default=REPO / "mono_depth_ros" / "weights",
+                        help="folder with li2020_depth.pt and li2020_motion.pt to start from")
+    parser.add_argument("--euroc", type=Path, default=SHARED / "euroc_v101_micro")
+    parser.add_argument("--kitti", type=Path, default=SHARED / "kitti_odometry00_6frames")
+    parser.add_argument("--euroc-steps", type=int, default=600)
+    parser.add_argument("--kitti-steps", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of the fine-tuning runs")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from training.data.import_euroc import import_euroc
+
+    import shutil
+    shutil.rmtree(args.out, ignore_errors=True)
+    settings = weights_settings(args.weights) + FINETUNE
+    results: dict = {"weights": str(args.weights), "settings": settings}
+    if args.euroc.is_dir():
+        print(import_euroc(args.euroc, args.out / "euroc").summary())
+        run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads)
+        rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
+                "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
+                f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings)}
+        print_photometric(rows)
+        results["euroc"] = rows
+    else:
+        print(f"EuRoC frames not found at {args.euroc}: skipped")
+    if args.kitti.is_dir():
+        folder = kitti_folder(args.kitti, args.out / "kitti")
+        run = finetune(folder, args.weights, args.out / "run_kitti", args.kitti_steps, args.threads)
+        rows = {"bundled weights": kitti_metrics(args.weights / "li2020_depth.pt", folder, args.out / "eval_bundled"),
+                f"KITTI fine-tuned ({args.kitti_steps} steps)": kitti_metrics(run / "li2020_depth.pt", folder,
+                                                                              args.out / "eval_finetuned")}
+        no_motion = _no_motion(folder)
+        print_kitti(rows, no_motion)
+        results["kitti"] = {**rows, "no_motion": no_motion}
+    else:
+        print(f"KITTI frames not found at {args.kitti}: skipped")
+    (args.out / "adapt_results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwrote {args.out / 'adapt_results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
