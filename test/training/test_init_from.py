@@ -87,3 +87,24 @@ def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path):
     with pytest.raises(SystemExit, match=r"^error: invalid init_from=.*li2020_depth.pt.*of another shape"):
         main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
               "--set", "model.variant=paper", "--out", str(tmp_path / "run"), "--no-progress"])
+
+
+def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_dataset):
+    """benchmarks/adapt_euroc.py: the identity warp counts every pixel and its figures are |b - a|."""
+    import importlib.util
+
+    from training.data.datasets import Li2020Dataset
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "adapt_euroc.py"
+    spec = importlib.util.spec_from_file_location("adapt_euroc", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    settings = bench.weights_settings(BUNDLED_DIR) + bench.FINETUNE
+    identity = bench.photometric(tiny_dataset, "all", None, settings)
+    dataset = Li2020Dataset(tiny_dataset, "all", (48, 64), length=2)
+    diff = torch.stack([(s.rgb[1] - s.rgb[0]).abs().mean() for s in (dataset[i] for i in range(len(dataset)))])
+    assert identity["pairs"] == 7 and identity["counted_fraction"] == 1.0
+    assert identity["inview_l1"] == pytest.approx(float(diff.mean()), rel=1e-5)
+    assert identity["rgb_consistency"] == pytest.approx(2 * float(diff.mean()), rel=1e-5)
+    bundled = bench.photometric(tiny_dataset, "all", BUNDLED_DIR, settings)
+    assert 0 < bundled["counted_fraction"] < 1 and 0 < bundled["inview_l1"] < 1 and bundled["pairs"] == 7
