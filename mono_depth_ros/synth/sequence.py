@@ -124,7 +124,7 @@ class SyntheticSequence:
         self.scene = build_scene(config.scene, config.seed, speed * duration_s + 10.0, config.moving_objects,
                                  layout=config.layout, textures=config.textures)
         self.trajectory = Trajectory.create(kind, config.seed, speed, self.rig.height_m, self.scene.half_width_m,
-                                            self.rig.pitch_rad, self.rig.roll_rad)
+                                            self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad)
         self.raycaster = Raycaster(self.scene, self.camera)
         self.look = sample_look(np.random.default_rng((config.seed, 4))) if config.look == "real" else Look()
         self._apply_look = LookApplier(self.look, width, height, config.seed) if config.look == "real" else None

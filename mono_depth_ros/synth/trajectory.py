@@ -44,15 +44,16 @@ class Trajectory:
     phases: np.ndarray
     pitch_rad: float = 0.0  # constant mounting pitch added to the path's own (positive: down)
     roll_rad: float = 0.0  # constant mounting roll
+    yaw_rad: float = 0.0  # constant heading offset from the direction of travel
 
     @staticmethod
     def create(kind: str, seed: int, speed_mps: float, height_m: float, half_width_m: float,
-               pitch_rad: float = 0.0, roll_rad: float = 0.0) -> "Trajectory":
+               pitch_rad: float = 0.0, roll_rad: float = 0.0, yaw_rad: float = 0.0) -> "Trajectory":
         if kind not in TRAJECTORIES:
             raise ValueError(f"trajectory={kind!r}: expected one of {TRAJECTORIES}")
         phases = np.random.default_rng(seed + 7919).uniform(0, 2 * np.pi, 8)
         return Trajectory(kind, float(speed_mps), float(height_m), float(half_width_m), phases,
-                          float(pitch_rad), float(roll_rad))
+                          float(pitch_rad), float(roll_rad), float(yaw_rad))
 
     def pose(self, time_s: float) -> np.ndarray:
         """(4, 4) T_odom_camera_link at ``time_s``."""
@@ -77,6 +78,6 @@ class Trajectory:
             pitch = 0.03 * np.sin(2.7 * t + p[6])
             roll = 0.025 * np.sin(3.7 * t + p[7])
         T = np.eye(4)
-        T[:3, :3] = rotation_zyx(yaw, pitch + self.pitch_rad, roll + self.roll_rad)
+        T[:3, :3] = rotation_zyx(yaw + self.yaw_rad, pitch + self.pitch_rad, roll + self.roll_rad)
         T[:3, 3] = (x, y, z)
         return T

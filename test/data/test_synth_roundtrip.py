@@ -104,9 +104,12 @@ def test_real_camera_rig_sets_aspect_fov_height_and_pitch():
     T = seq.trajectory.pose(0.0)
     assert abs(rig.pitch_rad) <= np.radians(3.0)
     assert abs(np.arcsin(-T[2, 0]) - rig.pitch_rad) < 1e-3 and abs(T[2, 3] - rig.height_m) < 1e-12
-    heights = [sample.rig.height_m for sample in (SyntheticSequence(SynthConfig(
-        frames=1, seed=s, size_wh=(16, 12), scene="indoor", camera="real")) for s in range(12))]
+    rigs = [SyntheticSequence(SynthConfig(frames=1, seed=s, size_wh=(16, 12), scene="indoor", camera="real")).rig
+            for s in range(12)]
+    heights = [rig.height_m for rig in rigs]
     assert 0.3 <= min(heights) < 0.8 and 1.2 < max(heights) <= 1.7  # robots and hand-held
+    yaws = np.degrees(np.abs([rig.yaw_rad for rig in rigs]))
+    assert (yaws == 0).any() and ((yaws >= 15) & (yaws <= 65)).any() and not ((yaws > 0) & (yaws < 15)).any()
 
 
 def test_rich_layouts_have_exact_floor_depth_sky_outdoors_and_closed_rooms():
