@@ -26,7 +26,8 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
     """A room (3.2-8 m wide, 2.4-3.2 m high) with furniture; ``mk`` makes textures."""
     tex = [
         mk(rng, "camera", tuple(rng.uniform(0.75, 1.0, 3)), rng.uniform(1.0, 3.0), noise_mix=0.6),  # 0 walls
-        mk(rng, str(rng.choice(["gravel", "brick", "coins"])), tuple(rng.uniform(0.5, 0.95, 3)), 1.5, noise_mix=0.3),  # 1 floor
+        mk(rng, str(rng.choice(["gravel", "brick", "coins"])), tuple(rng.uniform(0.5, 0.95, 3)), 1.5,
+           noise_mix=0.3),                                                       # 1 floor
         mk(rng, None, (0.92, 0.92, 0.9), 3.0, noise_mix=0.25),                 # 2 ceiling
         mk(rng, "brick", (1.0, 1.0, 1.0), 1.2),                                 # 3 end walls
         mk(rng, "astronaut", (1.0, 1.0, 1.0), 1.2, noise_mix=0.05),             # 4 poster

@@ -115,7 +115,8 @@ class LookApplier:
         self.look = look
         self.seed = int(seed)
         y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-        r2 = ((x - (width - 1) / 2) ** 2 + (y - (height - 1) / 2) ** 2) / (((width - 1) / 2) ** 2 + ((height - 1) / 2) ** 2)
+        half_w, half_h = (width - 1) / 2, (height - 1) / 2
+        r2 = ((x - half_w) ** 2 + (y - half_h) ** 2) / (half_w**2 + half_h**2)  # 0 centre, 1 corner
         # cos^4-like fall-off, normalised so the corner loses ``vignetting``
         self._gain_map = ((1.0 - look.vignetting * r2) * look.gain)[..., None].astype(np.float32)
         self._wb = np.asarray(look.white_balance, np.float32)

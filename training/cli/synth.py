@@ -45,7 +45,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="photos: random crops of many scikit-image photographs on walls, floors, objects")
     real.add_argument("--camera", choices=CAMERA_MODES, default="fixed",
                       help="real: aspect (4:3, 16:10 indoors; up to 3.3:1 street), FOV, height (0.3-1.7 m "
-                           "indoors, ~1.65 m car), pitch and roll of real cameras; keeps --size's height")
+                           "indoors, ~1.65 m car), pitch, roll and (indoors) heading off the path of real cameras; "
+                           "keeps --size's height")
     real.add_argument("--look", choices=LOOK_MODES, default="clean",
                       help="real: exposure, white balance, gamma, vignetting, blur, sensor noise, 30%% mono sensors")
     real.add_argument("--distortion-k1", type=float, default=0.0,
@@ -72,5 +73,6 @@ def run(args: argparse.Namespace) -> int:
                                   progress=bar.update, **realism)
     cam, rig = seq.camera, seq.rig
     print(f"wrote {args.frames} frames of {cam.width}x{cam.height} to {args.out} (hfov {rig.hfov_deg:.0f} deg, "
-          f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, mono {seq.look.grayscale})")
+          f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, yaw {rig.yaw_rad * 57.2958:.0f} deg, "
+          f"mono {seq.look.grayscale})")
     return 0
