@@ -23,6 +23,7 @@ setup(
         (os.path.join("share", PACKAGE), ["package.xml"]),
         share("launch", "*.launch.py"),
         share("config", "*.yaml"),
+        share("config", "*.xml"),  # fastdds_large_data.xml
         share("config/training", "*.yaml"),
         share("rviz", "*.rviz"),
     ],

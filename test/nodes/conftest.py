@@ -19,6 +19,12 @@ import pytest
 
 rclpy = pytest.importorskip("rclpy")
 
+from mono_depth_ros.nodes.transport import apply_fastdds_profile  # noqa: E402
+
+# Node tests run with the shipped Fast DDS profile, as the console scripts do. Fast DDS reads it
+# when the process creates its first participant, which happens after collection.
+apply_fastdds_profile()
+
 from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
 
