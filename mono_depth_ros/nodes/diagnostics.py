@@ -48,8 +48,9 @@ class RateMeter:
 class StampGapMeter:
     """Frames lost before the node: gaps in the input stamps at the camera's own rate.
 
-    The camera period is estimated as a low percentile (10th) of the last ``window`` positive
-    stamp intervals, robust to lost frames (which only make intervals longer) and to jitter. An
+    The camera period is the median of the one-frame intervals among the last ``window`` positive
+    stamp intervals (those within 1.5x their 10th percentile): robust to lost frames (which only
+    make intervals longer) and unbiased by jitter. An
     interval of ``k`` periods (rounded) means ``k - 1`` frames never arrived. Intervals longer
     than ``pause_periods`` periods count as a pause of the stream (bag paused, driver restarted),
     not as losses; a stamp that goes backwards restarts the estimate. Thread-safe.
@@ -73,7 +74,9 @@ class StampGapMeter:
     def _period_locked(self) -> float | None:
         if len(self._intervals_ns) < self.min_intervals:
             return None
-        return float(np.percentile(np.fromiter(self._intervals_ns, dtype=np.float64), 10))
+        intervals = np.fromiter(self._intervals_ns, dtype=np.float64)
+        low = float(np.percentile(intervals, 10))  # a one-frame interval even with many frames lost
+        return float(np.median(intervals[intervals <= 1.5 * low]))  # the median of the one-frame ones
 
     def add(self, stamp_ns: int) -> int:
         """Record one received stamp; returns the frames found missing just before it."""
