@@ -1,0 +1,36 @@
+"""~/depth/colored: TURBO of inverse depth through one lookup table."""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+
+from mono_depth_ros.nodes.colormap import TURBO_LUT, colorize_depth
+
+
+def _turbo_rgb(index: int) -> np.ndarray:
+    return cv2.applyColorMap(np.array([[index]], dtype=np.uint8), cv2.COLORMAP_TURBO)[0, 0, ::-1]
+
+
+def test_fixed_limits_give_the_turbo_colours_and_invalid_is_black():
+    depth_m = np.array([[1.0, 2.0, 10.0, 100.0, np.nan, 0.0, -1.0, np.inf]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warnings for NaN, 0, negative or inf depth
+        rgb = colorize_depth(depth_m, max_depth_m=10.0, min_depth_m=1.0)
+    assert rgb.shape == (1, 8, 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb[0, 0], _turbo_rgb(255))  # nearest: the red end
+    np.testing.assert_array_equal(rgb[0, 2], _turbo_rgb(0))  # the far limit: the blue end
+    np.testing.assert_array_equal(rgb[0, 3], _turbo_rgb(0))  # beyond it: clamped, not mirrored
+    # 2 m: inverse depth 0.5 is (0.5 - 0.1) / 0.9 of the way -> index 1 + 254 * 0.444 = 113.9 -> 113
+    np.testing.assert_array_equal(rgb[0, 1], TURBO_LUT[113, 0])
+    assert not rgb[0, 4:].any()  # NaN, 0, negative and inf: black
+
+
+def test_auto_limits_span_the_frame():
+    depth_m = np.tile(np.linspace(1.0, 20.0, 640, dtype=np.float32), (480, 1))
+    rgb = colorize_depth(depth_m)
+    np.testing.assert_array_equal(rgb[0, 0], _turbo_rgb(255))  # nearest 2 % saturate at red
+    np.testing.assert_array_equal(rgb[0, -1], _turbo_rgb(0))  # farthest 2 % at blue
+    assert not colorize_depth(np.full((4, 4), np.nan, dtype=np.float32)).any()
