@@ -73,17 +73,18 @@ def main() -> None:
     rows = [
         ("Image rgb8 -> (1,3,H,W) float32 tensor", median_ms(lambda: rgb8_to_tensor(image_to_rgb8(image), mean, std), args.repeats)),
         ("depth + rgb -> xyzrgb PointCloud2 (rclpy)", median_ms(lambda: depth_to_pointcloud2(depth_m, intr, header, rgb=rgb), args.repeats)),
+        ("same, max_range_m 50 (the node's default)", median_ms(lambda: depth_to_pointcloud2(depth_m, intr, header, rgb=rgb, max_range_m=50.0), args.repeats)),
         ("depth -> xyz PointCloud2 (rclpy)", median_ms(lambda: depth_to_pointcloud2(depth_m, intr, header), args.repeats)),
         ("naive rclpy PointCloud2(data=cloud bytes)", median_ms(lambda: PointCloud2(data=cloud_bytes), args.repeats)),
         ("plain bytes copy of the xyzrgb cloud", median_ms(lambda: cloud_array.tobytes(), args.repeats)),
         ("plain copy, previous result freed first", median_ms_freed(lambda: cloud_array.tobytes(), args.repeats)),
     ]
-    copy_ms = rows[4][1]
+    copy_ms = rows[5][1]
     print(f"{width}x{height}, cloud {len(cloud_array) / 1e6:.2f} MB, median of {args.repeats} runs")
     print(f"{'conversion':<45} {'ms':>8} {'x copy':>8}")
     for name, ms in rows:
         print(f"{name:<45} {ms:8.2f} {ms / copy_ms:8.2f}")
-    ratio = rows[1][1] / copy_ms
+    ratio = max(rows[1][1], rows[2][1]) / copy_ms
     verdict = "OK" if ratio <= CLOUD_GOAL_RATIO else "MISSED"
     print(f"goal: xyzrgb cloud within {CLOUD_GOAL_RATIO:.0f}x of plain copy -> {ratio:.2f}x {verdict}")
 

@@ -9,6 +9,8 @@ points are written straight into the message's byte buffer.
 
 from __future__ import annotations
 
+import array
+import functools
 import math
 import sys
 import threading
@@ -17,7 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mono_depth_ros.core._msgs import alloc_bytes, as_uint8, construct_with_data, default_cls, nested_cls
+from mono_depth_ros.core._msgs import alloc_bytes, as_uint8, construct_with_data, default_cls, is_rosbags_cls, \
+    nested_cls
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 
@@ -27,13 +30,40 @@ _HOST_BIGENDIAN = sys.byteorder == "big"
 _SCRATCH = threading.local()
 
 
-def _scratch_planes(n_planes: int, height: int, width: int) -> np.ndarray:
+def _scratch_planes(n_planes: int, height: int, width: int, slot: str = "planes") -> np.ndarray:
     """(n_planes, H, W) float32 work planes, reused per thread while the size stays the same."""
-    planes = getattr(_SCRATCH, "planes", None)
+    planes = getattr(_SCRATCH, slot, None)
     if planes is None or planes.shape[1:] != (height, width) or planes.shape[0] < n_planes:
-        planes = np.empty((max(n_planes, 4), height, width), dtype=np.float32)
-        _SCRATCH.planes = planes
+        planes = np.empty((max(n_planes, 4 if slot == "planes" else 1), height, width), dtype=np.float32)
+        setattr(_SCRATCH, slot, planes)
     return planes[:n_planes]
+
+
+_POOL_SIZE = 3  # message buffers kept per thread: the one being built, and up to two still held
+
+
+def _message_buffer(n_bytes: int, msg_cls: type) -> tuple[Any, np.ndarray]:
+    """``alloc_bytes`` for the cloud, reusing a buffer of an earlier cloud nobody holds any more.
+
+    A node builds a cloud, publishes it (rclpy serialises it during ``publish``) and drops it;
+    the next frame can then write into the same ``array.array`` instead of faulting in 5-30 MB of
+    fresh, zero-filled pages. A buffer still referenced anywhere (a caller kept the message) is
+    never reused: only buffers whose sole owner is this per-thread pool are.
+    """
+    if is_rosbags_cls(msg_cls):
+        return alloc_bytes(n_bytes, msg_cls)
+    pool = getattr(_SCRATCH, "buffers", None)
+    if pool is None:
+        pool = _SCRATCH.buffers = []
+    for data in pool:
+        # references: the pool's list, the loop variable and getrefcount's argument
+        if len(data) == n_bytes and sys.getrefcount(data) == 3:
+            return data, np.frombuffer(data, dtype=np.uint8)
+    data, view = alloc_bytes(n_bytes, msg_cls)
+    if isinstance(data, array.array):
+        pool.append(data)
+        del pool[:-_POOL_SIZE]
+    return data, view
 
 
 def _check_depth(depth_m: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
@@ -106,17 +136,28 @@ def _write_rgb(rgb: np.ndarray, shape: tuple[int, int], stride_px: int, out_u32:
     flat_out[-1] = (r << 16) | (g << 8) | b
 
 
-def _depth_and_invalid(depth: np.ndarray, x_per_z: np.ndarray, y_per_z: np.ndarray,
+@functools.lru_cache(maxsize=8)
+def _ray_length_per_z(intr_key: tuple, stride_px: int) -> np.ndarray:
+    """(H', W') float32 ``|p| / z = sqrt(1 + (x/z)^2 + (y/z)^2)`` of every ray, cached per camera."""
+    width, height, fx, fy, cx, cy = intr_key
+    x_per_z, y_per_z = _ray_factors(CameraIntrinsics(width, height, fx, fy, cx, cy), stride_px)
+    return np.sqrt(1.0 + np.square(x_per_z)[None, :] + np.square(y_per_z)[:, None]).astype(np.float32)
+
+
+def _depth_and_invalid(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int,
                        max_range_m: float) -> np.ndarray:
-    """Boolean (H', W') mask of invalid points: NaN, <= 0, inf, or beyond max_range_m."""
-    with np.errstate(invalid="ignore"):
-        invalid = ~(depth > 0)  # NaN and <= 0
-        invalid |= depth == np.inf
-        if math.isfinite(max_range_m):
-            # |p|^2 = z^2 (1 + (x/z)^2 + (y/z)^2) > r^2  <=>  z^2 > r^2 / (1 + ...)
-            limit_z2 = np.float32(max_range_m) ** 2 / (
-                1.0 + np.square(x_per_z)[None, :] + np.square(y_per_z)[:, None])
-            invalid |= np.square(depth, dtype=np.float32) > limit_z2
+    """Boolean (H', W') mask of invalid points: NaN, <= 0, inf, or beyond max_range_m (Euclidean)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not math.isfinite(max_range_m):
+            invalid = ~(depth > 0)  # NaN and <= 0
+            invalid |= depth == np.inf
+            return invalid
+        # |p| = z * ray_length_per_z: one product, then 0 < |p| <= r (NaN and inf fail it too)
+        key = (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy)
+        range_m = _scratch_planes(1, *depth.shape, slot="range")[0]
+        np.multiply(depth, _ray_length_per_z(key, stride_px), out=range_m)
+        invalid = range_m > np.float32(max_range_m)
+        invalid |= ~(range_m > 0)
     return invalid
 
 
@@ -167,9 +208,9 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
     height, width = depth.shape
     n_fields = 4 if rgb is not None else 3
     point_step = 4 * n_fields
-    data, buf = alloc_bytes(height * width * point_step, cls)
+    data, buf = _message_buffer(height * width * point_step, cls)
     cloud = buf.view(np.float32).reshape(height, width, n_fields)  # writes land in `data`
-    invalid = _depth_and_invalid(depth, x_per_z, y_per_z, max_range_m)
+    invalid = _depth_and_invalid(depth, intr, stride_px, max_range_m)
     has_invalid = bool(invalid.any())
     planes = _fill_planes(depth, invalid if has_invalid else None, x_per_z, y_per_z, rgb, stride_px)
     merged = cv2.merge(list(planes), cloud)  # one interleaving pass into the message buffer

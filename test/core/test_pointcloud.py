@@ -115,3 +115,22 @@ def test_rgb_with_stride_and_portable_packing_path():
     full = rgb.astype(np.uint32)
     np.testing.assert_array_equal(out[:, :, 1], (full[:, :, 0] << 16) | (full[:, :, 1] << 8) | full[:, :, 2])
     assert not out[:, :, 0].any()
+
+
+def test_cloud_buffers_are_reused_only_when_nobody_holds_them():
+    """A message still held keeps its bytes; a dropped one's buffer is written again."""
+    from sensor_msgs.msg import PointCloud2
+
+    depth_m, rgb = scene()
+    header = make_header(0, "cam")
+    held = depth_to_pointcloud2(depth_m, INTR, header, rgb=rgb, msg_cls=PointCloud2)
+    held_bytes = bytes(held.data)
+    other = depth_to_pointcloud2(depth_m * 2, INTR, header, rgb=rgb, msg_cls=PointCloud2)
+    assert bytes(held.data) == held_bytes  # not overwritten while held
+    np.testing.assert_allclose(pointcloud2_to_xyz(other), 2 * pointcloud2_to_xyz(held), rtol=1e-6)
+    buffer_id = id(other.data)
+    del other
+    again = depth_to_pointcloud2(depth_m * 3, INTR, header, rgb=rgb, msg_cls=PointCloud2)
+    assert id(again.data) == buffer_id  # the dropped message's buffer, written afresh
+    np.testing.assert_allclose(pointcloud2_to_xyz(again), 3 * pointcloud2_to_xyz(held), rtol=1e-6)
+    assert bytes(held.data) == held_bytes
