@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend
@@ -218,8 +218,3 @@ def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
         return backend, reason
     raise BackendUnavailable(f"no backend can run {model_path}: " + "; ".join(skipped))
 
-
-def describe_choice(backend: InferenceBackend) -> dict[str, Any]:
-    """Key facts for diagnostics: backend name, requested and effective precision, description."""
-    return {"backend": backend.name, "precision": getattr(backend, "precision", "fp32"),
-            "effective_precision": backend.effective_precision, "description": backend.describe()}
