@@ -217,4 +217,3 @@ def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
         LOG.info("%s -> %s", reason, backend.describe())
         return backend, reason
     raise BackendUnavailable(f"no backend can run {model_path}: " + "; ".join(skipped))
-
