@@ -262,15 +262,15 @@ class DepthNode(Node):
             self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         if wanted["depth"]:
             self.pub_depth.publish(depth_to_image(depth_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
-        if wanted["colored"]:
-            colored = colorize_depth(depth_m, cfg.colormap_max_depth_m)
-            self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
         points_depth_m = self._points_depth(depth_m, cfg) if wanted["points"] and intr is not None else None
         if points_depth_m is not None:
             colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
             self.pub_points.publish(depth_to_pointcloud2(
                 points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
                 max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
+        if wanted["colored"]:  # last: a picture for people, the geometry goes out first
+            colored = colorize_depth(depth_m, cfg.colormap_max_depth_m)
+            self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
 
     def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig,
                         complain: bool = True) -> CameraIntrinsics | None:

@@ -164,16 +164,17 @@ def test_pipeline_camera_info_with_every_depth_and_tf_never_back(graph, light_ch
     assert min(depth_stamps[depth_stamps.index(max(depth_stamps)):]) < max(depth_stamps)  # stamps did restart
 
 
-@pytest.mark.parametrize("module, param, text", [
-    ("depth_node", "point_stride_px:=0", "point_stride_px=0"),
-    ("depth_node", "image_topic:=bad topic", "image_topic="),
-    ("depth_node", "max_range_m:=fifty", "max_range_m="),
-    ("ego_motion_node", "scale:=-1.0", "scale=-1.0"),
-    ("ego_motion_node", "max_frame_gap_s:=0.0", "max_frame_gap_s=0.0"),
+@pytest.mark.parametrize("module, params, text", [
+    ("depth_node", {"point_stride_px": "0"}, "point_stride_px=0"),
+    ("depth_node", {"image_topic": "bad topic"}, "image_topic="),
+    ("depth_node", {"max_range_m": "fifty"}, "max_range_m="),
+    ("depth_node", {"backend": "onnxruntime", "precision": "int8"}, "precision='int8'"),
+    ("ego_motion_node", {"scale": "-1.0"}, "scale=-1.0"),
+    ("ego_motion_node", {"max_frame_gap_s": "0.0"}, "max_frame_gap_s=0.0"),
 ])
-def test_start_up_errors_exit_2_with_one_line(processes, module, param, text):
-    proc = _node(processes, module, "bad_start", {param.split(":=")[0]: param.split(":=")[1]})
-    out, _ = proc.communicate(timeout=60)
+def test_start_up_errors_exit_2_with_one_line(processes, module, params, text):
+    proc = _node(processes, module, "bad_start", params)
+    out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2, out
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and text in lines[0] and "Traceback" not in out, out

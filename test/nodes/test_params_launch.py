@@ -134,3 +134,29 @@ def test_launch_starts_one_process_by_default(ego, separate, expected):
     assert started == expected
     names = {exe: name for exe, name, _ in processes}
     assert names["mono_depth_pipeline"] is None  # a name remap would rename both nodes of the process
+
+
+class _Backend:
+    """A loaded backend as the nodes see it: what it reports running."""
+
+    def __init__(self, effective_precision: str) -> None:
+        self.effective_precision = effective_precision
+
+
+class _Estimator:
+    def __init__(self, effective_precision: str) -> None:
+        self.backend = _Backend(effective_precision)
+        self.backend_description = f"test runtime {effective_precision}"
+
+
+def test_precision_a_backend_cannot_honour():
+    from mono_depth_ros.nodes.model_loading import checked_precision
+
+    warnings = []
+    with pytest.raises(ConfigError, match=r"precision='fp16'.*backend 'openvino'.*runs fp32"):
+        checked_precision(_Estimator("fp32"), "openvino", "fp16", warnings.append)
+    assert checked_precision(_Estimator("fp32"), "auto", "int8", warnings.append) == "fp32"
+    assert len(warnings) == 1 and "int8" in warnings[0] and "fp32" in warnings[0]
+    assert checked_precision(_Estimator("bf16"), "openvino", "fp16", warnings.append) == "bf16"  # half floats
+    assert checked_precision(_Estimator("fp32"), "onnxruntime", "fp32", warnings.append) == "fp32"
+    assert len(warnings) == 1
