@@ -100,7 +100,8 @@ def bench_method(method: str, frames: int, backend: str, model_path: str, subscr
     rclpy.init(context=context, domain_id=DOMAIN_ID)
     node = DepthNode(context=context, parameter_overrides={
         "image_topic": "/bench/image_raw", "method": method, "backend": backend, "model_path": model_path,
-        "input_reliability": "reliable", "input_depth": 1, "point_stride_px": stride_px})
+        "input_reliability": "reliable", "input_depth": 1, "point_stride_px": stride_px,
+        "nonmetric_median_depth_m": 5.0})  # xian2018/li2020 are not metric: without a scale rule, no cloud
     io = rclpy.create_node("bench_io", context=context)
     qos = make_qos("reliable", 5)
     pub = io.create_publisher(Image, "/bench/image_raw", qos)
