@@ -119,6 +119,7 @@ class DepthNode(Node):
         self.output_rate = RateMeter()
         self.latency = LatencyStats()
         self.inference_latency = LatencyStats()
+        self.cpu_outside_inference = LatencyStats()  # worker-thread CPU a frame, inference excluded
         self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
         self.frames_out = 0
         self.frames_attempted = 0  # frames some output (or the shared cache) wanted
@@ -193,6 +194,7 @@ class DepthNode(Node):
         Raises InputError for a frame that must be dropped.
         """
         cfg = self.config
+        cpu_start_s = time.thread_time()  # this worker thread's CPU: what a frame costs, load or not
         stamp_ns = stamp_to_ns(msg.header.stamp)
         if self._last_stamp_ns is not None and stamp_ns < self._last_stamp_ns:
             # Drop this frame but restart the clock from it, so a looping bag (or a restarted
@@ -207,9 +209,10 @@ class DepthNode(Node):
             return False
         self.frames_attempted += 1
         rgb = self._rectify(rgb)
-        start_s = time.monotonic()
+        start_s, infer_cpu_s = time.monotonic(), time.thread_time()
         result = self.estimator.estimate(rgb)
         self.inference_latency.add(time.monotonic() - start_s)
+        infer_cpu_s = time.thread_time() - infer_cpu_s
         depth_m = result.depth_m
         if self.depth_cache is not None:
             self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
@@ -218,6 +221,7 @@ class DepthNode(Node):
         self.frames_out += 1
         self.output_rate.tick()
         self.latency.add(time.monotonic() - receive_s)
+        self.cpu_outside_inference.add(time.thread_time() - cpu_start_s - infer_cpu_s)
         return True
 
     def _check_size(self, hw: tuple[int, int]) -> None:
@@ -309,7 +313,8 @@ class DepthNode(Node):
                 "precision": self.effective_precision,
                 "rejected": self.rejects.total, "unknown_distortion_model_frames": self.unknown_distortion_frames,
                 "latency_mean_ms": latency["mean"],
-                "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"]}
+                "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
+                "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"]}
 
     def _publish_diagnostics(self) -> None:
         stats = self.stats()
