@@ -83,3 +83,33 @@ class InferenceBackend(ABC):
 
 def as_float32(value: Any) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float32)
+
+
+class ForwardToRosLog:
+    """A ``logging.Handler`` factory: records of the ``mono_depth_ros`` Python loggers (backend
+    choice and skips, TensorRT's own log, OpenVINO's effective precision) go to a ROS logger.
+
+    ``ros_logger`` is anything with ``debug/info/warning/error/fatal(str)`` (rclpy's
+    ``node.get_logger()``), so this module needs no rclpy. Returns the installed handler.
+    """
+
+    @staticmethod
+    def install(ros_logger: Any, logger_name: str = "mono_depth_ros", level: int = 20) -> Any:
+        import logging
+
+        methods = ((logging.CRITICAL, "fatal"), (logging.ERROR, "error"), (logging.WARNING, "warning"),
+                   (logging.INFO, "info"), (logging.NOTSET, "debug"))
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                name = next(m for lvl, m in methods if record.levelno >= lvl)
+                try:
+                    getattr(ros_logger, name)(f"[{record.name}] {record.getMessage()}")
+                except Exception:  # noqa: BLE001 - logging must never raise into the caller
+                    self.handleError(record)
+
+        target = logging.getLogger(logger_name)
+        handler = Handler(level)
+        target.addHandler(handler)
+        target.setLevel(min(target.level or level, level))
+        return handler

@@ -19,8 +19,9 @@ One build path for both versions: a strongly typed network, so the ONNX file dec
   products with 10-bit mantissas) and the engine reports effective precision "tf32".
 - Dynamic inputs (a user's own export): one optimisation profile with min = opt = max = the
   input shape the node uses (``input_hw``, else the spec's default size), set on the context.
-- Logging: TensorRT's messages go to the Python logger ``mono_depth_ros...tensorrt_backend`` (the
-  node forwards Python logging to the ROS log); the last errors are appended to every exception.
+- Logging: TensorRT's messages go to the Python logger ``mono_depth_ros...tensorrt_backend``
+  (``base.ForwardToRosLog.install(node.get_logger())`` sends them on to the ROS log); the last
+  errors are appended to every exception.
 - Cache: ``EngineCache.get_or_build`` under ``engine_cache_key(onnx sha256, TensorRT version, GPU,
   compute capability, precision, shape, TF32)``: cross-process lock, re-check, and one rebuild
   when a cached engine fails to deserialise. A pre-built ``.engine`` file is used as is.
