@@ -12,8 +12,8 @@ from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_topic_name
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
-BACKENDS = ("auto", "tensorrt", "onnxruntime", "torch")
-PRECISIONS = ("fp32", "fp16", "int8")
+BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime", "torch")  # inference/backends/registry.py
+PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
 
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
@@ -27,9 +27,11 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("method", "eigen2014", "Depth method.", choices=tuple(METHOD_SPECS), read_only=True),
     ParamSpec("model_path", "", "Checkpoint (.pt), ONNX (.onnx) or TensorRT engine (.engine); "
               "empty = bundled demo weights of `method`.", read_only=True),
-    ParamSpec("backend", "auto", "Inference backend (auto: tensorrt > onnxruntime > torch).",
+    ParamSpec("backend", "auto", "Inference backend (auto: GPU tensorrt > onnxruntime > torch, then CPU openvino > "
+              "onnxruntime > torch; logs why each was skipped).",
               choices=BACKENDS, read_only=True),
-    ParamSpec("precision", "fp32", "Inference precision (fp16/int8 need TensorRT).",
+    ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs, bf16 on CPUs with auto; bf16: "
+              "OpenVINO/torch; int8 only with calibration).",
               choices=PRECISIONS, read_only=True),
     ParamSpec("depth_encoding", "32FC1", "~/depth encoding: 32FC1 metres (NaN invalid) or 16UC1 "
               "millimetres (0 invalid), REP 118.", choices=("32FC1", "16UC1")),
