@@ -85,7 +85,7 @@ def test_qdq_onnx_is_signed_symmetric_int8_and_runs_in_onnxruntime(onnx_files, f
     import onnx
 
     spec = get_spec("li2020_depth")
-    path = cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=8)
+    path = cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=4)
     proto = onnx.load(str(path))
     inits = {i.name: i for i in proto.graph.initializer}
     zero_points = [inits[n.input[2]] for n in proto.graph.node if n.op_type == "QuantizeLinear"]
@@ -96,7 +96,7 @@ def test_qdq_onnx_is_signed_symmetric_int8_and_runs_in_onnxruntime(onnx_files, f
     x = _input(ref_backend)
     err = _relative_error(int8.infer(x)["depth"], ref_backend.infer(x)["depth"])
     assert 1e-4 < err.max() <= 0.1
-    assert cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=8) == path  # cached
+    assert cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=4) == path  # cached
 
 
 @NEEDS_OPENVINO
@@ -130,11 +130,11 @@ def test_openvino_int8_with_calibration_frames(onnx_files, frames_dir, tmp_path)
     spec = get_spec("li2020_depth")
     ref_backend = OnnxRuntimeBackend(onnx_files["li2020_depth"], threads=1).load()
     int8 = OpenVinoBackend(onnx_files["li2020_depth"], "int8", threads=1, spec=spec, calibration_dir=frames_dir,
-                           cache_dir=tmp_path, calibration_count=8).load()
+                           cache_dir=tmp_path, calibration_count=4).load()
     assert int8.effective_precision.startswith("int8+") and int8.quantized_path.is_file()
     x = _input(ref_backend)
     err = _relative_error(int8.infer(x)["depth"], ref_backend.infer(x)["depth"])
     assert 1e-4 < err.max() <= 0.1
     again = OpenVinoBackend(onnx_files["li2020_depth"], "int8", threads=1, spec=spec, calibration_dir=frames_dir,
-                            cache_dir=tmp_path, calibration_count=8).load()
+                            cache_dir=tmp_path, calibration_count=4).load()
     assert again.quantized_path == int8.quantized_path and len(list((tmp_path / "openvino").glob("*.xml"))) == 1
