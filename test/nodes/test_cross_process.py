@@ -106,7 +106,7 @@ def test_no_frame_lost_between_processes(graph, light_checkpoints, processes, re
     diag, latest = _diagnostics(helper, name)
     wait_until(lambda: latest() or node.poll() is not None, timeout_s=60, what="node running")
     assert node.poll() is None, node.stdout.read()
-    frames = FRAMES if reliability == "reliable" else 150  # best effort: 1 % of 150 frames (5 s)
+    frames = FRAMES if reliability == "reliable" else 120  # best effort: 1 % of 120 frames (4 s)
     camera = _camera(processes, topic, reliability, frames=frames)
     _wait_line(camera, "published")
     need = frames if reliability == "reliable" else frames - 3  # best effort: the first may precede matching
