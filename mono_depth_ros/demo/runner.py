@@ -92,7 +92,8 @@ def build_nodes(opts: DemoOptions, context: Any) -> list[Any]:
     if opts.ego_motion:
         nodes.append(EgoMotionNode(context=context, depth_cache=cache, parameter_overrides={
             "image_topic": opts.image_topic, "backend": opts.backend, "publish_motion_field": True,
-            "odom_frame": "odom", "base_frame": "base_link"}))
+            "odom_frame": "odom", "base_frame": "base_link",
+            "publish_camera_tf": False}))  # the bag's own /tf_static places the camera
     return nodes
 
 
