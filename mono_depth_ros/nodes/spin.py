@@ -28,16 +28,18 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     try:
         try:
             nodes = list(factory())
+        except KeyboardInterrupt:  # Ctrl-C while loading the model
+            return EXIT_OK
         except Exception as exc:  # noqa: BLE001 - only start-up errors we can name become exit 2
             error = exc if isinstance(exc, ConfigError) else config_error_from_rclpy(exc)
             if error is None:
                 raise
             print(f"[mono_depth_ros] cannot start: {error}", file=sys.stderr)
             return EXIT_CONFIG
-        executor = MultiThreadedExecutor(num_threads=2)
-        for node in nodes:
-            executor.add_node(node)
-        try:
+        try:  # Ctrl-C may also land between the nodes' start and the executor's
+            executor = MultiThreadedExecutor(num_threads=2)
+            for node in nodes:
+                executor.add_node(node)
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
