@@ -55,7 +55,7 @@ def depth_to_image(depth_m: np.ndarray, header: Any, encoding: str = "32FC1",
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(depth_m) & (depth_m > 0)
     if encoding == "32FC1":
-        out = np.where(valid, depth_m, np.nan).astype(np.float32)
+        out = np.where(valid, depth_m, np.float32(np.nan)).astype(np.float32, copy=False)
     elif encoding == "16UC1":
         with np.errstate(invalid="ignore"):
             depth_mm = np.rint(np.where(valid, depth_m, 0.0) * MM_PER_M)

@@ -6,13 +6,16 @@ Pixels are read with explicit strides, so rows padded beyond ``width * bytes_per
 
 from __future__ import annotations
 
+import array
 import sys
+import threading
 from typing import Any, Sequence
 
 import cv2
 import numpy as np
 
-from mono_depth_ros.core._msgs import alloc_bytes, as_uint8, bytes_field, construct_with_data, default_cls
+from mono_depth_ros.core._msgs import alloc_bytes, as_uint8, bytes_field, construct_with_data, default_cls, \
+    is_rosbags_cls
 from mono_depth_ros.core.errors import InputError
 
 #: encoding -> (channels, dtype). ``yuv422`` is UYVY and ``yuv422_yuy2`` is YUYV (2 bytes/pixel).
@@ -139,6 +142,36 @@ def rgb8_to_compressed(rgb: np.ndarray, header: Any, fmt: str = "jpeg", quality:
                data=bytes_field(encoded, cls))
 
 
+_POOL = threading.local()
+_POOL_PER_SIZE = 3  # buffers kept per thread and size: the one being built, up to two still held
+
+
+def message_buffer(n_bytes: int, msg_cls: type) -> tuple[Any, np.ndarray]:
+    """``alloc_bytes`` for an output message, reusing the buffer of an earlier one nobody holds.
+
+    A node builds an image or cloud, publishes it (rclpy serialises it during ``publish``) and
+    drops it; the next frame then writes into the same ``array.array`` instead of faulting in
+    megabytes of fresh zero-filled pages. A buffer still referenced anywhere (a caller kept the
+    message) is never reused: only buffers whose sole owner is this per-thread pool are.
+    """
+    if is_rosbags_cls(msg_cls):
+        return alloc_bytes(n_bytes, msg_cls)
+    pools = getattr(_POOL, "by_size", None)
+    if pools is None:
+        pools = _POOL.by_size = {}
+    pool = pools.setdefault(n_bytes, [])
+    for data in pool:
+        if sys.getrefcount(data) == 3:  # the pool's list, the loop variable, getrefcount's argument
+            return data, np.frombuffer(data, dtype=np.uint8)
+    data, view = alloc_bytes(n_bytes, msg_cls)
+    if isinstance(data, array.array):
+        pool.append(data)
+        del pool[:-_POOL_PER_SIZE]
+        while len(pools) > 8:  # sizes of frames long gone
+            del pools[next(iter(pools))]
+    return data, view
+
+
 def numpy_to_image(array: np.ndarray, encoding: str, header: Any,
                    msg_cls: type | None = None) -> Any:
     """``sensor_msgs/Image`` of ``array`` ((H, W) or (H, W, C)), dense rows, host byte order.
@@ -161,8 +194,9 @@ def numpy_to_image(array: np.ndarray, encoding: str, header: Any,
     if height == 0 or width == 0:
         raise InputError("array.shape", array.shape, "height and width must be > 0")
     cls = msg_cls or default_cls("sensor_msgs", "Image")
-    data, buf = alloc_bytes(array.size * dtype.itemsize, cls)
+    data, buf = message_buffer(array.size * dtype.itemsize, cls)
     buf.view(dtype.newbyteorder("=")).reshape(array.shape)[...] = array  # the one copy
+    del buf  # release the buffer export before rclpy takes the array.array
     return construct_with_data(cls, data, header=header, height=int(height), width=int(width),
                                encoding=encoding, is_bigendian=int(_HOST_BIGENDIAN),
                                step=int(width * channels * dtype.itemsize))

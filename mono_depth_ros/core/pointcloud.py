@@ -9,7 +9,6 @@ points are written straight into the message's byte buffer.
 
 from __future__ import annotations
 
-import array
 import functools
 import math
 import sys
@@ -19,10 +18,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mono_depth_ros.core._msgs import alloc_bytes, as_uint8, construct_with_data, default_cls, is_rosbags_cls, \
-    nested_cls
+from mono_depth_ros.core._msgs import as_uint8, construct_with_data, default_cls, nested_cls
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.image import message_buffer
 
 FLOAT32 = 7  # sensor_msgs/PointField.FLOAT32
 FLOAT64 = 8
@@ -37,33 +36,6 @@ def _scratch_planes(n_planes: int, height: int, width: int, slot: str = "planes"
         planes = np.empty((max(n_planes, 4 if slot == "planes" else 1), height, width), dtype=np.float32)
         setattr(_SCRATCH, slot, planes)
     return planes[:n_planes]
-
-
-_POOL_SIZE = 3  # message buffers kept per thread: the one being built, and up to two still held
-
-
-def _message_buffer(n_bytes: int, msg_cls: type) -> tuple[Any, np.ndarray]:
-    """``alloc_bytes`` for the cloud, reusing a buffer of an earlier cloud nobody holds any more.
-
-    A node builds a cloud, publishes it (rclpy serialises it during ``publish``) and drops it;
-    the next frame can then write into the same ``array.array`` instead of faulting in 5-30 MB of
-    fresh, zero-filled pages. A buffer still referenced anywhere (a caller kept the message) is
-    never reused: only buffers whose sole owner is this per-thread pool are.
-    """
-    if is_rosbags_cls(msg_cls):
-        return alloc_bytes(n_bytes, msg_cls)
-    pool = getattr(_SCRATCH, "buffers", None)
-    if pool is None:
-        pool = _SCRATCH.buffers = []
-    for data in pool:
-        # references: the pool's list, the loop variable and getrefcount's argument
-        if len(data) == n_bytes and sys.getrefcount(data) == 3:
-            return data, np.frombuffer(data, dtype=np.uint8)
-    data, view = alloc_bytes(n_bytes, msg_cls)
-    if isinstance(data, array.array):
-        pool.append(data)
-        del pool[:-_POOL_SIZE]
-    return data, view
 
 
 def _check_depth(depth_m: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
@@ -208,7 +180,7 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
     height, width = depth.shape
     n_fields = 4 if rgb is not None else 3
     point_step = 4 * n_fields
-    data, buf = _message_buffer(height * width * point_step, cls)
+    data, buf = message_buffer(height * width * point_step, cls)
     cloud = buf.view(np.float32).reshape(height, width, n_fields)  # writes land in `data`
     invalid = _depth_and_invalid(depth, intr, stride_px, max_range_m)
     has_invalid = bool(invalid.any())
