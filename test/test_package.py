@@ -51,3 +51,17 @@ def test_console_scripts_point_at_importable_mains():
     for ep in scripts.values():
         module_name, func_name = ep.value.split(":")
         assert callable(getattr(importlib.import_module(module_name), func_name))
+
+
+def test_node_package_never_imports_training():
+    """mono_depth_ros (nodes, inference, demo, renderer, bag reader) must install without training/."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "mono_depth_ros").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                          if n == "training" or n.startswith("training.")]
+    assert not offenders, "\n".join(offenders)

@@ -1,4 +1,4 @@
-"""A small rosbag player: reads a bag with training.data.bag_reader and republishes every message
+"""A small rosbag player: reads a bag with mono_depth_ros.bags.reader and republishes every message
 through real rclpy publishers at its recorded rate (``rate`` x real time).
 
 Messages are copied field by field from the rosbags dataclass into the rclpy class (nested
@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from training.data.bag_reader import open_bag
+from mono_depth_ros.bags.reader import open_bag
 
 
 def rclpy_class(msgtype: str) -> type | None:

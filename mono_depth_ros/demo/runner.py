@@ -63,7 +63,7 @@ def prepare_bag(opts: DemoOptions) -> Path:
 
 def read_ground_truth(bag: Path, opts: DemoOptions) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """({stamp_ns: depth_m}, {stamp_ns: T_odom_child (4, 4)}) from the bag; empty when absent."""
-    from training.data.bag_reader import open_bag
+    from mono_depth_ros.bags.reader import open_bag
 
     depths, poses = {}, {}
     with open_bag(bag) as source:

@@ -11,7 +11,7 @@ from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.image import numpy_to_image
 from mono_depth_ros.core.stamps import make_header
 from training.data import folder_format as ff
-from training.data.bag_reader import BagFormatError, open_bag
+from mono_depth_ros.bags.reader import BagFormatError, open_bag
 from training.data.extract import extract_bag
 from training.data.topics import AmbiguousTopicsError
 

@@ -13,7 +13,7 @@ import pytest
 from rosbags.rosbag2 import StoragePlugin
 
 from training.data import folder_format as ff
-from training.data.bag_reader import BagFormatError, open_bag
+from mono_depth_ros.bags.reader import BagFormatError, open_bag
 from training.data.extract import extract_bag
 
 from _extract_bags import T0, compressed, image, textured, write_bag

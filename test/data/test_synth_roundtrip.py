@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from training.data import folder_format as ff
-from training.data.bag_reader import open_bag
+from mono_depth_ros.bags.reader import open_bag
 from training.data.extract import extract_bag
 from mono_depth_ros.synth import SynthConfig, SyntheticSequence
 

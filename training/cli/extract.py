@@ -38,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from training.data.bag_reader import open_bag
+    from mono_depth_ros.bags.reader import open_bag
     from training.data.extract import extract_bag
 
     if args.list:

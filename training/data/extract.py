@@ -30,7 +30,7 @@ from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import se3
 from training.data import folder_format as ff
-from training.data.bag_reader import open_bag
+from mono_depth_ros.bags.reader import open_bag
 from training.data.camera_infos import CameraInfoTimeline, CameraModel, FrameCamera
 from training.data.tf_buffer import TransformBuffer, TransformLookupError
 from training.data.topics import TopicSelection, select_topics

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from training.data.bag_reader import TopicSummary
+from mono_depth_ros.bags.reader import TopicSummary
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 INFO_TYPE = "sensor_msgs/msg/CameraInfo"
