@@ -64,10 +64,11 @@ def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
     return out
 
 
-def calibration_key(model_path: Path, frames: list[Path], nncf_version: str) -> str:
+def calibration_key(model_path: Path, frames: list[Path], nncf_version: str, recipe: str) -> str:
+    """Cache key of a quantised model: ONNX bytes, frames, NNCF version and the recipe (preset, target)."""
     from mono_depth_ros.inference.engine_cache import file_sha256
 
-    return hashlib.sha256(json.dumps({"onnx": file_sha256(model_path), "nncf": nncf_version,
+    return hashlib.sha256(json.dumps({"onnx": file_sha256(model_path), "nncf": nncf_version, "recipe": recipe,
                                       "frames": [str(p.resolve()) for p in frames]}).encode()).hexdigest()[:24]
 
 
@@ -109,7 +110,8 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     model_path = Path(model_path)
     frames = calibration_frames(calibration_dir, count)
     folder = (Path(cache_dir) if cache_dir else default_cache_dir()) / "onnx"
-    out = folder / f"{model_path.stem}-{calibration_key(model_path, frames, nncf.__version__)}.qdq.onnx"
+    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed")
+    out = folder / f"{model_path.stem}-{key}.qdq.onnx"
     if out.is_file():
         return out
     model = onnx.load(str(model_path))
