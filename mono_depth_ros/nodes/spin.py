@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any, Callable, Sequence
 
+from mono_depth_ros.inference.backends.base import ForwardToRosLog
 from mono_depth_ros.nodes.params import ConfigError, config_error_from_rclpy
 from mono_depth_ros.nodes.transport import apply_fastdds_profile
 
@@ -24,6 +26,9 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
     rclpy.init(args=list(args) if args is not None else None)
+    # the backends' Python log (auto's choice and skips, TensorRT's and OpenVINO's messages) goes to
+    # the ROS log of this process, from model loading on
+    log_handler = ForwardToRosLog.install(rclpy.logging.get_logger("mono_depth_ros"))
     nodes: list[Any] = []
     try:
         try:
@@ -47,5 +52,6 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     finally:
         for node in nodes:
             node.destroy_node()
+        logging.getLogger("mono_depth_ros").removeHandler(log_handler)
         if rclpy.ok():
             rclpy.shutdown()
