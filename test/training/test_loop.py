@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from mono_depth_ros.models.checkpoint import safe_torch_load
 from training.__main__ import main
 from training.config import load_config
 from training.loop import train
@@ -27,7 +28,7 @@ def eigen_run(tiny_dataset, tmp_path_factory):
 
 def test_run_writes_checkpoint_logs_and_models(eigen_run):
     result, run_dir = eigen_run
-    ckpt = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)
+    ckpt = safe_torch_load(result.last_checkpoint)
     assert ckpt["global_step"] == 4
     assert ckpt["resolved_config"]["schedule"]["coarse_steps"] == 2
     assert ckpt["git_rev"] and ckpt["method"] == "eigen2014"
@@ -43,8 +44,8 @@ def test_fine_stage_freezes_coarse(tiny_dataset, tmp_path):
     config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=3", "schedule.coarse_steps=1",
                                                          "trainer.val_batches=0"])
     result = train(config, tiny_dataset, tmp_path, progress=False)
-    first = torch.load(result.run_dir / "checkpoints" / "step2.ckpt", map_location="cpu", weights_only=False)
-    last = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)
+    first = safe_torch_load(result.run_dir / "checkpoints" / "step2.ckpt")
+    last = safe_torch_load(result.last_checkpoint)
     coarse = [k for k in last["state_dict"] if ".coarse." in k]
     fine = [k for k in last["state_dict"] if ".fine." in k]
     assert all(torch.equal(first["state_dict"][k], last["state_dict"][k]) for k in coarse)
@@ -60,7 +61,7 @@ def test_resume_and_export_round_trip(eigen_run, tiny_dataset, tmp_path):
     assert json.loads((run_dir / "result.json").read_text())["global_step"] == 6
     model, _, payload = load_model_checkpoint(resumed.model_files["eigen2014"])
     assert payload["config"]["trainer"]["max_steps"] == 6 and payload["git_rev"]
-    ckpt = torch.load(resumed.last_checkpoint, map_location="cpu", weights_only=False)
+    ckpt = safe_torch_load(resumed.last_checkpoint)
     x = torch.rand(1, 3, 48, 64)
     from training.evaluate.predict import load_models
     from_lightning = load_models([resumed.last_checkpoint]).nets["eigen2014"]
