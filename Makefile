@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 help:
 	@echo "make demo   - run depth + ego-motion nodes on an embedded synthetic bag (outputs in demo_output/)"
 	@echo "make test   - run the test suite"
-	@echo "make bench  - print benchmark tables (conversions, inference, node)"
+	@echo "make bench  - print benchmark tables (conversions, inference, node, real data)"
 	@echo "make setup  - create/update $(VENV) (done automatically by demo and test)"
 	@echo "make gpu-check - on an NVIDIA machine: GPU extras, TensorRT 10 and 11 parity tests, fps (unverified)"
 
@@ -26,6 +26,7 @@ bench: setup
 	$(PY) benchmarks/bench_inference.py
 	$(PY) benchmarks/bench_node.py
 	$(PY) benchmarks/bench_node.py --variant paper
+	$(PY) benchmarks/bench_real.py --no-figure
 
 gpu-check:
 	bash scripts/gpu_check.sh
