@@ -48,6 +48,11 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
+        except Exception:  # noqa: BLE001
+            # rclpy's SIGINT handler shuts the context down; an executor made after that raises
+            # RCLError ("context is not valid"): that is a clean stop, anything else is not
+            if rclpy.ok():
+                raise
         return EXIT_OK
     finally:
         for node in nodes:
