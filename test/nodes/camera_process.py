@@ -1,8 +1,8 @@
 """A camera in its own process, for cross-process node tests (run as a script, not collected).
 
 Publishes ``--frames`` rgb8 images (and their camera_info) at ``--rate_hz`` on ``--topic`` with
-stamps ``t0 + i / rate`` (``--restart_at K``: the stamps start over at frame K, as a looping
-bag's would), with the shipped Fast DDS profile unless the environment already names one. It
+stamps ``t0 + i / rate`` (``--restart_at K``: the stamps start over at frame K, 10 s before the first
+loop's, as a looping bag's go back), with the shipped Fast DDS profile unless the environment already names one. It
 starts once a subscriber has matched, prints ``published N`` when done and then waits for
 stdin to close, so that nothing it sent is torn down before the reader took it.
 
@@ -58,8 +58,12 @@ def main() -> int:
     period_s = 1.0 / args.rate_hz
     t0_ns, start_s = 1_700_000_000_000_000_000, time.monotonic()
     for i in range(args.frames):
-        k = i - args.restart_at if args.restart_at and i >= args.restart_at else i
-        header = make_header(t0_ns + int(round(k * period_s * 1e9)), args.frame_id)
+        restarted = bool(args.restart_at) and i >= args.restart_at
+        k = i - args.restart_at if restarted else i
+        # the second loop starts 10 s before the first: older than any frame of the first loop the
+        # node may have taken (with latest-frame-only it can skip most of them), so the jump back
+        # is seen whatever the node's timing
+        header = make_header(t0_ns + int(round(k * period_s * 1e9)) - (10**10 if restarted else 0), args.frame_id)
         pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         pub_img.publish(numpy_to_image(frames[i % len(frames)], "rgb8", header, msg_cls=Image))
         wait_s = start_s + (i + 1) * period_s - time.monotonic()

@@ -147,7 +147,7 @@ def test_pipeline_camera_info_with_every_depth_and_tf_never_back(graph, light_ch
     diag, latest = _diagnostics(helper, "ego_motion_node")
     wait_until(lambda: latest() or pipeline.poll() is not None, timeout_s=60, what="pipeline running")
     assert pipeline.poll() is None, pipeline.stdout.read()
-    camera = _camera(processes, topic, "reliable", frames=60, restart_at=30)
+    camera = _camera(processes, topic, "reliable", frames=90, restart_at=30)  # 2 s after the restart: several frames taken
     _wait_line(camera, "published")
     # the restart resets odometry; poses of the new loop are older than /tf's newest: withheld
     wait_until(lambda: bool(latest()) and int(latest()["odometry_resets"]) >= 1
