@@ -180,3 +180,19 @@ def require_inference():
     for module in ("mono_depth_ros.inference.depth_estimator", "mono_depth_ros.inference.spec",
                    "mono_depth_ros.models.checkpoint"):
         pytest.importorskip(module, reason=f"{module} not available yet (inference/models not landed)")
+
+
+def add_depth_node(graph: Any, checkpoints: dict, method: str = "eigen2014", spec: str | None = None,
+                   name: str = "depth", **params: Any) -> Any:
+    """A DepthNode on ``graph`` reading ``<ns>/cam/image_raw`` with the light ``spec`` checkpoint on torch,
+    reliable input (depth 10), cloud at stride 1 and no range cut; ``params`` override."""
+    require_inference()
+    from mono_depth_ros.nodes.depth_node import DepthNode
+
+    overrides = {"image_topic": f"{graph.namespace}/cam/image_raw", "method": method,
+                 "model_path": str(checkpoints[spec or method]), "backend": "torch", "point_stride_px": 1,
+                 "max_range_m": 1000.0, "input_reliability": "reliable", "input_depth": 10}
+    overrides.update(params)
+    return graph.add(DepthNode(f"{name}_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
+                               context=graph.context, parameter_overrides=overrides))
+

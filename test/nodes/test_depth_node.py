@@ -15,22 +15,14 @@ from mono_depth_ros.core.pointcloud import backproject_depth, pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.qos import make_qos
 
-from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
+from .conftest import Collector, add_depth_node, make_image, make_info, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 128, 96
 
 
 def _depth_node(graph, checkpoints, **params):
-    require_inference()
-    from mono_depth_ros.nodes.depth_node import DepthNode
-
-    overrides = {"image_topic": f"{graph.namespace}/cam/image_raw", "method": "eigen2014",
-                 "model_path": str(checkpoints["eigen2014"]), "backend": "torch", "point_stride_px": 1,
-                 "max_range_m": 1000.0, "input_reliability": "reliable", "input_depth": 10}
-    overrides.update(params)
-    return graph.add(DepthNode(f"depth_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
-                               context=graph.context, parameter_overrides=overrides))
+    return add_depth_node(graph, checkpoints, **params)
 
 
 def _io(graph, node):

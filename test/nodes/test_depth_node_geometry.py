@@ -13,7 +13,7 @@ from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import make_header, stamp_to_ns
 from mono_depth_ros.nodes.qos import make_qos
 
-from .conftest import Collector, make_image, require_inference, rgb_frame, wait_until
+from .conftest import Collector, add_depth_node, make_image, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 160, 128  # the eigen2014 light input's 5:4: the fit is a plain resize, so only rectification acts
@@ -23,15 +23,7 @@ DISTORTED = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "plumb_bob",
 
 
 def _node(graph, checkpoints, method="eigen2014", spec="eigen2014", **params):
-    require_inference()
-    from mono_depth_ros.nodes.depth_node import DepthNode
-
-    overrides = {"image_topic": f"{graph.namespace}/cam/image_raw", "method": method,
-                 "model_path": str(checkpoints[spec]), "backend": "torch", "point_stride_px": 1,
-                 "max_range_m": 1000.0, "input_reliability": "reliable", "input_depth": 10}
-    overrides.update(params)
-    return graph.add(DepthNode(f"depth_geo_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
-                               context=graph.context, parameter_overrides=overrides))
+    return add_depth_node(graph, checkpoints, method, spec, name="depth_geo", **params)
 
 
 def _io(graph, node):
