@@ -196,3 +196,24 @@ def add_depth_node(graph: Any, checkpoints: dict, method: str = "eigen2014", spe
     return graph.add(DepthNode(f"{name}_{abs(hash(graph.namespace)) % 10**6}", namespace=graph.namespace,
                                context=graph.context, parameter_overrides=overrides))
 
+
+def depth_node_io(graph: Any, node: Any) -> tuple[Any, Any, dict]:
+    """Publishers of ``<ns>/cam/image_raw`` and its camera_info, and Collectors of the depth node's
+    outputs {"depth", "info", "points"}, all reliable depth 10, once discovery has matched them."""
+    from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+    from mono_depth_ros.nodes.qos import make_qos
+
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    name = node.get_fully_qualified_name()
+    outs = {"depth": Collector(helper, Image, f"{name}/depth/image", qos),
+            "info": Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos),
+            "points": Collector(helper, PointCloud2, f"{name}/points", qos)}
+    wait_until(lambda: pub_img.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
+               and node.pub_depth.get_subscription_count() > 0 and node.pub_info.get_subscription_count() > 0
+               and node.pub_points.get_subscription_count() > 0, what="graph discovery")
+    return pub_img, pub_info, outs
+

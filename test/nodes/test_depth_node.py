@@ -7,15 +7,13 @@ import sys
 
 import numpy as np
 import pytest
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
 from mono_depth_ros.core.camera import intrinsics_from_camera_info
 from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.pointcloud import backproject_depth, pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import stamp_to_ns
-from mono_depth_ros.nodes.qos import make_qos
 
-from .conftest import Collector, add_depth_node, make_image, make_info, rgb_frame, wait_until
+from .conftest import add_depth_node, depth_node_io, make_image, make_info, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 128, 96
@@ -26,18 +24,8 @@ def _depth_node(graph, checkpoints, **params):
 
 
 def _io(graph, node):
-    helper = graph.helper()
-    qos = make_qos("reliable", 10)
-    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
-    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
-    name = node.get_fully_qualified_name()
-    depth = Collector(helper, Image, f"{name}/depth/image", qos)
-    points = Collector(helper, PointCloud2, f"{name}/points", qos)
-    info = Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos)
-    wait_until(lambda: pub_img.get_subscription_count() > 0 and node.pub_points.get_subscription_count() > 0
-               and node.pub_depth.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0,
-               what="graph discovery")
-    return pub_img, pub_info, depth, points, info
+    pub_img, pub_info, outs = depth_node_io(graph, node)
+    return pub_img, pub_info, outs["depth"], outs["points"], outs["info"]
 
 
 def _send_valid(pub_img, pub_info, depth, index, size=(W, H)):

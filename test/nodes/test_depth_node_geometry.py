@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from sensor_msgs.msg import CameraInfo, Image
 
 from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics, intrinsics_from_camera_info
 from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import make_header, stamp_to_ns
-from mono_depth_ros.nodes.qos import make_qos
 
-from .conftest import Collector, add_depth_node, make_image, rgb_frame, wait_until
+from .conftest import add_depth_node, depth_node_io, make_image, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 160, 128  # the eigen2014 light input's 5:4: the fit is a plain resize, so only rectification acts
@@ -24,21 +23,6 @@ DISTORTED = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "plumb_bob",
 
 def _node(graph, checkpoints, method="eigen2014", spec="eigen2014", **params):
     return add_depth_node(graph, checkpoints, method, spec, name="depth_geo", **params)
-
-
-def _io(graph, node):
-    helper = graph.helper()
-    qos = make_qos("reliable", 10)
-    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
-    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
-    name = node.get_fully_qualified_name()
-    outs = {"depth": Collector(helper, Image, f"{name}/depth/image", qos),
-            "info": Collector(helper, CameraInfo, f"{name}/depth/camera_info", qos),
-            "points": Collector(helper, PointCloud2, f"{name}/points", qos)}
-    wait_until(lambda: pub_img.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
-               and node.pub_depth.get_subscription_count() > 0 and node.pub_info.get_subscription_count() > 0
-               and node.pub_points.get_subscription_count() > 0, what="graph discovery")
-    return pub_img, pub_info, outs
 
 
 def _send(pub_img, pub_info, node, intr, rgb, index):
@@ -53,7 +37,7 @@ def test_distorted_camera_is_rectified_before_inference(graph, light_checkpoints
     from mono_depth_ros.core.rectify import Rectifier
 
     node = _node(graph, light_checkpoints)
-    pub_img, pub_info, outs = _io(graph, node)
+    pub_img, pub_info, outs = depth_node_io(graph, node)
     rgb = rgb_frame(W, H, seed=3)
     stamp = _send(pub_img, pub_info, node, DISTORTED, rgb, 0)
     depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
@@ -76,7 +60,7 @@ def test_distorted_camera_is_rectified_before_inference(graph, light_checkpoints
 
 def test_unknown_distortion_model_is_counted_and_treated_as_undistorted(graph, light_checkpoints):
     node = _node(graph, light_checkpoints)
-    pub_img, pub_info, outs = _io(graph, node)
+    pub_img, pub_info, outs = depth_node_io(graph, node)
     weird = CameraIntrinsics(W, H, 97.6, 97.3, 78.1, 66.2, "kannala_brandt8", (0.1, 0.01, 0.0, 0.0))
     rgb = rgb_frame(W, H, seed=4)
     stamp = _send(pub_img, pub_info, node, weird, rgb, 1)
@@ -99,7 +83,7 @@ def test_nonmetric_cloud_follows_the_explicit_scale_rule(graph, light_checkpoint
     if median_m == 0.0:
         assert node._points_depth(depth_m, node.config) is None  # no silent guess: no cloud
         return
-    pub_img, pub_info, outs = _io(graph, node)
+    pub_img, pub_info, outs = depth_node_io(graph, node)
     pinhole = CameraIntrinsics(W, H, 100.0, 100.0, 79.5, 63.5)
     stamp = _send(pub_img, pub_info, node, pinhole, rgb_frame(W, H, seed=5), 2)
     cloud = outs["points"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
@@ -120,7 +104,7 @@ def test_real_euroc_mono8_frame_with_its_distortion(graph, light_checkpoints, sh
     euroc = CameraIntrinsics(752, 480, 458.654, 457.296, 367.215, 248.375, "plumb_bob",
                              (-0.28340811, 0.07395907, 0.00019359, 1.76187114e-05, 0.0))
     node = _node(graph, light_checkpoints)
-    pub_img, pub_info, outs = _io(graph, node)
+    pub_img, pub_info, outs = depth_node_io(graph, node)
     stamp = T0_NS + 7 * 100_000_000
     pub_info.publish(camera_info_from_intrinsics(euroc, make_header(stamp, "cam0"), msg_cls=CameraInfo))
     wait_until(lambda: node._intrinsics is not None and node._intrinsics.d == euroc.d, what="camera_info")
