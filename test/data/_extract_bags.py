@@ -56,11 +56,7 @@ def write_bag(path, events, storage=StoragePlugin.SQLITE3, compression=None):
 
         writer.set_compression(getattr(CompressionMode, compression), CompressionFormat.ZSTD)
     with writer:
-        conns = {}
-        for topic, msg, log_ns in sorted(events, key=lambda e: e[2]):
-            if topic not in conns:
-                conns[topic] = writer.add_connection(topic, msg.__msgtype__, typestore=STORE)
-            writer.write(conns[topic], log_ns, STORE.serialize_cdr(msg, msg.__msgtype__))
+        _write_events(writer, events, STORE, STORE.serialize_cdr)
     return path
 
 
@@ -68,12 +64,17 @@ def write_bag1(path, events):
     from rosbags.rosbag1 import Writer as Writer1
 
     with Writer1(path) as writer:
-        conns = {}
-        for topic, msg, log_ns in sorted(events, key=lambda e: e[2]):
-            if topic not in conns:
-                conns[topic] = writer.add_connection(topic, msg.__msgtype__, typestore=STORE1)
-            writer.write(conns[topic], log_ns, STORE1.serialize_ros1(msg, msg.__msgtype__))
+        _write_events(writer, events, STORE1, STORE1.serialize_ros1)
     return path
+
+
+def _write_events(writer, events, store, serialize) -> None:
+    """(topic, msg, log_ns) events in time order through an open rosbags writer, one connection a topic."""
+    conns = {}
+    for topic, msg, log_ns in sorted(events, key=lambda e: e[2]):
+        if topic not in conns:
+            conns[topic] = writer.add_connection(topic, msg.__msgtype__, typestore=store)
+        writer.write(conns[topic], log_ns, serialize(msg, msg.__msgtype__))
 
 
 def textured(height: int, width: int, seed: int = 0) -> np.ndarray:
