@@ -6,6 +6,8 @@ neither training nor test data. Criteria (lower is better, averaged over the val
 - ``abs_rel_vs_constant``: AbsRel divided by the constant-depth-map baseline's (depth networks);
 - ``abs_rel``: plain AbsRel; ``whdr``: ordinal error (relative depth);
 - ``translation_direction_error_deg``, ``rotation_error_deg``: per-pair ego-motion errors (li2020).
+An incumbent (the model shipped today, ``--incumbent``) is scored on the same folders; the run's best
+is to replace it only where it scores better (``ship`` in selection.json).
 """
 
 from __future__ import annotations
@@ -63,15 +65,24 @@ def score_of(results: dict, criterion: str) -> float:
     return float(depth[criterion])
 
 
+def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts) -> dict:
+    """Per-folder criterion of the model in ``paths`` (one checkpoint, or li2020's two .pt files)."""
+    from training.evaluate.run import evaluate
+
+    return {str(val): score_of(evaluate(paths, val, work / Path(val).name, opts), criterion) for val in val_dirs}
+
+
 def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion: str = "abs_rel_vs_constant",
-                      every_n_steps: int = 1, opts=None, progress: bool = True) -> tuple[Candidate, list[Candidate]]:
+                      every_n_steps: int = 1, opts=None, progress: bool = True,
+                      incumbent: list[str | Path] | None = None) -> tuple[Candidate, list[Candidate]]:
     """Evaluate every periodic checkpoint of ``run_dir`` on ``val_dirs``; export the best one's
     networks to ``run_dir/selected/<spec>.pt`` and write ``run_dir/selected/selection.json``.
 
-    Returns (best, all candidates by step).
+    ``incumbent``: model file(s) shipped today, scored the same way; selection.json's ``ship`` says
+    whether the run's best beats it. Returns (best, all candidates by step).
     """
     from training.evaluate.predict import method_from_lightning
-    from training.evaluate.run import EvalOptions, evaluate
+    from training.evaluate.run import EvalOptions
     from training.loop import export_model_files
 
     if criterion not in CRITERIA:
@@ -83,22 +94,26 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     work = run_dir / "selection"
     candidates = []
     for step, path in tqdm(periodic_checkpoints(run_dir, every_n_steps), desc="checkpoints", disable=not progress):
-        per_folder = {}
-        for val in val_dirs:
-            results = evaluate([path], val, work / f"step{step}" / Path(val).name, opts)
-            per_folder[str(val)] = score_of(results, criterion)
+        per_folder = _score([path], val_dirs, criterion, work / f"step{step}", opts)
         candidates.append(Candidate(step, path, sum(per_folder.values()) / len(per_folder), per_folder))
     best = min(candidates, key=lambda c: (c.score, -c.step))
+    summary = {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
+               "best_checkpoint": str(best.path), "best_score": best.score, "ship": True}
+    if incumbent:
+        for path in incumbent:
+            if not Path(path).is_file():
+                raise InputError("incumbent", str(path), "no such model file")
+        scores = _score([Path(p) for p in incumbent], val_dirs, criterion, work / "incumbent", opts)
+        score = sum(scores.values()) / len(scores)
+        summary["incumbent"] = {"paths": [str(p) for p in incumbent], "score": score, "per_folder": scores}
+        summary["ship"] = best.score < score
     out = run_dir / "selected"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     module, _ = method_from_lightning(best.path)
     export_model_files(module, out, module.config, {"global_step": best.step})
-    (out / "selection.json").write_text(json.dumps(
-        {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
-         "best_checkpoint": str(best.path), "best_score": best.score,
-         "candidates": [{"step": c.step, "score": c.score, "per_folder": c.per_folder} for c in candidates]},
-        indent=2))
+    summary["candidates"] = [{"step": c.step, "score": c.score, "per_folder": c.per_folder} for c in candidates]
+    (out / "selection.json").write_text(json.dumps(summary, indent=2))
     return best, candidates
 

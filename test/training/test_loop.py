@@ -128,3 +128,23 @@ def test_select_exports_the_checkpoint_with_the_best_validation_score(eigen_run,
     torch.testing.assert_close(model(x), chosen(x))
     with pytest.raises(InputError, match="no checkpoints/stepN.ckpt"):
         select_checkpoint(tmp_path, [tiny_dataset])
+
+
+def test_select_ships_only_what_beats_the_incumbent(eigen_run, tiny_dataset, tmp_path, capsys):
+    import shutil
+
+    _, run_dir = eigen_run
+    args = ["select", "--run", str(run_dir), "--data", str(tiny_dataset), "--criterion", "abs_rel",
+            "--split", "all", "--no-progress"]
+    assert main(args) == 0
+    shipped = tmp_path / "eigen2014.pt"  # today's model = the run's own best: the run cannot beat it
+    shutil.copy(run_dir / "selected" / "eigen2014.pt", shipped)
+    assert main(args + ["--incumbent", str(shipped)]) == 0
+    selection = json.loads((run_dir / "selected" / "selection.json").read_text())
+    assert selection["incumbent"]["score"] == pytest.approx(selection["best_score"], rel=1e-4)
+    assert selection["ship"] is False and "keep the incumbent" in capsys.readouterr().out
+    worst = max(selection["candidates"], key=lambda c: c["score"])  # a worse incumbent is replaced
+    assert main(args + ["--incumbent", str(run_dir / "checkpoints" / f"step{worst['step']}.ckpt")]) == 0
+    selection = json.loads((run_dir / "selected" / "selection.json").read_text())
+    assert selection["incumbent"]["score"] == pytest.approx(worst["score"])
+    assert selection["ship"] is (selection["best_score"] < worst["score"])

@@ -30,6 +30,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel)")
     parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
+    parser.add_argument("--incumbent", nargs="+", metavar="MODEL",
+                        help="model file(s) shipped today (li2020: depth and motion .pt), scored the same way; "
+                             "selection.json's 'ship' is true only when the run's best scores better")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -43,9 +46,16 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--every {args.every}: must be >= 1")
     opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth))
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
-                                         progress=not args.no_progress)
+                                         progress=not args.no_progress, incumbent=args.incumbent)
     print(f"{'step':>7s} {args.criterion:>32s}")
     for c in candidates:
         print(f"{c.step:7d} {c.score:32.4f}{'  <- selected' if c is best else ''}")
+    if args.incumbent:
+        import json
+        from pathlib import Path
+
+        summary = json.loads((Path(args.run) / "selected" / "selection.json").read_text())
+        verdict = "ship the run's best" if summary["ship"] else "keep the incumbent (it scores better)"
+        print(f"{'incumbent':>7s} {summary['incumbent']['score']:32.4f}  -> {verdict}")
     print(f"wrote {args.run}/selected/ (step {best.step})")
     return 0
