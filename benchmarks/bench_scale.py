@@ -14,9 +14,11 @@ true scale), and the trivial baseline "the median scene depth is 10 m" (the dept
   true scale is the median ratio to a metric reference, SGBM on frame 0, and for frames 1-5 the
   SGBM points of frame 0 moved into the frame by the ground-truth poses (a lidar stand-in).
 
-Table 2, affine outputs (relative inverse depth with unknown scale and shift): the median
-relative depth error after the ``camera_height`` and ``depth_topic`` (2 % of pixels) fits,
-beside the baseline "shift 0, median depth 10 m".
+Table 2, affine outputs (unknown scale and shift) through ``ScaleEstimator`` as the node will
+call it, on the published depth: median |depth / reference - 1| after the ``camera_height`` and
+``depth_topic`` (2 % of the reference points) fits, beside "median depth 10 m". Rows: synthetic
+relative_inverse_depth (disparity 2.5 / z + 0.3), KITTI SGBM disparity as relative_inverse_depth,
+and the bundled xian2018 network (relative_depth) on KITTI.
 
     .venv/bin/python benchmarks/bench_scale.py [--data-root ../shared/data/real] [--no-network]
 """
@@ -36,8 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.core.camera import CameraIntrinsics  # noqa: E402
 from mono_depth_ros.core.pointcloud import backproject_depth  # noqa: E402
-from mono_depth_ros.core.scale import (ScaleConfig, ScaleEstimator, SparseDepth, affine_inverse_to_depth,  # noqa: E402
-                                       ground_affine_scale, ground_plane_scale, sparse_affine_scale,
+from mono_depth_ros.core.scale import (ScaleConfig, ScaleEstimator, SparseDepth, ground_plane_scale,  # noqa: E402
                                        sparse_depth_scale)
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL  # noqa: E402
 from mono_depth_ros.synth.sequence import SynthConfig, SyntheticSequence  # noqa: E402
@@ -47,6 +48,7 @@ DATA_ROOT = REPO.parent / "shared" / "data" / "real"
 FACTOR = 3.7
 BASELINE_MEDIAN_M = 10.0
 KITTI_CAMERA_HEIGHT_M = 1.65
+KITTI_UP = (0.0, -1.0, 0.0)  # KITTI's left camera is mounted level
 HEADER = (f"{'frame':<24}{'depth':<25}{'true':>8}{'cam-h':>8}{'err %':>8}{'inl %':>7}{'tilt':>6}"
           f"{'h_m':>7}{'med10 %':>9}{'ms':>6}")
 
@@ -100,58 +102,96 @@ def warp_depth(depth_m: np.ndarray, intr: CameraIntrinsics, T_w_src: np.ndarray,
     return SparseDepth(uv, p[:, 2])
 
 
-def kitti_rows(data_root: Path, with_network: bool) -> dict[str, list[float]]:
+def load_kitti_or_none(data_root: Path):
     from training.evaluate.real_sets import SetUnavailable, load_kitti
 
     try:
-        kitti = load_kitti(data_root)
+        return load_kitti(data_root)
     except SetUnavailable as exc:
         print(f"KITTI skipped: {exc}")
-        return {}
-    intr, first = kitti.intrinsics, kitti.frames[0]
-    up = (0.0, -1.0, 0.0)  # KITTI's left camera is mounted level
-    errors = {"KITTI SGBM": [row("kitti 00/000000", "SGBM / 3.7", first.depth_m / FACTOR, intr, up,
-                                 KITTI_CAMERA_HEIGHT_M, FACTOR)]}
-    if not with_network:
-        return errors
+        return None
+
+
+def kitti_references(kitti) -> list[SparseDepth]:
+    """Metric reference per frame: SGBM of frame 0, moved into each frame by the true poses."""
+    first = kitti.frames[0]
+    return [warp_depth(first.depth_m, kitti.intrinsics, first.pose, frame.pose) for frame in kitti.frames]
+
+
+def load_network(name: str):
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
     from mono_depth_ros.inference.weights import default_weights_path
 
-    estimator = DepthEstimator.from_path(default_weights_path("li2020_depth"), backend="torch")
+    return DepthEstimator.from_path(default_weights_path(name), backend="torch")
+
+
+def kitti_table1(kitti, references: list[SparseDepth], with_network: bool) -> dict[str, list[float]]:
+    intr, first = kitti.intrinsics, kitti.frames[0]
+    errors = {"KITTI SGBM": [row("kitti 00/000000", "SGBM / 3.7", first.depth_m / FACTOR, intr, KITTI_UP,
+                                 KITTI_CAMERA_HEIGHT_M, FACTOR)]}
+    if not with_network:
+        return errors
+    estimator = load_network("li2020_depth")
     smoothed = ScaleEstimator(ScaleConfig(source="camera_height", camera_height_m=KITTI_CAMERA_HEIGHT_M))
-    for frame in kitti.frames:
+    for frame, reference in zip(kitti.frames, references):
         prediction = estimator.estimate(frame.rgb).depth_m
-        reference = warp_depth(first.depth_m, intr, first.pose, frame.pose)
         true_scale = sparse_depth_scale(prediction, reference).scale
         name = f"li2020 {estimator.input_hw[1]}x{estimator.input_hw[0]}" + ("" if frame is first else " (ref warped)")
         errors.setdefault("KITTI li2020", []).append(
-            row(f"kitti 00/{frame.name[-6:]}", name, prediction, intr, up, KITTI_CAMERA_HEIGHT_M, true_scale))
-        result = smoothed.update(prediction, intr, up, stamp_ns=frame.stamp_ns)
+            row(f"kitti 00/{frame.name[-6:]}", name, prediction, intr, KITTI_UP, KITTI_CAMERA_HEIGHT_M, true_scale))
+        result = smoothed.update(prediction, intr, KITTI_UP, stamp_ns=frame.stamp_ns)
     print(f"{'  li2020 through ScaleEstimator (tau 1 s), after frame 5:':<57}{result.scale:8.3f}"
           f"{100 * (result.scale / true_scale - 1):+8.1f}")
     return errors
 
 
-def affine_row(frame: str, disparity: np.ndarray, depth_m: np.ndarray, intr, up, height_m: float) -> None:
-    """Print one table-2 row: median |depth / true - 1| % of each affine fit and of the baseline."""
-    ok = np.isfinite(depth_m) & (depth_m > 0)
-    rng = np.random.default_rng(0)
-    v, u = np.nonzero(ok)
-    pick = rng.choice(len(u), max(20, len(u) // 50), replace=False)
-    sparse = SparseDepth(np.stack([u[pick], v[pick]], axis=1), depth_m[v[pick], u[pick]])
+def subset(reference: SparseDepth, fraction: float, seed: int = 0) -> SparseDepth:
+    keep = np.random.default_rng(seed).random(len(reference.depth_m)) < fraction
+    return SparseDepth(reference.uv_px[keep], reference.depth_m[keep])
+
+
+def affine_row(frame: str, kind: str, published: np.ndarray, reference: SparseDepth, intr, up,
+               height_m: float) -> None:
+    """Print one table-2 row: median |depth / reference - 1| % per rule, and the baseline."""
+    def error(depth_m: np.ndarray) -> str:
+        predicted, metric_m = reference.sample(depth_m)
+        return f"{100 * np.nanmedian(np.abs(predicted / metric_m - 1)):.1f}"
+
     cells = []
-    for m in (ground_affine_scale(disparity, intr, up, height_m), sparse_affine_scale(disparity, sparse)):
-        depth = affine_inverse_to_depth(disparity, m.scale, m.shift) if m.scale is not None else None
-        cells.append("-" if depth is None else f"{100 * np.nanmedian(np.abs(depth[ok] / depth_m[ok] - 1)):.1f}")
-    baseline = BASELINE_MEDIAN_M * float(np.nanmedian(disparity[ok])) / disparity
-    cells.append(f"{100 * np.nanmedian(np.abs(baseline[ok] / depth_m[ok] - 1)):.1f}")
-    print(f"{frame:<24}{cells[0]:>16}{cells[1]:>16}{cells[2]:>16}")
+    for source, sparse in (("camera_height", None), ("depth_topic", subset(reference, 0.02))):
+        config = ScaleConfig(output_kind=kind, source=source, camera_height_m=height_m)
+        result = ScaleEstimator(config).update(published, intr, up, sparse)
+        cells.append(error(result.metric_depth_m(published)) if result.is_metric else "-")
+    cells.append(error(BASELINE_MEDIAN_M * published / np.nanmedian(published)))
+    print(f"{frame:<28}{kind:<24}{cells[0]:>14}{cells[1]:>16}{cells[2]:>9}")
+
+
+def table2(synthetic, kitti, references, with_network: bool) -> None:
+    print("\nTable 2: affine outputs through ScaleEstimator, median |depth / reference - 1| %")
+    print(f"{'frame':<28}{'output_kind':<24}{'camera_height':>14}{'depth_topic 2%':>16}{'med10':>9}")
+    for name, depth_m, intr, up, height_m in synthetic[:3]:
+        disparity = 2.5 / depth_m + 0.3
+        affine_row(name, "relative_inverse_depth", (np.median(disparity) / disparity).astype(np.float32),
+                   SparseDepth.from_image(depth_m), intr, up, height_m)
+    if kitti is None:
+        return
+    intr, first = kitti.intrinsics, kitti.frames[0]
+    disparity = intr.fx / first.depth_m
+    affine_row("kitti 00/000000 SGBM disp.", "relative_inverse_depth",
+               (np.nanmedian(disparity) / disparity).astype(np.float32), references[0], intr, KITTI_UP,
+               KITTI_CAMERA_HEIGHT_M)
+    if not with_network:
+        return
+    estimator = load_network("xian2018")
+    for frame, reference in zip(kitti.frames, references):
+        affine_row(f"kitti 00/{frame.name[-6:]} xian2018", estimator.spec.output_kind,
+                   estimator.estimate(frame.rgb).depth_m, reference, intr, KITTI_UP, KITTI_CAMERA_HEIGHT_M)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
-    parser.add_argument("--no-network", action="store_true", help="skip the li2020 network rows")
+    parser.add_argument("--no-network", action="store_true", help="skip the li2020 / xian2018 network rows")
     args = parser.parse_args(argv)
     print("Table 1: camera-height scale (ground plane) vs the median-depth-10-m baseline; err = scale / true - 1;")
     print("h_m = camera height implied by the depth's true scale; ms = the rule's time per frame\n")
@@ -164,26 +204,16 @@ def main(argv: list[str] | None = None) -> int:
         if name.startswith("synth street"):
             noisy = depth_m / FACTOR * np.exp(rng.normal(0.0, 0.05, depth_m.shape)).astype(np.float32)
             errors["synthetic"].append(row(name, "true / 3.7, 5 % noise", noisy, intr, up, height_m, FACTOR))
-    errors.update(kitti_rows(args.data_root, not args.no_network))
+    kitti = load_kitti_or_none(args.data_root)
+    references = kitti_references(kitti) if kitti is not None else []
+    if kitti is not None:
+        errors.update(kitti_table1(kitti, references, not args.no_network))
     print("\nmean |camera-height scale error| per group:")
     for group, values in errors.items():
         found = [abs(v) for v in values if np.isfinite(v)]
         print(f"  {group:<14} {100 * np.mean(found) if found else math.nan:5.1f} %  ({len(found)}/{len(values)} frames "
               f"with a ground plane)")
-    print("\nTable 2: affine inverse depth (disparity = 2.5 / z + 0.3; KITTI: SGBM disparity in px), "
-          "median |depth / true - 1| %")
-    print(f"{'frame':<24}{'camera_height':>16}{'depth_topic 2%':>16}{'med10, shift 0':>16}")
-    for name, depth_m, intr, up, height_m in synthetic[:3]:
-        affine_row(name, 2.5 / depth_m + 0.3, np.where(np.isfinite(depth_m), depth_m, np.nan), intr, up, height_m)
-    try:
-        from training.evaluate.real_sets import load_kitti
-
-        kitti = load_kitti(args.data_root, max_frames=1)
-        depth_m = kitti.frames[0].depth_m
-        affine_row("kitti 00/000000 SGBM", kitti.intrinsics.fx * 0.5372 / depth_m, depth_m, kitti.intrinsics,
-                   (0.0, -1.0, 0.0), KITTI_CAMERA_HEIGHT_M)
-    except Exception as exc:  # noqa: BLE001 - the real set is optional
-        print(f"KITTI skipped: {exc}")
+    table2(synthetic, kitti, references, not args.no_network)
     return 0
 
 

@@ -1,23 +1,29 @@
 """Metric scale for depth networks whose output is not metric, from the scene.
 
-Prediction kinds (``PREDICTION_KINDS``): ``metric_depth`` (used as is), ``depth_up_to_scale``
-(depth times an unknown factor: li2020, relative-depth nets) and ``affine_inverse_depth``
-(relative inverse depth / disparity with unknown scale *and* shift: MiDaS, Depth Anything).
+Output kinds (``OUTPUT_KINDS``, the model card's names) and how the published depth p (the
+network's DepthResult.depth_m) relates to metres z:
+
+- ``metric_depth``, ``log_depth``: z = p (already metres).
+- ``depth_up_to_scale`` (li2020): z = s * p.
+- ``relative_depth`` (xian2018's ranking score): z = s * p + t, affine in depth.
+- ``relative_inverse_depth`` (MiDaS, Depth Anything; p = median(d) / d for the disparity d):
+  1 / z = s / p + t, affine in inverse depth.
+
 Metric sources (``SCALE_SOURCES``):
 
 - ``camera_height``: back-project the prediction, fit the ground plane by RANSAC among planes
   whose normal is within ``max_tilt_deg`` of the up axis and that lie below the camera, refine by
   least squares; scale = known camera height / plane distance. For an affine output the ground
-  itself is the metric source: a pixel whose ray ``r`` (z = 1) hits a ground of normal ``n``
-  ``h`` metres below has inverse depth ``-(n . r) / h``; scale and shift are fitted to the pixels
-  that agree (n = up, then the normal of the plane fitted to that first solution).
+  itself is the metric reference: a pixel whose ray ``r`` (z = 1) meets a ground of normal ``n``
+  ``h`` metres below has depth ``h / -(n . r)``; scale and shift are fitted to the pixels that
+  agree (n = up, then the normal of the plane fitted to that first solution).
 - ``depth_topic``: sparse metric depths (lidar or a depth image projected into the camera):
-  scale = median of ratios; affine: scale and shift fitted in inverse-depth space.
+  s = median of ratios; affine: s and t fitted (RANSAC + least squares) in the kind's space.
 
 Everything is in the camera optical frame (REP 103: x right, y down, z forward; a level camera's
 up is (0, -1, 0)). No rule raises on a scene it cannot use: it returns a ``ScaleMeasurement`` with
 ``scale`` None and the reason. ``ScaleEstimator`` is the per-frame entry point of a node, and
-smooths the scale of scale-only outputs over time (``ScaleSmoother``). Deterministic (seeded).
+smooths the scale of depth_up_to_scale over time (``ScaleSmoother``). Deterministic (seeded).
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.pointcloud import backproject_depth
 
-PREDICTION_KINDS = ("metric_depth", "depth_up_to_scale", "affine_inverse_depth")
+# the depth kinds of inference.spec.OUTPUT_KINDS (core does not import inference)
+OUTPUT_KINDS = ("metric_depth", "log_depth", "depth_up_to_scale", "relative_depth", "relative_inverse_depth")
+METRIC_KINDS = ("metric_depth", "log_depth")
+AFFINE_KINDS = {"relative_depth": "depth", "relative_inverse_depth": "inverse_depth"}  # kind -> affine space
 SCALE_SOURCES = ("none", "camera_height", "depth_topic")
 
 
@@ -41,9 +50,9 @@ class MetricScaleUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ScaleMeasurement:
-    """One frame's measurement. ``scale`` None means none (``reason`` says why); for
-    ``depth_up_to_scale``: depth_m = scale * prediction; for ``affine_inverse_depth``:
-    depth_m = 1 / (scale * prediction + shift). ``diagnostics``: numbers for /diagnostics."""
+    """One frame's measurement. ``scale`` None means none (``reason`` says why). Up to scale:
+    depth_m = scale * prediction; affine: see ``affine_to_depth`` (scale and shift).
+    ``diagnostics``: numbers for /diagnostics."""
 
     scale: float | None
     shift: float = 0.0
@@ -78,10 +87,13 @@ class GroundPlaneConfig:
 
 @dataclass(frozen=True)
 class AffineFitConfig:
-    """RANSAC + least-squares fit of ``1 / depth_m = scale * prediction + shift``; a point is an
-    inlier when the depth it implies is within ``inlier_tolerance`` (relative) of its reference."""
+    """RANSAC + least-squares fit of ``reference = scale * x + shift`` (reference: metric inverse
+    depth or depth); a point is an inlier within ``inlier_tolerance`` (relative) of its reference.
+    10 %: relative-depth networks are rarely closer than that to the truth on most pixels (a
+    5 % band left under 30 % of the pixels of the bundled nets on KITTI); the least-squares
+    rounds then tighten the band to 3 sigma of the inliers' spread."""
 
-    inlier_tolerance: float = 0.05
+    inlier_tolerance: float = 0.10
     max_points: int = 2000
     iterations: int = 200
     min_inliers: int = 20
@@ -316,24 +328,38 @@ def sparse_depth_scale(depth: np.ndarray, sparse: SparseDepth, min_points: int =
     return ScaleMeasurement(scale, diagnostics={"points": float(len(ratio)), "log_ratio_mad": spread})
 
 
-# ------------------------------------------------------------------------- affine inverse depth
-def affine_inverse_to_depth(prediction: np.ndarray, scale: float, shift: float) -> np.ndarray:
-    """(H, W) float32 metres ``1 / (scale * prediction + shift)``, NaN where that is not > 0."""
+# ------------------------------------------------------------------------- affine outputs
+AFFINE_SPACES = ("inverse_depth", "depth")
+
+
+def _check_space(space: str) -> None:
+    if space not in AFFINE_SPACES:
+        raise InputError("space", space, f"expected one of {AFFINE_SPACES}")
+
+
+def affine_to_depth(x: np.ndarray, scale: float, shift: float, space: str = "inverse_depth") -> np.ndarray:
+    """(H, W) float32 metres of an affine prediction ``x`` (H, W): ``1 / (scale * x + shift)`` in
+    ``inverse_depth`` space (x a disparity), ``scale * x + shift`` in ``depth`` space; NaN where
+    ``scale * x + shift`` is not > 0."""
+    _check_space(space)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        inv_depth = scale * np.asarray(prediction, dtype=np.float64) + shift
-        depth_m = np.where(np.isfinite(inv_depth) & (inv_depth > 0), 1.0 / inv_depth, np.nan)
+        value = scale * np.asarray(x, dtype=np.float64) + shift
+        metric = 1.0 / value if space == "inverse_depth" else value
+        depth_m = np.where(np.isfinite(value) & (value > 0), metric, np.nan)
     return depth_m.astype(np.float32)
 
 
-def fit_affine_inverse_depth(prediction: np.ndarray, inv_depth_per_m: np.ndarray,
-                             config: AffineFitConfig = AffineFitConfig()) -> ScaleMeasurement:
-    """Scale s and shift t with ``inv_depth_per_m ~ s * prediction + t``, both (N,).
+def _in_space(depth_m: np.ndarray, space: str) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return 1.0 / depth_m if space == "inverse_depth" else depth_m
 
-    RANSAC over point pairs (s > 0: larger prediction = closer) with a relative depth tolerance,
-    then least squares of the relative error ``(s x + t) / y - 1`` on the inliers, three times.
-    """
+
+def fit_affine(x: np.ndarray, reference: np.ndarray, config: AffineFitConfig = AffineFitConfig()) -> ScaleMeasurement:
+    """Scale s > 0 and shift t with ``reference ~ s * x + t``, both (N,), reference > 0 (metric
+    inverse depth or depth). RANSAC over point pairs with a relative tolerance, then least squares
+    of the relative error ``(s x + t) / reference - 1`` on the inliers, three times."""
     cfg = config.validate()
-    x, y = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (prediction, inv_depth_per_m))
+    x, y = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (x, reference))
     with np.errstate(invalid="ignore"):
         keep = np.isfinite(x) & np.isfinite(y) & (y > 0)
     x, y = x[keep], y[keep]
@@ -350,7 +376,7 @@ def fit_affine_inverse_depth(prediction: np.ndarray, inv_depth_per_m: np.ndarray
     t = y[pairs[ok, 0]] - s * x[pairs[ok, 0]]
     s, t = s[s > 0], t[s > 0]
     if len(s) == 0:
-        return ScaleMeasurement(None, reason="no increasing affine map from prediction to inverse depth",
+        return ScaleMeasurement(None, reason="no increasing affine map from the prediction to the metric reference",
                                 diagnostics={"points": float(len(x))})
     counts = (np.abs((np.outer(x, s) + t) / y[:, None] - 1.0) <= cfg.inlier_tolerance).sum(axis=0)
     scale, shift = float(s[np.argmax(counts)]), float(t[np.argmax(counts)])
@@ -371,49 +397,50 @@ def fit_affine_inverse_depth(prediction: np.ndarray, inv_depth_per_m: np.ndarray
     return ScaleMeasurement(scale, shift, diagnostics=diagnostics)
 
 
-def sparse_affine_scale(prediction: np.ndarray, sparse: SparseDepth,
-                        config: AffineFitConfig = AffineFitConfig()) -> ScaleMeasurement:
-    """Scale and shift of an affine inverse-depth ``prediction`` (H, W) from sparse metric depths."""
-    predicted, metric_m = sparse.sample(prediction)
-    return fit_affine_inverse_depth(predicted, 1.0 / metric_m, config)
+def sparse_affine_scale(x: np.ndarray, sparse: SparseDepth, config: AffineFitConfig = AffineFitConfig(),
+                        space: str = "inverse_depth") -> ScaleMeasurement:
+    """Scale and shift of an affine prediction ``x`` (H, W) in ``space`` from sparse metric depths."""
+    _check_space(space)
+    predicted, metric_m = sparse.sample(x)
+    return fit_affine(predicted, _in_space(metric_m, space), config)
 
 
-def _ground_inverse_depth_fit(prediction: np.ndarray, intrinsics: CameraIntrinsics, normal: np.ndarray,
-                              camera_height_m: float, config: AffineFitConfig,
-                              min_depression_deg: float) -> ScaleMeasurement:
-    """Affine fit of the pixels below the horizon to a ground of unit ``normal`` (3,), h below."""
-    rays = np.ones(prediction.shape[:2], dtype=np.float32)
+def _ground_fit(x: np.ndarray, intrinsics: CameraIntrinsics, normal: np.ndarray, camera_height_m: float,
+                config: AffineFitConfig, min_depression_deg: float, space: str) -> ScaleMeasurement:
+    """Affine fit of the pixels below the horizon to a ground of unit ``normal`` (3,), h below:
+    a ray r (z = 1) meets it at depth ``h / -(normal . r)``."""
+    rays = np.ones(x.shape[:2], dtype=np.float32)
     mask, ray_points = below_horizon_points(rays, intrinsics, normal, min_depression_deg)
-    ground_inv_depth = -(ray_points[mask] @ normal) / camera_height_m
-    return fit_affine_inverse_depth(prediction[mask], ground_inv_depth, config)
+    ground_depth_m = camera_height_m / -(ray_points[mask] @ normal)
+    return fit_affine(x[mask], _in_space(ground_depth_m, space), config)
 
 
-def ground_affine_scale(prediction: np.ndarray, intrinsics: CameraIntrinsics, up_optical, camera_height_m: float,
-                        config: AffineFitConfig = AffineFitConfig(), ground: GroundPlaneConfig = GroundPlaneConfig()
-                        ) -> ScaleMeasurement:
-    """Scale and shift of an affine inverse-depth ``prediction`` (H, W) from the ground
+def ground_affine_scale(x: np.ndarray, intrinsics: CameraIntrinsics, up_optical, camera_height_m: float,
+                        config: AffineFitConfig = AffineFitConfig(), ground: GroundPlaneConfig = GroundPlaneConfig(),
+                        space: str = "inverse_depth") -> ScaleMeasurement:
+    """Scale and shift of an affine prediction ``x`` (H, W) in ``space`` from the ground
     ``camera_height_m`` below the camera.
 
-    Pixels below the horizon are fitted to the inverse depth ``-(n . r) / h`` of a ground with
-    normal n (ray r with z = 1); pixels off the ground are RANSAC outliers. n starts as
-    ``up_optical``, then becomes the normal of the ground plane fitted to the depth of that first
-    solution (``ground``: the plane fit), since roads slope and mounts tilt by a degree or two.
+    Pixels below the horizon are fitted to the (inverse) depth of a ground with normal n; pixels
+    off the ground are RANSAC outliers. n starts as ``up_optical``, then becomes the normal of the
+    ground plane fitted to the depth of that first solution (``ground``: the plane fit), since
+    roads slope and mounts tilt by a degree or two.
     """
     _check_camera_height(camera_height_m)
+    _check_space(space)
     ground.validate()
-    prediction, intrinsics = _strided(prediction, intrinsics, config.max_points)
+    x, intrinsics = _strided(x, intrinsics, config.max_points)
     up = _unit_up(up_optical)
-    first = _ground_inverse_depth_fit(prediction, intrinsics, up, camera_height_m, config, ground.min_depression_deg)
+    first = _ground_fit(x, intrinsics, up, camera_height_m, config, ground.min_depression_deg, space)
     if first.scale is None:
         return first
-    mask, points = below_horizon_points(affine_inverse_to_depth(prediction, first.scale, first.shift), intrinsics,
-                                        up, ground.min_depression_deg)
+    mask, points = below_horizon_points(affine_to_depth(x, first.scale, first.shift, space), intrinsics, up,
+                                        ground.min_depression_deg)
     plane, _ = fit_ground_plane(points.reshape(-1, 3)[_sample_indices(mask, ground.max_points, ground.seed)],
                                 up, ground)
     if plane is None:
         return first
-    refined = _ground_inverse_depth_fit(prediction, intrinsics, plane.normal, camera_height_m, config,
-                                        ground.min_depression_deg)
+    refined = _ground_fit(x, intrinsics, plane.normal, camera_height_m, config, ground.min_depression_deg, space)
     if refined.scale is None:
         return first
     diagnostics = dict(refined.diagnostics, tilt_deg=plane.tilt_deg)
@@ -493,10 +520,10 @@ class ScaleSmoother:
 # ------------------------------------------------------------------------- per-frame entry point
 @dataclass(frozen=True)
 class ScaleConfig:
-    """What the output is (``prediction``: PREDICTION_KINDS), where metric scale comes from
-    (``source``: SCALE_SOURCES), the camera height for ``camera_height``, and the smoothing."""
+    """The network's ``output_kind`` (OUTPUT_KINDS), where metric scale comes from (``source``:
+    SCALE_SOURCES), the camera height for ``camera_height``, the smoothing and the fits."""
 
-    prediction: str = "depth_up_to_scale"
+    output_kind: str = "depth_up_to_scale"
     source: str = "camera_height"
     camera_height_m: float = 1.5
     min_sparse_points: int = 20
@@ -508,12 +535,12 @@ class ScaleConfig:
     affine: AffineFitConfig = field(default_factory=AffineFitConfig)
 
     def validate(self) -> "ScaleConfig":
-        if self.prediction not in PREDICTION_KINDS:
-            raise InputError("prediction", self.prediction, f"expected one of {PREDICTION_KINDS}")
+        if self.output_kind not in OUTPUT_KINDS:
+            raise InputError("output_kind", self.output_kind, f"expected one of {OUTPUT_KINDS}")
         if self.source not in SCALE_SOURCES:
             raise InputError("source", self.source, f"expected one of {SCALE_SOURCES}")
-        if self.prediction == "affine_inverse_depth" and self.source == "none":
-            raise InputError("source", self.source, "relative inverse depth (unknown scale and shift) has no depth "
+        if self.output_kind in AFFINE_KINDS and self.source == "none":
+            raise InputError("source", self.source, f"{self.output_kind} (unknown scale and shift) has no depth "
                              "without a metric source: use camera_height or depth_topic")
         _check_camera_height(self.camera_height_m)
         _check_range("min_sparse_points", self.min_sparse_points, 1, 10**7)
@@ -522,84 +549,97 @@ class ScaleConfig:
         return self
 
 
+def affine_input(output_kind: str, depth: np.ndarray) -> np.ndarray:
+    """The quantity of a published ``depth`` (H, W) that is affine in metric (inverse) depth:
+    ``1 / depth`` (= d / median(d)) for relative_inverse_depth, ``depth`` for relative_depth."""
+    depth = np.asarray(depth, dtype=np.float32)
+    if output_kind != "relative_inverse_depth":
+        return depth
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.float32(1.0) / depth
+
+
 @dataclass(frozen=True)
 class ScaleResult:
-    """A frame's scale: depth_m = scale * prediction (``depth_up_to_scale``) or
-    1 / (scale * prediction + shift) (``affine_inverse_depth``). ``scale`` is None when there is
-    none; ``source``: "network" (metric output), "camera_height", "depth_topic" or "none";
-    ``reason``: why not metric, or why this frame held the previous scale ("" otherwise)."""
+    """A frame's scale. From the published depth p: z = scale * p (depth_up_to_scale), or the
+    affine map of ``affine_input(p)`` in the kind's space (AFFINE_KINDS), or z = p (metric).
+    ``scale`` None: none; ``source``: "network" (metric output), "camera_height", "depth_topic"
+    or "none"; ``reason``: why not metric, or why this frame held the previous scale."""
 
     scale: float | None
     shift: float
     is_metric: bool
     source: str
     reason: str
-    prediction: str
+    output_kind: str
     diagnostics: dict[str, float] = field(default_factory=dict)
 
-    def depth(self, prediction: np.ndarray) -> np.ndarray:
-        """(H, W) float32 depth: metres when ``is_metric``; else the up-to-scale prediction as is.
-        Raises MetricScaleUnavailable for an affine output without scale and shift."""
-        if self.prediction == "affine_inverse_depth":
+    def depth(self, depth: np.ndarray) -> np.ndarray:
+        """(H, W) float32 depth of the published ``depth``: metres when ``is_metric``, else the
+        up-to-scale depth as is. MetricScaleUnavailable for an affine output without a solution."""
+        if self.output_kind in AFFINE_KINDS:
             if self.scale is None:
-                raise MetricScaleUnavailable("relative inverse depth has no depth without scale and shift: "
+                raise MetricScaleUnavailable(f"{self.output_kind} has no depth without scale and shift: "
                                              + self.reason)
-            return affine_inverse_to_depth(prediction, self.scale, self.shift)
-        factor = 1.0 if self.scale is None or self.prediction == "metric_depth" else self.scale
-        return (np.asarray(prediction, dtype=np.float32) * np.float32(factor)).astype(np.float32, copy=False)
+            return affine_to_depth(affine_input(self.output_kind, depth), self.scale, self.shift,
+                                   AFFINE_KINDS[self.output_kind])
+        factor = 1.0 if self.scale is None or self.output_kind in METRIC_KINDS else self.scale
+        return (np.asarray(depth, dtype=np.float32) * np.float32(factor)).astype(np.float32, copy=False)
 
-    def metric_depth_m(self, prediction: np.ndarray) -> np.ndarray:
+    def metric_depth_m(self, depth: np.ndarray) -> np.ndarray:
         """(H, W) float32 metres (for a metric point cloud); MetricScaleUnavailable when not metric."""
         if not self.is_metric:
-            raise MetricScaleUnavailable(f"no metric scale for this {self.prediction} frame "
+            raise MetricScaleUnavailable(f"no metric scale for this {self.output_kind} frame "
                                          f"(scale source {self.source!r}): {self.reason}")
-        return self.depth(prediction)
+        return self.depth(depth)
 
 
 class ScaleEstimator:
-    """Per-frame metric scale for a node: ``update(prediction, intrinsics, up_optical, sparse,
-    stamp_ns) -> ScaleResult``. Scale-only outputs are smoothed over time (ScaleSmoother); affine
-    outputs are solved per frame, since MiDaS-like networks normalise each frame differently."""
+    """Per-frame metric scale for a node: ``update(depth, intrinsics, up_optical, sparse,
+    stamp_ns) -> ScaleResult``, ``depth`` being the network's published depth (DepthResult.depth_m).
+    depth_up_to_scale is smoothed over time (ScaleSmoother); affine kinds are solved per frame,
+    since their published depth is normalised per frame (and MiDaS-like networks vary anyway)."""
 
     def __init__(self, config: ScaleConfig = ScaleConfig()) -> None:
         self.config = config.validate()
         self.smoother = ScaleSmoother(config.time_constant_s, config.max_jump_ratio, config.reset_after,
                                       config.max_hold_s)
 
-    def measure(self, prediction: np.ndarray, intrinsics: CameraIntrinsics, up_optical=None,
+    def measure(self, depth: np.ndarray, intrinsics: CameraIntrinsics, up_optical=None,
                 sparse: SparseDepth | None = None) -> ScaleMeasurement:
         """This frame's measurement by the configured rule, without smoothing."""
-        cfg, affine = self.config, self.config.prediction == "affine_inverse_depth"
+        cfg, space = self.config, AFFINE_KINDS.get(self.config.output_kind)
         if cfg.source == "camera_height":
             if up_optical is None:
                 return ScaleMeasurement(None, reason="no up direction yet (camera pose unknown)")
-            if affine:
-                return ground_affine_scale(prediction, intrinsics, up_optical, cfg.camera_height_m, cfg.affine,
-                                           cfg.ground)
-            return ground_plane_scale(prediction, intrinsics, up_optical, cfg.camera_height_m, cfg.ground)
+            if space is not None:
+                return ground_affine_scale(affine_input(cfg.output_kind, depth), intrinsics, up_optical,
+                                           cfg.camera_height_m, cfg.affine, cfg.ground, space)
+            return ground_plane_scale(depth, intrinsics, up_optical, cfg.camera_height_m, cfg.ground)
         if sparse is None:
             return ScaleMeasurement(None, reason="no sparse metric depth received yet")
-        if affine:
-            return sparse_affine_scale(prediction, sparse, cfg.affine)
-        return sparse_depth_scale(prediction, sparse, cfg.min_sparse_points)
+        if space is not None:
+            return sparse_affine_scale(affine_input(cfg.output_kind, depth), sparse, cfg.affine, space)
+        return sparse_depth_scale(depth, sparse, cfg.min_sparse_points)
 
-    def update(self, prediction: np.ndarray, intrinsics: CameraIntrinsics, up_optical=None,
+    def update(self, depth: np.ndarray, intrinsics: CameraIntrinsics, up_optical=None,
                sparse: SparseDepth | None = None, stamp_ns: int | None = None) -> ScaleResult:
-        """Scale of (H, W) ``prediction``; ``up_optical`` (3,) for camera_height, ``sparse`` for
-        depth_topic (None: not available this frame); ``stamp_ns`` times the smoothing."""
+        """Scale of the (H, W) published ``depth``; ``up_optical`` (3,) for camera_height, ``sparse``
+        for depth_topic (None: not available this frame); ``stamp_ns`` times the smoothing."""
         cfg = self.config
-        if cfg.prediction == "metric_depth":
-            return ScaleResult(1.0, 0.0, True, "network", "", cfg.prediction)
+        if cfg.output_kind in METRIC_KINDS:
+            return ScaleResult(1.0, 0.0, True, "network", "", cfg.output_kind)
         if cfg.source == "none":
-            return ScaleResult(None, 0.0, False, "none", "scale_source is none: depth up to scale", cfg.prediction)
-        m = self.measure(prediction, intrinsics, up_optical, sparse)
+            return ScaleResult(None, 0.0, False, "none", "scale_source is none: depth up to scale", cfg.output_kind)
+        m = self.measure(depth, intrinsics, up_optical, sparse)
         diagnostics = dict(m.diagnostics, measured_scale=math.nan if m.scale is None else m.scale)
-        if cfg.prediction == "affine_inverse_depth":
-            return ScaleResult(m.scale, m.shift, m.scale is not None, cfg.source, m.reason, cfg.prediction, diagnostics)
+        if cfg.output_kind in AFFINE_KINDS:
+            return ScaleResult(m.scale, m.shift, m.scale is not None, cfg.source, m.reason, cfg.output_kind,
+                               diagnostics)
         accepted = self.smoother.update(m.scale, stamp_ns)
         scale = self.smoother.value
         reason = m.reason if m.scale is not None or scale is None else f"holding the last scale: {m.reason}"
         if m.scale is not None and not accepted:
             reason = f"measured scale {m.scale:.4g} rejected as an outlier"
         diagnostics["accepted"] = float(accepted)
-        return ScaleResult(scale, 0.0, scale is not None, cfg.source, reason, cfg.prediction, diagnostics)
+        return ScaleResult(scale, 0.0, scale is not None, cfg.source, reason, cfg.output_kind, diagnostics)

@@ -14,8 +14,8 @@ import pytest
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.scale import (GroundPlaneConfig, MetricScaleUnavailable, ScaleConfig, ScaleEstimator,
-                                       ScaleResult, ScaleSmoother, SparseDepth, affine_inverse_to_depth,
+from mono_depth_ros.core.scale import (OUTPUT_KINDS, GroundPlaneConfig, MetricScaleUnavailable, ScaleConfig,
+                                       ScaleEstimator, ScaleResult, ScaleSmoother, SparseDepth, affine_to_depth,
                                        fit_ground_plane, ground_affine_scale, ground_plane_scale,
                                        sparse_affine_scale, sparse_depth_scale)
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
@@ -163,7 +163,7 @@ def test_affine_inverse_depth_from_sparse_metric_depth(street, outlier_fraction,
     disparity = a / frame.depth_m + b  # the sky (inf) becomes b: far, but not infinite
     m = sparse_affine_scale(disparity, sparse_subset(frame.depth_m, 0.02, outlier_fraction, seed=4))
     assert m.scale == pytest.approx(1 / a, rel=bound) and m.shift == pytest.approx(-b / a, rel=3 * bound)
-    assert median_relative_error(affine_inverse_to_depth(disparity, m.scale, m.shift), frame.depth_m) < bound
+    assert median_relative_error(affine_to_depth(disparity, m.scale, m.shift), frame.depth_m) < bound
 
 
 @pytest.mark.parametrize("index", [0, 12, 20])
@@ -172,23 +172,26 @@ def test_affine_inverse_depth_from_the_ground(street, index):
     disparity = 2.5 / frame.depth_m + 0.3
     m = ground_affine_scale(disparity, street.camera, *up_and_height(frame.T_odom_optical))
     # the ground spans 4-40 m: a small shift error grows with depth beyond it (3 % on frame 20)
-    assert median_relative_error(affine_inverse_to_depth(disparity, m.scale, m.shift), frame.depth_m) < 0.05
+    assert median_relative_error(affine_to_depth(disparity, m.scale, m.shift), frame.depth_m) < 0.05
     assert m.scale == pytest.approx(1 / 2.5, rel=0.01)
     wall = ground_affine_scale(np.full((240, 320), 0.25, np.float32), street.camera, (0, -1, 0), 1.5)
-    assert wall.scale is None and wall.reason.startswith("no increasing affine map")
+    assert wall.scale is None and wall.reason.startswith("no increasing affine map")  # a constant
 
 
 def test_affine_output_refuses_metric_depth_without_a_metric_source():
     with pytest.raises(InputError, match="has no depth without a metric source: use camera_height or depth_topic"):
-        ScaleConfig(prediction="affine_inverse_depth", source="none").validate()
+        ScaleConfig(output_kind="relative_inverse_depth", source="none").validate()
     unsolved = ScaleResult(None, 0.0, False, "depth_topic", "no sparse metric depth received yet",
-                           "affine_inverse_depth")
+                           "relative_inverse_depth")
     with pytest.raises(MetricScaleUnavailable, match="no metric scale .* no sparse metric depth received yet"):
         unsolved.metric_depth_m(np.ones((4, 4), np.float32))
-    with pytest.raises(MetricScaleUnavailable, match="relative inverse depth has no depth"):
+    with pytest.raises(MetricScaleUnavailable, match="relative_inverse_depth has no depth without scale and shift"):
         unsolved.depth(np.ones((4, 4), np.float32))
-    solved = ScaleResult(0.5, 0.25, True, "depth_topic", "", "affine_inverse_depth")
-    np.testing.assert_allclose(solved.metric_depth_m(np.array([[1.5, -1.0]])), [[1.0, np.nan]])
+    # published p = median(d) / d: 1 / z = 0.5 / p + 0.25, so p = 2 -> z = 2, p = -1 -> 1/z < 0: NaN
+    solved = ScaleResult(0.5, 0.25, True, "depth_topic", "", "relative_inverse_depth")
+    np.testing.assert_allclose(solved.metric_depth_m(np.array([[2.0, -1.0]])), [[2.0, np.nan]])
+    in_depth = ScaleResult(2.0, 1.0, True, "depth_topic", "", "relative_depth")  # z = 2 p + 1
+    np.testing.assert_allclose(in_depth.metric_depth_m(np.array([[1.5, -1.0]])), [[4.0, np.nan]])
 
 
 def test_smoother_time_constant_outliers_reset_and_expiry():
@@ -230,9 +233,42 @@ def test_estimator_per_frame_camera_height(street):
     assert wall.is_metric and wall.scale == result.scale and wall.reason.startswith("holding the last scale: no ground")
 
 
+def published(kind: str, depth_m: np.ndarray) -> np.ndarray:
+    """What inference.processing publishes for ``kind`` (see its docstring), from true depth:
+    relative_inverse_depth: median(d) / d of d = 2.5 / z + 0.3; relative_depth: (z' - min) /
+    (median - min) of the score z' = 0.7 z + 4 (0 -> NaN)."""
+    finite = np.isfinite(depth_m)
+    if kind == "relative_inverse_depth":
+        d = 2.5 / depth_m + 0.3
+        return (np.median(d) / d).astype(np.float32)
+    score = np.where(finite, 0.7 * depth_m + 4.0, np.nan)
+    low = np.nanmin(score)
+    p = (score - low) / (np.nanmedian(score) - low)
+    return np.where(p > 0, p, np.nan).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["relative_inverse_depth", "relative_depth"])
+@pytest.mark.parametrize("source", ["depth_topic", "camera_height"])
+def test_estimator_affine_kinds_from_the_published_depth(street, kind, source):
+    frame = street.frame(12)
+    up, height_m = up_and_height(frame.T_odom_optical)
+    sparse = sparse_subset(frame.depth_m, 0.02, 0.10, seed=6)
+    estimator = ScaleEstimator(ScaleConfig(output_kind=kind, source=source, camera_height_m=height_m))
+    result = estimator.update(published(kind, frame.depth_m), street.camera, up, sparse)
+    assert result.is_metric and result.source == source
+    error = median_relative_error(result.metric_depth_m(published(kind, frame.depth_m)), frame.depth_m)
+    assert error < (0.02 if source == "depth_topic" else 0.05), error
+
+
+def test_output_kinds_are_the_model_cards():
+    from mono_depth_ros.inference.spec import OUTPUT_KINDS as CARD_KINDS
+
+    assert set(CARD_KINDS) - {"motion"} <= set(OUTPUT_KINDS)
+
+
 def test_estimator_metric_and_none_sources(street):
     depth = np.full((240, 320), 2.0, np.float32)
-    metric = ScaleEstimator(ScaleConfig(prediction="metric_depth")).update(depth, street.camera)
+    metric = ScaleEstimator(ScaleConfig(output_kind="metric_depth")).update(depth, street.camera)
     assert metric.is_metric and metric.source == "network" and metric.scale == 1.0
     np.testing.assert_array_equal(metric.metric_depth_m(depth), depth)
     none = ScaleEstimator(ScaleConfig(source="none")).update(depth, street.camera)
@@ -240,7 +276,7 @@ def test_estimator_metric_and_none_sources(street):
     np.testing.assert_array_equal(none.depth(depth), depth)  # up to scale, published as is
     with pytest.raises(MetricScaleUnavailable, match="scale_source is none"):
         none.metric_depth_m(depth)
-    topic = ScaleEstimator(ScaleConfig(source="depth_topic", prediction="affine_inverse_depth"))
+    topic = ScaleEstimator(ScaleConfig(source="depth_topic", output_kind="relative_inverse_depth"))
     assert topic.update(depth, street.camera).reason == "no sparse metric depth received yet"
 
 
