@@ -160,8 +160,10 @@ incumbent() { [ "$SMOKE" = 1 ] || echo "--incumbent $*"; }
 "$PY" -m training select --run "$OUT/runs/xian2018" --data "${VAL[@]}" --split all --every "$SEL_EIGEN_XIAN" \
     --criterion whdr --max-depth 60 --no-progress $(incumbent "$W/xian2018.pt")
 # shellcheck disable=SC2046
+# li2020 by its translation direction: the bundled li2020 is there for odometry (eigen2014 and
+# xian2018 cover depth); a run that predicts depth but not the direction of motion is no odometry
 "$PY" -m training select --run "$OUT/runs/li2020" --data "${VAL[@]}" --split all --every "$SEL_LI" \
-    --max-depth 60 --no-progress $(incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt")
+    --criterion translation_direction_error_deg --max-depth 60 --no-progress $(incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt")
 
 for test in test_indoor test_street; do
   for spec in eigen2014/selected/eigen2014 xian2018/selected/xian2018 li2020/selected/li2020_depth; do

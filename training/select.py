@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from mono_depth_ros.core.errors import InputError
 
+SHIP_MARGIN = 1e-3  # relative: the fp16 copy that ships scores within ~1e-4 of its fp32 source
 CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "translation_direction_error_deg", "rotation_error_deg")
 
 
@@ -106,7 +107,7 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         scores = _score([Path(p) for p in incumbent], val_dirs, criterion, work / "incumbent", opts)
         score = sum(scores.values()) / len(scores)
         summary["incumbent"] = {"paths": [str(p) for p in incumbent], "score": score, "per_folder": scores}
-        summary["ship"] = best.score < score
+        summary["ship"] = best.score < score - SHIP_MARGIN * abs(score)  # a tie keeps what ships
     out = run_dir / "selected"
     if out.exists():
         shutil.rmtree(out)
