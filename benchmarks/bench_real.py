@@ -11,6 +11,8 @@ See training/evaluate/real_bench.py for the exact definitions, real_sets.py for 
 
     .venv/bin/python benchmarks/bench_real.py                       # everything, bundled weights
     .venv/bin/python benchmarks/bench_real.py --sets kitti,middlebury --methods li2020 --json out.json
+    .venv/bin/python benchmarks/bench_real.py --model depth_anything_v2_vits.onnx   # + a user's ONNX (its card
+                                                                                     # beside it, or --card)
 """
 
 from __future__ import annotations
@@ -152,13 +154,15 @@ def load_sets(names: list[str], data_root: Path, max_frames: int | None, stereod
 def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), backend: str = "onnxruntime",
         weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
         data_root: Path = DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
-        whdr_pairs: int = 10000, progress: bool = True) -> dict:
-    """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}."""
+        whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = ()) -> dict:
+    """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
+    ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm
 
     caps = DepthCaps()
     real_sets, skipped = load_sets(list(sets), Path(data_root), max_frames, Path(stereodemo_dir))
-    nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None)
+    nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None,
+                         models)
     depth_of = DepthCache(nets)
     units = sum(sum(f.depth_m is not None for f in s.frames) for s in real_sets if s.depth_source != "none")
     units += sum(len(s.frames) - 1 for s in real_sets if s.video and nets.motion is not None)
@@ -250,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="onnxruntime", help="inference backend (default onnxruntime)")
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with <spec>.onnx or .pt (default: the bundled weights)")
+    parser.add_argument("--model", type=Path, action="append", default=[],
+                        help="a user's ONNX with a model card (<stem>.card.yaml beside it), scored beside --methods; "
+                             "repeatable")
+    parser.add_argument("--card", type=Path, action="append", default=[],
+                        help="model card of the n-th --model (default: the card beside it); repeatable")
     parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
                         help="how images are fitted to the networks (default: the estimators' default)")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
@@ -268,9 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in split(args.methods):
         if name not in DEPTH_SPECS:
             parser.error(f"--methods: unknown method {name!r} (expected {', '.join(DEPTH_SPECS)})")
+    if len(args.card) > len(args.model):
+        parser.error(f"--card: {len(args.card)} card(s) for {len(args.model)} --model(s)")
+    models = [(path, args.card[i] if i < len(args.card) else None) for i, path in enumerate(args.model)]
     results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
                   args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
-                  args.whdr_pairs)
+                  args.whdr_pairs, models=models)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """DepthEstimator: an image (H, W, 3) RGB or (H, W) mono uint8 -> DepthResult at the image's
 resolution, on any backend. The image is fitted to the network with ``core.fit`` (``resize_mode``)
-and the output mapped back (NaN where the network saw nothing), see processing.py."""
+at the size the model card gives for it, fed as the card says, and the output mapped back (NaN
+where the network saw nothing), see processing.py."""
 
 from __future__ import annotations
 
@@ -24,19 +25,21 @@ class DepthEstimator(BackendModel):
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  **options: Any) -> "DepthEstimator":
-        """Load a ``.pt`` checkpoint, ``.onnx`` or ``.engine``. ``options`` go to ``create_backend``
-        (device, input_hw, threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
+                  card: str | Path | None = None, **options: Any) -> "DepthEstimator":
+        """Load a ``.pt`` checkpoint, ``.onnx`` or ``.engine``; ``card``: its model card YAML (default:
+        ``<stem>.card.yaml`` beside it when present). ``options`` go to ``create_backend`` (device,
+        input_hw, threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
         spec, runner, reason = load_backend(path, backend, precision, spec_name, expect_motion=False,
-                                            warmup=warmup, **options)
+                                            warmup=warmup, card=card, **options)
         return cls(spec, runner, reason, resize_mode)
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
         """How an image of ``image_hw`` = (H, W) is fitted to this network's input."""
-        return plan_input(image_hw, self.input_hw, self.resize_mode)
+        return plan_input(image_hw, self.net_hw_for(image_hw), self.resize_mode)
 
     def infer_raw(self, rgb: np.ndarray, fit: ImageFit | None = None) -> np.ndarray:
-        """(H, W, 3) / (H, W) uint8 -> the network's raw output (1, 1, h, w)."""
+        """(H, W, 3) / (H, W) uint8 -> the network's raw output (1, 1, h, w), or (1, h, w) for a
+        card with output shape 1xHxW."""
         x = preprocess(rgb, self.spec, fit or self.fit_for(rgb.shape[:2]))
         return self.backend.infer({self.spec.input_names[0]: x})[self.spec.output_names[0]]
 

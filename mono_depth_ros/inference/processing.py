@@ -20,7 +20,19 @@ Output kinds -> ``DepthResult.depth_m``:
   this quantity are depth ratios only if the nearest pixel is much nearer than the rest; turn it
   into metres with an explicit rule (the depth node's ``nonmetric_median_depth_m``).
   ``is_metric`` False.
-Non-finite values become NaN (invalid).
+- ``relative_inverse_depth`` (MiDaS, Depth Anything: a disparity ``d``, larger = nearer, known
+  only up to scale and shift): published as ``median(d) / d``, the median over the pixels the
+  network saw. Unitless, 1 at the median, larger = farther; NaN where ``d`` is not finite or
+  ``d <= MIN_DISPARITY_FRACTION * max(d)`` (zero, negative, or farther than 1000x the nearest
+  pixel: sky). It takes the unknown shift as 0, so ratios are approximate; the same explicit rule
+  turns it into metres. Disparity is resampled to the camera image before it is inverted.
+  ``is_metric`` False.
+Metric outputs keep only ``spec.depth_range_m`` (a card's valid range) when it is set. Non-finite
+and non-positive values become NaN (invalid).
+
+The input follows the spec (the model card): ``channel_order`` RGB or BGR, ``value_range`` [0, 1]
+or [0, 255] before ``(x - mean) / std``, ``layout`` NCHW or NHWC; the depth output is (1, 1, h, w)
+or (1, h, w) as ``spec.output_shape`` says.
 
 Ego-motion (Li 2020): the motion network is fed exactly what training feeds it: both RGB frames
 fitted as the depth network's input and the depth network's output at the network resolution
@@ -43,6 +55,8 @@ from mono_depth_ros.inference.spec import ModelSpec
 MIN_IMAGE_SIDE_PX = 16
 #: training/methods/li2020.py clamps the depth fed to the motion network at this floor
 MOTION_DEPTH_FLOOR = 1e-3
+#: disparity at or below this fraction of the frame's largest is invalid (beyond 1000x the nearest depth)
+MIN_DISPARITY_FRACTION = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,9 +99,15 @@ def plan_input(image_hw: tuple[int, int], input_hw: tuple[int, int], resize_mode
 
 
 def preprocess(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit) -> np.ndarray:
-    """(H, W, 3) uint8 RGB (or (H, W) mono) -> (1, 3, h, w) float32 ``(rgb/255 - mean)/std`` at
-    ``fit.net_hw``."""
-    return rgb8_to_tensor(fit.apply(as_rgb8(rgb)), spec.mean, spec.std)
+    """(H, W, 3) uint8 RGB (or (H, W) mono) -> (1, 3, h, w) float32 (``(1, h, w, 3)`` for an NHWC
+    card) at ``fit.net_hw``: ``(x - mean) / std`` with ``x`` the pixels in the card's channel order
+    on its value range (``rgb / 255`` for [0, 1], ``rgb`` for [0, 255])."""
+    image = fit.apply(as_rgb8(rgb))
+    if spec.channel_order == "BGR":
+        image = np.ascontiguousarray(image[:, :, ::-1])
+    top = float(spec.value_range[1])  # mean/std on the [0, top] scale -> on rgb8_to_tensor's [0, 1]
+    x = rgb8_to_tensor(image, np.asarray(spec.mean) / top, np.asarray(spec.std) / top)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if spec.layout == "NHWC" else x
 
 
 def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
@@ -107,6 +127,25 @@ def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None) -> 
     return out
 
 
+def normalize_inverse(disparity: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) disparity d (any scale, larger = nearer) -> ``d / median(d)`` float32, statistics over
+    the valid pixels of ``seen`` (default all); NaN where d is not finite or
+    ``d <= MIN_DISPARITY_FRACTION * max(d)`` (so ``1 / result`` is finite and positive)."""
+    disparity = np.asarray(disparity, dtype=np.float32)
+    out = np.full(disparity.shape, np.nan, dtype=np.float32)
+    finite = np.isfinite(disparity)
+    in_view = finite & seen if seen is not None else finite
+    if not in_view.any() or not float(disparity[in_view].max()) > 0:
+        return out
+    with np.errstate(invalid="ignore"):
+        valid = finite & (disparity > MIN_DISPARITY_FRACTION * float(disparity[in_view].max()))
+    stats = disparity[valid & in_view]
+    if stats.size == 0:
+        return out
+    out[valid] = disparity[valid] / np.float32(np.median(stats))
+    return out
+
+
 def _content_mask(fit: ImageFit) -> np.ndarray:
     """(h, w) bool: network input pixels that show the image (False on the pad border)."""
     mask = np.zeros(fit.net_hw, dtype=bool)
@@ -114,23 +153,35 @@ def _content_mask(fit: ImageFit) -> np.ndarray:
     return mask
 
 
-def _invalid_to_nan(depth: np.ndarray) -> np.ndarray:
+def _invalid_to_nan(depth: np.ndarray, depth_range_m: tuple[float, float] | None = None) -> np.ndarray:
     depth = depth.astype(np.float32, copy=False)
     with np.errstate(invalid="ignore"):
         depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
+        if depth_range_m is not None:
+            depth[(depth < depth_range_m[0]) | (depth > depth_range_m[1])] = np.nan
     return depth
 
 
+def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """The depth output (1, 1, h, w), or (1, h, w) for a card with ``output_shape`` 1xHxW -> (h, w)
+    float32; InputError naming the expected shape otherwise."""
+    raw = np.asarray(raw)
+    lead = (1, 1) if spec.output_shape == "1x1xHxW" else (1,)
+    if raw.ndim != len(lead) + 2 or raw.shape[:len(lead)] != lead:
+        want = "(1, 1, h, w)" if len(lead) == 2 else "(1, h, w)"
+        raise InputError("raw", raw.shape, f"expected a {want} network output ({spec.label}: output "
+                         f"shape {spec.output_shape})")
+    return np.asarray(raw.reshape(raw.shape[-2:]), dtype=np.float32)
+
+
 def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthResult:
-    """Network output (1, 1, h', w') -> DepthResult at ``fit.src_hw`` per ``spec.output_kind``.
+    """Network output (1, 1, h', w') (or (1, h', w'), ``spec.output_shape``) -> DepthResult at
+    ``fit.src_hw`` per ``spec.output_kind``.
 
     An output smaller than the input (h', w') != ``fit.net_hw`` covers the same view: it is first
     resized bilinearly to ``fit.net_hw`` (before exp for log depth); ``net_depth`` is at ``fit.net_hw``.
     """
-    raw = np.asarray(raw)
-    if raw.ndim != 4 or raw.shape[:2] != (1, 1):
-        raise InputError("raw", raw.shape, "expected a (1, 1, h, w) network output")
-    plane = np.asarray(raw[0, 0], dtype=np.float32)
+    plane = output_plane(raw, spec)
     if plane.shape != fit.net_hw:  # an output grid coarser than the input (Eigen 2014: 1/4) spans the same view
         plane = cv2.resize(plane, (fit.net_hw[1], fit.net_hw[0]), interpolation=cv2.INTER_LINEAR)
     kind = spec.output_kind
@@ -142,9 +193,14 @@ def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthR
     elif kind == "relative_depth":
         net = normalize_relative(plane, _content_mask(fit))
         camera = fit.map_back(net)  # affine in z, so resampling commutes with the normalisation
+    elif kind == "relative_inverse_depth":
+        ratio = normalize_inverse(plane, _content_mask(fit))  # d / median(d), NaN where invalid
+        with np.errstate(divide="ignore", invalid="ignore"):
+            net, camera = 1.0 / ratio, 1.0 / fit.map_back(ratio)  # disparity resampled, then inverted
     else:
         raise InputError("spec.output_kind", kind, "is not a depth output")
-    return DepthResult(_invalid_to_nan(camera), spec.is_metric, _invalid_to_nan(net), fit)
+    depth_range = spec.depth_range_m if spec.is_metric else None
+    return DepthResult(_invalid_to_nan(camera, depth_range), spec.is_metric, _invalid_to_nan(net, depth_range), fit)
 
 
 def motion_depth_plane(depth: DepthResult | np.ndarray, fit: ImageFit, name: str) -> np.ndarray:

@@ -15,6 +15,7 @@ METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2
 BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime", "torch")  # inference/backends/registry.py
 PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
+CARD_SUFFIXES = (".yaml", ".yml")
 
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
@@ -27,6 +28,9 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("method", "eigen2014", "Depth method.", choices=tuple(METHOD_SPECS), read_only=True),
     ParamSpec("model_path", "", "Checkpoint (.pt), ONNX (.onnx) or TensorRT engine (.engine); "
               "empty = bundled demo weights of `method`.", read_only=True),
+    ParamSpec("model_card", "", "Model card YAML of an .onnx/.engine (input size rule, normalisation, "
+              "output kind); empty = <model stem>.card.yaml beside model_path when present. A card "
+              "describes the network instead of `method`.", read_only=True),
     ParamSpec("backend", "auto", "Inference backend (auto: GPU tensorrt > onnxruntime > torch, then CPU openvino > "
               "onnxruntime > torch; logs why each was skipped).",
               choices=BACKENDS, read_only=True),
@@ -65,6 +69,7 @@ class DepthNodeConfig:
     use_compressed: bool
     method: str
     model_path: str
+    model_card: str
     backend: str
     precision: str
     depth_encoding: str
@@ -87,6 +92,7 @@ class DepthNodeConfig:
         if self.camera_info_topic:
             check_topic_name("camera_info_topic", self.camera_info_topic)
         check_model_path("model_path", self.model_path)
+        check_model_card("model_card", self.model_card, self.model_path)
 
     @property
     def spec_name(self) -> str:
@@ -113,6 +119,19 @@ def check_model_path(name: str, path: str) -> None:
         raise ConfigError(name, path, f"suffix must be one of {MODEL_SUFFIXES}")
     if not Path(path).is_file():
         raise ConfigError(name, path, "file not found")
+
+
+def check_model_card(name: str, card: str, model_path: str) -> None:
+    """ConfigError when a non-empty card is missing, not YAML, or has no model_path to describe."""
+    if not card:
+        return
+    if Path(card).suffix not in CARD_SUFFIXES:
+        raise ConfigError(name, card, f"suffix must be one of {CARD_SUFFIXES}")
+    if not Path(card).is_file():
+        raise ConfigError(name, card, "file not found")
+    if Path(model_path).suffix not in (".onnx", ".engine"):
+        raise ConfigError(name, card, "a card describes an .onnx or .engine model_path (a .pt, or the bundled "
+                          "weights, carries its own)")
 
 
 def fallback_focal_px(width: int, hfov_deg: float) -> float:

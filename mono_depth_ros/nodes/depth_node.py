@@ -15,16 +15,19 @@ Bad input (unknown encoding, data length != step*height, zero size, invalid came
 stamps going backwards) is dropped and logged, throttled per reason, with the reason; counts
 are in ``rejects.counts`` and on /diagnostics. An image size change mid-stream re-initialises
 cleanly: the camera_info of the old size is discarded and the next matching one is used.
-Relative-depth models (xian2018) are not metric: ~/depth then holds the model's normalised
-depth (see inference/processing.py), the read-only parameter ``depth_is_metric`` is false and
-the diagnostics say ``metric: False``; ~/points of a non-metric model follow the explicit rule
-``nonmetric_median_depth_m`` (off by default: no cloud without a scale).
+Relative-depth models (xian2018; a model card's relative_depth, relative_inverse_depth) are not
+metric: ~/depth then holds the model's normalised depth (see inference/processing.py), the
+read-only parameter ``depth_is_metric`` is false and the diagnostics say ``metric: False``;
+~/points of a non-metric model follow the explicit rule ``nonmetric_median_depth_m`` (off by
+default: no cloud without a scale).
 
 Lens distortion: with a camera_info of the image's size whose D is not zero, the image is
 rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
 and ~/depth/camera_info then describe the rectified image (D zero, K = the new camera matrix).
 A D of an unknown model is logged (throttled), counted on /diagnostics and treated as
 undistorted. The image is fitted to the network with ``resize_mode`` (core/fit.py).
+The network is ``method``'s, or the one a model card describes (``model_card``, or
+``<model stem>.card.yaml`` beside ``model_path``; inference/card.py).
 """
 
 from __future__ import annotations
@@ -90,16 +93,18 @@ class DepthNode(Node):
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
         cfg = self.config
         self.estimator = estimator or load_depth_estimator(
-            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode)
+            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode, cfg.model_card)
         self.effective_precision = checked_precision(self.estimator, cfg.backend, cfg.precision,
                                                      self.get_logger().warning)
-        self.is_metric = self.estimator.spec.output_kind in ("metric_depth", "log_depth")
+        spec = self.estimator.spec
+        self.model_label = f"{spec.name} ({spec.label})" if spec.source != "built-in" else cfg.method
+        self.is_metric = spec.is_metric
         self.declare_parameter("depth_is_metric", self.is_metric, ParameterDescriptor(
             description="Whether ~/depth is in metres (false: relative/up-to-scale model output).",
             read_only=True))
         if not self.is_metric:
             self.get_logger().warning(
-                f"method {cfg.method!r} ({self.estimator.spec.output_kind}) is NOT metric: ~/depth holds "
+                f"model {self.model_label} ({spec.output_kind}) is NOT metric: ~/depth holds "
                 "the model's normalised depth in arbitrary units; scale it before measuring distances. "
                 + (f"~/points: scaled per frame to a median depth of {cfg.nonmetric_median_depth_m} m"
                    if cfg.nonmetric_median_depth_m > 0 else
@@ -110,7 +115,7 @@ class DepthNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
-            f"{cfg.method} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
+            f"{self.model_label} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
             f"camera_info {cfg.resolved_camera_info_topic}")
 
     def _init_stats(self) -> None:
@@ -304,7 +309,7 @@ class DepthNode(Node):
     def stats(self) -> dict[str, Any]:
         """Counters and rates shown on /diagnostics (also used by the demo and benchmarks)."""
         latency, inference = self.latency.summary_ms(), self.inference_latency.summary_ms()
-        return {"method": self.config.method, "backend": self.estimator.backend_description,
+        return {"method": self.model_label, "backend": self.estimator.backend_description,
                 "metric": self.is_metric, "input_rate_hz": self.input_rate.rate_hz(),
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,

@@ -25,8 +25,15 @@ def resolve_model_path(param_name: str, model_path: str, spec_name: str) -> Path
     return path
 
 
-def _load_error(param_name: str, path: Path, exc: Exception) -> ConfigError:
-    """The start-up error of a failed load, naming ``precision``/``backend`` when the backend said so."""
+def _load_error(param_name: str, path: Path, exc: Exception, card_param: str = "model_card",
+                card: str = "") -> ConfigError:
+    """The start-up error of a failed load, naming ``precision``/``backend`` when the backend said so
+    and ``model_card`` (the card file, given or found beside the model) when the card is at fault."""
+    from mono_depth_ros.inference.card import CardError, sibling_card
+
+    if isinstance(exc, CardError):
+        found = card or sibling_card(path)
+        return ConfigError(card_param if found else param_name, str(found or path), str(exc))
     field = getattr(exc, "field", None)
     if field in ("precision", "backend"):
         return ConfigError(field, getattr(exc, "value", "?"), f"{getattr(exc, 'reason', exc)} (model {path.name})")
@@ -34,18 +41,20 @@ def _load_error(param_name: str, path: Path, exc: Exception) -> ConfigError:
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
-                         precision: str, resize_mode: str = "crop") -> Any:
-    """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError."""
+                         precision: str, resize_mode: str = "crop", model_card: str = "") -> Any:
+    """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError. ``model_card``: the
+    card YAML (empty: ``<stem>.card.yaml`` beside the model when present; a card replaces
+    ``spec_name``)."""
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
 
     path = resolve_model_path(param_name, model_path, spec_name)
     try:
         return DepthEstimator.from_path(path, backend=backend, precision=precision, spec_name=spec_name,
-                                        resize_mode=resize_mode)
+                                        resize_mode=resize_mode, card=model_card or None)
     except ConfigError:
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error
-        raise _load_error(param_name, path, exc) from exc
+        raise _load_error(param_name, path, exc, card=model_card) from exc
 
 
 def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str) -> Any:

@@ -8,6 +8,8 @@ EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
   python -m training evaluate --checkpoint runs/li/li2020_depth.pt --data data/test --median-scaling --out eval/li
   python -m training evaluate --checkpoint runs/li/checkpoints/last.ckpt --data data/test --out eval/li
+  python -m training evaluate --checkpoint depth_anything_v2_vits.onnx --data data/test --out eval/da
+      (a user's ONNX: its model card depth_anything_v2_vits.card.yaml beside it, or --card)
 
 Depth: AbsRel, SqRel, RMSE, RMSE log, SILog, delta<1.25^k (median scaling is applied automatically
 to relative / up-to-scale outputs). Relative depth: WHDR on random ordinal pairs (ratio 1.02).
@@ -23,7 +25,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, action="append",
                         help="model .pt (save_model_checkpoint) or Lightning .ckpt; repeatable "
-                             "(li2020_depth.pt picks up a sibling li2020_motion.pt)")
+                             "(li2020_depth.pt picks up a sibling li2020_motion.pt); or one .onnx with a model card")
+    parser.add_argument("--card", default=None,
+                        help="model card YAML of an .onnx --checkpoint (default: <stem>.card.yaml beside it)")
     parser.add_argument("--data", required=True, help="dataset folder written by 'python -m training extract'")
     parser.add_argument("--split", default="test", choices=("train", "val", "test", "all"))
     parser.add_argument("--median-scaling", action="store_true", help="scale predictions by median(gt)/median(pred)")
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical)
-    results = evaluate(args.checkpoint, args.data, args.out, opts)
+    results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/metrics.json, metrics.md and pictures")
     return 0

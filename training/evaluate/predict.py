@@ -5,12 +5,15 @@ to the run's ``data.input_hw`` by ``core.fit`` with the run's ``data.resize_mode
 same pre/post-processing functions as DepthEstimator / EgoMotionEstimator
 (``mono_depth_ros.inference.processing``). Depth comes back at the frame's size, NaN where the
 network saw nothing (outside a crop); relative depth is the nodes' documented quantity.
+A user's ONNX with a model card (``<stem>.card.yaml`` beside it, or ``card``) runs through the
+node's DepthEstimator on ONNX Runtime, so it is evaluated exactly as the node runs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,19 +31,32 @@ DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020
 @dataclass
 class LoadedModels:
     """Networks by spec name ('eigen2014' | 'xian2018' | 'li2020_depth' | 'li2020_motion'), the
-    resolved training config (dict), the input size (H, W) and how frames are fitted to it."""
+    resolved training config (dict), the input size (H, W) and how frames are fitted to it;
+    ``estimators``: a carded ONNX's DepthEstimator by its card name (fits frames itself)."""
 
     nets: dict[str, nn.Module] = field(default_factory=dict)
     config: dict = field(default_factory=dict)
     input_hw: tuple[int, int] = (128, 416)
     resize_mode: str = DEFAULT_RESIZE_MODE
+    estimators: dict[str, Any] = field(default_factory=dict)
 
     @property
     def depth_spec(self) -> str | None:
-        return next((name for name in DEPTH_KIND if name in self.nets), None)
+        return next((name for name in DEPTH_KIND if name in self.nets), next(iter(self.estimators), None))
+
+    @property
+    def depth_kind(self) -> str | None:
+        """The depth network's output kind ("metric_depth" for every metric one)."""
+        name = self.depth_spec
+        if name in self.estimators:
+            spec = self.estimators[name].spec
+            return "metric_depth" if spec.is_metric else spec.output_kind
+        return DEPTH_KIND.get(name) if name else None
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
-        """How a frame of ``image_hw`` = (H, W) is fitted to the networks' input."""
+        """How a frame of ``image_hw`` = (H, W) is fitted to the depth network's input."""
+        if self.depth_spec in self.estimators:
+            return self.estimators[self.depth_spec].fit_for(image_hw)
         return plan_input(image_hw, self.input_hw, self.resize_mode)
 
 
@@ -65,14 +81,28 @@ def _from_lightning(path: Path) -> LoadedModels:
                         config["data"].get("resize_mode", DEFAULT_RESIZE_MODE))
 
 
-def load_models(paths: list[str | Path]) -> LoadedModels:
-    """Load one Lightning checkpoint (.ckpt) or model files (.pt, save_model_checkpoint format).
+def _from_onnx(path: Path, card: str | Path | None) -> LoadedModels:
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+
+    est = DepthEstimator.from_path(path, backend="onnxruntime", card=card)  # the nodes' default fit (crop)
+    return LoadedModels(estimators={est.spec.name: est}, input_hw=est.input_hw, resize_mode=est.resize_mode)
+
+
+def load_models(paths: list[str | Path], card: str | Path | None = None) -> LoadedModels:
+    """Load one Lightning checkpoint (.ckpt), model files (.pt, save_model_checkpoint format), or
+    one ONNX with its model card (``card``, else ``<stem>.card.yaml`` beside it).
 
     For ``li2020_depth.pt`` the sibling ``li2020_motion.pt`` is loaded too when present.
     """
     paths = [Path(p) for p in paths]
     if len(paths) == 1 and paths[0].suffix == ".ckpt":
         return _from_lightning(paths[0])
+    if any(p.suffix == ".onnx" for p in paths):
+        if len(paths) != 1:
+            raise InputError("checkpoint", [str(p) for p in paths], "an .onnx is evaluated on its own")
+        return _from_onnx(paths[0], card)
+    if card is not None:
+        raise InputError("card", str(card), "a model card describes an .onnx checkpoint")
     from mono_depth_ros.models.checkpoint import load_model_checkpoint
 
     sibling = paths[0].with_name("li2020_motion.pt")
@@ -95,6 +125,8 @@ def load_models(paths: list[str | Path]) -> LoadedModels:
 def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None = None) -> DepthResult:
     """(H, W, 3) uint8 -> DepthResult of depth network ``name`` (default: the loaded one)."""
     name = name or models.depth_spec
+    if name in models.estimators:
+        return models.estimators[name].estimate(rgb)
     if name is None or name not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "no depth network among the loaded models")
     spec, fit = get_spec(name), models.fit_for(rgb.shape[:2])

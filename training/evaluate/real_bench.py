@@ -68,9 +68,11 @@ class Networks:
 
 
 def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
-                  estimator_options: dict | None = None) -> Networks:
+                  estimator_options: dict | None = None,
+                  models: Iterable[tuple[Path, Path | None]] = ()) -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
-    e.g. ``resize_mode``); li2020 brings its motion network."""
+    e.g. ``resize_mode``); li2020 brings its motion network. ``models``: a user's (ONNX, model card
+    or None for the one beside it), each scored under its card's name beside the methods."""
     options = dict(estimator_options or {})
     nets = Networks({})
     for method in methods:
@@ -83,6 +85,12 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
             motion_path = model_file(weights_dir, "li2020_motion")
             nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, **options)
             nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
+    for path, card in models:
+        est = DepthEstimator.from_path(path, backend=backend, card=card, **options)
+        if est.spec.name in DEPTH_SPECS or est.spec.name in nets.depth:
+            raise ValueError(f"model card name {est.spec.name!r} ({path}) is taken: rename it in the card")
+        nets.depth[est.spec.name] = est
+        nets.descriptions[est.spec.name] = f"{Path(path).name} ({est.spec.label}) on {est.backend_description}"
     return nets
 
 

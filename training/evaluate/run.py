@@ -14,7 +14,7 @@ from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
 from training.evaluate.depth_metrics import DepthCaps, depth_errors, mean_metrics, whdr
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
-from training.evaluate.predict import DEPTH_KIND, LoadedModels, load_models, predict_depth, predict_motion
+from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
 
 LOG = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class EvalOptions:
 def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
                    out_dir: Path) -> dict:
     """Mean depth metrics and WHDR over frames with depth; pictures of the first few frames."""
-    kind = DEPTH_KIND[models.depth_spec]
+    kind = models.depth_kind
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
     constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
@@ -117,16 +117,17 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
 
 
 def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str | Path,
-             opts: EvalOptions = EvalOptions()) -> dict:
+             opts: EvalOptions = EvalOptions(), card: str | Path | None = None) -> dict:
     """Run every evaluation that the loaded networks and the dataset allow; write
-    metrics.json, metrics.md and pictures into ``out_dir``. Returns the results dict."""
+    metrics.json, metrics.md and pictures into ``out_dir``. Returns the results dict.
+    ``card``: the model card of an .onnx checkpoint (default: the one beside it)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    models = load_models(checkpoints)
+    models = load_models(checkpoints, card)
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
-                     "split": opts.split, "networks": sorted(models.nets),
+                     "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
     if models.depth_spec:
         results["depth"] = evaluate_depth(models, folder, indices, opts, out_dir)

@@ -36,7 +36,8 @@ def import_or_explain(module: str) -> ModuleType:
 class InferenceBackend(ABC):
     """Runs one network. Subclasses set ``input_shapes``/``output_names`` and
     ``effective_precision`` (what actually runs: "fp32", "fp16", "bf16", "int8+bf16", "tf32", ...;
-    shown in the log and on /diagnostics) in ``load()``."""
+    shown in the log and on /diagnostics) in ``load()``. A dimension the model leaves dynamic (a
+    user's ONNX with symbolic height/width) is -1 in ``input_shapes`` and takes any size."""
 
     name = "base"
 
@@ -65,15 +66,22 @@ class InferenceBackend(ABC):
         for name, shape in self.input_shapes.items():
             if name not in inputs:
                 raise InputError(f"inputs[{name!r}]", sorted(inputs), "missing input")
-            if tuple(inputs[name].shape) != tuple(shape):
-                raise InputError(f"inputs[{name!r}].shape", tuple(inputs[name].shape), f"expected {tuple(shape)}")
+            got = tuple(inputs[name].shape)
+            if len(got) != len(shape) or any(d >= 0 and g != d for g, d in zip(got, shape)):
+                raise InputError(f"inputs[{name!r}].shape", got, f"expected {tuple(shape)} (-1: any)")
         return self._run(inputs)
 
-    def warmup(self, iterations: int = 2) -> None:
-        """Run zeros through the network so allocations/autotuning happen before real frames."""
+    def warmup(self, iterations: int = 2, shapes: dict[str, tuple[int, ...]] | None = None) -> None:
+        """Run zeros through the network so allocations/autotuning happen before real frames.
+
+        ``shapes``: concrete shapes for inputs with dynamic (-1) dims (the model card's size)."""
         if not self.loaded:
             self.load()
-        zeros = {n: np.zeros(s, dtype=np.float32) for n, s in self.input_shapes.items()}
+        shapes = {**self.input_shapes, **(shapes or {})}
+        dynamic = [n for n, s in shapes.items() if any(d < 0 for d in s)]
+        if dynamic:
+            raise InputError("warmup shapes", {n: shapes[n] for n in dynamic}, "dynamic inputs need concrete shapes")
+        zeros = {n: np.zeros(s, dtype=np.float32) for n, s in shapes.items()}
         for _ in range(max(iterations, 0)):
             self._run(zeros)
 

@@ -29,7 +29,7 @@ class OnnxRuntimeBackend(InferenceBackend):
     """Runs an .onnx file.
 
     Args:
-        model_path: the ONNX file (static input shapes, as written by export).
+        model_path: the ONNX file (static input shapes, as written by export, or dynamic ones: -1).
         device: "cpu" or "cuda".
         threads: intra-op threads for the CPU EP (None: onnxruntime's default, all cores).
     """
@@ -64,13 +64,9 @@ class OnnxRuntimeBackend(InferenceBackend):
             raise BackendUnavailable(f"onnxruntime CUDAExecutionProvider did not load (CUDA/cuDNN libraries "
                                      f"missing or incompatible?); the session got {got}")
         self._version = ort.__version__
-        shapes = {}
-        for i in self.session.get_inputs():
-            if not all(isinstance(d, int) for d in i.shape):
-                raise ValueError(f"model_path={str(self.model_path)!r}: input {i.name!r} has dynamic shape {i.shape};"
-                                 " export with static shapes")
-            shapes[i.name] = tuple(i.shape)
-        self.input_shapes = shapes
+        # symbolic dims (a user's export with dynamic height/width) are -1: any size is fed
+        self.input_shapes = {i.name: tuple(d if isinstance(d, int) and d >= 0 else -1 for d in i.shape)
+                             for i in self.session.get_inputs()}
         self.output_names = tuple(o.name for o in self.session.get_outputs())
         from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
 

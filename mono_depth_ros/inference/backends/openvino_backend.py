@@ -54,7 +54,7 @@ class OpenVinoBackend(InferenceBackend):
     """Runs an ONNX file with OpenVINO.
 
     Args:
-        model_path: the ONNX file (static shapes).
+        model_path: the ONNX file (static shapes, or dynamic ones: -1 in ``input_shapes``).
         precision: one of PRECISIONS.
         device: OpenVINO device name ("CPU", "GPU", "NPU", "GPU.1", ...).
         threads: CPU inference threads (None: OpenVINO's default).
@@ -110,13 +110,11 @@ class OpenVinoBackend(InferenceBackend):
             return next((n for n in onnx_names if n in port.get_names()), port.get_any_name())
 
         self._port_names = [(port, name_of(port)) for port in self.compiled.outputs]
-        shapes = {}
-        for port in self.compiled.inputs:
-            if port.get_partial_shape().is_dynamic:
-                raise ValueError(f"model_path={str(self.model_path)!r}: input {port.get_any_name()!r} has dynamic "
-                                 f"shape {port.get_partial_shape()}; export with static shapes")
-            shapes[name_of(port)] = tuple(int(d) for d in port.get_shape())
-        self.input_shapes = shapes
+        # a dynamic dim (a user's export with symbolic height/width) is -1; the CPU plugin runs the
+        # dynamic model as compiled, any size per request
+        self.input_shapes = {name_of(port): tuple(d.get_length() if d.is_static else -1
+                                                  for d in port.get_partial_shape())
+                             for port in self.compiled.inputs}
         self.output_names = tuple(name for _, name in self._port_names)
         self._version = ov.__version__.split("-")[0]
         self.effective_precision = self._effective_precision()
@@ -148,7 +146,9 @@ class OpenVinoBackend(InferenceBackend):
             LOG.info("OpenVINO int8 model reused from %s", self.quantized_path)
             return core.read_model(str(self.quantized_path))
         model = core.read_model(str(self.model_path))
-        hw = tuple(int(d) for d in model.inputs[0].get_shape()[2:])
+        shape = model.inputs[0].get_partial_shape()
+        hw = (self.spec.spatial_hw(tuple(d.get_length() if d.is_static else -1 for d in shape))
+              if not shape.is_dynamic else self.spec.size.static_hw() or self.spec.input_hw)
         samples = calibration_inputs(frames, self.spec, hw)
         LOG.info("OpenVINO int8: quantising %s with NNCF on %d frames from %s", self.model_path.name, len(samples),
                  self.calibration_dir)

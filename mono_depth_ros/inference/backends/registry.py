@@ -197,6 +197,12 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
     return _create_auto(model_path, spec, precision, device, opts)
 
 
+def warmup_shapes(backend: InferenceBackend, spec: ModelSpec,
+                  input_hw: tuple[int, int] | None = None) -> dict[str, tuple[int, ...]]:
+    """Concrete shapes for the backend's dynamic (-1) inputs: the card's size (or ``input_hw``)."""
+    return {n: spec.concrete_input_shape(s, input_hw) for n, s in backend.input_shapes.items() if min(s) < 0}
+
+
 def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
                  opts: dict) -> tuple[InferenceBackend, str]:
     skipped: list[str] = []
@@ -205,7 +211,8 @@ def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
         if why is None:
             try:
                 backend = FACTORIES[c.kind](model_path, spec, c.precision, c.device, opts).load()
-                backend.warmup(1)  # a backend that loads but cannot run a frame is a failure too
+                # a backend that loads but cannot run a frame is a failure too
+                backend.warmup(1, warmup_shapes(backend, spec, opts.get("input_hw")))
             except Exception as exc:  # noqa: BLE001 - auto must never take the node down
                 why = f"{type(exc).__name__}: {exc}"
         if why is not None:

@@ -18,7 +18,9 @@ One build path for both versions: a strongly typed network, so the ONNX file dec
   means fp32; ``allow_tf32=True`` sets it (about 2x faster convolutions on Ampere and newer, inner
   products with 10-bit mantissas) and the engine reports effective precision "tf32".
 - Dynamic inputs (a user's own export): one optimisation profile with min = opt = max = the
-  input shape the node uses (``input_hw``, else the spec's default size), set on the context.
+  input shape the node uses (``input_hw``, else the model card's static size: ``fixed``, or
+  ``profile_hw``, default long_side x long_side, of a ``multiple_of`` rule), set on the context;
+  camera images are then fitted (``resize_mode``) to that one size.
 - Logging: TensorRT's messages go to the Python logger ``mono_depth_ros...tensorrt_backend``
   (``base.ForwardToRosLog.install(node.get_logger())`` sends them on to the ROS log); the last
   errors are appended to every exception.
@@ -210,7 +212,11 @@ class TensorRTBackend(InferenceBackend):
                                    f"version or GPU?): {self.logger.last_errors()}")
             return engine
         onnx_path = self._onnx_for_precision()
-        self._shapes = profile_shapes(onnx_inputs(onnx_path), self.input_hw)
+        inputs = onnx_inputs(onnx_path)
+        # the model card fills dynamic dims in its own layout (NCHW or NHWC), at its static size
+        self._shapes = ({n: self.spec.concrete_input_shape(d, self.input_hw) for n, d in inputs.items()}
+                        if self.spec is not None and all(len(d) == 4 for d in inputs.values())
+                        else profile_shapes(inputs, self.input_hw))
         gpu, cc = torch.cuda.get_device_name(), torch.cuda.get_device_capability()
         key = engine_cache_key(onnx_path, trt.__version__, gpu, cc, self.precision,
                                [d for s in self._shapes.values() for d in s], extra={"tf32": self.allow_tf32})
