@@ -35,6 +35,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
     parser.add_argument("--pictures", type=int, default=4, help="number of input|prediction|truth pictures")
     parser.add_argument("--classical", choices=("orb", "sift", "none"), default="orb", help="classical VO baseline")
+    parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
+                        help="how frames are fitted to the networks (default: the run's data.resize_mode, "
+                             "which the nodes' resize_mode should match)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--min-depth {args.min_depth} / --max-depth {args.max_depth}: need 0 <= min < max")
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
-                       classical=args.classical)
+                       classical=args.classical, resize_mode=args.resize_mode)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/metrics.json, metrics.md and pictures")

@@ -28,6 +28,7 @@ class EvalOptions:
     pictures: int = 4
     whdr_pairs: int = 10000
     classical: str = "orb"  # "orb" | "sift" | "none"
+    resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
 
 
 def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
@@ -124,9 +125,14 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     models = load_models(checkpoints, card)
+    if opts.resize_mode is not None:
+        if models.estimators:
+            raise InputError("resize_mode", opts.resize_mode, "an ONNX with a model card is fitted by its card")
+        models.resize_mode = opts.resize_mode
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
+                     "resize_mode": models.resize_mode,
                      "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
     if models.depth_spec:
