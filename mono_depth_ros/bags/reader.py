@@ -1,7 +1,8 @@
 """Read any rosbag without ROS: rosbag2 folders (sqlite3 / MCAP, file- or message-level
 compression, split into several files), ROS 1 ``.bag`` files, bare ``.mcap`` / ``.db3`` files and
 folders of them whose ``metadata.yaml`` is missing (a recording that is still running, or one
-member of a split recording), including an MCAP whose last chunk was cut off.
+member of a split recording), including files cut off while recording: an MCAP whose last chunk
+was cut, a truncated ``.db3``, a ROS 1 bag without its index (``salvage.py``).
 
 ``open_bag(path)`` returns a :class:`BagSource`; iterating it yields
 ``(topic, msgtype, stamp_ns, msg)`` with ``msgtype`` normalised to ``pkg/msg/Name``,
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -274,45 +274,43 @@ class McapSource(BagSource):
 
 
 class SqliteSource(BagSource):
-    """rosbag2 ``.db3`` files read directly with sqlite3 (a folder whose metadata.yaml is missing).
+    """rosbag2 ``.db3`` files read directly with SQLite (a folder whose metadata.yaml is missing).
 
     Types come from the file's ``message_definitions`` table when it has one, else from the ROS 2
-    Kilted type store.
+    Kilted type store. Files are read through :class:`salvage.Db3`: a file cut off while recording
+    yields every message that is still whole, and its note says where it was cut.
     """
 
     def __init__(self, path: Path, files: list[Path] | None = None) -> None:
         from rosbags.typesys import Stores, get_typestore
 
+        from mono_depth_ros.bags.salvage import DB_ERRORS, Db3
+
         super().__init__(path)
         self.files = files or (sorted(path.glob("*.db3"), key=_member_order) if path.is_dir() else [path])
         self.typestore = get_typestore(Stores.ROS2_KILTED)
         self._topic_ids: dict[Path, dict[int, tuple[str, str]]] = {}
+        self._dbs: dict[Path, Db3] = {}  # each file open read-only, damage-tolerant (see salvage.Db3)
         counts: collections.Counter[str] = collections.Counter()
         types: dict[str, str] = {}
-        unknown: set[str] = set()
         for file in self.files:
             try:
-                con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                if "message_definitions" in tables:
-                    for msgtype, encoding, text in con.execute(
-                            "SELECT topic_type, encoding, encoded_message_definition FROM message_definitions"):
-                        _register(self.typestore, normalize_msgtype(msgtype), encoding, text)
-                ids = {tid: (name, normalize_msgtype(msgtype))
-                       for tid, name, msgtype in con.execute("SELECT id, name, type FROM topics")}
-                try:
-                    for tid, count in con.execute("SELECT topic_id, COUNT(*) FROM messages GROUP BY topic_id"):
-                        counts[ids[tid][0]] += count
-                except sqlite3.DatabaseError:  # a cut-off file: counts unknown, messages read up to the cut
-                    unknown.update(name for name, _ in ids.values())
-                con.close()
-            except sqlite3.Error as exc:
+                db = self._dbs[file] = Db3(file)
+                for msgtype, encoding, text in db.definitions():  # (none in older recordings)
+                    _register(self.typestore, normalize_msgtype(msgtype), encoding, text)
+                ids = {tid: (name, normalize_msgtype(msgtype)) for tid, (name, msgtype) in db.topics().items()}
+                for tid, count in db.topic_counts().items():  # a damaged file: the rows still readable
+                    counts[ids[tid][0]] += count
+            except DB_ERRORS as exc:
+                self.close()
                 raise BagFormatError(f"bag={str(file)!r}: not a readable rosbag2 sqlite3 file"
                                      f" ({_error_text(exc)})") from exc
+            for note in db.notes:
+                self._note(note)
             self._topic_ids[file] = ids
             types.update(ids.values())
         for topic, msgtype in types.items():
-            self.topics[topic] = TopicSummary(topic, msgtype, -1 if topic in unknown else counts.get(topic, 0))
+            self.topics[topic] = TopicSummary(topic, msgtype, counts.get(topic, 0))
 
     def messages(self, topics=None):
         wanted = None if topics is None else set(topics)
@@ -320,23 +318,22 @@ class SqliteSource(BagSource):
             ids = {tid: v for tid, v in self._topic_ids[file].items() if wanted is None or v[0] in wanted}
             if not ids:
                 continue
-            con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-            # recording order (rowid): no sort, so a cut-off file yields every row before the cut
-            query = (f"SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN "
-                     f"({','.join(map(str, ids))}) ORDER BY id")
-            try:
-                for tid, stamp_ns, data in con.execute(query):
-                    topic, msgtype = ids[tid]
-                    try:
-                        msg = self.typestore.deserialize_cdr(_maybe_zstd(bytes(data)), msgtype)
-                    except Exception as exc:  # corrupt payload: count and continue
-                        self._record_error(topic, exc)
-                        continue
-                    yield topic, msgtype, int(stamp_ns), msg
-            except sqlite3.Error as exc:
-                self._note(f"{file.name}: reading stopped ({_error_text(exc)}); the messages after it are lost")
-            finally:
-                con.close()
+            db = self._dbs[file]
+            # recording order (id); unreadable rows are skipped and said in notes (salvage.Db3.rows)
+            for tid, stamp_ns, data in db.rows(ids, lambda tid, exc: self._record_error(ids[tid][0], exc)):
+                topic, msgtype = ids[tid]
+                try:
+                    msg = self.typestore.deserialize_cdr(_maybe_zstd(data), msgtype)
+                except Exception as exc:  # corrupt payload: count and continue
+                    self._record_error(topic, exc)
+                    continue
+                yield topic, msgtype, int(stamp_ns), msg
+            for note in db.notes:
+                self._note(note)
+
+    def close(self) -> None:
+        for db in self._dbs.values():
+            db.close()
 
 
 def _maybe_zstd(data: bytes) -> bytes:
@@ -399,7 +396,16 @@ def open_bag(path: str | Path) -> BagSource:
                 raise
             return _open_members(path, f"metadata.yaml unusable ({str(exc).split(': ', 1)[-1][:160]})")
     if path.suffix == ".bag":
-        return RosbagsSource(path)
+        try:
+            return RosbagsSource(path)
+        except BagFormatError as exc:  # no usable index (cut off, still recording): scan its records
+            from mono_depth_ros.bags.salvage import Ros1ScanSource
+
+            return Ros1ScanSource.after_failure(path, exc)
+    if path.name.endswith(".bag.active"):  # rosbag record still running (or killed): never indexed
+        from mono_depth_ros.bags.salvage import Ros1ScanSource
+
+        return Ros1ScanSource(path, "a .bag.active: the recorder is still running, or was killed")
     if path.suffix == ".mcap":
         return McapSource(path)
     if path.suffix == ".db3":
