@@ -1,4 +1,5 @@
-"""In-process depth cache keyed by image stamp, shared by depth_node and ego_motion_node.
+"""Depth by stamp between threads: the in-process cache shared by depth_node and ego_motion_node,
+and the newest metric depth image depth_node scales its frames with (``LatestMetricDepth``).
 
 When both nodes run in one process (the demo, or ``mono_depth_pipeline``), depth_node ``put``s
 every frame it processed (header, RGB, depth) and ego_motion_node, registered as a listener,
@@ -17,10 +18,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mono_depth_ros.core.depth import depth_from_image
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.scale import SparseDepth
+from mono_depth_ros.core.stamps import stamp_to_ns
+
 
 @dataclass(frozen=True)
 class CachedDepth:
-    """Depth of one frame: (H, W) float32 metres (NaN invalid), produced by ``spec_name``."""
+    """Depth of one frame: (H, W) float32 (NaN invalid) as the network ``spec_name`` gives it, metres
+    when ``is_metric``. ``metric_scale``: metres per unit of an up-to-scale depth on this frame
+    (depth_node's ``scale_source``), None when the frame has none; li2020's translations share it."""
 
     stamp_ns: int
     depth_m: np.ndarray
@@ -30,6 +38,7 @@ class CachedDepth:
     header: Any = None
     receive_s: float = 0.0
     result: Any = None  # the DepthResult (network-resolution depth + fit, what the motion net is fed)
+    metric_scale: float | None = None
 
 
 class DepthCache:
@@ -74,3 +83,43 @@ class DepthCache:
             self.consumers += 1
             if listener is not None:
                 self._listeners.append(listener)
+
+
+class LatestMetricDepth:
+    """The newest metric depth image of a topic (a lidar projected into the camera, an RGB-D
+    sensor's registered depth) for depth_node's ``scale_source: depth_topic``. The subscription
+    callback ``put``s the message; the worker asks ``for_frame`` for it, converted (REP 118,
+    core.depth) to SparseDepth once however many frames use it. Thread-safe; never blocks."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self._msg: Any = None
+        self._lock = threading.Lock()
+        self._converted: tuple[Any, tuple[int, int], SparseDepth] | None = None  # worker thread only
+        self.received = 0
+
+    def put(self, msg: Any) -> None:
+        with self._lock:
+            self._msg = msg
+            self.received += 1
+
+    def for_frame(self, stamp_ns: int, hw: tuple[int, int], tolerance_s: float) -> tuple[SparseDepth | None, str]:
+        """(sparse depth, "") when the newest image's stamp is within ``tolerance_s`` of ``stamp_ns``
+        and its size is ``hw`` = (H, W); (None, why not) otherwise."""
+        with self._lock:
+            msg = self._msg
+        if msg is None:
+            return None, f"no metric depth received yet on {self.topic}"
+        try:
+            offset_s = abs(stamp_to_ns(msg.header.stamp) - stamp_ns) * 1e-9
+            if offset_s > tolerance_s:
+                return None, f"the newest metric depth is {offset_s:.3f} s from the frame (tolerance {tolerance_s:g} s)"
+            if self._converted is None or self._converted[0] is not msg:
+                depth_m = depth_from_image(msg)
+                self._converted = (msg, depth_m.shape, SparseDepth.from_image(depth_m))
+        except InputError as exc:
+            return None, f"metric depth dropped: {exc}"
+        _, (height, width), sparse = self._converted
+        if (height, width) != tuple(hw):
+            return None, f"metric depth is {width}x{height} but the image {hw[1]}x{hw[0]}"
+        return sparse, ""

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_topic_name, io_param_specs
+from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
@@ -51,9 +52,31 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "(whole image, aspect kept, border padded) or stretch (aspect not kept).",
               choices=RESIZE_MODES, read_only=True),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
-              "(xian2018, li2020): each frame's depth is scaled so that its median is this many "
-              "metres; 0 = no ~/points for a non-metric model. ~/depth is never scaled.",
+              "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
+              "scaled so that its median is this many metres; 0 = no ~/points. ~/depth is not scaled.",
               low=0.0, high=1000.0),
+    ParamSpec("scale_source", "none", "Metric scale of a non-metric model's depth: none (~/depth holds the "
+              "normalised depth), camera_height (the ground plane seen below the camera, camera_height_m "
+              "under it) or depth_topic (sparse metric depth on metric_depth_topic). Frames with a scale "
+              "publish metres on ~/depth and ~/points; frames without publish the normalised depth and no "
+              "~/points (diagnostics say why). A metric model ignores it.",
+              choices=SCALE_SOURCES, read_only=True),
+    ParamSpec("camera_height_m", 1.5, "scale_source camera_height: height of the camera above the ground, "
+              "metres.", low=0.01, high=100.0, read_only=True),
+    ParamSpec("metric_depth_topic", "", "scale_source depth_topic: metric depth image (sensor_msgs/Image, "
+              "32FC1 m with NaN or 0 where missing, or 16UC1 mm with 0; REP 118) of this camera at its size, "
+              "in the rectified image's pixel grid: a lidar projected into the image, an RGB-D sensor's "
+              "registered depth. Sparse is fine.", read_only=True),
+    ParamSpec("metric_depth_tolerance_s", 0.1, "scale_source depth_topic: a frame uses the newest metric "
+              "depth image when their stamps differ by at most this many seconds.", low=0.0, high=10.0),
+    ParamSpec("extrinsic_source", "parameters", "scale_source camera_height: the up direction (base_frame "
+              "z) in the image's optical frame from parameters (camera_rpy_rad) or from /tf_static "
+              "(base_frame -> the image's frame_id).", choices=("parameters", "tf_static"), read_only=True),
+    ParamSpec("base_frame", "base_link", "Robot body frame (z up, REP 103) for extrinsic_source tf_static.",
+              read_only=True),
+    ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame (x forward) roll, pitch, yaw in "
+              "base_frame, radians (as ego_motion_node's); all zero = a level camera, up = (0, -1, 0) in "
+              "the optical frame.", read_only=True),
     ParamSpec("fallback_hfov_deg", 0.0, "When no valid camera_info matches the image, assume a "
               "pinhole with this horizontal field of view; 0 = off (no points without camera_info).",
               low=0.0, high=179.0),
@@ -80,6 +103,13 @@ class DepthNodeConfig:
     colormap_max_depth_m: float
     resize_mode: str
     nonmetric_median_depth_m: float
+    scale_source: str
+    camera_height_m: float
+    metric_depth_topic: str
+    metric_depth_tolerance_s: float
+    extrinsic_source: str
+    base_frame: str
+    camera_rpy_rad: tuple[float, float, float]
     fallback_hfov_deg: float
     input_reliability: str
     input_depth: int
@@ -93,6 +123,37 @@ class DepthNodeConfig:
             check_topic_name("camera_info_topic", self.camera_info_topic)
         check_model_path("model_path", self.model_path)
         check_model_card("model_card", self.model_card, self.model_path)
+        if self.metric_depth_topic:
+            check_topic_name("metric_depth_topic", self.metric_depth_topic)
+        elif self.scale_source == "depth_topic":
+            raise ConfigError("metric_depth_topic", "", "must name a metric depth image topic with scale_source "
+                              "depth_topic")
+        check_frame_id("base_frame", self.base_frame)
+
+    def scale_config(self, output_kind: str) -> ScaleConfig | None:
+        """The core's scale configuration for a network of ``output_kind``; None when the node keeps
+        today's rule (a metric network, or scale_source none)."""
+        if output_kind in METRIC_KINDS or self.scale_source == "none":
+            return None
+        return ScaleConfig(output_kind=output_kind, source=self.scale_source,
+                           camera_height_m=self.camera_height_m).validate()
+
+    def output_summary(self, model: str, is_metric: bool) -> tuple[str, str]:
+        """(log level, one start-up line) saying what ~/depth and ~/points hold for ``model``."""
+        if is_metric:
+            return ("warning", f"scale_source {self.scale_source} ignored: {model} is metric") \
+                if self.scale_source != "none" else ("info", "")
+        if self.scale_source != "none":
+            rule = (f"the ground {self.camera_height_m:g} m below the camera" if self.scale_source == "camera_height"
+                    else f"the metric depth on {self.metric_depth_topic}")
+            return "info", (f"{model} is not metric: each frame is scaled to metres from {rule}; frames without "
+                            "a scale publish the normalised depth and no ~/points (/diagnostics: depth_is_metric, "
+                            "scale_reason)")
+        points = (f"~/points: scaled per frame to a median depth of {self.nonmetric_median_depth_m} m"
+                  if self.nonmetric_median_depth_m > 0 else
+                  "~/points off (set nonmetric_median_depth_m > 0 to scale each frame to that median)")
+        return "warning", (f"{model} is NOT metric: ~/depth holds the model's normalised depth in arbitrary "
+                           f"units; set scale_source, or scale it before measuring distances. {points}")
 
     @property
     def spec_name(self) -> str:

@@ -15,11 +15,17 @@ Bad input (unknown encoding, data length != step*height, zero size, invalid came
 stamps going backwards) is dropped and logged, throttled per reason, with the reason; counts
 are in ``rejects.counts`` and on /diagnostics. An image size change mid-stream re-initialises
 cleanly: the camera_info of the old size is discarded and the next matching one is used.
-Relative-depth models (xian2018; a model card's relative_depth, relative_inverse_depth) are not
-metric: ~/depth then holds the model's normalised depth (see inference/processing.py), the
-read-only parameter ``depth_is_metric`` is false and the diagnostics say ``metric: False``;
-~/points of a non-metric model follow the explicit rule ``nonmetric_median_depth_m`` (off by
-default: no cloud without a scale).
+Non-metric models (xian2018, li2020; a card's relative_depth, relative_inverse_depth,
+depth_up_to_scale): with ``scale_source`` none ~/depth holds the model's normalised depth (see
+inference/processing.py), the read-only parameter ``depth_is_metric`` is false, and ~/points follow
+the explicit rule ``nonmetric_median_depth_m`` (off by default: no cloud without a scale). With
+``scale_source`` camera_height or depth_topic, the worker measures each frame's metric scale
+(core/scale.py: the ground plane ``camera_height_m`` below the camera, up from ``camera_rpy_rad`` or
+/tf_static; or the newest metric depth image within ``metric_depth_tolerance_s`` of the frame):
+frames with a scale publish metres on ~/depth and ~/points, frames without publish the normalised
+depth and no cloud; /diagnostics say which (``depth_is_metric``, ``scale``, ``scale_reason``) and
+the log says when the scale comes or goes. ``depth_is_metric`` then says the configuration can
+deliver metres. The callbacks only store the newest metric depth and /tf_static; never blocking.
 
 Lens distortion: with a camera_info of the image's size whose D is not zero, the image is
 rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
@@ -44,6 +50,7 @@ from rclpy.parameter import Parameter
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from diagnostic_msgs.msg import DiagnosticArray
+from tf2_msgs.msg import TFMessage
 
 from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics, intrinsics_from_camera_info
 from mono_depth_ros.core.depth import depth_to_image
@@ -51,16 +58,20 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
 from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, rectified_intrinsics
+from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult
 from mono_depth_ros.core.stamps import stamp_to_ns
+from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.nodes.colormap import colorize_depth
-from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
+from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricDepth
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, check_plausible_intrinsics, \
     fallback_focal_px
-from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, StampGapMeter, diagnostic_array
+from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, ScaleReport, StampGapMeter, \
+    diagnostic_array
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator
+from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
-from mono_depth_ros.nodes.qos import make_qos
+from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
 
 
 def to_parameters(overrides: Mapping[str, Any] | None) -> list[Parameter]:
@@ -99,24 +110,33 @@ class DepthNode(Node):
         spec = self.estimator.spec
         self.model_label = f"{spec.name} ({spec.label})" if spec.source != "built-in" else cfg.method
         self.is_metric = spec.is_metric
-        self.declare_parameter("depth_is_metric", self.is_metric, ParameterDescriptor(
-            description="Whether ~/depth is in metres (false: relative/up-to-scale model output).",
-            read_only=True))
-        if not self.is_metric:
-            self.get_logger().warning(
-                f"model {self.model_label} ({spec.output_kind}) is NOT metric: ~/depth holds "
-                "the model's normalised depth in arbitrary units; scale it before measuring distances. "
-                + (f"~/points: scaled per frame to a median depth of {cfg.nonmetric_median_depth_m} m"
-                   if cfg.nonmetric_median_depth_m > 0 else
-                   "~/points off (set nonmetric_median_depth_m > 0 to scale each frame to that median)"))
-        self.depth_cache = depth_cache
         self._init_stats()
+        self._init_scale(cfg, spec.output_kind)
+        self.declare_parameter("depth_is_metric", self.is_metric or self.scale_estimator is not None,
+                               ParameterDescriptor(description="Whether ~/depth can be in metres: a metric model, "
+                                                   "or a scale_source (per frame: depth_is_metric on /diagnostics).",
+                                                   read_only=True))
+        self.depth_cache = depth_cache
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
             f"{self.model_label} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
             f"camera_info {cfg.resolved_camera_info_topic}")
+
+    def _init_scale(self, cfg: DepthNodeConfig, output_kind: str) -> None:
+        """The metric scale of a non-metric model with a scale_source (``scale_estimator`` None: the
+        network's own units), and one start-up line saying what ~/depth and ~/points will hold."""
+        scale_config = cfg.scale_config(output_kind)
+        self.scale_estimator = ScaleEstimator(scale_config) if scale_config is not None else None
+        self.scale_report = ScaleReport(cfg.scale_source, self.get_logger().info, self.get_logger().warning)
+        self.static_tf = StaticTfTree()
+        self.up = UpDirection(cfg.camera_rpy_rad, cfg.base_frame,
+                              self.static_tf if cfg.extrinsic_source == "tf_static" else None)
+        self.metric_depth = LatestMetricDepth(cfg.metric_depth_topic)
+        level, text = cfg.output_summary(f"model {self.model_label} ({output_kind})", self.is_metric)
+        if text:
+            (self.get_logger().warning if level == "warning" else self.get_logger().info)(text)
 
     def _init_stats(self) -> None:
         self.slot = LatestSlot()
@@ -150,6 +170,11 @@ class DepthNode(Node):
         self.pub_points = self.create_publisher(PointCloud2, "~/points", out_qos)
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
+        if self.scale_estimator is not None and cfg.scale_source == "depth_topic":
+            self.create_subscription(Image, cfg.metric_depth_topic, self.metric_depth.put, in_qos)
+        if self.scale_estimator is not None and cfg.scale_source == "camera_height" \
+                and cfg.extrinsic_source == "tf_static":
+            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
 
     # ---------------------------------------------------------------- callbacks (executor thread)
     def _on_image(self, msg: Any) -> None:
@@ -173,6 +198,11 @@ class DepthNode(Node):
             return
         with self._info_lock:
             self._intrinsics = intr
+
+    def _on_tf_static(self, msg: TFMessage) -> None:
+        for transform in msg.transforms:
+            self.static_tf.add(transform.header.frame_id, transform.child_frame_id,
+                               transform_msg_to_matrix(transform))
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         try:
@@ -219,10 +249,17 @@ class DepthNode(Node):
         self.inference_latency.add(time.monotonic() - start_s)
         infer_cpu_s = time.thread_time() - infer_cpu_s
         depth_m = result.depth_m
+        intr = None
+        if wanted["info"] or wanted["depth"] or wanted["points"] or self.scale_estimator is not None:
+            intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,
+                                        complain=wanted["info"] or wanted["points"])
+        scale = self._scale_frame(depth_m, intr, msg.header, stamp_ns, cfg)
         if self.depth_cache is not None:
+            up_to_scale = scale is not None and scale.is_metric and scale.output_kind == "depth_up_to_scale"
             self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
-                                             rgb=rgb, header=msg.header, receive_s=receive_s, result=result))
-        self._publish(msg.header, rgb, depth_m, wanted, cfg)
+                                             rgb=rgb, header=msg.header, receive_s=receive_s, result=result,
+                                             metric_scale=scale.scale if up_to_scale else None))
+        self._publish(msg.header, rgb, depth_m, intr, scale, wanted, cfg)
         self.frames_out += 1
         self.output_rate.tick()
         self.latency.add(time.monotonic() - receive_s)
@@ -249,36 +286,53 @@ class DepthNode(Node):
                                       f"({self.unknown_distortion_frames} frames)", throttle_duration_sec=5.0)
             return rgb
 
+    def _scale_frame(self, depth_m: np.ndarray, intr: CameraIntrinsics | None, header: Any, stamp_ns: int,
+                     cfg: DepthNodeConfig) -> ScaleResult | None:
+        """This frame's metric scale (None without a scale source); logs when it comes or goes."""
+        if self.scale_estimator is None:
+            return None
+        up, sparse, missing = None, None, ""
+        if intr is None:
+            missing = "no camera_info for this image size (set fallback_hfov_deg to assume one)"
+        elif cfg.scale_source == "camera_height":
+            up, missing = self.up.of(header.frame_id)
+        else:
+            sparse, missing = self.metric_depth.for_frame(stamp_ns, depth_m.shape, cfg.metric_depth_tolerance_s)
+        result = self.scale_estimator.update(depth_m, intr, up, sparse, stamp_ns, missing)
+        self.scale_report.add(result)  # logs when the scale comes or goes
+        return result
+
     def _points_depth(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> np.ndarray | None:
-        """Depth for ~/points: metres, or a non-metric depth scaled so that its median is
+        """A non-metric depth (scale_source none) scaled so that its median is
         ``nonmetric_median_depth_m`` (None when that rule is off)."""
-        if self.is_metric:
-            return depth_m
         median = float(np.nanmedian(depth_m)) if np.isfinite(depth_m).any() else float("nan")
         if cfg.nonmetric_median_depth_m <= 0 or not median > 0:
             return None
         return depth_m * np.float32(cfg.nonmetric_median_depth_m / median)
 
-    def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, wanted: dict[str, bool],
-                 cfg: DepthNodeConfig) -> None:
+    def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, intr: CameraIntrinsics | None,
+                 scale: ScaleResult | None, wanted: dict[str, bool], cfg: DepthNodeConfig) -> None:
+        """Outputs of one frame: metres when the network or this frame's scale is metric, else the
+        normalised depth (~/points then only by nonmetric_median_depth_m, without a scale source)."""
+        metric_m = depth_m if self.is_metric else (scale.depth(depth_m) if scale is not None and scale.is_metric
+                                                   else None)
+        out_m = depth_m if metric_m is None else metric_m
         # camera_info goes out with every depth image, just before it, so that a subscriber
         # pairing them by stamp (depth_image_proc, rviz2's DepthCloud) never waits for it
-        intr = None
-        if wanted["info"] or wanted["depth"] or wanted["points"]:
-            intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,
-                                        complain=wanted["info"] or wanted["points"])
         if intr is not None and (wanted["info"] or wanted["depth"]):
             self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         if wanted["depth"]:
-            self.pub_depth.publish(depth_to_image(depth_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
-        points_depth_m = self._points_depth(depth_m, cfg) if wanted["points"] and intr is not None else None
+            self.pub_depth.publish(depth_to_image(out_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
+        points_depth_m = None
+        if wanted["points"] and intr is not None:
+            points_depth_m = metric_m if metric_m is not None or scale is not None else self._points_depth(depth_m, cfg)
         if points_depth_m is not None:
             colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
             self.pub_points.publish(depth_to_pointcloud2(
                 points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
                 max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
         if wanted["colored"]:  # last: a picture for people, the geometry goes out first
-            colored = colorize_depth(depth_m, cfg.colormap_max_depth_m)
+            colored = colorize_depth(out_m, cfg.colormap_max_depth_m)
             self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
 
     def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig,
@@ -319,7 +373,9 @@ class DepthNode(Node):
                 "rejected": self.rejects.total, "unknown_distortion_model_frames": self.unknown_distortion_frames,
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
-                "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"]}
+                "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"],
+                **(self.scale_report.stats() if self.scale_estimator is not None else
+                   {"depth_is_metric": self.is_metric, "scale_source": "network" if self.is_metric else "none"})}
 
     def _publish_diagnostics(self) -> None:
         stats = self.stats()
@@ -332,6 +388,9 @@ class DepthNode(Node):
                             f"({self.upstream.loss_percent():.1f} % of all; transport or camera driver; see "
                             "config/fastdds_large_data.xml)")
         self._lost_reported = lost
+        scale_problem = self.scale_report.problem() if self.scale_estimator is not None else None
+        if scale_problem:
+            problems.append(scale_problem)
         if self.unknown_distortion_frames:
             problems.append(f"{self.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),

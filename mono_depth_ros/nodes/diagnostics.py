@@ -6,11 +6,14 @@ Pure Python bookkeeping; the DiagnosticArray is built with lazily imported messa
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 from typing import Any, Callable
 
 import numpy as np
+
+from mono_depth_ros.core.scale import AFFINE_KINDS
 
 
 class RateMeter:
@@ -177,6 +180,82 @@ def diagnostic_array(stamp: Any, name: str, hardware_id: str, values: dict[str, 
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
+    if isinstance(value, float):  # 3 decimals; below 1, 4 significant digits (a scale of 0.00392)
+        small = math.isfinite(value) and 0 < abs(value) < 1
+        return f"{value:.4g}" if small else f"{value:.3f}"
     return str(value)
+
+
+class ScaleReport:
+    """The metric scale of the frames (core.scale.ScaleResult) for /diagnostics and the log.
+
+    ``add(result)`` per frame logs when the frames' state differs from the one last logged: the
+    scale became available (``info``) or was lost (``warning``), at most once per ``period_s`` (a
+    flapping scale is reported by its state after the period, not frame by frame). ``stats()``
+    gives the last frame's truth (``depth_is_metric``), its scale (and shift for affine outputs),
+    the reason when it has none, the fit's numbers and counts. Thread-safe (the worker adds, the
+    diagnostics timer reads).
+    """
+
+    def __init__(self, source: str, info: Callable[[str], None], warning: Callable[[str], None],
+                 period_s: float = 5.0) -> None:
+        self.source = source
+        self._info, self._warning = info, warning
+        self.period_s = float(period_s)
+        self._announced: bool | None = None  # the state the log last reported
+        self._logged_s = -math.inf
+        self._last: Any = None
+        self.frames_metric = 0
+        self.frames_not_metric = 0
+        self._lock = threading.Lock()
+
+    def add(self, result: Any) -> None:
+        """Record one frame; log its state when it differs from the last logged one."""
+        metric = bool(result.is_metric)
+        with self._lock:
+            self._last = result
+            if metric:
+                self.frames_metric += 1
+            else:
+                self.frames_not_metric += 1
+        now_s = time.monotonic()
+        if metric == self._announced or now_s - self._logged_s < self.period_s:
+            return
+        self._announced, self._logged_s = metric, now_s
+        if metric:
+            self._info(f"metric scale available from {result.source}: {_scale_text(result)}; ~/depth/image "
+                       "and ~/points in metres")
+        else:
+            self._warning(f"no metric scale ({result.source}): {result.reason}; ~/depth/image holds the "
+                          "normalised depth, no ~/points")
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            last, metric, not_metric = self._last, self.frames_metric, self.frames_not_metric
+        values: dict[str, Any] = {"depth_is_metric": bool(last is not None and last.is_metric),
+                                  "scale_source": self.source,
+                                  "scale": float("nan") if last is None or last.scale is None else last.scale}
+        if last is not None and last.output_kind in AFFINE_KINDS:
+            values["scale_shift"] = last.shift if last.scale is not None else float("nan")
+        values["scale_reason"] = "no frame yet" if last is None else (last.reason or "ok")
+        for key in ("inlier_fraction", "inliers", "points", "tilt_deg", "measured_scale", "log_ratio_mad"):
+            if last is not None and key in last.diagnostics:
+                values[f"scale_{key}"] = float(last.diagnostics[key])
+        values.update(frames_metric=metric, frames_not_metric=not_metric)
+        return values
+
+    def problem(self) -> str | None:
+        """A line for /diagnostics' message while the last frame had no metric scale."""
+        with self._lock:
+            last = self._last
+        if last is None or last.is_metric:
+            return None
+        return f"no metric scale ({self.source}): {last.reason}"
+
+
+def _scale_text(result: Any) -> str:
+    text = f"scale {result.scale:.4g}"
+    if result.output_kind in AFFINE_KINDS:
+        text += f", shift {result.shift:.4g}"
+    fraction = result.diagnostics.get("inlier_fraction")
+    return text + (f" ({100 * fraction:.0f} % inliers)" if fraction is not None else "")

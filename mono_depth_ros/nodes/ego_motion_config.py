@@ -29,7 +29,11 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "image's frame_id on /tf_static (off when robot_state_publisher already does).", read_only=True),
     ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame roll, pitch, yaw in base_frame, "
               "radians (the optical rotation is applied on top).", read_only=True),
-    ParamSpec("scale", 1.0, "Multiplies the estimated translation (monocular scale).", low=1e-6, high=1e6),
+    ParamSpec("scale", 1.0, "Multiplies the estimated translation (monocular scale) while no metric scale "
+              "comes from the depth (scale_from_depth).", low=1e-6, high=1e6),
+    ParamSpec("scale_from_depth", True, "Sharing depth_node's li2020 depth in one process with its "
+              "scale_source set: translations are multiplied by the depth's metric scale (li2020's depth and "
+              "translation share one unit); frames without a scale hold the last one; `scale` before the first."),
     ParamSpec("max_frame_gap_s", 1.0, "A stamp gap larger than this (or backwards) resets odometry.",
               low=0.001, high=3600.0),
     ParamSpec("translation_std_m", 0.05, "Per-frame translation standard deviation (covariance).",
@@ -59,6 +63,7 @@ class EgoMotionConfig:
     publish_camera_tf: bool
     camera_rpy_rad: tuple[float, float, float]
     scale: float
+    scale_from_depth: bool
     max_frame_gap_s: float
     translation_std_m: float
     rotation_std_rad: float

@@ -9,6 +9,13 @@ back in time (REP 105): a reset pose older than the last published one is withhe
 camera pose from parameters, base_frame -> the image's frame_id is published on /tf_static, so
 rviz2 (Fixed Frame odom) can place the cloud. Latest-frame-only processing as in depth_node:
 the motion is between the last two *processed* frames.
+
+Scale: Li 2020's depth and translation are up to one common unit. With the shared depth of a
+depth_node whose ``scale_source`` gives that depth a metric scale (``CachedDepth.metric_scale``)
+and ``scale_from_depth`` true, each translation is multiplied by the scale of its second frame;
+a frame without one (no ground found, no metric depth in time) holds the last scale seen, and
+before the first one the ``scale`` parameter applies (diagnostics: ``metric``, ``scale``,
+``scale_from``). Running its own depth net, the node uses ``scale``.
 """
 
 from __future__ import annotations
@@ -85,6 +92,7 @@ class EgoMotionNode(Node):
         self.latency = LatencyStats()
         self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
         self.frames_out = self.resets = self.depth_reused = 0
+        self.depth_scale: float | None = None  # the last metric scale of the shared depth (held)
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
         self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
         self._static_frame: str | None = None  # image frame_id last sent on /tf_static
@@ -131,8 +139,7 @@ class EgoMotionNode(Node):
             new_config = updated_config(self.config, EGO_PARAMS, {p.name: p.value for p in params})
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
-        self.config = new_config
-        self.odometry.scale = new_config.scale
+        self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -140,6 +147,8 @@ class EgoMotionNode(Node):
         a DepthResult (its network-resolution depth is what the motion net is fed) or (H, W) metres."""
         if isinstance(item, CachedDepth):
             self.depth_reused += 1
+            if item.metric_scale is not None:
+                self.depth_scale = item.metric_scale  # held until the next frame with a scale
             if item.result is not None and item.result.fit is not None:
                 self.motion.resize_mode = item.result.fit.mode  # frames fitted as depth_node fits them
             return item.header, item.rgb, item.result if item.result is not None else item.depth_m
@@ -174,6 +183,7 @@ class EgoMotionNode(Node):
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m)
+        self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)
         self._publish_pose(T_odom_base, twist, dt_s, stamp_ns)
         self._publish_extras(header, result)
@@ -181,6 +191,12 @@ class EgoMotionNode(Node):
         self.output_rate.tick()
         self.latency.add(time.monotonic() - receive_s)
         return True
+
+    def _translation_scale(self) -> float:
+        """The depth's metric scale (held) with scale_from_depth, else the ``scale`` parameter."""
+        if self.config.scale_from_depth and self.depth_scale is not None:
+            return self.depth_scale
+        return self.config.scale
 
     def _continuous(self, prev_ns: int, stamp_ns: int, shape: tuple, prev_shape: tuple) -> bool:
         gap_s = (stamp_ns - prev_ns) * 1e-9
@@ -236,13 +252,15 @@ class EgoMotionNode(Node):
 
     def stats(self) -> dict[str, Any]:
         latency = self.latency.summary_ms()
+        from_depth = self.config.scale_from_depth and self.depth_scale is not None
         return {"backend": self.motion.backend_description, "input_rate_hz": self.input_rate.rate_hz(),
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
                 "poses_withheld_older_than_tf": self.poses_withheld, "precision": self.effective_precision,
                 "depth_reused": self.depth_reused, "latency_mean_ms": latency["mean"],
-                "latency_p95_ms": latency["p95"], "metric": False, "scale": self.config.scale}
+                "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
+                "scale_from": "depth" if from_depth else "parameter"}
 
     def _publish_diagnostics(self) -> None:
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]

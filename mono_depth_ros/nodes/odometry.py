@@ -22,6 +22,12 @@ def base_from_optical(camera_xyz_m: tuple[float, ...], camera_rpy_rad: tuple[flo
     return T_base_camera @ T_BODY_FROM_OPTICAL
 
 
+def up_in_optical(T_base_optical: np.ndarray) -> np.ndarray:
+    """(3,) base_link's z axis (up, REP 103) in the optical frame of a (4, 4) ``T_base_optical``:
+    the last row of its rotation. A level camera (rpy zero) gives (0, -1, 0)."""
+    return np.array(T_base_optical[2, :3], dtype=np.float64)
+
+
 def rotation_angle_rad(rot: np.ndarray) -> float:
     """Rotation angle of a (3, 3) rotation matrix in radians."""
     return float(np.arccos(np.clip((np.trace(rot) - 1.0) / 2.0, -1.0, 1.0)))
@@ -75,6 +81,24 @@ class OdometryIntegrator:
     def twist_cov(self, dt_s: float) -> np.ndarray:
         """(6, 6) covariance of the twist of one step of length ``dt_s``."""
         return np.diag(np.square(self.step_std / max(dt_s, 1e-9)))
+
+
+class UpDirection:
+    """base_frame's z axis (up) in a camera's optical frame: from the camera's roll/pitch/yaw
+    parameters, or from the /tf_static chain base_frame -> the image's frame_id (``tree``)."""
+
+    def __init__(self, camera_rpy_rad: tuple[float, ...], base_frame: str, tree: "StaticTfTree | None") -> None:
+        self.base_frame, self.tree = base_frame, tree
+        self._from_parameters = up_in_optical(base_from_optical((0.0, 0.0, 0.0), camera_rpy_rad))
+
+    def of(self, frame_id: str) -> tuple[np.ndarray | None, str]:
+        """((3,) up, "") or (None, why it is not known yet)."""
+        if self.tree is None:
+            return self._from_parameters, ""
+        T_base_optical = self.tree.lookup(self.base_frame, frame_id)
+        if T_base_optical is None:
+            return None, f"no /tf_static {self.base_frame} -> {frame_id} yet (up direction unknown)"
+        return up_in_optical(T_base_optical), ""
 
 
 class StaticTfTree:

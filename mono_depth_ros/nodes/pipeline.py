@@ -1,16 +1,25 @@
 """Console script ``mono_depth_pipeline``: depth_node + ego_motion_node in one process.
 
-With ``method: li2020`` they share a DepthCache, so the depth network runs once per frame for
-both; with another method ego_motion_node runs its own Li 2020 depth net (the motion net's input). Parameters reach
-each node by its name (``--ros-args --params-file config/depth.yaml --params-file
-config/ego_motion.yaml``).
+When depth_node runs the built-in Li 2020 depth network (``method: li2020``, no model card) they
+share a DepthCache, so the depth network runs once per frame for both, and a ``scale_source`` of
+depth_node scales the odometry's translations too (ego_motion_node's ``scale_from_depth``). With
+another network (another method, or a model card's) ego_motion_node runs its own Li 2020 depth net:
+the motion net was trained on that depth as its input. Parameters reach each node by its name
+(``--ros-args --params-file config/depth.yaml --params-file config/ego_motion.yaml``).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from mono_depth_ros.nodes.depth_cache import DepthCache
+
+
+def shares_li2020_depth(spec: Any) -> bool:
+    """True for the built-in Li 2020 depth network's spec: the motion net was trained on its depth,
+    so only that depth may be shared (a model card replacing the network gets its own)."""
+    return spec.name == "li2020_depth" and spec.source == "built-in"
 
 
 def build_pipeline(**kwargs) -> list:
@@ -20,8 +29,7 @@ def build_pipeline(**kwargs) -> list:
 
     cache = DepthCache()
     depth = DepthNode(depth_cache=cache, **kwargs)
-    # the motion net was trained on Li 2020 depth: share only that; other methods -> own depth net
-    shared = cache if depth.config.method == "li2020" else None
+    shared = cache if shares_li2020_depth(depth.estimator.spec) else None
     try:
         ego = EgoMotionNode(depth_cache=shared, **kwargs)
     except Exception:

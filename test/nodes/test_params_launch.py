@@ -50,6 +50,29 @@ def test_every_launch_argument_maps_onto_declared_node_parameters():
     assert {"namespace", "use_sim_time"} <= declared
 
 
+def test_launch_argument_defaults_are_the_config_yaml_values():
+    """A launch argument always overrides the YAML (launch passes its default too): the two must agree,
+    including the scale arguments of issue 14 (model_card, scale_source, camera_height_m, metric_depth_topic)."""
+    tree = _launch_tree()
+    node_arguments = _literal(tree, "NODE_ARGUMENTS")
+    mapping = {ast.literal_eval(key): (ast.literal_eval(value.elts[0]), value.elts[1].id)
+               for key, value in zip(node_arguments.keys, node_arguments.values)}
+    defaults = ast.literal_eval(_literal(tree, "ARGUMENT_DEFAULTS"))
+    assert {"model_card", "scale_source", "camera_height_m", "metric_depth_topic"} <= set(mapping)
+    assert mapping["camera_height_m"] == (("depth_node",), "float")
+    yamls = {node: yaml.safe_load((ROOT / "config" / file).read_text())[node]["ros__parameters"]
+             for node, file in (("depth_node", "depth.yaml"), ("ego_motion_node", "ego_motion.yaml"))}
+    for name, (executables, value_type) in mapping.items():
+        for executable in executables:
+            value = yamls[executable][name]
+            if value_type == "bool":
+                assert defaults[name] == str(value).lower(), name
+            elif value_type == "float":
+                assert float(defaults[name]) == value, name
+            else:
+                assert defaults[name] == value, name
+
+
 @pytest.mark.parametrize("file_name, node_name, config_cls", [
     ("depth.yaml", "depth_node", DepthNodeConfig), ("ego_motion.yaml", "ego_motion_node", EgoMotionConfig)])
 def test_config_yaml_keys_are_declared_and_valid(file_name, node_name, config_cls):
