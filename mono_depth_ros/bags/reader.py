@@ -2,7 +2,7 @@
 compression, split into several files), ROS 1 ``.bag`` files, bare ``.mcap`` / ``.db3`` files and
 folders of them whose ``metadata.yaml`` is missing (a recording that is still running, or one
 member of a split recording), including files cut off while recording: an MCAP whose last chunk
-was cut, a truncated ``.db3``, a ROS 1 bag without its index (``salvage.py``).
+was cut, a truncated ``.db3``, a ROS 1 bag without its index (``db3.py``, ``ros1_scan.py``).
 
 ``open_bag(path)`` returns a :class:`BagSource`; iterating it yields
 ``(topic, msgtype, stamp_ns, msg)`` with ``msgtype`` normalised to ``pkg/msg/Name``,
@@ -16,82 +16,10 @@ from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-class BagFormatError(ValueError):
-    """The path is not a bag this reader understands (names the path and why)."""
-
-
-@dataclass(frozen=True)
-class TopicSummary:
-    """One topic of a bag: its normalised message type and message count (-1 if unknown)."""
-
-    topic: str
-    msgtype: str
-    count: int
-
-
-def normalize_msgtype(name: str) -> str:
-    """``sensor_msgs/Image`` -> ``sensor_msgs/msg/Image`` (idempotent)."""
-    parts = name.strip().split("/")
-    if len(parts) == 2:
-        return f"{parts[0]}/msg/{parts[1]}"
-    return name.strip()
-
-
-def _error_text(exc: BaseException) -> str:
-    """``Type: first line of the message`` (whole: cutting it may hide the useful end)."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text[:300]}"
-
-
-class BagSource:
-    """Common interface of the readers: ``topics``, ``errors``, ``notes``, iteration, context manager."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.topics: dict[str, TopicSummary] = {}
-        self.errors: collections.Counter[tuple[str, str]] = collections.Counter()
-        self.notes: list[str] = []  # what is missing or was cut from the recording, one line each
-
-    def messages(self, topics: Iterable[str] | None = None) -> Iterator[tuple[str, str, int, object]]:
-        raise NotImplementedError
-
-    def __iter__(self):
-        return self.messages()
-
-    def close(self) -> None:
-        """Release file handles."""
-
-    def __enter__(self) -> "BagSource":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _record_error(self, topic: str, exc: BaseException) -> None:
-        self.errors[(topic, _error_text(exc))] += 1
-
-    def _note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
-    def describe(self) -> str:
-        """Human-readable listing of the bag's topics (columns sized to the longest names)."""
-        infos = sorted(self.topics.values(), key=lambda i: i.topic)
-        width_t = max([len(i.topic) for i in infos] + [5])
-        width_m = max([len(i.msgtype) for i in infos] + [4])
-        lines = [f"{self.path} ({type(self).__name__}):"]
-        for info in infos:
-            count = f"{info.count:>7d} msgs" if info.count >= 0 else "      ? msgs"
-            lines.append(f"  {info.topic:<{width_t}s}  {info.msgtype:<{width_m}s}  {count}")
-        lines += [f"  note: {c}" for c in self.notes]
-        return "\n".join(lines)
+from mono_depth_ros.bags.source import (ZSTD_MAGIC, BagFormatError, BagSource, TopicSummary, error_text,
+                                        normalize_msgtype, register_type)
 
 
 class RosbagsSource(BagSource):
@@ -107,7 +35,7 @@ class RosbagsSource(BagSource):
             self._reader = AnyReader([path], default_typestore=get_typestore(store))
             self._reader.open()
         except Exception as exc:  # rosbags raises several unrelated types here
-            raise BagFormatError(f"bag={str(path)!r}: cannot open ({_error_text(exc)})") from exc
+            raise BagFormatError(f"bag={str(path)!r}: cannot open ({error_text(exc)})") from exc
         for topic, info in self._reader.topics.items():
             self.topics[topic] = TopicSummary(topic, normalize_msgtype(info.msgtype), int(info.msgcount))
 
@@ -123,7 +51,7 @@ class RosbagsSource(BagSource):
             except StopIteration:
                 return
             except Exception as exc:  # a broken chunk: what follows cannot be read
-                self._note(f"{self.path}: reading stopped ({_error_text(exc)})")
+                self._note(f"{self.path}: reading stopped ({error_text(exc)})")
                 return
             try:
                 msg = self._reader.deserialize(raw, conn.msgtype)
@@ -134,18 +62,6 @@ class RosbagsSource(BagSource):
 
     def close(self) -> None:
         self._reader.close()
-
-
-def _register(typestore, msgtype: str, encoding: str, text: str) -> None:
-    """Add a message definition stored in the bag (ros2msg / ros2idl) to ``typestore``."""
-    from rosbags.typesys import get_types_from_idl, get_types_from_msg
-
-    if msgtype in typestore.fielddefs or not text:
-        return
-    if encoding == "ros2idl":
-        typestore.register(get_types_from_idl(text))
-    else:
-        typestore.register(get_types_from_msg(text, msgtype))
 
 
 def _member_order(path: Path) -> tuple:
@@ -196,7 +112,7 @@ class McapSource(BagSource):
 
     def _add_channel(self, file: Path, cid: int, topic: str, schema) -> str:
         msgtype = normalize_msgtype(schema.name)
-        _register(self.typestore, msgtype, schema.encoding, schema.data.decode())
+        register_type(self.typestore, msgtype, schema.encoding, schema.data.decode())
         self._channels[(file, cid)] = (topic, msgtype)
         return msgtype
 
@@ -210,7 +126,7 @@ class McapSource(BagSource):
         except Exception as exc:
             with open(file, "rb") as stream:
                 if stream.read(5) != b"\x89MCAP":
-                    raise BagFormatError(f"bag={str(file)!r}: not an MCAP file ({_error_text(exc)})") from exc
+                    raise BagFormatError(f"bag={str(file)!r}: not an MCAP file ({error_text(exc)})") from exc
             return None  # a valid start without a readable end: stream it
 
     def _stream(self, file: Path, wanted: set[str] | None):
@@ -256,7 +172,7 @@ class McapSource(BagSource):
                 except StopIteration:
                     return
                 except Exception as exc:  # a corrupt chunk in an otherwise indexed file
-                    self._note(f"{file.name}: reading stopped ({_error_text(exc)})")
+                    self._note(f"{file.name}: reading stopped ({error_text(exc)})")
                     return
                 yield channel.id, message
 
@@ -277,34 +193,34 @@ class SqliteSource(BagSource):
     """rosbag2 ``.db3`` files read directly with SQLite (a folder whose metadata.yaml is missing).
 
     Types come from the file's ``message_definitions`` table when it has one, else from the ROS 2
-    Kilted type store. Files are read through :class:`salvage.Db3`: a file cut off while recording
+    Kilted type store. Files are read through :class:`db3.Db3`: a file cut off while recording
     yields every message that is still whole, and its note says where it was cut.
     """
 
     def __init__(self, path: Path, files: list[Path] | None = None) -> None:
         from rosbags.typesys import Stores, get_typestore
 
-        from mono_depth_ros.bags.salvage import DB_ERRORS, Db3
+        from mono_depth_ros.bags.db3 import DB_ERRORS, Db3
 
         super().__init__(path)
         self.files = files or (sorted(path.glob("*.db3"), key=_member_order) if path.is_dir() else [path])
         self.typestore = get_typestore(Stores.ROS2_KILTED)
         self._topic_ids: dict[Path, dict[int, tuple[str, str]]] = {}
-        self._dbs: dict[Path, Db3] = {}  # each file open read-only, damage-tolerant (see salvage.Db3)
+        self._dbs: dict[Path, Db3] = {}  # each file open read-only, damage-tolerant (see db3.Db3)
         counts: collections.Counter[str] = collections.Counter()
         types: dict[str, str] = {}
         for file in self.files:
             try:
                 db = self._dbs[file] = Db3(file)
                 for msgtype, encoding, text in db.definitions():  # (none in older recordings)
-                    _register(self.typestore, normalize_msgtype(msgtype), encoding, text)
+                    register_type(self.typestore, normalize_msgtype(msgtype), encoding, text)
                 ids = {tid: (name, normalize_msgtype(msgtype)) for tid, (name, msgtype) in db.topics().items()}
                 for tid, count in db.topic_counts().items():  # a damaged file: the rows still readable
                     counts[ids[tid][0]] += count
             except DB_ERRORS as exc:
                 self.close()
                 raise BagFormatError(f"bag={str(file)!r}: not a readable rosbag2 sqlite3 file"
-                                     f" ({_error_text(exc)})") from exc
+                                     f" ({error_text(exc)})") from exc
             for note in db.notes:
                 self._note(note)
             self._topic_ids[file] = ids
@@ -319,7 +235,7 @@ class SqliteSource(BagSource):
             if not ids:
                 continue
             db = self._dbs[file]
-            # recording order (id); unreadable rows are skipped and said in notes (salvage.Db3.rows)
+            # recording order (id); unreadable rows are skipped and said in notes (db3.Db3.rows)
             for tid, stamp_ns, data in db.rows(ids, lambda tid, exc: self._record_error(ids[tid][0], exc)):
                 topic, msgtype = ids[tid]
                 try:
@@ -399,11 +315,11 @@ def open_bag(path: str | Path) -> BagSource:
         try:
             return RosbagsSource(path)
         except BagFormatError as exc:  # no usable index (cut off, still recording): scan its records
-            from mono_depth_ros.bags.salvage import Ros1ScanSource
+            from mono_depth_ros.bags.ros1_scan import Ros1ScanSource
 
             return Ros1ScanSource.after_failure(path, exc)
     if path.name.endswith(".bag.active"):  # rosbag record still running (or killed): never indexed
-        from mono_depth_ros.bags.salvage import Ros1ScanSource
+        from mono_depth_ros.bags.ros1_scan import Ros1ScanSource
 
         return Ros1ScanSource(path, "a .bag.active: the recorder is still running, or was killed")
     if path.suffix == ".mcap":

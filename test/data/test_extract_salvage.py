@@ -111,7 +111,7 @@ def test_cut_db3_keeps_every_whole_message_and_says_where_it_was_cut(tmp_path, c
 
 def test_cut_db3_without_apsw_is_read_with_pythons_sqlite3(tmp_path, capsys, monkeypatch):
     """rosbags before apsw: the same reading through Python's sqlite3 (a cut on a page boundary)."""
-    from mono_depth_ros.bags import salvage
+    from mono_depth_ros.bags import db3 as salvage
 
     monkeypatch.setattr(salvage, "apsw", None)
     bag = write_bag(tmp_path / "rec", _events())
