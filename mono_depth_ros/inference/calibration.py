@@ -99,6 +99,25 @@ def signed_int8_qdq(model: Any) -> Any:
     return model
 
 
+def calibration_hw(model: Any, spec: Any) -> tuple[int, int]:
+    """(h, w) the calibration frames are fitted to: the ONNX input's static H and W, else (dynamic
+    H/W, e.g. a Depth Anything export) the one size a static-shape backend builds for, from the
+    card's size rule (``SizeRule.static_hw``: the TensorRT profile)."""
+    from mono_depth_ros.inference.spec import SizeRule
+
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    spatial = list(dims)[1:3] if getattr(spec, "layout", "NCHW") == "NHWC" else list(dims)[2:4]
+    hw = tuple(int(d.dim_value) if d.HasField("dim_value") else 0 for d in spatial)
+    if len(hw) == 2 and min(hw) > 0:
+        return hw
+    rule = getattr(spec, "size", None)
+    static = rule.static_hw() if isinstance(rule, SizeRule) else None
+    if static is None:
+        raise ValueError(f"input {model.graph.input[0].name!r} has dynamic H/W and the model card gives no "
+                         "size to calibrate at (size: {multiple_of: N, long_side: S} or profile_hw)")
+    return int(static[0]), int(static[1])
+
+
 def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Path,
                     cache_dir: str | Path | None = None, count: int = DEFAULT_CALIBRATION_FRAMES) -> Path:
     """The int8 Q/DQ copy of an fp32 ONNX, calibrated on ``calibration_dir`` (see module docstring)."""
@@ -115,9 +134,8 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     if out.is_file():
         return out
     model = onnx.load(str(model_path))
-    dims = model.graph.input[0].type.tensor_type.shape.dim
-    hw = (int(dims[2].dim_value), int(dims[3].dim_value))
     name = model.graph.input[0].name
+    hw = calibration_hw(model, spec)
     samples = [{name: x} for x in calibration_inputs(frames, spec, hw)]
     LOG.info("int8: NNCF Q/DQ calibration of %s on %d frames from %s", model_path.name, len(samples), calibration_dir)
     quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),

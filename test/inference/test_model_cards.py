@@ -273,6 +273,20 @@ def test_dynamic_card_gives_tensorrt_one_static_profile(models, tmp_path):
     assert load_card(card).input_hw == (42, 56)
 
 
+def test_int8_calibration_size_of_a_dynamic_graph_is_the_tensorrt_profile(models, tmp_path):
+    import onnx
+
+    from mono_depth_ros.inference.calibration import calibration_hw
+
+    spec = load_card(sibling_card(models["known"]))  # dynamic H/W, multiple of 14, long side 56
+    assert calibration_hw(onnx.load(str(models["known"])), spec) == (56, 56)
+    card = write(tmp_path / "p.card.yaml",
+                 DA_CARD.replace("long_side: 56}", "long_side: 56, profile_hw: [42, 56]}"))
+    assert calibration_hw(onnx.load(str(models["known"])), load_card(card)) == (42, 56)
+    midas = load_card(sibling_card(models["midas"]))  # a static graph calibrates at its own size
+    assert calibration_hw(onnx.load(str(models["midas"])), midas) == (256, 256)
+
+
 def test_training_evaluate_loads_an_onnx_with_its_card(models):
     from training.evaluate.predict import load_models, predict_depth
 
