@@ -39,7 +39,6 @@ The network is ``method``'s, or the one a model card describes (``model_card``, 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any, Mapping
 
@@ -52,19 +51,18 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
 from diagnostic_msgs.msg import DiagnosticArray
 from tf2_msgs.msg import TFMessage
 
-from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics, intrinsics_from_camera_info
+from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
 from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
-from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, rectified_intrinsics
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
+from mono_depth_ros.nodes.camera_model import CameraModel
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricDepth
-from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, check_plausible_intrinsics, \
-    fallback_focal_px
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, ScaleReport, StampGapMeter, \
     diagnostic_array
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
@@ -152,10 +150,7 @@ class DepthNode(Node):
         self._lost_reported = 0
         self._last_stamp_ns: int | None = None
         self._image_hw: tuple[int, int] | None = None
-        self._intrinsics: CameraIntrinsics | None = None
-        self._info_lock = threading.Lock()
-        self._rectifiers = RectifierCache()
-        self.unknown_distortion_frames = 0
+        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0))
 
     def _init_io(self, cfg: DepthNodeConfig) -> None:
         in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
@@ -187,17 +182,9 @@ class DepthNode(Node):
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         try:
-            intr = intrinsics_from_camera_info(msg)
-            check_plausible_intrinsics(intr)
-            try:
-                rectified_intrinsics(intr)  # a D of the wrong length is an invalid camera_info
-            except UnknownDistortionModel:
-                pass  # kept: frames are counted and treated as undistorted (see _rectify)
+            self.camera.update(msg)
         except InputError as exc:
             self.rejects.reject("invalid_camera_info", f"camera_info: {exc}")
-            return
-        with self._info_lock:
-            self._intrinsics = intr
 
     def _on_tf_static(self, msg: TFMessage) -> None:
         for transform in msg.transforms:
@@ -243,7 +230,7 @@ class DepthNode(Node):
         if not any(wanted.values()):
             return False
         self.frames_attempted += 1
-        rgb = self._rectify(rgb)
+        rgb = self.camera.rectify(rgb)
         start_s, infer_cpu_s = time.monotonic(), time.thread_time()
         result = self.estimator.estimate(rgb)
         self.inference_latency.add(time.monotonic() - start_s)
@@ -271,20 +258,6 @@ class DepthNode(Node):
             self.get_logger().warning(f"image size changed from {self._image_hw[1]}x{self._image_hw[0]} to "
                                       f"{hw[1]}x{hw[0]}: re-initialising (camera_info of the old size dropped)")
         self._image_hw = hw
-
-    def _rectify(self, rgb: np.ndarray) -> np.ndarray:
-        """The image rectified with the latest camera_info of its size (as is without one)."""
-        with self._info_lock:
-            intr = self._intrinsics
-        if intr is None or (intr.width, intr.height) != (rgb.shape[1], rgb.shape[0]):
-            return rgb
-        try:
-            return self._rectifiers.get(intr).apply(rgb)
-        except UnknownDistortionModel as exc:
-            self.unknown_distortion_frames += 1
-            self.get_logger().warning(f"camera_info: {exc}; image treated as undistorted "
-                                      f"({self.unknown_distortion_frames} frames)", throttle_duration_sec=5.0)
-            return rgb
 
     def _scale_frame(self, depth_m: np.ndarray, intr: CameraIntrinsics | None, header: Any, stamp_ns: int,
                      cfg: DepthNodeConfig) -> ScaleResult | None:
@@ -339,18 +312,12 @@ class DepthNode(Node):
                         complain: bool = True) -> CameraIntrinsics | None:
         """Latest valid camera_info if it matches the depth size, else the fallback (or None;
         counted as a ``no_camera_info`` reject when ``complain``)."""
-        with self._info_lock:
-            intr = self._intrinsics
-            if intr is not None and (intr.width, intr.height) != (width, height):
-                self._intrinsics = None
-                self.rejects.reject("camera_info_size_mismatch", f"camera_info is {intr.width}x{intr.height} "
-                                    f"but the image is {width}x{height}; waiting for a matching one")
-                intr = None
+        intr, dropped = self.camera.matching(width, height)
+        if dropped is not None:
+            self.rejects.reject("camera_info_size_mismatch", f"camera_info is {dropped.width}x{dropped.height} "
+                                f"but the image is {width}x{height}; waiting for a matching one")
         if intr is not None:
-            try:
-                return rectified_intrinsics(intr)  # what _rectify made of the image
-            except UnknownDistortionModel:
-                return intr
+            return intr
         if cfg.fallback_hfov_deg > 0:
             focal_px = fallback_focal_px(width, cfg.fallback_hfov_deg)
             return CameraIntrinsics(width, height, focal_px, focal_px, width / 2.0, height / 2.0)
@@ -370,7 +337,7 @@ class DepthNode(Node):
                 "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
                 "camera_rate_hz": self.upstream.rate_hz(), "stream_pauses": self.upstream.pauses,
                 "precision": self.effective_precision,
-                "rejected": self.rejects.total, "unknown_distortion_model_frames": self.unknown_distortion_frames,
+                "rejected": self.rejects.total, "unknown_distortion_model_frames": self.camera.unknown_distortion_frames,
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
                 "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"],
@@ -391,8 +358,8 @@ class DepthNode(Node):
         scale_problem = self.scale_report.problem() if self.scale_estimator is not None else None
         if scale_problem:
             problems.append(scale_problem)
-        if self.unknown_distortion_frames:
-            problems.append(f"{self.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
+        if self.camera.unknown_distortion_frames:
+            problems.append(f"{self.camera.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
                                                f"{self.get_name()}: depth", self.get_fully_qualified_name(),
                                                stats, problems))

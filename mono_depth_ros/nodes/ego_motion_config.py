@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, check_model_path
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, io_param_specs
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
+    io_param_specs
 
 EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
               read_only=True),
     ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed instead.", read_only=True),
+    ParamSpec("camera_info_topic", "", "CameraInfo of image_topic; empty = its sibling (<image namespace>/"
+              "camera_info). Running its own depth net, the node rectifies a distorted image with it before "
+              "both networks (as depth_node does); sharing depth_node's depth, that node has rectified it.",
+              read_only=True),
     ParamSpec("motion_model_path", "", "Li 2020 motion net (.pt/.onnx/.engine); empty = bundled "
               "demo weights.", read_only=True),
     ParamSpec("depth_model_path", "", "Li 2020 depth net, used only when no depth_node runs in the "
@@ -51,6 +56,7 @@ class EgoMotionConfig:
 
     image_topic: str
     use_compressed: bool
+    camera_info_topic: str
     motion_model_path: str
     depth_model_path: str
     backend: str
@@ -77,12 +83,19 @@ class EgoMotionConfig:
 
     def validate(self) -> None:
         check_topic_name("image_topic", self.image_topic)
+        if self.camera_info_topic:
+            check_topic_name("camera_info_topic", self.camera_info_topic)
         for name in ("odom_frame", "base_frame"):
             check_frame_id(name, getattr(self, name))
         if self.odom_frame == self.base_frame:
             raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
         check_model_path("motion_model_path", self.motion_model_path)
         check_model_path("depth_model_path", self.depth_model_path)
+
+    @property
+    def resolved_camera_info_topic(self) -> str:
+        """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
+        return self.camera_info_topic or camera_info_sibling(self.image_topic)
 
     @property
     def subscribed_image_topic(self) -> str:

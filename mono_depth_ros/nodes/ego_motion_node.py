@@ -37,6 +37,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
+from mono_depth_ros.nodes.camera_model import CameraModel
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
@@ -86,6 +87,7 @@ class EgoMotionNode(Node):
         self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
                                            step_std, scale=cfg.scale)
         self.static_tf = StaticTfTree()
+        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0))
         self._extrinsic_ready = cfg.extrinsic_source == "parameters"
         self.slot = LatestSlot()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
@@ -106,8 +108,9 @@ class EgoMotionNode(Node):
     def _init_io(self, cfg: EgoMotionConfig) -> None:
         if self.depth_cache is None:  # shared mode: frames come from depth_node via the cache
             msg_type = CompressedImage if cfg.use_compressed else Image
-            self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image,
-                                     make_qos(cfg.input_reliability, cfg.input_depth))
+            in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
+            self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image, in_qos)
+            self.create_subscription(CameraInfo, cfg.resolved_camera_info_topic, self._on_camera_info, in_qos)
         if cfg.extrinsic_source == "tf_static":
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
@@ -124,6 +127,12 @@ class EgoMotionNode(Node):
     def _on_image(self, msg: Any) -> None:
         self.input_rate.tick()
         self.slot.put((msg, time.monotonic()))
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            self.camera.update(msg)
+        except InputError as exc:
+            self.rejects.reject("invalid_camera_info", f"camera_info: {exc}")
 
     def _on_cached_frame(self, entry: CachedDepth) -> None:
         self.input_rate.tick()
@@ -154,6 +163,7 @@ class EgoMotionNode(Node):
             return item.header, item.rgb, item.result if item.result is not None else item.depth_m
         stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
         rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
+        rgb = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
         return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
 
     def _extrinsic(self, optical_frame: str) -> bool:
@@ -258,7 +268,8 @@ class EgoMotionNode(Node):
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
                 "poses_withheld_older_than_tf": self.poses_withheld, "precision": self.effective_precision,
-                "depth_reused": self.depth_reused, "latency_mean_ms": latency["mean"],
+                "depth_reused": self.depth_reused, "rectified_frames": self.camera.rectified_frames,
+                "unknown_distortion_model_frames": self.camera.unknown_distortion_frames, "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
                 "scale_from": "depth" if from_depth else "parameter"}
 

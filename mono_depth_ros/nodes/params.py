@@ -216,3 +216,9 @@ def io_param_specs(output_depth: int) -> tuple["ParamSpec", ...]:
         ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages.", low=0.1, high=60.0,
                   read_only=True),
     )
+
+
+def camera_info_sibling(image_topic: str) -> str:
+    """``<namespace of image_topic>/camera_info`` (image_transport's rule: /cam/image_raw -> /cam/camera_info)."""
+    namespace = image_topic.rsplit("/", 1)[0] if "/" in image_topic else ""
+    return f"{namespace}/camera_info" if namespace or image_topic.startswith("/") else "camera_info"

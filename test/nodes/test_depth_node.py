@@ -105,7 +105,7 @@ def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints)
     _fire_and_expect_reject(node, lambda: pub_img.publish(backwards), "invalid_header.stamp")
     # camera_info that does not match the image: dropped, depth still published, points skipped
     pub_info.publish(make_info(W * 2, H * 2, T0_NS))
-    wait_until(lambda: node._intrinsics is not None and node._intrinsics.width == W * 2, what="big info")
+    wait_until(lambda: node.camera.latest is not None and node.camera.latest.width == W * 2, what="big info")
     stamp = T0_NS + 90 * 10**8
     _fire_and_expect_reject(node, lambda: pub_img.publish(make_image(rgb_frame(), stamp)),
                             "camera_info_size_mismatch")

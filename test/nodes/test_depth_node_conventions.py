@@ -81,7 +81,7 @@ def test_node_reports_lost_frames_and_camera_info_with_every_depth(graph, light_
     wait_until(lambda: pub_img.get_subscription_count() > 0 and node.pub_depth.get_subscription_count() > 0,
                what="discovery")
     pub_info.publish(make_info(128, 96, T0_NS))
-    wait_until(lambda: node._intrinsics is not None, what="camera_info")
+    wait_until(lambda: node.camera.latest is not None, what="camera_info")
     sent = [i for i in range(30) if i not in (12, 13, 20)]  # three frames "lost upstream"
     for i in sent:
         pub_img.publish(make_image(rgb_frame(seed=i), T0_NS + i * PERIOD_NS))

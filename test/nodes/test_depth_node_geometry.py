@@ -28,7 +28,7 @@ def _node(graph, checkpoints, method="eigen2014", spec="eigen2014", **params):
 def _send(pub_img, pub_info, node, intr, rgb, index):
     stamp = T0_NS + index * 100_000_000
     pub_info.publish(camera_info_from_intrinsics(intr, make_header(stamp, "cam_optical"), msg_cls=CameraInfo))
-    wait_until(lambda: node._intrinsics is not None and node._intrinsics.d == intr.d, what="camera_info")
+    wait_until(lambda: node.camera.latest is not None and node.camera.latest.d == intr.d, what="camera_info")
     pub_img.publish(make_image(rgb, stamp))
     return stamp
 
@@ -55,7 +55,7 @@ def test_distorted_camera_is_rectified_before_inference(graph, light_checkpoints
     xyz = pointcloud2_to_xyz(cloud)  # pinhole back-projection with the rectified K
     u = (xyz[..., 0] / xyz[..., 2]) * DISTORTED.fx + DISTORTED.cx
     np.testing.assert_allclose(u[60, 10:150], np.arange(10, 150), atol=1e-3)
-    assert node._rectifiers.builds == 1 and node.stats()["unknown_distortion_model_frames"] == 0
+    assert node.camera._rectifiers.builds == 1 and node.stats()["unknown_distortion_model_frames"] == 0
 
 
 def test_unknown_distortion_model_is_counted_and_treated_as_undistorted(graph, light_checkpoints):
@@ -107,7 +107,7 @@ def test_real_euroc_mono8_frame_with_its_distortion(graph, light_checkpoints, sh
     pub_img, pub_info, outs = depth_node_io(graph, node)
     stamp = T0_NS + 7 * 100_000_000
     pub_info.publish(camera_info_from_intrinsics(euroc, make_header(stamp, "cam0"), msg_cls=CameraInfo))
-    wait_until(lambda: node._intrinsics is not None and node._intrinsics.d == euroc.d, what="camera_info")
+    wait_until(lambda: node.camera.latest is not None and node.camera.latest.d == euroc.d, what="camera_info")
     pub_img.publish(numpy_to_image(gray, "mono8", make_header(stamp, "cam0"), msg_cls=Image))
     depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
     info = outs["info"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]

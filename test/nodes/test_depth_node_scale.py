@@ -121,7 +121,7 @@ def _io(graph, node):
     and camera_info callbacks run on different executor threads: no race on the first frame)."""
     pub_img, pub_info, outs = depth_node_io(graph, node)
     pub_info.publish(make_info(W, H, T0_NS, fx=FOCAL_PX))
-    wait_until(lambda: node._intrinsics is not None, what="camera_info taken")
+    wait_until(lambda: node.camera.latest is not None, what="camera_info taken")
     return pub_img, pub_info, outs
 
 

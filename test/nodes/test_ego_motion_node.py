@@ -118,3 +118,50 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
     last = odom.messages[-1].pose.pose.position
     assert truth_forward_m > 0.5  # the synthetic camera really drives forward
     assert last.x > 0 and last.x > 2 * abs(last.y), (last.x, last.y, last.z)
+
+
+def test_standalone_node_rectifies_a_distorted_image_before_both_networks(graph):
+    """Running its own depth net (the bundled weights), ego_motion_node rectifies image_raw with
+    camera_info (k1 = -0.3) like depth_node: the published pose equals the motion of the rectified
+    frames, computed by hand, and differs from that of the raw frames."""
+    require_inference()
+    from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
+    from mono_depth_ros.core.rectify import Rectifier
+    from mono_depth_ros.core.stamps import make_header
+    from mono_depth_ros.nodes.ego_motion_node import EgoMotionNode
+    from mono_depth_ros.nodes.odometry import OdometryIntegrator, base_from_optical
+
+    topic = f"{graph.namespace}/cam/image_raw"
+    ego = graph.add(EgoMotionNode("ego_alone", namespace=graph.namespace, context=graph.context,
+                                  parameter_overrides={
+                                      "image_topic": topic, "backend": "torch", "input_reliability": "reliable",
+                                      "input_depth": 10}))
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub = helper.create_publisher(Image, topic, qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    odom = Collector(helper, Odometry, f"{graph.namespace}/ego_alone/odometry", qos)
+    wait_until(lambda: pub.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
+               and ego.pub_odom.get_subscription_count() > 0, what="discovery")
+    intr = CameraIntrinsics(128, 96, 90.0, 90.0, 63.5, 47.5, d=(-0.3, 0.08, 0.0, 0.0, 0.0))
+    pub_info.publish(camera_info_from_intrinsics(intr, make_header(T0_NS, "cam_optical"), msg_cls=CameraInfo))
+    wait_until(lambda: ego.camera.matching(128, 96)[0] is not None, what="camera_info kept")
+    frames = [rgb_frame(seed=s) for s in (3, 4)]
+    stamps = [T0_NS, T0_NS + 100_000_000]
+    for i, (rgb, stamp) in enumerate(zip(frames, stamps)):
+        pub.publish(make_image(rgb, stamp))
+        odom.wait_for(i + 1)
+    assert ego.camera.rectified_frames == 2 and ego.stats()["rectified_frames"] == 2
+
+    def pose_of(images):  # what the node must publish for these two images
+        depths = [ego.depth_estimator.estimate(im) for im in images]
+        T = ego.motion.estimate(images[0], depths[0], images[1], depths[1]).T_b_from_a
+        odometry = OdometryIntegrator(base_from_optical((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)), np.zeros(6))
+        return odometry.step(T, 0.1)[0][:3, 3]
+
+    rectifier = Rectifier.build(intr)
+    expected = pose_of([rectifier.apply(f) for f in frames])
+    position = odom.messages[1].pose.pose.position
+    np.testing.assert_allclose([position.x, position.y, position.z], expected, rtol=1e-4, atol=1e-7)
+    raw = pose_of(frames)  # the distortion matters: unrectified frames give another motion
+    assert np.linalg.norm(raw - expected) > 0.01 * np.linalg.norm(expected)
