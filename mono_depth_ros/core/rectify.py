@@ -86,22 +86,31 @@ class Rectifier:
         return self.map1 is None
 
     @classmethod
-    def build(cls, intr: CameraIntrinsics) -> "Rectifier":
-        """Compute the maps for ``intr`` (tens of ms for a VGA image; use RectifierCache)."""
+    def build(cls, intr: CameraIntrinsics, rotation: np.ndarray | None = None,
+              target: CameraIntrinsics | None = None) -> "Rectifier":
+        """Compute the maps for ``intr`` (tens of ms for a VGA image; use RectifierCache).
+
+        Monocular (default): undistort to ``rectified_intrinsics(intr)``. Stereo, as image_proc
+        does with a camera_info's R and P: ``rotation`` (3, 3) rotates into the rectified frame and
+        ``target`` is the rectified pinhole (P[:3, :3], D zero, same size).
+        """
         intr.validate()
-        rect = rectified_intrinsics(intr)
-        if rect is intr:
-            return cls(intr, intr, None, None, None)
+        if rotation is None and target is None:
+            target = rectified_intrinsics(intr)
+            if target is intr:
+                return cls(intr, intr, None, None, None)
+        target = target if target is not None else replace(intr, distortion_model=RECTIFIED_MODEL, d=RECTIFIED_D)
+        rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
         size = (intr.width, intr.height)
         d = np.asarray(intr.d, dtype=np.float64)
-        new_k = rect.k
         if intr.distortion_model == "equidistant":
-            map_x, map_y = cv2.fisheye.initUndistortRectifyMap(intr.k, d, np.eye(3), new_k, size, cv2.CV_32FC1)
+            map_x, map_y = cv2.fisheye.initUndistortRectifyMap(intr.k, d, rot, target.k, size, cv2.CV_32FC1)
         else:
-            map_x, map_y = cv2.initUndistortRectifyMap(intr.k, d, np.eye(3), new_k, size, cv2.CV_32FC1)
+            map_x, map_y = cv2.initUndistortRectifyMap(intr.k, d if d.size else None, rot, target.k, size,
+                                                       cv2.CV_32FC1)
         valid = ((map_x >= 0) & (map_x <= intr.width - 1) & (map_y >= 0) & (map_y <= intr.height - 1))
         map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
-        return cls(intr, rect, map1, map2, valid)
+        return cls(intr, target, map1, map2, valid)
 
     def apply(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
         """(H, W[, C]) raw image -> (H, W[, C]) rectified, same dtype; bilinear, or ``nearest``

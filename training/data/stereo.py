@@ -77,20 +77,21 @@ def stereo_relative_depth(left_rgb: np.ndarray, right_rgb: np.ndarray, max_dispa
 
 @dataclass(frozen=True, eq=False)
 class StereoRectification:
-    """Maps that rectify a stereo pair with its calibration (K, D, R, P of both camera_infos).
+    """Rectification of a stereo pair with its calibration (K, D, R, P of both camera_infos).
 
-    As image_proc / image_geometry do for each side: ``cv2.initUndistortRectifyMap(K, D, R,
-    P[:3, :3])``. After it both images are pinhole images of the rectified frames (rows aligned);
-    ``left``/``right`` are their intrinsics (``P[:3, :3]``, no distortion), ``baseline_m`` comes from
-    the right P (``-Tx / fx``) and ``r_left`` (3, 3) rotates left-camera points into the
-    rectified left frame (poses of the camera frame become ``T_odom_cam @ [r_left^T | 0]``).
+    As image_proc / image_geometry do for each side: maps of ``(K, D, R, P[:3, :3])``, built by the
+    nodes' ``core.rectify.Rectifier`` (one remap mechanism). After it both images are pinhole
+    images of the rectified frames (rows aligned); ``left``/``right`` are their intrinsics
+    (``P[:3, :3]``, no distortion), ``baseline_m`` comes from the right P (``-Tx / fx``) and
+    ``r_left`` (3, 3) rotates left-camera points into the rectified left frame (poses of the
+    camera frame become ``T_odom_cam @ [r_left^T | 0]``).
     """
 
     left: object
     right: object
     baseline_m: float | None
     r_left: np.ndarray
-    maps: tuple
+    sides: tuple  # (Rectifier, Rectifier): left, right
 
     @staticmethod
     def needed(left, right, r_left: np.ndarray, r_right: np.ndarray) -> bool:
@@ -103,29 +104,20 @@ class StereoRectification:
         """``left``/``right``: CameraIntrinsics with P; ``r_*``: (3, 3) rectification rotations."""
         from dataclasses import replace
 
-        maps, rectified = [], []
+        from mono_depth_ros.core.rectify import RECTIFIED_D, RECTIFIED_MODEL, Rectifier
+
+        sides = []
         for side, intr, rot in (("left", left, r_left), ("right", right, r_right)):
             if intr.p is None:
                 raise ValueError(f"{side} camera_info has no P: cannot rectify the pair")
             p = intr.p_matrix
-            d = np.asarray(intr.d, np.float64)
-            size = (intr.width, intr.height)
-            if intr.distortion_model == "equidistant":
-                m1, m2 = cv2.fisheye.initUndistortRectifyMap(intr.k, d, rot, p[:, :3], size, cv2.CV_16SC2)
-            else:
-                m1, m2 = cv2.initUndistortRectifyMap(intr.k, d if d.size else None, rot, p[:, :3], size,
-                                                     cv2.CV_16SC2)
-            maps.append((m1, m2))
-            rectified.append(replace(intr, fx=p[0, 0], fy=p[1, 1], cx=p[0, 2], cy=p[1, 2],
-                                     distortion_model="plumb_bob", d=(0.0,) * 5))
+            target = replace(intr, fx=p[0, 0], fy=p[1, 1], cx=p[0, 2], cy=p[1, 2],
+                             distortion_model=RECTIFIED_MODEL, d=RECTIFIED_D)
+            sides.append(Rectifier.build(intr, rotation=rot, target=target))
         p_right = right.p_matrix
         baseline = float(-p_right[0, 3] / p_right[0, 0]) if p_right[0, 0] > 0 and p_right[0, 3] != 0 else None
-        return cls(rectified[0], rectified[1], baseline, np.asarray(r_left, np.float64), tuple(maps))
+        return cls(sides[0].rectified, sides[1].rectified, baseline, np.asarray(r_left, np.float64), tuple(sides))
 
     def apply(self, image: np.ndarray, side: str, nearest: bool = False) -> np.ndarray:
         """(H, W[, C]) raw image of ``side`` ("left" | "right") -> rectified, same shape; 0 outside."""
-        m1, m2 = self.maps[0 if side == "left" else 1]
-        if image.shape[:2] != m1.shape[:2]:
-            raise ValueError(f"{side} image {image.shape[:2]} does not match its camera_info {m1.shape[:2]}")
-        return cv2.remap(image, m1, m2, cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return self.sides[0 if side == "left" else 1].apply(image, nearest=nearest)
