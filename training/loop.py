@@ -234,7 +234,7 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         torch.serialization.add_safe_globals(lightning_safe_globals())
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None, weights_only=True)
     last = run_dir / "checkpoints" / "last.ckpt"
-    trainer.save_checkpoint(str(last))
+    trainer.save_checkpoint(str(last), weights_only=False)  # full state (optimizer, loops) for --resume
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
     result = TrainResult(run_dir, last, metrics=metrics, tensorboard=has_tb)
     if trainer.is_global_zero:
