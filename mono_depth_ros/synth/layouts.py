@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mono_depth_ros.synth.scene import Scene, _box, _unit
+from mono_depth_ros.synth.world import Scene
+from mono_depth_ros.synth.world import box as _box
+from mono_depth_ros.synth.world import unit as _unit
 
 _CAR_COLOURS = ((0.7, 0.1, 0.1), (0.15, 0.25, 0.6), (0.85, 0.85, 0.85), (0.1, 0.1, 0.1), (0.5, 0.5, 0.52),
                 (0.9, 0.8, 0.2), (0.2, 0.4, 0.25))

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
-from mono_depth_ros.synth.scene import Box, Scene
+from mono_depth_ros.synth.world import Box, Scene
 from mono_depth_ros.synth.textures import sky_gradient
 
 _EPS = 1e-4

@@ -7,75 +7,17 @@ stays inside the scene. Rooms are boxes seen from inside (``inside=True``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from mono_depth_ros.synth.textures import PHOTOS, Texture, make_texture
+from mono_depth_ros.synth.layouts import build_indoor_rich, build_street_rich
+from mono_depth_ros.synth.textures import PHOTOS, make_texture
+from mono_depth_ros.synth.world import Box, Scene  # noqa: F401  (re-exported: the scene's types)
+from mono_depth_ros.synth.world import box as _box
+from mono_depth_ros.synth.world import unit as _unit
 
 SCENES = ("indoor", "street")
 LAYOUTS = ("basic", "rich")
 TEXTURE_MODES = ("basic", "photos")
-
-
-@dataclass
-class Box:
-    """Oriented box with one texture index per face.
-
-    Attributes:
-        center_m: (3,) centre at t=0, world frame.
-        half_m: (3,) half extents along the box axes.
-        rotation: (3, 3) world_from_box rotation.
-        face_textures: 6 texture indices for faces -x, +x, -y, +y, -z, +z (box frame).
-        inside: True for a room seen from inside (ray exits the box).
-        motion_axis_m: (3,) peak displacement of the back-and-forth motion (zeros = static).
-        period_s: duration of one back-and-forth cycle.
-    """
-
-    center_m: np.ndarray
-    half_m: np.ndarray
-    rotation: np.ndarray
-    face_textures: tuple[int, ...]
-    inside: bool = False
-    motion_axis_m: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    period_s: float = 1.0
-
-    @property
-    def is_moving(self) -> bool:
-        return bool(np.any(self.motion_axis_m != 0))
-
-    def center_at(self, time_s: float) -> np.ndarray:
-        """(3,) centre at ``time_s``: triangle wave in [-1, 1] along ``motion_axis_m``."""
-        if not self.is_moving:
-            return self.center_m
-        phase = (time_s / self.period_s) % 1.0
-        tri = 4.0 * abs(phase - 0.5) - 1.0
-        return self.center_m + tri * self.motion_axis_m
-
-
-@dataclass
-class Scene:
-    """Boxes, textures, and lighting of one procedural world."""
-
-    name: str
-    boxes: list[Box]
-    textures: list[Texture]
-    sky: bool
-    sun_dir: np.ndarray  # (3,) unit vector towards the light, world frame
-    length_m: float  # usable length along +x for the camera path
-    half_width_m: float  # free half width for the camera path
-    ambient: float = 0.55  # share of light that does not depend on the surface's orientation
-    sky_rgb: tuple | None = None  # (top, horizon) colours in [0, 1]; None: the default blue
-
-
-def _yaw(yaw_rad: float) -> np.ndarray:
-    c, s = np.cos(yaw_rad), np.sin(yaw_rad)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-def _box(center, half, tex, yaw_rad=0.0, **kw) -> Box:
-    faces = (tex,) * 6 if isinstance(tex, int) else tuple(tex)
-    return Box(np.asarray(center, float), np.asarray(half, float), _yaw(yaw_rad), faces, **kw)
 
 
 def _moving(rng: np.random.Generator, scene: Scene, count: int, tex_ids: list[int],
@@ -209,14 +151,7 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
     rng = np.random.default_rng(seed)
     mk = photo_texture_maker(np.random.default_rng((seed, 17))) if textures == "photos" else make_texture
     if layout == "rich":
-        from mono_depth_ros.synth.layouts import build_indoor_rich, build_street_rich  # layouts imports scene
-
         builder = build_indoor_rich if name == "indoor" else build_street_rich
     else:
         builder = build_indoor if name == "indoor" else build_street
     return builder(rng, float(length_m), int(moving_objects), mk)
-
-
-def _unit(v) -> np.ndarray:
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v)
