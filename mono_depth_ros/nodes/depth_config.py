@@ -9,12 +9,12 @@ from typing import Any
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
+from mono_depth_ros.inference.backends.registry import PRECISIONS
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
 BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime", "torch")  # inference/backends/registry.py
-PRECISIONS = ("fp32", "fp16", "bf16", "int8")
 MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
 CARD_SUFFIXES = (".yaml", ".yml")
 
@@ -36,7 +36,8 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "onnxruntime > torch; logs why each was skipped).",
               choices=BACKENDS, read_only=True),
     ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs, bf16 on CPUs with auto; bf16: "
-              "OpenVINO/torch; int8 only with calibration).",
+              "OpenVINO/torch; bf16_w8: OpenVINO bf16 with int8 fully connected weights; int8 only with "
+              "calibration).",
               choices=PRECISIONS, read_only=True),
     ParamSpec("depth_encoding", "32FC1", "~/depth encoding: 32FC1 metres (NaN invalid) or 16UC1 "
               "millimetres (0 invalid), REP 118.", choices=("32FC1", "16UC1")),

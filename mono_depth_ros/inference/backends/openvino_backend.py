@@ -1,10 +1,19 @@
-"""OpenVINO backend: Intel CPUs (AVX-512 / AMX), iGPUs and NPUs, fp32 | bf16 | fp16 | int8.
+"""OpenVINO backend: Intel CPUs (AVX-512 / AMX), iGPUs and NPUs, fp32 | bf16 | bf16_w8 | fp16 | int8.
 
 Precision is what the runtime is told, and ``effective_precision`` is what it reports back:
 - ``fp32``: ``INFERENCE_PRECISION_HINT=f32``. This is set explicitly because the CPU plugin's
   default on AMX/AVX-512-BF16 CPUs is bf16, so "fp32" would silently not be fp32.
 - ``bf16``: ``INFERENCE_PRECISION_HINT=bf16`` (native on AMX; refused where the device does not
   list BF16 in OPTIMIZATION_CAPABILITIES).
+- ``bf16_w8``: bf16 activations, int8 weights in the fully connected (MatMul/Gemm) layers: NNCF
+  weight compression (``nncf.compress_weights``, INT8_ASYM: per output channel, asymmetric), no
+  calibration data, done at load (about a second for eigen2014's 67M FC weights; nothing cached).
+  At batch 1 a fully connected layer is a matrix-vector product bound by memory bandwidth, so
+  halving its weight bytes again halves its time; the CPU plugin runs it as FullyConnected with
+  int8 weights, decompressed on the fly. Convolution weights stay float (the plugin would
+  decompress them at compile time: no gain, only rounding). Refused where nothing is left
+  compressed after compiling (a network without fully connected layers, a plugin that
+  decompresses them): that is plain bf16.
 - ``fp16``: ``INFERENCE_PRECISION_HINT=f16`` where the device lists FP16 (iGPU, NPU, CPUs with
   AVX-512-FP16), else refused.
 - ``int8``: post-training quantisation with NNCF (``nncf.quantize``) on frames from
@@ -30,12 +39,15 @@ from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, ca
 from mono_depth_ros.inference.engine_cache import default_cache_dir
 
 LOG = logging.getLogger(__name__)
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+PRECISIONS = ("fp32", "bf16", "bf16_w8", "fp16", "int8")
 INT8_PRESET = "performance"  # NNCF preset (symmetric); "mixed", and keeping MatMul float, were not better
 #                             on the real sets (bench_inference)
-_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
-_CAPABILITY = {"bf16": "BF16", "fp16": "FP16", "int8": "INT8"}
+_HINTS = {"fp32": "f32", "bf16": "bf16", "bf16_w8": "bf16", "fp16": "f16"}
+_CAPABILITY = {"bf16": "BF16", "bf16_w8": "BF16", "fp16": "FP16", "int8": "INT8"}
 _TYPE_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16", "i8": "int8", "u8": "int8"}
+_INT8 = ("i8", "u8")
+#: ops whose weights bf16_w8 leaves float (NNCF would compress them too; see the module docstring)
+_FLOAT_WEIGHT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData")
 
 
 def openvino_available(device: str = "CPU") -> tuple[bool, str]:
@@ -61,16 +73,20 @@ class OpenVinoBackend(InferenceBackend):
         spec: the ModelSpec (needed for int8: the calibration frames use its preprocessing).
         calibration_dir: frames for int8 (see module docstring).
         cache_dir: where quantised models are kept (default ``~/.cache/mono_depth_ros``).
+        perf_count: collect per-layer times (OpenVINO ``PERF_COUNT``; read them with
+            ``backend.request.get_profiling_info()``; benchmarks/bench_inference.py --profile).
 
     After ``load()``: ``effective_precision`` is the precision the compiled model reports
-    (e.g. "bf16", or "int8+bf16" for a quantised model whose float layers run in bf16).
+    (e.g. "bf16"; "int8+bf16" for a quantised model whose float layers run in bf16; "bf16_w8"
+    for bf16 with int8 fully connected weights).
     """
 
     name = "openvino"
 
     def __init__(self, model_path: str | Path, precision: str = "fp32", device: str = "CPU",
                  threads: int | None = None, spec: Any = None, calibration_dir: str | Path | None = None,
-                 cache_dir: str | Path | None = None, calibration_count: int = DEFAULT_CALIBRATION_FRAMES) -> None:
+                 cache_dir: str | Path | None = None, calibration_count: int = DEFAULT_CALIBRATION_FRAMES,
+                 perf_count: bool = False) -> None:
         super().__init__()
         if precision not in PRECISIONS:
             raise ValueError(f"precision={precision!r}: openvino backend supports {PRECISIONS}")
@@ -78,6 +94,7 @@ class OpenVinoBackend(InferenceBackend):
         self.threads, self.spec, self.calibration_dir = threads, spec, calibration_dir
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.calibration_count = int(calibration_count)
+        self.perf_count = bool(perf_count)
         self.effective_precision = "unknown"
         self.quantized_path: Path | None = None
 
@@ -94,11 +111,15 @@ class OpenVinoBackend(InferenceBackend):
         if need and need not in caps:
             raise BackendUnavailable(f"OpenVINO {self.device} has no {need} support (capabilities: {list(caps)})")
         model = self._quantized(ov, core) if self.precision == "int8" else core.read_model(str(self.model_path))
+        if self.precision == "bf16_w8":
+            model = self._weights_compressed(model)
         config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
         if self.precision in _HINTS:
             config["INFERENCE_PRECISION_HINT"] = _HINTS[self.precision]
         if self.threads and self.device == "CPU":
             config["INFERENCE_NUM_THREADS"] = int(self.threads)
+        if self.perf_count:
+            config["PERF_COUNT"] = True
         self.compiled = core.compile_model(model, self.device, config)
         self.request = self.compiled.create_infer_request()
         import onnx
@@ -118,19 +139,44 @@ class OpenVinoBackend(InferenceBackend):
         self.output_names = tuple(name for _, name in self._port_names)
         self._version = ov.__version__.split("-")[0]
         self.effective_precision = self._effective_precision()
+        if self.precision == "bf16_w8" and self.effective_precision != "bf16_w8":
+            raise BackendUnavailable(f"bf16_w8: no int8 fully connected weights left in {self.model_path.name} "
+                                     f"compiled for OpenVINO {self.device} (it runs {self.effective_precision}: "
+                                     "a network without fully connected layers?); use bf16")
         self.loaded = True
         LOG.info("OpenVINO %s on %s: requested %s, effective %s", self._version, self.device, self.precision,
                  self.effective_precision)
         return self
 
     def _effective_precision(self) -> str:
-        """The float precision the compiled model reports, prefixed "int8+" when quantised layers run
-        (read from the runtime graph's per-layer ``runtimePrecision``)."""
+        """The float precision the compiled model reports, prefixed "int8+" when quantised layers run,
+        suffixed "_w8" when only weights are int8 (fully connected layers with float inputs and int8
+        weights); read from the runtime graph's layers (``runtimePrecision``, input element types)."""
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         floating = _TYPE_NAMES.get(hint, hint)
-        layers = {op.get_rt_info()["runtimePrecision"].astype(str) for op in
-                  self.compiled.get_runtime_model().get_ordered_ops() if "runtimePrecision" in op.get_rt_info()}
-        return f"int8+{floating}" if layers & {"i8", "u8"} else floating
+        int8_activations = int8_weights = False
+        for op in self.compiled.get_runtime_model().get_ordered_ops():
+            info = op.get_rt_info()
+            if "runtimePrecision" not in info or info["runtimePrecision"].astype(str) not in _INT8:
+                continue
+            inputs = [port.get_element_type().get_type_name() for port in op.inputs()]
+            if not inputs:  # a constant (int8 weights, zero points) is not a layer that runs
+                continue
+            weight_only = (info["layerType"].astype(str) == "FullyConnected" and len(inputs) > 1
+                           and inputs[0] not in _INT8 and inputs[1] in _INT8)
+            int8_weights |= weight_only
+            int8_activations |= not weight_only
+        if int8_activations:
+            return f"int8+{floating}"
+        return f"{floating}_w8" if int8_weights else floating
+
+    def _weights_compressed(self, model: Any) -> Any:
+        """``model`` with int8 weights (per output channel, asymmetric) in its MatMul layers."""
+        nncf = import_or_explain("nncf")
+        LOG.info("OpenVINO bf16_w8: compressing the fully connected weights of %s to int8 with NNCF %s",
+                 self.model_path.name, nncf.__version__)
+        return nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM,
+                                     ignored_scope=nncf.IgnoredScope(types=list(_FLOAT_WEIGHT_OPS), validate=False))
 
     def _quantized(self, ov: Any, core: Any) -> Any:
         """The NNCF int8 model for this ONNX and these frames, from the cache or quantised now."""
