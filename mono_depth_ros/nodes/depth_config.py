@@ -10,7 +10,8 @@ from typing import Any
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
 from mono_depth_ros.inference.backends.registry import PRECISIONS
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, io_param_specs
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
+    io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
@@ -163,10 +164,7 @@ class DepthNodeConfig:
     @property
     def resolved_camera_info_topic(self) -> str:
         """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
-        if self.camera_info_topic:
-            return self.camera_info_topic
-        namespace = self.image_topic.rsplit("/", 1)[0] if "/" in self.image_topic else ""
-        return f"{namespace}/camera_info" if namespace or self.image_topic.startswith("/") else "camera_info"
+        return self.camera_info_topic or camera_info_sibling(self.image_topic)
 
     @property
     def subscribed_image_topic(self) -> str:
