@@ -38,7 +38,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mono_depth_ros.models.checkpoint import read_checkpoint_payload  # noqa: E402
+from mono_depth_ros.inference.checkpoint import read_checkpoint_payload  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "real"
 #: Fine-tuning settings, fixed before looking at any held-out frame (see the README's recipe).

@@ -72,7 +72,7 @@ def make_checkpoint(folder: Path, spec_name: str, variant: str, hw: tuple[int, i
     import torch
 
     from mono_depth_ros.inference.spec import get_spec
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
 
     torch.manual_seed(0)
     model = get_spec(spec_name).build(variant=variant)

@@ -195,7 +195,7 @@ def random_paper_checkpoint(method: str, folder: str) -> str:
     import torch
 
     from mono_depth_ros.inference.spec import get_spec
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
 
     spec_name = "li2020_depth" if method == "li2020" else method
     torch.manual_seed(0)

@@ -182,7 +182,7 @@ fi
 for spec in eigen2014/selected/eigen2014 xian2018/selected/xian2018 li2020/selected/li2020_depth li2020/selected/li2020_motion; do
   ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/${spec%/*}/selection.json")
   if [ "$ship" != True ]; then echo "kept bundled ${spec##*/}: the previous weights score better on validation"; continue; fi
-  "$PY" -c "import sys; from mono_depth_ros.models.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
+  "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
       "$OUT/runs/$spec.pt" "mono_depth_ros/weights/${spec##*/}.pt"
   echo "shipped ${spec##*/}"
 done

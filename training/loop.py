@@ -6,7 +6,7 @@ processes per machine, ``trainer.num_nodes`` machines; launched with torchrun or
 Lightning's defaults pick it up). Logs: CSV always, TensorBoard when the ``tensorboard`` package
 is installed. ``trainer.init_from`` starts the networks from existing weights (adapting the
 bundled networks to a user's camera). At the end the networks are also saved with
-``mono_depth_ros.models.checkpoint.save_model_checkpoint`` (for ``training export`` and the nodes).
+``mono_depth_ros.inference.checkpoint.save_model_checkpoint`` (for ``training export`` and the nodes).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val:
 def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -> dict[str, Path]:
     """Save every network of ``module`` as ``run_dir/<spec_name>.pt`` (models/checkpoint.py format)."""
     try:
-        from mono_depth_ros.models.checkpoint import save_model_checkpoint
+        from mono_depth_ros.inference.checkpoint import save_model_checkpoint
     except ModuleNotFoundError as exc:  # models/checkpoint.py not in this build: keep the .ckpt only
         LOG.warning("model export skipped (%s); the Lightning checkpoint is still written", exc)
         return {}
@@ -139,7 +139,7 @@ def _check_fits(net: nn.Module, state: dict, spec_name: str, where: str, kwargs_
 
 def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
     """{spec_name: (state_dict, source file, model_kwargs or {})} for every network of ``module``."""
-    from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
     specs = [name for name, _, _ in module.export_models()]
     path = Path(mono_depth_ros.__file__).parent / "weights" if text == BUNDLED else Path(text)
@@ -153,7 +153,7 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
     if not path.is_file():
         raise InputError("init_from", text, f"not found (expected '{BUNDLED}', a folder, a .pt or a .ckpt)")
     if path.suffix == ".ckpt":  # a Lightning checkpoint of this method: every network at once
-        from mono_depth_ros.models.checkpoint import safe_torch_load
+        from mono_depth_ros.inference.checkpoint import safe_torch_load
 
         ckpt = safe_torch_load(path)  # weights_only=True: a checkpoint cannot run code when loaded
         if ckpt.get("method") != module.method_name:
@@ -229,7 +229,7 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     loggers, has_tb = _loggers(run_dir)
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
     if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list
-        from mono_depth_ros.models.checkpoint import lightning_safe_globals
+        from mono_depth_ros.inference.checkpoint import lightning_safe_globals
 
         torch.serialization.add_safe_globals(lightning_safe_globals())
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None, weights_only=True)

@@ -23,7 +23,7 @@ def spec_name_of(path: Path, spec_name: str | None) -> str:
     """The file's spec: from a checkpoint's payload or an exported ONNX's metadata, else ``spec_name``."""
     found = None
     if path.suffix == ".pt":
-        from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+        from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
         found = read_checkpoint_payload(path)["spec_name"]
     elif path.suffix == ".onnx":

@@ -107,7 +107,7 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, opset: 
                       input_hw: tuple[int, int] | None = None, tolerance: float = PARITY_TOLERANCE
                       ) -> tuple[Path, dict[str, float]]:
     """Checkpoint -> ONNX file, parity-checked. Returns (path, relative errors per output)."""
-    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
     model, spec, payload = load_model_checkpoint(checkpoint_path)
     hw = tuple(int(v) for v in (input_hw or spec.input_hw_for(payload["model_kwargs"], payload.get("config"))))
@@ -126,7 +126,7 @@ def cached_onnx_for_checkpoint(checkpoint_path: str | Path, cache_dir: str | Pat
                                input_hw: tuple[int, int] | None = None) -> Path:
     """The ONNX export of a ``.pt`` checkpoint in ``<cache>/onnx/``, exported once per
     (checkpoint sha256, input size, opset) and reused afterwards."""
-    from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
     payload = read_checkpoint_payload(checkpoint_path)
     spec = get_spec(payload["spec_name"])

@@ -16,7 +16,7 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     import torch
 
     from mono_depth_ros.inference.spec import get_spec
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("ckpt")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.models.checkpoint import read_checkpoint_payload, safe_torch_load
+from mono_depth_ros.inference.checkpoint import read_checkpoint_payload, safe_torch_load
 
 RAN = []
 

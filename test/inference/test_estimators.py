@@ -10,7 +10,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
 from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
-from mono_depth_ros.models.checkpoint import load_model_checkpoint
+from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
 
 @pytest.mark.parametrize("name", ["eigen2014", "xian2018", "li2020_depth"])

@@ -12,7 +12,7 @@ from mono_depth_ros.inference.backends.onnxruntime_backend import OnnxRuntimeBac
 from mono_depth_ros.inference.backends.torch_backend import TorchBackend
 from mono_depth_ros.inference.onnx_export import ExportParityError, check_parity, read_onnx_metadata
 from mono_depth_ros.inference.spec import get_spec
-from mono_depth_ros.models.checkpoint import load_model_checkpoint
+from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
 SPEC_NAMES = ("eigen2014", "xian2018", "li2020_depth", "li2020_motion")
 

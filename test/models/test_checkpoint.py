@@ -7,7 +7,7 @@ import torch
 
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.spec import MODEL_SPECS, get_spec
-from mono_depth_ros.models.checkpoint import load_model_checkpoint, save_model_checkpoint, write_half_precision_copy
+from mono_depth_ros.inference.checkpoint import load_model_checkpoint, save_model_checkpoint, write_half_precision_copy
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_SPECS))

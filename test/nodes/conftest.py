@@ -133,7 +133,7 @@ def light_checkpoints(tmp_path_factory) -> dict[str, Path]:
     import torch
 
     from mono_depth_ros.inference.spec import get_spec
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("light_models")
@@ -178,7 +178,7 @@ def make_info(width: int, height: int, stamp_ns: int, fx: float = 100.0, frame_i
 def require_inference():
     """Skip (with a reason) while the inference package has not landed."""
     for module in ("mono_depth_ros.inference.depth_estimator", "mono_depth_ros.inference.spec",
-                   "mono_depth_ros.models.checkpoint"):
+                   "mono_depth_ros.inference.checkpoint"):
         pytest.importorskip(module, reason=f"{module} not available yet (inference/models not landed)")
 
 

@@ -59,7 +59,7 @@ def ddp_run(tiny_dataset, tmp_path_factory):
 
 
 def test_two_processes_train_with_finite_losses_and_a_loadable_checkpoint(ddp_run, tiny_dataset):
-    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import load_model_checkpoint
     from training.evaluate.predict import load_models
 
     losses = _train_losses(ddp_run)

@@ -11,7 +11,7 @@ import yaml
 
 import mono_depth_ros
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.models.checkpoint import load_model_checkpoint, read_checkpoint_payload
+from mono_depth_ros.inference.checkpoint import load_model_checkpoint, read_checkpoint_payload
 from training.__main__ import main
 from training.config import load_config
 from training.loop import initialise_from

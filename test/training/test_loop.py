@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from mono_depth_ros.models.checkpoint import safe_torch_load
+from mono_depth_ros.inference.checkpoint import safe_torch_load
 from training.__main__ import main
 from training.config import load_config
 from training.loop import train
@@ -53,7 +53,7 @@ def test_fine_stage_freezes_coarse(tiny_dataset, tmp_path):
 
 
 def test_resume_and_export_round_trip(eigen_run, tiny_dataset, tmp_path):
-    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
     result, run_dir = eigen_run
     config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=6", "schedule.coarse_steps=2"])
@@ -106,7 +106,7 @@ def test_cli_help_and_config_errors(capsys, tiny_dataset, tmp_path):
 
 def test_select_exports_the_checkpoint_with_the_best_validation_score(eigen_run, tiny_dataset, tmp_path, capsys):
     from mono_depth_ros.core.errors import InputError
-    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import load_model_checkpoint
     from training.evaluate.predict import load_models
     from training.select import select_checkpoint
 

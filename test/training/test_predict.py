@@ -15,7 +15,7 @@ from training.evaluate.predict import load_models, predict_depth, predict_motion
 @pytest.fixture(scope="module")
 def li2020_files(tmp_path_factory):
     from mono_depth_ros.inference.spec import get_spec
-    from mono_depth_ros.models.checkpoint import save_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("predict")

@@ -65,7 +65,7 @@ def method_from_lightning(path: str | Path) -> tuple[nn.Module, dict]:
     from training.config import config_from_dict
     from training.methods import method_class
 
-    from mono_depth_ros.models.checkpoint import safe_torch_load
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
 
     ckpt = safe_torch_load(path)  # weights_only=True: a checkpoint cannot run code when loaded
     config = ckpt["hyper_parameters"]["config"]
@@ -103,7 +103,7 @@ def load_models(paths: list[str | Path], card: str | Path | None = None) -> Load
         return _from_onnx(paths[0], card)
     if card is not None:
         raise InputError("card", str(card), "a model card describes an .onnx checkpoint")
-    from mono_depth_ros.models.checkpoint import load_model_checkpoint
+    from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
     sibling = paths[0].with_name("li2020_motion.pt")
     if paths[0].name == "li2020_depth.pt" and sibling.is_file() and sibling not in paths:

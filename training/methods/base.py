@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from mono_depth_ros.models.checkpoint import git_revision
+from mono_depth_ros.inference.checkpoint import git_revision
 from training.config import config_from_dict, config_to_dict
 from training.data.batches import to_device
 

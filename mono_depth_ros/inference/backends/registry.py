@@ -74,7 +74,7 @@ def _make_torch(model_path: Path, spec: ModelSpec, precision: str, device: str, 
 
     hw = opts.get("input_hw")
     if hw is None:
-        from mono_depth_ros.models.checkpoint import read_checkpoint_payload
+        from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
         payload = read_checkpoint_payload(model_path)
         hw = spec.input_hw_for(payload["model_kwargs"], payload.get("config"))

@@ -58,7 +58,7 @@ class TorchBackend(InferenceBackend):
         if self.threads:
             torch.set_num_threads(int(self.threads))
         if self.model is None:
-            from mono_depth_ros.models.checkpoint import load_model_checkpoint
+            from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
             self.model, _, _ = load_model_checkpoint(self.model_path)
         model = self.model.eval().to(self.device)
