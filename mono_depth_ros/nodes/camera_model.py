@@ -61,7 +61,7 @@ class CameraModel:
         if intr is None:
             return None, None
         try:
-            return rectified_intrinsics(intr), None  # what rectify() made of the image
+            return self._rectifiers.get(intr).rectified, None  # what rectify() made of the image (cached)
         except UnknownDistortionModel:
             return intr, None
 
