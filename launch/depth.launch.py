@@ -9,11 +9,11 @@ no image is serialized between them. ``separate_processes:=true`` starts them as
 instead (ego_motion_node then runs its own Li 2020 depth net); ``ego_motion:=false`` starts
 depth_node alone. Every launch argument in NODE_ARGUMENTS overrides the node parameter of the same
 name (so its default is the one in config/*.yaml). ``scale_source:=camera_height`` (or
-``depth_topic`` with ``metric_depth_topic:=...``) makes a non-metric network's depth metric, and
-with method li2020 the odometry's translations too. The shipped Fast DDS profile for large images
-(config/fastdds_large_data.xml) is applied to the nodes unless FASTDDS_DEFAULT_PROFILES_FILE or
-FASTDDS_BUILTIN_TRANSPORTS is already set; start the camera driver and rviz2 with the same
-FASTDDS_DEFAULT_PROFILES_FILE.
+``depth_topic`` with ``metric_depth_topic:=...`` or a lidar's ``metric_cloud_topic:=...``) makes a
+non-metric network's depth metric, and with method li2020 the odometry's translations too. The
+shipped Fast DDS profile for large images (config/fastdds_large_data.xml) is applied to the nodes
+unless FASTDDS_DEFAULT_PROFILES_FILE or FASTDDS_BUILTIN_TRANSPORTS is already set; start the camera
+driver and rviz2 with the same FASTDDS_DEFAULT_PROFILES_FILE.
 """
 
 import os
@@ -36,6 +36,7 @@ NODE_ARGUMENTS = {
     "scale_source": (("depth_node",), str),
     "camera_height_m": (("depth_node",), float),
     "metric_depth_topic": (("depth_node",), str),
+    "metric_cloud_topic": (("depth_node",), str),
     "backend": (("depth_node", "ego_motion_node"), str),
     "precision": (("depth_node", "ego_motion_node"), str),
     "publish_points": (("depth_node",), bool),
@@ -44,8 +45,8 @@ NODE_ARGUMENTS = {
 ARGUMENT_DEFAULTS = {
     "image_topic": "/camera/image_raw", "camera_info_topic": "", "method": "eigen2014",
     "model_path": "", "model_card": "", "scale_source": "none", "camera_height_m": "1.5",
-    "metric_depth_topic": "", "backend": "auto", "precision": "fp32", "publish_points": "true",
-    "publish_tf": "true",
+    "metric_depth_topic": "", "metric_cloud_topic": "", "backend": "auto", "precision": "fp32",
+    "publish_points": "true", "publish_tf": "true",
 }
 # which processes start: (executable, node name or None for the two-node pipeline, condition)
 PROCESSES = (

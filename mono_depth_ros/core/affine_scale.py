@@ -1,7 +1,8 @@
 """Metric scale from sparse metric depths, and scale + shift of affine (relative) outputs.
 
 - ``sparse_depth_scale``: metres per unit of an up-to-scale depth, the median ratio to sparse
-  metric depths (lidar, or a depth image projected into the camera: ``SparseDepth``).
+  metric depths (``SparseDepth``: a metric depth image of the camera, or a lidar's points
+  projected into it, ``SparseDepth.from_points``).
 - Affine outputs (``AFFINE_SPACES``): a prediction ``x`` with ``reference = scale * x + shift`` in
   metric inverse depth (a disparity) or depth. ``fit_affine``: RANSAC + least squares of the
   relative error; ``sparse_affine_scale`` against sparse metric depths; ``ground_affine_scale``
@@ -51,6 +52,43 @@ class SparseDepth:
         with np.errstate(invalid="ignore"):
             v, u = np.nonzero(np.isfinite(depth_m) & (depth_m > 0))
         return cls(np.stack([u, v], axis=1).astype(np.float64), depth_m[v, u])
+
+    @classmethod
+    def from_points(cls, points_m: np.ndarray, T_camera_points: np.ndarray,
+                    intrinsics: CameraIntrinsics) -> "SparseDepth":
+        """From (N, 3) points in metres in their own frame (a lidar's): moved into the camera's optical
+        frame by the (4, 4) ``T_camera_points``, projected with the pinhole ``intrinsics`` (K, W x H of
+        the rectified image). One depth per pixel (the pixel ``rint(u, v)``, as ``sample`` reads it):
+        the nearest where several points fall in it, since a sensor beside the camera also sees
+        surfaces the camera's view is occluded from. ``uv_px`` is that point's exact projection.
+        Points behind the camera (z <= 0), outside the image or not finite are dropped."""
+        points = np.asarray(points_m, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != 3:
+            raise InputError("points_m.shape", points.shape, "expected (N, 3) x, y, z in metres")
+        T = np.asarray(T_camera_points, dtype=np.float64)
+        if T.shape != (4, 4) or not np.isfinite(T).all():
+            raise InputError("T_camera_points", T.tolist() if T.size <= 16 else T.shape, "expected a finite (4, 4)")
+        intrinsics.validate()
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # dropped below
+            camera_m = points @ T[:3, :3].T + T[:3, 3]
+            z_m = camera_m[:, 2]
+            u = intrinsics.fx * camera_m[:, 0] / z_m + intrinsics.cx
+            v = intrinsics.fy * camera_m[:, 1] / z_m + intrinsics.cy
+            col, row = np.rint(u), np.rint(v)
+            inside = (z_m > 0) & np.isfinite(u) & np.isfinite(v) & (col >= 0) & (col < intrinsics.width) \
+                & (row >= 0) & (row < intrinsics.height)
+        kept = np.flatnonzero(inside)
+        pixel = row[kept].astype(np.int64) * intrinsics.width + col[kept].astype(np.int64)
+        order = np.lexsort((z_m[kept], pixel))  # by pixel, nearest first within a pixel
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pixel[order[1:]] != pixel[order[:-1]]
+        chosen = kept[order[first]]
+        return cls(np.stack([u[chosen], v[chosen]], axis=1), z_m[chosen])
+
+    @classmethod
+    def concatenate(cls, parts: "list[SparseDepth]") -> "SparseDepth":
+        """All points of several sparse depths (a depth image and a lidar cloud) as one."""
+        return cls(np.concatenate([p.uv_px for p in parts]), np.concatenate([p.depth_m for p in parts]))
 
     def sample(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(values of (H, W) ``image`` at the nearest pixels, metric depths), both (M,), for the

@@ -1,5 +1,6 @@
 """Depth by stamp between threads: the in-process cache shared by depth_node and ego_motion_node,
-and the newest metric depth image depth_node scales its frames with (``LatestMetricDepth``).
+and the newest metric depth image or lidar cloud depth_node scales its frames with
+(``LatestMetricDepth``, ``LatestMetricCloud``).
 
 When both nodes run in one process (the demo, or ``mono_depth_pipeline``), depth_node ``put``s
 every frame it processed (header, RGB, depth) and ego_motion_node, registered as a listener,
@@ -18,8 +19,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
 from mono_depth_ros.core.scale import SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 
@@ -85,17 +88,14 @@ class DepthCache:
                 self._listeners.append(listener)
 
 
-class LatestMetricDepth:
-    """The newest metric depth image of a topic (a lidar projected into the camera, an RGB-D
-    sensor's registered depth) for depth_node's ``scale_source: depth_topic``. The subscription
-    callback ``put``s the message; the worker asks ``for_frame`` for it, converted (REP 118,
-    core.depth) to SparseDepth once however many frames use it. Thread-safe; never blocks."""
+class _NewestMessage:
+    """The newest message of a topic: its subscription callback ``put``s it, the worker asks
+    ``_in_time`` for it. Thread-safe; never blocks."""
 
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
+    def __init__(self, topic: str, what: str) -> None:
+        self.topic, self.what = topic, what
         self._msg: Any = None
         self._lock = threading.Lock()
-        self._converted: tuple[Any, tuple[int, int], SparseDepth] | None = None  # worker thread only
         self.received = 0
 
     def put(self, msg: Any) -> None:
@@ -103,23 +103,89 @@ class LatestMetricDepth:
             self._msg = msg
             self.received += 1
 
-    def for_frame(self, stamp_ns: int, hw: tuple[int, int], tolerance_s: float) -> tuple[SparseDepth | None, str]:
-        """(sparse depth, "") when the newest image's stamp is within ``tolerance_s`` of ``stamp_ns``
-        and its size is ``hw`` = (H, W); (None, why not) otherwise."""
+    def _in_time(self, stamp_ns: int, tolerance_s: float) -> tuple[Any, str]:
+        """(the newest message, "") when its stamp is within ``tolerance_s`` of ``stamp_ns``, else
+        (None, why not)."""
         with self._lock:
             msg = self._msg
         if msg is None:
-            return None, f"no metric depth received yet on {self.topic}"
+            return None, f"no {self.what} received yet on {self.topic}"
         try:
             offset_s = abs(stamp_to_ns(msg.header.stamp) - stamp_ns) * 1e-9
-            if offset_s > tolerance_s:
-                return None, f"the newest metric depth is {offset_s:.3f} s from the frame (tolerance {tolerance_s:g} s)"
+        except InputError as exc:
+            return None, f"{self.what} dropped: {exc}"
+        if offset_s > tolerance_s:
+            return None, f"the newest {self.what} is {offset_s:.3f} s from the frame (tolerance {tolerance_s:g} s)"
+        return msg, ""
+
+
+class LatestMetricDepth(_NewestMessage):
+    """The newest metric depth image of a topic (an RGB-D sensor's registered depth, a lidar already
+    projected into the image) for depth_node's ``scale_source: depth_topic``, converted (REP 118,
+    core.depth) to SparseDepth once however many frames use it."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic, "metric depth")
+        self._converted: tuple[Any, tuple[int, int], SparseDepth] | None = None  # worker thread only
+
+    def for_frame(self, stamp_ns: int, intrinsics: CameraIntrinsics, frame_id: str,
+                  tolerance_s: float) -> tuple[SparseDepth | None, str]:
+        """(sparse depth, "") when the newest image is within ``tolerance_s`` of ``stamp_ns`` and of
+        the image's size (``intrinsics``); (None, why not) otherwise. The image is taken to be in
+        the frame's pixel grid whatever its frame_id."""
+        msg, why = self._in_time(stamp_ns, tolerance_s)
+        if msg is None:
+            return None, why
+        try:
             if self._converted is None or self._converted[0] is not msg:
                 depth_m = depth_from_image(msg)
                 self._converted = (msg, depth_m.shape, SparseDepth.from_image(depth_m))
         except InputError as exc:
             return None, f"metric depth dropped: {exc}"
         _, (height, width), sparse = self._converted
-        if (height, width) != tuple(hw):
-            return None, f"metric depth is {width}x{height} but the image {hw[1]}x{hw[0]}"
+        if (height, width) != (intrinsics.height, intrinsics.width):
+            return None, f"metric depth is {width}x{height} but the image {intrinsics.width}x{intrinsics.height}"
         return sparse, ""
+
+
+class LatestMetricCloud(_NewestMessage):
+    """The newest metric point cloud of a topic (a lidar, sensor_msgs/PointCloud2 with FLOAT32 or
+    FLOAT64 x, y, z fields at any offsets) for depth_node's ``scale_source: depth_topic``, projected
+    into the frame's rectified image through the static transform (``tree``, from /tf_static) from
+    the cloud's frame_id to the image's; projected once per (cloud, camera, frame). A cloud without
+    that transform or that cannot be read is dropped and counted once (``reject(kind, text)``)."""
+
+    def __init__(self, topic: str, tree: Any, reject: Callable[[str, str], None]) -> None:
+        super().__init__(topic, "metric cloud")
+        self.tree, self._reject = tree, reject
+        self._converted: tuple[Any, Any, str, SparseDepth | None, str] | None = None  # worker thread only
+        self._rejected: Any = None  # the last message counted as dropped
+
+    def for_frame(self, stamp_ns: int, intrinsics: CameraIntrinsics, frame_id: str,
+                  tolerance_s: float) -> tuple[SparseDepth | None, str]:
+        """(the newest cloud projected into the image of ``intrinsics`` in ``frame_id``, "") when it is
+        within ``tolerance_s`` of ``stamp_ns``; (None, why not) otherwise."""
+        msg, why = self._in_time(stamp_ns, tolerance_s)
+        if msg is None:
+            return None, why
+        cached = self._converted
+        if cached is not None and cached[0] is msg and cached[1] == intrinsics and cached[2] == frame_id:
+            return cached[3], cached[4]
+        cloud_frame = msg.header.frame_id
+        T_camera_cloud = self.tree.lookup(frame_id, cloud_frame)
+        if T_camera_cloud is None:  # not cached: the transform may still come
+            return None, self._drop(msg, "metric_cloud_no_transform", f"no /tf_static transform from the metric "
+                                    f"cloud's frame {cloud_frame!r} to the image's {frame_id!r} yet")
+        try:
+            sparse, why = SparseDepth.from_points(pointcloud2_to_xyz(msg).reshape(-1, 3), T_camera_cloud,
+                                                  intrinsics), ""
+        except InputError as exc:
+            sparse, why = None, self._drop(msg, "invalid_metric_cloud", f"metric cloud dropped: {exc}")
+        self._converted = (msg, intrinsics, frame_id, sparse, why)
+        return sparse, why
+
+    def _drop(self, msg: Any, kind: str, why: str) -> str:
+        if msg is not self._rejected:
+            self._rejected = msg
+            self._reject(kind, f"{why} (on {self.topic})")
+        return why

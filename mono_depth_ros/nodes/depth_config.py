@@ -59,9 +59,9 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               low=0.0, high=1000.0),
     ParamSpec("scale_source", "none", "Metric scale of a non-metric model's depth: none (~/depth holds the "
               "normalised depth), camera_height (the ground plane seen below the camera, camera_height_m "
-              "under it) or depth_topic (sparse metric depth on metric_depth_topic). Frames with a scale "
-              "publish metres on ~/depth and ~/points; frames without publish the normalised depth and no "
-              "~/points (diagnostics say why). A metric model ignores it.",
+              "under it) or depth_topic (sparse metric depth on metric_depth_topic and/or a lidar cloud on "
+              "metric_cloud_topic). Frames with a scale publish metres on ~/depth and ~/points; frames without "
+              "publish the normalised depth and no ~/points (diagnostics say why). A metric model ignores it.",
               choices=SCALE_SOURCES, read_only=True),
     ParamSpec("camera_height_m", 1.5, "scale_source camera_height: height of the camera above the ground, "
               "metres.", low=0.01, high=100.0, read_only=True),
@@ -69,8 +69,12 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "32FC1 m with NaN or 0 where missing, or 16UC1 mm with 0; REP 118) of this camera at its size, "
               "in the rectified image's pixel grid: a lidar projected into the image, an RGB-D sensor's "
               "registered depth. Sparse is fine.", read_only=True),
+    ParamSpec("metric_cloud_topic", "", "scale_source depth_topic: metric point cloud (sensor_msgs/PointCloud2 "
+              "with x, y, z fields, metres; a lidar) projected into the rectified image through the /tf_static "
+              "transform from its frame_id to the image's. With metric_depth_topic too, both are used.",
+              read_only=True),
     ParamSpec("metric_depth_tolerance_s", 0.1, "scale_source depth_topic: a frame uses the newest metric "
-              "depth image when their stamps differ by at most this many seconds.", low=0.0, high=10.0),
+              "depth image (cloud) when their stamps differ by at most this many seconds.", low=0.0, high=10.0),
     ParamSpec("extrinsic_source", "parameters", "scale_source camera_height: the up direction (base_frame "
               "z) in the image's optical frame from parameters (camera_rpy_rad) or from /tf_static "
               "(base_frame -> the image's frame_id).", choices=("parameters", "tf_static"), read_only=True),
@@ -108,6 +112,7 @@ class DepthNodeConfig:
     scale_source: str
     camera_height_m: float
     metric_depth_topic: str
+    metric_cloud_topic: str
     metric_depth_tolerance_s: float
     extrinsic_source: str
     base_frame: str
@@ -125,11 +130,12 @@ class DepthNodeConfig:
             check_topic_name("camera_info_topic", self.camera_info_topic)
         check_model_path("model_path", self.model_path)
         check_model_card("model_card", self.model_card, self.model_path)
-        if self.metric_depth_topic:
-            check_topic_name("metric_depth_topic", self.metric_depth_topic)
-        elif self.scale_source == "depth_topic":
+        for name in ("metric_depth_topic", "metric_cloud_topic"):
+            if getattr(self, name):
+                check_topic_name(name, getattr(self, name))
+        if self.scale_source == "depth_topic" and not (self.metric_depth_topic or self.metric_cloud_topic):
             raise ConfigError("metric_depth_topic", "", "must name a metric depth image topic with scale_source "
-                              "depth_topic")
+                              "depth_topic (or set metric_cloud_topic)")
         check_frame_id("base_frame", self.base_frame)
 
     def scale_config(self, output_kind: str) -> ScaleConfig | None:
@@ -147,7 +153,7 @@ class DepthNodeConfig:
                 if self.scale_source != "none" else ("info", "")
         if self.scale_source != "none":
             rule = (f"the ground {self.camera_height_m:g} m below the camera" if self.scale_source == "camera_height"
-                    else f"the metric depth on {self.metric_depth_topic}")
+                    else self.metric_sources_text)
             return "info", (f"{model} is not metric: each frame is scaled to metres from {rule}; frames without "
                             "a scale publish the normalised depth and no ~/points (/diagnostics: depth_is_metric, "
                             "scale_reason)")
@@ -156,6 +162,13 @@ class DepthNodeConfig:
                   "~/points off (set nonmetric_median_depth_m > 0 to scale each frame to that median)")
         return "warning", (f"{model} is NOT metric: ~/depth holds the model's normalised depth in arbitrary "
                            f"units; set scale_source, or scale it before measuring distances. {points}")
+
+    @property
+    def metric_sources_text(self) -> str:
+        """What scale_source depth_topic reads, in words."""
+        sources = ([f"the metric depth on {self.metric_depth_topic}"] if self.metric_depth_topic else []) + \
+            ([f"the cloud on {self.metric_cloud_topic} (through /tf_static)"] if self.metric_cloud_topic else [])
+        return " and ".join(sources)
 
     @property
     def spec_name(self) -> str:

@@ -21,11 +21,12 @@ inference/processing.py), the read-only parameter ``depth_is_metric`` is false, 
 the explicit rule ``nonmetric_median_depth_m`` (off by default: no cloud without a scale). With
 ``scale_source`` camera_height or depth_topic, the worker measures each frame's metric scale
 (core/scale.py: the ground plane ``camera_height_m`` below the camera, up from ``camera_rpy_rad`` or
-/tf_static; or the newest metric depth image within ``metric_depth_tolerance_s`` of the frame):
+/tf_static; or the newest metric depth image and/or lidar cloud, projected through /tf_static, within
+``metric_depth_tolerance_s`` of the frame):
 frames with a scale publish metres on ~/depth and ~/points, frames without publish the normalised
 depth and no cloud; /diagnostics say which (``depth_is_metric``, ``scale``, ``scale_reason``) and
 the log says when the scale comes or goes. ``depth_is_metric`` then says the configuration can
-deliver metres. The callbacks only store the newest metric depth and /tf_static; never blocking.
+deliver metres. The callbacks only store the newest metric depth (cloud) and /tf_static; never blocking.
 
 Lens distortion: with a camera_info of the image's size whose D is not zero, the image is
 rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
@@ -56,12 +57,12 @@ from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
-from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult
+from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.nodes.camera_model import CameraModel
 from mono_depth_ros.nodes.colormap import colorize_depth
-from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricDepth
+from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricCloud, LatestMetricDepth
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, ScaleReport, StampGapMeter, \
     diagnostic_array
@@ -131,7 +132,9 @@ class DepthNode(Node):
         self.static_tf = StaticTfTree()
         self.up = UpDirection(cfg.camera_rpy_rad, cfg.base_frame,
                               self.static_tf if cfg.extrinsic_source == "tf_static" else None)
-        self.metric_depth = LatestMetricDepth(cfg.metric_depth_topic)
+        self.metric_depth = LatestMetricDepth(cfg.metric_depth_topic) if cfg.metric_depth_topic else None
+        self.metric_cloud = LatestMetricCloud(cfg.metric_cloud_topic, self.static_tf, self.rejects.reject) \
+            if cfg.metric_cloud_topic else None
         level, text = cfg.output_summary(f"model {self.model_label} ({output_kind})", self.is_metric)
         if text:
             (self.get_logger().warning if level == "warning" else self.get_logger().info)(text)
@@ -165,10 +168,14 @@ class DepthNode(Node):
         self.pub_points = self.create_publisher(PointCloud2, "~/points", out_qos)
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
-        if self.scale_estimator is not None and cfg.scale_source == "depth_topic":
+        depth_topic = self.scale_estimator is not None and cfg.scale_source == "depth_topic"
+        if depth_topic and self.metric_depth is not None:
             self.create_subscription(Image, cfg.metric_depth_topic, self.metric_depth.put, in_qos)
-        if self.scale_estimator is not None and cfg.scale_source == "camera_height" \
-                and cfg.extrinsic_source == "tf_static":
+        if depth_topic and self.metric_cloud is not None:
+            self.create_subscription(PointCloud2, cfg.metric_cloud_topic, self.metric_cloud.put, in_qos)
+        up_from_tf = self.scale_estimator is not None and cfg.scale_source == "camera_height" \
+            and cfg.extrinsic_source == "tf_static"
+        if up_from_tf or (depth_topic and self.metric_cloud is not None):
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
 
     # ---------------------------------------------------------------- callbacks (executor thread)
@@ -270,10 +277,25 @@ class DepthNode(Node):
         elif cfg.scale_source == "camera_height":
             up, missing = self.up.of(header.frame_id)
         else:
-            sparse, missing = self.metric_depth.for_frame(stamp_ns, depth_m.shape, cfg.metric_depth_tolerance_s)
+            sparse, missing = self._sparse_depth(stamp_ns, intr, header.frame_id, cfg.metric_depth_tolerance_s)
         result = self.scale_estimator.update(depth_m, intr, up, sparse, stamp_ns, missing)
         self.scale_report.add(result)  # logs when the scale comes or goes
         return result
+
+    def _sparse_depth(self, stamp_ns: int, intr: CameraIntrinsics, frame_id: str,
+                      tolerance_s: float) -> tuple[SparseDepth | None, str]:
+        """The metric depths of every depth_topic source in time for this frame, or (None, why not)."""
+        found, missing = [], []
+        for source in (self.metric_depth, self.metric_cloud):
+            if source is not None:
+                sparse, why = source.for_frame(stamp_ns, intr, frame_id, tolerance_s)
+                if sparse is not None:
+                    found.append(sparse)
+                else:
+                    missing.append(why)
+        if not found:
+            return None, "; ".join(missing)
+        return (found[0] if len(found) == 1 else SparseDepth.concatenate(found)), ""
 
     def _points_depth(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> np.ndarray | None:
         """A non-metric depth (scale_source none) scaled so that its median is

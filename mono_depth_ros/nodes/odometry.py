@@ -102,8 +102,11 @@ class UpDirection:
 
 
 class StaticTfTree:
-    """Static transforms (child -> parent) from /tf_static; resolves ``T_target_source`` by walking
-    parents from ``source`` up to ``target``."""
+    """Static transforms (child -> parent) from /tf_static; resolves ``T_target_source`` through the
+    nearest common ancestor of the two frames (base_link -> camera_link -> camera_optical and
+    base_link -> lidar give camera_optical <- lidar)."""
+
+    MAX_DEPTH = 64  # guards against cycles
 
     def __init__(self) -> None:
         self._edges: dict[str, tuple[str, np.ndarray]] = {}
@@ -111,16 +114,24 @@ class StaticTfTree:
     def add(self, parent: str, child: str, T_parent_child: np.ndarray) -> None:
         self._edges[child.lstrip("/")] = (parent.lstrip("/"), np.asarray(T_parent_child, dtype=np.float64))
 
-    def lookup(self, target: str, source: str) -> np.ndarray | None:
-        """(4, 4) T_target_source, or None when ``target`` is not an ancestor of ``source``."""
-        target, frame = target.lstrip("/"), source.lstrip("/")
-        T = np.eye(4)
-        for _ in range(64):  # guards against cycles
-            if frame == target:
-                return T
+    def _ancestors(self, frame: str) -> dict[str, np.ndarray]:
+        """{ancestor (``frame`` itself included): (4, 4) T_ancestor_frame} up to the root."""
+        frame = frame.lstrip("/")
+        chain, T = {frame: np.eye(4)}, np.eye(4)
+        for _ in range(self.MAX_DEPTH):
             if frame not in self._edges:
-                return None
-            parent, T_parent_child = self._edges[frame]
+                break
+            frame, T_parent_child = self._edges[frame]
             T = T_parent_child @ T
-            frame = parent
+            if frame in chain:
+                break
+            chain[frame] = T
+        return chain
+
+    def lookup(self, target: str, source: str) -> np.ndarray | None:
+        """(4, 4) T_target_source, or None when the two frames are not connected."""
+        of_target = self._ancestors(target)
+        for frame, T_frame_source in self._ancestors(source).items():  # nearest ancestor first
+            if frame in of_target:
+                return se3_inverse(of_target[frame]) @ T_frame_source
         return None

@@ -236,7 +236,7 @@ def test_depth_topic_without_topic_stops_the_node_and_the_console_script(graph, 
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "cannot start" in line]
     assert lines == ["[mono_depth_ros] cannot start: invalid parameter metric_depth_topic='': must name a metric "
-                     "depth image topic with scale_source depth_topic"]
+                     "depth image topic with scale_source depth_topic (or set metric_cloud_topic)"]
 
 
 def test_pipeline_shares_depth_only_with_the_built_in_li2020_network(graph, carded_onnx, light_checkpoints):
