@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from mono_depth_ros.demo.runner import DemoOptions
+from mono_depth_ros.inference.backends.registry import BACKENDS
+from mono_depth_ros.nodes.depth_config import METHOD_SPECS
 
 
 def parse_args(argv: list[str] | None = None) -> DemoOptions:
@@ -21,9 +23,10 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--size", default="320x240", help="synthetic WxH (default: %(default)s)")
     parser.add_argument("--scene", default="indoor", choices=("indoor", "street"))
     parser.add_argument("--rate", type=float, default=1.0, help="replay speed factor (default: %(default)s)")
-    parser.add_argument("--method", default="eigen2014", choices=("eigen2014", "xian2018", "li2020"),
+    parser.add_argument("--method", default="eigen2014", choices=tuple(METHOD_SPECS),
                         help="depth network (ego-motion always uses li2020; default: eigen2014, the best bundled depth)")
-    parser.add_argument("--backend", default="auto", choices=("auto", "tensorrt", "onnxruntime", "torch"))
+    parser.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="inference backend (auto: the fastest that loads here)")
     parser.add_argument("--model-path", default="", help="depth model (.pt/.onnx/.engine); default: bundled")
     parser.add_argument("--image-topic", default="/camera/image_raw")
     parser.add_argument("--no-ego-motion", action="store_true", help="run depth_node only")

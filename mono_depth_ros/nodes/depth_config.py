@@ -9,13 +9,12 @@ from typing import Any
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
-from mono_depth_ros.inference.backends.registry import PRECISIONS
+from mono_depth_ros.inference.backends.registry import BACKENDS, PRECISIONS
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
     io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
-BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime", "torch")  # inference/backends/registry.py
 MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
 CARD_SUFFIXES = (".yaml", ".yml")
 
