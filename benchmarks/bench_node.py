@@ -5,7 +5,9 @@ Frames go through a real DDS graph with the shipped Fast DDS profile (config/fas
 camera_info, depth_node (all outputs subscribed: depth image, its camera_info, colored, points)
 answers. The subscriber of the outputs runs in its own process, as rviz2 would (``--subscriber
 thread`` puts it in the node's process); it acknowledges a frame with a small Header message once
-BOTH its depth image and its cloud arrived, and that acknowledgement ends the frame. Each of
+BOTH its depth image and its cloud arrived, and that acknowledgement ends the frame. By default it
+takes the serialized bytes (``--decode raw``), as a C++ subscriber such as rviz2 does; ``--decode
+python`` adds what a Python subscriber pays to build ~7 MB of rclpy messages a frame. Each of
 ``--runs`` runs is a fresh graph (node, subscriber process, discovery). Reports per method and run:
 end-to-end mean/p95 (publish -> depth and points received in the other process) beside the mean
 inference time (goal: p95 <= inference + 30 ms, every run), frames that never came back, and the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import struct
 import sys
 import threading
 import time
@@ -38,21 +41,32 @@ OUTPUTS = (("/depth_node/depth/image", "Image"), ("/depth_node/depth/colored", "
            ("/depth_node/depth/camera_info", "CameraInfo"), ("/depth_node/points", "PointCloud2"))
 
 
-def subscribe_outputs(io, qos, on_output) -> list:
-    """Subscribe every depth_node output on ``io``; ``on_output(kind, msg)`` runs for each depth
-    image (kind "depth") and cloud ("points")."""
+def cdr_header_stamp(serialized: bytes) -> tuple[int, int]:
+    """(sec, nanosec) of a serialized message that starts with a std_msgs/Header: the 4-byte CDR
+    encapsulation (byte 1: 0 big endian, 1 little endian), then int32 sec and uint32 nanosec."""
+    order = "<" if serialized[1] & 1 else ">"
+    return struct.unpack_from(f"{order}iI", serialized, 4)
+
+
+def subscribe_outputs(io, qos, on_output, raw: bool = False) -> list:
+    """Subscribe every depth_node output on ``io``; ``on_output(kind, (sec, nanosec))`` runs for
+    each depth image (kind "depth") and cloud ("points"). ``raw``: take the serialized bytes as a
+    C++ subscriber such as rviz2 does, without building Python messages (stamp read from the CDR)."""
     import sensor_msgs.msg as sensor_msgs
 
     kinds = {"/depth_node/depth/image": "depth", "/depth_node/points": "points"}
 
+    def stamp_of(msg) -> tuple[int, int]:
+        return cdr_header_stamp(msg) if raw else (msg.header.stamp.sec, msg.header.stamp.nanosec)
+
     def callback(topic):
         kind = kinds.get(topic)
-        return (lambda m: on_output(kind, m)) if kind else (lambda m: None)
-    return [io.create_subscription(getattr(sensor_msgs, cls), topic, callback(topic), qos)
+        return (lambda m: on_output(kind, stamp_of(m))) if kind else (lambda m: None)
+    return [io.create_subscription(getattr(sensor_msgs, cls), topic, callback(topic), qos, raw=raw)
             for topic, cls in OUTPUTS]
 
 
-def run_subscriber() -> None:
+def run_subscriber(raw: bool) -> None:
     """Subscriber process: take every output, acknowledge a frame on /bench/ack once its depth
     image and its cloud both arrived (runs until killed)."""
     import rclpy
@@ -67,14 +81,15 @@ def run_subscriber() -> None:
     ack = io.create_publisher(Header, "/bench/ack", qos)
     seen: dict[tuple[int, int], set] = {}
 
-    def on_output(kind: str, msg) -> None:
-        key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
-        kinds = seen.setdefault(key, set())
+    def on_output(kind: str, stamp: tuple[int, int]) -> None:
+        kinds = seen.setdefault(stamp, set())
         kinds.add(kind)
         if kinds >= {"depth", "points"}:
-            ack.publish(msg.header)
-            del seen[key]
-    keep = subscribe_outputs(io, qos, on_output)  # noqa: F841 (kept alive)
+            msg = Header()
+            msg.stamp.sec, msg.stamp.nanosec = stamp
+            ack.publish(msg)
+            del seen[stamp]
+    keep = subscribe_outputs(io, qos, on_output, raw)  # noqa: F841 (kept alive)
     parent = os.getppid()
     # never outlive the benchmark (a killed or timed-out parent would leave this acking forever)
     io.create_timer(1.0, lambda: os._exit(0) if os.getppid() != parent else None)
@@ -85,7 +100,7 @@ def run_subscriber() -> None:
 
 
 def bench_method(method: str, frames: int, backend: str, model_path: str, subscriber: str = "process",
-                 stride_px: int = 1) -> dict:
+                 stride_px: int = 1, decode: str = "raw") -> dict:
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from sensor_msgs.msg import CameraInfo, Image
@@ -115,17 +130,19 @@ def bench_method(method: str, frames: int, backend: str, model_path: str, subscr
         done.set()
     seen: dict[int, set] = {}
 
-    def on_output(kind, msg):  # in-process subscriber: the same rule
-        stamp = stamp_to_ns(msg.header.stamp)
+    def on_output(kind, sec_nanosec):  # in-process subscriber: the same rule
+        stamp = sec_nanosec[0] * 1_000_000_000 + sec_nanosec[1]
         seen.setdefault(stamp, set()).add(kind)
         if seen[stamp] >= {"depth", "points"}:
-            on_ack(msg.header)
+            arrived[stamp] = time.perf_counter()
+            done.set()
     child = None
     if subscriber == "process":
-        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--role", "subscriber"])
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--role", "subscriber",
+                                  "--decode", decode])
         io.create_subscription(Header, "/bench/ack", on_ack, qos)
     else:
-        subscribe_outputs(io, qos, on_output)
+        subscribe_outputs(io, qos, on_output, raw=decode == "raw")
     executor = MultiThreadedExecutor(num_threads=3, context=context)
     executor.add_node(node)
     executor.add_node(io)
@@ -217,6 +234,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--subscriber", choices=("process", "thread"), default="process",
                         help="where the outputs' subscriber runs (process: like rviz2)")
+    parser.add_argument("--decode", choices=("raw", "python"), default="raw",
+                        help="raw: the subscriber takes the serialized bytes, as a C++ subscriber (rviz2) does; "
+                        "python: it builds rclpy messages (a Python subscriber's extra cost, ~7 MB a frame)")
     parser.add_argument("--stride", type=int, default=1, help="depth_node point_stride_px (1: the full 4.9 MB cloud)")
     parser.add_argument("--role", choices=("bench", "subscriber"), default="bench", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,7 +245,7 @@ def main() -> None:
 
         apply_fastdds_profile()  # before any participant; the subscriber process inherits it
     if args.role == "subscriber":
-        run_subscriber()
+        run_subscriber(args.decode == "raw")
         return
     import tempfile
 
@@ -238,10 +258,11 @@ def main() -> None:
             path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
             for run in range(args.runs):
                 rows.append(dict(bench_method(method, args.frames, args.backend, path, args.subscriber,
-                                              args.stride), run=run + 1))
+                                              args.stride, args.decode), run=run + 1))
     copy_ms = published_copy_ms(args.stride)
     print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride {args.stride}), "
-          f"{args.frames} frames x {args.runs} runs, {args.variant} networks, subscriber in a {args.subscriber}, "
+          f"{args.frames} frames x {args.runs} runs, {args.variant} networks, subscriber in a {args.subscriber} "
+          f"({args.decode} messages), "
           f"Fast DDS {'defaults' if args.no_profile else 'shipped profile'}")
     print(f"plain copy of the bytes published a frame: {copy_ms:.2f} ms")
     print(f"{'method':10s} {'run':>3s} {'backend':28s} {'e2e mean':>9s} {'e2e p95':>8s} {'infer':>7s} "
