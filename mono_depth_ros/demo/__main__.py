@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mono_depth_ros.demo.runner import DemoOptions
+from mono_depth_ros.demo.runner import DEMO_WORLDS, DemoOptions
 from mono_depth_ros.inference.backends.registry import BACKENDS
 from mono_depth_ros.nodes.depth_config import METHOD_SPECS
 
@@ -22,6 +22,9 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--frames", type=int, default=40, help="synthetic frames (default: %(default)s)")
     parser.add_argument("--size", default="320x240", help="synthetic WxH (default: %(default)s)")
     parser.add_argument("--scene", default="indoor", choices=("indoor", "street"))
+    parser.add_argument("--world", default="realistic", choices=tuple(DEMO_WORLDS),
+                        help="synthetic world: realistic (rich layout, photo textures, sensor look: what the "
+                        "bundled weights were trained on) or plain (textured boxes); default: %(default)s")
     parser.add_argument("--rate", type=float, default=1.0, help="replay speed factor (default: %(default)s)")
     parser.add_argument("--method", default="eigen2014", choices=tuple(METHOD_SPECS),
                         help="depth network (ego-motion always uses li2020; default: eigen2014, the best bundled depth)")
@@ -33,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     return DemoOptions(out_dir=args.out, bag=args.bag, frames=args.frames, size_wh=(width, height),
-                       scene=args.scene, rate=args.rate, method=args.method, backend=args.backend,
+                       scene=args.scene, world=args.world, rate=args.rate, method=args.method, backend=args.backend,
                        model_path=args.model_path, image_topic=args.image_topic, ego_motion=not args.no_ego_motion)
 
 

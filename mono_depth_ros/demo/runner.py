@@ -22,6 +22,13 @@ from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.demo import report
 
 
+#: synthetic worlds of the demo: ``realistic`` is the world the bundled weights were trained on
+#: (``training synth --realistic`` without its camera rigs, so the demo keeps --size); ``plain`` the
+#: simple textured boxes of the first rounds
+DEMO_WORLDS: dict[str, dict[str, str]] = {"realistic": {"layout": "rich", "textures": "photos", "look": "real"},
+                                          "plain": {}}
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     """What the demo runs on; see ``python -m mono_depth_ros.demo --help``."""
@@ -31,6 +38,7 @@ class DemoOptions:
     frames: int = 40
     size_wh: tuple[int, int] = (320, 240)
     scene: str = "indoor"
+    world: str = "realistic"
     fps: float = 10.0
     rate: float = 1.0
     method: str = "eigen2014"
@@ -51,13 +59,13 @@ def prepare_bag(opts: DemoOptions) -> Path:
 
     from mono_depth_ros.synth import write_synthetic_bag
 
-    path = opts.out_dir / f"synthetic_{opts.scene}_{opts.frames}f_{opts.size_wh[0]}x{opts.size_wh[1]}"
+    path = opts.out_dir / f"synthetic_{opts.world}_{opts.scene}_{opts.frames}f_{opts.size_wh[0]}x{opts.size_wh[1]}"
     if (path / "metadata.yaml").is_file():
         print(f"reusing synthetic bag {path}")
         return path
     with tqdm(total=opts.frames, desc="rendering synthetic bag", unit="frame") as bar:
         write_synthetic_bag(path, frames=opts.frames, size_wh=opts.size_wh, scene=opts.scene,
-                            fps=opts.fps, progress=bar.update)
+                            fps=opts.fps, progress=bar.update, **DEMO_WORLDS[opts.world])
     return path
 
 
