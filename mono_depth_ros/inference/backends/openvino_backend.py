@@ -1,4 +1,4 @@
-"""OpenVINO backend: Intel CPUs (AVX-512 / AMX), iGPUs and NPUs, fp32 | bf16 | bf16_w8 | fp16 | int8.
+"""OpenVINO backend: Intel CPUs (AVX-512 / AMX), iGPUs and NPUs, fp32 | bf16 | bf16_w8 | bf16_w4 | fp16 | int8.
 
 Precision is what the runtime is told, and ``effective_precision`` is what it reports back:
 - ``fp32``: ``INFERENCE_PRECISION_HINT=f32``. This is set explicitly because the CPU plugin's
@@ -14,6 +14,9 @@ Precision is what the runtime is told, and ``effective_precision`` is what it re
   decompress them at compile time: no gain, only rounding). Refused where nothing is left
   compressed after compiling (a network without fully connected layers, a plugin that
   decompresses them): that is plain bf16.
+- ``bf16_w4``: the same with int4 weights (INT4_SYM: symmetric, one scale per group of 128 input
+  weights, every fully connected layer including the last: NNCF would keep that one int8), a
+  quarter of the bf16 weight bytes; same refusal.
 - ``fp16``: ``INFERENCE_PRECISION_HINT=f16`` where the device lists FP16 (iGPU, NPU, CPUs with
   AVX-512-FP16), else refused.
 - ``int8``: post-training quantisation with NNCF (``nncf.quantize``) on frames from
@@ -39,14 +42,18 @@ from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, ca
 from mono_depth_ros.inference.engine_cache import default_cache_dir
 
 LOG = logging.getLogger(__name__)
-PRECISIONS = ("fp32", "bf16", "bf16_w8", "fp16", "int8")
+PRECISIONS = ("fp32", "bf16", "bf16_w8", "bf16_w4", "fp16", "int8")
 INT8_PRESET = "performance"  # NNCF preset (symmetric); "mixed", and keeping MatMul float, were not better
 #                             on the real sets (bench_inference)
-_HINTS = {"fp32": "f32", "bf16": "bf16", "bf16_w8": "bf16", "fp16": "f16"}
-_CAPABILITY = {"bf16": "BF16", "bf16_w8": "BF16", "fp16": "FP16", "int8": "INT8"}
+_HINTS = {"fp32": "f32", "bf16": "bf16", "bf16_w8": "bf16", "bf16_w4": "bf16", "fp16": "f16"}
+_CAPABILITY = {"bf16": "BF16", "bf16_w8": "BF16", "bf16_w4": "BF16", "fp16": "FP16", "int8": "INT8"}
 _TYPE_NAMES = {"f32": "fp32", "bf16": "bf16", "f16": "fp16", "i8": "int8", "u8": "int8"}
-_INT8 = ("i8", "u8")
-#: ops whose weights bf16_w8 leaves float (NNCF would compress them too; see the module docstring)
+#: bits of the fully connected weights each weight-compressed precision asks for
+WEIGHT_BITS = {"bf16_w8": 8, "bf16_w4": 4}
+#: runtime element type of compressed weights -> bits
+_LOW_BIT_TYPES = {"i8": 8, "u8": 8, "i4": 4, "u4": 4}
+INT4_GROUP_SIZE = 128  # input weights per int4 scale (NNCF's default for INT4_SYM)
+#: ops whose weights bf16_w8/bf16_w4 leave float (NNCF would compress them too; see the module docstring)
 _FLOAT_WEIGHT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData")
 
 
@@ -60,6 +67,44 @@ def openvino_available(device: str = "CPU") -> tuple[bool, str]:
     if not any(d == device or d.startswith(device + ".") for d in devices):
         return False, f"OpenVINO device {device!r} not present (available: {devices})"
     return True, f"openvino {ov.__version__} on {device}"
+
+
+def compressed_fc_weights(model: Any, bits: int) -> Any:
+    """The ov.Model ``model`` with low-bit weights in its MatMul layers (NNCF weight compression, no
+    data): ``bits`` 8 = int8 per output channel, asymmetric; 4 = int4 symmetric, one scale per group
+    of INT4_GROUP_SIZE input weights, every layer. Convolution weights stay float (module docstring)."""
+    nncf = import_or_explain("nncf")
+    if bits not in (4, 8):
+        raise ValueError(f"bits={bits!r}: must be 8 or 4")
+    mode = (dict(mode=nncf.CompressWeightsMode.INT8_ASYM) if bits == 8 else
+            dict(mode=nncf.CompressWeightsMode.INT4_SYM, group_size=INT4_GROUP_SIZE, ratio=1.0, all_layers=True))
+    return nncf.compress_weights(model, ignored_scope=nncf.IgnoredScope(types=list(_FLOAT_WEIGHT_OPS), validate=False),
+                                 **mode)
+
+
+def runtime_precision(compiled: Any) -> str:
+    """What a compiled model runs: its float precision, prefixed "int8+" when quantised layers run,
+    suffixed "_w8" / "_w4" when only weights are low-bit (fully connected layers with float inputs
+    and int8 / int4 weights; "_w4" as soon as one layer keeps int4 weights); read from the runtime
+    graph's layers (``runtimePrecision``, input element types)."""
+    hint = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+    floating = _TYPE_NAMES.get(hint, hint)
+    int8_activations, weight_bits = False, set()
+    for op in compiled.get_runtime_model().get_ordered_ops():
+        info = op.get_rt_info()
+        if "runtimePrecision" not in info or info["runtimePrecision"].astype(str) not in _LOW_BIT_TYPES:
+            continue
+        inputs = [port.get_element_type().get_type_name() for port in op.inputs()]
+        if not inputs:  # a constant (low-bit weights, zero points) is not a layer that runs
+            continue
+        weight_only = (info["layerType"].astype(str) == "FullyConnected" and len(inputs) > 1
+                       and inputs[0] not in _LOW_BIT_TYPES and inputs[1] in _LOW_BIT_TYPES)
+        if weight_only:
+            weight_bits.add(_LOW_BIT_TYPES[inputs[1]])
+        int8_activations |= not weight_only
+    if int8_activations:
+        return f"int8+{floating}"
+    return f"{floating}_w{min(weight_bits)}" if weight_bits else floating
 
 
 class OpenVinoBackend(InferenceBackend):
@@ -78,7 +123,7 @@ class OpenVinoBackend(InferenceBackend):
 
     After ``load()``: ``effective_precision`` is the precision the compiled model reports
     (e.g. "bf16"; "int8+bf16" for a quantised model whose float layers run in bf16; "bf16_w8"
-    for bf16 with int8 fully connected weights).
+    or "bf16_w4" for bf16 with int8 or int4 fully connected weights).
     """
 
     name = "openvino"
@@ -111,8 +156,11 @@ class OpenVinoBackend(InferenceBackend):
         if need and need not in caps:
             raise BackendUnavailable(f"OpenVINO {self.device} has no {need} support (capabilities: {list(caps)})")
         model = self._quantized(ov, core) if self.precision == "int8" else core.read_model(str(self.model_path))
-        if self.precision == "bf16_w8":
-            model = self._weights_compressed(model)
+        bits = WEIGHT_BITS.get(self.precision)
+        if bits:
+            LOG.info("OpenVINO %s: compressing the fully connected weights of %s to int%d", self.precision,
+                     self.model_path.name, bits)
+            model = compressed_fc_weights(model, bits)
         config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
         if self.precision in _HINTS:
             config["INFERENCE_PRECISION_HINT"] = _HINTS[self.precision]
@@ -138,45 +186,16 @@ class OpenVinoBackend(InferenceBackend):
                              for port in self.compiled.inputs}
         self.output_names = tuple(name for _, name in self._port_names)
         self._version = ov.__version__.split("-")[0]
-        self.effective_precision = self._effective_precision()
-        if self.precision == "bf16_w8" and self.effective_precision != "bf16_w8":
-            raise BackendUnavailable(f"bf16_w8: no int8 fully connected weights left in {self.model_path.name} "
-                                     f"compiled for OpenVINO {self.device} (it runs {self.effective_precision}: "
-                                     "a network without fully connected layers?); use bf16")
+        self.effective_precision = runtime_precision(self.compiled)
+        if bits and self.effective_precision != self.precision:
+            raise BackendUnavailable(f"{self.precision}: no int{bits} fully connected weights left in "
+                                     f"{self.model_path.name} compiled for OpenVINO {self.device} (it runs "
+                                     f"{self.effective_precision}: a network without fully connected layers?); "
+                                     "use bf16")
         self.loaded = True
         LOG.info("OpenVINO %s on %s: requested %s, effective %s", self._version, self.device, self.precision,
                  self.effective_precision)
         return self
-
-    def _effective_precision(self) -> str:
-        """The float precision the compiled model reports, prefixed "int8+" when quantised layers run,
-        suffixed "_w8" when only weights are int8 (fully connected layers with float inputs and int8
-        weights); read from the runtime graph's layers (``runtimePrecision``, input element types)."""
-        hint = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
-        floating = _TYPE_NAMES.get(hint, hint)
-        int8_activations = int8_weights = False
-        for op in self.compiled.get_runtime_model().get_ordered_ops():
-            info = op.get_rt_info()
-            if "runtimePrecision" not in info or info["runtimePrecision"].astype(str) not in _INT8:
-                continue
-            inputs = [port.get_element_type().get_type_name() for port in op.inputs()]
-            if not inputs:  # a constant (int8 weights, zero points) is not a layer that runs
-                continue
-            weight_only = (info["layerType"].astype(str) == "FullyConnected" and len(inputs) > 1
-                           and inputs[0] not in _INT8 and inputs[1] in _INT8)
-            int8_weights |= weight_only
-            int8_activations |= not weight_only
-        if int8_activations:
-            return f"int8+{floating}"
-        return f"{floating}_w8" if int8_weights else floating
-
-    def _weights_compressed(self, model: Any) -> Any:
-        """``model`` with int8 weights (per output channel, asymmetric) in its MatMul layers."""
-        nncf = import_or_explain("nncf")
-        LOG.info("OpenVINO bf16_w8: compressing the fully connected weights of %s to int8 with NNCF %s",
-                 self.model_path.name, nncf.__version__)
-        return nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM,
-                                     ignored_scope=nncf.IgnoredScope(types=list(_FLOAT_WEIGHT_OPS), validate=False))
 
     def _quantized(self, ov: Any, core: Any) -> Any:
         """The NNCF int8 model for this ONNX and these frames, from the cache or quantised now."""

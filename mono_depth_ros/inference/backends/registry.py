@@ -7,10 +7,11 @@ fails to initialise, an unwritable cache folder, a precision a backend refuses, 
 that fails), logs why each was skipped and returns the first that loads and runs one frame:
 
     CUDA:  tensorrt > onnxruntime (CUDA EP) > torch            at the requested precision
-                                                               (bf16_w8 -> fp16 on GPUs)
+                                                               (bf16_w8, bf16_w4 -> fp16 on GPUs)
     CPU:   openvino > onnxruntime > torch                      at the requested precision
                                                                (fp16 -> bf16 on CPUs)
-           openvino > onnxruntime > torch on the CPU in bf16   (after bf16_w8 only)
+           openvino > onnxruntime > torch on the CPU in bf16_w8, then in bf16
+                                                               (after bf16_w4; after bf16_w8: bf16)
     then:  openvino > onnxruntime > torch on the CPU in fp32   (noted in the reason)
 
 It raises only when nothing at all can run the file. Model files: ``.pt`` (checkpoint; exported
@@ -30,15 +31,17 @@ from mono_depth_ros.inference.spec import ModelSpec
 
 LOG = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
-#: bf16_w8: bf16 activations, int8 weights in the fully connected layers (OpenVINO; see openvino_backend)
-PRECISIONS = ("fp32", "fp16", "bf16", "bf16_w8", "int8")
+#: bf16_w8, bf16_w4: bf16 activations, int8 / int4 weights in the fully connected layers (OpenVINO; see
+#: openvino_backend)
+PRECISIONS = ("fp32", "fp16", "bf16", "bf16_w8", "bf16_w4", "int8")
 #: what each backend offers (int8: only with calibration; see openvino_backend / tensorrt_backend)
 BACKEND_PRECISIONS = {"torch": ("fp32", "fp16", "bf16"), "onnxruntime": ("fp32", "fp16"),
-                      "openvino": ("fp32", "bf16", "bf16_w8", "fp16", "int8"), "tensorrt": ("fp32", "fp16", "int8")}
+                      "openvino": ("fp32", "bf16", "bf16_w8", "bf16_w4", "fp16", "int8"),
+                      "tensorrt": ("fp32", "fp16", "int8")}
 #: auto's stand-in for a requested precision on a device where it means nothing (the nearest one)
-AUTO_DEVICE_PRECISION = {"cuda": {"bf16_w8": "fp16"}, "cpu": {"fp16": "bf16"}}
-#: auto's CPU step between the requested precision and fp32
-AUTO_CPU_FALLBACK = {"bf16_w8": "bf16"}
+AUTO_DEVICE_PRECISION = {"cuda": {"bf16_w8": "fp16", "bf16_w4": "fp16"}, "cpu": {"fp16": "bf16"}}
+#: auto's CPU steps between the requested precision and fp32, followed in turn (fewer weight bits first)
+AUTO_CPU_FALLBACK = {"bf16_w4": "bf16_w8", "bf16_w8": "bf16"}
 SUFFIXES = (".pt", ".onnx", ".engine")
 
 
@@ -138,7 +141,10 @@ class Candidate:
 def auto_candidates(precision: str, device: str = "auto") -> list[Candidate]:
     """``auto``'s order (see module docstring), restricted to ``device`` ("auto" | "cpu" | "cuda")."""
     cuda_precision = AUTO_DEVICE_PRECISION["cuda"].get(precision, precision)
-    cpu_precisions = [AUTO_DEVICE_PRECISION["cpu"].get(precision, precision), AUTO_CPU_FALLBACK.get(precision), "fp32"]
+    cpu_precisions = [AUTO_DEVICE_PRECISION["cpu"].get(precision, precision)]
+    while cpu_precisions[-1] in AUTO_CPU_FALLBACK:
+        cpu_precisions.append(AUTO_CPU_FALLBACK[cpu_precisions[-1]])
+    cpu_precisions.append("fp32")
     order = [Candidate(k, "cuda", cuda_precision) for k in ("tensorrt", "onnxruntime", "torch")]
     order += [Candidate(k, "cpu", p) for p in cpu_precisions if p for k in ("openvino", "onnxruntime", "torch")]
     seen, out = set(), []
