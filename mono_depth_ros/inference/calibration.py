@@ -3,6 +3,10 @@
 Frames: ``calibration_dir`` is an extracted dataset folder (``rgb/*.png``, written by ``training
 extract``) or any folder of .png/.jpg images; up to ``count`` frames spread evenly over it, fed
 through the spec's own preprocessing, so calibration sees what the network sees at run time.
+A motion network (li2020_motion, 8 input channels) gets up to ``count`` pairs of consecutive
+frames instead, each with its depth from the bundled li2020 depth network (fp32, the one the
+nodes pair with it by default), assembled by ``processing.motion_input`` as EgoMotionEstimator
+does at run time.
 
 ``cached_qdq_onnx`` quantises an fp32 ONNX with NNCF's post-training quantisation
 (``nncf.quantize``, preset PERFORMANCE = symmetric) into explicit QuantizeLinear/DequantizeLinear
@@ -29,39 +33,100 @@ from mono_depth_ros.inference.backends.base import BackendUnavailable, import_or
 LOG = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_CALIBRATION_FRAMES = 64
+#: the depth network whose output goes into a motion network's calibration samples
+MOTION_CALIBRATION_DEPTH = "li2020_depth"
 
 
-def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAMES) -> list[Path]:
-    """Up to ``count`` image files evenly spread over ``folder/rgb`` (an extracted dataset) or ``folder``."""
+def frames_per_sample(spec: Any) -> int:
+    """Consecutive frames in one calibration sample: 2 for a motion network (a pair), else 1."""
+    return 2 if spec.output_kind == "motion" else 1
+
+
+def calibration_frames(folder: str | Path, count: int = DEFAULT_CALIBRATION_FRAMES, per_sample: int = 1) -> list[Path]:
+    """Up to ``count`` samples of ``per_sample`` consecutive image files each, evenly spread over
+    ``folder/rgb`` (an extracted dataset) or ``folder``, flattened (a pair: ``[a0, b0, a1, b1, ...]``)."""
     folder = Path(folder)
     root = folder / "rgb" if (folder / "rgb").is_dir() else folder
     files = sorted(p for p in root.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if root.is_dir() else []
     if not files:
         raise BackendUnavailable(f"calibration_dir={str(folder)!r}: no .png/.jpg frames (expected an extracted "
                                  "dataset folder with rgb/*.png); int8 needs real calibration frames")
-    step = max(len(files) / float(count), 1.0)
-    return [files[int(i * step)] for i in range(min(count, len(files)))]
+    starts = len(files) - per_sample + 1
+    if starts < 1:
+        raise BackendUnavailable(f"calibration_dir={str(folder)!r}: {len(files)} .png/.jpg frames, {per_sample} "
+                                 "consecutive needed for one calibration sample")
+    step = max(starts / float(count), 1.0)
+    return [f for i in range(min(count, starts)) for f in files[int(i * step):int(i * step) + per_sample]]
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
+    return np.ascontiguousarray(bgr[..., ::-1])
 
 
 def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
                        resize_mode: str = DEFAULT_RESIZE_MODE) -> list[np.ndarray]:
-    """(1, 3, h, w) float32 network inputs of ``frames`` through the spec's preprocessing, fitted
-    with ``resize_mode`` (the nodes' default, crop)."""
-    import cv2
-
+    """(1, C, h, w) float32 network inputs of ``frames`` (from ``calibration_frames`` with
+    ``frames_per_sample(spec)``) through the spec's preprocessing, fitted with ``resize_mode`` (the
+    nodes' default, crop): one per frame, or for a motion network one per consecutive pair."""
     from mono_depth_ros.inference.processing import plan_input, preprocess
 
+    if spec.output_kind == "motion":
+        return motion_calibration_inputs(frames, spec, input_hw, resize_mode)
     if spec.input_channels != 3:
-        raise BackendUnavailable(f"int8 calibration is implemented for image-input networks only, not "
+        raise BackendUnavailable(f"int8 calibration is implemented for image-input and motion networks only, not "
                                  f"{spec.name} ({spec.input_channels} input channels)")
     out = []
     for path in frames:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise BackendUnavailable(f"calibration frame {str(path)!r} could not be read")
-        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        rgb = _read_rgb(path)
         out.append(preprocess(rgb, spec, plan_input(rgb.shape[:2], tuple(input_hw), resize_mode)))
     return out
+
+
+def motion_calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
+                              resize_mode: str = DEFAULT_RESIZE_MODE) -> list[np.ndarray]:
+    """(1, 8, h, w) ``[rgb_a, depth_a, rgb_b, depth_b]`` of each pair in ``frames`` ([a0, b0, a1, ...]),
+    the depths from the bundled MOTION_CALIBRATION_DEPTH network in fp32, assembled as at run time."""
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+    from mono_depth_ros.inference.processing import motion_input, plan_input
+    from mono_depth_ros.inference.weights import default_weights_path
+
+    if len(frames) % 2:
+        raise ValueError(f"{len(frames)} frames: a motion network calibrates on pairs (calibration_frames(..., 2))")
+    depth_path = default_weights_path(MOTION_CALIBRATION_DEPTH)
+    if not depth_path.is_file():
+        raise BackendUnavailable(f"int8 calibration of {spec.name} needs depths from {depth_path} (not found)")
+    depth_net = DepthEstimator.from_path(depth_path, backend="onnxruntime", precision="fp32", device="cpu",
+                                         resize_mode=resize_mode)
+    out = []
+    for path_a, path_b in zip(frames[::2], frames[1::2]):
+        rgb_a, rgb_b = _read_rgb(path_a), _read_rgb(path_b)
+        fit = plan_input(rgb_a.shape[:2], tuple(input_hw), resize_mode)
+        out.append(motion_input(rgb_a, depth_net.estimate(rgb_a), rgb_b, depth_net.estimate(rgb_b), spec, fit))
+    return out
+
+
+def float_scope(nncf: Any, spec: Any) -> Any:
+    """NNCF's IgnoredScope for the spec's ``int8_float_nodes`` (None: quantise everything NNCF would)."""
+    patterns = list(getattr(spec, "int8_float_nodes", ()))
+    return nncf.IgnoredScope(patterns=patterns, validate=False) if patterns else None
+
+
+def sample_recipe(spec: Any) -> str:
+    """What besides the frames and the preset decides the quantised model, for the cache key: the
+    nodes kept float, and a motion network's depths (the bundled depth network's weights hash)."""
+    recipe = "+float:" + ",".join(spec.int8_float_nodes) if getattr(spec, "int8_float_nodes", ()) else ""
+    if spec.output_kind != "motion":
+        return recipe
+    from mono_depth_ros.inference.engine_cache import file_sha256
+    from mono_depth_ros.inference.weights import default_weights_path
+
+    path = default_weights_path(MOTION_CALIBRATION_DEPTH)
+    return recipe + (f"+depth-{file_sha256(path)[:16]}" if path.is_file() else "")
 
 
 def calibration_key(model_path: Path, frames: list[Path], nncf_version: str, recipe: str) -> str:
@@ -127,9 +192,9 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
 
     nncf = import_or_explain("nncf")
     model_path = Path(model_path)
-    frames = calibration_frames(calibration_dir, count)
+    frames = calibration_frames(calibration_dir, count, frames_per_sample(spec))
     folder = (Path(cache_dir) if cache_dir else default_cache_dir()) / "onnx"
-    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed")
+    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed" + sample_recipe(spec))
     out = folder / f"{model_path.stem}-{key}.qdq.onnx"
     if out.is_file():
         return out
@@ -139,7 +204,8 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     samples = [{name: x} for x in calibration_inputs(frames, spec, hw)]
     LOG.info("int8: NNCF Q/DQ calibration of %s on %d frames from %s", model_path.name, len(samples), calibration_dir)
     quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
-                                              preset=nncf.QuantizationPreset.PERFORMANCE))
+                                              preset=nncf.QuantizationPreset.PERFORMANCE,
+                                              ignored_scope=float_scope(nncf, spec)))
     onnx.checker.check_model(quantized)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

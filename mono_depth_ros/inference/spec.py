@@ -110,7 +110,8 @@ class ModelSpec:
     input tensor; ``output_shape`` the depth output's convention (1x1xHxW or 1xHxW);
     ``depth_range_m`` (min, max) metres kept of a metric output (None: all positive);
     ``source``: where the card came from (a YAML file, or "built-in"), named in errors;
-    ``masked_outputs``: outputs zeroed below a data-dependent threshold (parity allows ties).
+    ``masked_outputs``: outputs zeroed below a data-dependent threshold (parity allows ties);
+    ``int8_float_nodes``: node-name patterns int8 calibration leaves float (see the field).
     """
 
     name: str
@@ -134,6 +135,11 @@ class ModelSpec:
     #: outputs zeroed where a threshold computed from the data is not exceeded (li2020's auto_mask):
     #: two runtimes may put a value on either side of it, see onnx_export.output_difference
     masked_outputs: tuple[str, ...] = ()
+    #: regular expressions (``re.match``) of exported node names that int8 post-training quantisation
+    #: keeps float (NNCF ``IgnoredScope(patterns=...)``); li2020_motion: its 6-DoF and intrinsics head
+    #: (motions of a few milliradians, clipped to the calibration video's range when quantised) and
+    #: the four deepest encoder layers feeding it (their rounding moved KITTI rotations by up to 0.1 deg)
+    int8_float_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for key, value, allowed in (("output_kind", self.output_kind, OUTPUT_KINDS), ("layout", self.layout, LAYOUTS),
@@ -196,7 +202,8 @@ MODEL_SPECS: dict[str, ModelSpec] = {s.name: s for s in (
     ModelSpec("li2020_motion", "li2020", _lazy_builder("mono_depth_ros.models.li2020", "Li2020MotionNet"),
               (128, 416), output_kind="motion", input_names=("frames",), output_names=MOTION_OUTPUT_NAMES,
               input_channels=8, variant_input_hw={"paper": (128, 416), "light": (128, 416)},
-              masked_outputs=("residual_translation",), **_RGB01),
+              masked_outputs=("residual_translation",),
+              int8_float_nodes=(r"/inner/(?!refiners|convs)", r"/inner/convs\.[3-6]/"), **_RGB01),
 )}
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
 from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, calibration_frames, calibration_inputs,
-                                                  calibration_key)
+                                                  calibration_key, float_scope, frames_per_sample, sample_recipe)
 from mono_depth_ros.inference.engine_cache import default_cache_dir
 
 LOG = logging.getLogger(__name__)
@@ -203,8 +203,9 @@ class OpenVinoBackend(InferenceBackend):
             raise BackendUnavailable("int8 on OpenVINO needs calibration frames (calibration_dir: an extracted "
                                      "dataset folder); without them int8 is not offered")
         nncf = import_or_explain("nncf")
-        frames = calibration_frames(self.calibration_dir, self.calibration_count)
-        key = calibration_key(self.model_path, frames, nncf.__version__, f"openvino-{INT8_PRESET}")
+        frames = calibration_frames(self.calibration_dir, self.calibration_count, frames_per_sample(self.spec))
+        key = calibration_key(self.model_path, frames, nncf.__version__,
+                              f"openvino-{INT8_PRESET}" + sample_recipe(self.spec))
         folder = self.cache_dir / "openvino"
         self.quantized_path = folder / f"{self.model_path.stem}-int8-{key}.xml"
         if self.quantized_path.is_file():
@@ -215,10 +216,11 @@ class OpenVinoBackend(InferenceBackend):
         hw = (self.spec.spatial_hw(tuple(d.get_length() if d.is_static else -1 for d in shape))
               if not shape.is_dynamic else self.spec.size.static_hw() or self.spec.input_hw)
         samples = calibration_inputs(frames, self.spec, hw)
-        LOG.info("OpenVINO int8: quantising %s with NNCF on %d frames from %s", self.model_path.name, len(samples),
+        LOG.info("OpenVINO int8: quantising %s with NNCF on %d samples from %s", self.model_path.name, len(samples),
                  self.calibration_dir)
         quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
-                                  preset=getattr(nncf.QuantizationPreset, INT8_PRESET.upper()))
+                                  preset=getattr(nncf.QuantizationPreset, INT8_PRESET.upper()),
+                                  ignored_scope=float_scope(nncf, self.spec))
         tmp = folder / f".tmp-{os.getpid()}-{key}"
         tmp.mkdir(parents=True, exist_ok=True)
         try:  # write beside, then move: a reader never sees half an IR (the .bin is moved before the .xml)
