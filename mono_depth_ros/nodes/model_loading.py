@@ -72,7 +72,7 @@ def load_motion_estimator(param_name: str, model_path: str, backend: str, precis
 
 # fp16 requests are honoured by either half-precision float format (OpenVINO on CPUs with AMX
 # runs bf16 for an fp16 hint); int8 by a quantised model whatever its float layers run in
-# (OpenVINO reports "int8+bf16"); everything else (bf16_w8 included) must match exactly
+# (OpenVINO reports "int8+bf16"); everything else (bf16_w8, bf16_w4 included) must match exactly
 _SAME_PRECISION = {"fp16": ("fp16", "bf16"), "int8": ("int8", "int8+fp32", "int8+bf16", "int8+fp16")}
 
 
