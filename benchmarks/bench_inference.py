@@ -102,8 +102,11 @@ def run_pair(checkpoint: str, onnx_path: str, row: str, hw: tuple[int, int], thr
     from mono_depth_ros.inference.spec import get_spec
 
     spec = get_spec(spec_name_of(Path(checkpoint), None))
-    reference = TorchBackend(checkpoint, spec, hw, "fp32", "cpu", threads=threads).load()
     backend, device, precision = _row(row)
+    if (backend, device, precision) == ("torch", "cpu", "bf16") and not (
+            torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()):
+        raise RuntimeError("this CPU has no native bf16 (AVX512-BF16/AMX): torch emulates it, minutes per frame")
+    reference = TorchBackend(checkpoint, spec, hw, "fp32", "cpu", threads=threads).load()
     runner, _ = create_backend(backend, checkpoint if backend == "torch" else onnx_path, spec, precision,
                                device=device, input_hw=hw, threads=threads, cache_dir=cache_dir,
                                calibration_dir=calibration_dir)
