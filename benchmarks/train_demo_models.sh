@@ -16,6 +16,8 @@
 #   JOBS=2           renders in parallel; RENDER_ONLY=1 stops after rendering
 #   HW="[96, 128]"   network input of eigen2014/xian2018; LI_HW="[48, 64]" for li2020
 #   EIGEN_MIN=35 LI_MIN=135 XIAN_MIN=115   wall-time caps (minutes); PY=.venv/bin/python
+#   EIGEN_CONTINUE=1 continue eigen2014 from the bundled weights (30000 steps) instead of training all;
+#                    selection then scores every run present
 #   SMOKE=1          tiny everything (2 seeds x 8 frames, a few steps) to check the recipe end to end;
 #                    never writes mono_depth_ros/weights/
 # Budget on the 2-core CPU machine: rendering a few minutes, two chains side by side with one thread
@@ -144,6 +146,21 @@ li() {
         "${smoke[@]}" $(resume "$OUT/runs/li2020_noise") || true
   fi
 }
+# EIGEN_CONTINUE=1: instead of eigen2014 from scratch, continue from the bundled eigen2014 weights
+# (--init-from bundled) for 30000 more steps, coarse stage again to 18000 then fine (one thread,
+# about 60 minutes here); selected like any eigen2014 run (this is how this round's eigen2014 was made)
+eigen_continue() {
+  # shellcheck disable=SC2046
+  "$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${TRAIN[@]}" \
+      --out "$OUT/runs/eigen2014" "${common[@]}" --init-from bundled --max-minutes "${EIGEN_MIN:-95}" \
+      --set trainer.batch_size=8 --set trainer.max_steps=30000 \
+      --set schedule.coarse_steps=$([ "$SMOKE" = 1 ] && echo 2 || echo 18000) \
+      "${smoke[@]}" $(resume "$OUT/runs/eigen2014")
+}
+if [ "${EIGEN_CONTINUE:-0}" = 1 ] && [ "${SKIP_TRAIN:-0}" != 1 ]; then
+  eigen_continue > "$OUT/eigen_continue.log" 2>&1
+  SKIP_TRAIN=1  # the other runs stay as they are; selection below scores the continued eigen2014
+fi
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then  # SKIP_TRAIN=1: only select, evaluate and ship (runs already trained)
   eigen_then_xian > "$OUT/eigen_xian.log" 2>&1 &
   li > "$OUT/li2020.log" 2>&1 &
@@ -155,20 +172,22 @@ fi
 VAL=("$OUT"/data/val_*)
 W=mono_depth_ros/weights
 incumbent() { [ "$SMOKE" = 1 ] || echo "--incumbent $*"; }
+have() { [ -d "$OUT/runs/$1/checkpoints" ]; }  # a run to select from (EIGEN_CONTINUE=1 makes only eigen2014)
 # shellcheck disable=SC2046
-"$PY" -m training select --run "$OUT/runs/eigen2014" --data "${VAL[@]}" --split all --every "$SEL_EIGEN_XIAN" \
+have eigen2014 && "$PY" -m training select --run "$OUT/runs/eigen2014" --data "${VAL[@]}" --split all --every "$SEL_EIGEN_XIAN" \
     --criterion abs_rel --max-depth 60 --no-progress $(incumbent "$W/eigen2014.pt")
 # shellcheck disable=SC2046
-"$PY" -m training select --run "$OUT/runs/xian2018" --data "${VAL[@]}" --split all --every "$SEL_EIGEN_XIAN" \
+have xian2018 && "$PY" -m training select --run "$OUT/runs/xian2018" --data "${VAL[@]}" --split all --every "$SEL_EIGEN_XIAN" \
     --criterion whdr --max-depth 60 --no-progress $(incumbent "$W/xian2018.pt")
 # shellcheck disable=SC2046
 # li2020 by its translation direction: the bundled li2020 is there for odometry (eigen2014 and
 # xian2018 cover depth); a run that predicts depth but not the direction of motion is no odometry
-"$PY" -m training select --run "$OUT/runs/li2020" --data "${VAL[@]}" --split all --every "$SEL_LI" \
+have li2020 && "$PY" -m training select --run "$OUT/runs/li2020" --data "${VAL[@]}" --split all --every "$SEL_LI" \
     --criterion translation_direction_error_deg --max-depth 60 --no-progress $(incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt")
 
 for test in test_indoor test_street; do
   for spec in eigen2014/selected/eigen2014 xian2018/selected/xian2018 li2020/selected/li2020_depth; do
+    [ -f "$OUT/runs/$spec.pt" ] || continue
     "$PY" -m training evaluate --checkpoint "$OUT/runs/$spec.pt" --data "$OUT/data/$test" --split all \
         --max-depth 60 --out "$OUT/eval/${spec%%/*}/$test"
   done
@@ -180,6 +199,7 @@ fi
 # The copies below replace a bundled model only where its run's selection says "ship" (it beat the
 # bundled model on the validation sequences with the method's criterion).
 for spec in eigen2014/selected/eigen2014 xian2018/selected/xian2018 li2020/selected/li2020_depth li2020/selected/li2020_motion; do
+  [ -f "$OUT/runs/${spec%/*}/selection.json" ] || continue
   ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/${spec%/*}/selection.json")
   if [ "$ship" != True ]; then echo "kept bundled ${spec##*/}: the previous weights score better on validation"; continue; fi
   "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
