@@ -36,8 +36,8 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "onnxruntime > torch; logs why each was skipped).",
               choices=BACKENDS, read_only=True),
     ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs, bf16 on CPUs with auto; bf16: "
-              "OpenVINO/torch; bf16_w8: OpenVINO bf16 with int8 fully connected weights; int8 only with "
-              "calibration).",
+              "OpenVINO/torch; bf16_w8 / bf16_w4: OpenVINO bf16 with int8 / int4 fully connected weights; "
+              "int8 only with calibration).",
               choices=PRECISIONS, read_only=True),
     ParamSpec("depth_encoding", "32FC1", "~/depth encoding: 32FC1 metres (NaN invalid) or 16UC1 "
               "millimetres (0 invalid), REP 118.", choices=("32FC1", "16UC1")),
