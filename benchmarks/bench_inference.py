@@ -98,6 +98,7 @@ def run_pair(checkpoint: str, onnx_path: str, row: str, hw: tuple[int, int], thr
     torch.set_num_threads(threads)
     from mono_depth_ros.inference.backends.registry import create_backend
     from mono_depth_ros.inference.backends.torch_backend import TorchBackend
+    from mono_depth_ros.inference.ego_motion_estimator import bundled_calibration_depth
     from mono_depth_ros.inference.loading import spec_name_of
     from mono_depth_ros.inference.spec import get_spec
 
@@ -107,9 +108,10 @@ def run_pair(checkpoint: str, onnx_path: str, row: str, hw: tuple[int, int], thr
             torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()):
         raise RuntimeError("this CPU has no native bf16 (AVX512-BF16/AMX): torch emulates it, minutes per frame")
     reference = TorchBackend(checkpoint, spec, hw, "fp32", "cpu", threads=threads).load()
+    depth_of = bundled_calibration_depth() if spec.output_kind == "motion" and calibration_dir else None
     runner, _ = create_backend(backend, checkpoint if backend == "torch" else onnx_path, spec, precision,
                                device=device, input_hw=hw, threads=threads, cache_dir=cache_dir,
-                               calibration_dir=calibration_dir)
+                               calibration_dir=calibration_dir, calibration_depth=depth_of)
     x = {n: np.random.default_rng(0).random(s, dtype=np.float32) for n, s in reference.input_shapes.items()}
     ref, got = reference.infer(x), runner.infer(x)
     err = max(float(np.abs(got[n] - ref[n]).max()) / (float(np.ptp(ref[n])) or 1.0)
@@ -341,6 +343,7 @@ def profile(args: argparse.Namespace) -> None:
     """OpenVINO's per-layer times (PERF_COUNT) of each openvino row: mean per frame over
     ``--iterations`` frames, the slowest layers and the share per layer type."""
     from mono_depth_ros.inference.backends.openvino_backend import OpenVinoBackend
+    from mono_depth_ros.inference.ego_motion_estimator import bundled_calibration_depth
     from mono_depth_ros.inference.onnx_export import cached_onnx_for_checkpoint
     from mono_depth_ros.inference.spec import get_spec
 
@@ -350,8 +353,11 @@ def profile(args: argparse.Namespace) -> None:
             onnx_path = cached_onnx_for_checkpoint(make_checkpoint(Path(tmp), model, args.variant, args.size), tmp,
                                                    args.size)
             for row in [r for r in args.rows.split(",") if r.startswith("openvino")]:
-                runner = OpenVinoBackend(onnx_path, _row(row)[2], threads=args.threads, spec=get_spec(model),
-                                         calibration_dir=calibration, cache_dir=tmp, perf_count=True).load()
+                spec = get_spec(model)
+                depth_of = bundled_calibration_depth() if spec.output_kind == "motion" and calibration else None
+                runner = OpenVinoBackend(onnx_path, _row(row)[2], threads=args.threads, spec=spec,
+                                         calibration_dir=calibration, cache_dir=tmp, perf_count=True,
+                                         calibration_depth=depth_of).load()
                 x = {n: np.random.default_rng(0).random(s, dtype=np.float32) for n, s in runner.input_shapes.items()}
                 runner.warmup(args.warmup)
                 layers: dict[tuple[str, str], float] = {}

@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -69,14 +69,16 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 
 def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
-                       resize_mode: str = DEFAULT_RESIZE_MODE) -> list[np.ndarray]:
+                       resize_mode: str = DEFAULT_RESIZE_MODE,
+                       depth_of: Callable[[np.ndarray], Any] | None = None) -> list[np.ndarray]:
     """(1, C, h, w) float32 network inputs of ``frames`` (from ``calibration_frames`` with
     ``frames_per_sample(spec)``) through the spec's preprocessing, fitted with ``resize_mode`` (the
-    nodes' default, crop): one per frame, or for a motion network one per consecutive pair."""
+    nodes' default, crop): one per frame, or for a motion network one per consecutive pair, whose
+    depths come from ``depth_of`` (see motion_calibration_inputs)."""
     from mono_depth_ros.inference.processing import plan_input, preprocess
 
     if spec.output_kind == "motion":
-        return motion_calibration_inputs(frames, spec, input_hw, resize_mode)
+        return motion_calibration_inputs(frames, spec, input_hw, resize_mode, depth_of)
     if spec.input_channels != 3:
         raise BackendUnavailable(f"int8 calibration is implemented for image-input and motion networks only, not "
                                  f"{spec.name} ({spec.input_channels} input channels)")
@@ -88,25 +90,25 @@ def calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
 
 
 def motion_calibration_inputs(frames: list[Path], spec: Any, input_hw: tuple[int, int],
-                              resize_mode: str = DEFAULT_RESIZE_MODE) -> list[np.ndarray]:
+                              resize_mode: str = DEFAULT_RESIZE_MODE,
+                              depth_of: Callable[[np.ndarray], Any] | None = None) -> list[np.ndarray]:
     """(1, 8, h, w) ``[rgb_a, depth_a, rgb_b, depth_b]`` of each pair in ``frames`` ([a0, b0, a1, ...]),
-    the depths from the bundled MOTION_CALIBRATION_DEPTH network in fp32, assembled as at run time."""
-    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+    assembled as at run time. ``depth_of``: (H, W, 3) uint8 -> DepthResult or (H, W) depth; the
+    estimators pass the bundled MOTION_CALIBRATION_DEPTH network in fp32
+    (``ego_motion_estimator.bundled_calibration_depth``). Running a network is the estimators'
+    business, a layer above the backends that calibrate, so it comes in as an argument."""
     from mono_depth_ros.inference.processing import motion_input, plan_input
-    from mono_depth_ros.inference.weights import default_weights_path
 
     if len(frames) % 2:
         raise ValueError(f"{len(frames)} frames: a motion network calibrates on pairs (calibration_frames(..., 2))")
-    depth_path = default_weights_path(MOTION_CALIBRATION_DEPTH)
-    if not depth_path.is_file():
-        raise BackendUnavailable(f"int8 calibration of {spec.name} needs depths from {depth_path} (not found)")
-    depth_net = DepthEstimator.from_path(depth_path, backend="onnxruntime", precision="fp32", device="cpu",
-                                         resize_mode=resize_mode)
+    if depth_of is None:
+        raise BackendUnavailable(f"int8 calibration of {spec.name} needs depths of its frames: load it through "
+                                 "EgoMotionEstimator, or pass calibration_depth")
     out = []
     for path_a, path_b in zip(frames[::2], frames[1::2]):
         rgb_a, rgb_b = _read_rgb(path_a), _read_rgb(path_b)
         fit = plan_input(rgb_a.shape[:2], tuple(input_hw), resize_mode)
-        out.append(motion_input(rgb_a, depth_net.estimate(rgb_a), rgb_b, depth_net.estimate(rgb_b), spec, fit))
+        out.append(motion_input(rgb_a, depth_of(rgb_a), rgb_b, depth_of(rgb_b), spec, fit))
     return out
 
 
@@ -184,7 +186,8 @@ def calibration_hw(model: Any, spec: Any) -> tuple[int, int]:
 
 
 def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Path,
-                    cache_dir: str | Path | None = None, count: int = DEFAULT_CALIBRATION_FRAMES) -> Path:
+                    cache_dir: str | Path | None = None, count: int = DEFAULT_CALIBRATION_FRAMES,
+                    depth_of: Callable[[np.ndarray], Any] | None = None) -> Path:
     """The int8 Q/DQ copy of an fp32 ONNX, calibrated on ``calibration_dir`` (see module docstring)."""
     import onnx
 
@@ -201,7 +204,7 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     model = onnx.load(str(model_path))
     name = model.graph.input[0].name
     hw = calibration_hw(model, spec)
-    samples = [{name: x} for x in calibration_inputs(frames, spec, hw)]
+    samples = [{name: x} for x in calibration_inputs(frames, spec, hw, depth_of=depth_of)]
     LOG.info("int8: NNCF Q/DQ calibration of %s on %d frames from %s", model_path.name, len(samples), calibration_dir)
     quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
                                               preset=nncf.QuantizationPreset.PERFORMANCE,

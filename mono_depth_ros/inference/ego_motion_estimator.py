@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
+from mono_depth_ros.inference.backends.base import BackendUnavailable
+from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
 from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
 
@@ -46,6 +48,27 @@ def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: 
     return EgoMotionResult(T, field, intrinsics_to_source(fit, net_intr))
 
 
+def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callable[[np.ndarray], DepthResult]:
+    """(H, W, 3) uint8 -> DepthResult of the bundled MOTION_CALIBRATION_DEPTH network (ONNX Runtime
+    CPU fp32, loaded at the first call): the depths int8 calibration of the motion network feeds it
+    with, as its depth network does at run time."""
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+    from mono_depth_ros.inference.weights import default_weights_path
+
+    loaded: list[DepthEstimator] = []
+
+    def depth_of(rgb: np.ndarray) -> DepthResult:
+        if not loaded:
+            path = default_weights_path(MOTION_CALIBRATION_DEPTH)
+            if not path.is_file():
+                raise BackendUnavailable(f"int8 calibration of the motion network needs depths from {path} "
+                                         "(not found)")
+            loaded.append(DepthEstimator.from_path(path, backend="onnxruntime", precision="fp32", device="cpu",
+                                                   resize_mode=resize_mode))
+        return loaded[0].estimate(rgb)
+    return depth_of
+
+
 class EgoMotionEstimator(BackendModel):
     """The Li 2020 motion network behind a backend."""
 
@@ -53,6 +76,11 @@ class EgoMotionEstimator(BackendModel):
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
                   **options: Any) -> "EgoMotionEstimator":
+        """Load the motion network; ``options`` go to ``create_backend``. With ``calibration_dir``
+        (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
+        ``calibration_depth`` is given."""
+        if options.get("calibration_dir") and options.get("calibration_depth") is None:
+            options["calibration_depth"] = bundled_calibration_depth(resize_mode)
         spec, runner, reason = load_backend(path, backend, precision, spec_name or "li2020_motion",
                                             expect_motion=True, warmup=warmup, **options)
         return cls(spec, runner, reason, resize_mode)

@@ -16,6 +16,7 @@ import pytest
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.backends.openvino_backend import OpenVinoBackend, openvino_available
 from mono_depth_ros.inference.calibration import calibration_frames, calibration_inputs, frames_per_sample
+from mono_depth_ros.inference.ego_motion_estimator import bundled_calibration_depth
 from mono_depth_ros.inference.spec import get_spec
 from mono_depth_ros.inference.weights import default_weights_path
 
@@ -58,7 +59,7 @@ def test_motion_calibration_samples_are_the_estimators_own_input(pairs_dir):
     motion = EgoMotionEstimator.from_path(default_weights_path("li2020_motion"), backend="onnxruntime")
     depth = DepthEstimator.from_path(default_weights_path("li2020_depth"), backend="onnxruntime")
     frames = calibration_frames(pairs_dir, count=2, per_sample=2)
-    samples = calibration_inputs(frames, motion.spec, motion.input_hw)
+    samples = calibration_inputs(frames, motion.spec, motion.input_hw, depth_of=bundled_calibration_depth())
     assert len(samples) == 2
     for sample, (a, b) in zip(samples, zip(frames[::2], frames[1::2])):
         rgb_a, rgb_b = (np.ascontiguousarray(cv2.imread(str(p))[..., ::-1]) for p in (a, b))
@@ -74,7 +75,8 @@ def test_openvino_int8_motion_net_keeps_its_head_and_deep_encoder_float(onnx_fil
 
     spec = get_spec("li2020_motion")
     int8 = OpenVinoBackend(onnx_files["li2020_motion"], "int8", threads=1, spec=spec, calibration_dir=pairs_dir,
-                           cache_dir=tmp_path, calibration_count=4).load()
+                           cache_dir=tmp_path, calibration_count=4,
+                           calibration_depth=bundled_calibration_depth()).load()
     assert int8.effective_precision.startswith("int8+") and int8.quantized_path.is_file()
     precision = {op.get_friendly_name(): op.get_rt_info()["runtimePrecision"].astype(str)
                  for op in int8.compiled.get_runtime_model().get_ordered_ops()
@@ -87,7 +89,8 @@ def test_openvino_int8_motion_net_keeps_its_head_and_deep_encoder_float(onnx_fil
     assert len(quantised) == 3 + 8 * 4 and set(quantised.values()) <= {"u8", "i8"}, quantised  # convs.0-2, refiners
     reference = OnnxRuntimeBackend(onnx_files["li2020_motion"], threads=1).load()
     hw = reference.input_shapes["frames"][2:]
-    x = {"frames": calibration_inputs(calibration_frames(pairs_dir, 1, 2), spec, hw)[0]}
+    x = {"frames": calibration_inputs(calibration_frames(pairs_dir, 1, 2), spec, hw,
+                                      depth_of=bundled_calibration_depth())[0]}
     ref, got = reference.infer(x), int8.infer(x)
     for name in ("rotation", "translation", "intrinsics"):
         scale = float(np.abs(ref[name]).max())
@@ -103,7 +106,8 @@ def test_qdq_motion_net_leaves_its_float_nodes_unquantised(onnx_files, pairs_dir
     from mono_depth_ros.inference.calibration import cached_qdq_onnx
 
     spec = get_spec("li2020_motion")
-    path = cached_qdq_onnx(onnx_files["li2020_motion"], spec, pairs_dir, tmp_path, count=4)
+    path = cached_qdq_onnx(onnx_files["li2020_motion"], spec, pairs_dir, tmp_path, count=4,
+                           depth_of=bundled_calibration_depth())
     graph = onnx.load(str(path)).graph
     dequantised = {o for n in graph.node if n.op_type == "DequantizeLinear" for o in n.output}
     convs = {n.name: any(i in dequantised for i in n.input) for n in graph.node if n.op_type == "Conv"}
@@ -140,3 +144,13 @@ def test_int8_motion_net_keeps_kitti_ego_motion_within_the_bound(shared_data, tm
         change = np.abs(np.subtract(errors["int8"][key], errors["fp32"][key]))
         assert len(change) == 5 and change.max() <= bound, (key, change)
     assert errors["int8"]["rot_err_deg"] != errors["fp32"]["rot_err_deg"]  # int8 really ran
+
+
+def test_motion_calibration_without_depths_is_refused_in_one_line(pairs_dir):
+    """The backends calibrate but do not run depth networks (a layer above them): without the
+    estimators' depths a motion network's int8 is not offered, and says why."""
+    spec = get_spec("li2020_motion")
+    with pytest.raises(BackendUnavailable, match="needs depths of its frames") as info:
+        calibration_inputs(calibration_frames(pairs_dir, 2, 2), spec, spec.input_hw)
+    assert "\n" not in str(info.value)
+

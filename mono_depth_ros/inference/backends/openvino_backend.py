@@ -131,7 +131,7 @@ class OpenVinoBackend(InferenceBackend):
     def __init__(self, model_path: str | Path, precision: str = "fp32", device: str = "CPU",
                  threads: int | None = None, spec: Any = None, calibration_dir: str | Path | None = None,
                  cache_dir: str | Path | None = None, calibration_count: int = DEFAULT_CALIBRATION_FRAMES,
-                 perf_count: bool = False) -> None:
+                 perf_count: bool = False, calibration_depth: Any = None) -> None:
         super().__init__()
         if precision not in PRECISIONS:
             raise ValueError(f"precision={precision!r}: openvino backend supports {PRECISIONS}")
@@ -139,6 +139,7 @@ class OpenVinoBackend(InferenceBackend):
         self.threads, self.spec, self.calibration_dir = threads, spec, calibration_dir
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.calibration_count = int(calibration_count)
+        self.calibration_depth = calibration_depth  # a motion network's calibration depths (calibration.py)
         self.perf_count = bool(perf_count)
         self.effective_precision = "unknown"
         self.quantized_path: Path | None = None
@@ -215,7 +216,7 @@ class OpenVinoBackend(InferenceBackend):
         shape = model.inputs[0].get_partial_shape()
         hw = (self.spec.spatial_hw(tuple(d.get_length() if d.is_static else -1 for d in shape))
               if not shape.is_dynamic else self.spec.size.static_hw() or self.spec.input_hw)
-        samples = calibration_inputs(frames, self.spec, hw)
+        samples = calibration_inputs(frames, self.spec, hw, depth_of=self.calibration_depth)
         LOG.info("OpenVINO int8: quantising %s with NNCF on %d samples from %s", self.model_path.name, len(samples),
                  self.calibration_dir)
         quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),

@@ -100,7 +100,8 @@ def _make_openvino(model_path: Path, spec: ModelSpec, precision: str, device: st
     if not ov_device:
         raise BackendUnavailable("OpenVINO does not run on CUDA devices")
     return OpenVinoBackend(_onnx_file(model_path, opts), precision, ov_device, opts.get("threads"), spec,
-                           opts.get("calibration_dir"), opts.get("cache_dir"))
+                           opts.get("calibration_dir"), opts.get("cache_dir"),
+                           calibration_depth=opts.get("calibration_depth"))
 
 
 def _make_tensorrt(model_path: Path, spec: ModelSpec, precision: str, device: str, opts: dict) -> InferenceBackend:
@@ -117,7 +118,8 @@ def _make_tensorrt(model_path: Path, spec: ModelSpec, precision: str, device: st
         path = _onnx_file(model_path, opts)
     return TensorRTBackend(path, precision, opts.get("cache_dir"), opts.get("force_engine_rebuild", False),
                            device=device, allow_tf32=opts.get("allow_tf32", False), spec=spec,
-                           calibration_dir=opts.get("calibration_dir"), input_hw=opts.get("input_hw"))
+                           calibration_dir=opts.get("calibration_dir"), input_hw=opts.get("input_hw"),
+                           calibration_depth=opts.get("calibration_depth"))
 
 
 #: the explicit registry: backend name -> factory(model_path, spec, precision, device, opts) (not loaded)
@@ -179,13 +181,14 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
                    device: str = "auto", input_hw: tuple[int, int] | None = None, threads: int | None = None,
                    cache_dir: str | Path | None = None, force_engine_rebuild: bool = False,
                    channels_last: bool = False, compile: bool = False, calibration_dir: str | Path | None = None,
-                   allow_tf32: bool = False) -> tuple[InferenceBackend, str]:
+                   allow_tf32: bool = False, calibration_depth: Callable | None = None) -> tuple[InferenceBackend, str]:
     """A loaded backend and a one-line reason for the choice.
 
     ``device``: "auto" (CUDA where the backend needs it, else CPU), "cpu", "cuda" (OpenVINO also
     takes "gpu", "npu"). ``threads``: CPU threads. ``cache_dir``: ONNX/engine cache (default
     ``~/.cache/mono_depth_ros``). ``calibration_dir``: frames for int8 (an extracted dataset
-    folder). ``allow_tf32``: let TensorRT "fp32" engines use TF32 tensor cores (off: fp32 is fp32).
+    folder); ``calibration_depth``: depths of those frames for a motion network's int8 (the
+    estimators pass it). ``allow_tf32``: let TensorRT "fp32" engines use TF32 tensor cores (off: fp32 is fp32).
     """
     if name not in BACKENDS:
         raise InputError("backend", name, f"must be one of {BACKENDS}")
@@ -197,7 +200,8 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
     if not model_path.is_file():
         raise FileNotFoundError(f"model_path={str(model_path)!r}: file not found")
     opts = dict(input_hw=input_hw, threads=threads, cache_dir=cache_dir, force_engine_rebuild=force_engine_rebuild,
-                channels_last=channels_last, compile=compile, calibration_dir=calibration_dir, allow_tf32=allow_tf32)
+                channels_last=channels_last, compile=compile, calibration_dir=calibration_dir, allow_tf32=allow_tf32,
+                calibration_depth=calibration_depth)
     if name != "auto":
         if precision not in BACKEND_PRECISIONS[name]:
             raise InputError("precision", precision, f"backend {name!r} offers {BACKEND_PRECISIONS[name]}")

@@ -168,7 +168,8 @@ class TensorRTBackend(InferenceBackend):
     def __init__(self, model_path: str | Path, precision: str = "fp32", cache_dir: str | Path | None = None,
                  force_engine_rebuild: bool = False, workspace_bytes: int = DEFAULT_WORKSPACE_BYTES,
                  device: str = "cuda", allow_tf32: bool = False, spec: Any = None,
-                 calibration_dir: str | Path | None = None, input_hw: tuple[int, int] | None = None) -> None:
+                 calibration_dir: str | Path | None = None, input_hw: tuple[int, int] | None = None,
+                 calibration_depth: Any = None) -> None:
         super().__init__()
         if precision not in ("fp32", "fp16", "int8"):
             raise ValueError(f"precision={precision!r}: must be 'fp32', 'fp16' or 'int8'")
@@ -176,7 +177,7 @@ class TensorRTBackend(InferenceBackend):
         self.cache_dir = cache_dir
         self.cache = EngineCache(Path(cache_dir) / "engines" if cache_dir else None)
         self.force_engine_rebuild, self.workspace_bytes, self.device = force_engine_rebuild, workspace_bytes, device
-        self.spec, self.calibration_dir = spec, calibration_dir
+        self.spec, self.calibration_dir, self.calibration_depth = spec, calibration_dir, calibration_depth
         self.input_hw = tuple(input_hw) if input_hw else (tuple(spec.input_hw) if spec is not None else None)
         self.engine_path: Path | None = None
         self.built = False
@@ -193,7 +194,8 @@ class TensorRTBackend(InferenceBackend):
                                          " without calibration int8 is not offered")
             from mono_depth_ros.inference.calibration import cached_qdq_onnx
 
-            return cached_qdq_onnx(self.model_path, self.spec, self.calibration_dir, self.cache_dir)
+            return cached_qdq_onnx(self.model_path, self.spec, self.calibration_dir, self.cache_dir,
+                                   depth_of=self.calibration_depth)
         fp16 = is_fp16_onnx(self.model_path)
         if (self.precision == "fp16") != fp16:
             raise BackendUnavailable(f"{self.model_path.name} holds {'fp16' if fp16 else 'fp32'} weights but "
