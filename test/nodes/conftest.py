@@ -89,7 +89,11 @@ class Collector:
     def __init__(self, node: Node, msg_type: type, topic: str, qos: Any = 10) -> None:
         self.messages: list[Any] = []
         self._cond = threading.Condition()
-        node.create_subscription(msg_type, topic, self._on_msg, qos)
+        self.subscription = node.create_subscription(msg_type, topic, self._on_msg, qos)
+
+    def matched(self) -> bool:
+        """True once a writer is matched to this subscription (DDS matching, not just graph discovery)."""
+        return self.subscription.get_publisher_count() >= 1
 
     def _on_msg(self, msg: Any) -> None:
         with self._cond:

@@ -147,6 +147,10 @@ def test_pipeline_camera_info_with_every_depth_and_tf_never_back(graph, light_ch
     diag, latest = _diagnostics(helper, "ego_motion_node")
     wait_until(lambda: latest() or pipeline.poll() is not None, timeout_s=60, what="pipeline running")
     assert pipeline.poll() is None, pipeline.stdout.read()
+    # the outputs are volatile: a frame published before a reader matched its writer is not
+    # delivered to it, so the camera starts only once every reader of this test is matched
+    wait_until(lambda: depth.matched() and info.matched() and tf.matched(), timeout_s=30,
+               what="the pipeline's depth, camera_info and /tf writers matched")
     camera = _camera(processes, topic, "reliable", frames=90, restart_at=30)  # 2 s after the restart: several frames taken
     _wait_line(camera, "published")
     # the restart resets odometry; poses of the new loop are older than /tf's newest: withheld
