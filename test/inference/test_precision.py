@@ -22,6 +22,15 @@ SPEC_NAMES = ("eigen2014", "xian2018", "li2020_depth", "li2020_motion")
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "euroc_v101_micro" / "cam0" / "data"
 
 
+def _cpu_has_int8_dot_product() -> bool:
+    """VNNI or AMX int8 in /proc/cpuinfo (Linux): OpenVINO's int8 kernels then accumulate exactly."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return any(flag in flags for flag in ("avx512_vnni", "avx_vnni", "amx_int8"))
+
+
 def _relative_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     span = float(np.ptp(ref)) or float(np.abs(ref).max()) or 1.0
     return np.abs(got - ref) / span
@@ -95,11 +104,12 @@ def test_qdq_onnx_is_signed_symmetric_int8_and_runs_in_onnxruntime(onnx_files, f
     int8 = OnnxRuntimeBackend(path, threads=1).load()
     x = _input(ref_backend)
     err = _relative_error(int8.infer(x)["depth"], ref_backend.infer(x)["depth"])
-    # quantised (not fp32 in disguise) and close: a Xeon with VNNI/AMX kept every pixel within 0.1 of
-    # the range; an AVX2-only EPYC (no VNNI: u8 x s8 products saturate) 0.14 at its worst pixel,
-    # mean 0.030, 99th percentile 0.099; the bound is on the mean and the 99th percentile
+    # quantised (not fp32 in disguise) and close: a Xeon with VNNI/AMX keeps every pixel within 0.1
+    # of the range; without VNNI (AVX2 only: OpenVINO's u8 x s8 products can saturate) an AMD EPYC
+    # reached 0.14 at its worst pixel, mean 0.030, 99th percentile 0.099
     assert err.max() > 1e-4
     assert float(np.mean(err)) <= 0.05 and float(np.percentile(err, 99)) <= 0.12, (err.mean(), err.max())
+    assert err.max() <= (0.1 if _cpu_has_int8_dot_product() else 0.2), err.max()
     assert cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=4) == path  # cached
 
 
