@@ -118,6 +118,18 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0, what: str
     assert not deadline_hit, f"timed out after {timeout_s} s waiting for {what or predicate}"
 
 
+def publish_info(pub_info: Any, msg: Any, *nodes: Any) -> None:
+    """Publish a CameraInfo and wait until every node in ``nodes`` holds it: the image and
+    camera_info callbacks run on different executor threads, so an image published right after its
+    camera_info may otherwise be processed first (and dropped as ``no_camera_info``)."""
+    from mono_depth_ros.core.camera import intrinsics_from_camera_info
+
+    expected = intrinsics_from_camera_info(msg)
+    pub_info.publish(msg)
+    wait_until(lambda: all(n.camera.latest == expected for n in nodes),
+               what=f"camera_info {expected.width}x{expected.height} taken by {len(nodes)} node(s)")
+
+
 def _poll(predicate: Callable[[], bool], event: threading.Event, timeout_s: float) -> bool:
     import time
 

@@ -13,7 +13,7 @@ from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.pointcloud import backproject_depth, pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import stamp_to_ns
 
-from .conftest import add_depth_node, depth_node_io, make_image, make_info, rgb_frame, wait_until
+from .conftest import add_depth_node, depth_node_io, make_image, make_info, publish_info, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 128, 96
@@ -28,9 +28,9 @@ def _io(graph, node):
     return pub_img, pub_info, outs["depth"], outs["points"], outs["info"]
 
 
-def _send_valid(pub_img, pub_info, depth, index, size=(W, H)):
+def _send_valid(node, pub_img, pub_info, depth, index, size=(W, H)):
     stamp = T0_NS + index * 100_000_000
-    pub_info.publish(make_info(size[0], size[1], stamp))
+    publish_info(pub_info, make_info(size[0], size[1], stamp), node)
     pub_img.publish(make_image(rgb_frame(*size, seed=index), stamp))
     return depth.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
 
@@ -38,7 +38,7 @@ def _send_valid(pub_img, pub_info, depth, index, size=(W, H)):
 def test_depth_points_and_camera_info(graph, light_checkpoints):
     node = _depth_node(graph, light_checkpoints)
     pub_img, pub_info, depth, points, info = _io(graph, node)
-    out = _send_valid(pub_img, pub_info, depth, 0)
+    out = _send_valid(node, pub_img, pub_info, depth, 0)
     assert stamp_to_ns(out.header.stamp) == T0_NS and out.header.frame_id == "cam_optical"
     assert (out.width, out.height, out.encoding) == (W, H, "32FC1")
     depth_m = depth_from_image(out)
@@ -58,7 +58,7 @@ def test_depth_points_and_camera_info(graph, light_checkpoints):
 def test_burst_keeps_queue_bounded_and_counts_drops(graph, light_checkpoints):
     node = _depth_node(graph, light_checkpoints, input_depth=100)
     pub_img, pub_info, depth, points, info = _io(graph, node)
-    pub_info.publish(make_info(W, H, T0_NS))
+    publish_info(pub_info, make_info(W, H, T0_NS), node)
     frames = [make_image(rgb_frame(seed=i), T0_NS + i * 16_666_667) for i in range(60)]
     # The 60 Hz-stamped frames go out back to back (faster than real time), so drops do not
     # depend on how fast this machine runs the model.
@@ -82,7 +82,7 @@ def _fire_and_expect_reject(node, publish, reason):
 def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints):
     node = _depth_node(graph, light_checkpoints)
     pub_img, pub_info, depth, points, info = _io(graph, node)
-    _send_valid(pub_img, pub_info, depth, 0)
+    _send_valid(node, pub_img, pub_info, depth, 0)
     # bad frame of case i has stamp index 10*i + 1, the valid frame after it 10*i + 2 (increasing)
     unknown = make_image(rgb_frame(), T0_NS + 11 * 10**8)
     unknown.encoding = "weird8"
@@ -93,14 +93,14 @@ def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints)
     cases = [(unknown, "invalid_encoding"), (short, "invalid_data"), (empty, "invalid_height")]
     for index, (bad, reason) in enumerate(cases, start=1):
         _fire_and_expect_reject(node, lambda b=bad: pub_img.publish(b), reason)
-        _send_valid(pub_img, pub_info, depth, 10 * index + 2)
+        _send_valid(node, pub_img, pub_info, depth, 10 * index + 2)
     zero_f = make_info(W, H, T0_NS)
     zero_f.k[0] = 0.0
     nan_k = make_info(W, H, T0_NS)
     nan_k.k[2] = float("nan")
     for index, bad_info in ((42, zero_f), (52, nan_k)):
         _fire_and_expect_reject(node, lambda b=bad_info: pub_info.publish(b), "invalid_camera_info")
-        _send_valid(pub_img, pub_info, depth, index)
+        _send_valid(node, pub_img, pub_info, depth, index)
     backwards = make_image(rgb_frame(), T0_NS)  # older than the frames already processed
     _fire_and_expect_reject(node, lambda: pub_img.publish(backwards), "invalid_header.stamp")
     # camera_info that does not match the image: dropped, depth still published, points skipped
@@ -111,7 +111,7 @@ def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints)
                             "camera_info_size_mismatch")
     depth.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)
     # image size change mid-stream: re-initialised, output has the new size
-    out = _send_valid(pub_img, pub_info, depth, 100, size=(96, 72))
+    out = _send_valid(node, pub_img, pub_info, depth, 100, size=(96, 72))
     assert (out.width, out.height) == (96, 72)
     assert node.rejects.counts["internal_error"] == 0
 

@@ -13,7 +13,7 @@ from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import stamp_to_ns
 
-from .conftest import add_depth_node, depth_node_io, make_image, make_info, require_inference, rgb_frame
+from .conftest import add_depth_node, depth_node_io, make_image, make_info, publish_info, require_inference, rgb_frame
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 64, 48  # the card's rule (multiple of 14, long side 56) gives the network 56x42 for it
@@ -72,7 +72,7 @@ def test_depth_node_runs_a_carded_onnx(graph, carded_onnx):
     assert node.get_parameter("depth_is_metric").value is False
     pub_img, pub_info, outs = depth_node_io(graph, node)
     rgb = rgb_frame(W, H, seed=3)
-    pub_info.publish(make_info(W, H, T0_NS))
+    publish_info(pub_info, make_info(W, H, T0_NS), node)
     pub_img.publish(make_image(rgb, T0_NS))
     out = outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == T0_NS)[0]
     assert (out.width, out.height, out.encoding) == (W, H, "32FC1")

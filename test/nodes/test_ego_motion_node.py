@@ -11,7 +11,7 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
 
-from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
+from .conftest import Collector, make_image, make_info, publish_info, require_inference, rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 
@@ -50,7 +50,7 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
                and depth.pub_depth.get_subscription_count() > 0, what="discovery")
     stamps = [T0_NS + i * 100_000_000 for i in range(5)]
     for i, stamp in enumerate(stamps):  # one at a time: every frame is processed
-        pub_info.publish(make_info(128, 96, stamp))
+        publish_info(pub_info, make_info(128, 96, stamp), depth)
         pub.publish(make_image(rgb_frame(seed=i), stamp))
         odom.wait_for(i + 1)
     assert [stamp_to_ns(m.header.stamp) for m in odom.messages] == stamps  # increasing, one per frame
@@ -110,7 +110,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
                what="discovery")
     for i, frame in enumerate(seq):
         header = make_header(frame.stamp_ns, "cam_optical")
-        pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
+        publish_info(pub_info, camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo), depth)
         pub.publish(make_image(frame.rgb, frame.stamp_ns))
         odom.wait_for(i + 1)
     start, end = seq.frame(0).T_odom_camera_link, seq.frame(len(seq) - 1).T_odom_camera_link

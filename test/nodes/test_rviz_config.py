@@ -17,7 +17,7 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_qos
 
-from .conftest import Collector, make_image, make_info, require_inference, rgb_frame, wait_until
+from .conftest import Collector, make_image, make_info, publish_info, require_inference, rgb_frame, wait_until
 
 RVIZ = Path(__file__).resolve().parents[2] / "rviz" / "mono_depth.rviz"
 T0_NS = 1_700_000_000_000_000_000
@@ -53,7 +53,7 @@ def test_rviz_topics_and_frames_match_the_nodes(graph, light_checkpoints):
                what="discovery")
     for i in range(2):
         stamp = T0_NS + i * 100_000_000
-        pub_info.publish(make_info(128, 96, stamp, frame_id="camera_optical"))
+        publish_info(pub_info, make_info(128, 96, stamp, frame_id="camera_optical"), depth)
         pub_img.publish(make_image(rgb_frame(seed=i), stamp, frame_id="camera_optical"))
         points.wait_for(i + 1)
     published = {}
