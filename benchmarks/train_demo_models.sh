@@ -17,7 +17,7 @@
 #   HW="[96, 128]"   network input of eigen2014/xian2018; LI_HW="[48, 64]" for li2020
 #   EIGEN_MIN=35 LI_MIN=135 XIAN_MIN=115   wall-time caps (minutes); PY=.venv/bin/python
 #   EIGEN_CONTINUE=1 continue eigen2014 from the bundled weights (30000 steps) instead of training all;
-#                    selection then scores every run present
+#                    selection then scores every run present; XIAN_CONTINUE=1 the same for xian2018
 #   SMOKE=1          tiny everything (2 seeds x 8 frames, a few steps) to check the recipe end to end;
 #                    never writes mono_depth_ros/weights/
 # Budget on the 2-core CPU machine: rendering a few minutes, two chains side by side with one thread
@@ -157,9 +157,20 @@ eigen_continue() {
       --set schedule.coarse_steps=$([ "$SMOKE" = 1 ] && echo 2 || echo 18000) \
       "${smoke[@]}" $(resume "$OUT/runs/eigen2014")
 }
-if [ "${EIGEN_CONTINUE:-0}" = 1 ] && [ "${SKIP_TRAIN:-0}" != 1 ]; then
-  eigen_continue > "$OUT/eigen_continue.log" 2>&1
-  SKIP_TRAIN=1  # the other runs stay as they are; selection below scores the continued eigen2014
+# XIAN_CONTINUE=1: the same for xian2018 (--init-from bundled, 12000 more steps); with both set the
+# two continuations run side by side, one thread each
+xian_continue() {
+  # shellcheck disable=SC2046
+  "$PY" -m training train --method xian2018 --config config/training/xian2018.yaml --data "${TRAIN[@]}" \
+      --out "$OUT/runs/xian2018" "${common[@]}" --init-from bundled --max-minutes "${XIAN_MIN:-95}" \
+      --set trainer.batch_size=8 --set trainer.max_steps=12000 --set loss.target_source=stereo \
+      "${smoke[@]}" $(resume "$OUT/runs/xian2018")
+}
+if { [ "${EIGEN_CONTINUE:-0}" = 1 ] || [ "${XIAN_CONTINUE:-0}" = 1 ]; } && [ "${SKIP_TRAIN:-0}" != 1 ]; then
+  [ "${EIGEN_CONTINUE:-0}" = 1 ] && { eigen_continue > "$OUT/eigen_continue.log" 2>&1 & }
+  [ "${XIAN_CONTINUE:-0}" = 1 ] && { xian_continue > "$OUT/xian_continue.log" 2>&1 & }
+  wait
+  SKIP_TRAIN=1  # the other runs stay as they are; selection below scores the continued ones
 fi
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then  # SKIP_TRAIN=1: only select, evaluate and ship (runs already trained)
   eigen_then_xian > "$OUT/eigen_xian.log" 2>&1 &

@@ -1,7 +1,9 @@
 """Rich layouts (``layout="rich"``): rooms and streets arranged like real ones.
 
-Indoor: rooms of varied width and height with doors, windows, posters, shelves, cabinets,
-tables and chairs along the walls and in the open middle, a closed far wall. Street: a road of
+Indoor: rooms of varied width, height and length (60 % end 1.5-6 m beyond the camera path, the
+others are halls) with doors, windows, posters, shelves, cabinets,
+tables and chairs along the walls and in the open middle, a closed far wall, and clutter near the
+camera (things on tables, boxes, plants, people beside the path, objects ahead of its end). Street: a road of
 varied width with lane markings, kerbs and sidewalks, facades of varied height and setback with
 gaps of open space (grass, far trees), parked cars and vans (body + cabin), trees, poles,
 pedestrians; a sky of varied colour. Moving objects are car- or person-sized (Li 2020's dynamic
@@ -41,7 +43,10 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
         mk(rng, "chelsea", tuple(rng.uniform(0.6, 1.0, 3)), 0.6, noise_mix=0.3),  # 10 cloth (people, sofa)
     ]
     half_w, half_h = rng.uniform(1.6, 4.0), rng.uniform(1.2, 1.6)
-    room_len = length_m + rng.uniform(5.0, 10.0)
+    # the far wall stands 1.5-6 m beyond the end of the camera path in 60 % of rooms (a room: the
+    # camera ends up close to it), 10.8-15.8 m beyond it in the others (a hall or corridor)
+    end_gap = rng.uniform(1.5, 6.0) if rng.random() < 0.6 else rng.uniform(10.8, 15.8)
+    room_len = length_m - 10.0 + 4.2 + end_gap
     walls = (3, 3, 0, 0, 1, 2)
     boxes = [_box([room_len / 2 - 4.0, 0.0, half_h], [room_len / 2, half_w, half_h], walls, inside=True)]
     scene = Scene("indoor", boxes, tex, sky=False, sun_dir=_unit(rng.uniform([-0.5, -0.5, 0.4], [0.5, 0.5, 1.0])),
@@ -73,12 +78,68 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
             _table(boxes, rng, float(x), float(y))
     boxes.append(_box([room_len - 4.2, 0.0, half_h], [0.1, half_w, half_h], int(rng.choice([0, 3, 8]))))
     for _ in range(moving_objects):  # people walking across or along the room
-        x = rng.uniform(3.0, max(4.0, length_m))
+        x = rng.uniform(3.0, max(4.0, min(length_m, room_len - 5.0)))
         across = rng.random() < 0.5
         axis = np.array([0.0, 0.8 * half_w - 0.3, 0.0]) if across else np.array([2.0, 0.0, 0.0])
         y = 0.0 if across else rng.choice([-1.0, 1.0]) * 0.6 * half_w
         _person(boxes, x, y, 10, motion_axis_m=axis, period_s=rng.uniform(4.0, 8.0))
+    # drawn last, from a child stream, so that everything above is what it was before clutter existed
+    _add_clutter(np.random.default_rng(int(rng.integers(2**62))), scene, mk, half_w, room_len, length_m)
     return scene
+
+
+def _add_clutter(rng: np.random.Generator, scene: Scene, mk, half_w: float, room_len: float,
+                 length_m: float) -> None:
+    """Objects close to the camera, as real rooms have them: things on tables and desks, boxes,
+    bins, plants, standing people and appliances beside the camera path, and in 60 % of rooms a
+    group of objects ahead of the path's end, in the middle of the view in front of the far wall
+    (a near object in the image centre; without it the centre of every room is its far end)."""
+    tex = scene.textures
+    first = len(tex)
+    for name in ("astronaut", "coffee", "chelsea", "rocket", "page", None, None):
+        colour = tuple(rng.uniform(0.3, 1.0, 3)) if name is None else tuple(rng.uniform(0.8, 1.0, 3))
+        tex.append(mk(rng, name, colour, float(rng.uniform(0.3, 1.2)), noise_mix=float(rng.uniform(0.05, 0.5))))
+    obj_tex = list(range(first, len(tex)))
+    boxes = scene.boxes
+    tops = [b for b in list(boxes) if abs(float(b.half_m[2]) - 0.02) < 1e-9 and 0.69 < float(b.center_m[2]) < 0.8]
+    for top in tops:  # table tops: books, cups, a monitor or a laptop
+        for _ in range(int(rng.integers(0, 5))):
+            hx, hy = float(top.half_m[0]), float(top.half_m[1])
+            size = rng.uniform([0.04, 0.04, 0.03], [0.25, 0.2, 0.22])
+            cx = float(top.center_m[0]) + rng.uniform(-1, 1) * max(0.0, hx - size[0])
+            cy = float(top.center_m[1]) + rng.uniform(-1, 1) * max(0.0, hy - size[1])
+            boxes.append(_box([cx, cy, float(top.center_m[2]) + 0.02 + size[2]], size, int(rng.choice(obj_tex)),
+                              yaw_rad=rng.uniform(-0.8, 0.8)))
+
+    def thing(x: float, y: float) -> None:
+        kind = rng.random()
+        if kind < 0.2:  # standing person
+            _person(boxes, x, y, int(rng.choice(obj_tex)))
+            return
+        if kind < 0.35:  # plant: pot and foliage
+            boxes.append(_box([x, y, 0.2], [0.18, 0.18, 0.2], int(rng.choice(obj_tex))))
+            boxes.append(_box([x, y, 0.75], [rng.uniform(0.2, 0.45)] * 2 + [0.35], int(rng.choice(obj_tex))))
+            return
+        half = rng.uniform([0.12, 0.12, 0.15], [0.6, 0.5, 0.9])  # box, bin, appliance, cabinet
+        faces = tuple(int(t) for t in rng.choice(obj_tex, 6))
+        boxes.append(_box([x, y, half[2]], half, faces, yaw_rad=rng.uniform(-0.8, 0.8)))
+        if rng.random() < 0.4:  # something stacked on it
+            small = half * rng.uniform(0.3, 0.8, 3)
+            boxes.append(_box([x, y, 2 * half[2] + small[2]], small, int(rng.choice(obj_tex)),
+                              yaw_rad=rng.uniform(-0.8, 0.8)))
+
+    path_end = length_m - 10.0  # where the camera path ends (the scene is 10 m longer than the path)
+    for side in (-1.0, 1.0):  # beside the path, 0.8 m or more from it
+        if half_w < 1.3:
+            continue
+        for x in np.arange(rng.uniform(-2.0, 2.0), room_len - 5.0, rng.uniform(1.5, 4.0)):
+            if rng.random() < 0.6:
+                thing(float(x + rng.uniform(-0.4, 0.4)), side * float(rng.uniform(0.9, max(1.0, half_w - 0.4))))
+    far_wall = room_len - 4.2
+    if rng.random() < 0.6 and far_wall - path_end > 1.5:  # ahead, in the middle of the view
+        for _ in range(int(rng.integers(1, 4))):
+            x = float(rng.uniform(path_end + 1.0, far_wall - 0.5))
+            thing(x, float(rng.uniform(-0.6, 0.6) * max(0.3, half_w - 0.5)))
 
 
 def _table(boxes, rng, x: float, y: float) -> None:
