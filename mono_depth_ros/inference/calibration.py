@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -118,17 +119,17 @@ def float_scope(nncf: Any, spec: Any) -> Any:
     return nncf.IgnoredScope(patterns=patterns, validate=False) if patterns else None
 
 
-def sample_recipe(spec: Any) -> str:
+def sample_recipe(spec: Any, depth_of: Callable[[np.ndarray], Any] | None = None) -> str:
     """What besides the frames and the preset decides the quantised model, for the cache key: the
-    nodes kept float, and a motion network's depths (the bundled depth network's weights hash)."""
+    nodes kept float, and for a motion network where its depths come from: ``depth_of.cache_id``
+    (the bundled depth network's weights hash for ``bundled_calibration_depth``). A ``depth_of``
+    without a ``cache_id`` gets a key of its own each time: its model is quantised again rather
+    than taken from a cache made with other depths."""
     recipe = "+float:" + ",".join(spec.int8_float_nodes) if getattr(spec, "int8_float_nodes", ()) else ""
-    if spec.output_kind != "motion":
+    if spec.output_kind != "motion" or depth_of is None:
         return recipe
-    from mono_depth_ros.inference.engine_cache import file_sha256
-    from mono_depth_ros.inference.weights import default_weights_path
-
-    path = default_weights_path(MOTION_CALIBRATION_DEPTH)
-    return recipe + (f"+depth-{file_sha256(path)[:16]}" if path.is_file() else "")
+    cache_id = getattr(depth_of, "cache_id", None)
+    return recipe + f"+depth-{cache_id if cache_id else 'uncached-' + uuid.uuid4().hex}"
 
 
 def calibration_key(model_path: Path, frames: list[Path], nncf_version: str, recipe: str) -> str:
@@ -197,7 +198,7 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     model_path = Path(model_path)
     frames = calibration_frames(calibration_dir, count, frames_per_sample(spec))
     folder = (Path(cache_dir) if cache_dir else default_cache_dir()) / "onnx"
-    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed" + sample_recipe(spec))
+    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed" + sample_recipe(spec, depth_of))
     out = folder / f"{model_path.stem}-{key}.qdq.onnx"
     if out.is_file():
         return out

@@ -66,6 +66,11 @@ def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callabl
             loaded.append(DepthEstimator.from_path(path, backend="onnxruntime", precision="fp32", device="cpu",
                                                    resize_mode=resize_mode))
         return loaded[0].estimate(rgb)
+
+    from mono_depth_ros.inference.engine_cache import file_sha256
+
+    path = default_weights_path(MOTION_CALIBRATION_DEPTH)
+    depth_of.cache_id = f"{MOTION_CALIBRATION_DEPTH}-{file_sha256(path)[:16]}" if path.is_file() else None
     return depth_of
 
 

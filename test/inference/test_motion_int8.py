@@ -154,3 +154,29 @@ def test_motion_calibration_without_depths_is_refused_in_one_line(pairs_dir):
         calibration_inputs(calibration_frames(pairs_dir, 2, 2), spec, spec.input_hw)
     assert "\n" not in str(info.value)
 
+
+
+def test_quantised_model_cache_key_follows_where_the_calibration_depths_come_from():
+    """The int8 cache key names the depths' source: the bundled depth network by its weights hash
+    (stable across calls), a user's depth function by its ``cache_id``; one without an id is never
+    taken from a cache made with other depths."""
+    from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH, sample_recipe
+    from mono_depth_ros.inference.engine_cache import file_sha256
+    from mono_depth_ros.inference.weights import default_weights_path
+
+    spec = get_spec("li2020_motion")
+    path = default_weights_path(MOTION_CALIBRATION_DEPTH)
+    if not path.is_file():
+        pytest.skip(f"bundled weights missing: {path}")
+    bundled = sample_recipe(spec, bundled_calibration_depth())
+    assert bundled == sample_recipe(spec, bundled_calibration_depth())
+    assert bundled.endswith(f"+depth-{MOTION_CALIBRATION_DEPTH}-{file_sha256(path)[:16]}")
+
+    def mine(rgb):
+        return np.ones(rgb.shape[:2], np.float32)
+
+    first, second = sample_recipe(spec, mine), sample_recipe(spec, mine)
+    assert first != second and bundled not in (first, second)
+    mine.cache_id = "my-depth-v1"
+    assert sample_recipe(spec, mine).endswith("+depth-my-depth-v1")
+    assert sample_recipe(get_spec("eigen2014"), mine) == ""  # an image network takes no depths

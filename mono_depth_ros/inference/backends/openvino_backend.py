@@ -206,7 +206,7 @@ class OpenVinoBackend(InferenceBackend):
         nncf = import_or_explain("nncf")
         frames = calibration_frames(self.calibration_dir, self.calibration_count, frames_per_sample(self.spec))
         key = calibration_key(self.model_path, frames, nncf.__version__,
-                              f"openvino-{INT8_PRESET}" + sample_recipe(self.spec))
+                              f"openvino-{INT8_PRESET}" + sample_recipe(self.spec, self.calibration_depth))
         folder = self.cache_dir / "openvino"
         self.quantized_path = folder / f"{self.model_path.stem}-int8-{key}.xml"
         if self.quantized_path.is_file():
