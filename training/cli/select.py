@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.every < 1:
         raise SystemExit(f"--every {args.every}: must be >= 1")
-    opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth))
+    opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth),
+                       progress=not args.no_progress)
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
                                          progress=not args.no_progress, incumbent=args.incumbent)
     print(f"{'step':>7s} {args.criterion:>32s}")

@@ -29,6 +29,7 @@ class EvalOptions:
     whdr_pairs: int = 10000
     classical: str = "orb"  # "orb" | "sift" | "none"
     resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
+    progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
 
 
 def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
@@ -40,7 +41,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
     with_depth = [i for i in indices if folder.by_index[i].depth]
     step = max(1, len(with_depth) // max(opts.pictures, 1))
-    for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame")):
+    for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame", disable=not opts.progress)):
         rgb, gt = folder.rgb(index), folder.depth_m(index)
         pred = predict_depth(models, rgb)
         if gt.shape != pred.shape:
@@ -92,7 +93,8 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
     gt_rel = relative_from_poses(gt_poses)
     stamps = np.array([folder.by_index[i].stamp_ns for i in frames], np.float64) * 1e-9
     rgbs = [folder.rgb(i) for i in frames]
-    estimates = {"network": [predict_motion(models, a, b) for a, b in tqdm(list(zip(rgbs, rgbs[1:])), desc="motion")]}
+    pairs = tqdm(list(zip(rgbs, rgbs[1:])), desc="motion", disable=not opts.progress)
+    estimates = {"network": [predict_motion(models, a, b) for a, b in pairs]}
     failures = 0
     if opts.classical != "none" and folder.intrinsics is not None:
         k, classical = folder.intrinsics.k, []
