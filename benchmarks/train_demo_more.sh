@@ -14,7 +14,9 @@
 #    learning rate (2e-5; at the full 1e-4 the first stage's continuation lost its validation WHDR
 #    within 1000 steps; 8000 steps, 35-minute cap), one thread each, side by side;
 # 3. selects each on the 8 validation sequences (seeds 201-208, never trained on) against the weights
-#    shipped at that moment (--incumbent) and ships a run's best only where it scores better.
+#    shipped at that moment (--incumbent) and ships a run's best only where it scores better;
+# 4. (STAGE3=1, the default) renders 200 more (rooms 3001-3130, streets 4001-4070), continues
+#    eigen2014 from step 2's pick on all 398 sequences (35-minute cap) and selects it the same way.
 # Seeds of the test (101/102) and validation sets are in no training set. Resumable like the first stage.
 set -euo pipefail
 
@@ -74,3 +76,30 @@ for run in eigen2014_more/selected/eigen2014 xian2018_more/selected/xian2018; do
       "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
   echo "shipped ${run##*/}"
 done
+
+[ "${STAGE3:-1}" = 1 ] || exit 0
+for s in $(seq 3001 3130); do
+  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.28)
+  render "more_indoor_$s" indoor "$s" "${paths_in[$((s % 3))]}" $((s % 3)) "${lens[@]}"
+done
+for s in $(seq 4001 4070); do
+  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.35)
+  render "more_street_$s" street "$s" "${paths_out[$((s % 3))]}" $(((s + 1) % 3)) "${lens[@]}"
+done
+DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
+echo "training sequences: ${#DATA[@]}"
+# shellcheck disable=SC2046
+"$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
+    --out "$OUT/runs/eigen2014_more2" "${common[@]}" --init-from "$OUT/runs/eigen2014_more/selected" \
+    --max-minutes 35 --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 \
+    $(resume "$OUT/runs/eigen2014_more2") > "$OUT/eigen_more2.log" 2>&1
+"$PY" -m training select --run "$OUT/runs/eigen2014_more2" --data "${VAL[@]}" --split all --every 1000 \
+    --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
+ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/eigen2014_more2/selected/selection.json")
+if [ "$ship" = True ]; then
+  "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
+      "$OUT/runs/eigen2014_more2/selected/eigen2014.pt" "$W/eigen2014.pt"
+  echo "shipped eigen2014 (stage 3)"
+else
+  echo "kept eigen2014 of stage 2: it scores better on validation"
+fi
