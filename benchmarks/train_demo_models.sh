@@ -209,12 +209,9 @@ if [ "$SMOKE" = 1 ]; then
 fi
 # The copies below replace a bundled model only where its run's selection says "ship" (it beat the
 # bundled model on the validation sequences with the method's criterion).
+# shellcheck source=benchmarks/ship_selected.sh
+. benchmarks/ship_selected.sh
 for spec in eigen2014/selected/eigen2014 xian2018/selected/xian2018 li2020/selected/li2020_depth li2020/selected/li2020_motion; do
-  [ -f "$OUT/runs/${spec%/*}/selection.json" ] || continue
-  ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/${spec%/*}/selection.json")
-  if [ "$ship" != True ]; then echo "kept bundled ${spec##*/}: the previous weights score better on validation"; continue; fi
-  "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
-      "$OUT/runs/$spec.pt" "mono_depth_ros/weights/${spec##*/}.pt"
-  echo "shipped ${spec##*/}"
+  ship_selected "$PY" "$OUT/runs/$spec.pt" "mono_depth_ros/weights/${spec##*/}.pt"
 done
 echo "done: models in $OUT/runs, reports in $OUT/eval, demo weights in mono_depth_ros/weights/"

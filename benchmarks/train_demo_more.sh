@@ -69,12 +69,10 @@ VAL=("$OUT"/data/val_*)
     --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
 "$PY" -m training select --run "$OUT/runs/xian2018_more" --data "${VAL[@]}" --split all --every 500 \
     --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
+# shellcheck source=benchmarks/ship_selected.sh
+. benchmarks/ship_selected.sh
 for run in eigen2014_more/selected/eigen2014 xian2018_more/selected/xian2018; do
-  ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/${run%/*}/selection.json")
-  if [ "$ship" != True ]; then echo "kept bundled ${run##*/}: it scores better on validation"; continue; fi
-  "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
-      "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
-  echo "shipped ${run##*/}"
+  ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
 done
 
 [ "${STAGE3:-1}" = 1 ] || exit 0
@@ -95,11 +93,4 @@ echo "training sequences: ${#DATA[@]}"
     $(resume "$OUT/runs/eigen2014_more2") > "$OUT/eigen_more2.log" 2>&1
 "$PY" -m training select --run "$OUT/runs/eigen2014_more2" --data "${VAL[@]}" --split all --every 1000 \
     --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
-ship=$("$PY" -c "import json, sys; print(json.load(open(sys.argv[1]))['ship'])" "$OUT/runs/eigen2014_more2/selected/selection.json")
-if [ "$ship" = True ]; then
-  "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
-      "$OUT/runs/eigen2014_more2/selected/eigen2014.pt" "$W/eigen2014.pt"
-  echo "shipped eigen2014 (stage 3)"
-else
-  echo "kept eigen2014 of stage 2: it scores better on validation"
-fi
+ship_selected "$PY" "$OUT/runs/eigen2014_more2/selected/eigen2014.pt" "$W/eigen2014.pt"
