@@ -36,15 +36,17 @@ render() {  # name scene seed trajectory moving_objects [extra flags]
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
 }
-paths_in=(handheld forward turning); paths_out=(forward turning handheld)
-for s in $(seq 13 48) $(seq 1001 1080); do
-  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.28)
-  render "more_indoor_$s" indoor "$s" "${paths_in[$((s % 3))]}" $((s % 3)) "${lens[@]}"
-done
-for s in $(seq 63 80) $(seq 2001 2040); do
-  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.35)
-  render "more_street_$s" street "$s" "${paths_out[$((s % 3))]}" $(((s + 1) % 3)) "${lens[@]}"
-done
+render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1
+  local scene=$1 s lens paths; shift
+  if [ "$scene" = indoor ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
+  for s in "$@"; do
+    lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 "$([ "$scene" = indoor ] && echo -0.28 || echo -0.35)")
+    render "more_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
+        "$([ "$scene" = indoor ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
+  done
+}
+render_seeds indoor $(seq 13 48) $(seq 1001 1080)
+render_seeds street $(seq 63 80) $(seq 2001 2040)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 
@@ -76,14 +78,8 @@ for run in eigen2014_more/selected/eigen2014 xian2018_more/selected/xian2018; do
 done
 
 [ "${STAGE3:-1}" = 1 ] || exit 0
-for s in $(seq 3001 3130); do
-  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.28)
-  render "more_indoor_$s" indoor "$s" "${paths_in[$((s % 3))]}" $((s % 3)) "${lens[@]}"
-done
-for s in $(seq 4001 4070); do
-  lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 -0.35)
-  render "more_street_$s" street "$s" "${paths_out[$((s % 3))]}" $(((s + 1) % 3)) "${lens[@]}"
-done
+render_seeds indoor $(seq 3001 3130)
+render_seeds street $(seq 4001 4070)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 # shellcheck disable=SC2046

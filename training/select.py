@@ -90,7 +90,7 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
     if not val_dirs:
         raise InputError("val_dirs", val_dirs, "give at least one validation folder")
-    opts = opts or EvalOptions(split="all", pictures=0, classical="none")
+    opts = opts or EvalOptions(split="all", pictures=0, classical="none", progress=progress)
     run_dir = Path(run_dir)
     work = run_dir / "selection"
     candidates = []

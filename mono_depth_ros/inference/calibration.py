@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 import logging
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -198,7 +198,8 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     model_path = Path(model_path)
     frames = calibration_frames(calibration_dir, count, frames_per_sample(spec))
     folder = (Path(cache_dir) if cache_dir else default_cache_dir()) / "onnx"
-    key = calibration_key(model_path, frames, nncf.__version__, "onnx-qdq-performance-signed" + sample_recipe(spec, depth_of))
+    key = calibration_key(model_path, frames, nncf.__version__,
+                          "onnx-qdq-performance-signed" + sample_recipe(spec, depth_of))
     out = folder / f"{model_path.stem}-{key}.qdq.onnx"
     if out.is_file():
         return out

@@ -16,6 +16,7 @@ import numpy as np
 
 from mono_depth_ros.synth.world import Scene
 from mono_depth_ros.synth.world import box as _box
+from mono_depth_ros.synth.world import PATH_MARGIN_M
 from mono_depth_ros.synth.world import unit as _unit
 
 _CAR_COLOURS = ((0.7, 0.1, 0.1), (0.15, 0.25, 0.6), (0.85, 0.85, 0.85), (0.1, 0.1, 0.1), (0.5, 0.5, 0.52),
@@ -46,7 +47,10 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
     # the far wall stands 1.5-6 m beyond the end of the camera path in 60 % of rooms (a room: the
     # camera ends up close to it), 10.8-15.8 m beyond it in the others (a hall or corridor)
     end_gap = rng.uniform(1.5, 6.0) if rng.random() < 0.6 else rng.uniform(10.8, 15.8)
-    room_len = length_m - 10.0 + 4.2 + end_gap
+    path_end_x = length_m - PATH_MARGIN_M
+    room_len = path_end_x + 4.2 + end_gap  # the room box spans x from -4 to room_len - 4
+    far_wall_x = room_len - 4.2  # path_end_x + end_gap
+    tops: list = []  # table tops, for things to stand on
     walls = (3, 3, 0, 0, 1, 2)
     boxes = [_box([room_len / 2 - 4.0, 0.0, half_h], [room_len / 2, half_w, half_h], walls, inside=True)]
     scene = Scene("indoor", boxes, tex, sky=False, sun_dir=_unit(rng.uniform([-0.5, -0.5, 0.4], [0.5, 0.5, 1.0])),
@@ -70,13 +74,13 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
                 boxes.append(_box([x, wall_y - side * 0.45, h], [rng.uniform(0.4, 1.0), 0.4, h],
                                   int(rng.choice([7, 8, 10])), yaw_rad=rng.uniform(-0.1, 0.1)))
             else:  # table with legs and a chair
-                _table(boxes, rng, x, wall_y - side * 0.6)
+                tops.append(_table(boxes, rng, x, wall_y - side * 0.6))
             x += rng.uniform(0.8, 2.5)
     if half_w > 2.4:  # open middle of a wide room: tables and boxes off the camera path
         for x in np.arange(rng.uniform(2.0, 4.0), room_len - 6.0, rng.uniform(3.0, 6.0)):
             y = rng.choice([-1.0, 1.0]) * rng.uniform(1.3, half_w - 0.9)
-            _table(boxes, rng, float(x), float(y))
-    boxes.append(_box([room_len - 4.2, 0.0, half_h], [0.1, half_w, half_h], int(rng.choice([0, 3, 8]))))
+            tops.append(_table(boxes, rng, float(x), float(y)))
+    boxes.append(_box([far_wall_x, 0.0, half_h], [0.1, half_w, half_h], int(rng.choice([0, 3, 8]))))
     for _ in range(moving_objects):  # people walking across or along the room
         x = rng.uniform(3.0, max(4.0, min(length_m, room_len - 5.0)))
         across = rng.random() < 0.5
@@ -84,12 +88,12 @@ def build_indoor_rich(rng: np.random.Generator, length_m: float, moving_objects:
         y = 0.0 if across else rng.choice([-1.0, 1.0]) * 0.6 * half_w
         _person(boxes, x, y, 10, motion_axis_m=axis, period_s=rng.uniform(4.0, 8.0))
     # drawn last, from a child stream, so that everything above is what it was before clutter existed
-    _add_clutter(np.random.default_rng(int(rng.integers(2**62))), scene, mk, half_w, room_len, length_m)
+    _add_clutter(np.random.default_rng(int(rng.integers(2**62))), scene, mk, tops, half_w, path_end_x, far_wall_x)
     return scene
 
 
-def _add_clutter(rng: np.random.Generator, scene: Scene, mk, half_w: float, room_len: float,
-                 length_m: float) -> None:
+def _add_clutter(rng: np.random.Generator, scene: Scene, mk, tops: list, half_w: float, path_end_x: float,
+                 far_wall_x: float) -> None:
     """Objects close to the camera, as real rooms have them: things on tables and desks, boxes,
     bins, plants, standing people and appliances beside the camera path, and in 60 % of rooms a
     group of objects ahead of the path's end, in the middle of the view in front of the far wall
@@ -101,7 +105,6 @@ def _add_clutter(rng: np.random.Generator, scene: Scene, mk, half_w: float, room
         tex.append(mk(rng, name, colour, float(rng.uniform(0.3, 1.2)), noise_mix=float(rng.uniform(0.05, 0.5))))
     obj_tex = list(range(first, len(tex)))
     boxes = scene.boxes
-    tops = [b for b in list(boxes) if abs(float(b.half_m[2]) - 0.02) < 1e-9 and 0.69 < float(b.center_m[2]) < 0.8]
     for top in tops:  # table tops: books, cups, a monitor or a laptop
         for _ in range(int(rng.integers(0, 5))):
             hx, hy = float(top.half_m[0]), float(top.half_m[1])
@@ -128,24 +131,24 @@ def _add_clutter(rng: np.random.Generator, scene: Scene, mk, half_w: float, room
             boxes.append(_box([x, y, 2 * half[2] + small[2]], small, int(rng.choice(obj_tex)),
                               yaw_rad=rng.uniform(-0.8, 0.8)))
 
-    path_end = length_m - 10.0  # where the camera path ends (the scene is 10 m longer than the path)
     for side in (-1.0, 1.0):  # beside the path, 0.8 m or more from it
         if half_w < 1.3:
             continue
-        for x in np.arange(rng.uniform(-2.0, 2.0), room_len - 5.0, rng.uniform(1.5, 4.0)):
+        for x in np.arange(rng.uniform(-2.0, 2.0), far_wall_x - 0.8, rng.uniform(1.5, 4.0)):
             if rng.random() < 0.6:
                 thing(float(x + rng.uniform(-0.4, 0.4)), side * float(rng.uniform(0.9, max(1.0, half_w - 0.4))))
-    far_wall = room_len - 4.2
-    if rng.random() < 0.6 and far_wall - path_end > 1.5:  # ahead, in the middle of the view
+    if rng.random() < 0.6 and far_wall_x - path_end_x > 1.5:  # ahead, in the middle of the view
         for _ in range(int(rng.integers(1, 4))):
-            x = float(rng.uniform(path_end + 1.0, far_wall - 0.5))
+            x = float(rng.uniform(path_end_x + 1.0, far_wall_x - 0.5))
             thing(x, float(rng.uniform(-0.6, 0.6) * max(0.3, half_w - 0.5)))
 
 
-def _table(boxes, rng, x: float, y: float) -> None:
+def _table(boxes, rng, x: float, y: float):
+    """A table (top, four legs) and maybe a chair; returns the top's Box."""
     top_h = rng.uniform(0.7, 0.78)
     hx, hy = rng.uniform(0.35, 0.8), rng.uniform(0.3, 0.5)
-    boxes.append(_box([x, y, top_h], [hx, hy, 0.02], 8))
+    top = _box([x, y, top_h], [hx, hy, 0.02], 8)
+    boxes.append(top)
     for sx in (-1, 1):
         for sy in (-1, 1):
             boxes.append(_box([x + sx * (hx - 0.05), y + sy * (hy - 0.05), top_h / 2], [0.025, 0.025, top_h / 2], 8))
@@ -153,6 +156,7 @@ def _table(boxes, rng, x: float, y: float) -> None:
         cx = x + rng.choice([-1, 1]) * (hx + 0.3)
         boxes.append(_box([cx, y, 0.23], [0.22, 0.22, 0.23], 7))
         boxes.append(_box([cx, y + 0.2, 0.7], [0.22, 0.02, 0.25], 7))
+    return top
 
 
 def build_street_rich(rng: np.random.Generator, length_m: float, moving_objects: int, mk) -> Scene:

@@ -21,6 +21,7 @@ from mono_depth_ros.synth.realism import (CAMERA_MODES, LOOK_MODES, Look, LookAp
                                           sample_rig)
 from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES, build_scene
 from mono_depth_ros.synth.trajectory import TRAJECTORIES, Trajectory
+from mono_depth_ros.synth.world import PATH_MARGIN_M
 
 _DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning"}
 _SPEED_MPS = {"indoor": 1.0, "street": 6.0}
@@ -121,7 +122,7 @@ class SyntheticSequence:
         kind = config.trajectory or _DEFAULT_TRAJECTORY[config.scene]
         speed = _SPEED_MPS[config.scene] * (0.6 if kind == "handheld" and config.scene == "street" else 1.0)
         duration_s = config.frames / config.fps
-        self.scene = build_scene(config.scene, config.seed, speed * duration_s + 10.0, config.moving_objects,
+        self.scene = build_scene(config.scene, config.seed, speed * duration_s + PATH_MARGIN_M, config.moving_objects,
                                  layout=config.layout, textures=config.textures)
         self.trajectory = Trajectory.create(kind, config.seed, speed, self.rig.height_m, self.scene.half_width_m,
                                             self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad)

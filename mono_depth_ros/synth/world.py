@@ -13,6 +13,9 @@ import numpy as np
 from mono_depth_ros.synth.textures import Texture
 
 
+#: a scene is built this much longer than the camera path through it (``length_m`` = path + margin)
+PATH_MARGIN_M = 10.0
+
 @dataclass
 class Box:
     """Oriented box with one texture index per face.
