@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Any, Callable, Sequence
@@ -14,8 +15,27 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 
 
+def freeze_startup_heap() -> None:
+    """Collect once, then move every object alive after start-up to the permanent generation.
+
+    A node process holds hundreds of thousands of long-lived objects after start-up (rclpy, numpy,
+    the backend, torch when imported, the model). Python's full (generation 2) collections walk all
+    of them: they took 28-154 ms while a depth_node loaded its model here, and one that ran while
+    frames stream would delay a frame that much. Frozen objects are never walked again
+    (``gc.freeze``); what frames allocate is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) -> int:
-    """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one multi-threaded executor.
+    """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one single-threaded executor.
+
+    The nodes' callbacks only hand frames over (each node runs its model in its own worker
+    thread), so one executor thread serves them. rclpy's MultiThreadedExecutor with 2 threads made
+    a 640x480 depth_node's end-to-end p95 run at 256-467 ms in three runs against 26-29 ms with
+    this one, on a 2-core machine (benchmarks/bench_node.py, alternating runs); the node's own p95
+    fell from 25-35 ms to 19-20 ms. (Why the threaded executor stalls the graph was not isolated.)
 
     The shipped Fast DDS profile is applied first (see nodes/transport.py). Returns EXIT_CONFIG
     (2) with one line on stderr, no traceback, when a node cannot start (invalid parameter value,
@@ -23,7 +43,7 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     """
     apply_fastdds_profile()
     import rclpy
-    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
     rclpy.init(args=list(args) if args is not None else None)
     # the backends' Python log (auto's choice and skips, TensorRT's and OpenVINO's messages) goes to
@@ -41,8 +61,9 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
                 raise
             print(f"[mono_depth_ros] cannot start: {error}", file=sys.stderr)
             return EXIT_CONFIG
+        freeze_startup_heap()
         try:  # Ctrl-C may also land between the nodes' start and the executor's
-            executor = MultiThreadedExecutor(num_threads=2)
+            executor = SingleThreadedExecutor()
             for node in nodes:
                 executor.add_node(node)
             executor.spin()
