@@ -61,8 +61,8 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
                 raise
             print(f"[mono_depth_ros] cannot start: {error}", file=sys.stderr)
             return EXIT_CONFIG
-        freeze_startup_heap()
         try:  # Ctrl-C may also land between the nodes' start and the executor's
+            freeze_startup_heap()
             executor = SingleThreadedExecutor()
             for node in nodes:
                 executor.add_node(node)
