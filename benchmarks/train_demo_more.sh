@@ -27,24 +27,8 @@ export OMP_NUM_THREADS=1
 W=mono_depth_ros/weights
 [ -d "$OUT/data" ] || { echo "error: $OUT/data missing: run benchmarks/train_demo_models.sh first" >&2; exit 2; }
 
-render() {  # name scene seed trajectory moving_objects [extra flags]
-  local bag="$OUT/bags/$1" data="$OUT/data/$1"
-  [ -f "$data/manifest.csv" ] && return 0
-  rm -rf "$bag"
-  "$PY" -m training synth --out "$bag" --frames 60 --size 160x120 --scene "$2" --seed "$3" --trajectory "$4" \
-      --moving-objects "$5" --stereo --realistic "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
-  "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
-  rm -rf "$bag"
-}
-render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1
-  local scene=$1 s lens paths; shift
-  if [ "$scene" = indoor ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
-  for s in "$@"; do
-    lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 "$([ "$scene" = indoor ] && echo -0.28 || echo -0.35)")
-    render "more_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
-        "$([ "$scene" = indoor ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
-  done
-}
+# shellcheck source=benchmarks/recipe_lib.sh
+. benchmarks/recipe_lib.sh
 render_seeds indoor $(seq 13 48) $(seq 1001 1080)
 render_seeds street $(seq 63 80) $(seq 2001 2040)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
@@ -53,7 +37,6 @@ echo "training sequences: ${#DATA[@]}"
 common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
         --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
         --no-progress --set trainer.batch_size=8)
-resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
 # shellcheck disable=SC2046
 "$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
     --out "$OUT/runs/eigen2014_more" "${common[@]}" --init-from "$OUT/runs/eigen2014/selected" \
@@ -71,8 +54,6 @@ VAL=("$OUT"/data/val_*)
     --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
 "$PY" -m training select --run "$OUT/runs/xian2018_more" --data "${VAL[@]}" --split all --every 500 \
     --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
-# shellcheck source=benchmarks/ship_selected.sh
-. benchmarks/ship_selected.sh
 for run in eigen2014_more/selected/eigen2014 xian2018_more/selected/xian2018; do
   ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
 done
