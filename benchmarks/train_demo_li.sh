@@ -18,10 +18,11 @@ PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1
 W=mono_depth_ros/weights
 compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
+# shellcheck source=benchmarks/recipe_lib.sh
+. benchmarks/recipe_lib.sh
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 RUN="$OUT/runs/li2020_more"
-resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
 # shellcheck disable=SC2046
 "$PY" -m training train --method li2020 --config config/training/li2020.yaml --data "${DATA[@]}" \
     --out "$RUN" --set model.variant=light --set "data.input_hw=[48, 64]" --set data.train_split=all \
@@ -35,8 +36,6 @@ VAL=("$OUT"/data/val_*)
 "$PY" -m training select --run "$RUN" --data "${VAL[@]}" --split all --every 500 \
     --criterion translation_direction_error_deg --max-depth 60 --no-progress \
     --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
-# shellcheck source=benchmarks/ship_selected.sh
-. benchmarks/ship_selected.sh
 for spec in li2020_depth li2020_motion; do
   ship_selected "$PY" "$RUN/selected/$spec.pt" "$W/$spec.pt"
 done

@@ -20,12 +20,13 @@ PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1
 W=mono_depth_ros/weights
 compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
+# shellcheck source=benchmarks/recipe_lib.sh
+. benchmarks/recipe_lib.sh
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
         --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
         --no-progress --set trainer.batch_size=8 --init-from bundled --max-minutes "${REFINE_MIN:-30}")
-resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
 # shellcheck disable=SC2046
 "$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
     --out "$OUT/runs/eigen2014_fine" "${common[@]}" --set trainer.max_steps=12000 --set schedule.coarse_steps=0 \
@@ -40,8 +41,6 @@ VAL=("$OUT"/data/val_*)
     --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
 "$PY" -m training select --run "$OUT/runs/xian2018_more2" --data "${VAL[@]}" --split all --every 500 \
     --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
-# shellcheck source=benchmarks/ship_selected.sh
-. benchmarks/ship_selected.sh
 for run in eigen2014_fine/selected/eigen2014 xian2018_more2/selected/xian2018; do
   ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
 done
