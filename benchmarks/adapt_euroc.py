@@ -16,6 +16,8 @@ One command (about 6 minutes on one CPU thread with the defaults):
    pair, and depth on frame 0 against SGBM stereo depth (frame 0 is the only one with a right
    image; a stereo reference, not LiDAR). Tiny: a check that fine-tuning does not break the
    networks, not a measurement of their accuracy.
+Both fine-tunes also run with the depth network frozen (``optimizer.depth_lr_scale=0``: only the
+motion network and the intrinsics adapt), the variant for recordings too short to teach depth.
 
 The weights (``--weights``, default the bundled ones) set the variant and input size. Nothing is
 tuned on the held-out frames: the step counts and settings are fixed in advance.
@@ -51,6 +53,9 @@ FINETUNE = [
     "trainer.accelerator=cpu", "trainer.log_every_n_steps=10", "trainer.checkpoint_every_n_steps=100000",
 ]
 
+#: The short-recording variant: the depth network frozen, the motion network and intrinsics adapt.
+MOTION_ONLY = ("optimizer.depth_lr_scale=0",)
+
 
 def weights_settings(weights: Path) -> list[str]:
     """variant and input size of the starting weights (the fine-tuned nets must have their shapes)."""
@@ -59,9 +64,9 @@ def weights_settings(weights: Path) -> list[str]:
     return [f"model.variant={payload['model_kwargs']['variant']}", f"data.input_hw=[{input_hw[0]},{input_hw[1]}]"]
 
 
-def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int) -> Path:
-    """Run ``training train --init-from`` as a user would; returns the run folder."""
-    sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}"]
+def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, extra: tuple[str, ...] = ()) -> Path:
+    """Run ``training train --init-from`` as a user would (``extra``: more ``--set`` items); returns the run folder."""
+    sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}", *extra]
     command = [sys.executable, "-m", "training", "train", "--method", "li2020", "--data", str(data),
                "--init-from", str(weights), "--out", str(out), "--no-progress"]
     command += [arg for item in sets for arg in ("--set", item)]
@@ -235,9 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.euroc.is_dir():
         print(import_euroc(args.euroc, args.out / "euroc").summary())
         run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads)
+        frozen = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_motion", args.euroc_steps,
+                          args.threads, MOTION_ONLY)
         rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
                 "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
-                f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings)}
+                f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings),
+                f"motion only, depth frozen ({args.euroc_steps} steps)":
+                    photometric(args.out / "euroc", "test", frozen, settings)}
         print_photometric(rows)
         results["euroc"] = rows
     else:
@@ -245,9 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.kitti.is_dir():
         folder = kitti_folder(args.kitti, args.out / "kitti")
         run = finetune(folder, args.weights, args.out / "run_kitti", args.kitti_steps, args.threads)
+        frozen = finetune(folder, args.weights, args.out / "run_kitti_motion", args.kitti_steps, args.threads,
+                          MOTION_ONLY)
         rows = {"bundled weights": kitti_metrics(args.weights / "li2020_depth.pt", folder, args.out / "eval_bundled"),
                 f"KITTI fine-tuned ({args.kitti_steps} steps)": kitti_metrics(run / "li2020_depth.pt", folder,
-                                                                              args.out / "eval_finetuned")}
+                                                                              args.out / "eval_finetuned"),
+                f"motion only, depth frozen ({args.kitti_steps} steps)":
+                    kitti_metrics(frozen / "li2020_depth.pt", folder, args.out / "eval_motion_only")}
         no_motion = _no_motion(folder)
         print_kitti(rows, no_motion)
         results["kitti"] = {**rows, "no_motion": no_motion}

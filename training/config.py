@@ -241,8 +241,12 @@ class Li2020Schedule:
 
 @dataclass(frozen=True)
 class Li2020Optimizer:
+    """``depth_lr_scale`` (ours): the depth network's learning rate as a fraction of ``lr``; 0 freezes
+    it (no gradients), so a short recording adapts the motion network and the intrinsics only."""
+
     lr: float = 2e-4
     weight_decay: float = 0.0
+    depth_lr_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -447,6 +451,8 @@ def validate_config(config: Any) -> None:
         raise ConfigError("loss.ignore_among", config.loss.ignore_among, "expected 'all' or 'unequal'")
     if isinstance(config, Xian2018Config) and config.loss.target_source not in ("auto", "depth", "stereo"):
         raise ConfigError("loss.target_source", config.loss.target_source, "expected 'auto', 'depth' or 'stereo'")
+    if isinstance(config, Li2020Config) and config.optimizer.depth_lr_scale < 0:
+        raise ConfigError("optimizer.depth_lr_scale", config.optimizer.depth_lr_scale, "must be >= 0 (0 = frozen)")
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
         raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
                           "expected 'auto', 'always' or 'never'")

@@ -83,6 +83,33 @@ def test_mismatches_raise_naming_the_tensors_or_files(tmp_path, source, override
         initialise_from(module, path)
 
 
+def test_depth_lr_scale_zero_adapts_the_motion_network_only(tiny_dataset, tmp_path):
+    """optimizer.depth_lr_scale=0: 2 steps at lr 1e-3 leave the depth network bit-identical to the
+    bundled one while the motion network moves; a scale of 0.5 halves the depth group's rate."""
+    sets = [arg for item in TINY + ["optimizer.lr=1e-3", "optimizer.depth_lr_scale=0",
+                                    "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0"]
+            for arg in ("--set", item)]
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                 "--out", str(tmp_path / "run"), "--no-progress", *sets]) == 0
+    for spec, should_move in (("li2020_depth", False), ("li2020_motion", True)):
+        bundled = read_checkpoint_payload(BUNDLED_DIR / f"{spec}.pt")["state_dict"]
+        params = _params(load_model_checkpoint(tmp_path / "run" / f"{spec}.pt")[0])
+        # exported weights are fp16: compare after the same rounding
+        moved = sum(not torch.equal(v.half().float(), bundled[k].float()) for k, v in params.items())
+        assert (moved > 0) == should_move, (spec, moved)
+    module = build_method(load_config("li2020", overrides=TINY + ["optimizer.lr=1e-3", "optimizer.depth_lr_scale=0.5"]))
+    groups = module.configure_optimizers().param_groups
+    assert [g["lr"] for g in groups] == [1e-3, 5e-4]
+    assert sum(p.numel() for p in groups[1]["params"]) == sum(p.numel() for p in module.depth_net.parameters())
+
+
+def test_negative_depth_lr_scale_is_refused():
+    from training.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match=r"optimizer.depth_lr_scale.*must be >= 0"):
+        validate_config(load_config("li2020", overrides=["optimizer.depth_lr_scale=-1"]))
+
+
 def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path):
     with pytest.raises(SystemExit, match=r"^error: invalid init_from=.*li2020_depth.pt.*of another shape"):
         main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",

@@ -179,8 +179,18 @@ class Li2020Method(MethodModule):
                 self.trainer.should_stop = True
 
     def configure_optimizers(self):
+        """Adam over both networks (and the learned intrinsics); the depth network's rate is scaled
+        by ``optimizer.depth_lr_scale`` and, at 0, it is frozen (no gradients, not in the optimizer)."""
         opt = self.config.optimizer
-        return torch.optim.Adam(self.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
+        depth_params = list(self.depth_net.parameters())
+        depth_ids = {id(p) for p in depth_params}
+        groups = [{"params": [p for p in self.parameters() if id(p) not in depth_ids], "lr": opt.lr}]
+        if opt.depth_lr_scale > 0:
+            groups.append({"params": depth_params, "lr": opt.lr * opt.depth_lr_scale})
+        else:
+            for p in depth_params:
+                p.requires_grad_(False)
+        return torch.optim.Adam(groups, lr=opt.lr, weight_decay=opt.weight_decay)
 
     def make_dataset(self, folder: Any, split: str, train: bool) -> Li2020Dataset:
         data = self.config.data
