@@ -16,6 +16,8 @@ One command (about 6 minutes on one CPU thread with the defaults):
    pair, and depth on frame 0 against SGBM stereo depth (frame 0 is the only one with a right
    image; a stereo reference, not LiDAR). Tiny: a check that fine-tuning does not break the
    networks, not a measurement of their accuracy.
+The EuRoC run keeps a checkpoint every 100 steps and one is chosen without labels on the val split
+(``training select --criterion photometric``), as a user would on their own recording.
 Both fine-tunes also run with the depth network frozen (``optimizer.depth_lr_scale=0``: only the
 motion network and the intrinsics adapt), the variant for recordings too short to teach depth.
 
@@ -31,7 +33,6 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -81,77 +82,59 @@ def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, ext
 
 
 # ----------------------------------------------------------------------------- photometric error
-@contextmanager
-def _recorded_warps(calls: list):
-    """Record what li2020's loss_terms passes to rgbd_consistency_loss (its warp and images), so the
-    in-view L1 and the counted share come from exactly the method's own computation."""
-    import training.methods.li2020 as li
-
-    original = li.rgbd_consistency_loss
-
-    def record(transformed, rgb_1, depth_2, rgb_2, *args, **kwargs):
-        out = original(transformed, rgb_1, depth_2, rgb_2, *args, **kwargs)
-        calls.append((transformed, rgb_1, rgb_2, out))
-        return out
-
-    li.rgbd_consistency_loss = record
-    try:
-        yield
-    finally:
-        li.rgbd_consistency_loss = original
-
-
-def _inview_l1(transformed, rgb_1: torch.Tensor, rgb_2: torch.Tensor) -> tuple[float, float]:
-    """(mean |rgb_2 warped - rgb_1| over in-view pixels, in-view share); rgb (B, 3, H, W) in [0, 1]."""
-    from training.losses import resample
-
-    warped = resample(rgb_2, transformed.pixel_x, transformed.pixel_y)
-    mask = transformed.mask.to(rgb_1.dtype)[:, None]
-    return float(((warped - rgb_1).abs() * mask).sum() / (3 * mask.sum()).clamp_min(1)), float(mask.mean())
-
-
 @torch.no_grad()
 def photometric(folder: Path, split: str, weights: Path | None, settings: list[str]) -> dict:
-    """li2020's photometric terms on every consecutive pair of ``split`` (one batch, eval mode).
+    """li2020's photometric terms on every consecutive pair of ``split`` (``training.evaluate.photometric``).
 
-    ``weights`` None: the identity warp (no motion; every pixel counted). Returns rgb_consistency,
-    ssim, weighted (with the config's loss weights), counted_fraction, inview_l1, pairs.
+    ``weights`` None: the identity warp (no motion; every pixel counted), on the frames li2020 built
+    from ``settings`` would see. Returns rgb_consistency, ssim, weighted (with the config's loss
+    weights), counted_fraction, inview_l1, pairs.
     """
     from training.config import load_config
     from training.data.batches import collate
     from training.data.datasets import DatasetFolder
+    from training.evaluate.photometric import inview_l1, photometric_score
     from training.losses import TransformedDepth, rgbd_consistency_loss
-    from training.loop import initialise_from
     from training.methods import build_method
 
-    config = load_config("li2020", overrides=settings + ["schedule.motion_field_burnin_steps=0"])
+    if weights is not None:
+        return photometric_score(weights, folder, split)
+    config = load_config("li2020", overrides=settings)
     module = build_method(config, dataset_has_intrinsics=True).eval()
     dataset = module.make_dataset(DatasetFolder(folder), split, train=False)
     batch = collate([dataset[i] for i in range(len(dataset))])
+    rgb_a, rgb_b = batch.rgb[:, 0], batch.rgb[:, 1]
+    rgb, flipped = torch.cat([rgb_a, rgb_b]), torch.cat([rgb_b, rgb_a])
+    n, _, h, w = rgb.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=rgb.dtype), torch.arange(w, dtype=rgb.dtype), indexing="ij")
+    ones = torch.ones(n, h, w)
+    same = TransformedDepth(xs.expand(n, h, w), ys.expand(n, h, w), ones, ones.bool())
+    # frame 2 a hair farther everywhere, so the occlusion test counts every pixel
+    out = rgbd_consistency_loss(same, rgb, torch.full((n, 1, h, w), 1.0001), flipped)
+    rgb_t, ssim_t = 2 * float(out["rgb_error"]), float(out["ssim_error"])  # li2020's factors
+    l1, inview = inview_l1(same, rgb, flipped)
     weights_of = config.loss_weights
-    if weights is None:
-        rgb_a, rgb_b = batch.rgb[:, 0], batch.rgb[:, 1]
-        rgb, flipped = torch.cat([rgb_a, rgb_b]), torch.cat([rgb_b, rgb_a])
-        n, _, h, w = rgb.shape
-        ys, xs = torch.meshgrid(torch.arange(h, dtype=rgb.dtype), torch.arange(w, dtype=rgb.dtype), indexing="ij")
-        ones = torch.ones(n, h, w)
-        same = TransformedDepth(xs.expand(n, h, w), ys.expand(n, h, w), ones, ones.bool())
-        # frame 2 a hair farther everywhere, so the occlusion test counts every pixel
-        out = rgbd_consistency_loss(same, rgb, torch.full((n, 1, h, w), 1.0001), flipped)
-        terms = {"rgb_consistency": 2 * out["rgb_error"], "ssim": out["ssim_error"]}  # li2020's factors
-        calls = [(same, rgb, flipped, out)]
-    else:
-        initialise_from(module, str(weights))
-        calls: list = []
-        with _recorded_warps(calls):
-            terms = module.loss_terms(batch)
-    transformed, rgb_1, rgb_2, out = calls[-1]
-    l1, inview = _inview_l1(transformed, rgb_1, rgb_2)
-    rgb_t, ssim_t = float(terms["rgb_consistency"]), float(terms["ssim"])
     return {"rgb_consistency": rgb_t, "ssim": ssim_t,
             "weighted": weights_of.rgb_consistency * rgb_t + weights_of.ssim * ssim_t,
-            "counted_fraction": float(out["frame1_closer_to_camera"].mean()), "inview_fraction": inview,
+            "counted_fraction": float(out["frame1_closer_to_camera"].float().mean()), "inview_fraction": inview,
             "inview_l1": l1, "pairs": int(batch.rgb.shape[0])}
+
+
+def select_on_val(run: Path, folder: Path, weights: Path) -> dict:
+    """``training select --criterion photometric`` on the EuRoC val split (frames between the
+    fine-tuning and the held-out ones), the starting weights as incumbent; selection.json's dict."""
+    from training.evaluate.run import EvalOptions
+    from training.select import select_checkpoint
+
+    print(f"$ python -m training select --run {run} --data {folder} --split val --criterion photometric "
+          f"--incumbent {weights}/li2020_depth.pt {weights}/li2020_motion.pt", flush=True)
+    select_checkpoint(run, [folder], "photometric", opts=EvalOptions(split="val", pictures=0, classical="none",
+                                                                      progress=False), progress=False,
+                      incumbent=[weights / "li2020_depth.pt", weights / "li2020_motion.pt"])
+    summary = json.loads((run / "selected" / "selection.json").read_text())
+    print("  " + ", ".join(f"step {c['step']}: {c['score']:.5f}" for c in summary["candidates"])
+          + f"; starting weights {summary['incumbent']['score']:.5f}", flush=True)
+    return summary
 
 
 # ----------------------------------------------------------------------------- KITTI check
@@ -239,12 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"weights": str(args.weights), "settings": settings}
     if args.euroc.is_dir():
         print(import_euroc(args.euroc, args.out / "euroc").summary())
-        run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads)
+        run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads,
+                       ("trainer.checkpoint_every_n_steps=100",))
+        chosen = select_on_val(run, args.out / "euroc", args.weights)
         frozen = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_motion", args.euroc_steps,
                           args.threads, MOTION_ONLY)
         rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
                 "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
                 f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings),
+                f"fine-tuned, step {chosen['best_step']} selected on the val split (photometric, no labels)"
+                + ("" if chosen["ship"] else ": the bundled weights scored better there"):
+                    photometric(args.out / "euroc", "test", run / "selected" if chosen["ship"] else args.weights,
+                                settings),
                 f"motion only, depth frozen ({args.euroc_steps} steps)":
                     photometric(args.out / "euroc", "test", frozen, settings)}
         print_photometric(rows)

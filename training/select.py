@@ -5,7 +5,10 @@ trial beat the 30-minute one), so the model to ship is chosen on validation sequ
 neither training nor test data. Criteria (lower is better, averaged over the validation folders):
 - ``abs_rel_vs_constant``: AbsRel divided by the constant-depth-map baseline's (depth networks);
 - ``abs_rel``: plain AbsRel; ``whdr``: ordinal error (relative depth);
-- ``translation_direction_error_deg``, ``rotation_error_deg``: per-pair ego-motion errors (li2020).
+- ``translation_direction_error_deg``, ``rotation_error_deg``: per-pair ego-motion errors (li2020);
+- ``photometric``: li2020's own photometric terms on held-out pairs, no labels needed
+  (``training.evaluate.photometric``): for adapting to a user's recording, validated on a later
+  part of it.
 An incumbent (the model shipped today, ``--incumbent``) is scored on the same folders; the run's best
 is to replace it only where it scores better (``ship`` in selection.json).
 """
@@ -23,7 +26,8 @@ from tqdm import tqdm
 from mono_depth_ros.core.errors import InputError
 
 SHIP_MARGIN = 1e-3  # relative: the fp16 copy that ships scores within ~1e-4 of its fp32 source
-CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "translation_direction_error_deg", "rotation_error_deg")
+CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "translation_direction_error_deg", "rotation_error_deg",
+            "photometric")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,15 @@ def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts) -> dic
     """Per-folder criterion of the model in ``paths`` (one checkpoint, or li2020's two .pt files)."""
     from training.evaluate.run import evaluate
 
+    if criterion == "photometric":
+        from training.evaluate.photometric import photometric_score
+
+        if len({p.parent for p in paths}) != 1:
+            raise InputError("incumbent", [str(p) for p in paths], "li2020's two .pt files must share a folder")
+        scores = {str(val): photometric_score(paths[0], val, opts.split) for val in val_dirs}
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "photometric.json").write_text(json.dumps(scores, indent=2))
+        return {val: s["weighted"] for val, s in scores.items()}
     return {str(val): score_of(evaluate(paths, val, work / Path(val).name, opts), criterion) for val in val_dirs}
 
 

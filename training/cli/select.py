@@ -10,6 +10,10 @@ EPILOG = """example (validation sequences: seeds used neither for training nor f
   python -m training select --run runs/li2020 --data data/val_indoor --split all --every 500
   python -m training evaluate --checkpoint runs/li2020/selected/li2020_depth.pt --data data/test --split all
 
+Adapting li2020 to your own recording (no labels): keep a later part of it for validation and
+  python -m training select --run runs/my_cam --data data/my_cam --split val --criterion photometric \\
+      --incumbent mono_depth_ros/weights/li2020_depth.pt mono_depth_ros/weights/li2020_motion.pt
+
 Writes RUN/selected/<spec>.pt (the chosen step's networks, ready for 'training export' and the
 nodes), RUN/selected/selection.json (every candidate's score) and RUN/selection/stepN/ (reports)."""
 
@@ -27,7 +31,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--split", default="val", choices=("train", "val", "test", "all"),
                         help="split of those folders to score on (default val; 'all' for folders kept for validation)")
     parser.add_argument("--criterion", choices=CRITERIA, default="abs_rel_vs_constant",
-                        help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel)")
+                        help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel; "
+                             "photometric: li2020's own photometric loss, needs no labels)")
     parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
     parser.add_argument("--incumbent", nargs="+", metavar="MODEL",
