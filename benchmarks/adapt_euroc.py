@@ -1,6 +1,6 @@
 """Adapt li2020 to a camera without labels: fine-tune from the bundled weights on real video.
 
-One command (about 6 minutes on one CPU thread with the defaults):
+One command (about 10 minutes on one CPU thread with the defaults):
 
     .venv/bin/python benchmarks/adapt_euroc.py --out runs/adapt
 
