@@ -1,4 +1,4 @@
-# Sourced by the demo training recipes after OUT and PY are set: rendering of the short synthetic
+# Sourced by the demo training recipes after OUT, PY and W are set: rendering of the short synthetic
 # sequences, resuming, and shipping (ship_selected.sh).
 # shellcheck shell=bash
 
@@ -19,6 +19,19 @@ render_seeds() {  # scene seed... : camera path, moving objects and lens follow 
     render "more_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
         "$([ "$scene" = indoor ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
   done
+}
+more_training_data() {  # DATA = every training sequence; exits 2 when train_demo_more.sh has not run
+  compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
+  DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
+  echo "training sequences: ${#DATA[@]}"
+}
+select_ship() {  # method run: pick the run's checkpoint on the 8 validation sequences against the shipped
+  # model (eigen2014 by AbsRel every 1000 steps, xian2018 by WHDR every 500) and ship it only if it wins
+  local every=1000 criterion=abs_rel
+  [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
+  "$PY" -m training select --run "$OUT/runs/$2" --data "$OUT"/data/val_* --split all --every "$every" \
+      --criterion "$criterion" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
+  ship_selected "$PY" "$OUT/runs/$2/selected/$1.pt" "$W/$1.pt"
 }
 resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
 # shellcheck source=benchmarks/ship_selected.sh

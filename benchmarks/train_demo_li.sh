@@ -17,11 +17,9 @@ OUT=${1:-runs/demo}
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1
 W=mono_depth_ros/weights
-compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
 # shellcheck source=benchmarks/recipe_lib.sh
 . benchmarks/recipe_lib.sh
-DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
-echo "training sequences: ${#DATA[@]}"
+more_training_data
 RUN="$OUT/runs/li2020_more"
 # shellcheck disable=SC2046
 "$PY" -m training train --method li2020 --config config/training/li2020.yaml --data "${DATA[@]}" \

@@ -49,14 +49,8 @@ common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.tra
     $(resume "$OUT/runs/xian2018_more") > "$OUT/xian_more.log" 2>&1 &
 wait
 
-VAL=("$OUT"/data/val_*)
-"$PY" -m training select --run "$OUT/runs/eigen2014_more" --data "${VAL[@]}" --split all --every 1000 \
-    --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
-"$PY" -m training select --run "$OUT/runs/xian2018_more" --data "${VAL[@]}" --split all --every 500 \
-    --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
-for run in eigen2014_more/selected/eigen2014 xian2018_more/selected/xian2018; do
-  ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
-done
+select_ship eigen2014 eigen2014_more
+select_ship xian2018 xian2018_more
 
 [ "${STAGE3:-1}" = 1 ] || exit 0
 render_seeds indoor $(seq 3001 3130)
@@ -68,6 +62,4 @@ echo "training sequences: ${#DATA[@]}"
     --out "$OUT/runs/eigen2014_more2" "${common[@]}" --init-from "$OUT/runs/eigen2014_more/selected" \
     --max-minutes 35 --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 \
     $(resume "$OUT/runs/eigen2014_more2") > "$OUT/eigen_more2.log" 2>&1
-"$PY" -m training select --run "$OUT/runs/eigen2014_more2" --data "${VAL[@]}" --split all --every 1000 \
-    --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
-ship_selected "$PY" "$OUT/runs/eigen2014_more2/selected/eigen2014.pt" "$W/eigen2014.pt"
+select_ship eigen2014 eigen2014_more2

@@ -19,11 +19,9 @@ OUT=${1:-runs/demo}
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1
 W=mono_depth_ros/weights
-compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
 # shellcheck source=benchmarks/recipe_lib.sh
 . benchmarks/recipe_lib.sh
-DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
-echo "training sequences: ${#DATA[@]}"
+more_training_data
 common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
         --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
         --no-progress --set trainer.batch_size=8 --init-from bundled --max-minutes "${REFINE_MIN:-30}")
@@ -36,11 +34,5 @@ common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.tra
     --out "$OUT/runs/xian2018_more2" "${common[@]}" --set trainer.max_steps=8000 --set loss.target_source=stereo \
     --set optimizer.lr=0.00002 $(resume "$OUT/runs/xian2018_more2") > "$OUT/xian_more2.log" 2>&1
 
-VAL=("$OUT"/data/val_*)
-"$PY" -m training select --run "$OUT/runs/eigen2014_fine" --data "${VAL[@]}" --split all --every 1000 \
-    --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
-"$PY" -m training select --run "$OUT/runs/xian2018_more2" --data "${VAL[@]}" --split all --every 500 \
-    --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
-for run in eigen2014_fine/selected/eigen2014 xian2018_more2/selected/xian2018; do
-  ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
-done
+select_ship eigen2014 eigen2014_fine
+select_ship xian2018 xian2018_more2

@@ -46,11 +46,5 @@ common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.tra
     $(resume "$OUT/runs/xian2018_stage5") > "$OUT/xian_stage5.log" 2>&1 &
 wait
 
-VAL=("$OUT"/data/val_*)
-"$PY" -m training select --run "$OUT/runs/eigen2014_stage5" --data "${VAL[@]}" --split all --every 1000 \
-    --criterion abs_rel --max-depth 60 --no-progress --incumbent "$W/eigen2014.pt"
-"$PY" -m training select --run "$OUT/runs/xian2018_stage5" --data "${VAL[@]}" --split all --every 500 \
-    --criterion whdr --max-depth 60 --no-progress --incumbent "$W/xian2018.pt"
-for run in eigen2014_stage5/selected/eigen2014 xian2018_stage5/selected/xian2018; do
-  ship_selected "$PY" "$OUT/runs/$run.pt" "$W/${run##*/}.pt"
-done
+select_ship eigen2014 eigen2014_stage5
+select_ship xian2018 xian2018_stage5
