@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.image import image_to_numpy, numpy_to_image
+from mono_depth_ros.core.image import build_image, image_to_numpy, numpy_to_image
 
 MM_PER_M = 1000.0
 #: largest depth a 16UC1 millimetre image can hold, in metres
@@ -52,14 +52,20 @@ def depth_to_image(depth_m: np.ndarray, header: Any, encoding: str = "32FC1",
         raise InputError("depth_m.shape", depth_m.shape, "expected (H, W)")
     if not np.issubdtype(depth_m.dtype, np.floating):
         raise InputError("depth_m.dtype", str(depth_m.dtype), "expected float metres")
-    with np.errstate(invalid="ignore"):
-        valid = np.isfinite(depth_m) & (depth_m > 0)
     if encoding == "32FC1":
-        out = np.where(valid, depth_m, np.float32(np.nan)).astype(np.float32, copy=False)
-    elif encoding == "16UC1":
+        def write_metres(view: np.ndarray) -> None:  # straight into the message: copy, then mark
+            out = view[:, :, 0]
+            np.copyto(out, depth_m, casting="same_kind")
+            with np.errstate(invalid="ignore"):
+                invalid = out <= 0  # NaN stays NaN; 0, negative and inf become NaN
+                invalid |= out == np.inf
+            np.copyto(out, np.float32(np.nan), where=invalid)
+
+        return build_image(depth_m.shape[0], depth_m.shape[1], encoding, header, write_metres, msg_cls=msg_cls)
+    if encoding == "16UC1":
         with np.errstate(invalid="ignore"):
+            valid = np.isfinite(depth_m) & (depth_m > 0)
             depth_mm = np.rint(np.where(valid, depth_m, 0.0) * MM_PER_M)
             out = np.where(valid & (depth_mm <= 65535), depth_mm, 0).astype(np.uint16)
-    else:
-        raise InputError("encoding", encoding, "depth output must be '32FC1' or '16UC1'")
-    return numpy_to_image(out, encoding, header, msg_cls=msg_cls)
+        return numpy_to_image(out, encoding, header, msg_cls=msg_cls)
+    raise InputError("encoding", encoding, "depth output must be '32FC1' or '16UC1'")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import array
 import sys
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -172,6 +172,27 @@ def message_buffer(n_bytes: int, msg_cls: type) -> tuple[Any, np.ndarray]:
     return data, view
 
 
+def build_image(height: int, width: int, encoding: str, header: Any, write: Callable[[np.ndarray], Any],
+                msg_cls: type | None = None) -> Any:
+    """``sensor_msgs/Image`` (dense rows, host byte order) whose pixels ``write`` fills in place.
+
+    ``write`` gets the message's own buffer as an (H, W, C) array of the encoding's dtype, so a
+    producer (a depth conversion, a colour map) writes each output pixel once, with no
+    intermediate image and no copy into the message afterwards.
+    """
+    channels, dtype = _encoding_info(encoding)
+    height, width = int(height), int(width)
+    if height <= 0 or width <= 0:
+        raise InputError("height x width", (height, width), "must both be > 0")
+    cls = msg_cls or default_cls("sensor_msgs", "Image")
+    data, buf = message_buffer(height * width * channels * dtype.itemsize, cls)
+    write(buf.view(dtype.newbyteorder("=")).reshape(height, width, channels))
+    del buf  # release the buffer export before rclpy takes the array.array
+    return construct_with_data(cls, data, header=header, height=height, width=width,
+                               encoding=encoding, is_bigendian=int(_HOST_BIGENDIAN),
+                               step=int(width * channels * dtype.itemsize))
+
+
 def numpy_to_image(array: np.ndarray, encoding: str, header: Any,
                    msg_cls: type | None = None) -> Any:
     """``sensor_msgs/Image`` of ``array`` ((H, W) or (H, W, C)), dense rows, host byte order.
@@ -190,16 +211,13 @@ def numpy_to_image(array: np.ndarray, encoding: str, header: Any,
                          f"encoding {encoding!r} needs (H, W{', ' + str(channels) if channels > 1 else ''})")
     if array.dtype.newbyteorder("=") != dtype:
         raise InputError("array.dtype", str(array.dtype), f"encoding {encoding!r} needs {dtype}")
-    height, width = array.shape[:2]
-    if height == 0 or width == 0:
+    if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputError("array.shape", array.shape, "height and width must be > 0")
-    cls = msg_cls or default_cls("sensor_msgs", "Image")
-    data, buf = message_buffer(array.size * dtype.itemsize, cls)
-    buf.view(dtype.newbyteorder("=")).reshape(array.shape)[...] = array  # the one copy
-    del buf  # release the buffer export before rclpy takes the array.array
-    return construct_with_data(cls, data, header=header, height=int(height), width=int(width),
-                               encoding=encoding, is_bigendian=int(_HOST_BIGENDIAN),
-                               step=int(width * channels * dtype.itemsize))
+
+    def copy(view: np.ndarray) -> None:
+        view[...] = array  # the one copy
+
+    return build_image(array.shape[0], array.shape[1], encoding, header, copy, msg_cls=msg_cls)
 
 
 def _check_rgb8(rgb: np.ndarray) -> None:

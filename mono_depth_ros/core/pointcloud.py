@@ -86,17 +86,23 @@ def _write_rgb(rgb: np.ndarray, shape: tuple[int, int], stride_px: int, out_u32:
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InputError("rgb", f"shape={rgb.shape}, dtype={rgb.dtype}", "expected (H, W, 3) uint8")
-    rgb = np.ascontiguousarray(rgb[::stride_px, ::stride_px])
-    if rgb.shape[:2] != shape:
+    rows = rgb[::stride_px]  # a row stride costs nothing; OpenCV reads it as the row step
+    if (rows.shape[0], -(-rows.shape[1] // stride_px)) != shape:
         raise InputError("rgb.shape", rgb.shape, f"must match the depth image (sub-sampled {shape})")
     if not _HOST_BIGENDIAN and out_u32.flags.c_contiguous:
-        # BGRA bytes read as a little-endian uint32 are 0xAARRGGBB: convert in place, mask A
-        bgra = out_u32.view(np.uint8).reshape(shape + (4,))
-        converted = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA, dst=bgra)
-        if not np.shares_memory(converted, bgra):
-            bgra[...] = converted
-        np.bitwise_and(out_u32, np.uint32(0x00FFFFFF), out=out_u32)
+        # BGRA bytes read as a little-endian uint32 are 0xAARRGGBB: convert, then mask A
+        if stride_px == 1:  # straight into the message buffer
+            bgra = out_u32.view(np.uint8).reshape(shape + (4,))
+            converted = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA, dst=bgra)
+            if not np.shares_memory(converted, bgra):
+                bgra[...] = converted
+            np.bitwise_and(out_u32, np.uint32(0x00FFFFFF), out=out_u32)
+        else:  # whole kept rows, then every stride_px-th 4-byte pixel: a gather of 3-byte
+            # pixels is several times slower in numpy than one of uint32 words
+            words = cv2.cvtColor(rows, cv2.COLOR_RGB2BGRA).view(np.uint32)[:, :, 0]
+            np.bitwise_and(words[:, ::stride_px], np.uint32(0x00FFFFFF), out=out_u32)
         return
+    rgb = np.ascontiguousarray(rows[:, ::stride_px])
     n_px = shape[0] * shape[1]
     flat_out = out_u32.reshape(n_px) if out_u32.flags.c_contiguous else None
     if flat_out is None:  # strided out: flatten through its pixel stride
@@ -117,8 +123,9 @@ def _ray_length_per_z(intr_key: tuple, stride_px: int) -> np.ndarray:
 
 
 def _depth_and_invalid(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int,
-                       max_range_m: float) -> np.ndarray:
-    """Boolean (H', W') mask of invalid points: NaN, <= 0, inf, or beyond max_range_m (Euclidean)."""
+                       max_range_m: float, depth_scale: float = 1.0) -> np.ndarray:
+    """Boolean (H', W') mask of invalid points: NaN, <= 0, inf, or beyond max_range_m (Euclidean)
+    once multiplied by ``depth_scale``."""
     with np.errstate(invalid="ignore", over="ignore"):
         if not math.isfinite(max_range_m):
             invalid = ~(depth > 0)  # NaN and <= 0
@@ -128,13 +135,14 @@ def _depth_and_invalid(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int
         key = (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy)
         range_m = _scratch_planes(1, *depth.shape, slot="range")[0]
         np.multiply(depth, _ray_length_per_z(key, stride_px), out=range_m)
-        invalid = range_m > np.float32(max_range_m)
+        invalid = range_m > np.float32(max_range_m / depth_scale)
         invalid |= ~(range_m > 0)
     return invalid
 
 
 def _fill_planes(depth: np.ndarray, invalid: np.ndarray | None, x_per_z: np.ndarray,
-                 y_per_z: np.ndarray, rgb: np.ndarray | None, stride_px: int) -> np.ndarray:
+                 y_per_z: np.ndarray, rgb: np.ndarray | None, stride_px: int,
+                 depth_scale: float = 1.0) -> np.ndarray:
     """(3 or 4, H', W') float32 planes x, y, z (, packed rgb) in reused per-thread scratch.
 
     Contiguous planes keep every pass SIMD-friendly, and reusing them avoids faulting in fresh
@@ -143,7 +151,10 @@ def _fill_planes(depth: np.ndarray, invalid: np.ndarray | None, x_per_z: np.ndar
     height, width = depth.shape
     planes = _scratch_planes(3 if rgb is None else 4, height, width)
     x, y, z = planes[0], planes[1], planes[2]
-    np.copyto(z, depth, casting="same_kind")
+    if depth_scale == 1.0:
+        np.copyto(z, depth, casting="same_kind")
+    else:  # the scale costs nothing extra: it is this copy
+        np.multiply(depth, np.float32(depth_scale), out=z, casting="same_kind")
     if invalid is not None:
         np.copyto(z, np.float32(np.nan), where=invalid)
     np.multiply(z, x_per_z[None, :], out=x)
@@ -156,7 +167,7 @@ def _fill_planes(depth: np.ndarray, invalid: np.ndarray | None, x_per_z: np.ndar
 def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: Any,
                          rgb: np.ndarray | None = None, stride_px: int = 1,
                          max_range_m: float = math.inf, msg_cls: type | None = None,
-                         field_cls: type | None = None) -> Any:
+                         field_cls: type | None = None, depth_scale: float = 1.0) -> Any:
     """Organized ``sensor_msgs/PointCloud2`` of an (H, W) depth in metres (NaN invalid).
 
     Args:
@@ -166,12 +177,16 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
         rgb: optional (H, W, 3) uint8 colour, packed into a FLOAT32 ``rgb`` field.
         stride_px: keep every stride_px-th pixel in u and v (cloud is ceil(H/s) x ceil(W/s)).
         max_range_m: points farther than this Euclidean distance from the camera become NaN.
+        depth_scale: multiplies ``depth_m`` first (a non-metric model's per-frame scale rule),
+            on the kept pixels only.
     """
     depth_m = _check_depth(depth_m, intr)
     if int(stride_px) != stride_px or stride_px < 1:
         raise InputError("stride_px", stride_px, "must be an integer >= 1")
     if not max_range_m > 0:
         raise InputError("max_range_m", max_range_m, "must be > 0")
+    if not (depth_scale > 0 and math.isfinite(depth_scale)):
+        raise InputError("depth_scale", depth_scale, "must be finite and > 0")
     stride_px = int(stride_px)
     cls = msg_cls or default_cls("sensor_msgs", "PointCloud2")
     fcls = field_cls or nested_cls(cls, "fields")
@@ -182,9 +197,10 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
     point_step = 4 * n_fields
     data, buf = message_buffer(height * width * point_step, cls)
     cloud = buf.view(np.float32).reshape(height, width, n_fields)  # writes land in `data`
-    invalid = _depth_and_invalid(depth, intr, stride_px, max_range_m)
+    invalid = _depth_and_invalid(depth, intr, stride_px, max_range_m, depth_scale)
     has_invalid = bool(invalid.any())
-    planes = _fill_planes(depth, invalid if has_invalid else None, x_per_z, y_per_z, rgb, stride_px)
+    planes = _fill_planes(depth, invalid if has_invalid else None, x_per_z, y_per_z, rgb, stride_px,
+                          depth_scale)
     merged = cv2.merge(list(planes), cloud)  # one interleaving pass into the message buffer
     if not np.shares_memory(merged, cloud):  # OpenCV reallocated: copy into the message buffer
         cloud[...] = np.asarray(merged).reshape(cloud.shape)

@@ -1,13 +1,14 @@
 """Depth -> rgb8 false colour (TURBO of inverse depth), for ~/depth/colored and demo snapshots.
 
 One lookup table does the colouring: index 0 is black (invalid pixels), indices 1..255 are the
-TURBO colours in RGB order, so a frame costs a reciprocal, one affine pass to the index, and one
-table lookup (no channel swap, no second masking pass over the colour image).
+TURBO colours in RGB order, so a frame costs a reciprocal, a clamp, one rounding affine pass to
+the index and one table lookup (no channel swap, no second masking pass over the colour image).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 import cv2
 import numpy as np
@@ -46,27 +47,48 @@ def _limits(depth_m: np.ndarray, max_depth_m: float, min_depth_m: float) -> tupl
     return (float(p_lo) if lo is None else lo), (float(p_hi) if hi is None else hi)
 
 
-def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: float = 0.0) -> np.ndarray:
+def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: float = 0.0,
+                   out: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) uint8 RGB of an (H, W) depth: near = red, far = blue, invalid (NaN/inf/<=0) = black.
 
     Inverse depth is mapped linearly between its 2nd and 98th percentiles; ``max_depth_m > 0``
     fixes the far end at ``1 / max_depth_m`` and ``min_depth_m > 0`` the near end at
     ``1 / min_depth_m`` (fixed limits keep colours comparable across frames and panels).
+    ``out``: an (H, W, 3) uint8 array to write into (a message's buffer), returned.
     """
     depth_m = np.asarray(depth_m, dtype=np.float32)
+    if out is None:
+        out = np.empty(depth_m.shape + (3,), dtype=np.uint8)
     limits = _limits(depth_m, max_depth_m, min_depth_m)
     if limits is None:
-        return np.zeros(depth_m.shape + (3,), dtype=np.uint8)
+        out[...] = 0
+        return out
     lo, hi = limits
-    scale = np.float32(254.0 / max(hi - lo, 1e-9))
+    scale = 254.0 / max(hi - lo, 1e-9)
+    inverse = _scratch(depth_m.shape, np.float32, "inverse")
+    index = _scratch(depth_m.shape, np.uint8, "index")
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        index = np.reciprocal(depth_m)  # NaN -> NaN, 0 -> inf, inf -> 0, negative -> negative
-        index -= np.float32(lo)
-        index *= scale
-        index += np.float32(1.0)
-        np.clip(index, 1.0, 255.0, out=index)  # valid pixels use colours 1..255
-        invalid = ~(depth_m > 0)  # NaN, 0 and negative
+        np.reciprocal(depth_m, out=inverse)  # NaN -> NaN, 0 -> inf, inf -> 0, negative -> negative
+        np.maximum(inverse, np.float32(lo), out=inverse)  # farther than the far end: its colour (NaN kept)
+        # 1 + (inverse - lo) * scale, rounded and saturated at 255 in one pass; NaN -> 0 (black)
+        cv2.convertScaleAbs(inverse, dst=index, alpha=scale, beta=1.0 - lo * scale)
+        invalid = depth_m <= 0  # 0 and negative (NaN is already 0)
         invalid |= depth_m == np.inf
-        index[invalid] = 0.0
-    grey = index.astype(np.uint8)
-    return cv2.applyColorMap(grey, userColor=TURBO_LUT)
+    if invalid.any():
+        index[invalid] = 0
+    colored = cv2.applyColorMap(index, userColor=TURBO_LUT, dst=out)
+    if not np.shares_memory(colored, out):  # OpenCV reallocated (a non-contiguous out)
+        out[...] = colored
+    return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: tuple[int, ...], dtype: type, slot: str) -> np.ndarray:
+    """A per-thread work array reused while the image size stays the same (no fresh pages a frame)."""
+    arr = getattr(_SCRATCH, slot, None)
+    if arr is None or arr.shape != shape:
+        arr = np.empty(shape, dtype=dtype)
+        setattr(_SCRATCH, slot, arr)
+    return arr

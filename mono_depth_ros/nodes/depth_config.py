@@ -54,7 +54,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               choices=RESIZE_MODES, read_only=True),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
-              "scaled so that its median is this many metres; 0 = no ~/points. ~/depth is not scaled.",
+              "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",
               low=0.0, high=1000.0),
     ParamSpec("scale_source", "none", "Metric scale of a non-metric model's depth: none (~/depth holds the "
               "normalised depth), camera_height (the ground plane seen below the camera, camera_height_m "

@@ -55,7 +55,7 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
 from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8, numpy_to_image
+from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
@@ -297,13 +297,19 @@ class DepthNode(Node):
             return None, "; ".join(missing)
         return (found[0] if len(found) == 1 else SparseDepth.concatenate(found)), ""
 
-    def _points_depth(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> np.ndarray | None:
-        """A non-metric depth (scale_source none) scaled so that its median is
-        ``nonmetric_median_depth_m`` (None when that rule is off)."""
-        median = float(np.nanmedian(depth_m)) if np.isfinite(depth_m).any() else float("nan")
-        if cfg.nonmetric_median_depth_m <= 0 or not median > 0:
+    def _points_scale(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> float | None:
+        """Factor that makes the median depth of the cloud's points (every ``point_stride_px``-th
+        pixel) of a non-metric depth (scale_source none) ``nonmetric_median_depth_m`` (None when
+        that rule is off or no pixel is valid)."""
+        if cfg.nonmetric_median_depth_m <= 0:
             return None
-        return depth_m * np.float32(cfg.nonmetric_median_depth_m / median)
+        sample = depth_m[::cfg.point_stride_px, ::cfg.point_stride_px]
+        with np.errstate(invalid="ignore"):
+            values = sample[(sample > 0) & (sample < np.inf)]
+        if not values.size:
+            return None
+        middle = values.size // 2  # the middle point (the upper one of two); np.partition is fast
+        return cfg.nonmetric_median_depth_m / float(np.partition(values, middle)[middle])
 
     def _publish(self, header: Any, rgb: np.ndarray, depth_m: np.ndarray, intr: CameraIntrinsics | None,
                  scale: ScaleResult | None, wanted: dict[str, bool], cfg: DepthNodeConfig) -> None:
@@ -318,17 +324,19 @@ class DepthNode(Node):
             self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         if wanted["depth"]:
             self.pub_depth.publish(depth_to_image(out_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
-        points_depth_m = None
-        if wanted["points"] and intr is not None:
-            points_depth_m = metric_m if metric_m is not None or scale is not None else self._points_depth(depth_m, cfg)
-        if points_depth_m is not None:
+        points_depth_m, points_scale = metric_m, 1.0
+        if wanted["points"] and intr is not None and metric_m is None and scale is None:
+            points_scale = self._points_scale(depth_m, cfg)  # the non-metric rule, or no cloud
+            points_depth_m = depth_m if points_scale is not None else None
+        if wanted["points"] and intr is not None and points_depth_m is not None:
             colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
             self.pub_points.publish(depth_to_pointcloud2(
                 points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
-                max_range_m=cfg.max_range_m, msg_cls=PointCloud2))
+                max_range_m=cfg.max_range_m, msg_cls=PointCloud2, depth_scale=points_scale))
         if wanted["colored"]:  # last: a picture for people, the geometry goes out first
-            colored = colorize_depth(out_m, cfg.colormap_max_depth_m)
-            self.pub_colored.publish(numpy_to_image(colored, "rgb8", header, msg_cls=Image))
+            self.pub_colored.publish(build_image(
+                out_m.shape[0], out_m.shape[1], "rgb8", header,
+                lambda view: colorize_depth(out_m, cfg.colormap_max_depth_m, out=view), msg_cls=Image))
 
     def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig,
                         complain: bool = True) -> CameraIntrinsics | None:
@@ -363,6 +371,8 @@ class DepthNode(Node):
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
                 "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"],
+                "cpu_outside_inference_total_ms": self.cpu_outside_inference.total_s * 1e3,
+                "cpu_outside_inference_frames": self.cpu_outside_inference.count,
                 **(self.scale_report.stats() if self.scale_estimator is not None else
                    {"depth_is_metric": self.is_metric, "scale_source": "network" if self.is_metric else "none"})}
 

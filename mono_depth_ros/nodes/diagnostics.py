@@ -117,15 +117,20 @@ class StampGapMeter:
 
 
 class LatencyStats:
-    """Last ``size`` latencies in seconds; mean / p95 / max in milliseconds."""
+    """Last ``size`` latencies in seconds; mean / p95 / max in milliseconds. ``total_s`` and
+    ``count`` run over every value since start (a reader takes the mean between two snapshots)."""
 
     def __init__(self, size: int = 500) -> None:
         self._values: collections.deque[float] = collections.deque(maxlen=size)
         self._lock = threading.Lock()
+        self.total_s = 0.0
+        self.count = 0
 
     def add(self, latency_s: float) -> None:
         with self._lock:
             self._values.append(float(latency_s))
+            self.total_s += float(latency_s)
+            self.count += 1
 
     def summary_ms(self) -> dict[str, float]:
         """``{"mean": ..., "p95": ..., "max": ...}`` in ms (NaN when empty)."""

@@ -117,6 +117,19 @@ def test_rgb_with_stride_and_portable_packing_path():
     assert not out[:, :, 0].any()
 
 
+@pytest.mark.parametrize("stride", [2, 3, 4])
+def test_rgb_stride_on_sizes_it_does_not_divide(stride):
+    """Odd sizes keep the last partial row and column (ceil(H/s) x ceil(W/s)) with their colours."""
+    rng = np.random.default_rng(stride)
+    intr = CameraIntrinsics(13, 7, 10.0, 10.0, 6.0, 3.0)
+    depth_m = rng.uniform(0.5, 4.0, (7, 13)).astype(np.float32)
+    rgb = rng.integers(0, 256, (7, 13, 3), dtype=np.uint8)
+    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), rgb=rgb, stride_px=stride)
+    assert (msg.height, msg.width) == (-(-7 // stride), -(-13 // stride))
+    sub = rgb[::stride, ::stride].astype(np.uint32)
+    np.testing.assert_array_equal(decode_raw(msg)["rgb"], (sub[:, :, 0] << 16) | (sub[:, :, 1] << 8) | sub[:, :, 2])
+
+
 def test_cloud_buffers_are_reused_only_when_nobody_holds_them():
     """A message still held keeps its bytes; a dropped one's buffer is written again."""
     from sensor_msgs.msg import PointCloud2
@@ -134,3 +147,19 @@ def test_cloud_buffers_are_reused_only_when_nobody_holds_them():
     assert id(again.data) == buffer_id  # the dropped message's buffer, written afresh
     np.testing.assert_allclose(pointcloud2_to_xyz(again), 3 * pointcloud2_to_xyz(held), rtol=1e-6)
     assert bytes(held.data) == held_bytes
+
+
+def test_depth_scale_equals_scaling_the_depth_first():
+    """depth_scale k gives the cloud of k * depth, range cut included; k <= 0 or inf is refused."""
+    from mono_depth_ros.core.errors import InputError
+
+    depth_m, rgb = scene()
+    header = make_header(0, "cam")
+    scaled = depth_to_pointcloud2(depth_m, INTR, header, rgb=rgb, stride_px=2, max_range_m=6.0, depth_scale=2.5)
+    direct = depth_to_pointcloud2(depth_m * np.float32(2.5), INTR, header, rgb=rgb, stride_px=2, max_range_m=6.0)
+    xyz = pointcloud2_to_xyz(scaled)
+    np.testing.assert_allclose(xyz, pointcloud2_to_xyz(direct), rtol=1e-6)
+    assert np.isnan(xyz).any() and not np.isnan(xyz).all()  # the range cut applied to the scaled depth
+    for bad in (0.0, -1.0, np.inf, np.nan):
+        with pytest.raises(InputError, match="depth_scale"):
+            depth_to_pointcloud2(depth_m, INTR, header, depth_scale=bad)

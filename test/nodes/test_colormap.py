@@ -23,8 +23,8 @@ def test_fixed_limits_give_the_turbo_colours_and_invalid_is_black():
     np.testing.assert_array_equal(rgb[0, 0], _turbo_rgb(255))  # nearest: the red end
     np.testing.assert_array_equal(rgb[0, 2], _turbo_rgb(0))  # the far limit: the blue end
     np.testing.assert_array_equal(rgb[0, 3], _turbo_rgb(0))  # beyond it: clamped, not mirrored
-    # 2 m: inverse depth 0.5 is (0.5 - 0.1) / 0.9 of the way -> index 1 + 254 * 0.444 = 113.9 -> 113
-    np.testing.assert_array_equal(rgb[0, 1], TURBO_LUT[113, 0])
+    # 2 m: inverse depth 0.5 is (0.5 - 0.1) / 0.9 of the way -> index 1 + 254 * 0.444 = 113.9 -> 114 (rounded)
+    np.testing.assert_array_equal(rgb[0, 1], TURBO_LUT[114, 0])
     assert not rgb[0, 4:].any()  # NaN, 0, negative and inf: black
 
 
@@ -34,3 +34,19 @@ def test_auto_limits_span_the_frame():
     np.testing.assert_array_equal(rgb[0, 0], _turbo_rgb(255))  # nearest 2 % saturate at red
     np.testing.assert_array_equal(rgb[0, -1], _turbo_rgb(0))  # farthest 2 % at blue
     assert not colorize_depth(np.full((4, 4), np.nan, dtype=np.float32)).any()
+
+
+def test_large_frames_written_into_a_given_buffer_keep_invalid_black():
+    """The vectorised path of a full frame (not the scalar tail of a tiny one): NaN, 0, negative and
+    inf pixels are black, valid ones never are, and the caller's buffer is the one written."""
+    rng = np.random.default_rng(3)
+    depth_m = rng.uniform(0.5, 30.0, (480, 640)).astype(np.float32)
+    depth_m[:40] = np.nan
+    depth_m[100, :64], depth_m[101, :64], depth_m[102, :64] = 0.0, -2.0, np.inf
+    out = np.full((480, 640, 3), 7, dtype=np.uint8)
+    rgb = colorize_depth(depth_m, out=out)
+    assert rgb is out
+    invalid = ~(np.isfinite(depth_m) & (depth_m > 0))
+    assert not out[invalid].any()
+    assert out[~invalid].any(axis=-1).all()  # index >= 1: every TURBO colour has a non-zero channel
+    np.testing.assert_array_equal(out, colorize_depth(depth_m))

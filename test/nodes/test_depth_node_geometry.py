@@ -81,7 +81,7 @@ def test_nonmetric_cloud_follows_the_explicit_scale_rule(graph, light_checkpoint
     assert node.get_parameter("depth_is_metric").value is False
     depth_m = node.estimator.estimate(rgb_frame(W, H, seed=5)).depth_m
     if median_m == 0.0:
-        assert node._points_depth(depth_m, node.config) is None  # no silent guess: no cloud
+        assert node._points_scale(depth_m, node.config) is None  # no silent guess: no cloud
         return
     pub_img, pub_info, outs = depth_node_io(graph, node)
     pinhole = CameraIntrinsics(W, H, 100.0, 100.0, 79.5, 63.5)
