@@ -11,6 +11,11 @@ neither training nor test data. Criteria (lower is better, averaged over the val
   part of it.
 An incumbent (the model shipped today, ``--incumbent``) is scored on the same folders; the run's best
 is to replace it only where it scores better (``ship`` in selection.json).
+
+``average`` K > 1 also scores the mean of the weights of the K periodic checkpoints centred on the
+best one (Izmailov et al. 2018, "Averaging weights leads to wider optima and better
+generalization"; BatchNorm's running statistics are averaged too, which holds for checkpoints this
+close) and selects it only where it scores better than every single checkpoint.
 """
 
 from __future__ import annotations
@@ -38,6 +43,35 @@ class Candidate:
     path: Path
     score: float
     per_folder: dict
+    averaged_steps: tuple[int, ...] = ()  # the checkpoints whose mean this is (empty: a single one)
+
+
+def average_checkpoints(paths: list[Path], out: Path) -> Path:
+    """Write to ``out`` a checkpoint whose ``state_dict`` is the element-wise mean of those in ``paths``
+    (floating tensors; integer ones, such as BatchNorm's batch counters, from the last) with the
+    last one's hyper-parameters and step; returns ``out``. All must hold the same tensors."""
+    import torch
+
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
+
+    if not paths:
+        raise InputError("paths", paths, "give at least one checkpoint to average")
+    ckpts = [safe_torch_load(p) for p in paths]
+    last = ckpts[-1]
+    keys = set(last["state_dict"])
+    for path, ckpt in zip(paths, ckpts):
+        if set(ckpt["state_dict"]) != keys:
+            raise InputError("checkpoint", str(path), f"holds other tensors than {paths[-1]}")
+    averaged = {}
+    for key, value in last["state_dict"].items():
+        if torch.is_floating_point(value):
+            averaged[key] = torch.stack([c["state_dict"][key].float() for c in ckpts]).mean(0).to(value.dtype)
+        else:
+            averaged[key] = value
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"hyper_parameters": last["hyper_parameters"], "state_dict": averaged,
+                "global_step": last.get("global_step", 0)}, out)
+    return out
 
 
 def periodic_checkpoints(run_dir: str | Path, every_n_steps: int = 1) -> list[tuple[int, Path]]:
@@ -88,12 +122,14 @@ def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts) -> dic
 
 def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion: str = "abs_rel_vs_constant",
                       every_n_steps: int = 1, opts=None, progress: bool = True,
-                      incumbent: list[str | Path] | None = None) -> tuple[Candidate, list[Candidate]]:
+                      incumbent: list[str | Path] | None = None,
+                      average: int = 1) -> tuple[Candidate, list[Candidate]]:
     """Evaluate every periodic checkpoint of ``run_dir`` on ``val_dirs``; export the best one's
     networks to ``run_dir/selected/<spec>.pt`` and write ``run_dir/selected/selection.json``.
 
     ``incumbent``: model file(s) shipped today, scored the same way; selection.json's ``ship`` says
-    whether the run's best beats it. Returns (best, all candidates by step).
+    whether the run's best beats it. ``average`` K > 1: also score the mean of the K checkpoints
+    centred on the best and take it where it is better. Returns (best, all candidates by step).
     """
     from training.evaluate.predict import method_from_lightning
     from training.evaluate.run import EvalOptions
@@ -103,6 +139,8 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
     if not val_dirs:
         raise InputError("val_dirs", val_dirs, "give at least one validation folder")
+    if average < 1:
+        raise InputError("average", average, "must be >= 1 (1: no weight averaging)")
     opts = opts or EvalOptions(split="all", pictures=0, classical="none", progress=progress)
     run_dir = Path(run_dir)
     work = run_dir / "selection"
@@ -113,6 +151,19 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     best = min(candidates, key=lambda c: (c.score, -c.step))
     summary = {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
                "best_checkpoint": str(best.path), "best_score": best.score, "ship": True}
+    if average > 1 and len(candidates) > 1:
+        at = candidates.index(best)
+        first = min(max(0, at - average // 2), max(0, len(candidates) - average))
+        window = candidates[first:first + average]
+        steps = tuple(c.step for c in window)
+        path = average_checkpoints([c.path for c in window], work / f"average_{steps[0]}-{steps[-1]}.ckpt")
+        per_folder = _score([path], val_dirs, criterion, work / f"average_{steps[0]}-{steps[-1]}", opts)
+        mean = Candidate(best.step, path, sum(per_folder.values()) / len(per_folder), per_folder, steps)
+        summary["average"] = {"steps": list(steps), "score": mean.score, "per_folder": per_folder,
+                              "selected": mean.score < best.score}
+        if mean.score < best.score:
+            best = mean
+            summary.update(best_checkpoint=str(best.path), best_score=best.score)
     if incumbent:
         for path in incumbent:
             if not Path(path).is_file():

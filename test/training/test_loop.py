@@ -148,3 +148,35 @@ def test_select_ships_only_what_beats_the_incumbent(eigen_run, tiny_dataset, tmp
     selection = json.loads((run_dir / "selected" / "selection.json").read_text())
     assert selection["incumbent"]["score"] == pytest.approx(worst["score"])
     assert selection["ship"] is (selection["best_score"] < worst["score"])
+
+
+def test_select_average_scores_the_mean_weights_of_the_checkpoints_around_the_best(eigen_run, tiny_dataset,
+                                                                                    tmp_path, capsys):
+    from mono_depth_ros.core.errors import InputError
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
+    from training.select import average_checkpoints, select_checkpoint
+
+    _, run_dir = eigen_run
+    steps = [2, 4]
+    ckpts = [run_dir / "checkpoints" / f"step{s}.ckpt" for s in steps]
+    mean_path = average_checkpoints(ckpts, tmp_path / "mean.ckpt")
+    states = [safe_torch_load(p)["state_dict"] for p in ckpts]
+    mean = safe_torch_load(mean_path)["state_dict"]
+    for key, value in mean.items():
+        if torch.is_floating_point(value):
+            torch.testing.assert_close(value, (states[0][key] + states[1][key]) / 2)
+    assert not all(torch.equal(states[0][k], states[1][k]) for k in mean)  # the two steps differ
+    assert main(["select", "--run", str(run_dir), "--data", str(tiny_dataset), "--criterion", "abs_rel",
+                 "--split", "all", "--no-progress", "--average", "2"]) == 0
+    selection = json.loads((run_dir / "selected" / "selection.json").read_text())
+    window = selection["average"]["steps"]
+    assert len(window) == 2 and selection["best_step"] in window
+    report = json.loads((run_dir / "selection" / f"average_{window[0]}-{window[-1]}" / tiny_dataset.name
+                         / "metrics.json").read_text())
+    assert selection["average"]["score"] == pytest.approx(report["depth"]["abs_rel"])
+    singles = min(c["score"] for c in selection["candidates"])
+    assert selection["average"]["selected"] is (selection["average"]["score"] < singles)
+    assert selection["best_score"] == pytest.approx(min(singles, selection["average"]["score"]))
+    assert "mean" in capsys.readouterr().out
+    with pytest.raises(InputError, match="average"):
+        select_checkpoint(run_dir, [tiny_dataset], average=0)

@@ -38,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--incumbent", nargs="+", metavar="MODEL",
                         help="model file(s) shipped today (li2020: depth and motion .pt), scored the same way; "
                              "selection.json's 'ship' is true only when the run's best scores better")
+    parser.add_argument("--average", type=int, default=1, metavar="K",
+                        help="also score the mean weights of the K checkpoints centred on the best one and "
+                             "take them where they score better (default 1: off)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -52,10 +55,20 @@ def run(args: argparse.Namespace) -> int:
     opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth),
                        progress=not args.no_progress)
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
-                                         progress=not args.no_progress, incumbent=args.incumbent)
+                                         progress=not args.no_progress, incumbent=args.incumbent,
+                                         average=args.average)
     print(f"{'step':>7s} {args.criterion:>32s}")
     for c in candidates:
         print(f"{c.step:7d} {c.score:32.4f}{'  <- selected' if c is best else ''}")
+    if args.average > 1:
+        import json
+        from pathlib import Path
+
+        mean = json.loads((Path(args.run) / "selected" / "selection.json").read_text()).get("average")
+        if mean:
+            steps = mean["steps"]
+            print(f"{'mean':>7s} {mean['score']:32.4f}{'  <- selected' if best.averaged_steps else ''}"
+                  f"  (weights of steps {steps[0]}-{steps[-1]}, {len(steps)} checkpoints)")
     if args.incumbent:
         import json
         from pathlib import Path
