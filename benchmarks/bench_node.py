@@ -38,6 +38,7 @@ import time
 
 import numpy as np
 
+from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 
 DEFAULT_STRIDE_PX = next(p.default for p in DEPTH_PARAMS if p.name == "point_stride_px")
@@ -73,12 +74,13 @@ def subscribe_outputs(io, qos, on_output, raw: bool = False) -> list:
             for topic, cls in OUTPUTS]
 
 
-def start_node(method: str, backend: str, model_path: str, stride_px: int, env: dict) -> subprocess.Popen:
+def start_node(method: str, backend: str, model_path: str, stride_px: int, env: dict,
+               flip_average: str = DEFAULT_FLIP_AVERAGE) -> subprocess.Popen:
     """depth_node in its own process, started as users start it (``python -m`` of its console script)."""
     params = {"image_topic": "/bench/image_raw", "method": method, "backend": backend,
               "input_reliability": "reliable", "input_depth": 1, "point_stride_px": stride_px,
               # xian2018/li2020 are not metric: without a scale rule, no cloud
-              "nonmetric_median_depth_m": 5.0, "diagnostics_period_s": 0.25}
+              "nonmetric_median_depth_m": 5.0, "diagnostics_period_s": 0.25, "flip_average": flip_average}
     if model_path:
         params["model_path"] = model_path
     args = [sys.executable, "-m", "mono_depth_ros.nodes.depth_node", "--ros-args", "-r", "__node:=depth_node"]
@@ -100,7 +102,7 @@ def stop_node(proc: subprocess.Popen) -> str:
 
 
 def bench_method(method: str, frames: int, backend: str, model_path: str, stride_px: int = DEFAULT_STRIDE_PX,
-                 decode: str = "raw", threads: int = 0) -> dict:
+                 decode: str = "raw", threads: int = 0, flip_average: str = DEFAULT_FLIP_AVERAGE) -> dict:
     """One fresh graph: depth_node in its own process; this process is the camera (rgb8 640x480 +
     camera_info, one frame in flight) and the viewer of every output. A frame's latency is from the
     image's publish to the arrival of BOTH its depth image and its cloud here (one clock, no
@@ -119,7 +121,7 @@ def bench_method(method: str, frames: int, backend: str, model_path: str, stride
     env = dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN_ID), PYTHONUNBUFFERED="1")
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
-    node = start_node(method, backend, model_path, stride_px, env)
+    node = start_node(method, backend, model_path, stride_px, env, flip_average)
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN_ID)
     io = rclpy.create_node("bench_camera_and_viewer", context=context)
@@ -256,6 +258,8 @@ def main() -> None:
                         "python: it builds rclpy messages (a Python subscriber's extra cost, ~7 MB a frame)")
     parser.add_argument("--stride", type=int, default=DEFAULT_STRIDE_PX,
                         help=f"depth_node point_stride_px (default {DEFAULT_STRIDE_PX}, the node's; 1: the full 4.9 MB cloud)")
+    parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
+                        help=f"depth_node flip_average (default {DEFAULT_FLIP_AVERAGE}, the node's)")
     args = parser.parse_args()
     if args.no_profile:  # Fast DDS's builtin transports with their default sizes, in both processes
         os.environ.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
@@ -272,10 +276,11 @@ def main() -> None:
             path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
             for run in range(args.runs):
                 rows.append(dict(bench_method(method, args.frames, args.backend, path, args.stride,
-                                              args.decode, args.threads), run=run + 1))
+                                              args.decode, args.threads, args.flip_average), run=run + 1))
     copy_ms = published_copy_ms(args.stride)
     print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride {args.stride}), "
-          f"{args.frames} frames x {args.runs} runs, {args.variant} networks, node in its own process, "
+          f"{args.frames} frames x {args.runs} runs, {args.variant} networks, flip_average {args.flip_average}, "
+          "node in its own process, "
           f"camera and viewer ({args.decode} messages) in another, "
           f"Fast DDS {'defaults' if args.no_profile else 'shipped profile'}")
     print(f"plain copy of the bytes published a frame: {copy_ms:.2f} ms")

@@ -12,26 +12,33 @@ import numpy as np
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.processing import DepthResult, as_rgb8, plan_input, postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, as_rgb8, flip_averaged, flip_enabled, plan_input, \
+    postprocess_depth, preprocess
 
 
 class DepthEstimator(BackendModel):
     """A depth network behind a backend, with its spec's pre/post-processing.
 
     Attributes: ``spec``, ``backend``, ``backend_description``, ``backend_reason`` (why ``auto``
-    chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch).
+    chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch),
+    ``flip_average`` (bool: each frame also runs mirrored and the two outputs are averaged).
     """
+
+    flip_average = False
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  card: str | Path | None = None, **options: Any) -> "DepthEstimator":
+                  card: str | Path | None = None, flip_average: str = "never", **options: Any) -> "DepthEstimator":
         """Load a ``.pt`` checkpoint, ``.onnx`` or ``.engine``; ``card``: its model card YAML (default:
-        ``<stem>.card.yaml`` beside it when present). ``options`` go to ``create_backend`` (device,
-        input_hw, threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
+        ``<stem>.card.yaml`` beside it when present); ``flip_average``: auto | always | never
+        (``processing.flip_enabled``). ``options`` go to ``create_backend`` (device, input_hw,
+        threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
         spec, runner, reason = load_backend(path, backend, precision, spec_name, expect_motion=False,
                                             warmup=warmup, card=card, **options)
-        return cls(spec, runner, reason, resize_mode)
+        estimator = cls(spec, runner, reason, resize_mode)
+        estimator.flip_average = flip_enabled(flip_average, spec.name)
+        return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
         """How an image of ``image_hw`` = (H, W) is fitted to this network's input."""
@@ -41,7 +48,10 @@ class DepthEstimator(BackendModel):
         """(H, W, 3) / (H, W) uint8 -> the network's raw output (1, 1, h, w), or (1, h, w) for a
         card with output shape 1xHxW."""
         x = preprocess(rgb, self.spec, fit or self.fit_for(rgb.shape[:2]))
-        return self.backend.infer({self.spec.input_names[0]: x})[self.spec.output_names[0]]
+
+        def run(net_input: np.ndarray) -> np.ndarray:
+            return self.backend.infer({self.spec.input_names[0]: net_input})[self.spec.output_names[0]]
+        return flip_averaged(run, x) if self.flip_average else run(x)
 
     def estimate(self, rgb: np.ndarray) -> DepthResult:
         """(H, W, 3) RGB or (H, W) mono uint8 -> DepthResult (depth_m (H, W) float32, NaN invalid

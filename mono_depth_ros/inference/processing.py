@@ -42,6 +42,7 @@ fitted as the depth network's input and the depth network's output at the networ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -160,6 +161,30 @@ def _invalid_to_nan(depth: np.ndarray, depth_range_m: tuple[float, float] | None
         if depth_range_m is not None:
             depth[(depth < depth_range_m[0]) | (depth > depth_range_m[1])] = np.nan
     return depth
+
+
+FLIP_MODES = ("auto", "always", "never")  # not on/off: YAML (ros2 -p, params files) reads those as booleans
+DEFAULT_FLIP_AVERAGE = "auto"  # the depth node's default; measured on synthetic validation (README)
+
+
+def flip_enabled(mode: str, spec_name: str) -> bool:
+    """Whether a depth network averages over the mirrored image (``flip_average``): ``auto`` is on
+    for every depth network but li2020's, whose depth feeds its motion network as trained (one pass)."""
+    if mode not in FLIP_MODES:
+        raise InputError("flip_average", mode, f"must be one of {', '.join(FLIP_MODES)}")
+    return mode == "always" or (mode == "auto" and spec_name != "li2020_depth")
+
+
+def flip_averaged(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Test-time flip: the mean of ``run(x)`` and the mirrored ``run`` of the mirrored input.
+
+    ``x``: the preprocessed (1, C, h, w) input; ``run``: input -> raw output (..., h', w'). Both
+    passes see the same fitted frame, so the mean is taken in the network's own output space (log
+    depth, relative depth, ...) before any post-processing.
+    """
+    direct = np.asarray(run(x), dtype=np.float32)
+    mirrored = np.asarray(run(np.ascontiguousarray(x[..., ::-1])), dtype=np.float32)[..., ::-1]
+    return 0.5 * (direct + mirrored)
 
 
 def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:

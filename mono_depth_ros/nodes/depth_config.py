@@ -10,6 +10,7 @@ from typing import Any
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
 from mono_depth_ros.inference.backends.registry import BACKENDS, PRECISIONS
+from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
     io_param_specs
 
@@ -52,6 +53,9 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "input: crop (centre crop with the network's aspect ratio; depth outside it is NaN), pad "
               "(whole image, aspect kept, border padded) or stretch (aspect not kept).",
               choices=RESIZE_MODES, read_only=True),
+    ParamSpec("flip_average", DEFAULT_FLIP_AVERAGE, "Test-time flip: average the network's output with that "
+              "of the mirrored image (2 passes a frame). auto: on, except for li2020, whose depth feeds its "
+              "motion network as it was trained (one pass); always; never.", choices=FLIP_MODES, read_only=True),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
               "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",
@@ -107,6 +111,7 @@ class DepthNodeConfig:
     max_range_m: float
     colormap_max_depth_m: float
     resize_mode: str
+    flip_average: str
     nonmetric_median_depth_m: float
     scale_source: str
     camera_height_m: float

@@ -103,7 +103,8 @@ class DepthNode(Node):
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
         cfg = self.config
         self.estimator = estimator or load_depth_estimator(
-            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode, cfg.model_card)
+            "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode, cfg.model_card,
+            cfg.flip_average)
         self.effective_precision = checked_precision(self.estimator, cfg.backend, cfg.precision,
                                                      self.get_logger().warning)
         spec = self.estimator.spec

@@ -41,7 +41,8 @@ def _load_error(param_name: str, path: Path, exc: Exception, card_param: str = "
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
-                         precision: str, resize_mode: str = "crop", model_card: str = "") -> Any:
+                         precision: str, resize_mode: str = "crop", model_card: str = "",
+                         flip_average: str = "never") -> Any:
     """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError. ``model_card``: the
     card YAML (empty: ``<stem>.card.yaml`` beside the model when present; a card replaces
     ``spec_name``)."""
@@ -50,7 +51,8 @@ def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backe
     path = resolve_model_path(param_name, model_path, spec_name)
     try:
         return DepthEstimator.from_path(path, backend=backend, precision=precision, spec_name=spec_name,
-                                        resize_mode=resize_mode, card=model_card or None)
+                                        resize_mode=resize_mode, card=model_card or None,
+                                        flip_average=flip_average)
     except ConfigError:
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error

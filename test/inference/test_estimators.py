@@ -101,3 +101,26 @@ def test_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
         assert seen.mean() == pytest.approx(min(aspect, 1 / aspect) if mode == "crop" else 1.0, abs=1 / min(hw))
     with pytest.raises(InputError, match=f"at least {MIN_IMAGE_SIDE_PX}x{MIN_IMAGE_SIDE_PX}"):
         est.estimate(np.zeros((MIN_IMAGE_SIDE_PX - 1, 64), np.uint8))
+
+
+@pytest.mark.parametrize("name", ["eigen2014", "xian2018"])
+def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx_files, input_hw):
+    """``flip_average`` on: the raw output is (f(x) + mirror(f(mirror(x)))) / 2 in the network's own
+    output space, which differs from one pass; auto is on for these networks, off for li2020's depth."""
+    from mono_depth_ros.inference.processing import flip_enabled
+
+    h, w = input_hw[name]  # the network's own size: no crop, so mirroring the frame mirrors the input
+    frame = np.random.default_rng(4).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    frame[:, : w // 3] //= 4  # a dark left third: the two passes see different things
+    single = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1)
+    both = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1, flip_average="auto")
+    assert not single.flip_average and both.flip_average
+    direct, mirrored = single.infer_raw(frame), single.infer_raw(np.ascontiguousarray(frame[:, ::-1]))
+    expected = 0.5 * (direct + mirrored[..., ::-1])
+    np.testing.assert_allclose(both.infer_raw(frame), expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(expected - direct).max() > 1e-3
+    assert both.estimate(frame).depth_m.shape == (h, w)
+    assert not flip_enabled("auto", "li2020_depth") and flip_enabled("always", "li2020_depth")
+    assert not flip_enabled("never", name)
+    with pytest.raises(InputError, match="flip_average"):
+        flip_enabled("sometimes", name)

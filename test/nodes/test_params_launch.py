@@ -87,6 +87,14 @@ def test_config_yaml_keys_are_declared_and_valid(file_name, node_name, config_cl
         assert got == (tuple(value) if isinstance(value, list) else value)
 
 
+def test_every_string_choice_stays_a_string_on_the_command_line():
+    """`ros2 run ... -p name:=value` and params files parse values as YAML: a choice such as on/off
+    or yes/no would arrive as a boolean and be refused. Every declared choice must read back as itself."""
+    for spec in (*DEPTH_PARAMS, *EGO_PARAMS):
+        for choice in spec.choices:
+            assert yaml.safe_load(choice) == choice, f"{spec.name}: choice {choice!r} is not a YAML string"
+
+
 def test_invalid_values_name_the_parameter():
     with pytest.raises(ConfigError, match="point_stride_px=0"):
         build_config(DepthNodeConfig, DEPTH_PARAMS, {"point_stride_px": 0})

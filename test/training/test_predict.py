@@ -47,3 +47,9 @@ def test_predict_matches_the_node_estimators(li2020_files):
     expected = motion_est.estimate(rgb_a, result_a, rgb_b, depth_est.estimate(rgb_b)).T_b_from_a
     np.testing.assert_allclose(T, expected, rtol=1e-4, atol=1e-6)
     assert np.allclose(T[:3, :3] @ T[:3, :3].T, np.eye(3), atol=1e-6)
+    # the test-time flip runs through the same helper in both: equal again with it on
+    models.flip_average = "always"
+    flipped = DepthEstimator.from_path(li2020_files["li2020_depth"], backend="torch", device="cpu",
+                                       threads=1, resize_mode="pad", flip_average="always")
+    np.testing.assert_allclose(predict_depth(models, rgb_a), flipped.estimate(rgb_a).depth_m, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(predict_depth(models, rgb_a), depth, rtol=1e-4)

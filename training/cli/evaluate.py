@@ -38,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
                         help="how frames are fitted to the networks (default: the run's data.resize_mode, "
                              "which the nodes' resize_mode should match)")
+    parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
+                        help="test-time flip, as the depth node's flip_average: average each frame's output with "
+                             "that of the mirrored frame (auto, the default: on except li2020's depth)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--min-depth {args.min_depth} / --max-depth {args.max_depth}: need 0 <= min < max")
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
-                       classical=args.classical, resize_mode=args.resize_mode)
+                       classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/metrics.json, metrics.md and pictures")

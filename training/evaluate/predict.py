@@ -22,7 +22,8 @@ from torch import nn
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.ego_motion_estimator import motion_result
-from mono_depth_ros.inference.processing import DepthResult, motion_input, plan_input, postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, flip_averaged, flip_enabled, motion_input, plan_input, \
+    postprocess_depth, preprocess
 from mono_depth_ros.inference.spec import get_spec
 
 DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020_depth": "depth_up_to_scale"}
@@ -39,6 +40,7 @@ class LoadedModels:
     input_hw: tuple[int, int] = (128, 416)
     resize_mode: str = DEFAULT_RESIZE_MODE
     estimators: dict[str, Any] = field(default_factory=dict)
+    flip_average: str = "never"  # auto | always | never, as the depth node's parameter (processing.flip_enabled)
 
     @property
     def depth_spec(self) -> str | None:
@@ -130,8 +132,11 @@ def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None
     if name is None or name not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "no depth network among the loaded models")
     spec, fit = get_spec(name), models.fit_for(rgb.shape[:2])
-    raw = models.nets[name](torch.from_numpy(preprocess(rgb, spec, fit)))
-    return postprocess_depth(raw.float().numpy(), spec, fit)
+    x = preprocess(rgb, spec, fit)
+
+    def run(net_input: np.ndarray) -> np.ndarray:
+        return models.nets[name](torch.from_numpy(net_input)).float().numpy()
+    return postprocess_depth(flip_averaged(run, x) if flip_enabled(models.flip_average, name) else run(x), spec, fit)
 
 
 def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:

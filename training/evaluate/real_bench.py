@@ -69,24 +69,26 @@ class Networks:
 
 def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
                   estimator_options: dict | None = None,
-                  models: Iterable[tuple[Path, Path | None]] = ()) -> Networks:
+                  models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never") -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
-    e.g. ``resize_mode``); li2020 brings its motion network. ``models``: a user's (ONNX, model card
-    or None for the one beside it), each scored under its card's name beside the methods."""
+    e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
+    network. ``models``: a user's (ONNX, model card or None for the one beside it), each scored
+    under its card's name beside the methods."""
     options = dict(estimator_options or {})
     nets = Networks({})
     for method in methods:
         if method not in DEPTH_SPECS:
             raise ValueError(f"method={method!r}: expected one of {', '.join(DEPTH_SPECS)}")
         path = model_file(weights_dir, DEPTH_SPECS[method])
-        nets.depth[method] = DepthEstimator.from_path(path, backend=backend, spec_name=DEPTH_SPECS[method], **options)
+        nets.depth[method] = DepthEstimator.from_path(path, backend=backend, spec_name=DEPTH_SPECS[method],
+                                                      flip_average=flip_average, **options)
         nets.descriptions[method] = f"{path.name} on {nets.depth[method].backend_description}"
         if method == "li2020":
             motion_path = model_file(weights_dir, "li2020_motion")
             nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, **options)
             nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
     for path, card in models:
-        est = DepthEstimator.from_path(path, backend=backend, card=card, **options)
+        est = DepthEstimator.from_path(path, backend=backend, card=card, flip_average=flip_average, **options)
         if est.spec.name in DEPTH_SPECS or est.spec.name in nets.depth:
             raise ValueError(f"model card name {est.spec.name!r} ({path}) is taken: rename it in the card")
         nets.depth[est.spec.name] = est

@@ -10,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.inference.processing import flip_enabled
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
 from training.evaluate.depth_metrics import DepthCaps, depth_errors, mean_metrics, whdr
@@ -29,6 +30,7 @@ class EvalOptions:
     whdr_pairs: int = 10000
     classical: str = "orb"  # "orb" | "sift" | "none"
     resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
+    flip_average: str = "never"  # auto | always | never: test-time flip, as the depth node's parameter
     progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
 
 
@@ -131,10 +133,13 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
         if models.estimators:
             raise InputError("resize_mode", opts.resize_mode, "an ONNX with a model card is fitted by its card")
         models.resize_mode = opts.resize_mode
+    models.flip_average = opts.flip_average
+    for estimator in models.estimators.values():  # a carded ONNX runs through the node's DepthEstimator
+        estimator.flip_average = flip_enabled(opts.flip_average, estimator.spec.name)
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
-                     "resize_mode": models.resize_mode,
+                     "resize_mode": models.resize_mode, "flip_average": opts.flip_average,
                      "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
     if models.depth_spec:
