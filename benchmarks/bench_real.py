@@ -193,7 +193,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
 def report(results: dict) -> str:
     """The printed tables of ``run``'s results."""
     out = ["networks: " + "; ".join(f"{k}: {v}" for k, v in results["networks"].items()),
-           f"resize_mode: {results['resize_mode']}, flip_average: {results.get('flip_average', 'off')}"]
+           f"resize_mode: {results['resize_mode']}, flip_average: {results.get('flip_average', 'never')}"]
     for name, reason in results["skipped_sets"].items():
         out.append(f"skipped set {name}: {reason}")
     for name, entry in results["sets"].items():

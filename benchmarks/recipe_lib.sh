@@ -34,5 +34,17 @@ select_ship() {  # method run: pick the run's checkpoint on the 8 validation seq
   ship_selected "$PY" "$OUT/runs/$2/selected/$1.pt" "$W/$1.pt"
 }
 resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
+# xian2018 continued from trained weights: stereo targets, a low learning rate
+XIAN_CONTINUE=(--set trainer.max_steps=8000 --set loss.target_source=stereo --set optimizer.lr=0.00002)
+train_light() {  # method run init minutes log [extra args]: the light variant at 96x128 on DATA, one
+  # thread, a checkpoint every 250 steps, resumed from RUN/checkpoints/last.ckpt when there is one
+  local method=$1 run=$2 init=$3 minutes=$4 log=$5; shift 5
+  # shellcheck disable=SC2046
+  "$PY" -m training train --method "$method" --config "config/training/$method.yaml" --data "${DATA[@]}" \
+      --out "$OUT/runs/$run" --set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all \
+      --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
+      --no-progress --set trainer.batch_size=8 --init-from "$init" --max-minutes "$minutes" "$@" \
+      $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
+}
 # shellcheck source=benchmarks/ship_selected.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ship_selected.sh"

@@ -34,19 +34,9 @@ render_seeds street $(seq 63 80) $(seq 2001 2040)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 
-common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
-        --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
-        --no-progress --set trainer.batch_size=8)
-# shellcheck disable=SC2046
-"$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/eigen2014_more" "${common[@]}" --init-from "$OUT/runs/eigen2014/selected" \
-    --max-minutes 45 --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 \
-    $(resume "$OUT/runs/eigen2014_more") > "$OUT/eigen_more.log" 2>&1 &
-# shellcheck disable=SC2046
-"$PY" -m training train --method xian2018 --config config/training/xian2018.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/xian2018_more" "${common[@]}" --init-from bundled --max-minutes 35 \
-    --set trainer.max_steps=8000 --set loss.target_source=stereo --set optimizer.lr=0.00002 \
-    $(resume "$OUT/runs/xian2018_more") > "$OUT/xian_more.log" 2>&1 &
+train_light eigen2014 eigen2014_more "$OUT/runs/eigen2014/selected" 45 eigen_more.log \
+    --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 &
+train_light xian2018 xian2018_more bundled 35 xian_more.log "${XIAN_CONTINUE[@]}" &
 wait
 
 select_ship eigen2014 eigen2014_more
@@ -57,9 +47,6 @@ render_seeds indoor $(seq 3001 3130)
 render_seeds street $(seq 4001 4070)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
-# shellcheck disable=SC2046
-"$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/eigen2014_more2" "${common[@]}" --init-from "$OUT/runs/eigen2014_more/selected" \
-    --max-minutes 35 --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 \
-    $(resume "$OUT/runs/eigen2014_more2") > "$OUT/eigen_more2.log" 2>&1
+train_light eigen2014 eigen2014_more2 "$OUT/runs/eigen2014_more/selected" 35 eigen_more2.log \
+    --set trainer.max_steps=20000 --set schedule.coarse_steps=12000
 select_ship eigen2014 eigen2014_more2

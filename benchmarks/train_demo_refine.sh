@@ -22,17 +22,9 @@ W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
 . benchmarks/recipe_lib.sh
 more_training_data
-common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
-        --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
-        --no-progress --set trainer.batch_size=8 --init-from bundled --max-minutes "${REFINE_MIN:-30}")
-# shellcheck disable=SC2046
-"$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/eigen2014_fine" "${common[@]}" --set trainer.max_steps=12000 --set schedule.coarse_steps=0 \
-    $(resume "$OUT/runs/eigen2014_fine") > "$OUT/eigen_fine.log" 2>&1
-# shellcheck disable=SC2046
-"$PY" -m training train --method xian2018 --config config/training/xian2018.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/xian2018_more2" "${common[@]}" --set trainer.max_steps=8000 --set loss.target_source=stereo \
-    --set optimizer.lr=0.00002 $(resume "$OUT/runs/xian2018_more2") > "$OUT/xian_more2.log" 2>&1
+train_light eigen2014 eigen2014_fine bundled "${REFINE_MIN:-30}" eigen_fine.log \
+    --set trainer.max_steps=12000 --set schedule.coarse_steps=0
+train_light xian2018 xian2018_more2 bundled "${REFINE_MIN:-30}" xian_more2.log "${XIAN_CONTINUE[@]}"
 
 select_ship eigen2014 eigen2014_fine
 select_ship xian2018 xian2018_more2

@@ -31,19 +31,9 @@ DATA=("$OUT"/data/train_* "$OUT"/data/more_*)
 echo "training sequences: ${#DATA[@]}"
 [ "${RENDER_ONLY:-0}" = 1 ] && exit 0
 
-common=(--set model.variant=light --set "data.input_hw=[96, 128]" --set data.train_split=all
-        --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250
-        --no-progress --set trainer.batch_size=8 --init-from bundled)
-# shellcheck disable=SC2046
-"$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/eigen2014_stage5" "${common[@]}" --max-minutes "${EIGEN_MIN:-40}" \
-    --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 \
-    $(resume "$OUT/runs/eigen2014_stage5") > "$OUT/eigen_stage5.log" 2>&1 &
-# shellcheck disable=SC2046
-"$PY" -m training train --method xian2018 --config config/training/xian2018.yaml --data "${DATA[@]}" \
-    --out "$OUT/runs/xian2018_stage5" "${common[@]}" --max-minutes "${XIAN_MIN:-40}" \
-    --set trainer.max_steps=8000 --set loss.target_source=stereo --set optimizer.lr=0.00002 \
-    $(resume "$OUT/runs/xian2018_stage5") > "$OUT/xian_stage5.log" 2>&1 &
+train_light eigen2014 eigen2014_stage5 bundled "${EIGEN_MIN:-40}" eigen_stage5.log \
+    --set trainer.max_steps=20000 --set schedule.coarse_steps=12000 &
+train_light xian2018 xian2018_stage5 bundled "${XIAN_MIN:-40}" xian_stage5.log "${XIAN_CONTINUE[@]}" &
 wait
 
 select_ship eigen2014 eigen2014_stage5

@@ -142,6 +142,20 @@ def rgb8_to_compressed(rgb: np.ndarray, header: Any, fmt: str = "jpeg", quality:
                data=bytes_field(encoded, cls))
 
 
+_SCRATCH = threading.local()
+
+
+def scratch(slot: str, shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """A per-thread work array named ``slot``, reused while its shape and dtype stay the same, so a
+    per-frame conversion does not fault in fresh pages every frame (costly on VMs). Its contents
+    are whatever the last user left: write before reading."""
+    arr = getattr(_SCRATCH, slot, None)
+    if arr is None or arr.shape != tuple(shape) or arr.dtype != dtype:
+        arr = np.empty(shape, dtype=dtype)
+        setattr(_SCRATCH, slot, arr)
+    return arr
+
+
 _POOL = threading.local()
 _POOL_PER_SIZE = 3  # buffers kept per thread and size: the one being built, up to two still held
 

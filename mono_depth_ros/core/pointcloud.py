@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import sys
-import threading
 from typing import Any
 
 import cv2
@@ -21,21 +20,14 @@ import numpy as np
 from mono_depth_ros.core._msgs import as_uint8, construct_with_data, default_cls, nested_cls
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.image import message_buffer
+from mono_depth_ros.core.image import message_buffer, scratch
 
 FLOAT32 = 7  # sensor_msgs/PointField.FLOAT32
 FLOAT64 = 8
 _HOST_BIGENDIAN = sys.byteorder == "big"
-_SCRATCH = threading.local()
-
-
 def _scratch_planes(n_planes: int, height: int, width: int, slot: str = "planes") -> np.ndarray:
-    """(n_planes, H, W) float32 work planes, reused per thread while the size stays the same."""
-    planes = getattr(_SCRATCH, slot, None)
-    if planes is None or planes.shape[1:] != (height, width) or planes.shape[0] < n_planes:
-        planes = np.empty((max(n_planes, 4 if slot == "planes" else 1), height, width), dtype=np.float32)
-        setattr(_SCRATCH, slot, planes)
-    return planes[:n_planes]
+    """(n_planes, H, W) float32 work planes (xyz and xyzrgb share one (4, H, W) array)."""
+    return scratch(slot, (max(n_planes, 4 if slot == "planes" else 1), height, width))[:n_planes]
 
 
 def _check_depth(depth_m: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:

@@ -8,10 +8,11 @@ the index and one table lookup (no channel swap, no second masking pass over the
 from __future__ import annotations
 
 import math
-import threading
 
 import cv2
 import numpy as np
+
+from mono_depth_ros.core.image import scratch
 
 _MAX_PERCENTILE_SAMPLES = 5000  # 2nd/98th percentiles to a fraction of a percent
 
@@ -65,8 +66,8 @@ def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: f
         return out
     lo, hi = limits
     scale = 254.0 / max(hi - lo, 1e-9)
-    inverse = _scratch(depth_m.shape, np.float32, "inverse")
-    index = _scratch(depth_m.shape, np.uint8, "index")
+    inverse = scratch("colormap_inverse", depth_m.shape, np.float32)  # reused per thread: no fresh pages
+    index = scratch("colormap_index", depth_m.shape, np.uint8)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         np.reciprocal(depth_m, out=inverse)  # NaN -> NaN, 0 -> inf, inf -> 0, negative -> negative
         np.maximum(inverse, np.float32(lo), out=inverse)  # farther than the far end: its colour (NaN kept)
@@ -81,14 +82,3 @@ def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: f
         out[...] = colored
     return out
 
-
-_SCRATCH = threading.local()
-
-
-def _scratch(shape: tuple[int, ...], dtype: type, slot: str) -> np.ndarray:
-    """A per-thread work array reused while the image size stays the same (no fresh pages a frame)."""
-    arr = getattr(_SCRATCH, slot, None)
-    if arr is None or arr.shape != shape:
-        arr = np.empty(shape, dtype=dtype)
-        setattr(_SCRATCH, slot, arr)
-    return arr

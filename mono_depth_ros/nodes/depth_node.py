@@ -325,15 +325,16 @@ class DepthNode(Node):
             self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
         if wanted["depth"]:
             self.pub_depth.publish(depth_to_image(out_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
-        points_depth_m, points_scale = metric_m, 1.0
-        if wanted["points"] and intr is not None and metric_m is None and scale is None:
-            points_scale = self._points_scale(depth_m, cfg)  # the non-metric rule, or no cloud
-            points_depth_m = depth_m if points_scale is not None else None
-        if wanted["points"] and intr is not None and points_depth_m is not None:
-            colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
-            self.pub_points.publish(depth_to_pointcloud2(
-                points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
-                max_range_m=cfg.max_range_m, msg_cls=PointCloud2, depth_scale=points_scale))
+        if wanted["points"] and intr is not None:
+            points_depth_m, points_scale = metric_m, 1.0
+            if metric_m is None and scale is None:  # the non-metric rule (None: off, no cloud)
+                points_depth_m, points_scale = depth_m, self._points_scale(depth_m, cfg)
+            # a scale source without a metric scale for this frame publishes no cloud
+            if points_depth_m is not None and points_scale is not None:
+                colour = rgb if cfg.points_rgb and rgb.shape[:2] == depth_m.shape else None
+                self.pub_points.publish(depth_to_pointcloud2(
+                    points_depth_m, intr, header, rgb=colour, stride_px=cfg.point_stride_px,
+                    max_range_m=cfg.max_range_m, msg_cls=PointCloud2, depth_scale=points_scale))
         if wanted["colored"]:  # last: a picture for people, the geometry goes out first
             self.pub_colored.publish(build_image(
                 out_m.shape[0], out_m.shape[1], "rgb8", header,
