@@ -151,6 +151,20 @@ def test_onnxruntime_cuda_session_that_runs_on_cpu_is_refused(onnx_files, monkey
         OnnxRuntimeBackend(onnx_files["li2020_depth"], device="cuda").load()
 
 
+def test_onnxruntime_cpu_threads_do_not_spin_unless_asked(onnx_files):
+    """A node runs once per camera frame: idle intra-op threads must sleep, not busy-wait."""
+    quiet = OnnxRuntimeBackend(onnx_files["li2020_depth"], threads=2).load()
+    spinning = OnnxRuntimeBackend(onnx_files["li2020_depth"], threads=2, spin_wait=True).load()
+    x = {name: np.random.default_rng(0).random(shape, dtype=np.float32) for name, shape in quiet.input_shapes.items()}
+    for backend, expected in ((quiet, "0"), (spinning, "1")):
+        for key in ("session.intra_op.allow_spinning", "session.inter_op.allow_spinning"):
+            assert backend.session_options.get_session_config_entry(key) == expected
+    a, b = quiet.infer(x), spinning.infer(x)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-5, atol=1e-6)
+
+
 def test_checkpoint_on_onnxruntime_is_exported_once_to_the_cache(checkpoints, tmp_path):
     spec = get_spec("li2020_depth")
     first, _ = create_backend("onnxruntime", checkpoints["li2020_depth"], spec, cache_dir=tmp_path, threads=1)

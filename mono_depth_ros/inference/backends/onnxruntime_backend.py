@@ -5,6 +5,13 @@ libraries cannot load; the session then silently runs on the CPU. So after creat
 the providers it actually got (``session.get_providers()``) are checked, and a session without the
 CUDA EP is refused (BackendUnavailable) instead of running on the CPU under a CUDA label.
 An fp16 ONNX (onnx_fp16.py: fp16 inside, float32 inputs/outputs) runs as any other file.
+
+CPU sessions do not spin-wait: ONNX Runtime's intra-op threads by default busy-wait for the next
+run after each one, which suits back-to-back batches but not a node that runs once per camera
+frame. In a 640x480 depth_node (benchmarks/bench_node.py, 2-core machine, alternating runs) the
+spinning thread alone took 12-19 ms of CPU a frame; without it the node's whole process took
+9.5-13.7 ms a frame instead of 16.8-29.6 ms (eigen2014, li2020) and 18-21 ms instead of 28-33 ms
+(xian2018), with inference as fast within the machine's noise. ``spin_wait=True`` restores ONNX Runtime's default.
 """
 
 from __future__ import annotations
@@ -32,13 +39,17 @@ class OnnxRuntimeBackend(InferenceBackend):
         model_path: the ONNX file (static input shapes, as written by export, or dynamic ones: -1).
         device: "cpu" or "cuda".
         threads: intra-op threads for the CPU EP (None: onnxruntime's default, all cores).
+        spin_wait: let idle intra-/inter-op threads busy-wait for the next run (onnxruntime's
+            default; off here, see the module docstring).
     """
 
     name = "onnxruntime"
 
-    def __init__(self, model_path: str | Path, device: str = "cpu", threads: int | None = None) -> None:
+    def __init__(self, model_path: str | Path, device: str = "cpu", threads: int | None = None,
+                 spin_wait: bool = False) -> None:
         super().__init__()
         self.model_path, self.device, self.threads = Path(model_path), str(device), threads
+        self.spin_wait = bool(spin_wait)
         if not self.device.startswith(("cpu", "cuda")):
             raise ValueError(f"device={device!r}: onnxruntime backend supports 'cpu' or 'cuda'")
 
@@ -48,6 +59,10 @@ class OnnxRuntimeBackend(InferenceBackend):
             raise FileNotFoundError(f"model_path={str(self.model_path)!r}: ONNX file not found")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        spin = "1" if self.spin_wait else "0"
+        options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        options.add_session_config_entry("session.inter_op.allow_spinning", spin)
+        self.session_options = options
         if self.threads:
             options.intra_op_num_threads = int(self.threads)
             options.inter_op_num_threads = 1
