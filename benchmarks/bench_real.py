@@ -28,6 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
@@ -262,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
                              "repeatable")
     parser.add_argument("--card", type=Path, action="append", default=[],
                         help="model card of the n-th --model (default: the card beside it); repeatable")
-    parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
-                        help="how images are fitted to the networks (default: the estimators' default)")
+    parser.add_argument("--resize-mode", choices=RESIZE_MODES, default=None,
+                        help="how images are fitted to the networks (default: the estimators' default; tile: "
+                             "overlapping windows across a wide image, depth networks only)")
     parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
                         help=f"test-time flip of the depth networks, as the node's flip_average (default {DEFAULT_FLIP_AVERAGE})")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")

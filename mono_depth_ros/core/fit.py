@@ -9,6 +9,11 @@ Modes (``RESIZE_MODES``):
   input; the border is filled by edge replication. Mapping back drops the border.
 - ``stretch``: the whole image is resized to the network input, aspect ratio not kept (the
   behaviour before ``resize_mode`` existed; intrinsics scale differently along x and y).
+- ``tile``: for depth, the image is covered by ``crop``-shaped windows along its long side
+  (``plan_tiles``; each overlaps its neighbour by at least ``TILE_MIN_OVERLAP``), each window runs
+  through the network and the outputs are merged (``inference.processing.merge_tiles``). A single
+  ImageFit of ``tile`` (``plan_fit``: what the motion network and training use) is the ``crop``
+  window.
 
 Intrinsics follow image_pipeline's crop and resize (``CameraIntrinsics.cropped`` / ``scaled``),
 so the intrinsics of the network input are exact for every mode.
@@ -24,8 +29,10 @@ import numpy as np
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 
-RESIZE_MODES = ("crop", "pad", "stretch")
+RESIZE_MODES = ("crop", "pad", "stretch", "tile")
 DEFAULT_RESIZE_MODE = "crop"
+TILE_MIN_OVERLAP = 0.25  # of a window's length along the tiled side: enough shared pixels to align
+MAX_TILES = 8
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,7 @@ def plan_fit(src_hw: tuple[int, int], net_hw: tuple[int, int], mode: str = DEFAU
     full = ImageFit(mode, (src_h, src_w), (net_h, net_w), 0, 0, src_w, src_h, 0, 0, net_w, net_h)
     if mode == "stretch" or src_h * net_w == src_w * net_h:
         return full
-    if mode == "crop":
+    if mode in ("crop", "tile"):
         if src_w * net_h > src_h * net_w:  # source wider than the network: crop left and right
             crop_w = max(1, min(src_w, int(round(src_h * net_w / net_h))))
             return ImageFit(mode, (src_h, src_w), (net_h, net_w), (src_w - crop_w) // 2, 0, crop_w, src_h,
@@ -138,6 +145,35 @@ def plan_fit(src_hw: tuple[int, int], net_hw: tuple[int, int], mode: str = DEFAU
     content_w = max(1, min(net_w, int(round(net_h * src_w / src_h))))
     return ImageFit(mode, (src_h, src_w), (net_h, net_w), 0, 0, src_w, src_h, (net_w - content_w) // 2, 0,
                     content_w, net_h)
+
+
+def plan_tiles(src_hw: tuple[int, int], net_hw: tuple[int, int],
+               min_overlap: float = TILE_MIN_OVERLAP) -> list[ImageFit]:
+    """``crop`` windows that together cover an image of ``src_hw`` = (H, W), left to right (or top
+    to bottom for a tall image), for a network input of ``net_hw``.
+
+    One window (the ``crop`` fit) when the image has the network's aspect ratio or is narrower
+    along that side; else n >= 2 evenly spaced windows, the first and last at the image's ends,
+    neighbours sharing at least ``min_overlap`` of a window, n <= MAX_TILES (beyond about 8:1 against
+    the network's aspect the MAX_TILES windows leave gaps, NaN when mapped back). The middle window
+    of an odd n is exactly ``plan_fit(src_hw, net_hw, "tile")``.
+    """
+    centre = plan_fit(src_hw, net_hw, "tile")
+    src_h, src_w = centre.src_hw
+    wide = centre.src_w < src_w
+    if not wide and centre.src_h == src_h:
+        return [centre]
+    full, window = (src_w, centre.src_w) if wide else (src_h, centre.src_h)
+    step_max = window * (1.0 - min_overlap)
+    n = min(MAX_TILES, 1 + int(np.ceil((full - window) / max(step_max, 1.0))))
+    starts = [int(round(i * (full - window) / (n - 1))) for i in range(n)]
+    if n % 2:
+        starts[n // 2] = (full - window) // 2  # plan_fit's rounding
+    if wide:
+        return [ImageFit("tile", centre.src_hw, centre.net_hw, x0, 0, window, src_h, 0, 0, *centre.net_hw[::-1])
+                for x0 in starts]
+    return [ImageFit("tile", centre.src_hw, centre.net_hw, 0, y0, src_w, window, 0, 0, *centre.net_hw[::-1])
+            for y0 in starts]
 
 
 def _resize(image: np.ndarray, hw: tuple[int, int], nearest: bool, smooth: bool = True) -> np.ndarray:

@@ -12,15 +12,15 @@ import numpy as np
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.processing import DepthResult, as_rgb8, flip_averaged, flip_enabled, plan_input, \
-    postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, as_rgb8, flip_averaged, flip_enabled, merge_tiles, \
+    plan_input, plan_windows, postprocess_depth, preprocess
 
 
 class DepthEstimator(BackendModel):
     """A depth network behind a backend, with its spec's pre/post-processing.
 
     Attributes: ``spec``, ``backend``, ``backend_description``, ``backend_reason`` (why ``auto``
-    chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch),
+    chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch | tile),
     ``flip_average`` (bool: each frame also runs mirrored and the two outputs are averaged).
     """
 
@@ -53,9 +53,16 @@ class DepthEstimator(BackendModel):
             return self.backend.infer({self.spec.input_names[0]: net_input})[self.spec.output_names[0]]
         return flip_averaged(run, x) if self.flip_average else run(x)
 
+    def fits_for(self, image_hw: tuple[int, int]) -> list[ImageFit]:
+        """Every window an image of ``image_hw`` runs through the network: one, or with
+        ``resize_mode: tile`` the ``plan_tiles`` windows (one inference each)."""
+        return plan_windows(image_hw, self.net_hw_for(image_hw), self.resize_mode)
+
     def estimate(self, rgb: np.ndarray) -> DepthResult:
         """(H, W, 3) RGB or (H, W) mono uint8 -> DepthResult (depth_m (H, W) float32, NaN invalid
-        or unseen; is_metric; net_depth at the network input; fit)."""
+        or unseen; is_metric; net_depth at the network input; fit). With ``resize_mode: tile``
+        the windows' outputs are merged (``processing.merge_tiles``)."""
         rgb = as_rgb8(rgb)
-        fit = self.fit_for(rgb.shape[:2])
-        return postprocess_depth(self.infer_raw(rgb, fit), self.spec, fit)
+        results = [postprocess_depth(self.infer_raw(rgb, fit), self.spec, fit)
+                   for fit in self.fits_for(rgb.shape[:2])]
+        return merge_tiles(results, self.spec)

@@ -49,7 +49,7 @@ import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.fit import ImageFit, plan_fit
+from mono_depth_ros.core.fit import ImageFit, plan_fit, plan_tiles
 from mono_depth_ros.core.image import rgb8_to_tensor
 from mono_depth_ros.inference.spec import ModelSpec
 
@@ -97,6 +97,13 @@ def plan_input(image_hw: tuple[int, int], input_hw: tuple[int, int], resize_mode
         raise InputError("image size", tuple(image_hw), f"must be at least {MIN_IMAGE_SIDE_PX}x{MIN_IMAGE_SIDE_PX}"
                          " pixels")
     return plan_fit(tuple(image_hw), tuple(input_hw), resize_mode)
+
+
+def plan_windows(image_hw: tuple[int, int], input_hw: tuple[int, int], resize_mode: str) -> list[ImageFit]:
+    """Every window a depth network runs on for an image of ``image_hw``: ``[plan_input(...)]``, or
+    the ``core.fit.plan_tiles`` windows for ``resize_mode`` tile (merged by ``merge_tiles``)."""
+    fit = plan_input(image_hw, input_hw, resize_mode)
+    return plan_tiles(fit.src_hw, fit.net_hw) if resize_mode == "tile" else [fit]
 
 
 def preprocess(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit) -> np.ndarray:
@@ -226,6 +233,75 @@ def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthR
         raise InputError("spec.output_kind", kind, "is not a depth output")
     depth_range = spec.depth_range_m if spec.is_metric else None
     return DepthResult(_invalid_to_nan(camera, depth_range), spec.is_metric, _invalid_to_nan(net, depth_range), fit)
+
+
+_ALIGN_MIN_PIXELS = 50  # shared valid pixels below which a window is merged unaligned
+_ALIGN_MAX_SAMPLES = 20000
+
+
+def _feather(fit: ImageFit) -> np.ndarray:
+    """(H, W) float32 blending weight of a window: 1 + its distance in pixels to the nearer of its
+    two cut edges along the tiled side (a ramp across every overlap), 0 outside the window."""
+    weight = np.zeros(fit.src_hw, dtype=np.float32)
+    wide = fit.src_w < fit.src_hw[1]
+    length = fit.src_w if wide else fit.src_h
+    ramp = 1.0 + np.minimum(np.arange(length), np.arange(length)[::-1]).astype(np.float32)
+    if wide:
+        weight[fit.src_y0:fit.src_y0 + fit.src_h, fit.src_x0:fit.src_x0 + fit.src_w] = ramp[None, :]
+    else:
+        weight[fit.src_y0:fit.src_y0 + fit.src_h, fit.src_x0:fit.src_x0 + fit.src_w] = ramp[:, None]
+    return weight
+
+
+def _align(depth: np.ndarray, reference: np.ndarray, affine: bool) -> np.ndarray:
+    """``depth`` mapped onto ``reference`` over the pixels where both are finite: the median
+    log ratio (one scale) for depths, or a least-squares ``a * depth + b`` (``affine``, relative
+    depth) with a > 0. Unchanged when they share fewer than _ALIGN_MIN_PIXELS pixels."""
+    both = np.isfinite(depth) & np.isfinite(reference)
+    if not affine:
+        with np.errstate(invalid="ignore"):
+            both &= (depth > 0) & (reference > 0)
+    idx = np.flatnonzero(both)
+    if idx.size < _ALIGN_MIN_PIXELS:
+        return depth
+    if idx.size > _ALIGN_MAX_SAMPLES:
+        idx = idx[:: idx.size // _ALIGN_MAX_SAMPLES]
+    d, r = depth.reshape(-1)[idx].astype(np.float64), reference.reshape(-1)[idx].astype(np.float64)
+    if affine:
+        a, b = np.linalg.lstsq(np.stack([d, np.ones_like(d)], axis=1), r, rcond=None)[0]
+        return (depth * np.float32(a) + np.float32(b)).astype(np.float32) if a > 0 else depth
+    return (depth * np.float32(np.exp(np.median(np.log(r) - np.log(d))))).astype(np.float32)
+
+
+def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
+    """One DepthResult from those of ``core.fit.plan_tiles`` windows of the same image.
+
+    Windows are aligned outward from the middle one, each to the mosaic of those already merged
+    (a scale for depth kinds, ``a * z + b`` for ``relative_depth``: the network output is only
+    defined up to that), then blended with ``_feather`` weights, so the middle window keeps its
+    own values (and a metric network its scale) and seams are ramps. ``net_depth`` and ``fit``
+    are the middle window's (what a motion network pairs with). Shapes: every ``depth_m`` (H, W).
+    """
+    if len(results) == 1:
+        return results[0]
+    affine = spec.output_kind == "relative_depth"
+    middle = len(results) // 2
+    order = sorted(range(len(results)), key=lambda i: (abs(i - middle), i))
+    total = np.zeros(results[0].depth_m.shape, dtype=np.float32)
+    weights = np.zeros_like(total)
+    for rank, i in enumerate(order):
+        depth = results[i].depth_m
+        if rank:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mosaic = np.where(weights > 0, total / weights, np.nan).astype(np.float32)
+            depth = _align(depth, mosaic, affine)
+        weight = np.where(np.isfinite(depth), _feather(results[i].fit), 0.0).astype(np.float32)
+        total += np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * weight
+        weights += weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        merged = np.where(weights > 0, total / weights, np.nan).astype(np.float32)
+    centre = results[middle]
+    return DepthResult(merged, centre.is_metric, centre.net_depth, centre.fit)
 
 
 def motion_depth_plane(depth: DepthResult | np.ndarray, fit: ImageFit, name: str) -> np.ndarray:

@@ -51,7 +51,8 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "(percentiles of each frame).", low=0.0, high=1000.0),
     ParamSpec("resize_mode", DEFAULT_RESIZE_MODE, "How the (rectified) image is fitted to the network "
               "input: crop (centre crop with the network's aspect ratio; depth outside it is NaN), pad "
-              "(whole image, aspect kept, border padded) or stretch (aspect not kept).",
+              "(whole image, aspect kept, border padded), stretch (aspect not kept) or tile (crop-shaped windows "
+              "across a wide image, merged: depth for every pixel at one inference per window).",
               choices=RESIZE_MODES, read_only=True),
     ParamSpec("flip_average", DEFAULT_FLIP_AVERAGE, "Test-time flip: average the network's output with that "
               "of the mirrored image (2 passes a frame). auto: on, except for li2020, whose depth feeds its "

@@ -1,5 +1,7 @@
 """ImageFit: crop / pad / stretch onto a network input, exact intrinsics, mapping back."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,30 @@ def test_tall_image_and_bad_mode():
         plan_fit((10, 10), (8, 8), "squash")
     with pytest.raises(InputError, match="expected"):
         fit.apply(np.zeros((10, 10), np.float32))
+
+
+@pytest.mark.parametrize("hw", [(376, 1241), (720, 1280), (480, 640), (640, 160), (100, 100), (32, 4096)])
+def test_tiles_cover_the_image_with_overlapping_crop_windows(hw):
+    from mono_depth_ros.core.fit import MAX_TILES, TILE_MIN_OVERLAP, plan_tiles
+
+    net_hw = (96, 128)
+    tiles = plan_tiles(hw, net_hw)
+    covered = np.zeros(hw, dtype=int)
+    for tile in tiles:
+        assert tile.mode == "tile" and tile.net_hw == net_hw and (tile.content_h, tile.content_w) == net_hw
+        assert tile.src_w * net_hw[0] == pytest.approx(tile.src_h * net_hw[1], rel=0.01)  # the network's aspect
+        covered += tile.seen_mask()
+    # every pixel is seen, up to MAX_TILES windows (a 128:1 strip keeps gaps between its 8)
+    assert covered.min() >= 1 or len(tiles) == MAX_TILES
+    if len(tiles) == 1:
+        assert tiles[0] == dataclasses.replace(plan_fit(hw, net_hw, "crop"), mode="tile")
+        assert hw[0] * net_hw[1] == hw[1] * net_hw[0]  # only an image of the network's aspect needs one
+    else:
+        wide = tiles[0].src_w < hw[1]
+        starts = [t.src_x0 if wide else t.src_y0 for t in tiles]
+        length = tiles[0].src_w if wide else tiles[0].src_h
+        assert starts[0] == 0 and starts[-1] + length == (hw[1] if wide else hw[0])
+        overlaps = [length - (b - a) for a, b in zip(starts, starts[1:])]
+        assert len(tiles) == MAX_TILES or min(overlaps) >= TILE_MIN_OVERLAP * length - 1
+    if len(tiles) % 2:
+        assert tiles[len(tiles) // 2] == plan_fit(hw, net_hw, "tile")  # what the motion network pairs with

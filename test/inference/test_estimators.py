@@ -124,3 +124,20 @@ def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx
     assert not flip_enabled("never", name)
     with pytest.raises(InputError, match="flip_average"):
         flip_enabled("sometimes", name)
+
+
+@pytest.mark.parametrize("name", ["eigen2014", "xian2018"])
+def test_tile_sees_the_whole_wide_image_and_keeps_the_crop_in_the_middle(name, onnx_files):
+    """A 3.1:1 frame: ``crop`` sees its middle half, ``tile`` all of it (3 windows); where only
+    the middle window reaches, ``tile`` is exactly ``crop``; ``fits_for`` lists what runs."""
+    rgb = np.random.default_rng(2).integers(0, 256, (376, 1160, 3), dtype=np.uint8)
+    crop = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1, resize_mode="crop")
+    tile = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1, resize_mode="tile")
+    windows = tile.fits_for(rgb.shape[:2])
+    assert len(windows) == 3 and len(crop.fits_for(rgb.shape[:2])) == 1
+    a, b = crop.estimate(rgb), tile.estimate(rgb)
+    assert np.isfinite(a.depth_m).mean() < 0.6 and np.isfinite(b.depth_m).mean() > 0.999  # relative: min -> 0 -> NaN
+    only_middle = windows[1].seen_mask() & ~windows[0].seen_mask() & ~windows[2].seen_mask()
+    assert only_middle.sum() > 0.02 * only_middle.size
+    np.testing.assert_allclose(b.depth_m[only_middle], a.depth_m[only_middle], rtol=1e-6)
+    assert b.fit == a.fit.__class__(**{**a.fit.__dict__, "mode": "tile"})  # the motion network's window

@@ -154,3 +154,35 @@ def test_postprocess_rejects_bad_shapes():
         postprocess_depth(np.ones((1, 1, 4, 4)), get_spec("li2020_motion"), fit)
     with pytest.raises(InputError, match="resize_mode"):
         plan_input((40, 40), (20, 20), "squash")
+
+
+@pytest.mark.parametrize("kind", ["metric_depth", "relative_depth"])
+def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
+    """Windows that each see the same scene up to their own scale (depth) or affine map (relative
+    depth) merge into that scene in the middle window's units, over the whole image, no seams."""
+    from mono_depth_ros.core.fit import plan_tiles
+    from mono_depth_ros.inference.processing import merge_tiles
+
+    hw = (376, 1241)
+    yy, xx = np.mgrid[0:hw[0], 0:hw[1]].astype(np.float32)
+    scene = 2.0 + 3.0 * (xx / hw[1]) ** 2 + np.sin(yy / 37.0)  # any smooth positive depth field
+    tiles = plan_tiles(hw, (96, 128))
+    assert len(tiles) == 3
+    maps = [(0.5, 0.0), (1.0, 0.0), (2.0, 0.0)] if kind == "metric_depth" else [(0.5, -0.7), (1.0, 0.0), (3.0, 1.5)]
+    results = []
+    for fit, (a, b) in zip(tiles, maps):
+        seen = np.where(fit.seen_mask(), a * scene + b, np.nan).astype(np.float32)
+        results.append(DepthResult(seen, kind == "metric_depth", None, fit))
+    spec = get_spec("eigen2014" if kind == "metric_depth" else "xian2018")
+    merged = merge_tiles(results, spec)
+    assert merged.fit == tiles[1] and np.isfinite(merged.depth_m).all()
+    np.testing.assert_allclose(merged.depth_m, scene, rtol=1e-4, atol=1e-4)  # the middle window's units
+    # a window whose error grows across it (alignment cannot remove that) is blended with a ramp
+    # across the overlap [370, 501): the merged depth has no step there, unlike a hard cut
+    warped = np.where(tiles[0].seen_mask(), scene * (1.0 + 0.3 * xx / 501.0), np.nan).astype(np.float32)
+    results[0] = DepthResult(warped, results[0].is_metric, None, tiles[0])
+    merged = merge_tiles(results, spec).depth_m
+    own_step = np.abs(np.diff(scene[:, 350:520], axis=1)).max()
+    cut = np.where(xx < 436, np.nan_to_num(warped), scene)  # windows cut at the overlap's middle
+    assert np.abs(np.diff(cut[:, 350:520], axis=1)).max() > 20 * own_step
+    assert np.abs(np.diff(merged[:, 350:520], axis=1)).max() < 5 * own_step

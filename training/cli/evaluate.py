@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mono_depth_ros.core.fit import RESIZE_MODES
+
 EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
   python -m training evaluate --checkpoint runs/li/li2020_depth.pt --data data/test --median-scaling --out eval/li
@@ -35,9 +37,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
     parser.add_argument("--pictures", type=int, default=4, help="number of input|prediction|truth pictures")
     parser.add_argument("--classical", choices=("orb", "sift", "none"), default="orb", help="classical VO baseline")
-    parser.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default=None,
+    parser.add_argument("--resize-mode", choices=RESIZE_MODES, default=None,
                         help="how frames are fitted to the networks (default: the run's data.resize_mode, "
-                             "which the nodes' resize_mode should match)")
+                             "which the nodes' resize_mode should match; tile: overlapping windows across a "
+                             "wide frame for depth, the middle one for ego-motion)")
     parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default: on except li2020's depth)")
