@@ -6,6 +6,7 @@ import warnings
 
 import cv2
 import numpy as np
+import pytest
 
 from mono_depth_ros.nodes.colormap import TURBO_LUT, colorize_depth
 
@@ -50,3 +51,11 @@ def test_large_frames_written_into_a_given_buffer_keep_invalid_black():
     assert not out[invalid].any()
     assert out[~invalid].any(axis=-1).all()  # index >= 1: every TURBO colour has a non-zero channel
     np.testing.assert_array_equal(out, colorize_depth(depth_m))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 50, 4999])
+def test_colour_limits_are_numpys_percentiles(n):
+    from mono_depth_ros.nodes.colormap import _percentiles
+
+    values = np.random.default_rng(n).gamma(2.0, 1.0, n).astype(np.float32)
+    np.testing.assert_allclose(_percentiles(values, (2.0, 98.0)), np.percentile(values, [2.0, 98.0]), rtol=1e-6)
