@@ -135,3 +135,17 @@ def test_console_script_exits_cleanly_on_bad_start(param, text):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert text in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tile_gives_depth_and_points_for_the_whole_wide_image(graph, light_checkpoints):
+    """``resize_mode: tile`` on a 3:1 camera: depth, cloud and camera_info for every pixel, where
+    ``crop`` leaves the sides NaN."""
+    node = _depth_node(graph, light_checkpoints, resize_mode="tile")
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    wide = (288, 96)
+    out = _send_valid(node, pub_img, pub_info, depth, 0, size=wide)
+    depth_m = depth_from_image(out)
+    assert (out.width, out.height) == wide and np.isfinite(depth_m).all() and (depth_m > 0).all()
+    cloud = points.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == T0_NS)[0]
+    expected = backproject_depth(depth_m, intrinsics_from_camera_info(info.wait_for(1)[0]))
+    np.testing.assert_allclose(pointcloud2_to_xyz(cloud), expected, rtol=1e-6, atol=1e-6)
