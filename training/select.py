@@ -12,6 +12,12 @@ neither training nor test data. Criteria (lower is better, averaged over the val
 An incumbent (the model shipped today, ``--incumbent``) is scored on the same folders; the run's best
 is to replace it only where it scores better (``ship`` in selection.json).
 
+``also`` (a second criterion, from the same evaluation) serves a network with two jobs (li2020:
+odometry and depth). With an incumbent, a checkpoint is eligible when it is no worse than the
+incumbent by more than ``tolerance`` (relative) on either criterion and better on at least one; the
+eligible checkpoint with the best first criterion ships. Without an incumbent, or with no eligible
+checkpoint, the first criterion alone picks (and nothing ships).
+
 ``average`` K > 1 also scores the mean of the weights of the K periodic checkpoints centred on the
 best one (Izmailov et al. 2018, "Averaging weights leads to wider optima and better
 generalization"; BatchNorm's running statistics are averaged too, which holds for checkpoints this
@@ -44,6 +50,7 @@ class Candidate:
     score: float
     per_folder: dict
     averaged_steps: tuple[int, ...] = ()  # the checkpoints whose mean this is (empty: a single one)
+    also_score: float | None = None  # the second criterion (``also``), mean over folders
 
 
 def average_checkpoints(paths: list[Path], out: Path) -> Path:
@@ -104,10 +111,17 @@ def score_of(results: dict, criterion: str) -> float:
     return float(depth[criterion])
 
 
-def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts) -> dict:
-    """Per-folder criterion of the model in ``paths`` (one checkpoint, or li2020's two .pt files)."""
+def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts, also: str | None = None):
+    """Per-folder criterion of the model in ``paths`` (one checkpoint, or li2020's two .pt files);
+    with ``also``, (per-folder criterion, per-folder ``also``) from the same evaluations."""
     from training.evaluate.run import evaluate
 
+    if also is not None:
+        if "photometric" in (criterion, also):
+            raise InputError("also", also, "photometric cannot be combined with another criterion")
+        results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
+        return ({val: score_of(r, criterion) for val, r in results.items()},
+                {val: score_of(r, also) for val, r in results.items()})
     if criterion == "photometric":
         from training.evaluate.photometric import photometric_score
 
@@ -120,16 +134,31 @@ def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts) -> dic
     return {str(val): score_of(evaluate(paths, val, work / Path(val).name, opts), criterion) for val in val_dirs}
 
 
+def _mean(per_folder: dict) -> float:
+    return sum(per_folder.values()) / len(per_folder)
+
+
+def _eligible(c: Candidate, score: float, score_also: float, tolerance: float) -> bool:
+    """No worse than the incumbent's (``score``, ``score_also``) by more than ``tolerance`` on either,
+    and better (beyond SHIP_MARGIN) on at least one."""
+    within = (c.score <= score + tolerance * abs(score) and c.also_score <= score_also + tolerance * abs(score_also))
+    better = (c.score < score - SHIP_MARGIN * abs(score) or c.also_score < score_also - SHIP_MARGIN * abs(score_also))
+    return within and better
+
+
 def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion: str = "abs_rel_vs_constant",
                       every_n_steps: int = 1, opts=None, progress: bool = True,
                       incumbent: list[str | Path] | None = None,
-                      average: int = 1) -> tuple[Candidate, list[Candidate]]:
+                      average: int = 1, also: str | None = None,
+                      tolerance: float = 0.0) -> tuple[Candidate, list[Candidate]]:
     """Evaluate every periodic checkpoint of ``run_dir`` on ``val_dirs``; export the best one's
     networks to ``run_dir/selected/<spec>.pt`` and write ``run_dir/selected/selection.json``.
 
     ``incumbent``: model file(s) shipped today, scored the same way; selection.json's ``ship`` says
     whether the run's best beats it. ``average`` K > 1: also score the mean of the K checkpoints
-    centred on the best and take it where it is better. Returns (best, all candidates by step).
+    centred on the best and take it where it is better. ``also`` / ``tolerance``: a second criterion
+    and how much worse (relative) either may get against the incumbent (module docstring).
+    Returns (best, all candidates by step).
     """
     from training.evaluate.predict import method_from_lightning
     from training.evaluate.run import EvalOptions
@@ -141,13 +170,21 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         raise InputError("val_dirs", val_dirs, "give at least one validation folder")
     if average < 1:
         raise InputError("average", average, "must be >= 1 (1: no weight averaging)")
+    if also is not None and (also not in CRITERIA or also == criterion):
+        raise InputError("also", also, f"expected one of {CRITERIA} other than --criterion")
+    if also is not None and average > 1:
+        raise InputError("average", average, "weight averaging is not combined with a second criterion")
+    if not 0.0 <= tolerance < 1.0:
+        raise InputError("tolerance", tolerance, "must be in [0, 1) (relative)")
     opts = opts or EvalOptions(split="all", pictures=0, classical="none", progress=progress)
     run_dir = Path(run_dir)
     work = run_dir / "selection"
     candidates = []
     for step, path in tqdm(periodic_checkpoints(run_dir, every_n_steps), desc="checkpoints", disable=not progress):
-        per_folder = _score([path], val_dirs, criterion, work / f"step{step}", opts)
-        candidates.append(Candidate(step, path, sum(per_folder.values()) / len(per_folder), per_folder))
+        scored = _score([path], val_dirs, criterion, work / f"step{step}", opts, also)
+        per_folder, per_folder_also = scored if also else (scored, None)
+        candidates.append(Candidate(step, path, _mean(per_folder), per_folder,
+                                    also_score=_mean(per_folder_also) if also else None))
     best = min(candidates, key=lambda c: (c.score, -c.step))
     summary = {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
                "best_checkpoint": str(best.path), "best_score": best.score, "ship": True}
@@ -168,17 +205,29 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         for path in incumbent:
             if not Path(path).is_file():
                 raise InputError("incumbent", str(path), "no such model file")
-        scores = _score([Path(p) for p in incumbent], val_dirs, criterion, work / "incumbent", opts)
-        score = sum(scores.values()) / len(scores)
+        scored = _score([Path(p) for p in incumbent], val_dirs, criterion, work / "incumbent", opts, also)
+        scores, scores_also = scored if also else (scored, None)
+        score = _mean(scores)
         summary["incumbent"] = {"paths": [str(p) for p in incumbent], "score": score, "per_folder": scores}
         summary["ship"] = best.score < score - SHIP_MARGIN * abs(score)  # a tie keeps what ships
+        if also:
+            score_also = _mean(scores_also)
+            summary["incumbent"].update(also_score=score_also, also_per_folder=scores_also)
+            eligible = [c for c in candidates if _eligible(c, score, score_also, tolerance)]
+            summary["ship"] = bool(eligible)
+            if eligible:
+                best = min(eligible, key=lambda c: (c.score, -c.step))
+                summary.update(best_step=best.step, best_checkpoint=str(best.path), best_score=best.score)
+    if also:
+        summary.update(also=also, tolerance=tolerance, best_also_score=best.also_score)
     out = run_dir / "selected"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     module, _ = method_from_lightning(best.path)
     export_model_files(module, out, module.config, {"global_step": best.step})
-    summary["candidates"] = [{"step": c.step, "score": c.score, "per_folder": c.per_folder} for c in candidates]
+    summary["candidates"] = [{"step": c.step, "score": c.score, "per_folder": c.per_folder}
+                             | ({"also_score": c.also_score} if also else {}) for c in candidates]
     (out / "selection.json").write_text(json.dumps(summary, indent=2))
     return best, candidates
 

@@ -150,6 +150,42 @@ def test_select_ships_only_what_beats_the_incumbent(eigen_run, tiny_dataset, tmp
     assert selection["ship"] is (selection["best_score"] < worst["score"])
 
 
+def test_select_with_a_second_criterion_ships_only_within_tolerance_of_the_incumbent(eigen_run, tiny_dataset):
+    """``also``: both criteria from the same evaluation; a checkpoint ships when it is no worse than
+    the incumbent by more than ``tolerance`` on either and better on one (li2020: odometry, depth)."""
+    from mono_depth_ros.core.errors import InputError
+    from training.select import _eligible, select_checkpoint
+
+    _, run_dir = eigen_run
+    kw = dict(criterion="abs_rel", opts=None, progress=False, also="whdr")
+    best, candidates = select_checkpoint(run_dir, [tiny_dataset], **kw)
+    for c in candidates:  # each second score is that checkpoint's WHDR, from the same report
+        report = json.loads((run_dir / "selection" / f"step{c.step}" / tiny_dataset.name / "metrics.json").read_text())
+        assert (c.score, c.also_score) == pytest.approx((report["depth"]["abs_rel"], report["depth"]["whdr"]))
+    assert best.score == min(c.score for c in candidates)  # no incumbent: the first criterion alone
+    last = max(candidates, key=lambda c: c.step)
+    incumbent = [run_dir / "checkpoints" / f"step{last.step}.ckpt"]
+    for tolerance in (0.0, 0.5):
+        best, candidates = select_checkpoint(run_dir, [tiny_dataset], incumbent=incumbent, tolerance=tolerance, **kw)
+        selection = json.loads((run_dir / "selected" / "selection.json").read_text())
+        inc = selection["incumbent"]
+        eligible = [c for c in candidates if _eligible(c, inc["score"], inc["also_score"], tolerance)]
+        assert selection["ship"] is bool(eligible) and selection["tolerance"] == tolerance
+        if eligible:
+            assert best.score == min(c.score for c in eligible)
+            assert best.score <= inc["score"] * (1 + tolerance) and best.also_score <= inc["also_score"] * (1 + tolerance)
+    # the rule itself, on numbers: 2 % worse on one criterion and better on the other
+    from pathlib import Path
+    from training.select import Candidate
+
+    def cand(p, s):
+        return Candidate(1, Path("x"), p, {}, also_score=s)
+    assert _eligible(cand(10.2, 0.7), 10.0, 1.0, 0.02) and not _eligible(cand(10.3, 0.7), 10.0, 1.0, 0.02)
+    assert not _eligible(cand(10.0, 1.0), 10.0, 1.0, 0.02)  # a tie on both is not better
+    with pytest.raises(InputError, match="other than --criterion"):
+        select_checkpoint(run_dir, [tiny_dataset], criterion="abs_rel", also="abs_rel")
+
+
 def test_select_average_scores_the_mean_weights_of_the_checkpoints_around_the_best(eigen_run, tiny_dataset,
                                                                                     tmp_path, capsys):
     from mono_depth_ros.core.errors import InputError

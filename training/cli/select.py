@@ -41,6 +41,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--average", type=int, default=1, metavar="K",
                         help="also score the mean weights of the K checkpoints centred on the best one and "
                              "take them where they score better (default 1: off)")
+    parser.add_argument("--also", choices=CRITERIA, default=None, metavar="CRITERION",
+                        help="a second criterion from the same evaluations (li2020: odometry and depth); with "
+                             "--incumbent, ship the checkpoint with the best --criterion among those no worse "
+                             "than the incumbent by more than --tolerance on either and better on one")
+    parser.add_argument("--tolerance", type=float, default=0.0,
+                        help="relative worsening allowed on either criterion with --also (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -56,10 +62,12 @@ def run(args: argparse.Namespace) -> int:
                        progress=not args.no_progress)
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,
                                          progress=not args.no_progress, incumbent=args.incumbent,
-                                         average=args.average)
-    print(f"{'step':>7s} {args.criterion:>32s}")
+                                         average=args.average, also=args.also, tolerance=args.tolerance)
+    also = f" {args.also:>24s}" if args.also else ""
+    print(f"{'step':>7s} {args.criterion:>32s}{also}")
     for c in candidates:
-        print(f"{c.step:7d} {c.score:32.4f}{'  <- selected' if c is best else ''}")
+        second = f" {c.also_score:24.4f}" if args.also else ""
+        print(f"{c.step:7d} {c.score:32.4f}{second}{'  <- selected' if c is best else ''}")
     if args.average > 1:
         import json
         from pathlib import Path
@@ -75,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
         summary = json.loads((Path(args.run) / "selected" / "selection.json").read_text())
         verdict = "ship the run's best" if summary["ship"] else "keep the incumbent (it scores better)"
-        print(f"{'incumbent':>7s} {summary['incumbent']['score']:32.4f}  -> {verdict}")
+        second = f" {summary['incumbent']['also_score']:24.4f}" if args.also else ""
+        print(f"{'incumbent':>7s} {summary['incumbent']['score']:32.4f}{second}  -> {verdict}")
     print(f"wrote {args.run}/selected/ (step {best.step})")
     return 0
