@@ -12,8 +12,10 @@
 #    minutes (default 60);
 # one thread each, side by side;
 # 3. selects each on the 8 validation sequences against the shipped weights (each evaluated at its
-#    own input size) as the earlier stages do (xian2018 by WHDR, li2020 by translation direction
-#    error); ships only a winner. Resumable.
+#    own input size): xian2018 by WHDR as before; li2020, which does odometry and depth, by
+#    translation direction error AND depth AbsRel / constant map (`--also`): the best direction
+#    among checkpoints no more than 2 % worse than the shipped li2020 on either and better on one.
+#    Ships only a winner. Resumable.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,7 +35,7 @@ wait
 
 select_ship xian2018 xian2018_stage7
 "$PY" -m training select --run "$OUT/runs/li2020_stage7" --data "$OUT"/data/val_* --split all --every 500 \
-    --criterion translation_direction_error_deg --max-depth 60 --no-progress \
+    --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 --no-progress \
     --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
 for spec in li2020_depth li2020_motion; do
   ship_selected "$PY" "$OUT/runs/li2020_stage7/selected/$spec.pt" "$W/$spec.pt"
