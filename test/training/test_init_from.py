@@ -128,7 +128,11 @@ def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_d
     spec.loader.exec_module(bench)
     settings = bench.weights_settings(BUNDLED_DIR) + bench.FINETUNE
     identity = bench.photometric(tiny_dataset, "all", None, settings)
-    dataset = Li2020Dataset(tiny_dataset, "all", (48, 64), length=2)
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
+
+    input_hw = tuple(read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["config"]["data"]["input_hw"])
+    assert f"data.input_hw=[{input_hw[0]},{input_hw[1]}]" in settings  # the bundled network's own size
+    dataset = Li2020Dataset(tiny_dataset, "all", input_hw, length=2)
     diff = torch.stack([(s.rgb[1] - s.rgb[0]).abs().mean() for s in (dataset[i] for i in range(len(dataset)))])
     assert identity["pairs"] == 7 and identity["counted_fraction"] == 1.0
     assert identity["inview_l1"] == pytest.approx(float(diff.mean()), rel=1e-5)
