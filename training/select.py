@@ -111,18 +111,12 @@ def score_of(results: dict, criterion: str) -> float:
     return float(depth[criterion])
 
 
-def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts, also: str | None = None):
-    """Per-folder criterion of the model in ``paths`` (one checkpoint, or li2020's two .pt files);
-    with ``also``, (per-folder criterion, per-folder ``also``) from the same evaluations."""
+def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, opts) -> list[dict]:
+    """Per-folder values of each of ``criteria`` for the model in ``paths`` (one checkpoint, or
+    li2020's two .pt files), all from one evaluation per folder."""
     from training.evaluate.run import evaluate
 
-    if also is not None:
-        if "photometric" in (criterion, also):
-            raise InputError("also", also, "photometric cannot be combined with another criterion")
-        results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
-        return ({val: score_of(r, criterion) for val, r in results.items()},
-                {val: score_of(r, also) for val, r in results.items()})
-    if criterion == "photometric":
+    if criteria == ("photometric",):
         from training.evaluate.photometric import photometric_score
 
         if len({p.parent for p in paths}) != 1:
@@ -130,8 +124,9 @@ def _score(paths: list[Path], val_dirs, criterion: str, work: Path, opts, also: 
         scores = {str(val): photometric_score(paths[0], val, opts.split) for val in val_dirs}
         work.mkdir(parents=True, exist_ok=True)
         (work / "photometric.json").write_text(json.dumps(scores, indent=2))
-        return {val: s["weighted"] for val, s in scores.items()}
-    return {str(val): score_of(evaluate(paths, val, work / Path(val).name, opts), criterion) for val in val_dirs}
+        return [{val: s["weighted"] for val, s in scores.items()}]
+    results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
+    return [{val: score_of(r, criterion) for val, r in results.items()} for criterion in criteria]
 
 
 def _mean(per_folder: dict) -> float:
@@ -172,19 +167,21 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         raise InputError("average", average, "must be >= 1 (1: no weight averaging)")
     if also is not None and (also not in CRITERIA or also == criterion):
         raise InputError("also", also, f"expected one of {CRITERIA} other than --criterion")
+    if also is not None and "photometric" in (criterion, also):
+        raise InputError("also", also, "photometric (its own evaluation) cannot be combined with another criterion")
     if also is not None and average > 1:
         raise InputError("average", average, "weight averaging is not combined with a second criterion")
     if not 0.0 <= tolerance < 1.0:
         raise InputError("tolerance", tolerance, "must be in [0, 1) (relative)")
+    criteria = (criterion, also) if also else (criterion,)
     opts = opts or EvalOptions(split="all", pictures=0, classical="none", progress=progress)
     run_dir = Path(run_dir)
     work = run_dir / "selection"
     candidates = []
     for step, path in tqdm(periodic_checkpoints(run_dir, every_n_steps), desc="checkpoints", disable=not progress):
-        scored = _score([path], val_dirs, criterion, work / f"step{step}", opts, also)
-        per_folder, per_folder_also = scored if also else (scored, None)
+        per_folder, *per_folder_also = _score([path], val_dirs, criteria, work / f"step{step}", opts)
         candidates.append(Candidate(step, path, _mean(per_folder), per_folder,
-                                    also_score=_mean(per_folder_also) if also else None))
+                                    also_score=_mean(per_folder_also[0]) if also else None))
     best = min(candidates, key=lambda c: (c.score, -c.step))
     summary = {"criterion": criterion, "validation": [str(v) for v in val_dirs], "best_step": best.step,
                "best_checkpoint": str(best.path), "best_score": best.score, "ship": True}
@@ -194,7 +191,7 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         window = candidates[first:first + average]
         steps = tuple(c.step for c in window)
         path = average_checkpoints([c.path for c in window], work / f"average_{steps[0]}-{steps[-1]}.ckpt")
-        per_folder = _score([path], val_dirs, criterion, work / f"average_{steps[0]}-{steps[-1]}", opts)
+        per_folder = _score([path], val_dirs, criteria, work / f"average_{steps[0]}-{steps[-1]}", opts)[0]
         mean = Candidate(best.step, path, sum(per_folder.values()) / len(per_folder), per_folder, steps)
         summary["average"] = {"steps": list(steps), "score": mean.score, "per_folder": per_folder,
                               "selected": mean.score < best.score}
@@ -205,14 +202,13 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         for path in incumbent:
             if not Path(path).is_file():
                 raise InputError("incumbent", str(path), "no such model file")
-        scored = _score([Path(p) for p in incumbent], val_dirs, criterion, work / "incumbent", opts, also)
-        scores, scores_also = scored if also else (scored, None)
+        scores, *scores_also = _score([Path(p) for p in incumbent], val_dirs, criteria, work / "incumbent", opts)
         score = _mean(scores)
         summary["incumbent"] = {"paths": [str(p) for p in incumbent], "score": score, "per_folder": scores}
         summary["ship"] = best.score < score - SHIP_MARGIN * abs(score)  # a tie keeps what ships
         if also:
-            score_also = _mean(scores_also)
-            summary["incumbent"].update(also_score=score_also, also_per_folder=scores_also)
+            score_also = _mean(scores_also[0])
+            summary["incumbent"].update(also_score=score_also, also_per_folder=scores_also[0])
             eligible = [c for c in candidates if _eligible(c, score, score_also, tolerance)]
             summary["ship"] = bool(eligible)
             if eligible:

@@ -25,6 +25,8 @@ from mono_depth_ros.core.image import message_buffer, scratch
 FLOAT32 = 7  # sensor_msgs/PointField.FLOAT32
 FLOAT64 = 8
 _HOST_BIGENDIAN = sys.byteorder == "big"
+
+
 def _scratch_planes(n_planes: int, height: int, width: int, slot: str = "planes") -> np.ndarray:
     """(n_planes, H, W) float32 work planes (xyz and xyzrgb share one (4, H, W) array)."""
     return scratch(slot, (max(n_planes, 4 if slot == "planes" else 1), height, width))[:n_planes]

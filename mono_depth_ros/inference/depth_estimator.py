@@ -12,8 +12,8 @@ import numpy as np
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.processing import DepthResult, as_rgb8, flip_averaged, flip_enabled, merge_tiles, \
-    plan_input, plan_windows, postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, as_rgb8, estimate_depth, flip_enabled, plan_input, \
+    plan_windows, raw_output
 
 
 class DepthEstimator(BackendModel):
@@ -47,11 +47,10 @@ class DepthEstimator(BackendModel):
     def infer_raw(self, rgb: np.ndarray, fit: ImageFit | None = None) -> np.ndarray:
         """(H, W, 3) / (H, W) uint8 -> the network's raw output (1, 1, h, w), or (1, h, w) for a
         card with output shape 1xHxW."""
-        x = preprocess(rgb, self.spec, fit or self.fit_for(rgb.shape[:2]))
+        return raw_output(rgb, self.spec, fit or self.fit_for(rgb.shape[:2]), self._run, self.flip_average)
 
-        def run(net_input: np.ndarray) -> np.ndarray:
-            return self.backend.infer({self.spec.input_names[0]: net_input})[self.spec.output_names[0]]
-        return flip_averaged(run, x) if self.flip_average else run(x)
+    def _run(self, net_input: np.ndarray) -> np.ndarray:
+        return self.backend.infer({self.spec.input_names[0]: net_input})[self.spec.output_names[0]]
 
     def fits_for(self, image_hw: tuple[int, int]) -> list[ImageFit]:
         """Every window an image of ``image_hw`` runs through the network: one, or with
@@ -63,6 +62,4 @@ class DepthEstimator(BackendModel):
         or unseen; is_metric; net_depth at the network input; fit). With ``resize_mode: tile``
         the windows' outputs are merged (``processing.merge_tiles``)."""
         rgb = as_rgb8(rgb)
-        results = [postprocess_depth(self.infer_raw(rgb, fit), self.spec, fit)
-                   for fit in self.fits_for(rgb.shape[:2])]
-        return merge_tiles(results, self.spec)
+        return estimate_depth(rgb, self.spec, self.fits_for(rgb.shape[:2]), self._run, self.flip_average)

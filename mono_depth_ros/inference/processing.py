@@ -273,6 +273,23 @@ def _align(depth: np.ndarray, reference: np.ndarray, affine: bool) -> np.ndarray
     return (depth * np.float32(np.exp(np.median(np.log(r) - np.log(d))))).astype(np.float32)
 
 
+def raw_output(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit, run: Callable[[np.ndarray], np.ndarray],
+               flip: bool) -> np.ndarray:
+    """The network's raw output for ``rgb`` fitted by ``fit``: ``run(preprocess(...))``, or its
+    test-time flip average (``flip``). ``run``: network input -> raw output (any backend)."""
+    x = preprocess(rgb, spec, fit)
+    return flip_averaged(run, x) if flip else run(x)
+
+
+def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
+                   run: Callable[[np.ndarray], np.ndarray], flip: bool) -> DepthResult:
+    """DepthResult of ``rgb`` (H, W, 3) uint8 at its own size: each of ``windows`` (``plan_windows``)
+    through ``run`` and ``postprocess_depth``, merged by ``merge_tiles``. The one path of the node's
+    DepthEstimator and of ``training evaluate``'s torch networks."""
+    return merge_tiles([postprocess_depth(raw_output(rgb, spec, fit, run, flip), spec, fit) for fit in windows],
+                       spec)
+
+
 def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
     """One DepthResult from those of ``core.fit.plan_tiles`` windows of the same image.
 

@@ -91,4 +91,3 @@ def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: f
     if not np.shares_memory(colored, out):  # OpenCV reallocated (a non-contiguous out)
         out[...] = colored
     return out
-

@@ -22,8 +22,8 @@ from torch import nn
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.ego_motion_estimator import motion_result
-from mono_depth_ros.inference.processing import DepthResult, flip_averaged, flip_enabled, merge_tiles, motion_input, \
-    plan_input, plan_windows, postprocess_depth, preprocess
+from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
+    plan_windows
 from mono_depth_ros.inference.spec import get_spec
 
 DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020_depth": "depth_up_to_scale"}
@@ -131,15 +131,10 @@ def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None
         return models.estimators[name].estimate(rgb)
     if name is None or name not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "no depth network among the loaded models")
-    spec, flip = get_spec(name), flip_enabled(models.flip_average, name)
-
     def run(net_input: np.ndarray) -> np.ndarray:
         return models.nets[name](torch.from_numpy(net_input)).float().numpy()
-    results = []
-    for fit in plan_windows(rgb.shape[:2], models.input_hw, models.resize_mode):  # one, or tiles
-        x = preprocess(rgb, spec, fit)
-        results.append(postprocess_depth(flip_averaged(run, x) if flip else run(x), spec, fit))
-    return merge_tiles(results, spec)
+    return estimate_depth(rgb, get_spec(name), plan_windows(rgb.shape[:2], models.input_hw, models.resize_mode),
+                          run, flip_enabled(models.flip_average, name))
 
 
 def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:
