@@ -32,7 +32,7 @@ from mono_depth_ros.core.errors import InputError
 RESIZE_MODES = ("crop", "pad", "stretch", "tile")
 DEFAULT_RESIZE_MODE = "crop"
 TILE_MIN_OVERLAP = 0.25  # of a window's length along the tiled side: enough shared pixels to align
-MAX_TILES = 8
+MAX_TILES = 7  # odd (plan_tiles uses odd counts)
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,12 @@ def plan_tiles(src_hw: tuple[int, int], net_hw: tuple[int, int],
     to bottom for a tall image), for a network input of ``net_hw``.
 
     One window (the ``crop`` fit) when the image has the network's aspect ratio or is narrower
-    along that side; else n >= 2 evenly spaced windows, the first and last at the image's ends,
-    neighbours sharing at least ``min_overlap`` of a window, n <= MAX_TILES (beyond about 8:1 against
-    the network's aspect the MAX_TILES windows leave gaps, NaN when mapped back). The middle window
-    of an odd n is exactly ``plan_fit(src_hw, net_hw, "tile")``.
+    along that side; else an odd n >= 3 of evenly spaced windows, the first and last at the image's
+    ends, neighbours sharing at least ``min_overlap`` of a window, n <= MAX_TILES (beyond about 7:1
+    against the network's aspect the MAX_TILES windows leave gaps, NaN when mapped back). n is odd so
+    that the middle window is exactly ``plan_fit(src_hw, net_hw, "tile")``, the ``crop`` window: the
+    merged depth keeps crop's scale, and the motion network gets that window's own depth output as
+    in training (a 16:9 image takes 3 windows, not the 2 that would cover it).
     """
     centre = plan_fit(src_hw, net_hw, "tile")
     src_h, src_w = centre.src_hw
@@ -166,9 +168,9 @@ def plan_tiles(src_hw: tuple[int, int], net_hw: tuple[int, int],
     full, window = (src_w, centre.src_w) if wide else (src_h, centre.src_h)
     step_max = window * (1.0 - min_overlap)
     n = min(MAX_TILES, 1 + int(np.ceil((full - window) / max(step_max, 1.0))))
+    n += 1 - n % 2  # odd: the middle window is the crop window
     starts = [int(round(i * (full - window) / (n - 1))) for i in range(n)]
-    if n % 2:
-        starts[n // 2] = (full - window) // 2  # plan_fit's rounding
+    starts[n // 2] = (full - window) // 2  # plan_fit's rounding
     if wide:
         return [ImageFit("tile", centre.src_hw, centre.net_hw, x0, 0, window, src_h, 0, 0, *centre.net_hw[::-1])
                 for x0 in starts]

@@ -75,7 +75,7 @@ def test_tiles_cover_the_image_with_overlapping_crop_windows(hw):
         assert tile.mode == "tile" and tile.net_hw == net_hw and (tile.content_h, tile.content_w) == net_hw
         assert tile.src_w * net_hw[0] == pytest.approx(tile.src_h * net_hw[1], rel=0.01)  # the network's aspect
         covered += tile.seen_mask()
-    # every pixel is seen, up to MAX_TILES windows (a 128:1 strip keeps gaps between its 8)
+    # every pixel is seen, up to MAX_TILES windows (a 128:1 strip keeps gaps between its 7)
     assert covered.min() >= 1 or len(tiles) == MAX_TILES
     if len(tiles) == 1:
         assert tiles[0] == dataclasses.replace(plan_fit(hw, net_hw, "crop"), mode="tile")
@@ -87,5 +87,6 @@ def test_tiles_cover_the_image_with_overlapping_crop_windows(hw):
         assert starts[0] == 0 and starts[-1] + length == (hw[1] if wide else hw[0])
         overlaps = [length - (b - a) for a, b in zip(starts, starts[1:])]
         assert len(tiles) == MAX_TILES or min(overlaps) >= TILE_MIN_OVERLAP * length - 1
-    if len(tiles) % 2:
-        assert tiles[len(tiles) // 2] == plan_fit(hw, net_hw, "tile")  # what the motion network pairs with
+    assert len(tiles) % 2 == 1  # so that the middle one is the crop window, what the motion network pairs with
+    assert tiles[len(tiles) // 2] == plan_fit(hw, net_hw, "tile")
+    assert dataclasses.replace(tiles[len(tiles) // 2], mode="crop") == plan_fit(hw, net_hw, "crop")

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Eighth stage of the demo recipe (after train_demo_stage7.sh, same OUT_DIR): no new data.
+#
+#   benchmarks/train_demo_stage8.sh [OUT_DIR]                               (default runs/demo)
+#
+# 1. eigen2014 at 120x160 (the renders' own size; shipped at 96x128) from the shipped weights. At
+#    120x160 the coarse network's last features are 4x5, the size its fully connected layer was built
+#    for (at 96x128 they were 3x4, interpolated up), so it first adapts the coarse network
+#    (4000 steps), then the fine one with the coarse frozen (the paper's order); learning rates 10x
+#    below the paper's since it starts from trained weights; EIGEN_MIN minutes (default 70);
+# 2. li2020: stage 7's run continued (its direction error was still falling at the end) to
+#    LI_MIN minutes in all (default 120, of which stage 7 spent 60);
+# one thread each, side by side;
+# 3. selects as stage 7 does (eigen2014 by validation AbsRel, li2020 by direction error AND depth
+#    AbsRel / constant map) and ships only a winner. Resumable.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/demo}
+PY=${PY:-.venv/bin/python}
+export OMP_NUM_THREADS=1
+W=mono_depth_ros/weights
+# shellcheck source=benchmarks/recipe_lib.sh
+. benchmarks/recipe_lib.sh
+more_training_data
+train_light eigen2014 eigen2014_stage8 bundled "${EIGEN_MIN:-70}" eigen_stage8.log --set "data.input_hw=[120, 160]" \
+    --set trainer.max_steps=20000 --set schedule.coarse_steps=4000 --set optimizer.lr_coarse_conv=0.0001 \
+    --set optimizer.lr_coarse_fc=0.01 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
+    --set optimizer.lr_fine_layer3=0.0001 &
+train_light li2020 li2020_stage7 bundled "${LI_MIN:-120}" li_stage8.log --set trainer.batch_size=6 \
+    --set trainer.max_steps=100000 --set optimizer.lr=0.0001 --set schedule.layer_norm_noise_rampup_steps=100000000 \
+    --set schedule.motion_field_burnin_steps=0 --set schedule.depth_mean_steps=0 &
+wait
+
+select_ship eigen2014 eigen2014_stage8
+"$PY" -m training select --run "$OUT/runs/li2020_stage7" --data "$OUT"/data/val_* --split all --every 500 \
+    --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 --no-progress \
+    --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
+for spec in li2020_depth li2020_motion; do
+  ship_selected "$PY" "$OUT/runs/li2020_stage7/selected/$spec.pt" "$W/$spec.pt"
+done
