@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
+from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
                                           baseline_depth, common_mask, evaluate_depth_set, evaluate_motion_set,
@@ -157,7 +158,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
         data_root: Path = DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
-        flip_average: str = DEFAULT_FLIP_AVERAGE) -> dict:
+        flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = "none") -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
     ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm
@@ -165,13 +166,13 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     caps = DepthCaps()
     real_sets, skipped = load_sets(list(sets), Path(data_root), max_frames, Path(stereodemo_dir))
     nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None,
-                         models, flip_average)
+                         models, flip_average, motion_refinement)
     depth_of = DepthCache(nets)
     units = sum(sum(f.depth_m is not None for f in s.frames) for s in real_sets if s.depth_source != "none")
     units += sum(len(s.frames) - 1 for s in real_sets if s.video and nets.motion is not None)
     bar = tqdm(total=units, desc="bench_real", unit="step", disable=not progress)
     results = {"networks": nets.descriptions, "skipped_sets": skipped, "resize_mode": resize_mode or "default",
-               "flip_average": flip_average,
+               "flip_average": flip_average, "motion_refinement": motion_refinement,
                "backend": backend, "sets": {}}
     metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
     results["metric_methods"] = sorted(metric)
@@ -194,7 +195,8 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
 def report(results: dict) -> str:
     """The printed tables of ``run``'s results."""
     out = ["networks: " + "; ".join(f"{k}: {v}" for k, v in results["networks"].items()),
-           f"resize_mode: {results['resize_mode']}, flip_average: {results.get('flip_average', 'never')}"]
+           f"resize_mode: {results['resize_mode']}, flip_average: {results.get('flip_average', 'never')}, "
+           f"motion_refinement: {results.get('motion_refinement', 'none')}"]
     for name, reason in results["skipped_sets"].items():
         out.append(f"skipped set {name}: {reason}")
     for name, entry in results["sets"].items():
@@ -268,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                              "overlapping windows across a wide image, depth networks only)")
     parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
                         help=f"test-time flip of the depth networks, as the node's flip_average (default {DEFAULT_FLIP_AVERAGE})")
+    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="none",
+                        help="li2020 ego-motion as ego_motion_node's motion_refinement (default none)")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
     parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
     parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)
@@ -289,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     models = [(path, args.card[i] if i < len(args.card) else None) for i, path in enumerate(args.model)]
     results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
                   args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
-                  args.whdr_pairs, models=models, flip_average=args.flip_average)
+                  args.whdr_pairs, models=models, flip_average=args.flip_average,
+                  motion_refinement=args.motion_refinement)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

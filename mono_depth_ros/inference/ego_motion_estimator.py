@@ -6,12 +6,14 @@ network's output at the network resolution (a ``DepthResult`` of the same fit; s
 processing.py). A plain (H, W) depth map is fitted with nearest neighbour instead; invalid/NaN
 depth is fed as 0. It returns the motion of frame b's camera relative to frame a's:
 ``T_b_from_a`` maps points in a's optical frame into b's. The learned intrinsics (at the network
-input) are mapped back exactly to the camera image.
+input) are mapped back exactly to the camera image. ``refinement`` (``motion_refinement``:
+``none`` | ``photometric``) then aligns the two frames at the camera's resolution from that
+estimate (pose_refinement.py), with the camera's intrinsics when given, else the learned ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +25,7 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
+from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion
 from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
 
 
@@ -46,6 +49,17 @@ def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: 
     k = np.asarray(k[0], np.float64)
     net_intr = CameraIntrinsics(fit.net_hw[1], fit.net_hw[0], k[0, 0], k[1, 1], k[0, 2], k[1, 2])
     return EgoMotionResult(T, field, intrinsics_to_source(fit, net_intr))
+
+
+def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
+                  refinement: str, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
+    """``result`` with T_b_from_a refined (``refinement`` ``photometric``) by aligning frame a, placed
+    by ``depth_a`` (camera resolution), onto b; ``intrinsics`` of the images, else the learned ones."""
+    if check_refinement(refinement) == "none":
+        return result
+    depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
+    refined = refine_motion(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
+    return replace(result, T_b_from_a=refined.T_b_from_a)
 
 
 def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callable[[np.ndarray], DepthResult]:
@@ -75,12 +89,16 @@ def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callabl
 
 
 class EgoMotionEstimator(BackendModel):
-    """The Li 2020 motion network behind a backend."""
+    """The Li 2020 motion network behind a backend; ``refinement`` (``none`` | ``photometric``) and
+    ``intrinsics`` (the camera's, else None: the learned ones) are applied by ``estimate``."""
+
+    refinement: str = "none"
+    intrinsics: CameraIntrinsics | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  **options: Any) -> "EgoMotionEstimator":
+                  refinement: str = "none", **options: Any) -> "EgoMotionEstimator":
         """Load the motion network; ``options`` go to ``create_backend``. With ``calibration_dir``
         (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
         ``calibration_depth`` is given."""
@@ -88,7 +106,9 @@ class EgoMotionEstimator(BackendModel):
             options["calibration_depth"] = bundled_calibration_depth(resize_mode)
         spec, runner, reason = load_backend(path, backend, precision, spec_name or "li2020_motion",
                                             expect_motion=True, warmup=warmup, **options)
-        return cls(spec, runner, reason, resize_mode)
+        estimator = cls(spec, runner, reason, resize_mode)
+        estimator.refinement = check_refinement(refinement)
+        return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
         """How a frame of ``image_hw`` = (H, W) is fitted to this network's input."""
@@ -106,4 +126,5 @@ class EgoMotionEstimator(BackendModel):
         fit = self.fit_for(rgb_a.shape[:2])
         x = motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, fit)
         out = self.backend.infer({self.spec.input_names[0]: x})
-        return motion_result(tuple(out[n] for n in self.spec.output_names), fit)
+        result = motion_result(tuple(out[n] for n in self.spec.output_names), fit)
+        return refine_result(result, rgb_a, depth_a, rgb_b, self.refinement, self.intrinsics)

@@ -31,7 +31,8 @@ from mono_depth_ros.core.stamps import stamp_to_ns
 class CachedDepth:
     """Depth of one frame: (H, W) float32 (NaN invalid) as the network ``spec_name`` gives it, metres
     when ``is_metric``. ``metric_scale``: metres per unit of an up-to-scale depth on this frame
-    (depth_node's ``scale_source``), None when the frame has none; li2020's translations share it."""
+    (depth_node's ``scale_source``), None when the frame has none; li2020's translations share it.
+    ``intrinsics``: the (rectified) camera's from camera_info, None when depth_node has none."""
 
     stamp_ns: int
     depth_m: np.ndarray
@@ -42,6 +43,7 @@ class CachedDepth:
     receive_s: float = 0.0
     result: Any = None  # the DepthResult (network-resolution depth + fit, what the motion net is fed)
     metric_scale: float | None = None
+    intrinsics: Any = None
 
 
 class DepthCache:

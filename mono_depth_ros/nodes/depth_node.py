@@ -253,7 +253,8 @@ class DepthNode(Node):
             up_to_scale = scale is not None and scale.is_metric and scale.output_kind == "depth_up_to_scale"
             self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
                                              rgb=rgb, header=msg.header, receive_s=receive_s, result=result,
-                                             metric_scale=scale.scale if up_to_scale else None))
+                                             metric_scale=scale.scale if up_to_scale else None,
+                                             intrinsics=self.camera.matching(depth_m.shape[1], depth_m.shape[0])[0]))
         self._publish(msg.header, rgb, depth_m, intr, scale, wanted, cfg)
         self.frames_out += 1
         self.output_rate.tick()

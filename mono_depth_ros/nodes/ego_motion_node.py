@@ -166,6 +166,13 @@ class EgoMotionNode(Node):
         rgb = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
         return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
 
+    def _frame_intrinsics(self, item: Any, shape: tuple) -> Any:
+        """The rectified camera's intrinsics for a frame (from depth_node's cache entry, or this node's
+        camera_info when it matches the image size), else None (the learned ones are used)."""
+        if isinstance(item, CachedDepth):
+            return item.intrinsics
+        return self.camera.matching(shape[1], shape[0])[0]
+
     def _extrinsic(self, optical_frame: str) -> bool:
         """Resolve T_base_optical from /tf_static once; False while it is not available."""
         if self._extrinsic_ready:
@@ -192,6 +199,9 @@ class EgoMotionNode(Node):
             self._publish_pose(np.eye(4), np.zeros(6), 1.0, stamp_ns)
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
+        self.motion.refinement = self.config.motion_refinement
+        if self.config.motion_refinement != "none":  # the camera's intrinsics when camera_info matches
+            self.motion.intrinsics = self._frame_intrinsics(msg, rgb.shape)
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m)
         self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)

@@ -8,7 +8,9 @@ import torch
 
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
+from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
+from mono_depth_ros.inference.pose_refinement import refine_motion
 from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
@@ -70,6 +72,14 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     assert field.shape == (90, 120, 3) and np.isnan(field[:5]).all() and np.isfinite(field[5:85]).all()
     with pytest.raises(InputError, match="depth_b.shape"):
         est.estimate(rgb, depth, rgb_b, depth[:10])
+    # motion_refinement photometric starts from this estimate, with the given intrinsics
+    # (test_pose_refinement.py tests what the alignment finds)
+    est.refinement = "photometric"
+    est.intrinsics = CameraIntrinsics(120, 90, 100.0, 100.0, 59.5, 44.5)
+    expected = refine_motion(rgb, depth, rgb_b, T, est.intrinsics).T_b_from_a
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, expected)
+    with pytest.raises(InputError, match="motion_refinement"):
+        EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", refinement="ba")
 
 
 def test_motion_net_is_fed_the_depth_net_output_at_network_resolution(onnx_files, rgb):

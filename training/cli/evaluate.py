@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mono_depth_ros.core.fit import RESIZE_MODES
+from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS
 
 EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
@@ -44,6 +45,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default: on except li2020's depth)")
+    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="none",
+                        help="as ego_motion_node's motion_refinement: photometric aligns each pair at the frames' "
+                             "resolution from the network's estimate, with the dataset's intrinsics (default none)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--min-depth {args.min_depth} / --max-depth {args.max_depth}: need 0 <= min < max")
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
-                       classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average)
+                       classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,
+                       motion_refinement=args.motion_refinement)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/metrics.json, metrics.md and pictures")

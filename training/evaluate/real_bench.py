@@ -69,7 +69,8 @@ class Networks:
 
 def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
                   estimator_options: dict | None = None,
-                  models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never") -> Networks:
+                  models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never",
+                  motion_refinement: str = "none") -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
     network. ``models``: a user's (ONNX, model card or None for the one beside it), each scored
@@ -85,7 +86,8 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
         nets.descriptions[method] = f"{path.name} on {nets.depth[method].backend_description}"
         if method == "li2020":
             motion_path = model_file(weights_dir, "li2020_motion")
-            nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, **options)
+            nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, refinement=motion_refinement,
+                                                       **options)
             nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
     for path, card in models:
         est = DepthEstimator.from_path(path, backend=backend, card=card, flip_average=flip_average, **options)
@@ -221,6 +223,7 @@ def motion_estimates(real: RealSet, nets: Networks, depth_of: DepthCache,
     failures = 0
     for a, b in zip(real.frames, real.frames[1:]):
         # the motion net gets the depth net's output at its own resolution, as in training
+        nets.motion.intrinsics = real.intrinsics  # used by motion_refinement photometric only
         result = nets.motion.estimate(a.rgb, depth_of.result("li2020", a), b.rgb, depth_of.result("li2020", b))
         estimates["li2020"].append(result.T_b_from_a)
         T_orb, inliers = essential_pose(a.rgb, b.rgb, real.intrinsics.k)

@@ -31,6 +31,7 @@ class EvalOptions:
     classical: str = "orb"  # "orb" | "sift" | "none"
     resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
     flip_average: str = "never"  # auto | always | never: test-time flip, as the depth node's parameter
+    motion_refinement: str = "none"  # none | photometric: as ego_motion_node's (with the dataset's intrinsics)
     progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
 
 
@@ -96,7 +97,8 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
     stamps = np.array([folder.by_index[i].stamp_ns for i in frames], np.float64) * 1e-9
     rgbs = [folder.rgb(i) for i in frames]
     pairs = tqdm(list(zip(rgbs, rgbs[1:])), desc="motion", disable=not opts.progress)
-    estimates = {"network": [predict_motion(models, a, b) for a, b in pairs]}
+    intrinsics = folder.intrinsics  # the camera's, as the node uses camera_info's when refining
+    estimates = {"network": [predict_motion(models, a, b, opts.motion_refinement, intrinsics) for a, b in pairs]}
     failures = 0
     if opts.classical != "none" and folder.intrinsics is not None:
         k, classical = folder.intrinsics.k, []

@@ -1,0 +1,67 @@
+"""motion_refinement photometric: direct alignment recovers a rotation the network missed."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
+from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion
+
+
+def _angle_deg(R: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1, 1))))
+
+
+def _plane_pair(T_b_from_a: np.ndarray, hw=(240, 320), depth_m=4.0, seed=0):
+    """Frame a: a textured wall facing the camera at depth_m; frame b: the same wall seen after
+    T_b_from_a (the plane's homography). Returns rgb_a, depth_a, rgb_b, intrinsics."""
+    h, w = hw
+    intr = CameraIntrinsics(w, h, 0.8 * w, 0.8 * w, w / 2 - 0.5, h / 2 - 0.5)
+    noise = np.random.default_rng(seed).random((h // 4, w // 4)).astype(np.float32)
+    texture = cv2.GaussianBlur(cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC), (0, 0), 1.5)
+    rgb_a = np.repeat((np.clip(texture, 0, 1) * 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    K = intr.k
+    n = np.array([0.0, 0.0, 1.0])  # plane z = depth_m in a's optical frame
+    H = K @ (T_b_from_a[:3, :3] + np.outer(T_b_from_a[:3, 3], n) / depth_m) @ np.linalg.inv(K)
+    rgb_b = cv2.warpPerspective(rgb_a, H, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return rgb_a, np.full(hw, depth_m, np.float32), rgb_b, intr
+
+
+def test_refinement_recovers_the_rotation_from_a_wrong_start():
+    truth = se3(axis_angle_to_matrix(np.radians([0.3, -0.8, 0.2])), [0.05, 0.0, 0.3])
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    start = truth.copy()
+    start[:3, :3] = axis_angle_to_matrix(np.radians([0.0, 0.6, -0.3])) @ truth[:3, :3]  # 0.67 deg off
+    before = _angle_deg(start[:3, :3].T @ truth[:3, :3])
+    result = refine_motion(rgb_a, depth_a, rgb_b, start, intr)
+    after = _angle_deg(result.T_b_from_a[:3, :3].T @ truth[:3, :3])
+    assert result.accepted and result.cost_after < result.cost_before
+    assert before > 0.6 and after < 0.1, (before, after)
+
+
+def test_refinement_keeps_the_network_estimate_when_alignment_does_not_help():
+    """Unrelated frames: whatever the alignment finds, a step beyond the limits or no lower cost
+    keeps the input; and the input survives untouched when it is already right."""
+    truth = se3(axis_angle_to_matrix(np.radians([0.0, 0.5, 0.0])), [0.0, 0.0, 0.2])
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    other = _plane_pair(truth, seed=5)[2]  # a different wall
+    result = refine_motion(rgb_a, depth_a, other, truth, intr)
+    moved = _angle_deg(result.T_b_from_a[:3, :3].T @ truth[:3, :3])
+    assert not result.accepted or moved <= 2.0
+    exact = refine_motion(rgb_a, depth_a, rgb_b, truth, intr)
+    assert _angle_deg(exact.T_b_from_a[:3, :3].T @ truth[:3, :3]) < 0.05
+    no_depth = refine_motion(rgb_a, np.full_like(depth_a, np.nan), rgb_b, truth, intr)
+    assert not no_depth.accepted and np.array_equal(no_depth.T_b_from_a, truth)
+
+
+def test_bad_input_is_named():
+    truth = np.eye(4)
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    with pytest.raises(InputError, match="depth_a.shape"):
+        refine_motion(rgb_a, depth_a[:10], rgb_b, truth, intr)
+    with pytest.raises(InputError, match="motion_refinement"):
+        check_refinement("bundle_adjustment")
