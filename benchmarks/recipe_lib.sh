@@ -33,7 +33,21 @@ select_ship() {  # method run: pick the run's checkpoint on the 8 validation seq
       --criterion "$criterion" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
   ship_selected "$PY" "$OUT/runs/$2/selected/$1.pt" "$W/$1.pt"
 }
+select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequences by translation direction
+  # error AND depth AbsRel / constant map (--also), against the shipped pair; ships only a winner
+  "$PY" -m training select --run "$OUT/runs/$1" --data "$OUT"/data/val_* --split all --every 500 \
+      --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
+      --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
+  local spec
+  for spec in li2020_depth li2020_motion; do
+    ship_selected "$PY" "$OUT/runs/$1/selected/$spec.pt" "$W/$spec.pt"
+  done
+}
 resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
+# li2020 at 96x128 from trained weights (stage 7 on): lr 1e-4, no layer-norm noise, no warm-up schedules
+LI_CONTINUE=(--set trainer.batch_size=6 --set trainer.max_steps=100000 --set optimizer.lr=0.0001
+             --set schedule.layer_norm_noise_rampup_steps=100000000 --set schedule.motion_field_burnin_steps=0
+             --set schedule.depth_mean_steps=0)
 # xian2018 continued from trained weights: stereo targets, a low learning rate
 XIAN_CONTINUE=(--set trainer.max_steps=8000 --set loss.target_source=stereo --set optimizer.lr=0.00002)
 train_light() {  # method run init minutes log [extra args]: the light variant at 96x128 on DATA, one

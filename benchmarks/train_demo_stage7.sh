@@ -28,15 +28,8 @@ W=mono_depth_ros/weights
 more_training_data
 train_light xian2018 xian2018_stage7 bundled "${XIAN_MIN:-60}" xian_stage7.log "${XIAN_CONTINUE[@]}" \
     --set "data.input_hw=[120, 160]" &
-train_light li2020 li2020_stage7 bundled "${LI_MIN:-60}" li_stage7.log --set trainer.batch_size=6 \
-    --set trainer.max_steps=100000 --set optimizer.lr=0.0001 --set schedule.layer_norm_noise_rampup_steps=100000000 \
-    --set schedule.motion_field_burnin_steps=0 --set schedule.depth_mean_steps=0 &
+train_light li2020 li2020_stage7 bundled "${LI_MIN:-60}" li_stage7.log "${LI_CONTINUE[@]}" &
 wait
 
 select_ship xian2018 xian2018_stage7
-"$PY" -m training select --run "$OUT/runs/li2020_stage7" --data "$OUT"/data/val_* --split all --every 500 \
-    --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 --no-progress \
-    --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
-for spec in li2020_depth li2020_motion; do
-  ship_selected "$PY" "$OUT/runs/li2020_stage7/selected/$spec.pt" "$W/$spec.pt"
-done
+select_ship_li li2020_stage7

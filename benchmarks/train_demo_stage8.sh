@@ -7,7 +7,8 @@
 #    120x160 the coarse network's last features are 4x5, the size its fully connected layer was built
 #    for (at 96x128 they were 3x4, interpolated up), so it first adapts the coarse network
 #    (4000 steps), then the fine one with the coarse frozen (the paper's order); learning rates 10x
-#    below the paper's since it starts from trained weights; EIGEN_MIN minutes (default 70);
+#    below the paper's since it starts from trained weights; 20000 steps (25 minutes here) or EIGEN_MIN
+#    minutes (default 70), whichever comes first;
 # 2. li2020: stage 7's run continued (its direction error was still falling at the end) to
 #    LI_MIN minutes in all (default 120, of which stage 7 spent 60);
 # one thread each, side by side;
@@ -27,15 +28,8 @@ train_light eigen2014 eigen2014_stage8 bundled "${EIGEN_MIN:-70}" eigen_stage8.l
     --set trainer.max_steps=20000 --set schedule.coarse_steps=4000 --set optimizer.lr_coarse_conv=0.0001 \
     --set optimizer.lr_coarse_fc=0.01 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
     --set optimizer.lr_fine_layer3=0.0001 &
-train_light li2020 li2020_stage7 bundled "${LI_MIN:-120}" li_stage8.log --set trainer.batch_size=6 \
-    --set trainer.max_steps=100000 --set optimizer.lr=0.0001 --set schedule.layer_norm_noise_rampup_steps=100000000 \
-    --set schedule.motion_field_burnin_steps=0 --set schedule.depth_mean_steps=0 &
+train_light li2020 li2020_stage7 bundled "${LI_MIN:-120}" li_stage8.log "${LI_CONTINUE[@]}" &
 wait
 
 select_ship eigen2014 eigen2014_stage8
-"$PY" -m training select --run "$OUT/runs/li2020_stage7" --data "$OUT"/data/val_* --split all --every 500 \
-    --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 --no-progress \
-    --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
-for spec in li2020_depth li2020_motion; do
-  ship_selected "$PY" "$OUT/runs/li2020_stage7/selected/$spec.pt" "$W/$spec.pt"
-done
+select_ship_li li2020_stage7
