@@ -9,9 +9,9 @@ network (the translation stays in the network's units), with robust (Huber) weig
 moving objects and wrong depth, and a global brightness offset per iteration.
 
 Measured on the 8 synthetic validation sequences (README): with the camera's intrinsics it lowers
-the mean rotation error by about a quarter and the direction error slightly, but not everywhere
-(worse on 2 of 4 street sequences), and with the learned intrinsics it does worse; so it is off by
-default. Refining the rotation alone was tried and dropped: where the network's translation is
+the mean rotation error by about a fifth and the direction error and ATE slightly, but not
+everywhere (rotation worse on 3 of 4 street sequences), it costs tens of ms a frame, and with the
+learned intrinsics it does worse; so it is off by default. Refining the rotation alone was tried and dropped: where the network's translation is
 wrong, the rotation absorbs the error (one sequence went from 1.1 to 1.9 deg).
 
 It changes nothing the networks compute; it is an inference-time option of EgoMotionEstimator,
