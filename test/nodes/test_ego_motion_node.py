@@ -16,7 +16,7 @@ from .conftest import Collector, make_image, make_info, publish_info, require_in
 T0_NS = 1_700_000_000_000_000_000
 
 
-def _pipeline(graph, checkpoints):
+def _pipeline(graph, checkpoints, **ego_params):
     require_inference()
     from mono_depth_ros.nodes.depth_cache import DepthCache
     from mono_depth_ros.nodes.depth_node import DepthNode
@@ -32,7 +32,7 @@ def _pipeline(graph, checkpoints):
                                   depth_cache=cache, parameter_overrides={
                                       "image_topic": topic, "backend": "torch",
                                       "motion_model_path": str(checkpoints["li2020_motion"]),
-                                      "odom_frame": "odom_test", "base_frame": "base_test"}))
+                                      "odom_frame": "odom_test", "base_frame": "base_test", **ego_params}))
     return depth, ego
 
 
@@ -85,9 +85,12 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
 
 
 
-def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
+@pytest.mark.parametrize("refinement", ["none", "photometric"])
+def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement):
     """Trained demo weights on a held-out synthetic sequence (seed never used in training): the
-    odometry moves forward (+x in base_link, REP 103) as the camera does."""
+    odometry moves forward (+x in base_link, REP 103) as the camera does, also with
+    ``motion_refinement: photometric``, which aligns with camera_info's intrinsics (passed on by
+    depth_node through the shared cache)."""
     require_inference()
     from mono_depth_ros.inference.weights import default_weights_path
     from mono_depth_ros.core.camera import camera_info_from_intrinsics
@@ -100,7 +103,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
     seq = SyntheticSequence(SynthConfig(frames=10, seed=321, size_wh=(160, 120), scene="indoor",
                                         trajectory="forward"))
     intr = sequence_intrinsics(seq)
-    depth, ego = _pipeline(graph, weights)
+    depth, ego = _pipeline(graph, weights, motion_refinement=refinement)
     helper = graph.helper()
     qos = make_qos("reliable", 10)
     pub = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
@@ -118,6 +121,9 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph):
     last = odom.messages[-1].pose.pose.position
     assert truth_forward_m > 0.5  # the synthetic camera really drives forward
     assert last.x > 0 and last.x > 2 * abs(last.y), (last.x, last.y, last.z)
+    assert ego.motion.refinement == refinement
+    if refinement == "photometric":
+        assert (ego.motion.intrinsics.fx, ego.motion.intrinsics.cx) == pytest.approx((intr.fx, intr.cx))
 
 
 def test_standalone_node_rectifies_a_distorted_image_before_both_networks(graph):
