@@ -116,6 +116,8 @@ def _residuals(P, I_a, gray_b, gxb, gyb, R, t, fx, fy, cx, cy, with_jacobian: bo
         u = fx * X[:, 0] / Z + cx
         v = fy * X[:, 1] / Z + cy
     keep = (Z > 1e-3) & (u >= 1) & (u <= w - 2) & (v >= 1) & (v <= h - 2)
+    if not keep.any():  # every point left b's view (or went behind it)
+        return np.zeros(0), (np.zeros((0, 6)) if with_jacobian else None)
     map_xy = np.stack([u[keep], v[keep]], axis=1).astype(np.float32)[:, None, :]
     sample = lambda img: cv2.remap(img, map_xy, None, cv2.INTER_LINEAR)[:, 0].astype(np.float64)  # noqa: E731
     r = sample(gray_b) - I_a[keep]

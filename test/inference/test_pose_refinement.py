@@ -56,6 +56,10 @@ def test_refinement_keeps_the_network_estimate_when_alignment_does_not_help():
     assert _angle_deg(exact.T_b_from_a[:3, :3].T @ truth[:3, :3]) < 0.05
     no_depth = refine_motion(rgb_a, np.full_like(depth_a, np.nan), rgb_b, truth, intr)
     assert not no_depth.accepted and np.array_equal(no_depth.T_b_from_a, truth)
+    away = truth.copy()
+    away[:3, 3] = [0.0, 0.0, -10.0]  # every point of a behind b's camera: nothing to align
+    behind = refine_motion(rgb_a, depth_a, rgb_b, away, intr)
+    assert not behind.accepted and np.array_equal(behind.T_b_from_a, away)
 
 
 def test_bad_input_is_named():
