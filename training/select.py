@@ -192,7 +192,7 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
         steps = tuple(c.step for c in window)
         path = average_checkpoints([c.path for c in window], work / f"average_{steps[0]}-{steps[-1]}.ckpt")
         per_folder = _score([path], val_dirs, criteria, work / f"average_{steps[0]}-{steps[-1]}", opts)[0]
-        mean = Candidate(best.step, path, sum(per_folder.values()) / len(per_folder), per_folder, steps)
+        mean = Candidate(best.step, path, _mean(per_folder), per_folder, steps)
         summary["average"] = {"steps": list(steps), "score": mean.score, "per_folder": per_folder,
                               "selected": mean.score < best.score}
         if mean.score < best.score:

@@ -89,11 +89,10 @@ def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callabl
 
 
 class EgoMotionEstimator(BackendModel):
-    """The Li 2020 motion network behind a backend; ``refinement`` (``none`` | ``photometric``) and
-    ``intrinsics`` (the camera's, else None: the learned ones) are applied by ``estimate``."""
+    """The Li 2020 motion network behind a backend; ``refinement`` (``none`` | ``photometric``,
+    ``motion_refinement``) is applied by ``estimate``."""
 
     refinement: str = "none"
-    intrinsics: CameraIntrinsics | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
@@ -120,11 +119,12 @@ class EgoMotionEstimator(BackendModel):
         return motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, self.fit_for(rgb_a.shape[:2]))
 
     def estimate(self, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
-                 depth_b: DepthResult | np.ndarray) -> EgoMotionResult:
+                 depth_b: DepthResult | np.ndarray, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
         """Frames (H, W, 3) RGB or (H, W) mono uint8 and their depths (DepthResult, or (H, W)
-        metres) -> EgoMotionResult at (H, W)."""
+        metres) -> EgoMotionResult at (H, W). ``intrinsics``: the camera's, used by the refinement
+        (None: the learned ones)."""
         fit = self.fit_for(rgb_a.shape[:2])
         x = motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, fit)
         out = self.backend.infer({self.spec.input_names[0]: x})
         result = motion_result(tuple(out[n] for n in self.spec.output_names), fit)
-        return refine_result(result, rgb_a, depth_a, rgb_b, self.refinement, self.intrinsics)
+        return refine_result(result, rgb_a, depth_a, rgb_b, self.refinement, intrinsics)

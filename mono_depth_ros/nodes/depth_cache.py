@@ -32,7 +32,8 @@ class CachedDepth:
     """Depth of one frame: (H, W) float32 (NaN invalid) as the network ``spec_name`` gives it, metres
     when ``is_metric``. ``metric_scale``: metres per unit of an up-to-scale depth on this frame
     (depth_node's ``scale_source``), None when the frame has none; li2020's translations share it.
-    ``intrinsics``: the (rectified) camera's from camera_info, None when depth_node has none."""
+    ``intrinsics``: the (rectified) camera's that depth_node uses (camera_info, or its
+    ``fallback_hfov_deg``), None when it has none."""
 
     stamp_ns: int
     depth_m: np.ndarray

@@ -245,7 +245,7 @@ class DepthNode(Node):
         infer_cpu_s = time.thread_time() - infer_cpu_s
         depth_m = result.depth_m
         intr = None
-        if wanted["info"] or wanted["depth"] or wanted["points"] or self.scale_estimator is not None:
+        if any(wanted[k] for k in ("info", "depth", "points", "cache")) or self.scale_estimator is not None:
             intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,
                                         complain=wanted["info"] or wanted["points"])
         scale = self._scale_frame(depth_m, intr, msg.header, stamp_ns, cfg)
@@ -253,8 +253,7 @@ class DepthNode(Node):
             up_to_scale = scale is not None and scale.is_metric and scale.output_kind == "depth_up_to_scale"
             self.depth_cache.put(CachedDepth(stamp_ns, depth_m, self.estimator.spec.name, result.is_metric,
                                              rgb=rgb, header=msg.header, receive_s=receive_s, result=result,
-                                             metric_scale=scale.scale if up_to_scale else None,
-                                             intrinsics=self.camera.matching(depth_m.shape[1], depth_m.shape[0])[0]))
+                                             metric_scale=scale.scale if up_to_scale else None, intrinsics=intr))
         self._publish(msg.header, rgb, depth_m, intr, scale, wanted, cfg)
         self.frames_out += 1
         self.output_rate.tick()

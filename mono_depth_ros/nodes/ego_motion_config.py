@@ -47,8 +47,9 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("rotation_std_rad", 0.01, "Per-frame rotation standard deviation (covariance).",
               low=0.0, high=3.2),
     ParamSpec("motion_refinement", "none", "photometric: refine each network estimate by aligning the two "
-              "frames at camera resolution (the depth places frame a's pixels; camera_info's intrinsics when "
-              "known, else the learned ones); kept only where it lowers the photometric cost. Off by default: on "
+              "frames at camera resolution (the depth places frame a's pixels; camera_info's intrinsics, or in one "
+              "process depth_node's fallback_hfov_deg, when known, else the learned ones; /diagnostics: "
+              "refinement_intrinsics); kept only where it lowers the photometric cost. Off by default: on "
               "synthetic validation it lowered the mean rotation error but not on every sequence (README).",
               choices=MOTION_REFINEMENTS),
     ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),

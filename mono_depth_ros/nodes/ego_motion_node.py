@@ -76,6 +76,8 @@ class EgoMotionNode(Node):
             "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision)
         self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
                                                      self.get_logger().warning)
+        self.motion.refinement = cfg.motion_refinement  # and on each parameter change
+        self.refinement_intrinsics = "none"  # camera_info | learned: what the last refined frame used
         self.depth_cache = depth_cache
         self.depth_estimator = depth_estimator
         if depth_cache is not None:
@@ -149,6 +151,7 @@ class EgoMotionNode(Node):
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
+        self.motion.refinement = new_config.motion_refinement
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -167,8 +170,8 @@ class EgoMotionNode(Node):
         return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
 
     def _frame_intrinsics(self, item: Any, shape: tuple) -> Any:
-        """The rectified camera's intrinsics for a frame (from depth_node's cache entry, or this node's
-        camera_info when it matches the image size), else None (the learned ones are used)."""
+        """The rectified camera's intrinsics for a frame (depth_node's, from its cache entry, or this
+        node's camera_info when it matches the image size), else None (the learned ones are used)."""
         if isinstance(item, CachedDepth):
             return item.intrinsics
         return self.camera.matching(shape[1], shape[0])[0]
@@ -199,10 +202,11 @@ class EgoMotionNode(Node):
             self._publish_pose(np.eye(4), np.zeros(6), 1.0, stamp_ns)
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
-        self.motion.refinement = self.config.motion_refinement
-        if self.config.motion_refinement != "none":  # the camera's intrinsics when camera_info matches
-            self.motion.intrinsics = self._frame_intrinsics(msg, rgb.shape)
-        result = self.motion.estimate(prev[1], prev[2], rgb, depth_m)
+        intrinsics = None
+        if self.motion.refinement != "none":  # the camera's intrinsics when camera_info matches
+            intrinsics = self._frame_intrinsics(msg, rgb.shape)
+            self.refinement_intrinsics = "learned" if intrinsics is None else "camera_info"
+        result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
         self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)
         self._publish_pose(T_odom_base, twist, dt_s, stamp_ns)
@@ -281,7 +285,8 @@ class EgoMotionNode(Node):
                 "depth_reused": self.depth_reused, "rectified_frames": self.camera.rectified_frames,
                 "unknown_distortion_model_frames": self.camera.unknown_distortion_frames, "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
-                "scale_from": "depth" if from_depth else "parameter"}
+                "scale_from": "depth" if from_depth else "parameter",
+                "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics}
 
     def _publish_diagnostics(self) -> None:
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]

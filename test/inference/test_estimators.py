@@ -75,9 +75,9 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     # motion_refinement photometric starts from this estimate, with the given intrinsics
     # (test_pose_refinement.py tests what the alignment finds)
     est.refinement = "photometric"
-    est.intrinsics = CameraIntrinsics(120, 90, 100.0, 100.0, 59.5, 44.5)
-    expected = refine_motion(rgb, depth, rgb_b, T, est.intrinsics).T_b_from_a
-    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, expected)
+    intr = CameraIntrinsics(120, 90, 100.0, 100.0, 59.5, 44.5)
+    expected = refine_motion(rgb, depth, rgb_b, T, intr).T_b_from_a
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, intr).T_b_from_a, expected)
     with pytest.raises(InputError, match="motion_refinement"):
         EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", refinement="ba")
 

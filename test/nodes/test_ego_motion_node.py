@@ -121,9 +121,11 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     last = odom.messages[-1].pose.pose.position
     assert truth_forward_m > 0.5  # the synthetic camera really drives forward
     assert last.x > 0 and last.x > 2 * abs(last.y), (last.x, last.y, last.z)
-    assert ego.motion.refinement == refinement
-    if refinement == "photometric":
-        assert (ego.motion.intrinsics.fx, ego.motion.intrinsics.cx) == pytest.approx((intr.fx, intr.cx))
+    stats = ego.stats()  # what /diagnostics shows
+    assert stats["motion_refinement"] == refinement
+    assert stats["refinement_intrinsics"] == ("camera_info" if refinement == "photometric" else "none")
+    shared = ego.depth_cache.wait_for(seq.frame(len(seq) - 1).stamp_ns, timeout_s=1.0).intrinsics
+    assert (shared.fx, shared.cx) == pytest.approx((intr.fx, intr.cx))  # camera_info's, through the cache
 
 
 def test_standalone_node_rectifies_a_distorted_image_before_both_networks(graph):

@@ -223,8 +223,8 @@ def motion_estimates(real: RealSet, nets: Networks, depth_of: DepthCache,
     failures = 0
     for a, b in zip(real.frames, real.frames[1:]):
         # the motion net gets the depth net's output at its own resolution, as in training
-        nets.motion.intrinsics = real.intrinsics  # used by motion_refinement photometric only
-        result = nets.motion.estimate(a.rgb, depth_of.result("li2020", a), b.rgb, depth_of.result("li2020", b))
+        result = nets.motion.estimate(a.rgb, depth_of.result("li2020", a), b.rgb, depth_of.result("li2020", b),
+                                      real.intrinsics)  # the camera's intrinsics: for motion_refinement
         estimates["li2020"].append(result.T_b_from_a)
         T_orb, inliers = essential_pose(a.rgb, b.rgb, real.intrinsics.k)
         if T_orb is None or inliers < MIN_ORB_INLIERS:
