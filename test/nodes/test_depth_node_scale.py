@@ -265,7 +265,7 @@ class _Motion:
     class backend:  # noqa: N801 - what checked_precision reads
         effective_precision = "fp32"
 
-    def estimate(self, rgb_a, depth_a, rgb_b, depth_b):
+    def estimate(self, rgb_a, depth_a, rgb_b, depth_b, intrinsics=None):
         from types import SimpleNamespace
 
         from mono_depth_ros.core.transforms import se3, se3_inverse
