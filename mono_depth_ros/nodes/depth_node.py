@@ -154,6 +154,8 @@ class DepthNode(Node):
         self._lost_reported = 0
         self._last_stamp_ns: int | None = None
         self._image_hw: tuple[int, int] | None = None
+        self._info_msg: CameraInfo | None = None  # ~/depth/camera_info, rebuilt when the intrinsics change
+        self._info_for: CameraIntrinsics | None = None
         self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0))
 
     def _init_io(self, cfg: DepthNodeConfig) -> None:
@@ -322,7 +324,7 @@ class DepthNode(Node):
         # camera_info goes out with every depth image, just before it, so that a subscriber
         # pairing them by stamp (depth_image_proc, rviz2's DepthCloud) never waits for it
         if intr is not None and (wanted["info"] or wanted["depth"]):
-            self.pub_info.publish(camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo))
+            self.pub_info.publish(self._camera_info(intr, header))
         if wanted["depth"]:
             self.pub_depth.publish(depth_to_image(out_m, header, encoding=cfg.depth_encoding, msg_cls=Image))
         if wanted["points"] and intr is not None:
@@ -339,6 +341,16 @@ class DepthNode(Node):
             self.pub_colored.publish(build_image(
                 out_m.shape[0], out_m.shape[1], "rgb8", header,
                 lambda view: colorize_depth(out_m, cfg.colormap_max_depth_m, out=view), msg_cls=Image))
+
+    def _camera_info(self, intr: CameraIntrinsics, header: Any) -> CameraInfo:
+        """~/depth/camera_info of ``intr`` with this frame's header: built once per intrinsics (a
+        camera's do not change), then only the header is replaced. Reusing the message is safe:
+        rclpy serialises it inside ``publish`` and nothing else keeps it."""
+        if self._info_msg is None or self._info_for != intr:
+            self._info_msg, self._info_for = camera_info_from_intrinsics(intr, header, msg_cls=CameraInfo), intr
+        else:
+            self._info_msg.header = header
+        return self._info_msg
 
     def _intrinsics_for(self, width: int, height: int, cfg: DepthNodeConfig,
                         complain: bool = True) -> CameraIntrinsics | None:

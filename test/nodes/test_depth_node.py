@@ -55,6 +55,21 @@ def test_depth_points_and_camera_info(graph, light_checkpoints):
     assert node.stats()["frames_out"] == 1
 
 
+def test_camera_info_follows_a_recalibration(graph, light_checkpoints):
+    """~/depth/camera_info is built once per intrinsics and reused: each depth gets its own stamp,
+    and a new calibration (fx 100 -> 140) shows in the next frame's camera_info."""
+    node = _depth_node(graph, light_checkpoints)
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    got = {}
+    for index, fx in enumerate((100.0, 100.0, 140.0)):
+        stamp = T0_NS + index * 100_000_000
+        publish_info(pub_info, make_info(W, H, stamp, fx=fx), node)
+        pub_img.publish(make_image(rgb_frame(W, H, seed=index), stamp))
+        cam = info.wait_for(1, where=lambda m, s=stamp: stamp_to_ns(m.header.stamp) == s)[0]
+        got[stamp] = intrinsics_from_camera_info(cam).fx
+    assert list(got.values()) == [100.0, 100.0, 140.0]
+
+
 def test_burst_keeps_queue_bounded_and_counts_drops(graph, light_checkpoints):
     node = _depth_node(graph, light_checkpoints, input_depth=100)
     pub_img, pub_info, depth, points, info = _io(graph, node)
