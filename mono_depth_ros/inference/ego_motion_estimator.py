@@ -7,8 +7,9 @@ processing.py). A plain (H, W) depth map is fitted with nearest neighbour instea
 depth is fed as 0. It returns the motion of frame b's camera relative to frame a's:
 ``T_b_from_a`` maps points in a's optical frame into b's. The learned intrinsics (at the network
 input) are mapped back exactly to the camera image. ``refinement`` (``motion_refinement``:
-``none`` | ``photometric``) then aligns the two frames at the camera's resolution from that
-estimate (pose_refinement.py), with the camera's intrinsics when given, else the learned ones.
+``auto`` | ``none`` | ``photometric``) then aligns the two frames at the camera's resolution from
+that estimate (pose_refinement.py): ``auto`` (the default) when the camera's intrinsics are given,
+``photometric`` always (else with the learned intrinsics).
 """
 
 from __future__ import annotations
@@ -53,9 +54,12 @@ def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: 
 
 def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
                   refinement: str, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
-    """``result`` with T_b_from_a refined (``refinement`` ``photometric``) by aligning frame a, placed
-    by ``depth_a`` (camera resolution), onto b; ``intrinsics`` of the images, else the learned ones."""
-    if check_refinement(refinement) == "none":
+    """``result`` with T_b_from_a refined by aligning frame a, placed by ``depth_a`` (camera
+    resolution), onto b. ``intrinsics``: the images' (None: unknown). ``refinement`` ``photometric``
+    refines with them, else with the learned ones; ``auto`` refines only when they are known (with
+    the learned ones it measured worse); ``none`` never."""
+    mode = check_refinement(refinement)
+    if mode == "none" or (mode == "auto" and intrinsics is None):
         return result
     depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
     refined = refine_motion(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
@@ -89,15 +93,15 @@ def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callabl
 
 
 class EgoMotionEstimator(BackendModel):
-    """The Li 2020 motion network behind a backend; ``refinement`` (``none`` | ``photometric``,
-    ``motion_refinement``) is applied by ``estimate``."""
+    """The Li 2020 motion network behind a backend; ``refinement`` (``auto`` | ``none`` |
+    ``photometric``, ``motion_refinement``) is applied by ``estimate``."""
 
-    refinement: str = "none"
+    refinement: str = "auto"
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  refinement: str = "none", **options: Any) -> "EgoMotionEstimator":
+                  refinement: str = "auto", **options: Any) -> "EgoMotionEstimator":
         """Load the motion network; ``options`` go to ``create_backend``. With ``calibration_dir``
         (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
         ``calibration_depth`` is given."""
@@ -122,7 +126,7 @@ class EgoMotionEstimator(BackendModel):
                  depth_b: DepthResult | np.ndarray, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
         """Frames (H, W, 3) RGB or (H, W) mono uint8 and their depths (DepthResult, or (H, W)
         metres) -> EgoMotionResult at (H, W). ``intrinsics``: the camera's, used by the refinement
-        (None: the learned ones)."""
+        (None: unknown; ``auto`` then does not refine, ``photometric`` uses the learned ones)."""
         fit = self.fit_for(rgb_a.shape[:2])
         x = motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, fit)
         out = self.backend.infer({self.spec.input_names[0]: x})

@@ -77,7 +77,7 @@ class EgoMotionNode(Node):
         self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
                                                      self.get_logger().warning)
         self.motion.refinement = cfg.motion_refinement  # and on each parameter change
-        self.refinement_intrinsics = "none"  # camera_info | learned: what the last refined frame used
+        self.refinement_intrinsics = "none"  # camera_info | learned | none known: the last frame's
         self.depth_cache = depth_cache
         self.depth_estimator = depth_estimator
         if depth_cache is not None:
@@ -205,7 +205,8 @@ class EgoMotionNode(Node):
         intrinsics = None
         if self.motion.refinement != "none":  # the camera's intrinsics when camera_info matches
             intrinsics = self._frame_intrinsics(msg, rgb.shape)
-            self.refinement_intrinsics = "learned" if intrinsics is None else "camera_info"
+            self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
+                "learned" if self.motion.refinement == "photometric" else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
         self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)

@@ -78,6 +78,12 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     intr = CameraIntrinsics(120, 90, 100.0, 100.0, 59.5, 44.5)
     expected = refine_motion(rgb, depth, rgb_b, T, intr).T_b_from_a
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, intr).T_b_from_a, expected)
+    learned = refine_motion(rgb, depth, rgb_b, T, result.intrinsics).T_b_from_a
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, learned)
+    # auto (the default): refined with the camera's intrinsics, the network's alone without them
+    est.refinement = "auto"
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, intr).T_b_from_a, expected)
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, T)
     with pytest.raises(InputError, match="motion_refinement"):
         EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", refinement="ba")
 

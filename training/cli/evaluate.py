@@ -45,9 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default: on except li2020's depth)")
-    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="none",
-                        help="as ego_motion_node's motion_refinement: photometric aligns each pair at the frames' "
-                             "resolution from the network's estimate, with the dataset's intrinsics (default none)")
+    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="auto",
+                        help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
+                             "the network's estimate with the dataset's intrinsics (auto, the default: where the "
+                             "dataset has them; none: the network alone)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 

@@ -70,7 +70,7 @@ class Networks:
 def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
                   estimator_options: dict | None = None,
                   models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never",
-                  motion_refinement: str = "none") -> Networks:
+                  motion_refinement: str = "auto") -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
     network. ``models``: a user's (ONNX, model card or None for the one beside it), each scored

@@ -31,7 +31,9 @@ class EvalOptions:
     classical: str = "orb"  # "orb" | "sift" | "none"
     resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
     flip_average: str = "never"  # auto | always | never: test-time flip, as the depth node's parameter
-    motion_refinement: str = "none"  # none | photometric: as ego_motion_node's (with the dataset's intrinsics)
+    # as ego_motion_node's (with the dataset's intrinsics); none here: `training select` scores the
+    # networks alone, `training evaluate` defaults to auto as the node does
+    motion_refinement: str = "none"
     progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
 
 
