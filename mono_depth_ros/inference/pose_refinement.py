@@ -11,7 +11,7 @@ moving objects and wrong depth, and a global brightness offset per iteration.
 Measured on the 8 synthetic validation sequences (README), with the camera's intrinsics and the
 network's estimate kept unless the refined one lowers the robust photometric cost by at least
 ``MIN_COST_GAIN``: mean rotation error -20 %, direction error -8 %, ATE -2 % against the network
-alone (not on every sequence: rotation worse on 2 of 8). With the learned intrinsics it does
+alone (not on every sequence: rotation worse on 3 of 8, direction on 5). With the learned intrinsics it does
 worse, so the default ``auto`` refines only when the camera's intrinsics are known. It costs
 tens of ms of CPU a pair at 640 px (``motion_refinement: none`` turns it off). Refining the
 rotation alone was tried and dropped: where the network's translation is wrong, the rotation
