@@ -43,6 +43,18 @@ def test_refinement_recovers_the_rotation_from_a_wrong_start():
     assert before > 0.6 and after < 0.1, (before, after)
 
 
+def test_a_camera_at_rest_is_brought_to_rest():
+    """Both frames the same (a camera standing still) and a network reporting a small motion (1 %
+    of the 4 m depth, 0.1 deg): the translation change is 100 % of the network's translation but
+    moves the image less than a 2 deg rotation, so it is accepted, and the refined motion is ~0."""
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(np.eye(4))
+    start = se3(axis_angle_to_matrix(np.radians([0.05, -0.08, 0.0])), [0.02, 0.01, -0.04])
+    result = refine_motion(rgb_a, depth_a, rgb_b, start, intr)
+    assert result.accepted and result.cost_after < 0.5 * result.cost_before
+    assert np.linalg.norm(result.T_b_from_a[:3, 3]) < 0.005, result.T_b_from_a[:3, 3]
+    assert _angle_deg(result.T_b_from_a[:3, :3]) < 0.02
+
+
 def test_refinement_keeps_the_network_estimate_when_alignment_does_not_help():
     """Unrelated frames: whatever the alignment finds, a step beyond the limits or no lower cost
     keeps the input; and the input survives untouched when it is already right."""
