@@ -48,6 +48,7 @@ class DemoOptions:
     gt_depth_topic: str = "/camera/depth/image"
     gt_child_frame: str = "camera_link"
     ego_motion: bool = True
+    motion_refinement: str = "auto"  # ego_motion_node's motion_refinement
     snapshots: int = 3
 
 
@@ -100,7 +101,7 @@ def build_nodes(opts: DemoOptions, context: Any) -> list[Any]:
     if opts.ego_motion:
         nodes.append(EgoMotionNode(context=context, depth_cache=cache, parameter_overrides={
             "image_topic": opts.image_topic, "backend": opts.backend, "publish_motion_field": True,
-            "odom_frame": "odom", "base_frame": "base_link",
+            "odom_frame": "odom", "base_frame": "base_link", "motion_refinement": opts.motion_refinement,
             "publish_camera_tf": False}))  # the bag's own /tf_static places the camera
     return nodes
 
