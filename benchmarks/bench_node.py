@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 
@@ -93,15 +94,24 @@ def process_cpu_s(pid: int) -> float:
 
 
 def start_node(method: str, backend: str, model_path: str, stride_px: int, env: dict,
-               flip_average: str = DEFAULT_FLIP_AVERAGE) -> subprocess.Popen:
-    """depth_node in its own process, started as users start it (``python -m`` of its console script)."""
+               flip_average: str = DEFAULT_FLIP_AVERAGE, pipeline: str = "") -> subprocess.Popen:
+    """depth_node in its own process, started as users start it (``python -m`` of its console script);
+    ``pipeline`` (a motion_refinement): mono_depth_pipeline instead, depth_node and ego_motion_node in
+    one process, as the launch file runs them with ego-motion on."""
     params = {"image_topic": "/bench/image_raw", "method": method, "backend": backend,
               "input_reliability": "reliable", "input_depth": 1, "point_stride_px": stride_px,
               # xian2018/li2020 are not metric: without a scale rule, no cloud
               "nonmetric_median_depth_m": 5.0, "diagnostics_period_s": 0.25, "flip_average": flip_average}
     if model_path:
         params["model_path"] = model_path
-    args = [sys.executable, "-m", "mono_depth_ros.nodes.depth_node", "--ros-args", "-r", "__node:=depth_node"]
+    if pipeline:  # parameters by node name (node:param:=value)
+        params = {f"depth_node:{key}": value for key, value in params.items()}
+        params.update({"ego_motion_node:image_topic": "/bench/image_raw", "ego_motion_node:backend": backend,
+                       "ego_motion_node:input_reliability": "reliable", "ego_motion_node:input_depth": 1,
+                       "ego_motion_node:motion_refinement": pipeline})
+        args = [sys.executable, "-m", "mono_depth_ros.nodes.pipeline", "--ros-args"]
+    else:
+        args = [sys.executable, "-m", "mono_depth_ros.nodes.depth_node", "--ros-args", "-r", "__node:=depth_node"]
     for key, value in params.items():
         args += ["-p", f"{key}:={value}"]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -120,7 +130,8 @@ def stop_node(proc: subprocess.Popen) -> str:
 
 
 def bench_method(method: str, frames: int, backend: str, model_path: str, stride_px: int = DEFAULT_STRIDE_PX,
-                 decode: str = "raw", threads: int = 0, flip_average: str = DEFAULT_FLIP_AVERAGE) -> dict:
+                 decode: str = "raw", threads: int = 0, flip_average: str = DEFAULT_FLIP_AVERAGE,
+                 pipeline: str = "") -> dict:
     """One fresh graph: depth_node in its own process; this process is the camera (rgb8 640x480 +
     camera_info, one frame in flight) and the viewer of every output. A frame's latency is from the
     image's publish to the arrival of BOTH its depth image and its cloud here (one clock, no
@@ -139,7 +150,7 @@ def bench_method(method: str, frames: int, backend: str, model_path: str, stride
     env = dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN_ID), PYTHONUNBUFFERED="1")
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
-    node = start_node(method, backend, model_path, stride_px, env, flip_average)
+    node = start_node(method, backend, model_path, stride_px, env, flip_average, pipeline)
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN_ID)
     io = rclpy.create_node("bench_camera_and_viewer", context=context)
@@ -282,6 +293,10 @@ def main() -> None:
                         help=f"depth_node point_stride_px (default {DEFAULT_STRIDE_PX}, the node's; 1: the full 4.9 MB cloud)")
     parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
                         help=f"depth_node flip_average (default {DEFAULT_FLIP_AVERAGE}, the node's)")
+    parser.add_argument("--pipeline", choices=MOTION_REFINEMENTS, default="",
+                        help="run mono_depth_pipeline (depth_node + ego_motion_node in one process, as the launch "
+                        "file with ego-motion on) with this motion_refinement; the latency is still the depth's "
+                        "and cloud's, the process CPU includes the odometry")
     args = parser.parse_args()
     if args.no_profile:  # Fast DDS's builtin transports with their default sizes, in both processes
         os.environ.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
@@ -298,11 +313,13 @@ def main() -> None:
             path = random_paper_checkpoint(method, folder) if args.variant == "paper" else args.model_path
             for run in range(args.runs):
                 rows.append(dict(bench_method(method, args.frames, args.backend, path, args.stride,
-                                              args.decode, args.threads, args.flip_average), run=run + 1))
+                                              args.decode, args.threads, args.flip_average, args.pipeline),
+                                 run=run + 1))
     copy_ms = published_copy_ms(args.stride)
     print(f"depth_node end-to-end, 640x480 rgb8, all outputs subscribed (points stride {args.stride}), "
           f"{args.frames} frames x {args.runs} runs, {args.variant} networks, flip_average {args.flip_average}, "
-          "node in its own process, "
+          + (f"mono_depth_pipeline (motion_refinement {args.pipeline}) " if args.pipeline else "node ")
+          + "in its own process, "
           f"camera and viewer ({args.decode} messages) in another, "
           f"Fast DDS {'defaults' if args.no_profile else 'shipped profile'}")
     print(f"plain copy of the bytes published a frame: {copy_ms:.2f} ms")
