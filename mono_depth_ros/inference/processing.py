@@ -63,8 +63,9 @@ MIN_DISPARITY_FRACTION = 1e-3
 @dataclass(frozen=True, eq=False)
 class DepthResult:
     """depth_m (H, W) float32 at camera resolution, NaN invalid or unseen; is_metric says if it is
-    metres; net_depth (h, w) float32: the same quantity at the network input (what the motion
-    network is fed); fit: how the image was fitted to the network."""
+    metres; net_depth (h, w) float32: the same quantity at the network input, of the direct pass
+    (without the flip average: what the motion network is fed, as in training); fit: how the image
+    was fitted to the network."""
 
     depth_m: np.ndarray
     is_metric: bool
@@ -175,15 +176,18 @@ DEFAULT_FLIP_AVERAGE = "auto"  # the depth node's default; measured on synthetic
 
 
 def flip_enabled(mode: str, spec_name: str) -> bool:
-    """Whether a depth network averages over the mirrored image (``flip_average``): ``auto`` is on
-    for every depth network but li2020's, whose depth feeds its motion network as trained (one pass)."""
+    """Whether a depth network averages over the mirrored image (``flip_average``): ``auto`` (the
+    measured best: README) and ``always`` flip every depth network; li2020's motion network is
+    still fed the direct pass's depth (``DepthResult.net_depth``), as in training. ``spec_name`` is
+    kept for a network that would need an exception."""
     if mode not in FLIP_MODES:
         raise InputError("flip_average", mode, f"must be one of {', '.join(FLIP_MODES)}")
-    return mode == "always" or (mode == "auto" and spec_name != "li2020_depth")
+    return mode in ("auto", "always")
 
 
-def flip_averaged(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Test-time flip: the mean of ``run(x)`` and the mirrored ``run`` of the mirrored input.
+def flip_passes(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Test-time flip: (the mean of ``run(x)`` and the mirrored ``run`` of the mirrored input, the
+    direct ``run(x)``).
 
     ``x``: the preprocessed (1, C, h, w) input; ``run``: input -> raw output (..., h', w'). Both
     passes see the same fitted frame, so the mean is taken in the network's own output space (log
@@ -191,7 +195,12 @@ def flip_averaged(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.
     """
     direct = np.asarray(run(x), dtype=np.float32)
     mirrored = np.asarray(run(np.ascontiguousarray(x[..., ::-1])), dtype=np.float32)[..., ::-1]
-    return 0.5 * (direct + mirrored)
+    return 0.5 * (direct + mirrored), direct
+
+
+def flip_averaged(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The flip average of ``flip_passes``."""
+    return flip_passes(run, x)[0]
 
 
 def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
@@ -206,31 +215,42 @@ def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.asarray(raw.reshape(raw.shape[-2:]), dtype=np.float32)
 
 
-def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit) -> DepthResult:
-    """Network output (1, 1, h', w') (or (1, h', w'), ``spec.output_shape``) -> DepthResult at
-    ``fit.src_hw`` per ``spec.output_kind``.
-
-    An output smaller than the input (h', w') != ``fit.net_hw`` covers the same view: it is first
-    resized bilinearly to ``fit.net_hw`` (before exp for log depth); ``net_depth`` is at ``fit.net_hw``.
-    """
+def _depth_planes(raw: np.ndarray, spec: ModelSpec, fit: ImageFit,
+                  camera: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """(depth at ``fit.net_hw``, depth at ``fit.src_hw`` or None without ``camera``) of a raw output,
+    per ``spec.output_kind``; invalid not yet NaN."""
     plane = output_plane(raw, spec)
     if plane.shape != fit.net_hw:  # an output grid coarser than the input (Eigen 2014: 1/4) spans the same view
         plane = cv2.resize(plane, (fit.net_hw[1], fit.net_hw[0]), interpolation=cv2.INTER_LINEAR)
     kind = spec.output_kind
     if kind == "log_depth":
         with np.errstate(over="ignore"):
-            net, camera = np.exp(plane), np.exp(fit.map_back(plane))
-    elif kind in ("metric_depth", "depth_up_to_scale"):
-        net, camera = plane.copy(), fit.map_back(plane)
-    elif kind == "relative_depth":
+            return np.exp(plane), (np.exp(fit.map_back(plane)) if camera else None)
+    if kind in ("metric_depth", "depth_up_to_scale"):
+        return plane.copy(), (fit.map_back(plane) if camera else None)
+    if kind == "relative_depth":
         net = normalize_relative(plane, _content_mask(fit))
-        camera = fit.map_back(net)  # affine in z, so resampling commutes with the normalisation
-    elif kind == "relative_inverse_depth":
+        return net, (fit.map_back(net) if camera else None)  # affine in z: resampling commutes with it
+    if kind == "relative_inverse_depth":
         ratio = normalize_inverse(plane, _content_mask(fit))  # d / median(d), NaN where invalid
-        with np.errstate(divide="ignore", invalid="ignore"):
-            net, camera = 1.0 / ratio, 1.0 / fit.map_back(ratio)  # disparity resampled, then inverted
-    else:
-        raise InputError("spec.output_kind", kind, "is not a depth output")
+        with np.errstate(divide="ignore", invalid="ignore"):  # disparity resampled, then inverted
+            return 1.0 / ratio, (1.0 / fit.map_back(ratio) if camera else None)
+    raise InputError("spec.output_kind", kind, "is not a depth output")
+
+
+def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit,
+                      net_raw: np.ndarray | None = None) -> DepthResult:
+    """Network output (1, 1, h', w') (or (1, h', w'), ``spec.output_shape``) -> DepthResult at
+    ``fit.src_hw`` per ``spec.output_kind``.
+
+    An output smaller than the input (h', w') != ``fit.net_hw`` covers the same view: it is first
+    resized bilinearly to ``fit.net_hw`` (before exp for log depth); ``net_depth`` is at ``fit.net_hw``,
+    from ``net_raw`` when given (the direct pass of a flip average: what the motion network is fed,
+    as in training), else from ``raw``.
+    """
+    net, camera = _depth_planes(raw, spec, fit)
+    if net_raw is not None:
+        net = _depth_planes(net_raw, spec, fit, camera=False)[0]
     depth_range = spec.depth_range_m if spec.is_metric else None
     return DepthResult(_invalid_to_nan(camera, depth_range), spec.is_metric, _invalid_to_nan(net, depth_range), fit)
 
@@ -273,21 +293,32 @@ def _align(depth: np.ndarray, reference: np.ndarray, affine: bool) -> np.ndarray
     return (depth * np.float32(np.exp(np.median(np.log(r) - np.log(d))))).astype(np.float32)
 
 
+def raw_outputs(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit, run: Callable[[np.ndarray], np.ndarray],
+                flip: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the network's raw output for ``rgb`` fitted by ``fit``, the direct pass or None): with
+    ``flip``, the test-time flip average and the direct pass; else ``run(preprocess(...))`` and
+    None. ``run``: network input -> raw output (any backend)."""
+    x = preprocess(rgb, spec, fit)
+    return flip_passes(run, x) if flip else (run(x), None)
+
+
 def raw_output(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit, run: Callable[[np.ndarray], np.ndarray],
                flip: bool) -> np.ndarray:
-    """The network's raw output for ``rgb`` fitted by ``fit``: ``run(preprocess(...))``, or its
-    test-time flip average (``flip``). ``run``: network input -> raw output (any backend)."""
-    x = preprocess(rgb, spec, fit)
-    return flip_averaged(run, x) if flip else run(x)
+    """The network's raw output of ``raw_outputs`` (the flip average with ``flip``)."""
+    return raw_outputs(rgb, spec, fit, run, flip)[0]
 
 
 def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
                    run: Callable[[np.ndarray], np.ndarray], flip: bool) -> DepthResult:
     """DepthResult of ``rgb`` (H, W, 3) uint8 at its own size: each of ``windows`` (``plan_windows``)
-    through ``run`` and ``postprocess_depth``, merged by ``merge_tiles``. The one path of the node's
-    DepthEstimator and of ``training evaluate``'s torch networks."""
-    return merge_tiles([postprocess_depth(raw_output(rgb, spec, fit, run, flip), spec, fit) for fit in windows],
-                       spec)
+    through ``run`` and ``postprocess_depth`` (``net_depth`` from the direct pass with ``flip``),
+    merged by ``merge_tiles``. The one path of the node's DepthEstimator and of ``training
+    evaluate``'s torch networks."""
+    results = []
+    for fit in windows:
+        raw, direct = raw_outputs(rgb, spec, fit, run, flip)
+        results.append(postprocess_depth(raw, spec, fit, net_raw=direct))
+    return merge_tiles(results, spec)
 
 
 def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:

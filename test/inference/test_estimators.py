@@ -119,10 +119,11 @@ def test_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
         est.estimate(np.zeros((MIN_IMAGE_SIDE_PX - 1, 64), np.uint8))
 
 
-@pytest.mark.parametrize("name", ["eigen2014", "xian2018"])
+@pytest.mark.parametrize("name", ["eigen2014", "xian2018", "li2020_depth"])
 def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx_files, input_hw):
     """``flip_average`` on: the raw output is (f(x) + mirror(f(mirror(x)))) / 2 in the network's own
-    output space, which differs from one pass; auto is on for these networks, off for li2020's depth."""
+    output space, which differs from one pass; auto is on for every depth network. ``net_depth``,
+    what the motion network is fed, stays the direct pass's (li2020's motion net was trained on it)."""
     from mono_depth_ros.inference.processing import flip_enabled
 
     h, w = input_hw[name]  # the network's own size: no crop, so mirroring the frame mirrors the input
@@ -135,8 +136,10 @@ def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx
     expected = 0.5 * (direct + mirrored[..., ::-1])
     np.testing.assert_allclose(both.infer_raw(frame), expected, rtol=1e-5, atol=1e-6)
     assert np.abs(expected - direct).max() > 1e-3
-    assert both.estimate(frame).depth_m.shape == (h, w)
-    assert not flip_enabled("auto", "li2020_depth") and flip_enabled("always", "li2020_depth")
+    flipped, one_pass = both.estimate(frame), single.estimate(frame)
+    assert flipped.depth_m.shape == (h, w) and np.nanmax(np.abs(flipped.depth_m - one_pass.depth_m)) > 1e-4
+    np.testing.assert_array_equal(flipped.net_depth, one_pass.net_depth)
+    assert flip_enabled("auto", "li2020_depth") and flip_enabled("always", "li2020_depth")
     assert not flip_enabled("never", name)
     with pytest.raises(InputError, match="flip_average"):
         flip_enabled("sometimes", name)
