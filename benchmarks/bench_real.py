@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
-from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS  # noqa: E402
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
                                           baseline_depth, common_mask, evaluate_depth_set, evaluate_motion_set,
@@ -158,7 +158,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
         data_root: Path = DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
-        flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = "auto") -> dict:
+        flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
     ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm
@@ -270,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
                              "overlapping windows across a wide image, depth networks only)")
     parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
                         help=f"test-time flip of the depth networks, as the node's flip_average (default {DEFAULT_FLIP_AVERAGE})")
-    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="auto",
-                        help="li2020 ego-motion as ego_motion_node's motion_refinement (default auto: refined with the "
-                             "sets' calibration)")
+    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
+                        help="li2020 ego-motion as ego_motion_node's motion_refinement (default "
+                             f"{DEFAULT_MOTION_REFINEMENT}, the node's; auto: refined with the sets' calibration)")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
     parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
     parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mono_depth_ros.demo.runner import DEMO_WORLDS, DemoOptions
 from mono_depth_ros.inference.backends.registry import BACKENDS
-from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
 from mono_depth_ros.nodes.depth_config import METHOD_SPECS
 
 
@@ -34,8 +34,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--model-path", default="", help="depth model (.pt/.onnx/.engine); default: bundled")
     parser.add_argument("--image-topic", default="/camera/image_raw")
     parser.add_argument("--no-ego-motion", action="store_true", help="run depth_node only")
-    parser.add_argument("--motion-refinement", default="auto", choices=MOTION_REFINEMENTS,
-                        help="ego_motion_node's motion_refinement (default: %(default)s; none: the network alone)")
+    parser.add_argument("--motion-refinement", default=DEFAULT_MOTION_REFINEMENT, choices=MOTION_REFINEMENTS,
+                        help="ego_motion_node's motion_refinement (default: %(default)s, the node's)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     return DemoOptions(out_dir=args.out, bag=args.bag, frames=args.frames, size_wh=(width, height),

@@ -20,6 +20,7 @@ from mono_depth_ros.core.image import image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.demo import report
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 
 
 #: synthetic worlds of the demo: ``realistic`` is the world the bundled weights were trained on
@@ -48,7 +49,7 @@ class DemoOptions:
     gt_depth_topic: str = "/camera/depth/image"
     gt_child_frame: str = "camera_link"
     ego_motion: bool = True
-    motion_refinement: str = "auto"  # ego_motion_node's motion_refinement
+    motion_refinement: str = DEFAULT_MOTION_REFINEMENT  # ego_motion_node's motion_refinement
     snapshots: int = 3
 
 

@@ -8,8 +8,8 @@ depth is fed as 0. It returns the motion of frame b's camera relative to frame a
 ``T_b_from_a`` maps points in a's optical frame into b's. The learned intrinsics (at the network
 input) are mapped back exactly to the camera image. ``refinement`` (``motion_refinement``:
 ``auto`` | ``none`` | ``photometric``) then aligns the two frames at the camera's resolution from
-that estimate (pose_refinement.py): ``auto`` (the default) when the camera's intrinsics are given,
-``photometric`` always (else with the learned intrinsics).
+that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
+``photometric`` always (else with the learned intrinsics), ``none`` (the default) never.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, refine_motion
 from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
 
 
@@ -96,12 +96,12 @@ class EgoMotionEstimator(BackendModel):
     """The Li 2020 motion network behind a backend; ``refinement`` (``auto`` | ``none`` |
     ``photometric``, ``motion_refinement``) is applied by ``estimate``."""
 
-    refinement: str = "auto"
+    refinement: str = DEFAULT_MOTION_REFINEMENT
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  refinement: str = "auto", **options: Any) -> "EgoMotionEstimator":
+                  refinement: str = DEFAULT_MOTION_REFINEMENT, **options: Any) -> "EgoMotionEstimator":
         """Load the motion network; ``options`` go to ``create_backend``. With ``calibration_dir``
         (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
         ``calibration_depth`` is given."""

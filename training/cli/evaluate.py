@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mono_depth_ros.core.fit import RESIZE_MODES
-from mono_depth_ros.inference.pose_refinement import MOTION_REFINEMENTS
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
 
 EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
@@ -45,10 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default: on except li2020's depth)")
-    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default="auto",
+    parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
-                             "the network's estimate with the dataset's intrinsics (auto, the default: where the "
-                             "dataset has them; none: the network alone)")
+                             "the network's estimate with the dataset's intrinsics (auto: where the dataset has them; "
+                             "none, the default as the node's: the network alone)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 

@@ -30,6 +30,7 @@ import torch
 
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 from mono_depth_ros.inference.processing import DepthResult
 from mono_depth_ros.inference.weights import default_weights_path
 from training.evaluate.classical_vo import essential_pose
@@ -70,7 +71,7 @@ class Networks:
 def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_dir: Path | None = None,
                   estimator_options: dict | None = None,
                   models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never",
-                  motion_refinement: str = "auto") -> Networks:
+                  motion_refinement: str = DEFAULT_MOTION_REFINEMENT) -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
     network. ``models``: a user's (ONNX, model card or None for the one beside it), each scored
