@@ -8,7 +8,7 @@ from mono_depth_ros.demo.__main__ import parse_args
 
 
 def test_motion_refinement_option():
-    assert parse_args([]).motion_refinement == "none"  # ego_motion_node's default
+    assert parse_args([]).motion_refinement == "rest"  # ego_motion_node's default
     opts = parse_args(["--motion-refinement", "none", "--size", "160x120", "--no-ego-motion"])
     assert (opts.motion_refinement, opts.size_wh, opts.ego_motion) == ("none", (160, 120), False)
     with pytest.raises(SystemExit) as exc:

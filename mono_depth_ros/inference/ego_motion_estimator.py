@@ -9,7 +9,8 @@ depth is fed as 0. It returns the motion of frame b's camera relative to frame a
 input) are mapped back exactly to the camera image. ``refinement`` (``motion_refinement``:
 ``auto`` | ``none`` | ``photometric``) then aligns the two frames at the camera's resolution from
 that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
-``photometric`` always (else with the learned intrinsics), ``none`` (the default) never.
+``photometric`` always (else with the learned intrinsics); ``rest`` (the default) only chooses
+between the estimate and no motion; ``none`` leaves the network's estimate.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, refine_motion
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, refine_motion, \
+    rest_check
 from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
 
 
@@ -62,7 +64,8 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     if mode == "none" or (mode == "auto" and intrinsics is None):
         return result
     depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
-    refined = refine_motion(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
+    step = rest_check if mode == "rest" else refine_motion
+    refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
     return replace(result, T_b_from_a=refined.T_b_from_a)
 
 

@@ -13,7 +13,8 @@ network's estimate kept unless the refined one lowers the robust photometric cos
 ``MIN_COST_GAIN``: mean rotation error -26 %, direction error -17 %, ATE -6 % against the network
 alone with stage 8's weights (not on every sequence: rotation worse on 3 of 8, direction on 5);
 with the shipped stage 9 weights rotation -17 % and direction -21 % but ATE +10 %, so it is off
-by default (``DEFAULT_MOTION_REFINEMENT``). With the learned intrinsics it does worse, so ``auto``
+by default (``DEFAULT_MOTION_REFINEMENT`` is ``rest``: only the choice between the network's
+estimate and no motion, ``rest_check``). With the learned intrinsics it does worse, so ``auto``
 refines only when the camera's intrinsics are known. It costs tens of ms of CPU a pair at 640 px.
 Refining the rotation alone was tried and dropped: where the network's translation is wrong, the
 rotation absorbs the error (one sequence went from 1.1 to 1.9 deg); so was a prior that holds the
@@ -40,14 +41,17 @@ from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix
 
-# auto: photometric where the camera's intrinsics are known (camera_info, a fallback field of
-# view, a dataset's calibration), else none
-MOTION_REFINEMENTS = ("auto", "none", "photometric")
-# the network alone by default: with the shipped (stage 9) weights refinement lowers the mean rotation
-# and direction errors on validation but raises the mean ATE (README)
-DEFAULT_MOTION_REFINEMENT = "none"
+# none: the network alone; rest: the network's estimate or no motion, whichever explains the frames
+# better (rest_check); photometric: refine_motion; auto: photometric where the camera's intrinsics
+# are known (camera_info, a fallback field of view, a dataset's calibration), else none
+MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
+# rest by default: on validation it changes no mean for the worse (it rarely triggers there) and it
+# stops a camera at rest from drifting; full refinement lowers the mean rotation and direction
+# errors but raises the mean ATE with the shipped (stage 9) weights (README)
+DEFAULT_MOTION_REFINEMENT = "rest"
 FINEST_MAX_WIDTH_PX = 640  # the finest pyramid level used (cost); a wider image is aligned at half size or less
 COARSEST_MIN_WIDTH_PX = 80
+REST_MAX_WIDTH_PX = 400  # rest_check's level: the finest at most this wide (EuRoC's 752 px -> 376; a few ms)
 MAX_POINTS = 3000  # per level: the pixels of a with the strongest gradients
 ITERATIONS = 10  # per level, at most
 MAX_STEP_DEG = 2.0  # a refined rotation further than this from the network's is not trusted
@@ -156,6 +160,48 @@ def _huber_weights(r: np.ndarray) -> tuple[np.ndarray, float]:
 def _cost(r: np.ndarray, delta: float) -> float:
     a = np.abs(r)
     return float(np.mean(np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta)))) if r.size else np.inf
+
+
+def _level_residuals(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, intrinsics: CameraIntrinsics,
+                     max_width_px: int):
+    """``residuals(T)`` -> brightness-offset-free residuals (M,) of frame a's strongest-gradient
+    pixels warped by T into b, at the finest pyramid level at most ``max_width_px`` wide (else the
+    coarsest); None when fewer than 50 pixels have depth."""
+    gray_a, gray_b = _gray(rgb_a), _gray(rgb_b)
+    depth = np.asarray(depth_a, dtype=np.float32)
+    if gray_a.shape != gray_b.shape or depth.shape != gray_a.shape:
+        raise InputError("depth_a.shape", depth.shape, f"must match both images {gray_a.shape}")
+    levels = _levels(gray_a, gray_b, depth, intrinsics)
+    narrow = [level for level in levels if level[0].shape[1] <= max_width_px]
+    gray_a_l, gray_b_l, depth_l, fx, fy, cx, cy = narrow[-1] if narrow else levels[0]
+    P, I_a = _select_points(gray_a_l, depth_l, fx, fy, cx, cy)
+    if len(P) < 50:
+        return None
+
+    def residuals(T: np.ndarray) -> np.ndarray:
+        r, _ = _residuals(P, I_a, gray_b_l, None, None, T[:3, :3], T[:3, 3], fx, fy, cx, cy, False)
+        return r - np.median(r) if r.size else r
+    return residuals
+
+
+def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_from_a: np.ndarray,
+               intrinsics: CameraIntrinsics) -> Refinement:
+    """``T_b_from_a``, or no motion (identity) where that explains frame b better: a robust
+    photometric cost at least ``MIN_COST_GAIN`` lower, over the same pixels of a (at least 90 % of
+    them inside b either way), at the pyramid level at most ``REST_MAX_WIDTH_PX`` wide. A camera
+    standing still whose network reports a small motion (EuRoC's first second: about 1 cm a frame)
+    is then at rest. Costs one level's points and two residual evaluations (no iterations)."""
+    T0 = np.asarray(T_b_from_a, np.float64)
+    residuals = _level_residuals(rgb_a, depth_a, rgb_b, intrinsics, REST_MAX_WIDTH_PX)
+    if residuals is None:
+        return Refinement(T0, False, np.nan, np.nan)
+    r0, r1 = residuals(T0), residuals(np.eye(4))
+    if not r0.size or not r1.size:
+        return Refinement(T0, False, np.nan, np.nan)
+    _, delta = _huber_weights(r0)
+    before, after = _cost(r0, delta), _cost(r1, delta)
+    accepted = bool(after < before * (1.0 - MIN_COST_GAIN) and min(r0.size, r1.size) >= 0.9 * max(r0.size, r1.size))
+    return Refinement(np.eye(4) if accepted else T0, accepted, before, after)
 
 
 def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_from_a: np.ndarray,

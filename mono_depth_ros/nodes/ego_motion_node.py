@@ -206,7 +206,7 @@ class EgoMotionNode(Node):
         if self.motion.refinement != "none":  # the camera's intrinsics when camera_info matches
             intrinsics = self._frame_intrinsics(msg, rgb.shape)
             self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
-                "learned" if self.motion.refinement == "photometric" else "none known: not refined")
+                "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
         self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)

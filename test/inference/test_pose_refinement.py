@@ -9,7 +9,7 @@ import pytest
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
-from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion
+from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion, rest_check
 
 
 def _angle_deg(R: np.ndarray) -> float:
@@ -53,6 +53,23 @@ def test_a_camera_at_rest_is_brought_to_rest():
     assert result.accepted and result.cost_after < 0.5 * result.cost_before
     assert np.linalg.norm(result.T_b_from_a[:3, 3]) < 0.005, result.T_b_from_a[:3, 3]
     assert _angle_deg(result.T_b_from_a[:3, :3]) < 0.02
+
+
+def test_rest_check_chooses_no_motion_only_where_it_explains_the_frames_better():
+    """motion_refinement rest: the same frame twice and a network reporting 1 % of the depth ->
+    no motion; a real motion (0.3 m toward a wall 4 m away, 0.5 deg) and the network right ->
+    the network's estimate, untouched."""
+    still_a, depth, still_b, intr = _plane_pair(np.eye(4))
+    drift = se3(axis_angle_to_matrix(np.radians([0.05, -0.08, 0.0])), [0.02, 0.01, -0.04])
+    rest = rest_check(still_a, depth, still_b, drift, intr)
+    assert rest.accepted and np.array_equal(rest.T_b_from_a, np.eye(4)) and rest.cost_after < 0.1 * rest.cost_before
+    truth = se3(axis_angle_to_matrix(np.radians([0.0, 0.5, 0.0])), [0.0, 0.0, -0.3])
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    moving = rest_check(rgb_a, depth_a, rgb_b, truth, intr)
+    assert not moving.accepted and np.array_equal(moving.T_b_from_a, truth)
+    assert moving.cost_after > 2 * moving.cost_before
+    no_depth = rest_check(rgb_a, np.full_like(depth_a, np.nan), rgb_b, truth, intr)
+    assert not no_depth.accepted and np.array_equal(no_depth.T_b_from_a, truth)
 
 
 def test_refinement_keeps_the_network_estimate_when_alignment_does_not_help():

@@ -85,11 +85,11 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
 
 
 
-@pytest.mark.parametrize("refinement", ["none", "auto"])
+@pytest.mark.parametrize("refinement", ["none", "rest", "auto"])
 def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement):
     """Trained demo weights on a held-out synthetic sequence (seed never used in training): the
     odometry moves forward (+x in base_link, REP 103) as the camera does, also with
-    ``motion_refinement: auto`` (the default), which aligns with camera_info's intrinsics (passed on
+    ``motion_refinement`` rest (the default) and auto, which use camera_info's intrinsics (passed on
     by depth_node through the shared cache)."""
     require_inference()
     from mono_depth_ros.inference.weights import default_weights_path
@@ -123,7 +123,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     assert last.x > 0 and last.x > 2 * abs(last.y), (last.x, last.y, last.z)
     stats = ego.stats()  # what /diagnostics shows
     assert stats["motion_refinement"] == refinement
-    assert stats["refinement_intrinsics"] == ("camera_info" if refinement == "auto" else "none")
+    assert stats["refinement_intrinsics"] == ("none" if refinement == "none" else "camera_info")
     shared = ego.depth_cache.wait_for(seq.frame(len(seq) - 1).stamp_ns, timeout_s=1.0).intrinsics
     assert (shared.fx, shared.cx) == pytest.approx((intr.fx, intr.cx))  # camera_info's, through the cache
 
