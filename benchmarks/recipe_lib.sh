@@ -1,6 +1,15 @@
-# Sourced by the demo training recipes after OUT, PY and W are set: rendering of the short synthetic
+# Sourced by the demo training recipes (then `recipe_setup "$@"`): rendering of the short synthetic
 # sequences, resuming, and shipping (ship_selected.sh).
 # shellcheck shell=bash
+
+recipe_setup() {  # [OUT_DIR]: the repository root as working folder, OUT (default runs/demo), PY, W,
+  # one thread per process
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  OUT=${1:-runs/demo}
+  PY=${PY:-.venv/bin/python}
+  W=mono_depth_ros/weights
+  export OMP_NUM_THREADS=1
+}
 
 render() {  # name scene seed trajectory moving_objects [extra flags]: one 60-frame sequence, extracted
   local bag="$OUT/bags/$1" data="$OUT/data/$1"

@@ -12,13 +12,9 @@
 #    against the shipped li2020 (--incumbent), and ships depth and motion networks only if it wins.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 more_training_data
 RUN="$OUT/runs/li2020_more"
 # shellcheck disable=SC2046

@@ -20,15 +20,11 @@
 # Seeds of the test (101/102) and validation sets are in no training set. Resumable like the first stage.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
+# shellcheck source=benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 [ -d "$OUT/data" ] || { echo "error: $OUT/data missing: run benchmarks/train_demo_models.sh first" >&2; exit 2; }
 
-# shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
 render_seeds indoor $(seq 13 48) $(seq 1001 1080)
 render_seeds street $(seq 63 80) $(seq 2001 2040)
 DATA=("$OUT"/data/train_* "$OUT"/data/more_*)

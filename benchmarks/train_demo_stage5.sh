@@ -16,14 +16,10 @@
 # Resumable.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
-compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
+compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
 render_seeds indoor $(seq 5001 5200) &
 render_seeds street $(seq 6001 6100) &
 wait

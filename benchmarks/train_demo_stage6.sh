@@ -14,13 +14,9 @@
 # Resumable.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 more_training_data
 train_light eigen2014 eigen2014_stage6 bundled "${EIGEN_MIN:-50}" eigen_stage6.log \
     --set trainer.max_steps=12000 --set schedule.coarse_steps=0 &

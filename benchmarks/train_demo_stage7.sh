@@ -18,13 +18,9 @@
 #    Ships only a winner. Resumable.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 more_training_data
 train_light xian2018 xian2018_stage7 bundled "${XIAN_MIN:-60}" xian_stage7.log "${XIAN_CONTINUE[@]}" \
     --set "data.input_hw=[120, 160]" &

@@ -16,13 +16,9 @@
 #    AbsRel / constant map) and ships only a winner. Resumable.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 more_training_data
 train_light eigen2014 eigen2014_stage8 bundled "${EIGEN_MIN:-70}" eigen_stage8.log --set "data.input_hw=[120, 160]" \
     --set trainer.max_steps=20000 --set schedule.coarse_steps=4000 --set optimizer.lr_coarse_conv=0.0001 \

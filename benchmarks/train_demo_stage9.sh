@@ -11,13 +11,9 @@
 #    pair) and ships only a winner. Resumable.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-OUT=${1:-runs/demo}
-PY=${PY:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-W=mono_depth_ros/weights
 # shellcheck source=benchmarks/recipe_lib.sh
-. benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
 more_training_data
 [ -f "$OUT/runs/li2020_stage7/checkpoints/last.ckpt" ] || {
     echo "error: no $OUT/runs/li2020_stage7/checkpoints/last.ckpt: run benchmarks/train_demo_stage8.sh first" >&2; exit 2; }
