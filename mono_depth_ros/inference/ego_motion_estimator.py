@@ -27,8 +27,8 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, refine_motion, \
-    rest_check
+from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, \
+    refine_direction, rest_check
 from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
 
 
@@ -56,15 +56,16 @@ def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: 
 
 def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
                   refinement: str, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
-    """``result`` with T_b_from_a refined by aligning frame a, placed by ``depth_a`` (camera
-    resolution), onto b. ``intrinsics``: the images' (None: unknown). ``refinement`` ``photometric``
-    refines with them, else with the learned ones; ``auto`` refines only when they are known (with
-    the learned ones it measured worse); ``none`` never."""
+    """``result`` with T_b_from_a checked or refined against the frames: frame a, placed by
+    ``depth_a`` (camera resolution), aligned onto b. ``intrinsics``: the images' (None: unknown,
+    the learned ones are used). ``refinement`` ``rest``: the estimate or no motion
+    (``rest_check``); ``photometric``: ``refine_direction``; ``auto``: ``refine_direction`` only
+    when ``intrinsics`` are known (with the learned ones it measured worse); ``none``: unchanged."""
     mode = check_refinement(refinement)
     if mode == "none" or (mode == "auto" and intrinsics is None):
         return result
     depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
-    step = rest_check if mode == "rest" else refine_motion
+    step = rest_check if mode == "rest" else refine_direction
     refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
     return replace(result, T_b_from_a=refined.T_b_from_a)
 

@@ -10,7 +10,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
-from mono_depth_ros.inference.pose_refinement import refine_motion
+from mono_depth_ros.inference.pose_refinement import refine_direction
 from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
@@ -76,9 +76,9 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     # (test_pose_refinement.py tests what the alignment finds)
     est.refinement = "photometric"
     intr = CameraIntrinsics(120, 90, 100.0, 100.0, 59.5, 44.5)
-    expected = refine_motion(rgb, depth, rgb_b, T, intr).T_b_from_a
+    expected = refine_direction(rgb, depth, rgb_b, T, intr).T_b_from_a
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, intr).T_b_from_a, expected)
-    learned = refine_motion(rgb, depth, rgb_b, T, result.intrinsics).T_b_from_a
+    learned = refine_direction(rgb, depth, rgb_b, T, result.intrinsics).T_b_from_a
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, learned)
     # auto (the default): refined with the camera's intrinsics, the network's alone without them
     est.refinement = "auto"

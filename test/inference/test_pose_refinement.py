@@ -9,7 +9,7 @@ import pytest
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
-from mono_depth_ros.inference.pose_refinement import check_refinement, refine_motion, rest_check
+from mono_depth_ros.inference.pose_refinement import check_refinement, refine_direction, refine_motion, rest_check
 
 
 def _angle_deg(R: np.ndarray) -> float:
@@ -41,6 +41,22 @@ def test_refinement_recovers_the_rotation_from_a_wrong_start():
     after = _angle_deg(result.T_b_from_a[:3, :3].T @ truth[:3, :3])
     assert result.accepted and result.cost_after < result.cost_before
     assert before > 0.6 and after < 0.1, (before, after)
+
+
+def test_refine_direction_keeps_the_network_translation_length():
+    """auto / photometric: the rotation and the translation's direction from the alignment, its
+    length from the network (here 20 % too long, and 0.67 deg off in rotation)."""
+    truth = se3(axis_angle_to_matrix(np.radians([0.3, -0.8, 0.2])), [0.05, 0.0, 0.3])
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    start = truth.copy()
+    start[:3, :3] = axis_angle_to_matrix(np.radians([0.0, 0.6, -0.3])) @ truth[:3, :3]
+    start[:3, 3] *= 1.2
+    result = refine_direction(rgb_a, depth_a, rgb_b, start, intr)
+    assert result.accepted and _angle_deg(result.T_b_from_a[:3, :3].T @ truth[:3, :3]) < 0.1
+    t = result.T_b_from_a[:3, 3]
+    assert np.linalg.norm(t) == pytest.approx(np.linalg.norm(start[:3, 3]), rel=1e-9)
+    cos = t @ truth[:3, 3] / (np.linalg.norm(t) * np.linalg.norm(truth[:3, 3]))
+    assert np.degrees(np.arccos(min(cos, 1.0))) < 1.0  # the direction is the truth's
 
 
 def test_a_camera_at_rest_is_brought_to_rest():
