@@ -16,8 +16,9 @@ with the shipped stage 9 weights rotation -17 % and direction -21 % but ATE +10 
 translation lengths disagree from pair to pair. ``refine_direction`` (what ``auto`` and
 ``photometric`` run) therefore keeps the network's length and then runs ``rest_check``: rotation
 -17 %, direction -21 %, ATE +1 %. It is not the default (``DEFAULT_MOTION_REFINEMENT`` is
-``rest``: only the choice between the network's estimate and no motion, ``rest_check``). With the learned intrinsics it does worse, so ``auto``
-refines only when the camera's intrinsics are known. It costs tens of ms of CPU a pair at 640 px.
+``rest``: only the choice between the network's estimate and no motion, ``rest_check``). With
+the learned intrinsics it does worse, so ``auto`` refines only when the camera's intrinsics are
+known. It costs tens of ms of CPU a pair at 640 px.
 Refining the rotation alone was tried and dropped: where the network's translation is wrong, the
 rotation absorbs the error (one sequence went from 1.1 to 1.9 deg); so was a prior that holds the
 translation near the network's (worse on every setting tried).
@@ -44,7 +45,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix
 
 # none: the network alone; rest: the network's estimate or no motion, whichever explains the frames
-# better (rest_check); photometric: refine_motion; auto: photometric where the camera's intrinsics
+# better (rest_check); photometric: refine_direction; auto: photometric where the camera's intrinsics
 # are known (camera_info, a fallback field of view, a dataset's calibration), else none
 MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
 # rest by default: on validation it changes no mean for the worse (it rarely triggers there) and it
@@ -164,15 +165,21 @@ def _cost(r: np.ndarray, delta: float) -> float:
     return float(np.mean(np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta)))) if r.size else np.inf
 
 
+def _inputs(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grey a, grey b in [0, 1], depth float32), or InputError when their shapes differ."""
+    gray_a, gray_b = _gray(rgb_a), _gray(rgb_b)
+    depth = np.asarray(depth_a, dtype=np.float32)
+    if gray_a.shape != gray_b.shape or depth.shape != gray_a.shape:
+        raise InputError("depth_a.shape", depth.shape, f"must match both images {gray_a.shape}")
+    return gray_a, gray_b, depth
+
+
 def _level_residuals(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, intrinsics: CameraIntrinsics,
                      max_width_px: int):
     """``residuals(T)`` -> brightness-offset-free residuals (M,) of frame a's strongest-gradient
     pixels warped by T into b, at the finest pyramid level at most ``max_width_px`` wide (else the
     coarsest); None when fewer than 50 pixels have depth."""
-    gray_a, gray_b = _gray(rgb_a), _gray(rgb_b)
-    depth = np.asarray(depth_a, dtype=np.float32)
-    if gray_a.shape != gray_b.shape or depth.shape != gray_a.shape:
-        raise InputError("depth_a.shape", depth.shape, f"must match both images {gray_a.shape}")
+    gray_a, gray_b, depth = _inputs(rgb_a, depth_a, rgb_b)
     levels = _levels(gray_a, gray_b, depth, intrinsics)
     narrow = [level for level in levels if level[0].shape[1] <= max_width_px]
     gray_a_l, gray_b_l, depth_l, fx, fy, cx, cy = narrow[-1] if narrow else levels[0]
@@ -202,7 +209,8 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
         return Refinement(T0, False, np.nan, np.nan)
     _, delta = _huber_weights(r0)
     before, after = _cost(r0, delta), _cost(r1, delta)
-    accepted = bool(after < before * (1.0 - MIN_COST_GAIN) and min(r0.size, r1.size) >= 0.9 * max(r0.size, r1.size))
+    accepted = bool(after < before * (1.0 - MIN_COST_GAIN)
+                    and min(r0.size, r1.size) >= 0.9 * max(r0.size, r1.size))
     return Refinement(np.eye(4) if accepted else T0, accepted, before, after)
 
 
@@ -212,10 +220,7 @@ def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b
 
     ``intrinsics`` of the (H, W) images; ``depth_a`` (H, W) in the units of T's translation.
     """
-    gray_a, gray_b = _gray(rgb_a), _gray(rgb_b)
-    depth = np.asarray(depth_a, dtype=np.float32)
-    if gray_a.shape != gray_b.shape or depth.shape != gray_a.shape:
-        raise InputError("depth_a.shape", depth.shape, f"must match both images {gray_a.shape}")
+    gray_a, gray_b, depth = _inputs(rgb_a, depth_a, rgb_b)
     R0, t0 = np.asarray(T_b_from_a, np.float64)[:3, :3], np.asarray(T_b_from_a, np.float64)[:3, 3]
     R, t = R0.copy(), t0.copy()
     levels = _levels(gray_a, gray_b, depth, intrinsics)

@@ -56,7 +56,8 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               choices=RESIZE_MODES, read_only=True),
     ParamSpec("flip_average", DEFAULT_FLIP_AVERAGE, "Test-time flip: average the network's output with that "
               "of the mirrored image (2 passes a frame). auto (= always): on for every network; li2020's motion "
-              "network is still fed the direct pass's depth, as it was trained; never: one pass.", choices=FLIP_MODES, read_only=True),
+              "network is still fed the direct pass's depth, as it was trained; never: one pass.",
+              choices=FLIP_MODES, read_only=True),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
               "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",
