@@ -7,10 +7,10 @@ processing.py). A plain (H, W) depth map is fitted with nearest neighbour instea
 depth is fed as 0. It returns the motion of frame b's camera relative to frame a's:
 ``T_b_from_a`` maps points in a's optical frame into b's. The learned intrinsics (at the network
 input) are mapped back exactly to the camera image. ``refinement`` (``motion_refinement``:
-``auto`` | ``none`` | ``photometric``) then aligns the two frames at the camera's resolution from
+``auto`` | ``photometric``) then aligns the two frames at the camera's resolution from
 that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
 ``photometric`` always (else with the learned intrinsics); ``rest`` (the default) only chooses
-between the estimate and no motion; ``none`` leaves the network's estimate.
+between the estimate, its translation without the rotation and no motion; ``none`` leaves the network's estimate.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
                   refinement: str, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
     """``result`` with T_b_from_a checked or refined against the frames: frame a, placed by
     ``depth_a`` (camera resolution), aligned onto b. ``intrinsics``: the images' (None: unknown,
-    the learned ones are used). ``refinement`` ``rest``: the estimate or no motion
-    (``rest_check``); ``photometric``: ``refine_direction``; ``auto``: ``refine_direction`` only
+    the learned ones are used). ``refinement`` ``rest``: the estimate, its translation alone or no
+    motion (``rest_check``); ``photometric``: ``refine_direction``; ``auto``: ``refine_direction`` only
     when ``intrinsics`` are known (with the learned ones it measured worse); ``none``: unchanged."""
     mode = check_refinement(refinement)
     if mode == "none" or (mode == "auto" and intrinsics is None):
@@ -97,8 +97,8 @@ def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callabl
 
 
 class EgoMotionEstimator(BackendModel):
-    """The Li 2020 motion network behind a backend; ``refinement`` (``auto`` | ``none`` |
-    ``photometric``, ``motion_refinement``) is applied by ``estimate``."""
+    """The Li 2020 motion network behind a backend; ``refinement`` (``motion_refinement``: ``rest``,
+    the default, ``auto``, ``photometric`` or ``none``) is applied by ``estimate``."""
 
     refinement: str = DEFAULT_MOTION_REFINEMENT
 

@@ -47,14 +47,15 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("rotation_std_rad", 0.01, "Per-frame rotation standard deviation (covariance).",
               low=0.0, high=3.2),
     ParamSpec("motion_refinement", DEFAULT_MOTION_REFINEMENT,
-              "rest (default): the network's estimate or no motion, whichever explains the frames 10 % better "
-              "(a camera at rest does not drift; a few ms). photometric: align the two frames at camera resolution "
+              "rest (default): the simplest of no motion, the network's translation without its rotation, and the "
+              "network's estimate that explains the frames well enough (no motion: 10 % better than the estimate; "
+              "no rotation: at most 30 % worse): a camera at rest does not drift, a noisy rotation is dropped; a few ms. photometric: align the two frames at camera resolution "
               "(the depth places frame a's pixels) from the estimate, kept only where it lowers the photometric cost "
               "by 10 %, with the network's translation length, then the rest check (camera_info's intrinsics, or in "
               "one process depth_node's fallback_hfov_deg, else the learned ones); auto: photometric only with the "
               "camera's intrinsics (with the learned ones it measured worse); none: the network alone. "
-              "/diagnostics: refinement_intrinsics. On synthetic validation the alignment lowers the mean rotation "
-              "and direction errors by a fifth, not the mean ATE, and costs tens of ms of CPU a frame (README).",
+              "/diagnostics: refinement_intrinsics. On synthetic validation auto has the lowest rotation and direction "
+              "errors, rest the lowest ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
     ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),
     ParamSpec("publish_camera_info_estimated", True, "Publish ~/camera_info_estimated (learned intrinsics)."),

@@ -10,7 +10,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
-from mono_depth_ros.inference.pose_refinement import refine_direction
+from mono_depth_ros.inference.pose_refinement import refine_direction, rest_check
 from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
@@ -51,7 +51,8 @@ def test_wrong_model_kind_is_rejected(checkpoints, onnx_files):
 
 
 def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
-    est = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1)
+    est = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
+                                       refinement="none")
     depth = np.full(rgb.shape[:2], 4.0, np.float32)
     depth[0, 0] = np.nan
     rgb_b = np.roll(rgb, 3, axis=1)
@@ -84,6 +85,10 @@ def test_ego_motion_matches_the_network(checkpoints, onnx_files, rgb):
     est.refinement = "auto"
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, intr).T_b_from_a, expected)
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, T)
+    # rest (the default): rest_check of the network's estimate, with the learned intrinsics when none given
+    est.refinement = "rest"
+    checked = rest_check(rgb, depth, rgb_b, T, result.intrinsics).T_b_from_a
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth).T_b_from_a, checked)
     with pytest.raises(InputError, match="motion_refinement"):
         EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", refinement="ba")
 

@@ -44,11 +44,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "wide frame for depth, the middle one for ego-motion)")
     parser.add_argument("--flip-average", choices=("auto", "always", "never"), default="auto",
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
-                             "that of the mirrored frame (auto, the default: on except li2020's depth)")
+                             "that of the mirrored frame (auto, the default, and always: every depth network; li2020's "
+                             "motion network still gets the direct pass's depth)")
     parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
-                             "the network's estimate with the dataset's intrinsics (auto: where the dataset has them; "
-                             "none, the default as the node's: the network alone)")
+                             "the network's estimate with the dataset's intrinsics (default rest, as the node's: the "
+                             "network's estimate, its translation alone or no motion, the simplest that explains the pair; auto: refine "
+                             "where the dataset has intrinsics; none: the network alone)")
     parser.add_argument("--out", required=True, help="output folder")
     return parser
 
