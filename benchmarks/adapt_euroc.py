@@ -162,7 +162,8 @@ def kitti_metrics(checkpoint: Path, folder: Path, out: Path) -> dict:
     """``training evaluate`` (the same function) on the test split: depth on frame 0, ego-motion."""
     from training.evaluate.run import EvalOptions, evaluate
 
-    print(f"$ python -m training evaluate --checkpoint {checkpoint} --data {folder} --split test --out {out}")
+    print(f"$ python -m training evaluate --checkpoint {checkpoint} --data {folder} --split test "
+          f"--flip-average never --motion-refinement none --out {out}")  # the networks alone, one pass
     return evaluate([checkpoint], folder, out, EvalOptions(split="test", pictures=1, classical="orb"))
 
 
