@@ -37,7 +37,7 @@ def test_predict_matches_the_node_estimators(li2020_files):
     depth_est = DepthEstimator.from_path(li2020_files["li2020_depth"], backend="torch", device="cpu",
                                          threads=1, resize_mode="pad")
     motion_est = EgoMotionEstimator.from_path(li2020_files["li2020_motion"], backend="torch", device="cpu",
-                                              threads=1, resize_mode="pad")
+                                              threads=1, resize_mode="pad", refinement="none")
     rgb_a, rgb_b = _frame(0), _frame(1)
     depth = predict_depth(models, rgb_a)
     result_a = depth_est.estimate(rgb_a)
