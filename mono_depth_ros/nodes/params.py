@@ -222,3 +222,26 @@ def camera_info_sibling(image_topic: str) -> str:
     """``<namespace of image_topic>/camera_info`` (image_transport's rule: /cam/image_raw -> /cam/camera_info)."""
     namespace = image_topic.rsplit("/", 1)[0] if "/" in image_topic else ""
     return f"{namespace}/camera_info" if namespace or image_topic.startswith("/") else "camera_info"
+
+
+def parameters_help(node_name: str, specs: Sequence[ParamSpec], width: int = 100) -> str:
+    """Text for a console script's ``--help``: each parameter of ``node_name`` with its default,
+    its range or choices, whether it is read-only, and its description (wrapped to ``width``)."""
+    import textwrap
+
+    lines = [f"{node_name} parameters (set with --ros-args -p NAME:=VALUE or --params-file FILE):"]
+    for spec in specs:
+        default = (str(spec.default).lower() if isinstance(spec.default, bool)
+                   else repr(spec.default) if isinstance(spec.default, str) else spec.default)
+        limits = []
+        if spec.choices:
+            limits.append("one of " + ", ".join(spec.choices))
+        if spec.low is not None or spec.high is not None:
+            limits.append(f"range [{spec.low if spec.low is not None else '-inf'}, "
+                          f"{spec.high if spec.high is not None else 'inf'}]")
+        if spec.read_only:
+            limits.append("start-up only")
+        lines.append(f"  {spec.name} (default {default}{'; ' + '; '.join(limits) if limits else ''})")
+        lines.extend(textwrap.wrap(spec.description, width=width, initial_indent="      ",
+                                   subsequent_indent="      "))
+    return "\n".join(lines)

@@ -28,8 +28,19 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) -> int:
+def wants_help(args: Sequence[str] | None) -> bool:
+    """``-h`` / ``--help`` among the arguments that are not ROS arguments (those after
+    ``--ros-args`` up to ``--`` belong to ROS: ``-p help:=x`` is not a request for help)."""
+    from rclpy.utilities import remove_ros_args
+
+    return any(arg in ("-h", "--help") for arg in remove_ros_args(list(args or sys.argv))[1:])
+
+
+def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
+              help_text: Callable[[], str] | None = None) -> int:
     """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one single-threaded executor.
+    With ``-h``/``--help`` (not a ROS argument) it prints ``help_text()`` and returns EXIT_OK
+    without starting anything.
 
     The nodes' callbacks only hand frames over (each node runs its model in its own worker
     thread), so one executor thread serves them. rclpy's MultiThreadedExecutor with 2 threads made
@@ -41,6 +52,9 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None) 
     (2) with one line on stderr, no traceback, when a node cannot start (invalid parameter value,
     type or topic name, missing model file), EXIT_OK on Ctrl-C or external shutdown.
     """
+    if help_text is not None and wants_help(args):
+        print(help_text())
+        return EXIT_OK
     apply_fastdds_profile()
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor

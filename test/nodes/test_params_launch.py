@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import math
 from pathlib import Path
 
@@ -191,3 +193,29 @@ def test_precision_a_backend_cannot_honour():
     assert checked_precision(_Estimator("bf16"), "openvino", "fp16", warnings.append) == "bf16"  # half floats
     assert checked_precision(_Estimator("fp32"), "onnxruntime", "fp32", warnings.append) == "fp32"
     assert len(warnings) == 1
+
+
+@pytest.mark.parametrize("module, specs", [("depth_node", ("DEPTH_PARAMS",)), ("ego_motion_node", ("EGO_PARAMS",)),
+                                           ("pipeline", ("DEPTH_PARAMS", "EGO_PARAMS"))])
+def test_help_lists_every_parameter_and_starts_nothing(module, specs):
+    """``depth_node --help`` (and the others): usage, then every declared parameter with its default
+    and range or choices, exit 0, no node started (no model loaded: nothing logged); ``-p help:=1``
+    after --ros-args is a ROS argument, not a request for help (that start fails on the unknown
+    topic below and exits 2, as any bad start does)."""
+    from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
+    from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
+
+    tables = {"DEPTH_PARAMS": DEPTH_PARAMS, "EGO_PARAMS": EGO_PARAMS}
+    code = f"import sys; from mono_depth_ros.nodes.{module} import main; sys.exit(main(sys.argv))"
+    proc = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: ") and proc.stderr == ""
+    for table in specs:
+        for spec in tables[table]:
+            assert f"\n  {spec.name} (default " in proc.stdout, spec.name
+    assert "point_stride_px (default 2; range [1" in proc.stdout or module == "ego_motion_node"
+    assert "motion_refinement (default 'rest'; one of auto, none, photometric, rest" in proc.stdout \
+        or module == "depth_node"
+    ros_arg = subprocess.run([sys.executable, "-c", code, "--ros-args", "-p", "image_topic:=bad topic"],
+                             capture_output=True, text=True, timeout=60)
+    assert ros_arg.returncode == 2 and "image_topic" in ros_arg.stderr and "usage:" not in ros_arg.stdout
