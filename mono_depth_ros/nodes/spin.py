@@ -53,7 +53,10 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
     type or topic name, missing model file), EXIT_OK on Ctrl-C or external shutdown.
     """
     if help_text is not None and wants_help(args):
-        print(help_text())
+        try:
+            print(help_text(), flush=True)
+        except BrokenPipeError:  # `depth_node --help | head`: the reader left, which is fine
+            sys.stdout = None
         return EXIT_OK
     apply_fastdds_profile()
     import rclpy
