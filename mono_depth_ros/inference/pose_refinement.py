@@ -44,7 +44,7 @@ import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
+from mono_depth_ros.core.transforms import axis_angle_to_matrix
 
 # none: the network alone; rest: the network's estimate, its translation without the rotation, or no
 # motion, the simplest that explains the frames well enough (rest_check); photometric: refine_direction; auto: photometric where the camera's intrinsics
@@ -217,14 +217,15 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
     residuals = _level_residuals(rgb_a, depth_a, rgb_b, intrinsics, REST_MAX_WIDTH_PX)
     if residuals is None:
         return Refinement(T0, False, np.nan, np.nan)
-    T_still = np.eye(4)
+    T_still, T_straight = np.eye(4), np.eye(4)
+    T_straight[:3, 3] = T0[:3, 3]  # the network's translation, no rotation
     r0 = residuals(T0)
     if not r0.size:
         return Refinement(T0, False, np.nan, np.nan)
     _, delta = _huber_weights(r0)
     before = _cost(r0, delta)
     after = before
-    for T, gain in ((T_still, -MIN_COST_GAIN), (se3(np.eye(3), T0[:3, 3]), NO_ROTATION_MARGIN)):
+    for T, gain in ((T_still, -MIN_COST_GAIN), (T_straight, NO_ROTATION_MARGIN)):
         r = residuals(T)
         after = _cost(r, delta)
         # comparable only over (nearly) the same pixels: fewer of them inside b can lower a mean cost
