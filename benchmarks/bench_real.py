@@ -210,6 +210,8 @@ def report(results: dict) -> str:
             out.append(f"\n== {name}: ego-motion ({e['pairs']} pairs, ORB failures {e['orb_failures']}; "
                        f"{'with ground-truth poses' if 'ate_m' in e['rows']['li2020'] else 'no ground truth'}) ==")
             out.append(format_table(e["rows"], MOTION_COLUMNS, judge_motion(e)))
+            out.append("li2020 motion_refinement outcome (pairs): "
+                       + ", ".join(f"{choice} {count}" for choice, count in e["refinement"].items()))
             for name in ("li2020", "orb"):
                 for metric in ("rot_err_deg", "dir_err_deg"):
                     if metric in e["per_pair"][name]:

@@ -36,11 +36,13 @@ from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_sourc
 class EgoMotionResult:
     """T_b_from_a (4, 4) optical frame; residual_translation (H, W, 3) per-pixel extra translation
     of moving objects (camera resolution, NaN where unseen); intrinsics learned by the network
-    (camera resolution)."""
+    (camera resolution); ``choice``: the network's estimate, or what ``motion_refinement`` replaced
+    it with (pose_refinement.MOTION_CHOICES)."""
 
     T_b_from_a: np.ndarray
     residual_translation: np.ndarray
     intrinsics: CameraIntrinsics
+    choice: str = "network"  # what motion_refinement made of the network's estimate (MOTION_CHOICES)
 
 
 def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: ImageFit) -> EgoMotionResult:
@@ -67,7 +69,7 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
     step = rest_check if mode == "rest" else refine_direction
     refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
-    return replace(result, T_b_from_a=refined.T_b_from_a)
+    return replace(result, T_b_from_a=refined.T_b_from_a, choice=refined.choice)
 
 
 def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callable[[np.ndarray], DepthResult]:

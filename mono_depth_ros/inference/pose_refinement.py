@@ -54,6 +54,9 @@ MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
 # 0.277) at a tenth of the alignment's cost, and it stops a camera at rest from drifting; auto has
 # the lowest rotation and direction errors (README)
 DEFAULT_MOTION_REFINEMENT = "rest"
+# what a refinement returned: the network's estimate, the aligned one (photometric / auto), its
+# translation without the rotation, or no motion (rest_check); counted on ego_motion_node's /diagnostics
+MOTION_CHOICES = ("network", "aligned", "no_rotation", "no_motion")
 FINEST_MAX_WIDTH_PX = 640  # the finest pyramid level used (cost); a wider image is aligned at half size or less
 COARSEST_MIN_WIDTH_PX = 80
 REST_MAX_WIDTH_PX = 400  # rest_check's level: the finest at most this wide (EuRoC's 752 px -> 376; a few ms)
@@ -78,12 +81,14 @@ NO_ROTATION_MARGIN = 0.3
 @dataclass(frozen=True)
 class Refinement:
     """T_b_from_a (4, 4) after refinement (the input when not accepted); cost_before / cost_after:
-    robust photometric cost (mean Huber, intensities in [0, 1]) at the finest level."""
+    robust photometric cost (mean Huber, intensities in [0, 1]) at the finest level; ``choice``:
+    which motion it is (one of MOTION_CHOICES: the input, or the one that replaced it)."""
 
     T_b_from_a: np.ndarray
     accepted: bool
     cost_before: float
     cost_after: float
+    choice: str = "network"
 
 
 def check_refinement(value: str) -> str:
@@ -225,12 +230,12 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
     _, delta = _huber_weights(r0)
     before = _cost(r0, delta)
     after = before
-    for T, gain in ((T_still, -MIN_COST_GAIN), (T_straight, NO_ROTATION_MARGIN)):
+    for T, gain, choice in ((T_still, -MIN_COST_GAIN, "no_motion"), (T_straight, NO_ROTATION_MARGIN, "no_rotation")):
         r = residuals(T)
         after = _cost(r, delta)
         # comparable only over (nearly) the same pixels: fewer of them inside b can lower a mean cost
         if min(r.size, r0.size) >= 0.9 * max(r.size, r0.size) and after <= before * (1.0 + gain) and r.size:
-            return Refinement(T, True, before, after)
+            return Refinement(T, True, before, after, choice)
     return Refinement(T0, False, before, before)
 
 
@@ -287,7 +292,7 @@ def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b
                     and angle_deg <= MAX_STEP_DEG and small_step)
     T = np.eye(4)
     T[:3, :3], T[:3, 3] = (R, t) if accepted else (R0, t0)
-    return Refinement(T, accepted, before, after)
+    return Refinement(T, accepted, before, after, "aligned" if accepted else "network")
 
 
 def refine_direction(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_from_a: np.ndarray,
@@ -307,4 +312,4 @@ def refine_direction(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, 
         T[:3, 3] *= length / refined_length if refined_length > 1e-12 else 0.0
     rest = rest_check(rgb_a, depth_a, rgb_b, T, intrinsics)
     return Refinement(rest.T_b_from_a, refined.accepted or rest.accepted, refined.cost_before,
-                      refined.cost_after)
+                      refined.cost_after, rest.choice if rest.accepted else refined.choice)

@@ -37,6 +37,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
+from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
@@ -101,6 +102,7 @@ class EgoMotionNode(Node):
         self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
         self._static_frame: str | None = None  # image frame_id last sent on /tf_static
         self.poses_withheld = 0  # resets whose stamp was older than what was already published
+        self.motion_choices = dict.fromkeys(MOTION_CHOICES, 0)  # frames per motion_refinement outcome
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
@@ -208,6 +210,7 @@ class EgoMotionNode(Node):
             self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
                 "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
+        self.motion_choices[result.choice] += 1
         self.odometry.scale = self._translation_scale()
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)
         self._publish_pose(T_odom_base, twist, dt_s, stamp_ns)
@@ -287,7 +290,9 @@ class EgoMotionNode(Node):
                 "unknown_distortion_model_frames": self.camera.unknown_distortion_frames, "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
                 "scale_from": "depth" if from_depth else "parameter",
-                "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics}
+                "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics,
+                # frames whose motion is the network's, the aligned one, its translation alone, or no motion
+                **{f"motion_{choice}_frames": count for choice, count in self.motion_choices.items()}}
 
     def _publish_diagnostics(self) -> None:
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]

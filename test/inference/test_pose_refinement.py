@@ -39,7 +39,7 @@ def test_refinement_recovers_the_rotation_from_a_wrong_start():
     before = _angle_deg(start[:3, :3].T @ truth[:3, :3])
     result = refine_motion(rgb_a, depth_a, rgb_b, start, intr)
     after = _angle_deg(result.T_b_from_a[:3, :3].T @ truth[:3, :3])
-    assert result.accepted and result.cost_after < result.cost_before
+    assert result.accepted and result.cost_after < result.cost_before and result.choice == "aligned"
     assert before > 0.6 and after < 0.1, (before, after)
 
 
@@ -80,10 +80,11 @@ def test_rest_check_chooses_no_motion_only_where_it_explains_the_frames_better()
     drift = se3(axis_angle_to_matrix(np.radians([0.05, -0.08, 0.0])), [0.02, 0.01, -0.04])
     rest = rest_check(still_a, depth, still_b, drift, intr)
     assert rest.accepted and np.array_equal(rest.T_b_from_a, np.eye(4)) and rest.cost_after < 0.1 * rest.cost_before
+    assert rest.choice == "no_motion"
     truth = se3(axis_angle_to_matrix(np.radians([0.0, 1.0, 0.0])), [0.0, 0.0, -0.3])
     rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
     moving = rest_check(rgb_a, depth_a, rgb_b, truth, intr)
-    assert not moving.accepted and np.array_equal(moving.T_b_from_a, truth)
+    assert not moving.accepted and np.array_equal(moving.T_b_from_a, truth) and moving.choice == "network"
     assert moving.cost_after == moving.cost_before
     no_depth = rest_check(rgb_a, np.full_like(depth_a, np.nan), rgb_b, truth, intr)
     assert not no_depth.accepted and np.array_equal(no_depth.T_b_from_a, truth)
@@ -97,7 +98,7 @@ def test_rest_check_drops_a_rotation_that_does_not_earn_its_keep():
     rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
     network = se3(axis_angle_to_matrix(np.radians([0.1, 0.4, 0.0])), [0.01, 0.0, -0.2])
     straight = rest_check(rgb_a, depth_a, rgb_b, network, intr)
-    assert straight.accepted and straight.cost_after < straight.cost_before
+    assert straight.accepted and straight.cost_after < straight.cost_before and straight.choice == "no_rotation"
     assert np.array_equal(straight.T_b_from_a[:3, :3], np.eye(3))
     assert np.array_equal(straight.T_b_from_a[:3, 3], network[:3, 3])
 

@@ -216,30 +216,32 @@ def ate_from_start(est_poses: list[np.ndarray], gt_poses: list[np.ndarray]) -> f
 
 
 def motion_estimates(real: RealSet, nets: Networks, depth_of: DepthCache,
-                     tick: Callable[[], None] = lambda: None) -> tuple[dict[str, list[np.ndarray]], int]:
+                     tick: Callable[[], None] = lambda: None) -> tuple[dict[str, list[np.ndarray]], int, list[str]]:
     """Per consecutive pair T_b_from_a of li2020, ORB (+ essential matrix; translation of unit
     length, identity where it fails or keeps < MIN_ORB_INLIERS inliers) and no motion.
-    Returns (estimates by name, ORB failures)."""
+    Returns (estimates by name, ORB failures, li2020's motion_refinement outcome per pair)."""
     estimates: dict[str, list[np.ndarray]] = {"li2020": [], "orb": [], "no_motion": []}
-    failures = 0
+    failures, choices = 0, []
     for a, b in zip(real.frames, real.frames[1:]):
         # the motion net gets the depth net's output at its own resolution, as in training
         result = nets.motion.estimate(a.rgb, depth_of.result("li2020", a), b.rgb, depth_of.result("li2020", b),
                                       real.intrinsics)  # the camera's intrinsics: for motion_refinement
         estimates["li2020"].append(result.T_b_from_a)
+        choices.append(result.choice)
         T_orb, inliers = essential_pose(a.rgb, b.rgb, real.intrinsics.k)
         if T_orb is None or inliers < MIN_ORB_INLIERS:
             failures, T_orb = failures + 1, np.eye(4)
         estimates["orb"].append(T_orb)
         estimates["no_motion"].append(np.eye(4))
         tick()
-    return estimates, failures
+    return estimates, failures, choices
 
 
 def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
                         tick: Callable[[], None] = lambda: None) -> dict:
-    """{"pairs", "orb_failures", "rows": {name: scores}, "per_pair": {name: {metric: [per pair]}}}."""
-    estimates, failures = motion_estimates(real, nets, depth_of, tick)
+    """{"pairs", "orb_failures", "rows": {name: scores}, "per_pair": {name: {metric: [per pair]}},
+    "refinement": {li2020's motion_refinement outcome: pairs}}."""
+    estimates, failures, choices = motion_estimates(real, nets, depth_of, tick)
     pairs = list(zip(real.frames, real.frames[1:]))
     k = real.intrinsics.k
     per_pair: dict[str, dict[str, list[float]]] = {name: {} for name in estimates}
@@ -275,4 +277,5 @@ def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
         for metric, values in metrics.items():
             finite = [v for v in values if np.isfinite(v)]
             rows[name][metric] = float(np.mean(finite)) if finite else float("nan")
-    return {"pairs": len(pairs), "orb_failures": failures, "rows": rows, "per_pair": per_pair}
+    return {"pairs": len(pairs), "orb_failures": failures, "rows": rows, "per_pair": per_pair,
+            "refinement": {choice: choices.count(choice) for choice in dict.fromkeys(choices)}}
