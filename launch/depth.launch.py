@@ -41,12 +41,13 @@ NODE_ARGUMENTS = {
     "precision": (("depth_node", "ego_motion_node"), str),
     "publish_points": (("depth_node",), bool),
     "publish_tf": (("ego_motion_node",), bool),
+    "motion_refinement": (("ego_motion_node",), str),
 }
 ARGUMENT_DEFAULTS = {
     "image_topic": "/camera/image_raw", "camera_info_topic": "", "method": "eigen2014",
     "model_path": "", "model_card": "", "scale_source": "none", "camera_height_m": "1.5",
     "metric_depth_topic": "", "metric_cloud_topic": "", "backend": "auto", "precision": "fp32",
-    "publish_points": "true", "publish_tf": "true",
+    "publish_points": "true", "publish_tf": "true", "motion_refinement": "rest",
 }
 # which processes start: (executable, node name or None for the two-node pipeline, condition)
 PROCESSES = (
