@@ -266,11 +266,10 @@ class _Motion:
         effective_precision = "fp32"
 
     def estimate(self, rgb_a, depth_a, rgb_b, depth_b, intrinsics=None):
-        from types import SimpleNamespace
-
         from mono_depth_ros.core.transforms import se3, se3_inverse
+        from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult
 
-        return SimpleNamespace(T_b_from_a=se3_inverse(se3(np.eye(3), (0.0, 0.0, 0.1))),
+        return EgoMotionResult(T_b_from_a=se3_inverse(se3(np.eye(3), (0.0, 0.0, 0.1))),
                                residual_translation=np.zeros((4, 4, 3), np.float32), intrinsics=None)
 
 
