@@ -47,8 +47,9 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.transforms import axis_angle_to_matrix
 
 # none: the network alone; rest: the network's estimate, its translation without the rotation, or no
-# motion, the simplest that explains the frames well enough (rest_check); photometric: refine_direction; auto: photometric where the camera's intrinsics
-# are known (camera_info, a fallback field of view, a dataset's calibration), else none
+# motion, the simplest that explains the frames well enough (rest_check); photometric:
+# refine_direction; auto: photometric where the camera's intrinsics are known (camera_info, a
+# fallback field of view, a dataset's calibration), else none
 MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
 # rest by default: on validation it has the lowest mean ATE (0.271 m; the network alone 0.290, auto
 # 0.277) at a tenth of the alignment's cost, and it stops a camera at rest from drifting; auto has
@@ -73,7 +74,7 @@ MIN_COST_GAIN = 0.1
 # this fraction: the motion network (96x128 input) resolves rotation poorly, worse than no rotation
 # on average over the validation sequences (rotation error 0.403 deg against 0.338 for none). Mean
 # rotation error / ATE on the 8 validation sequences by margin: never 0.403 deg / 0.290 m, 0 ->
-# 0.379 / 0.285, 0.05 -> 0.354 / 0.279, 0.1 -> 0.330 / 0.277, 0.2 -> 0.301 / 0.274, 0.3 -> 0.281 /
+# 0.379 / 0.285, 0.05 -> 0.354 / 0.279, 0.1 -> 0.330 / 0.277, 0.2 -> 0.301 / 0.274, 0.3 -> 0.280 /
 # 0.271, 0.5 -> 0.292 / 0.269, always (no rotation) 0.338 / 0.266; direction unchanged
 NO_ROTATION_MARGIN = 0.3
 
@@ -229,8 +230,8 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
         return Refinement(T0, False, np.nan, np.nan)
     _, delta = _huber_weights(r0)
     before = _cost(r0, delta)
-    after = before
-    for T, gain, choice in ((T_still, -MIN_COST_GAIN, "no_motion"), (T_straight, NO_ROTATION_MARGIN, "no_rotation")):
+    candidates = ((T_still, -MIN_COST_GAIN, "no_motion"), (T_straight, NO_ROTATION_MARGIN, "no_rotation"))
+    for T, gain, choice in candidates:
         r = residuals(T)
         after = _cost(r, delta)
         # comparable only over (nearly) the same pixels: fewer of them inside b can lower a mean cost

@@ -125,7 +125,8 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     assert stats["motion_refinement"] == refinement
     assert stats["refinement_intrinsics"] == ("none" if refinement == "none" else "camera_info")
     # every pair's outcome is counted (9 pairs of 10 frames); none leaves every estimate the network's
-    choices = {choice: stats[f"motion_{choice}_frames"] for choice in ("network", "aligned", "no_rotation", "no_motion")}
+    choices = {choice: stats[f"motion_{choice}_frames"]
+               for choice in ("network", "aligned", "no_rotation", "no_motion")}
     assert sum(choices.values()) == len(seq) - 1, choices
     assert refinement != "none" or choices["network"] == len(seq) - 1, choices
     shared = ego.depth_cache.wait_for(seq.frame(len(seq) - 1).stamp_ns, timeout_s=1.0).intrinsics
