@@ -426,14 +426,14 @@ def main(args: list[str] | None = None) -> int:
 
 def usage() -> str:
     """``depth_node --help``."""
-    from mono_depth_ros.nodes.params import parameters_help
+    from mono_depth_ros.nodes.params import console_help
 
-    return ("usage: depth_node [-h] [--ros-args -p NAME:=VALUE ... --params-file FILE]\n"
-            "       ros2 run mono_depth_ros depth_node --ros-args -p image_topic:=/camera/image_raw\n\n"
-            "Monocular depth from a camera image topic: ~/depth/image (REP 118) with its ~/depth/camera_info,\n"
-            "~/depth/colored, ~/points (PointCloud2) and /diagnostics. Exit code 2 with one line naming the\n"
-            "parameter when a value is invalid. Defaults: config/depth.yaml; README, \"Nodes\".\n\n"
-            + parameters_help("depth_node", DEPTH_PARAMS))
+    return console_help("depth_node", """
+Monocular depth from a camera image topic: ~/depth/image (REP 118) with its ~/depth/camera_info,
+~/depth/colored, ~/points (PointCloud2) and /diagnostics. An invalid value stops it with one line
+naming the parameter (exit code 2). Defaults: config/depth.yaml; README, "Nodes".
+Example: ros2 run mono_depth_ros depth_node --ros-args -p image_topic:=/camera/image_raw""",
+                        [("depth_node", DEPTH_PARAMS)])
 
 
 if __name__ == "__main__":

@@ -315,15 +315,13 @@ def main(args: list[str] | None = None) -> int:
 
 def usage() -> str:
     """``ego_motion_node --help``."""
-    from mono_depth_ros.nodes.params import parameters_help
+    from mono_depth_ros.nodes.params import console_help
 
-    return ("usage: ego_motion_node [-h] [--ros-args -p NAME:=VALUE ... --params-file FILE]\n"
-            "       ros2 run mono_depth_ros ego_motion_node --ros-args -p image_topic:=/camera/image_raw\n\n"
-            "Camera ego-motion from consecutive frames (Li 2020 depth + motion networks): /tf odom -> base_link\n"
-            "(REP 105), /tf_static base_link -> the image's frame, ~/odometry, ~/camera_info_estimated. Exit\n"
-            "code 2 with one line naming the parameter when a value is invalid. Defaults:\n"
-            "config/ego_motion.yaml; README, \"Nodes\".\n\n"
-            + parameters_help("ego_motion_node", EGO_PARAMS))
+    return console_help("ego_motion_node", """
+Camera ego-motion from consecutive frames (Li 2020 depth + motion networks): /tf odom -> base_link
+(REP 105), /tf_static base_link -> the image's frame, ~/odometry, ~/camera_info_estimated. An
+invalid value stops it with one line naming the parameter (exit code 2). Defaults:
+config/ego_motion.yaml; README, "Nodes".""", [("ego_motion_node", EGO_PARAMS)])
 
 
 if __name__ == "__main__":

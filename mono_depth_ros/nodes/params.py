@@ -245,3 +245,11 @@ def parameters_help(node_name: str, specs: Sequence[ParamSpec], width: int = 100
         lines.extend(textwrap.wrap(spec.description, width=width, initial_indent="      ",
                                    subsequent_indent="      "))
     return "\n".join(lines)
+
+
+def console_help(program: str, summary: str, tables: Sequence[tuple[str, Sequence[ParamSpec]]],
+                 ros_args: str = "-p NAME:=VALUE") -> str:
+    """A console script's ``--help``: the usage line, ``summary`` (what it runs and publishes),
+    then ``parameters_help`` of each (node name, parameters) in ``tables``."""
+    usage = f"usage: {program} [-h] [--ros-args {ros_args} ... --params-file FILE]"
+    return "\n\n".join([usage, summary.strip()] + [parameters_help(name, specs) for name, specs in tables])

@@ -48,14 +48,14 @@ def usage() -> str:
     """``mono_depth_pipeline --help``: both nodes' parameters, set per node by name."""
     from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
     from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
-    from mono_depth_ros.nodes.params import parameters_help
+    from mono_depth_ros.nodes.params import console_help
 
-    return ("usage: mono_depth_pipeline [-h] [--ros-args -p depth_node:NAME:=VALUE -p ego_motion_node:NAME:=VALUE\n"
-            "                            ... --params-file FILE]\n\n"
-            "depth_node and ego_motion_node in one process (what depth.launch.py starts with ego-motion on):\n"
-            "with method li2020 the depth network runs once per frame for both. Parameters go to each node by\n"
-            "its name (depth_node:image_topic:=..., or params files keyed by node name).\n\n"
-            + parameters_help("depth_node", DEPTH_PARAMS) + "\n\n" + parameters_help("ego_motion_node", EGO_PARAMS))
+    return console_help("mono_depth_pipeline", """
+depth_node and ego_motion_node in one process (what depth.launch.py starts with ego-motion on):
+with method li2020 the depth network runs once per frame for both. Parameters go to each node by
+its name (-p depth_node:image_topic:=..., or params files keyed by node name).""",
+                        [("depth_node", DEPTH_PARAMS), ("ego_motion_node", EGO_PARAMS)],
+                        ros_args="-p depth_node:NAME:=VALUE -p ego_motion_node:NAME:=VALUE")
 
 
 if __name__ == "__main__":
