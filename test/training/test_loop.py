@@ -92,6 +92,9 @@ def test_li2020_train_and_ego_motion_eval(tiny_dataset, tmp_path):
     assert results["depth"]["median_scaling"] is True
     network = results["ego_motion"]["network"]
     assert network["pairs"] == 7 and network["ate_rmse_m"] >= 0 and network["rotation_error_deg"] >= 0
+    # the CLI's default motion_refinement (rest, as the node's): what it made of each of the 7 pairs
+    outcomes = {choice: network[f"refinement_{choice}_pairs"] for choice in ("network", "no_rotation", "no_motion")}
+    assert sum(outcomes.values()) == 7 and network["refinement_aligned_pairs"] == 0, outcomes
     assert "classical_orb" in results["ego_motion"] and (out / "trajectory.png").is_file()
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
-from mono_depth_ros.inference.ego_motion_estimator import motion_result, refine_result
+from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, motion_result, refine_result
 from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
     plan_windows
 from mono_depth_ros.inference.spec import get_spec
@@ -145,11 +145,12 @@ def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict_motion(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray, refinement: str = "none",
-                   intrinsics: CameraIntrinsics | None = None) -> np.ndarray:
-    """(4, 4) motion of b's camera relative to a (maps a's camera points into b's), from li2020 nets
-    fed as EgoMotionEstimator feeds them (each depth at the network resolution); ``refinement`` and
-    ``intrinsics`` (else the learned ones) as EgoMotionEstimator's (``refine_result``)."""
+def predict_motion_result(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray, refinement: str = "none",
+                          intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
+    """EgoMotionResult of b's camera relative to a from li2020 nets fed as EgoMotionEstimator feeds
+    them (each depth at the network resolution); ``refinement`` and ``intrinsics`` (else the
+    learned ones) as EgoMotionEstimator's (``refine_result``; its ``choice`` says what the
+    refinement made of the network's estimate)."""
     if "li2020_motion" not in models.nets or "li2020_depth" not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "ego-motion needs li2020_depth and li2020_motion")
     depth_a = predict_depth_result(models, rgb_a, "li2020_depth")
@@ -158,4 +159,11 @@ def predict_motion(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray, r
     x = motion_input(rgb_a, depth_a, rgb_b, depth_b, get_spec("li2020_motion"), fit)
     outputs = models.nets["li2020_motion"](torch.from_numpy(x))
     result = motion_result(tuple(t.float().numpy() for t in outputs), fit)
-    return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics).T_b_from_a
+    return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics)
+
+
+def predict_motion(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray, refinement: str = "none",
+                   intrinsics: CameraIntrinsics | None = None) -> np.ndarray:
+    """(4, 4) motion of b's camera relative to a (maps a's camera points into b's): the
+    ``T_b_from_a`` of ``predict_motion_result``."""
+    return predict_motion_result(models, rgb_a, rgb_b, refinement, intrinsics).T_b_from_a

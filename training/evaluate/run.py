@@ -11,11 +11,12 @@ from tqdm import tqdm
 
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.processing import flip_enabled
+from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
 from training.evaluate.depth_metrics import DepthCaps, depth_errors, mean_metrics, whdr
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
-from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion
+from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion_result
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
 
 LOG = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
     rgbs = [folder.rgb(i) for i in frames]
     pairs = tqdm(list(zip(rgbs, rgbs[1:])), desc="motion", disable=not opts.progress)
     intrinsics = folder.intrinsics  # the camera's, as the node uses camera_info's when refining
-    estimates = {"network": [predict_motion(models, a, b, opts.motion_refinement, intrinsics) for a, b in pairs]}
+    network = [predict_motion_result(models, a, b, opts.motion_refinement, intrinsics) for a, b in pairs]
+    estimates = {"network": [result.T_b_from_a for result in network]}
     failures = 0
     if opts.classical != "none" and folder.intrinsics is not None:
         k, classical = folder.intrinsics.k, []
@@ -119,6 +121,9 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
         metrics.update({k: float(np.nanmean([p[k] for p in pairs])) for k in pairs[0]}, pairs=len(pairs))
         results[name] = metrics
         positions[name] = (gt_poses[0] @ np.c_[xyz, np.ones(len(xyz))].T).T[:, :3]
+    # what motion_refinement made of each pair (the network's estimate, no rotation, no motion, aligned)
+    for choice in MOTION_CHOICES:
+        results["network"][f"refinement_{choice}_pairs"] = sum(result.choice == choice for result in network)
     if failures:
         results[f"classical_{opts.classical}"]["failed_pairs"] = failures
     trajectory_figure(out_dir / "trajectory.png", positions)
