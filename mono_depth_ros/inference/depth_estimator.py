@@ -37,7 +37,7 @@ class DepthEstimator(BackendModel):
         spec, runner, reason = load_backend(path, backend, precision, spec_name, expect_motion=False,
                                             warmup=warmup, card=card, **options)
         estimator = cls(spec, runner, reason, resize_mode)
-        estimator.flip_average = flip_enabled(flip_average, spec.name)
+        estimator.flip_average = flip_enabled(flip_average)
         return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:

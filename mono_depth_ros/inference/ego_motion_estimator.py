@@ -10,7 +10,8 @@ input) are mapped back exactly to the camera image. ``refinement`` (``motion_ref
 ``auto`` | ``photometric``) then aligns the two frames at the camera's resolution from
 that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
 ``photometric`` always (else with the learned intrinsics); ``rest`` (the default) only chooses
-between the estimate, its translation without the rotation and no motion; ``none`` leaves the network's estimate.
+between the estimate, its translation without the rotation and no motion; ``none`` leaves the
+network's estimate.
 """
 
 from __future__ import annotations

@@ -175,11 +175,10 @@ FLIP_MODES = ("auto", "always", "never")  # not on/off: YAML (ros2 -p, params fi
 DEFAULT_FLIP_AVERAGE = "auto"  # the depth node's default; measured on synthetic validation (README)
 
 
-def flip_enabled(mode: str, spec_name: str) -> bool:
+def flip_enabled(mode: str) -> bool:
     """Whether a depth network averages over the mirrored image (``flip_average``): ``auto`` (the
     measured best: README) and ``always`` flip every depth network; li2020's motion network is
-    still fed the direct pass's depth (``DepthResult.net_depth``), as in training. ``spec_name`` is
-    kept for a network that would need an exception."""
+    still fed the direct pass's depth (``DepthResult.net_depth``), as in training."""
     if mode not in FLIP_MODES:
         raise InputError("flip_average", mode, f"must be one of {', '.join(FLIP_MODES)}")
     return mode in ("auto", "always")
@@ -196,11 +195,6 @@ def flip_passes(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple
     direct = np.asarray(run(x), dtype=np.float32)
     mirrored = np.asarray(run(np.ascontiguousarray(x[..., ::-1])), dtype=np.float32)[..., ::-1]
     return 0.5 * (direct + mirrored), direct
-
-
-def flip_averaged(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The flip average of ``flip_passes``."""
-    return flip_passes(run, x)[0]
 
 
 def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:

@@ -144,10 +144,10 @@ def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx
     flipped, one_pass = both.estimate(frame), single.estimate(frame)
     assert flipped.depth_m.shape == (h, w) and np.nanmax(np.abs(flipped.depth_m - one_pass.depth_m)) > 1e-4
     np.testing.assert_array_equal(flipped.net_depth, one_pass.net_depth)
-    assert flip_enabled("auto", "li2020_depth") and flip_enabled("always", "li2020_depth")
-    assert not flip_enabled("never", name)
+    assert flip_enabled("auto") and flip_enabled("always")
+    assert not flip_enabled("never")
     with pytest.raises(InputError, match="flip_average"):
-        flip_enabled("sometimes", name)
+        flip_enabled("sometimes")
 
 
 @pytest.mark.parametrize("name", ["eigen2014", "xian2018"])

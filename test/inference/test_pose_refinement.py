@@ -73,19 +73,22 @@ def test_a_camera_at_rest_is_brought_to_rest():
 
 def test_rest_check_chooses_no_motion_only_where_it_explains_the_frames_better():
     """motion_refinement rest: the same frame twice and a network reporting 1 % of the depth ->
-    no motion; a real motion (0.3 m toward a wall 4 m away, a 1 deg turn) and the network right ->
-    the network's estimate, untouched (dropping its rotation would cost far more than
-    NO_ROTATION_MARGIN)."""
+    no motion; a real motion (0.3 m toward a wall 4 m away, a 0.5 deg turn) and the network right ->
+    the network's estimate, untouched: dropping its rotation, or all of it, costs far more than
+    the margins allow."""
     still_a, depth, still_b, intr = _plane_pair(np.eye(4))
     drift = se3(axis_angle_to_matrix(np.radians([0.05, -0.08, 0.0])), [0.02, 0.01, -0.04])
     rest = rest_check(still_a, depth, still_b, drift, intr)
     assert rest.accepted and np.array_equal(rest.T_b_from_a, np.eye(4)) and rest.cost_after < 0.1 * rest.cost_before
     assert rest.choice == "no_motion"
-    truth = se3(axis_angle_to_matrix(np.radians([0.0, 1.0, 0.0])), [0.0, 0.0, -0.3])
+    truth = se3(axis_angle_to_matrix(np.radians([0.0, 0.5, 0.0])), [0.0, 0.0, -0.3])
     rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
     moving = rest_check(rgb_a, depth_a, rgb_b, truth, intr)
     assert not moving.accepted and np.array_equal(moving.T_b_from_a, truth) and moving.choice == "network"
     assert moving.cost_after == moving.cost_before
+    # the candidates it turned down explain the frames far worse (cost of each as an estimate)
+    for candidate in (np.eye(4), se3(np.eye(3), truth[:3, 3])):
+        assert rest_check(rgb_a, depth_a, rgb_b, candidate, intr).cost_before > 2 * moving.cost_before
     no_depth = rest_check(rgb_a, np.full_like(depth_a, np.nan), rgb_b, truth, intr)
     assert not no_depth.accepted and np.array_equal(no_depth.T_b_from_a, truth)
 

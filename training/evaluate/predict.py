@@ -135,7 +135,7 @@ def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None
     def run(net_input: np.ndarray) -> np.ndarray:
         return models.nets[name](torch.from_numpy(net_input)).float().numpy()
     return estimate_depth(rgb, get_spec(name), plan_windows(rgb.shape[:2], models.input_hw, models.resize_mode),
-                          run, flip_enabled(models.flip_average, name))
+                          run, flip_enabled(models.flip_average))
 
 
 def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:

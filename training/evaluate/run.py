@@ -144,7 +144,7 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
         models.resize_mode = opts.resize_mode
     models.flip_average = opts.flip_average
     for estimator in models.estimators.values():  # a carded ONNX runs through the node's DepthEstimator
-        estimator.flip_average = flip_enabled(opts.flip_average, estimator.spec.name)
+        estimator.flip_average = flip_enabled(opts.flip_average)
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
