@@ -39,6 +39,7 @@ The network is ``method``'s, or the one a model card describes (``model_card``, 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, Mapping
@@ -71,6 +72,8 @@ from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_est
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
 from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
+
+POINTS_SCALE_SAMPLES = 32768  # nonmetric_median_depth_m: the median of at most this many cloud points
 
 
 def to_parameters(overrides: Mapping[str, Any] | None) -> list[Parameter]:
@@ -303,10 +306,14 @@ class DepthNode(Node):
     def _points_scale(self, depth_m: np.ndarray, cfg: DepthNodeConfig) -> float | None:
         """Factor that makes the median depth of the cloud's points (every ``point_stride_px``-th
         pixel) of a non-metric depth (scale_source none) ``nonmetric_median_depth_m`` (None when
-        that rule is off or no pixel is valid)."""
+        that rule is off or no pixel is valid). Clouds of more than ``POINTS_SCALE_SAMPLES`` points
+        take the median of a regular sub-grid of at most that many (every k-th point both ways):
+        a 640x480 cloud at stride 2 has 76 800 points, and the exact median cost 0.24 ms a frame."""
         if cfg.nonmetric_median_depth_m <= 0:
             return None
-        sample = depth_m[::cfg.point_stride_px, ::cfg.point_stride_px]
+        n_points = -(-depth_m.shape[0] // cfg.point_stride_px) * -(-depth_m.shape[1] // cfg.point_stride_px)
+        step = cfg.point_stride_px * max(1, math.ceil(math.sqrt(n_points / POINTS_SCALE_SAMPLES)))
+        sample = depth_m[::step, ::step]
         with np.errstate(invalid="ignore"):
             values = sample[(sample > 0) & (sample < np.inf)]
         if not values.size:

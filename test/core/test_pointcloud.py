@@ -71,7 +71,9 @@ def test_xyz_only_stride_and_max_range():
     depth_m, _ = scene()
     msg = depth_to_pointcloud2(depth_m, INTR, rb_header(), stride_px=3, max_range_m=5.0,
                                msg_cls=rb("sensor_msgs/msg/PointCloud2"))
-    assert (msg.height, msg.width, msg.point_step) == (3, 4, 12)
+    # 16 bytes a point, the last 4 padding, as depth_image_proc's point_cloud_xyz publishes them
+    assert (msg.height, msg.width, msg.point_step, msg.row_step) == (3, 4, 16, 64)
+    assert [(f.name, f.offset) for f in msg.fields] == [("x", 0), ("y", 4), ("z", 8)]
     decoded = decode_raw(msg)
     ex, ey, ez = expected_points(depth_m, stride=3)
     far = np.sqrt(ex ** 2 + ey ** 2 + ez ** 2) > 5.0
@@ -163,3 +165,32 @@ def test_depth_scale_equals_scaling_the_depth_first():
     for bad in (0.0, -1.0, np.inf, np.nan):
         with pytest.raises(InputError, match="depth_scale"):
             depth_to_pointcloud2(depth_m, INTR, header, depth_scale=bad)
+
+
+def test_every_kind_of_invalid_depth_becomes_a_nan_point_and_the_input_is_untouched():
+    """NaN, 0, negative, +inf, -inf and beyond max_range_m -> NaN points, scattered at random
+    (the masked fill), in xyz and xyzrgb clouds; the caller's depth is not written; xyz clouds
+    carry zero padding."""
+    rng = np.random.default_rng(11)
+    intr = CameraIntrinsics(64, 48, 50.0, 52.0, 31.5, 23.5)
+    depth_m = rng.uniform(0.5, 30.0, (48, 64)).astype(np.float32)
+    bad = rng.random((48, 64)) < 0.2
+    depth_m[bad] = rng.choice(np.array([np.nan, 0.0, -2.0, np.inf, -np.inf], dtype=np.float32), bad.sum())
+    before = depth_m.copy()
+    v, u = np.mgrid[0:48, 0:64].astype(np.float64)
+    z = depth_m.astype(np.float64)
+    x, y = (u - intr.cx) * z / intr.fx, (v - intr.cy) * z / intr.fy
+    with np.errstate(invalid="ignore"):
+        keep = np.isfinite(z) & (z > 0) & (np.sqrt(x * x + y * y + z * z) <= 20.0)
+    assert 0.1 < (~keep & ~bad).mean() < 0.5  # many points beyond the range as well
+    for rgb in (None, rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)):
+        msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), rgb=rgb, max_range_m=20.0)
+        decoded = decode_raw(msg)
+        for name, expected in zip("xyz", (x, y, z)):
+            np.testing.assert_allclose(decoded[name], np.where(keep, expected, np.nan), rtol=1e-6, atol=1e-6,
+                                       equal_nan=True)
+        assert msg.is_dense is False
+        if rgb is None:
+            padding = np.frombuffer(bytes(msg.data), dtype="<u4")[3::4]
+            assert padding.size == 48 * 64 and not padding.any()
+        np.testing.assert_array_equal(depth_m, before)
