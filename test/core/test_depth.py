@@ -45,3 +45,23 @@ def test_depth_round_trip_rclpy(encoding):
     assert np.isnan(back[2, 3]) and np.isnan(back).sum() == 1
     tol = 0.0005 + 1e-6 if encoding == "16UC1" else 0.0
     np.testing.assert_allclose(back, depth_m, atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["rclpy", "rosbags"])
+def test_32fc1_marks_every_invalid_kind_nan_and_keeps_the_rest_exactly(kind):
+    """0, negative, +-inf and NaN scattered over a fifth of the pixels -> NaN in the published
+    bytes; every valid depth bit for bit; the caller's array untouched."""
+    rng = np.random.default_rng(5)
+    depth_m = rng.uniform(0.1, 80.0, (48, 64)).astype(np.float32)
+    bad = rng.random((48, 64)) < 0.2
+    depth_m[bad] = rng.choice(np.array([0.0, -3.0, np.inf, -np.inf, np.nan], dtype=np.float32), bad.sum())
+    before = depth_m.copy()
+    if kind == "rclpy":
+        from mono_depth_ros.core.stamps import make_header
+        msg = depth_to_image(depth_m, make_header(1, "cam"))
+    else:
+        msg = depth_to_image(depth_m, rb_header(), msg_cls=rb("sensor_msgs/msg/Image"))
+    published = np.frombuffer(bytes(msg.data), dtype="<f4").reshape(48, 64)
+    assert np.array_equal(np.isnan(published), bad)
+    np.testing.assert_array_equal(published[~bad], depth_m[~bad])
+    np.testing.assert_array_equal(depth_m, before)
