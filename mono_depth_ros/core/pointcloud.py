@@ -131,11 +131,11 @@ def _ray_length_per_z(intr_key: tuple, stride_px: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _z_limits(intr_key: tuple, stride_px: int, max_range_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """(H', W') float32 planes: the smallest positive z, and the largest z whose point lies within
-    ``max_range_m`` (Euclidean) of the camera, per ray; cached per camera."""
+def _z_limits(intr_key: tuple, stride_px: int, max_range_m: float) -> tuple[np.ndarray, float]:
+    """((H', W') float32 plane of the largest z whose point lies within ``max_range_m``
+    (Euclidean) of the camera, per ray; its smallest value), cached per camera."""
     z_max = (np.float32(max_range_m) / _ray_length_per_z(intr_key, stride_px)).astype(np.float32)
-    return np.full_like(z_max, _TINY_F32), z_max
+    return z_max, float(z_max.min())
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,12 +146,14 @@ def _nan_plane(height: int, width: int) -> np.ndarray:
 def _valid_z(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int, max_range_m: float,
              depth_scale: float) -> tuple[np.ndarray, bool]:
     """((H', W') float32 z of the kept pixels times ``depth_scale`` with every invalid point NaN
-    (NaN, <= 0, inf, or beyond ``max_range_m``), whether any was invalid).
+    (NaN, < the smallest normal float, inf, or beyond ``max_range_m``), whether any was invalid).
 
-    OpenCV passes over contiguous planes: one range test into a 0/255 mask, a count, and only when
-    something is invalid a masked NaN fill (a masked numpy fill took 0.8 ms at 640x480 with a
-    fifth of the points out of range, this 0.03 ms). ``depth`` itself is returned untouched when
-    it is already a valid contiguous float32 plane and the scale is 1.
+    Usually no pixel needs a write: NaN gives NaN points by itself, and the extremes of the
+    non-NaN depths (``np.fmin`` / ``np.fmax`` reductions, 0.013 ms each at 640x480) prove every
+    other pixel valid when the largest is within the range of the most oblique ray. Only
+    otherwise one compare per bound finds the pixels to fill, and a masked OpenCV copy writes NaN
+    there (an ``inRange`` mask took 0.075 ms, these 0.03 per bound). ``depth`` itself is returned
+    untouched when it is a contiguous float32 plane and the scale is 1; it is never written.
     """
     height, width = depth.shape
     if depth_scale != 1.0 or depth.dtype != np.float32 or not depth.flags.c_contiguous:
@@ -159,18 +161,27 @@ def _valid_z(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int, max_rang
         np.multiply(depth, np.float32(depth_scale), out=z, casting="same_kind")
     else:
         z = depth
-    valid = scratch("cloud_valid", (height, width), np.uint8)
+    has_nan = math.isnan(float(np.min(z)))  # min propagates NaN; fmin / fmax skip it
+    low, high = (float(np.fmin.reduce(z, axis=None)), float(np.fmax.reduce(z, axis=None))) if has_nan \
+        else (float(np.min(z)), float(np.max(z)))
     if math.isfinite(max_range_m):
         key = (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy)
-        cv2.inRange(z, *_z_limits(key, stride_px, float(max_range_m)), dst=valid)
-    else:  # NaN fails both bounds, inf the upper one
-        cv2.inRange(z, _TINY_F32, _MAX_F32, dst=valid)
-    if cv2.countNonZero(valid) == valid.size:
-        return z, False
-    if z is depth:  # never write into the caller's depth
+        z_max, z_max_min = _z_limits(key, stride_px, float(max_range_m))
+    else:
+        z_max, z_max_min = _MAX_F32, _MAX_F32
+    if math.isnan(low) or (low >= _TINY_F32 and high <= z_max_min):  # all NaN, or no write needed
+        return z, has_nan
+    fill = scratch("cloud_fill", (height, width), np.bool_)
+    np.greater(z, z_max, out=fill)  # beyond range, +inf; False for NaN (already NaN)
+    if low < _TINY_F32:  # 0, negative, -inf, subnormal
+        np.logical_or(fill, np.less(z, np.float32(_TINY_F32), out=scratch("cloud_low", (height, width), np.bool_)),
+                      out=fill)
+    if not fill.any():  # extremes beyond the most oblique ray's range, but each within its own
+        return z, has_nan
+    if z is depth:
         z = scratch("cloud_z", (height, width))
         np.copyto(z, depth)
-    cv2.copyTo(_nan_plane(height, width), cv2.bitwise_not(valid, dst=valid), z)
+    cv2.copyTo(_nan_plane(height, width), fill.view(np.uint8), z)
     return z, True
 
 
@@ -208,7 +219,8 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
     if rgb is not None:
         packed = scratch("cloud_rgb", (height, width), np.uint32)
         _write_rgb(rgb, (height, width), stride_px, packed)
-        np.copyto(cloud.view(np.uint32)[:, :, 3], packed)
+        # into every point's fourth word (OpenCV 0.07 ms at 640x480, numpy's strided copy 0.08)
+        cv2.mixChannels([packed.view(np.float32)], [cloud], [0, 3])
     del cloud, buf  # release the buffer export before rclpy takes the array.array
     return construct_with_data(cls, data, header=header, height=height, width=width,
                                fields=_point_fields(fcls, rgb is not None),

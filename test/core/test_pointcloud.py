@@ -194,3 +194,37 @@ def test_every_kind_of_invalid_depth_becomes_a_nan_point_and_the_input_is_untouc
             padding = np.frombuffer(bytes(msg.data), dtype="<u4")[3::4]
             assert padding.size == 48 * 64 and not padding.any()
         np.testing.assert_array_equal(depth_m, before)
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, 0.0, -0.0, 1e-40, -1.0, np.inf, -np.inf, 25.0])
+def test_one_invalid_pixel_of_any_kind_is_found(bad_value):
+    """A single invalid pixel in otherwise valid depth (the fast path's extremes must catch it):
+    its point is NaN, every other point exact, is_dense False; 1e-40 is a subnormal float32."""
+    intr = CameraIntrinsics(64, 48, 50.0, 52.0, 31.5, 23.5)
+    depth_m = np.random.default_rng(5).uniform(0.5, 4.0, (48, 64)).astype(np.float32)
+    depth_m[17, 40] = bad_value
+    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), max_range_m=20.0)
+    xyz = pointcloud2_to_xyz(msg)
+    assert msg.is_dense is False
+    assert np.isnan(xyz[17, 40]).all()
+    others = np.ones((48, 64), bool)
+    others[17, 40] = False
+    assert np.isfinite(xyz[others]).all()
+    np.testing.assert_array_equal(xyz[others], backproject_depth(np.where(others, depth_m, 1.0), intr)[others])
+
+
+def test_range_cut_follows_each_ray_not_the_most_oblique_one():
+    """max_range_m is Euclidean per ray: a depth that would be out of range at the image corner
+    but lies on the central ray stays valid (and the cloud dense); all-NaN depth gives all-NaN."""
+    intr = CameraIntrinsics(64, 48, 20.0, 20.0, 31.5, 23.5)  # wide: the corner ray is 2.2x longer
+    depth_m = np.full((48, 64), 3.0, dtype=np.float32)  # 6.6 m away at the corners
+    depth_m[24, 32] = 9.9  # on the central ray: 9.9 m < 10 m; at the corner this z would be 21.8 m
+    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), max_range_m=10.0)
+    assert msg.is_dense is True and np.isfinite(pointcloud2_to_xyz(msg)).all()
+    depth_m[0, 0] = 9.9  # the corner: beyond 10 m
+    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), max_range_m=10.0)
+    xyz = pointcloud2_to_xyz(msg)
+    assert msg.is_dense is False and np.isnan(xyz[0, 0]).all() and np.isfinite(xyz[24, 32]).all()
+    assert np.isnan(xyz).any(axis=2).sum() == 1
+    msg = depth_to_pointcloud2(np.full((48, 64), np.nan, np.float32), intr, make_header(0, "cam"))
+    assert msg.is_dense is False and np.isnan(pointcloud2_to_xyz(msg)).all()
