@@ -59,3 +59,22 @@ def test_colour_limits_are_numpys_percentiles(n):
 
     values = np.random.default_rng(n).gamma(2.0, 1.0, n).astype(np.float32)
     np.testing.assert_allclose(_percentiles(values, (2.0, 98.0)), np.percentile(values, [2.0, 98.0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad_value", [None, np.nan, 0.0, -1.0, np.inf, -np.inf])
+def test_every_pixel_is_its_table_colour_and_one_invalid_pixel_is_black(bad_value):
+    """Full frame, fixed limits: each pixel is TURBO_LUT at its rounded index, computed here in
+    float64; a single invalid pixel (the extremes must reveal it) is black."""
+    depth_m = np.random.default_rng(8).uniform(0.8, 12.0, (480, 640)).astype(np.float32)
+    if bad_value is not None:
+        depth_m[300, 500] = bad_value
+    rgb = colorize_depth(depth_m, max_depth_m=10.0, min_depth_m=1.0)
+    valid_depth_m = np.where(np.isfinite(depth_m) & (depth_m > 0), depth_m, 1.0).astype(np.float64)
+    inverse = np.maximum(1.0 / valid_depth_m, 0.1)
+    index = np.clip(np.rint(1.0 + (inverse - 0.1) * 254.0 / 0.9), 0, 255).astype(np.uint8)
+    expected = TURBO_LUT[index, 0]
+    if bad_value is not None:
+        expected[300, 500] = 0
+    mismatch = (rgb != expected).any(axis=-1)
+    assert mismatch.mean() < 1e-3  # float32 vs float64 rounding at .5 boundaries, nothing else
+    assert not rgb[300, 500].any() if bad_value is not None else rgb.any(axis=-1).all()
