@@ -14,6 +14,7 @@ import math
 import cv2
 import numpy as np
 
+from mono_depth_ros.core.depth import depth_extremes
 from mono_depth_ros.core.image import scratch
 
 _MAX_PERCENTILE_SAMPLES = 5000  # 2nd/98th percentiles to a fraction of a percent
@@ -88,8 +89,9 @@ def colorize_depth(depth_m: np.ndarray, max_depth_m: float = 0.0, min_depth_m: f
         # 1 + (inverse - lo) * scale, rounded and saturated at 255 in one pass (invalid: masked below)
         cv2.convertScaleAbs(inverse, dst=index, alpha=scale, beta=1.0 - lo * scale)
         # NaN (OpenCV's SIMD max does not keep it), 0, negative and inf: none when the extremes
-        # say so (min propagates NaN), the usual case, which then needs no mask pass
-        if not (float(np.min(depth_m)) > 0.0 and float(np.max(depth_m)) < math.inf):
+        # say so, the usual case, which then needs no mask pass
+        low, high, has_nan = depth_extremes(depth_m)
+        if has_nan or not (low > 0.0 and high < math.inf):
             index[~((depth_m > 0) & (depth_m < np.inf))] = 0
     words = scratch("colormap_words", depth_m.shape, np.int32)
     cv2.LUT(index, _TURBO_WORDS, dst=words)

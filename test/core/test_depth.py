@@ -65,3 +65,24 @@ def test_32fc1_marks_every_invalid_kind_nan_and_keeps_the_rest_exactly(kind):
     assert np.array_equal(np.isnan(published), bad)
     np.testing.assert_array_equal(published[~bad], depth_m[~bad])
     np.testing.assert_array_equal(depth_m, before)
+
+
+@pytest.mark.parametrize("bad_value", [None, np.nan, 0.0, -0.0, -3.0, np.inf, -np.inf])
+def test_32fc1_one_invalid_pixel_of_any_kind_is_marked(bad_value):
+    """A single invalid pixel in valid depth (the extremes must reveal it) -> NaN; float64 input;
+    an all-NaN depth stays all NaN."""
+    from mono_depth_ros.core.depth import depth_extremes
+
+    depth_m = np.random.default_rng(6).uniform(0.5, 9.0, (48, 64))
+    if bad_value is not None:
+        depth_m[20, 30] = bad_value
+    published = image_to_numpy(depth_to_image(depth_m, rb_header(), msg_cls=rb("sensor_msgs/msg/Image")))
+    expect_nan = np.zeros((48, 64), bool)
+    expect_nan[20, 30] = bad_value is not None
+    assert np.array_equal(np.isnan(published), expect_nan)
+    np.testing.assert_array_equal(published[~expect_nan], depth_m.astype(np.float32)[~expect_nan])
+    assert np.isnan(image_to_numpy(depth_to_image(np.full((3, 4), np.nan), rb_header(),
+                                                  msg_cls=rb("sensor_msgs/msg/Image")))).all()
+    low, high, has_nan = depth_extremes(np.array([[np.nan, 2.0], [-1.0, np.nan]], np.float32))
+    assert (low, high, has_nan) == (-1.0, 2.0, True)
+    assert np.isnan(depth_extremes(np.full(3, np.nan))[:2]).all()
