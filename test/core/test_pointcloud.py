@@ -196,14 +196,17 @@ def test_every_kind_of_invalid_depth_becomes_a_nan_point_and_the_input_is_untouc
         np.testing.assert_array_equal(depth_m, before)
 
 
-@pytest.mark.parametrize("bad_value", [np.nan, 0.0, -0.0, 1e-40, -1.0, np.inf, -np.inf, 25.0])
-def test_one_invalid_pixel_of_any_kind_is_found(bad_value):
+@pytest.mark.parametrize("bad_value, max_range_m", [
+    (bad, limit) for bad in (np.nan, 0.0, -0.0, 1e-40, -1.0, np.inf, -np.inf) for limit in (20.0, float("inf"))
+] + [(25.0, 20.0)])
+def test_one_invalid_pixel_of_any_kind_is_found(bad_value, max_range_m):
     """A single invalid pixel in otherwise valid depth (the fast path's extremes must catch it):
-    its point is NaN, every other point exact, is_dense False; 1e-40 is a subnormal float32."""
+    its point is NaN, every other point exact, is_dense False; 1e-40 is a subnormal float32;
+    25 m is invalid only with the 20 m range."""
     intr = CameraIntrinsics(64, 48, 50.0, 52.0, 31.5, 23.5)
     depth_m = np.random.default_rng(5).uniform(0.5, 4.0, (48, 64)).astype(np.float32)
     depth_m[17, 40] = bad_value
-    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), max_range_m=20.0)
+    msg = depth_to_pointcloud2(depth_m, intr, make_header(0, "cam"), max_range_m=max_range_m)
     xyz = pointcloud2_to_xyz(msg)
     assert msg.is_dense is False
     assert np.isnan(xyz[17, 40]).all()
