@@ -7,6 +7,7 @@ Works for rclpy message classes (``get_fields_and_field_types``) and rosbags mes
 from __future__ import annotations
 
 import array
+import functools
 import importlib
 import sys
 from typing import Any
@@ -21,12 +22,14 @@ def is_rosbags_cls(msg_cls: type) -> bool:
     return hasattr(msg_cls, "__msgtype__")
 
 
+@functools.lru_cache(maxsize=64)  # per message: an import lookup is 3 us
 def default_cls(package: str, name: str) -> type:
     """Import ``package.msg.name`` lazily (e.g. ``default_cls("sensor_msgs", "Image")``)."""
     module = importlib.import_module(f"{package}.msg")
     return getattr(module, name)
 
 
+@functools.lru_cache(maxsize=64)
 def nested_cls(msg_cls: type, field: str) -> type:
     """The class of a nested (or sequence-of) message field of ``msg_cls``.
 
