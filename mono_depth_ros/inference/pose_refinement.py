@@ -235,7 +235,7 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
         r = residuals(T)
         after = _cost(r, delta)
         # comparable only over (nearly) the same pixels: fewer of them inside b can lower a mean cost
-        if min(r.size, r0.size) >= 0.9 * max(r.size, r0.size) and after <= before * (1.0 + gain) and r.size:
+        if min(r.size, r0.size) >= 0.9 * max(r.size, r0.size) and after <= before * (1.0 + gain):
             return Refinement(T, True, before, after, choice)
     return Refinement(T0, False, before, before)
 
