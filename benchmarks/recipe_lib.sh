@@ -31,7 +31,7 @@ render_seeds() {  # scene seed... : camera path, moving objects and lens follow 
 }
 more_training_data() {  # DATA = every training sequence; exits 2 when train_demo_more.sh has not run
   compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
-  mapfile -t DATA < <(compgen -G "$OUT/data/train_*"; compgen -G "$OUT/data/more_*")
+  mapfile -t DATA < <(compgen -G "$OUT/data/train_*" || true; compgen -G "$OUT/data/more_*")
   echo "training sequences: ${#DATA[@]}"
 }
 select_ship() {  # method run: pick the run's checkpoint on the 8 validation sequences against the shipped
