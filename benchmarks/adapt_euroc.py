@@ -42,8 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.inference.checkpoint import read_checkpoint_payload  # noqa: E402
+from training.evaluate.real_sets import DEFAULT_DATA_ROOT  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "data" / "real"
 #: Fine-tuning settings, fixed before looking at any held-out frame (see the README's recipe).
 FINETUNE = [
     "model.layer_norm_noise_stddev=0",        # plain layer norm: start from the network as it runs
@@ -208,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "adapt_euroc", help="work folder (replaced)")
     parser.add_argument("--weights", type=Path, default=REPO / "mono_depth_ros" / "weights",
                         help="folder with li2020_depth.pt and li2020_motion.pt to start from")
-    parser.add_argument("--euroc", type=Path, default=SHARED / "euroc_v101_micro")
-    parser.add_argument("--kitti", type=Path, default=SHARED / "kitti_odometry00_6frames")
+    parser.add_argument("--euroc", type=Path, default=DEFAULT_DATA_ROOT / "euroc_v101_micro")
+    parser.add_argument("--kitti", type=Path, default=DEFAULT_DATA_ROOT / "kitti_odometry00_6frames")
     parser.add_argument("--euroc-steps", type=int, default=600)
     parser.add_argument("--kitti-steps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the fine-tuning runs")

@@ -32,7 +32,6 @@ from mono_depth_ros.core.pointcloud import depth_to_pointcloud2  # noqa: E402
 from mono_depth_ros.core.stamps import make_header  # noqa: E402
 from mono_depth_ros.nodes.colormap import colorize_depth  # noqa: E402
 
-DATA_ROOT = REPO.parent / "shared" / "data" / "real"
 
 CLOUD_GOAL_RATIO = 4.0
 
@@ -113,14 +112,14 @@ def real_frames(repeats: int) -> None:
     one (Kinect's sensor, holes NaN; KITTI frame 0's SGBM reference) and the bundled eigen2014's
     (crop, so on KITTI NaN where the network saw nothing, and far sky beyond ``max_range_m``)."""
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
-    from training.evaluate.real_sets import SetUnavailable, load_set
+    from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SetUnavailable, load_set
 
     estimator = None
     header = make_header(0, "camera_optical_frame")
     worst = 0.0
     for set_name in ("kinect", "kitti"):
         try:
-            real = load_set(set_name, DATA_ROOT)
+            real = load_set(set_name, DEFAULT_DATA_ROOT)
         except SetUnavailable as exc:
             print(f"\nreal {set_name} frames skipped: {exc}")
             continue

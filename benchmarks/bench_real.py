@@ -35,9 +35,9 @@ from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
                                           baseline_depth, common_mask, evaluate_depth_set, evaluate_motion_set,
                                           load_networks)
-from training.evaluate.real_sets import SET_NAMES, STEREODEMO_DIR, RealSet, SetUnavailable, load_set  # noqa: E402
+from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealSet,  # noqa: E402
+                                        SetUnavailable, load_set)
 
-DATA_ROOT = REPO.parent / "shared" / "data" / "real"
 FIGURE = REPO / "docs" / "images" / "real_depth_grid.png"
 # (column, key, lower is better)
 DEPTH_COLUMNS = (("AbsRel_raw", "abs_rel_raw", True), ("AbsRel_med", "abs_rel_med", True),
@@ -156,7 +156,7 @@ def load_sets(names: list[str], data_root: Path, max_frames: int | None, stereod
 
 def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), backend: str = "onnxruntime",
         weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
-        data_root: Path = DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
+        data_root: Path = DEFAULT_DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="li2020 ego-motion as ego_motion_node's motion_refinement (default "
                              f"{DEFAULT_MOTION_REFINEMENT}, the node's; auto: refined with the sets' calibration)")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
-    parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)
     parser.add_argument("--whdr-pairs", type=int, default=10000)
     parser.add_argument("--figure", type=Path, default=FIGURE)

@@ -43,8 +43,8 @@ from mono_depth_ros.core.scale import (ScaleConfig, ScaleEstimator, SparseDepth,
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL  # noqa: E402
 from mono_depth_ros.synth.sequence import SynthConfig, SyntheticSequence  # noqa: E402
 from mono_depth_ros.synth.trajectory import rotation_zyx  # noqa: E402
+from training.evaluate.real_sets import DEFAULT_DATA_ROOT  # noqa: E402
 
-DATA_ROOT = REPO.parent / "shared" / "data" / "real"
 FACTOR = 3.7
 BASELINE_MEDIAN_M = 10.0
 KITTI_CAMERA_HEIGHT_M = 1.65
@@ -190,7 +190,7 @@ def table2(synthetic, kitti, references, with_network: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-root", type=Path, default=DATA_ROOT)
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     parser.add_argument("--no-network", action="store_true", help="skip the li2020 / xian2018 network rows")
     args = parser.parse_args(argv)
     print("Table 1: camera-height scale (ground plane) vs the median-depth-10-m baseline; err = scale / true - 1;")

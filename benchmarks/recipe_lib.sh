@@ -29,6 +29,20 @@ render_seeds() {  # scene seed... : camera path, moving objects and lens follow 
         "$([ "$scene" = indoor ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
   done
 }
+# the 8 validation sequences (name scene seed trajectory moving_objects [lens]), as train_demo_models.sh renders them
+VAL_SEQUENCES=("val_indoor indoor 201 handheld 1" "val_indoor_b indoor 203 forward 0"
+               "val_indoor_c indoor 205 turning 2 --distortion-k1 -0.28" "val_indoor_d indoor 207 handheld 0"
+               "val_street street 202 turning 2" "val_street_b street 204 forward 1"
+               "val_street_c street 206 handheld 0 --distortion-k1 -0.35" "val_street_d street 208 forward 2")
+render_validation() {  # scene: that world's validation sequences where they are missing; fails if one did not render
+  local spec words
+  for spec in "${VAL_SEQUENCES[@]}"; do
+    read -ra words <<< "$spec"
+    [ "${words[1]}" = "$1" ] || continue
+    render "${words[@]}"
+    [ -f "$OUT/data/${words[0]}/manifest.csv" ] || { echo "error: render failed: $OUT/data/${words[0]}" >&2; return 1; }
+  done
+}
 more_training_data() {  # DATA = every training sequence; exits 2 when train_demo_more.sh has not run
   compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
   mapfile -t DATA < <(compgen -G "$OUT/data/train_*" || true; compgen -G "$OUT/data/more_*")

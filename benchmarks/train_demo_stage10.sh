@@ -21,24 +21,9 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 mkdir -p "$OUT/bags" "$OUT/data"
-{
-  render val_indoor indoor 201 handheld 1
-  render val_indoor_b indoor 203 forward 0
-  render val_indoor_c indoor 205 turning 2 --distortion-k1 -0.28
-  render val_indoor_d indoor 207 handheld 0
-  render_seeds indoor $(seq 7001 7200)
-} &
-{
-  render val_street street 202 turning 2
-  render val_street_b street 204 forward 1
-  render val_street_c street 206 handheld 0 --distortion-k1 -0.35
-  render val_street_d street 208 forward 2
-  render_seeds street $(seq 8001 8100)
-} &
-wait
-for seq in val_indoor val_indoor_b val_indoor_c val_indoor_d val_street val_street_b val_street_c val_street_d; do
-  [ -f "$OUT/data/$seq/manifest.csv" ] || { echo "error: render failed: $OUT/data/$seq" >&2; exit 1; }
-done
+{ render_validation indoor; render_seeds indoor $(seq 7001 7200); } & indoor=$!
+{ render_validation street; render_seeds street $(seq 8001 8100); } & street=$!
+wait "$indoor"; wait "$street"  # each one's status: a failed render stops the recipe
 more_training_data
 [ "${RENDER_ONLY:-0}" = 1 ] && exit 0
 

@@ -32,6 +32,8 @@ from mono_depth_ros.core.transforms import quat_to_matrix, se3
 from training.data.stereo import stereo_relative_depth
 
 SET_NAMES = ("kinect", "kitti", "euroc", "middlebury", "oakd")
+# the small real recordings beside a checkout on the project's machines (absent in a user's clone)
+DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 STEREODEMO_DIR = Path(sys.prefix) / "share" / "stereodemo" / "datasets" / "oak-d"
 # Middlebury 2014 Motorcycle calibration divided by 4 (scikit-image ships the quarter-size pair).
 MIDDLEBURY_F_PX, MIDDLEBURY_BASELINE_M, MIDDLEBURY_DOFFS_PX = 994.978, 0.193001, 31.086
