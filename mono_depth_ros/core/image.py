@@ -32,9 +32,17 @@ ENCODINGS: dict[str, tuple[int, np.dtype]] = {
     "32FC1": (1, np.dtype(np.float32)),
     "yuv422": (2, np.dtype(np.uint8)),
     "yuv422_yuy2": (2, np.dtype(np.uint8)),
+    **{f"bayer_{pattern}{bits}": (1, np.dtype(np.uint8 if bits == 8 else np.uint16))
+       for pattern in ("rggb", "bggr", "gbrg", "grbg") for bits in (8, 16)},
 }
 
 _YUV_TO_RGB = {"yuv422": cv2.COLOR_YUV2RGB_UYVY, "yuv422_yuy2": cv2.COLOR_YUV2RGB_YUY2}
+# OpenCV names a Bayer pattern by the second row's second and third pixels, so ROS's rggb (R G / G B
+# from the top-left) is OpenCV's "BG" (as cv_bridge maps them).
+_BAYER_TO_RGB = {
+    "rggb": cv2.COLOR_BayerBG2RGB, "bggr": cv2.COLOR_BayerRG2RGB,
+    "gbrg": cv2.COLOR_BayerGR2RGB, "grbg": cv2.COLOR_BayerGB2RGB,
+}
 _HOST_BIGENDIAN = sys.byteorder == "big"
 
 
@@ -83,19 +91,25 @@ def image_to_numpy(msg: Any) -> np.ndarray:
 
 
 def image_to_rgb8(msg: Any) -> np.ndarray:
-    """(H, W, 3) uint8 RGB from rgb8/bgr8/rgba8/bgra8/mono8/8UC1/8UC3(BGR)/mono16/yuv422 images.
+    """(H, W, 3) uint8 RGB from rgb8/bgr8/rgba8/bgra8/mono8/8UC1/8UC3(BGR)/mono16/yuv422/bayer_* images.
 
-    mono16 keeps the top 8 bits (value >> 8), as cv_bridge does. 16UC1 and 32FC1 are depth or
-    data images, not colour, and raise InputError.
+    mono16 and bayer_*16 keep the top 8 bits (value >> 8), as cv_bridge does. Bayer mosaics (a
+    machine-vision camera's ``image_raw``) are demosaiced bilinearly (OpenCV); they need at least
+    2x2 pixels. 16UC1 and 32FC1 are depth or data images, not colour, and raise InputError.
     """
     encoding = msg.encoding
     if encoding in ("16UC1", "32FC1"):
         raise InputError("encoding", encoding, "is a depth/data encoding, not a colour image")
     if encoding in _YUV_TO_RGB and int(msg.width) % 2:
         raise InputError("width", int(msg.width), f"{encoding} packs pixel pairs: width must be even")
+    if encoding.startswith("bayer_") and encoding in ENCODINGS and min(int(msg.width), int(msg.height)) < 2:
+        raise InputError("width x height", f"{msg.width}x{msg.height}", f"{encoding} needs at least 2x2 pixels")
     pixels = image_to_numpy(msg)
     if encoding in _YUV_TO_RGB:
         return cv2.cvtColor(np.ascontiguousarray(pixels), _YUV_TO_RGB[encoding])
+    if encoding.startswith("bayer_"):
+        rgb = cv2.cvtColor(np.ascontiguousarray(pixels), _BAYER_TO_RGB[encoding[6:10]])
+        return (rgb >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb
     if encoding == "rgb8":
         rgb = pixels
     elif encoding in ("bgr8", "8UC3"):

@@ -128,3 +128,37 @@ def test_rgb8_to_tensor_values():
     with pytest.raises(InputError) as info:
         rgb8_to_tensor(rgb, mean, (1.0, 0.0, 1.0))
     assert info.value.field == "std"
+
+
+def _mosaic(rgb: np.ndarray, pattern: str) -> np.ndarray:
+    """(H, W) Bayer mosaic of an (H, W, 3) image: ``pattern`` names the 2x2 tile's colours row by
+    row from the top-left, as ROS's bayer_* encodings do (rggb: R G / G B)."""
+    mosaic = np.empty(rgb.shape[:2], rgb.dtype)
+    for index, colour in enumerate(pattern):
+        row, col = divmod(index, 2)
+        mosaic[row::2, col::2] = rgb[row::2, col::2, "rgb".index(colour)]
+    return mosaic
+
+
+@pytest.mark.parametrize("pattern", ["rggb", "bggr", "gbrg", "grbg"])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_bayer_is_demosaiced_in_the_right_colours(pattern, bits):
+    # a smooth image with a different ramp per channel: a swapped pattern would swap red and blue
+    yy, xx = np.mgrid[0:16, 0:20].astype(np.float64)
+    rgb = np.dstack([40 + 8 * xx, 60 + 5 * yy, 220 - 6 * xx]).astype(np.uint8)
+    mosaic = _mosaic(rgb, pattern)
+    if bits == 16:
+        mosaic = mosaic.astype(np.uint16) * 256 + 99  # the low byte is dropped, as for mono16
+    out = image_to_rgb8(raw_image(mosaic, f"bayer_{pattern}{bits}", pad_bytes=2, bigendian=bits == 16))
+    assert out.shape == (16, 20, 3) and out.dtype == np.uint8
+    inner = (slice(2, -2), slice(2, -2))  # bilinear demosaicing of a linear ramp is exact inside
+    assert np.abs(out[inner].astype(int) - rgb[inner]).max() <= 1
+    # the other three patterns' codes give the wrong colours on the same mosaic
+    for other in {"rggb", "bggr", "gbrg", "grbg"} - {pattern}:
+        wrong = image_to_rgb8(raw_image(_mosaic(rgb, pattern), f"bayer_{other}8"))
+        assert np.abs(wrong[inner].astype(int) - rgb[inner]).max() > 20
+
+
+def test_bayer_below_two_pixels_is_a_clear_error():
+    with pytest.raises(InputError, match="bayer_rggb8 needs at least 2x2"):
+        image_to_rgb8(raw_image(np.zeros((1, 8), np.uint8), "bayer_rggb8"))
