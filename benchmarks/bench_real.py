@@ -32,9 +32,10 @@ from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
-from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, MOTION_BASELINES, DepthCache,  # noqa: E402
-                                          baseline_depth, common_mask, evaluate_depth_set, evaluate_motion_set,
-                                          load_networks)
+from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, LAYOUT_REFERENCE,  # noqa: E402
+                                          MOTION_BASELINES, DepthCache, baseline_depth, common_mask,
+                                          evaluate_depth_set, evaluate_motion_set, load_networks)
+from training.evaluate.depth_metrics import layout_share  # noqa: E402
 from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealSet,  # noqa: E402
                                         SetUnavailable, load_set)
 
@@ -176,16 +177,21 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
                "backend": backend, "sets": {}}
     metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
     results["metric_methods"] = sorted(metric)
+    layout: dict[str, list] = {}
     for real in real_sets:
         entry = {"frames": len(real.frames), "depth_source": real.depth_source, "note": real.note}
         if real.depth_source != "none" and nets.depth:
-            entry["depth"] = evaluate_depth_set(real, list(nets.depth), depth_of, caps, whdr_pairs, bar.update)
+            entry["depth"] = evaluate_depth_set(real, list(nets.depth), depth_of, caps, whdr_pairs, bar.update,
+                                                layout)
             entry["depth"]["verdicts"] = {m: verdict(v) for m, v in judge_depth(entry["depth"], metric).items()}
         if real.video and nets.motion is not None and len(real.frames) >= 2:
             entry["ego_motion"] = evaluate_motion_set(real, nets, depth_of, bar.update)
             entry["ego_motion"]["verdicts"] = {m: verdict(v) for m, v in judge_motion(entry["ego_motion"]).items()}
         results["sets"][real.name] = entry
     bar.close()
+    if layout:
+        results["layout_share"] = {"frames": len(layout[LAYOUT_REFERENCE]),
+                                   "shares": {name: layout_share(grids) for name, grids in layout.items()}}
     if figure is not None and real_sets and nets.depth:
         depth_grid(Path(figure), real_sets, list(nets.depth), depth_of, caps)
         results["figure"] = str(figure)
@@ -217,6 +223,11 @@ def report(results: dict) -> str:
                     if metric in e["per_pair"][name]:
                         out.append(f"{name} {metric} per pair: "
                                    + " ".join(f"{v:.2f}" for v in e["per_pair"][name][metric]))
+    if "layout_share" in results:
+        lay = results["layout_share"]
+        out.append(f"\n== layout share: how much of each output is one fixed map ({lay['frames']} frames with depth, "
+                   f"every set; 1 = the same map for every image; the ground truth is the reference) ==")
+        out += [f"{name:<13}{share:.3f}" for name, share in lay["shares"].items()]
     if "figure" in results:
         out.append(f"\nfigure: {results['figure']}")
     return "\n".join(out)
@@ -252,6 +263,12 @@ def markdown_summary(results: dict) -> str:
                                                                   "photo_err")]
             out.append(f"| {name} ({entry['ego_motion']['pairs']} pairs) | li2020 | " + " | ".join(cells)
                        + f" | {entry['ego_motion']['verdicts']['li2020']} |")
+    if "layout_share" in results:
+        lay = results["layout_share"]
+        out += ["", f"| layout share ({lay['frames']} frames with depth; 1 = one map for every image) | "
+                + " | ".join(lay["shares"]) + " |", "|---|" + "---|" * len(lay["shares"]),
+                "| share of the output variance that the mean map explains | "
+                + " | ".join(f"{v:.3f}" for v in lay["shares"].values()) + " |"]
     return "\n".join(out) + "\n"
 
 

@@ -79,6 +79,10 @@ def test_evaluate_cli_writes_reports(eigen_run, tiny_dataset, tmp_path):
     report = (out / "metrics.md").read_text()
     assert report.count("| abs_rel |") == 1 and "constant_depth_abs_rel" in report
     assert len(list(out.glob("depth_*.png"))) == 2
+    # the layout share of the 8 predictions beside that of their ground truth (one short sequence:
+    # consecutive frames share most of their layout, so the truth's own share is high)
+    assert 0.0 <= metrics["layout_share"] <= 1.0 and 0.3 < metrics["layout_share_ground_truth"] <= 1.0
+    assert "layout_share_ground_truth" in report
 
 
 def test_li2020_train_and_ego_motion_eval(tiny_dataset, tmp_path):

@@ -13,8 +13,9 @@ import pytest
 
 from training.evaluate.depth_metrics import DepthCaps
 from training.evaluate.pose_metrics import relative_from_poses
-from training.evaluate.real_bench import (baseline_depth, common_mask, depth_scores, photometric_error,
-                                          ramp_depth)
+from training.evaluate.depth_metrics import layout_grid, layout_share
+from training.evaluate.real_bench import (LAYOUT_REFERENCE, baseline_depth, common_mask, depth_scores,
+                                          photometric_error, ramp_depth)
 from training.evaluate.real_sets import STEREODEMO_DIR, SetUnavailable, load_set
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_real.py"
@@ -145,7 +146,41 @@ def test_bench_real_subset(shared_data, tmp_path):
     assert 0.0 < euroc["ego_motion"]["rows"]["no_motion"]["photo_err"] < 10.0  # a nearly static start
     text = bench.report(results)
     assert text.count("beats baselines") + text.count("worse than") >= 3
+    layout = results["layout_share"]  # Middlebury's frame and KITTI's frame 0: two frames with depth
+    assert layout["frames"] == 2 and set(layout["shares"]) == {"eigen2014", "xian2018", "li2020", LAYOUT_REFERENCE}
+    assert all(0.0 <= share <= 1.0 for share in layout["shares"].values())
+    assert "layout share" in text and "layout share" in bench.markdown_summary(results)
     json.dumps(results, default=float)
+
+
+def test_layout_grid_averages_log_depth_per_cell_and_standardises():
+    depth = np.ones((48, 64))
+    depth[:24] = np.e ** 2  # top half: log depth 2, bottom half 0
+    mask = np.ones_like(depth, bool)
+    mask[:, :2] = False  # the first grid column (2 px wide) has no scored pixel
+    grid = layout_grid(depth, mask)
+    assert grid.shape == (24, 32) and np.isnan(grid[:, 0]).all()
+    np.testing.assert_allclose(grid[:12, 1:], 1.0)  # two levels, standardised: +1 and -1
+    np.testing.assert_allclose(grid[12:, 1:], -1.0)
+    assert np.isnan(layout_grid(np.ones((48, 64)), np.ones((48, 64), bool))).all()  # a flat map has no layout
+    with pytest.raises(ValueError, match="smaller than the layout grid"):
+        layout_grid(np.ones((10, 64)), np.ones((10, 64), bool))
+
+
+def test_layout_share_is_one_for_a_fixed_map_and_the_common_part_otherwise():
+    rng = np.random.default_rng(3)
+    yy = np.linspace(-1, 1, 24)[:, None] * np.ones((1, 32))
+    fixed = (yy - yy.mean()) / yy.std()
+    assert layout_share([fixed] * 5) == pytest.approx(1.0)
+    unrelated = [rng.standard_normal((24, 32)) for _ in range(50)]
+    assert layout_share(unrelated) == pytest.approx(1 / 50, abs=0.01)  # only chance agreement
+    # half the variance common to every map, half each map's own: the share is about a half
+    mixed = [(fixed + rng.standard_normal((24, 32))) / np.sqrt(2) for _ in range(50)]
+    assert layout_share(mixed) == pytest.approx(0.5 + 0.5 / 50, abs=0.03)
+    # a cell that most maps lack is left out rather than decided by the one map that has it
+    holes = [np.where(np.arange(32) == 0, np.nan, fixed) for _ in range(4)] + [rng.standard_normal((24, 32))]
+    assert layout_share(holes) < 1.0 and np.isfinite(layout_share(holes))
+    assert np.isnan(layout_share([fixed]))
 
 
 def test_bench_real_rejects_an_unknown_set(capsys):

@@ -17,6 +17,13 @@ Ego-motion (video sets), per consecutive pair:
   frame b is warped into frame a through li2020's depth of frame a and each method's motion
   (ORB's unit translation takes li2020's step length), on the pixels every method keeps;
 - ``rot_vs_orb_deg``: angle between each method's rotation and ORB's (a check without ground truth).
+
+Layout share (every set with depth, all frames together): how much of a network's output is one
+fixed map whatever the image. Each frame's log depth on the scored pixels is averaged into a
+24x32 grid and standardised; the share is the part of those maps' variance that their mean map
+explains (``layout_share``): 1 when every image gets the same map, about 1/N for N unrelated
+maps. The ground truth of the same frames on the same pixels is the reference: a network well
+above it paints its training world's average layout instead of reading the scene.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 from mono_depth_ros.inference.processing import DepthResult
 from mono_depth_ros.inference.weights import default_weights_path
 from training.evaluate.classical_vo import essential_pose
-from training.evaluate.depth_metrics import DepthCaps, depth_errors, whdr
+from training.evaluate.depth_metrics import DepthCaps, depth_errors, layout_grid, whdr
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.real_sets import RealFrame, RealSet
 from training.losses.geometry import resample, transform_depth_map
@@ -46,6 +53,7 @@ RAMP_TOP_OVER_BOTTOM = 2.0
 # recoverPose returns a pose even from 0 inliers (a 180 deg rotation on a static pair): fewer than
 # this many inliers counts as an ORB failure, reported as "no motion"
 MIN_ORB_INLIERS = 15
+LAYOUT_REFERENCE = "ground truth"
 
 
 def model_file(weights_dir: Path | None, spec_name: str) -> Path:
@@ -155,8 +163,11 @@ def common_mask(gt_m: np.ndarray, preds: Iterable[np.ndarray], caps: DepthCaps) 
 
 
 def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, caps: DepthCaps,
-                       whdr_pairs: int = 10000, tick: Callable[[], None] = lambda: None) -> dict:
-    """Mean scores over the frames with depth: {"frames", "coverage", "rows": {name: scores}}."""
+                       whdr_pairs: int = 10000, tick: Callable[[], None] = lambda: None,
+                       layout: dict[str, list] | None = None) -> dict:
+    """Mean scores over the frames with depth: {"frames", "coverage", "rows": {name: scores}}.
+    ``layout``: where given, each frame's ``layout_grid`` of every method and of the ground truth
+    (``LAYOUT_REFERENCE``) on the scored pixels is appended to ``layout[name]``."""
     per_row: dict[str, list[dict]] = {name: [] for name in [*methods, *DEPTH_BASELINES]}
     coverage = []
     for index, frame in enumerate(f for f in real.frames if f.depth_m is not None):
@@ -167,6 +178,9 @@ def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, 
         if mask.sum() < 2:
             continue
         coverage.append(mask.sum() / max(valid_gt.sum(), 1))
+        if layout is not None:
+            for name, depth in [*preds.items(), (LAYOUT_REFERENCE, frame.depth_m)]:
+                layout.setdefault(name, []).append(layout_grid(depth, mask))
         preds.update({b: baseline_depth(b, frame.depth_m, mask) for b in DEPTH_BASELINES})
         for name, pred in preds.items():
             per_row[name].append(depth_scores(pred, frame.depth_m, mask, caps, index, whdr_pairs))

@@ -14,7 +14,8 @@ from mono_depth_ros.inference.processing import flip_enabled
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
-from training.evaluate.depth_metrics import DepthCaps, depth_errors, mean_metrics, whdr
+from training.evaluate.depth_metrics import (LAYOUT_GRID_HW, DepthCaps, depth_errors, layout_grid, layout_share,
+                                             mean_metrics, whdr)
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion_result
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
@@ -45,6 +46,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
     constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
+    layout: dict[str, list] = {"pred": [], "gt": []}  # layout_share of the predictions beside the truth's
     with_depth = [i for i in indices if folder.by_index[i].depth]
     step = max(1, len(with_depth) // max(opts.pictures, 1))
     for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame", disable=not opts.progress)):
@@ -60,6 +62,11 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             per_image.append(depth_errors(pred, gt, opts.caps, median))
             whdrs.append(whdr(pred, gt, n_pairs=opts.whdr_pairs, seed=index))
             constant_abs_rel.append(depth_errors(np.ones_like(gt), gt, opts.caps, True)["abs_rel"])
+            scored = np.isfinite(gt) & (gt > opts.caps.min_depth_m) & (gt < opts.caps.max_depth_m) \
+                & np.isfinite(pred) & (pred > 0)
+            if gt.shape[0] >= LAYOUT_GRID_HW[0] and gt.shape[1] >= LAYOUT_GRID_HW[1]:
+                layout["pred"].append(layout_grid(pred, scored))
+                layout["gt"].append(layout_grid(gt, scored))
         except InputError as exc:  # no usable pixel (ground truth out of range or prediction not finite)
             LOG.warning("frame %d skipped: %s", index, exc)
             skipped += 1
@@ -73,6 +80,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     out = mean_metrics(per_image)
     out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
                constant_depth_abs_rel=float(np.mean(constant_abs_rel)), frames=len(per_image),
+               layout_share=layout_share(layout["pred"]), layout_share_ground_truth=layout_share(layout["gt"]),
                median_scaling=median, output_kind=kind)
     return out
 
