@@ -57,8 +57,9 @@ select_ship() {  # method run: pick the run's checkpoint on the 8 validation seq
   ship_selected "$PY" "$OUT/runs/$2/selected/$1.pt" "$W/$1.pt"
 }
 select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequences by translation direction
-  # error AND depth AbsRel / constant map (--also), against the shipped pair; ships only a winner
-  "$PY" -m training select --run "$OUT/runs/$1" --data "$OUT"/data/val_* --split all --every 500 \
+  # error AND depth AbsRel / constant map (--also), against the shipped pair, every SEL_EVERY steps
+  # (default 500); ships only a winner
+  "$PY" -m training select --run "$OUT/runs/$1" --data "$OUT"/data/val_* --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
   local spec
