@@ -16,6 +16,8 @@ EPILOG = """examples:
 
 Depth: AbsRel, SqRel, RMSE, RMSE log, SILog, delta<1.25^k (median scaling is applied automatically
 to relative / up-to-scale outputs). Relative depth: WHDR on random ordinal pairs (ratio 1.02).
+Layout share: how much of the predictions is one fixed map whatever the frame (0-1), beside the
+ground truth's own on the same pixels; far above the truth's, the network paints a learned layout.
 Ego-motion (li2020, when the dataset has poses): evo ATE (Sim(3) alignment) and RPE, per-pair
 rotation / translation-direction errors, beside a classical ORB + essential-matrix baseline
 (translation scale per pair from ground truth). Writes metrics.json, metrics.md, PNG pictures."""
