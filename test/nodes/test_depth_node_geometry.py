@@ -118,3 +118,30 @@ def test_real_euroc_mono8_frame_with_its_distortion(graph, light_checkpoints, sh
     np.testing.assert_allclose(depth_m, expected, rtol=1e-5)  # NaN (outside the crop) in the same places
     seen = node.estimator.fit_for((480, 752)).seen_mask()
     assert np.isfinite(depth_m[seen]).all() and np.isnan(depth_m[~seen]).all() and 0.75 < seen.mean() < 0.85
+
+
+def test_bayer_image_raw_is_demosaiced_before_inference(graph, light_checkpoints):
+    """A machine-vision camera's image_raw (bayer_rggb8): the node's depth is that of the demosaiced
+    colour image, not a refusal and not the mosaic read as grey."""
+    import cv2
+
+    from mono_depth_ros.core.image import numpy_to_image
+
+    rgb = cv2.GaussianBlur(rgb_frame(W, H, seed=8), (5, 5), 0)  # smooth, so demosaicing is near exact
+    mosaic = np.empty((H, W), np.uint8)
+    for index, colour in enumerate("rggb"):  # R G / G B from the top-left
+        row, col = divmod(index, 2)
+        mosaic[row::2, col::2] = rgb[row::2, col::2, "rgb".index(colour)]
+    node = _node(graph, light_checkpoints)
+    pub_img, pub_info, outs = depth_node_io(graph, node)
+    pinhole = CameraIntrinsics(W, H, 100.0, 100.0, 79.5, 63.5)
+    stamp = T0_NS + 9 * 100_000_000
+    pub_info.publish(camera_info_from_intrinsics(pinhole, make_header(stamp, "cam_optical"), msg_cls=CameraInfo))
+    wait_until(lambda: node.camera.latest is not None, what="camera_info")
+    pub_img.publish(numpy_to_image(mosaic, "bayer_rggb8", make_header(stamp, "cam_optical"), msg_cls=Image))
+    depth_m = depth_from_image(outs["depth"].wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0])
+    demosaiced = cv2.cvtColor(mosaic, cv2.COLOR_BayerBG2RGB)
+    np.testing.assert_allclose(depth_m, node.estimator.estimate(demosaiced).depth_m, rtol=1e-5)
+    as_grey = node.estimator.estimate(np.repeat(mosaic[:, :, None], 3, axis=2)).depth_m
+    assert np.abs(depth_m - as_grey).max() > 1e-3
+    assert node.stats()["rejected"] == 0
