@@ -35,7 +35,7 @@ from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, LAYOUT_REFERENCE,  # noqa: E402
                                           MOTION_BASELINES, DepthCache, baseline_depth, common_mask,
                                           evaluate_depth_set, evaluate_motion_set, load_networks)
-from training.evaluate.depth_metrics import layout_share  # noqa: E402
+from training.evaluate.depth_metrics import layout_grid, layout_share  # noqa: E402
 from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealSet,  # noqa: E402
                                         SetUnavailable, load_set)
 
@@ -133,13 +133,49 @@ def depth_grid(path: Path, sets: list[RealSet], methods: list[str], depth_of: De
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle("near (blue) to far (red), log scale; black: no depth / not seen by the network", fontsize=9)
+    _save_png(fig, path)
+
+
+def layout_picture(path: Path, layout: dict[str, list], shares: dict[str, float],
+                   grey: dict[str, np.ndarray]) -> None:
+    """Top: each network's mean standardised log-depth map over the frames (``layout_share``'s mean
+    map) beside the ground truth's. Bottom: each network's map of a plain grey image (``grey``:
+    name -> ``layout_grid``), what it paints when there is nothing to read."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="black")
+    fig, axes = plt.subplots(2, len(layout), figsize=(2.6 * len(layout), 5.4), squeeze=False)
+    frames = len(next(iter(layout.values())))
+    for col, (name, grids) in enumerate(layout.items()):
+        stack = np.stack(grids)
+        present = np.isfinite(stack)
+        mean = np.where(present, stack, 0.0).sum(axis=0) / np.maximum(present.sum(axis=0), 1)
+        axes[0, col].imshow(np.where(present.any(axis=0), mean, np.nan), cmap=cmap, vmin=-1.5, vmax=1.5)
+        axes[0, col].set_title(f"{name}: mean of {frames} frames\n(layout share {shares[name]:.2f})", fontsize=8)
+        if name in grey:
+            axes[1, col].imshow(grey[name], cmap=cmap, vmin=-1.5, vmax=1.5)
+            axes[1, col].set_title(f"{name}: a plain grey image", fontsize=8)
+        else:
+            axes[1, col].axis("off")
+        for ax in axes[:, col]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("standardised log depth on a 24x32 grid, near blue, far red", fontsize=8)
+    _save_png(fig, path)
+
+
+def _save_png(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+    from PIL import Image  # a matplotlib dependency
+
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=90)
     plt.close(fig)
-    from PIL import Image  # a matplotlib dependency
-
     # 256 colours: a third of the bytes of a true-colour PNG of photographs, for the repository
     image = Image.open(buffer).convert("RGB")
     image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
@@ -195,6 +231,15 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     if figure is not None and real_sets and nets.depth:
         depth_grid(Path(figure), real_sets, list(nets.depth), depth_of, caps)
         results["figure"] = str(figure)
+        if "layout_share" in results:
+            layout_figure = Path(figure).with_name(Path(figure).stem + "_layout.png")
+            grey_rgb = np.full((480, 640, 3), 128, np.uint8)
+            grey = {}
+            for name, est in nets.depth.items():
+                depth = est.estimate(grey_rgb).depth_m
+                grey[name] = layout_grid(depth, np.isfinite(depth) & (depth > 0))
+            layout_picture(layout_figure, layout, results["layout_share"]["shares"], grey)
+            results["layout_figure"] = str(layout_figure)
     return results
 
 
@@ -230,6 +275,8 @@ def report(results: dict) -> str:
         out += [f"{name:<13}{share:.3f}" for name, share in lay["shares"].items()]
     if "figure" in results:
         out.append(f"\nfigure: {results['figure']}")
+    if "layout_figure" in results:
+        out.append(f"layout figure: {results['layout_figure']}")
     return "\n".join(out)
 
 

@@ -150,6 +150,8 @@ def test_bench_real_subset(shared_data, tmp_path):
     assert layout["frames"] == 2 and set(layout["shares"]) == {"eigen2014", "xian2018", "li2020", LAYOUT_REFERENCE}
     assert all(0.0 <= share <= 1.0 for share in layout["shares"].values())
     assert "layout share" in text and "layout share" in bench.markdown_summary(results)
+    assert Path(results["layout_figure"]) == tmp_path / "grid_layout.png"
+    assert (tmp_path / "grid_layout.png").stat().st_size > 5_000
     json.dumps(results, default=float)
 
 
