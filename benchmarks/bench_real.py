@@ -35,7 +35,7 @@ from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, LAYOUT_REFERENCE,  # noqa: E402
                                           MOTION_BASELINES, DepthCache, baseline_depth, common_mask,
                                           evaluate_depth_set, evaluate_motion_set, load_networks)
-from training.evaluate.depth_metrics import layout_grid, layout_share  # noqa: E402
+from training.evaluate.depth_metrics import layout_grid, layout_mean, layout_share  # noqa: E402
 from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealSet,  # noqa: E402
                                         SetUnavailable, load_set)
 
@@ -150,10 +150,8 @@ def layout_picture(path: Path, layout: dict[str, list], shares: dict[str, float]
     fig, axes = plt.subplots(2, len(layout), figsize=(2.6 * len(layout), 5.4), squeeze=False)
     frames = len(next(iter(layout.values())))
     for col, (name, grids) in enumerate(layout.items()):
-        stack = np.stack(grids)
-        present = np.isfinite(stack)
-        mean = np.where(present, stack, 0.0).sum(axis=0) / np.maximum(present.sum(axis=0), 1)
-        axes[0, col].imshow(np.where(present.any(axis=0), mean, np.nan), cmap=cmap, vmin=-1.5, vmax=1.5)
+        mean, used = layout_mean(grids)
+        axes[0, col].imshow(np.where(used.any(axis=0), mean, np.nan), cmap=cmap, vmin=-1.5, vmax=1.5)
         axes[0, col].set_title(f"{name}: mean of {frames} frames\n(layout share {shares[name]:.2f})", fontsize=8)
         if name in grey:
             axes[1, col].imshow(grey[name], cmap=cmap, vmin=-1.5, vmax=1.5)

@@ -138,17 +138,23 @@ def layout_grid(depth: np.ndarray, mask: np.ndarray, grid_hw: tuple[int, int] = 
     return (grid - values.mean()) / values.std()
 
 
+def layout_mean(grids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean map (gh, gw), used (N, gh, gw) bool) of N ``layout_grid`` maps: the mean over the maps
+    that have each cell, for the cells at least half the maps (and two) have; 0 elsewhere."""
+    stack = np.stack(grids)
+    present = np.isfinite(stack)
+    used = present & (present.sum(axis=0) >= max(2, len(grids) / 2))
+    mean = np.where(used, stack, 0.0).sum(axis=0) / np.maximum(used.sum(axis=0), 1)
+    return mean, used
+
+
 def layout_share(grids: list[np.ndarray]) -> float:
     """Share (0..1) of the variance of N standardised (gh, gw) maps (``layout_grid``) that their
     mean map explains: 1 - sum (z_i - mean)^2 / sum z_i^2 over the cells each map has. Cells
-    that fewer than half the maps have are left out; NaN for fewer than 2 maps."""
+    that fewer than half the maps have are left out (``layout_mean``); NaN for fewer than 2 maps."""
     if len(grids) < 2:
         return float("nan")
-    stack = np.stack(grids)
-    present = np.isfinite(stack)
-    keep = present.sum(axis=0) >= max(2, len(grids) / 2)
-    used = present & keep
-    values = np.where(used, stack, 0.0)
-    mean = values.sum(axis=0) / np.maximum(used.sum(axis=0), 1)
+    mean, used = layout_mean(grids)
+    values = np.where(used, np.stack(grids), 0.0)
     total = float((values ** 2).sum())
     return float(1.0 - (np.where(used, values - mean, 0.0) ** 2).sum() / total) if total > 0 else float("nan")
