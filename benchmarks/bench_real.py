@@ -223,7 +223,10 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
             entry["ego_motion"]["verdicts"] = {m: verdict(v) for m, v in judge_motion(entry["ego_motion"]).items()}
         results["sets"][real.name] = entry
     bar.close()
-    if layout:
+    if layout and len(layout[LAYOUT_REFERENCE]) < 2:  # one map is its own mean: no share to give
+        results["layout_share_skipped"] = (f"{len(layout[LAYOUT_REFERENCE])} frame with depth; "
+                                           "the layout share needs at least 2")
+    elif layout:
         results["layout_share"] = {"frames": len(layout[LAYOUT_REFERENCE]),
                                    "shares": {name: layout_share(grids) for name, grids in layout.items()}}
     if figure is not None and real_sets and nets.depth:
@@ -271,6 +274,8 @@ def report(results: dict) -> str:
         out.append(f"\n== layout share: how much of each output is one fixed map ({lay['frames']} frames with depth, "
                    f"every set; 1 = the same map for every image; the ground truth is the reference) ==")
         out += [f"{name:<13}{share:.3f}" for name, share in lay["shares"].items()]
+    if "layout_share_skipped" in results:
+        out.append(f"\nlayout share: not computed ({results['layout_share_skipped']})")
     if "figure" in results:
         out.append(f"\nfigure: {results['figure']}")
     if "layout_figure" in results:

@@ -155,6 +155,17 @@ def test_bench_real_subset(shared_data, tmp_path):
     json.dumps(results, default=float)
 
 
+def test_bench_real_says_why_no_layout_share_with_one_frame(shared_data):
+    bench = _bench()
+    results = bench.run(["kitti"], ["eigen2014"], max_frames=2, data_root=shared_data, figure=None,
+                        whdr_pairs=500, progress=False)  # KITTI has depth for its frame 0 only
+    assert "layout_share" not in results
+    assert "needs at least 2" in results["layout_share_skipped"]
+    text = bench.report(results)
+    assert "layout share: not computed (1 frame with depth" in text and "nan" not in text
+    assert "layout share" not in bench.markdown_summary(results)
+
+
 def test_layout_grid_averages_log_depth_per_cell_and_standardises():
     depth = np.ones((48, 64))
     depth[:24] = np.e ** 2  # top half: log depth 2, bottom half 0
