@@ -25,7 +25,7 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install "torch==2.13.0" -c constraints.txt 2>&1 | grep -v "^WARNING: Location" || true
 "${pip[@]}" install -r requirements.txt -r requirements-build.txt -c constraints.txt 2>&1 \
   | grep -v "^WARNING: Location" || true
-"$venv/bin/python" -c "import torch, rclpy, rosbags, onnxruntime, cv2" \
+"$venv/bin/python" -c "import torch, rclpy, rosbags, onnxruntime, cv2, numba" \
   || { echo "[setup] dependency install failed (see pip output above)"; exit 1; }
 
 # ament_index_python needs AMENT_PREFIX_PATH; point it at the venv (where the ROS wheels and this

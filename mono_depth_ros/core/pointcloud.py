@@ -5,8 +5,9 @@ Points are in the camera optical frame (z forward, x right, y down). The cloud i
 False whenever an invalid pixel remains. Every point takes 16 bytes: x, y, z (FLOAT32 at 0, 4,
 8), then ``rgb`` as PCL packs it (uint32 ``0x00RRGGBB`` reinterpreted as a FLOAT32 field at
 offset 12) or, for xyz clouds, 4 bytes of padding (as depth_image_proc's point_cloud_xyz and
-PCL's PointXYZ). The points are written straight into the message's byte buffer by one OpenCV
-pass (depthTo3d); benchmarks/bench_conversions.py prints the cost against a plain copy.
+PCL's PointXYZ). The points are written straight into the message's byte buffer by one compiled
+pass (``_kernels.cloud_points``); benchmarks/bench_conversions.py prints the cost against a plain
+copy.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ import math
 import sys
 from typing import Any
 
-import cv2
 import numpy as np
 
 from mono_depth_ros.core._msgs import as_uint8, construct_with_data, default_cls, nested_cls
 from mono_depth_ros.core.camera import CameraIntrinsics
-from mono_depth_ros.core.depth import depth_extremes
+from mono_depth_ros.core import _kernels
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.image import message_buffer, scratch
+from mono_depth_ros.core.image import message_buffer
 
 FLOAT32 = 7  # sensor_msgs/PointField.FLOAT32
 FLOAT64 = 8
 _HOST_BIGENDIAN = sys.byteorder == "big"
 POINT_STEP = 16  # x, y, z, rgb or 4 bytes of padding (as depth_image_proc's xyz and PCL's PointXYZ)
-_TINY_F32, _MAX_F32 = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+_MAX_F32 = float(np.finfo(np.float32).max)
+
+
+def warm_up_kernels() -> None:
+    """Compile the cloud kernels, or load them from numba's cache, ahead of the first frame."""
+    _kernels.warm_up()
 
 
 def _check_depth(depth_m: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
@@ -50,32 +55,17 @@ def _ray_factors(intr: CameraIntrinsics, stride_px: int) -> tuple[np.ndarray, np
     return ((u - intr.cx) / intr.fx).astype(np.float32), ((v - intr.cy) / intr.fy).astype(np.float32)
 
 
-def _camera_matrix(intr: CameraIntrinsics, stride_px: int = 1) -> np.ndarray:
-    """3x3 K of the grid that keeps every ``stride_px``-th pixel: kept pixel j is pixel j * s, so
-    (j * s - cx) / fx = (j - cx / s) / (fx / s) exactly."""
-    s = float(stride_px)
-    return np.array([[intr.fx / s, 0.0, intr.cx / s], [0.0, intr.fy / s, intr.cy / s], [0.0, 0.0, 1.0]])
-
-
-def _xyz0(z: np.ndarray, intr: CameraIntrinsics, stride_px: int, out: np.ndarray) -> None:
-    """x, y, z, 0 of every pixel of the (H', W') float32 ``z`` into the (H', W', 4) float32 ``out``:
-    one pass (OpenCV's depthTo3d: x = (u - cx) z / fx, y = (v - cy) z / fy; NaN stays NaN)."""
-    written = cv2.depthTo3d(z, _camera_matrix(intr, stride_px), out)
-    if not np.shares_memory(written, out):  # OpenCV reallocated (an out it could not take)
-        out[...] = written
-
-
 def backproject_depth(depth_m: np.ndarray, intr: CameraIntrinsics) -> np.ndarray:
     """(H, W, 3) float32 optical-frame points X = (u-cx)Z/fx, Y = (v-cy)Z/fy, Z of (H, W) depth.
 
     NaN depth gives NaN points. Pixel (u, v) is the integer pixel index (OpenCV/ROS convention).
-    The same kernel as the clouds (``depth_to_pointcloud2``), so both agree bit for bit.
+    The same arithmetic as the clouds (``depth_to_pointcloud2``), so both agree bit for bit.
     """
     depth_m = _check_depth(depth_m, intr)
-    xyz0 = np.empty(depth_m.shape + (4,), dtype=np.float32)
-    _xyz0(np.ascontiguousarray(depth_m, dtype=np.float32), intr, 1, xyz0)
-    # drop the zero word in one OpenCV pass (numpy's copy of 3 of 4 channels: 1.3 ms at 640x480)
-    return cv2.cvtColor(xyz0, cv2.COLOR_BGRA2BGR)
+    x_per_z, y_per_z = _ray_factors(intr, 1)
+    xyz = np.empty(depth_m.shape + (3,), dtype=np.float32)
+    _kernels.backproject(np.ascontiguousarray(depth_m, dtype=np.float32), x_per_z, y_per_z, xyz)
+    return xyz
 
 
 def _point_fields(field_cls: type, with_rgb: bool) -> list[Any]:
@@ -85,42 +75,9 @@ def _point_fields(field_cls: type, with_rgb: bool) -> list[Any]:
             for i, name in enumerate(names)]
 
 
-def _write_rgb(rgb: np.ndarray, shape: tuple[int, int], stride_px: int, out_u32: np.ndarray) -> None:
-    """Write PCL packed colour, uint32 0x00RRGGBB, into the (H', W') ``out_u32`` view.
-
-    Little-endian hosts: OpenCV writes B, G, R, A bytes straight into ``out_u32`` and A is masked.
-    Otherwise: the bytes R, G, B, <next R> of each pixel read as a big-endian uint32 are
-    0xRRGGBB?? and shifting right by 8 leaves 0x00RRGGBB, on any host; no temporaries either way.
-    """
-    rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise InputError("rgb", f"shape={rgb.shape}, dtype={rgb.dtype}", "expected (H, W, 3) uint8")
-    rows = rgb[::stride_px]  # a row stride costs nothing; OpenCV reads it as the row step
-    if (rows.shape[0], -(-rows.shape[1] // stride_px)) != shape:
-        raise InputError("rgb.shape", rgb.shape, f"must match the depth image (sub-sampled {shape})")
-    if not _HOST_BIGENDIAN and out_u32.flags.c_contiguous:
-        # BGRA bytes read as a little-endian uint32 are 0xAARRGGBB: convert, then mask A
-        if stride_px == 1:  # straight into the message buffer
-            bgra = out_u32.view(np.uint8).reshape(shape + (4,))
-            converted = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA, dst=bgra)
-            if not np.shares_memory(converted, bgra):
-                bgra[...] = converted
-            np.bitwise_and(out_u32, np.uint32(0x00FFFFFF), out=out_u32)
-        else:  # whole kept rows, then every stride_px-th 4-byte pixel: a gather of 3-byte
-            # pixels is several times slower in numpy than one of uint32 words
-            words = cv2.cvtColor(rows, cv2.COLOR_RGB2BGRA).view(np.uint32)[:, :, 0]
-            np.bitwise_and(words[:, ::stride_px], np.uint32(0x00FFFFFF), out=out_u32)
-        return
-    rgb = np.ascontiguousarray(rows[:, ::stride_px])
-    n_px = shape[0] * shape[1]
-    flat_out = out_u32.reshape(n_px) if out_u32.flags.c_contiguous else None
-    if flat_out is None:  # strided out: flatten through its pixel stride
-        flat_out = np.lib.stride_tricks.as_strided(out_u32, (n_px,), (out_u32.strides[1],))
-    # all pixels but the last read one byte beyond their own 3 (the next pixel's R)
-    words = np.ndarray((n_px - 1,), dtype=">u4", buffer=rgb.reshape(-1), strides=(3,))
-    np.right_shift(words, 8, out=flat_out[:-1], casting="unsafe")
-    r, g, b = (int(c) for c in rgb[-1, -1])
-    flat_out[-1] = (r << 16) | (g << 8) | b
+@functools.lru_cache(maxsize=8)
+def _cached_ray_factors(intr_key: tuple, stride_px: int) -> tuple[np.ndarray, np.ndarray]:
+    return _ray_factors(CameraIntrinsics(*intr_key), stride_px)
 
 
 @functools.lru_cache(maxsize=8)
@@ -132,56 +89,16 @@ def _ray_length_per_z(intr_key: tuple, stride_px: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _z_limits(intr_key: tuple, stride_px: int, max_range_m: float) -> tuple[np.ndarray, float]:
-    """((H', W') float32 plane of the largest z whose point lies within ``max_range_m``
-    (Euclidean) of the camera, per ray; its smallest value), cached per camera."""
-    z_max = (np.float32(max_range_m) / _ray_length_per_z(intr_key, stride_px)).astype(np.float32)
-    return z_max, float(z_max.min())
-
-
-@functools.lru_cache(maxsize=4)
-def _nan_plane(height: int, width: int) -> np.ndarray:
-    return np.full((height, width), np.nan, dtype=np.float32)
-
-
-def _valid_z(depth: np.ndarray, intr: CameraIntrinsics, stride_px: int, max_range_m: float,
-             depth_scale: float) -> tuple[np.ndarray, bool]:
-    """((H', W') float32 z of the kept pixels times ``depth_scale`` with every invalid point NaN
-    (NaN, < the smallest normal float, inf, or beyond ``max_range_m``), whether any was invalid).
-
-    Usually no pixel needs a write: NaN gives NaN points by itself, and the extremes of the
-    non-NaN depths (``depth_extremes``: reductions, 0.013 ms each at 640x480) prove every
-    other pixel valid when the largest is within the range of the most oblique ray. Only
-    otherwise one compare per bound finds the pixels to fill, and a masked OpenCV copy writes NaN
-    there (an ``inRange`` mask took 0.075 ms, these 0.03 per bound). ``depth`` itself is returned
-    untouched when it is a contiguous float32 plane and the scale is 1; it is never written.
-    """
-    height, width = depth.shape
-    if depth_scale != 1.0 or depth.dtype != np.float32 or not depth.flags.c_contiguous:
-        z = scratch("cloud_z", (height, width))
-        np.multiply(depth, np.float32(depth_scale), out=z, casting="same_kind")
-    else:
-        z = depth
-    low, high, has_nan = depth_extremes(z)
+def _z_limits(intr_key: tuple, stride_px: int, max_range_m: float) -> np.ndarray:
+    """(H', W') float32 plane of the largest valid z per ray: the z whose point lies
+    ``max_range_m`` (Euclidean) from the camera, or float32's largest without a range; cached per
+    camera (never written)."""
     if math.isfinite(max_range_m):
-        key = (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy)
-        z_max, z_max_min = _z_limits(key, stride_px, float(max_range_m))
+        z_max = (np.float32(max_range_m) / _ray_length_per_z(intr_key, stride_px)).astype(np.float32)
     else:
-        z_max, z_max_min = _MAX_F32, _MAX_F32
-    if math.isnan(low) or (low >= _TINY_F32 and high <= z_max_min):  # all NaN, or no write needed
-        return z, has_nan
-    fill = scratch("cloud_fill", (height, width), np.bool_)
-    np.greater(z, z_max, out=fill)  # beyond range, +inf; False for NaN (already NaN)
-    if low < _TINY_F32:  # 0, negative, -inf, subnormal
-        np.logical_or(fill, np.less(z, np.float32(_TINY_F32), out=scratch("cloud_low", (height, width), np.bool_)),
-                      out=fill)
-    if not fill.any():  # extremes beyond the most oblique ray's range, but each within its own
-        return z, has_nan
-    if z is depth:
-        z = scratch("cloud_z", (height, width))
-        np.copyto(z, depth)
-    cv2.copyTo(_nan_plane(height, width), fill.view(np.uint8), z)
-    return z, True
+        width, height = intr_key[:2]
+        z_max = np.full((-(-height // stride_px), -(-width // stride_px)), _MAX_F32, dtype=np.float32)
+    return z_max
 
 
 def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: Any,
@@ -210,21 +127,26 @@ def depth_to_pointcloud2(depth_m: np.ndarray, intr: CameraIntrinsics, header: An
     stride_px = int(stride_px)
     cls = msg_cls or default_cls("sensor_msgs", "PointCloud2")
     fcls = field_cls or nested_cls(cls, "fields")
-    z, has_invalid = _valid_z(depth_m[::stride_px, ::stride_px], intr, stride_px, max_range_m, depth_scale)
-    height, width = z.shape
+    if rgb is not None:
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise InputError("rgb", f"shape={rgb.shape}, dtype={rgb.dtype}", "expected (H, W, 3) uint8")
+        if rgb.shape[:2] != depth_m.shape:
+            raise InputError("rgb.shape", rgb.shape, f"must match the depth image {depth_m.shape}")
+    key = (intr.width, intr.height, intr.fx, intr.fy, intr.cx, intr.cy)
+    z_max = _z_limits(key, stride_px, float(max_range_m))
+    x_per_z, y_per_z = _cached_ray_factors(key, stride_px)
+    height, width = z_max.shape
     data, buf = message_buffer(height * width * POINT_STEP, cls)
     cloud = buf.view(np.float32).reshape(height, width, 4)  # writes land in `data`
-    _xyz0(z, intr, stride_px, cloud)  # x, y, z and a zero word: the padding, or rgb's place
-    if rgb is not None:
-        packed = scratch("cloud_rgb", (height, width), np.uint32)
-        _write_rgb(rgb, (height, width), stride_px, packed)
-        # into every point's fourth word (OpenCV 0.07 ms at 640x480, numpy's strided copy 0.08)
-        cv2.mixChannels([packed.view(np.float32)], [cloud], [0, 3])
+    any_invalid = _kernels.cloud_points(
+        np.ascontiguousarray(depth_m, dtype=np.float32), stride_px, np.float32(depth_scale), x_per_z, y_per_z,
+        z_max, None if rgb is None else np.ascontiguousarray(rgb), cloud, cloud.view(np.uint32))
     del cloud, buf  # release the buffer export before rclpy takes the array.array
     return construct_with_data(cls, data, header=header, height=height, width=width,
                                fields=_point_fields(fcls, rgb is not None),
                                is_bigendian=_HOST_BIGENDIAN, point_step=POINT_STEP,
-                               row_step=POINT_STEP * width, is_dense=not has_invalid)
+                               row_step=POINT_STEP * width, is_dense=not any_invalid)
 
 
 def pointcloud2_to_xyz(msg: Any) -> np.ndarray:

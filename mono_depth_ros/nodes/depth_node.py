@@ -57,7 +57,7 @@ from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrin
 from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8
-from mono_depth_ros.core.pointcloud import depth_to_pointcloud2
+from mono_depth_ros.core.pointcloud import depth_to_pointcloud2, warm_up_kernels
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
@@ -120,6 +120,7 @@ class DepthNode(Node):
                                                    "or a scale_source (per frame: depth_is_metric on /diagnostics).",
                                                    read_only=True))
         self.depth_cache = depth_cache
+        warm_up_kernels()  # compile (0.8 s) or load (0.2 s) the cloud kernels now, not on the first frame
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)

@@ -104,19 +104,17 @@ def test_reader_handles_big_endian_and_padding():
     np.testing.assert_array_equal(pointcloud2_to_xyz(msg), xyz)
 
 
-def test_rgb_with_stride_and_portable_packing_path():
-    from mono_depth_ros.core import pointcloud
+def test_rgb_packing_with_and_without_stride_and_zero_padding_for_xyz():
     depth_m, rgb = scene()
-    msg = depth_to_pointcloud2(depth_m, INTR, make_header(0, "cam"), rgb=rgb, stride_px=2)
-    packed = decode_raw(msg)["rgb"]
-    sub = rgb[::2, ::2].astype(np.uint32)
-    np.testing.assert_array_equal(packed, (sub[:, :, 0] << 16) | (sub[:, :, 1] << 8) | sub[:, :, 2])
-    # the host-independent path (big-endian word reads), used for strided outputs
-    out = np.zeros((8, 12, 2), dtype=np.uint32)
-    pointcloud._write_rgb(rgb, (8, 12), 1, out[:, :, 1])
-    full = rgb.astype(np.uint32)
-    np.testing.assert_array_equal(out[:, :, 1], (full[:, :, 0] << 16) | (full[:, :, 1] << 8) | full[:, :, 2])
-    assert not out[:, :, 0].any()
+    for stride in (1, 2):
+        msg = depth_to_pointcloud2(depth_m, INTR, make_header(0, "cam"), rgb=rgb, stride_px=stride)
+        packed = decode_raw(msg)["rgb"]
+        sub = rgb[::stride, ::stride].astype(np.uint32)
+        np.testing.assert_array_equal(packed, (sub[:, :, 0] << 16) | (sub[:, :, 1] << 8) | sub[:, :, 2])
+    # an xyz cloud's fourth word is padding: zero, whatever the buffer held before
+    msg = depth_to_pointcloud2(depth_m, INTR, make_header(0, "cam"))
+    words = np.frombuffer(bytes(msg.data), dtype=np.uint32).reshape(msg.height, msg.width, 4)
+    assert not words[:, :, 3].any()
 
 
 @pytest.mark.parametrize("stride", [2, 3, 4])
