@@ -76,6 +76,8 @@ MIN_COST_GAIN = 0.1
 # rotation error / ATE on the 8 validation sequences by margin: never 0.403 deg / 0.290 m, 0 ->
 # 0.379 / 0.285, 0.05 -> 0.354 / 0.279, 0.1 -> 0.330 / 0.277, 0.2 -> 0.301 / 0.274, 0.3 -> 0.280 /
 # 0.271, 0.5 -> 0.292 / 0.269, always (no rotation) 0.338 / 0.266; direction unchanged
+# (stage 11's 120x160 weights, benchmarks/sweep_rest_margin.py: never 0.423 / 0.250, 0.2 -> 0.279 / 0.223,
+# 0.3 -> 0.273 / 0.221, 0.4 -> 0.273 / 0.220, 0.5 -> 0.277 / 0.219: kept)
 NO_ROTATION_MARGIN = 0.3
 
 
