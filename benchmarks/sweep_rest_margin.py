@@ -31,21 +31,14 @@ from training.data.datasets import DatasetFolder  # noqa: E402
 from training.evaluate.pose_metrics import (chain_relative, pair_errors, relative_from_poses,  # noqa: E402
                                             trajectory_metrics)
 from training.evaluate.predict import load_models, predict_depth_result, predict_motion_result  # noqa: E402
+from training.evaluate.run import _consecutive_runs  # noqa: E402  (as training evaluate picks its frames)
 
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0)
 
 
 def folder_pairs(models, folder: DatasetFolder):
     """Network results, depths and ground truth of the longest run of consecutive posed frames."""
-    indices = [i for i in folder.indices("all") if folder.pose(i) is not None]
-    runs, run = [], []
-    for i in indices:
-        if run and i != run[-1] + 1:
-            runs.append(run)
-            run = []
-        run.append(i)
-    runs.append(run)
-    frames = max(runs, key=len)
+    frames = max(_consecutive_runs([i for i in folder.indices("all") if folder.pose(i) is not None]), key=len)
     rgbs = [folder.rgb(i) for i in frames]
     poses = [folder.pose(i) for i in frames]
     stamps = np.array([folder.by_index[i].stamp_ns for i in frames], np.float64) * 1e-9
