@@ -401,8 +401,10 @@ class DepthNode(Node):
     def _publish_diagnostics(self) -> None:
         stats = self.stats()
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
-        if self.frames_attempted and not stats["frames_out"]:
-            problems.append("no output yet")  # idle frames (nobody subscribed) are no problem
+        # idle frames (nobody subscribed) are no problem, nor the first frame while it is computed:
+        # the one worker runs one frame at a time, so two attempts without output mean one failed
+        if self.frames_attempted >= 2 and not stats["frames_out"]:
+            problems.append("no output yet")
         lost = self.upstream.lost
         if lost > self._lost_reported:
             problems.append(f"{lost - self._lost_reported} frames lost before the node since the last report "

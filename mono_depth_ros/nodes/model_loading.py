@@ -93,11 +93,14 @@ def effective_precision_of(estimator: Any) -> str:
 def checked_precision(estimator: Any, backend: str, precision: str, warn: Any,
                       param_name: str = "precision") -> str:
     """The effective precision; ConfigError when an explicit ``backend`` cannot honour ``precision``,
-    a logged downgrade (``warn(text)``) with ``backend: auto``."""
+    a logged downgrade (``warn(text)``) with ``backend: auto``; fp16 honoured as bf16 (OpenVINO on
+    an AMX CPU) is logged too (int8 with float layers in bf16 is still int8: not logged)."""
     effective = effective_precision_of(estimator)
-    if effective in _SAME_PRECISION.get(precision, (precision,)):
-        return effective
     described = getattr(estimator, "backend_description", backend)
+    if effective in _SAME_PRECISION.get(precision, (precision,)):
+        if precision == "fp16" and effective != "fp16":  # another half float: 8 bits of mantissa, not 11
+            warn(f"precision {precision} runs as {effective} on {described} (the backend's format for it)")
+        return effective
     if backend != "auto":
         raise ConfigError(param_name, precision, f"backend {backend!r} cannot run it here ({described} "
                           f"runs {effective}); choose precision {effective!r} or backend 'auto'")

@@ -36,6 +36,16 @@ def wants_help(args: Sequence[str] | None) -> bool:
     return any(arg in ("-h", "--help") for arg in remove_ros_args(list(args or sys.argv))[1:])
 
 
+def invalid_ros_args(exc: BaseException) -> str | None:
+    """One line for rcl's "cannot parse these ROS arguments" error (an empty ``-p name:=``, a
+    relative ``-r __ns:=``), None for any other exception. rcl's text ends in source locations
+    (", at .../arguments.c:380") that name nothing the user typed: they are dropped."""
+    if type(exc).__name__ != "RCLInvalidROSArgsError":
+        return None
+    text = str(exc).split(" Error:")[0].split(", at /")[0].rstrip(". ")
+    return f"invalid ROS arguments: {text.removeprefix('Failed to parse ROS arguments: ')}"
+
+
 def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
               help_text: Callable[[], str] | None = None) -> int:
     """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one single-threaded executor.
@@ -49,20 +59,28 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
     fell from 25-35 ms to 19-20 ms. (Why the threaded executor stalls the graph was not isolated.)
 
     The shipped Fast DDS profile is applied first (see nodes/transport.py). Returns EXIT_CONFIG
-    (2) with one line on stderr, no traceback, when a node cannot start (invalid parameter value,
-    type or topic name, missing model file), EXIT_OK on Ctrl-C or external shutdown.
+    (2) with one line on stderr, no traceback, when a node cannot start (malformed ROS arguments,
+    invalid parameter value, type or topic name, missing model file), EXIT_OK on Ctrl-C or
+    external shutdown.
     """
-    if help_text is not None and wants_help(args):
-        try:
-            print(help_text(), flush=True)
-        except BrokenPipeError:  # `depth_node --help | head`: the reader left, which is fine
-            sys.stdout = None
-        return EXIT_OK
-    apply_fastdds_profile()
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-    rclpy.init(args=list(args) if args is not None else None)
+    try:
+        if help_text is not None and wants_help(args):
+            try:
+                print(help_text(), flush=True)
+            except BrokenPipeError:  # `depth_node --help | head`: the reader left, which is fine
+                sys.stdout = None
+            return EXIT_OK
+        apply_fastdds_profile()
+        rclpy.init(args=list(args) if args is not None else None)
+    except Exception as exc:  # noqa: BLE001 - only malformed ROS arguments become exit 2
+        message = invalid_ros_args(exc)
+        if message is None:
+            raise
+        print(f"[mono_depth_ros] cannot start: {message}", file=sys.stderr)
+        return EXIT_CONFIG
     # the backends' Python log (auto's choice and skips, TensorRT's and OpenVINO's messages) goes to
     # the ROS log of this process, from model loading on
     log_handler = ForwardToRosLog.install(rclpy.logging.get_logger("mono_depth_ros"))

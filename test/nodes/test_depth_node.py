@@ -113,7 +113,9 @@ def test_bad_input_is_dropped_and_node_keeps_answering(graph, light_checkpoints)
     zero_f.k[0] = 0.0
     nan_k = make_info(W, H, T0_NS)
     nan_k.k[2] = float("nan")
-    for index, bad_info in ((42, zero_f), (52, nan_k)):
+    huge_f, tiny_f = make_info(W, H, T0_NS), make_info(W, H, T0_NS)
+    huge_f.k[0], tiny_f.k[4] = 1e300, 1e-300  # implausible focal lengths: no field of view at all
+    for index, bad_info in ((42, zero_f), (52, nan_k), (62, huge_f), (72, tiny_f)):
         _fire_and_expect_reject(node, lambda b=bad_info: pub_info.publish(b), "invalid_camera_info")
         _send_valid(node, pub_img, pub_info, depth, index)
     backwards = make_image(rgb_frame(), T0_NS)  # older than the frames already processed
@@ -142,14 +144,21 @@ def test_runtime_parameter_validation(graph, light_checkpoints):
     assert node.get_parameter("depth_is_metric").value is True  # eigen2014: metric
 
 
-@pytest.mark.parametrize("param, text", [("model_path:=/nonexistent/model.pt", "model_path"),
-                                         ("method:=midas", "method")])
-def test_console_script_exits_cleanly_on_bad_start(param, text):
+@pytest.mark.parametrize("ros_args, text", [
+    (["-p", "model_path:=/nonexistent/model.pt"], "model_path"),
+    (["-p", "method:=midas"], "method"),
+    # malformed ROS arguments: rcl refuses them before any node exists
+    (["-p", "image_topic:="], "invalid ROS arguments: Couldn't parse parameter override rule: '-p image_topic:='"),
+    (["-r", "__ns:=bad"], "invalid ROS arguments: Couldn't parse remap rule: '-r __ns:=bad'"),
+])
+def test_console_script_exits_cleanly_on_bad_start(ros_args, text):
     code = ("import sys; from mono_depth_ros.nodes.depth_node import main; "
-            f"sys.exit(main(['depth_node', '--ros-args', '-p', {param!r}]))")
+            f"sys.exit(main(['depth_node', '--ros-args', *{ros_args!r}]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert text in proc.stderr and "Traceback" not in proc.stderr
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("[mono_depth_ros]")]
+    assert len(ours) == 1 and "arguments.c" not in ours[0]
 
 
 def test_tile_gives_depth_and_points_for_the_whole_wide_image(graph, light_checkpoints):

@@ -112,3 +112,32 @@ def test_idle_node_does_not_report_no_output(graph, light_checkpoints):
                                                    for s in m.status for kv in s.values))
     assert all("no output yet" not in r.status[0].message for r in reports)
     assert node.frames_out == 0 and node.frames_attempted == 0
+
+
+def test_pipeline_without_depth_subscribers_does_not_report_no_output(graph, light_checkpoints):
+    """In mono_depth_pipeline depth_node computes li2020 depth for ego_motion_node even when nobody
+    subscribes to its own outputs: its /diagnostics must not call that "no output yet"."""
+    require_inference()
+    from nav_msgs.msg import Odometry
+
+    from mono_depth_ros.nodes.pipeline import build_pipeline
+
+    depth, ego = build_pipeline(namespace=graph.namespace, context=graph.context, parameter_overrides={
+        "image_topic": f"{graph.namespace}/cam/image_raw", "method": "li2020", "backend": "torch",
+        "model_path": str(light_checkpoints["li2020_depth"]), "motion_model_path": str(light_checkpoints["li2020_motion"]),
+        "input_reliability": "reliable", "input_depth": 50, "diagnostics_period_s": 0.1})
+    graph.add(depth)
+    graph.add(ego)
+    helper = graph.helper()
+    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", make_qos("reliable", 10))
+    odom = Collector(helper, Odometry, f"{graph.namespace}/ego_motion_node/odometry", 10)
+    diag = Collector(helper, DiagnosticArray, "/diagnostics", 50)
+    wait_until(lambda: pub_img.get_subscription_count() > 0, what="discovery")
+    for i in range(3):
+        pub_img.publish(make_image(rgb_frame(seed=i), T0_NS + i * PERIOD_NS))
+    odom.wait_for(2)  # the ego-motion side got the shared depth of the frames
+    ours = depth.get_fully_qualified_name()
+    reports = diag.wait_for(2, where=lambda m: any(s.hardware_id == ours and kv.key == "frames_in"
+                                                   and kv.value == "3" for s in m.status for kv in s.values))
+    messages = [s.message for r in reports for s in r.status if s.hardware_id == ours]
+    assert messages and all("no output yet" not in m for m in messages), messages
