@@ -22,11 +22,32 @@ def shares_li2020_depth(spec: Any) -> bool:
     return spec.name == "li2020_depth" and spec.source == "built-in"
 
 
+def check_ego_parameters(namespace: str | None = None, context: Any = None,
+                         parameter_overrides: Any = None) -> None:
+    """ConfigError for an invalid ego_motion_node parameter before depth_node loads its model: a
+    bad ``ego_motion_node:scale:=-1.0`` is then the only line the pipeline prints, as for a node
+    started alone. A short-lived node of ego_motion_node's name reads the same parameters (command
+    line, params files, overrides) and runs the same checks."""
+    from rclpy.node import Node
+
+    from mono_depth_ros.nodes.depth_node import to_parameters
+    from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
+    from mono_depth_ros.nodes.params import build_config, declare_parameters
+
+    probe = Node("ego_motion_node", namespace=namespace, context=context,
+                 parameter_overrides=to_parameters(parameter_overrides))
+    try:
+        build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(probe, EGO_PARAMS))
+    finally:
+        probe.destroy_node()
+
+
 def build_pipeline(**kwargs) -> list:
     """[DepthNode, EgoMotionNode] sharing one DepthCache; kwargs go to both constructors."""
     from mono_depth_ros.nodes.depth_node import DepthNode
     from mono_depth_ros.nodes.ego_motion_node import EgoMotionNode
 
+    check_ego_parameters(**kwargs)
     cache = DepthCache()
     depth = DepthNode(depth_cache=cache, **kwargs)
     shared = cache if shares_li2020_depth(depth.estimator.spec) else None

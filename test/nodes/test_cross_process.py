@@ -184,3 +184,16 @@ def test_start_up_errors_exit_2_with_one_line(processes, module, params, text):
     assert proc.returncode == 2, out
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and text in lines[0] and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("param, text", [("ego_motion_node:scale:=-1.0", "scale=-1.0"),
+                                         ("ego_motion_node:max_frame_gap_s:=0.0", "max_frame_gap_s=0.0"),
+                                         ("depth_node:point_stride_px:=0", "point_stride_px=0")])
+def test_pipeline_start_up_errors_exit_2_with_one_line(processes, param, text):
+    """mono_depth_pipeline checks ego_motion_node's parameters before depth_node loads its model:
+    the error is the only line printed, not the last of a model load's log."""
+    proc = processes(["-m", "mono_depth_ros.nodes.pipeline", "--ros-args", "-p", param])
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 and text in lines[0] and "Traceback" not in out, out
