@@ -14,8 +14,37 @@ thread keeps running while its executor thread takes the GIL.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
+from numba import config as numba_config
 from numba import njit
+
+
+def cache_dir_for(package_dir: Path) -> str | None:
+    """Where numba should cache these kernels when it cannot write beside this file (a read-only
+    install: /opt/ros, a system site-packages): a user cache folder, else one in the temp folder;
+    None when the in-tree ``__pycache__`` is writable or NUMBA_CACHE_DIR is set. Without a
+    writable place ``cache=True`` would fail at import."""
+    if numba_config.CACHE_DIR or os.access(package_dir, os.W_OK):
+        return None
+    candidates = [Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mono_depth_ros" / "numba",
+                  Path(tempfile.gettempdir()) / f"mono_depth_ros_numba_{os.getuid()}"]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return str(folder)
+    return None
+
+
+_CACHE_DIR = cache_dir_for(Path(__file__).resolve().parent)
+if _CACHE_DIR is not None:
+    numba_config.CACHE_DIR = _CACHE_DIR
 
 _TINY_F32 = np.float32(np.finfo(np.float32).tiny)  # the smallest normal float32; below: invalid
 _NO_RGB = np.zeros((1, 1, 3), dtype=np.uint8)  # the strided kernel's colour for an xyz cloud (never read)

@@ -229,3 +229,26 @@ def test_range_cut_follows_each_ray_not_the_most_oblique_one():
     assert np.isnan(xyz).any(axis=2).sum() == 1
     msg = depth_to_pointcloud2(np.full((48, 64), np.nan, np.float32), intr, make_header(0, "cam"))
     assert msg.is_dense is False and np.isnan(pointcloud2_to_xyz(msg)).all()
+
+
+def test_kernel_cache_moves_to_a_user_folder_when_the_install_is_read_only(monkeypatch, tmp_path):
+    """A read-only install (no writable __pycache__ beside _kernels.py) caches the compiled kernels
+    in the user's cache folder, and numba follows a CACHE_DIR set that way."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mono_depth_ros.core import _kernels
+
+    package = Path(_kernels.__file__).resolve().parent
+    monkeypatch.setattr(_kernels.numba_config, "CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(_kernels.os, "access", lambda path, mode: Path(path) != package)
+    assert _kernels.cache_dir_for(package) == str(tmp_path / "xdg" / "mono_depth_ros" / "numba")
+    monkeypatch.undo()
+    assert _kernels.cache_dir_for(package) is None  # writable here: numba's own place beside the file
+    # numba honours the folder: the kernels' cache index lands there
+    code = (f"from numba import config; config.CACHE_DIR = {str(tmp_path / 'cache')!r}; "
+            "from mono_depth_ros.core import _kernels; _kernels.warm_up()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert list((tmp_path / "cache").rglob("*_cloud_rgb*.nbi"))
