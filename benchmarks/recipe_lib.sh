@@ -84,5 +84,18 @@ train_light() {  # method run init minutes log [extra args]: the light variant a
       --no-progress --set trainer.batch_size=8 --init-from "$init" --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
+li_stage_120x160() {  # run minutes log [extra args]: li2020 (depth and motion) continued from the shipped
+  # weights at 120x160, lr 3e-5, on every training sequence (validation rendered where missing), on
+  # LI_THREADS threads (default 2), then selected against the shipped pair every SEL_EVERY steps
+  # (default 1000); ships only a winner (stages 11-12)
+  local run=$1 minutes=$2 log=$3; shift 3
+  mkdir -p "$OUT/bags" "$OUT/data"
+  render_validation indoor
+  render_validation street
+  more_training_data
+  OMP_NUM_THREADS=${LI_THREADS:-2} train_light li2020 "$run" bundled "$minutes" "$log" \
+      "${LI_CONTINUE[@]}" --set optimizer.lr=0.00003 --set "data.input_hw=[120, 160]" "$@"
+  SEL_EVERY=${SEL_EVERY:-1000} select_ship_li "$run"
+}
 # shellcheck source=benchmarks/ship_selected.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ship_selected.sh"

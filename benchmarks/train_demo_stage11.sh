@@ -19,11 +19,4 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-mkdir -p "$OUT/bags" "$OUT/data"
-render_validation indoor
-render_validation street
-more_training_data
-
-OMP_NUM_THREADS=${LI_THREADS:-2} train_light li2020 li2020_stage11 bundled "${LI_MIN:-80}" li_stage11.log \
-    "${LI_CONTINUE[@]}" --set optimizer.lr=0.00003 --set "data.input_hw=[120, 160]"
-SEL_EVERY=${SEL_EVERY:-1000} select_ship_li li2020_stage11
+li_stage_120x160 li2020_stage11 "${LI_MIN:-80}" li_stage11.log

@@ -20,12 +20,5 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-mkdir -p "$OUT/bags" "$OUT/data"
-render_validation indoor
-render_validation street
-more_training_data
-
-OMP_NUM_THREADS=${LI_THREADS:-2} train_light li2020 li2020_stage12 bundled "${LI_MIN:-40}" li_stage12.log \
-    "${LI_CONTINUE[@]}" --set optimizer.lr=0.00003 --set "data.input_hw=[120, 160]" \
+li_stage_120x160 li2020_stage12 "${LI_MIN:-40}" li_stage12.log \
     --set model.layer_norm_noise_stddev=0.5 --set "schedule.layer_norm_noise_rampup_steps=${LN_RAMPUP:-2000}"
-SEL_EVERY=${SEL_EVERY:-1000} select_ship_li li2020_stage12
