@@ -200,7 +200,10 @@ class Li2020Data(DataConfig):
 
 @dataclass(frozen=True)
 class Li2020Weights:
-    """Official code's DEFAULT_PARAMS['loss_weights'] (+ our anti-collapse depth_mean term)."""
+    """Official code's DEFAULT_PARAMS['loss_weights'] (+ two terms of ours: the anti-collapse
+    ``depth_mean`` and, for adaptation, ``depth_anchor``: the scale-invariant log difference
+    between the depth network and a frozen copy of the weights it started from, which needs
+    ``trainer.init_from``; 0, the default, leaves the depth network free)."""
 
     rgb_consistency: float = 1.0
     ssim: float = 3.0
@@ -211,6 +214,7 @@ class Li2020Weights:
     motion_drift: float = 0.2
     depth_variance: float = 0.0
     depth_mean: float = 1.0
+    depth_anchor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -453,6 +457,9 @@ def validate_config(config: Any) -> None:
         raise ConfigError("loss.target_source", config.loss.target_source, "expected 'auto', 'depth' or 'stereo'")
     if isinstance(config, Li2020Config) and config.optimizer.depth_lr_scale < 0:
         raise ConfigError("optimizer.depth_lr_scale", config.optimizer.depth_lr_scale, "must be >= 0 (0 = frozen)")
+    if isinstance(config, Li2020Config) and config.loss_weights.depth_anchor > 0 and not t.init_from:
+        raise ConfigError("loss_weights.depth_anchor", config.loss_weights.depth_anchor,
+                          "needs trainer.init_from (--init-from): the weights the depth network is kept near")
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
         raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
                           "expected 'auto', 'always' or 'never'")

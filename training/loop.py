@@ -187,6 +187,7 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
         net.load_state_dict(state, strict=True)  # float16 storage (bundled weights) is cast to the net's dtype
         used[name] = source
         LOG.info("%s initialised from %s", name, source)
+    module.after_init_from()
     return used
 
 

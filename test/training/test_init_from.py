@@ -139,3 +139,75 @@ def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_d
     assert identity["rgb_consistency"] == pytest.approx(2 * float(diff.mean()), rel=1e-5)
     bundled = bench.photometric(tiny_dataset, "all", BUNDLED_DIR, settings)
     assert 0 < bundled["counted_fraction"] < 1 and 0 < bundled["inview_l1"] < 1 and bundled["pairs"] == 7
+
+
+def test_depth_anchor_needs_init_from():
+    from training.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match=r"loss_weights.depth_anchor.*needs trainer.init_from"):
+        validate_config(load_config("li2020", overrides=["loss_weights.depth_anchor=10"]))
+    validate_config(load_config("li2020", overrides=["loss_weights.depth_anchor=10", "trainer.init_from=bundled"]))
+
+
+def test_depth_anchor_is_the_starting_network_and_ignores_scale(tiny_dataset):
+    """The anchor holds the --init-from depth weights, takes no gradient and is not exported; its
+    term is 0 for the starting network and for any global rescaling of its depth, and grows when
+    the depth network's structure changes."""
+    from training.data.batches import collate
+
+    module = build_method(load_config("li2020", overrides=TINY + ["loss_weights.depth_anchor=10",
+                                                                  "trainer.init_from=bundled",
+                                                                  "model.layer_norm_noise_stddev=0"]))
+    initialise_from(module, "bundled")
+    bundled = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
+    anchor = module.anchor_depth_net.state_dict()
+    assert all(torch.equal(anchor[k], v.float()) for k, v in bundled.items())
+    assert not any(p.requires_grad for p in module.anchor_depth_net.parameters())
+    optimised = {id(p) for g in module.configure_optimizers().param_groups for p in g["params"]}
+    assert not optimised & {id(p) for p in module.anchor_depth_net.parameters()}
+    assert [name for name, _, _ in module.export_models()] == ["li2020_depth", "li2020_motion"]
+    module.train()
+    assert not module.anchor_depth_net.training and module.depth_net.training
+
+    dataset = module.make_dataset(__import__("training.data.datasets", fromlist=["DatasetFolder"]).DatasetFolder(
+        tiny_dataset), "all", train=False)
+    rgb = collate([dataset[0], dataset[1]]).rgb[:, 0]
+    with torch.no_grad():
+        depth = module.depth_net.eval()(rgb).clamp_min(1e-3)
+        assert float(module._anchor_term(rgb, depth)) < 1e-10
+        assert float(module._anchor_term(rgb, 3.7 * depth)) < 1e-5  # float32 cancellation only
+        ramp = torch.linspace(0.5, 1.5, depth.shape[-2])[None, None, :, None]
+        assert float(module._anchor_term(rgb, depth * ramp)) > 1e-3  # a changed layout pays
+    assert float(module.loss_terms(collate([dataset[0], dataset[1]]))["depth_anchor"]) < 1e-10
+
+
+def test_depth_anchor_run_keeps_depth_nearer_the_start(tiny_dataset, tmp_path):
+    """4 steps at lr 1e-3 from the bundled weights: with the anchor (weight 100) the depth network's
+    output on a training frame stays closer to the bundled network's (scale-invariant log) than
+    without it; the anchor is logged and saved in the Lightning checkpoint unchanged."""
+    from training.data.batches import collate
+    from training.data.datasets import DatasetFolder
+
+    base = TINY + ["optimizer.lr=1e-3", "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0",
+                   "schedule.depth_mean_steps=0", "trainer.max_steps=4", "trainer.checkpoint_every_n_steps=4",
+                   "trainer.log_every_n_steps=1"]
+    drift = {}
+    start = build_method(load_config("li2020", overrides=TINY))
+    initialise_from(start, "bundled")
+    start.eval()
+    for weight in (0, 100):
+        sets = [arg for item in base + [f"loss_weights.depth_anchor={weight}"] for arg in ("--set", item)]
+        run = tmp_path / f"run{weight}"
+        assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                     "--out", str(run), "--no-progress", *sets]) == 0
+        net = load_model_checkpoint(run / "li2020_depth.pt")[0].eval()
+        rgb = collate([start.make_dataset(DatasetFolder(tiny_dataset), "all", train=False)[i] for i in range(4)]).rgb[:, 0]
+        with torch.no_grad():
+            d = torch.log(net(rgb).clamp_min(1e-3)) - torch.log(start.depth_net(rgb).clamp_min(1e-3))
+        drift[weight] = float((d.flatten(1).var(dim=1)).mean())
+        if weight:
+            assert "train/depth_anchor" in (run / "logs" / "metrics.csv").read_text().splitlines()[0]
+            state = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+            bundled = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
+            assert all(torch.equal(state[f"anchor_depth_net.{k}"], v.float()) for k, v in bundled.items())
+    assert drift[0] > 0 and drift[100] < 0.5 * drift[0], drift

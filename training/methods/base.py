@@ -50,6 +50,9 @@ class MethodModule(L.LightningModule):
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         """[(spec_name, network, model_kwargs)] to save with save_model_checkpoint."""
 
+    def after_init_from(self) -> None:
+        """Called once the networks hold the ``trainer.init_from`` weights (not on --resume)."""
+
     # ------------------------------------------------------------------ generic part
     def weighted_total(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         weights = config_to_dict(self.config.loss_weights)

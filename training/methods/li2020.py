@@ -58,7 +58,7 @@ from training.data.batches import FramesBatch
 from training.data.datasets import Li2020Dataset
 from training.losses import (axis_angle_to_matrix, depth_variance_loss, disparity_smoothness, l1_smoothness,
                              log_depth_mean_loss, motion_field_consistency, normalize_motion_map,
-                             rgbd_consistency_loss, sqrt_sparsity, transform_depth_map)
+                             rgbd_consistency_loss, scale_invariant_log_loss, sqrt_sparsity, transform_depth_map)
 from training.methods.base import MethodModule
 
 LOG = logging.getLogger(__name__)
@@ -99,6 +99,31 @@ class Li2020Method(MethodModule):
         mode = config.model.learn_intrinsics
         self.learn_intrinsics = mode == "always" or (mode == "auto" and not dataset_has_intrinsics)
         self.collapsed_at_step: int | None = None  # set by the collapse guard; the loop then stops
+        # adaptation (ours): a frozen copy of the starting depth network, filled by after_init_from
+        self.anchor_depth_net: nn.Module | None = None
+        if config.loss_weights.depth_anchor > 0:
+            self.anchor_depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=0.0).requires_grad_(False)
+
+    def after_init_from(self) -> None:
+        """Freeze a copy of the depth network as loaded from ``trainer.init_from`` (the anchor)."""
+        if self.anchor_depth_net is not None:
+            self.anchor_depth_net.load_state_dict(self.depth_net.state_dict())
+
+    def train(self, mode: bool = True) -> "Li2020Method":
+        super().train(mode)
+        if self.anchor_depth_net is not None:
+            self.anchor_depth_net.eval()
+        return self
+
+    def _anchor_term(self, rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
+        """Scale-invariant log difference (Eigen 2014, lambda 1) between ``depth`` (N,1,H,W) and the
+        anchor network's depth of the same ``rgb`` (N,3,H,W): 0 for any global rescaling of the
+        starting depth, so adaptation may change the scale but pays for changing the structure."""
+        if self.anchor_depth_net is None:
+            return depth.sum() * 0
+        with torch.no_grad():
+            anchor = self.anchor_depth_net(rgb).clamp_min(1e-3)
+        return scale_invariant_log_loss(torch.log(depth), anchor, torch.ones_like(depth, dtype=torch.bool), 1.0)
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         ramp = layer_norm_noise_ramp(self.global_step, self.config.schedule.layer_norm_noise_rampup_steps)
@@ -151,7 +176,8 @@ class Li2020Method(MethodModule):
                 "motion_smoothing": 2 * l1_smoothness(normalized, wrap_around=weights.motion_drift == 0),
                 "motion_drift": 2 * sqrt_sparsity(normalized),
                 "depth_variance": 2 * depth_variance_loss(depth) if weights.depth_variance > 0 else depth.sum() * 0,
-                "depth_mean": mean_on * log_depth_mean_loss(depth)}
+                "depth_mean": mean_on * log_depth_mean_loss(depth),
+                "depth_anchor": self._anchor_term(rgb, depth)}
 
     def _check_collapse(self, depth: torch.Tensor, counted_fraction: float) -> None:
         """Every ``collapse_check_every_n_steps``: log the spread of log depth and the fraction of
@@ -183,8 +209,10 @@ class Li2020Method(MethodModule):
         by ``optimizer.depth_lr_scale`` and, at 0, it is frozen (no gradients, not in the optimizer)."""
         opt = self.config.optimizer
         depth_params = list(self.depth_net.parameters())
-        depth_ids = {id(p) for p in depth_params}
-        groups = [{"params": [p for p in self.parameters() if id(p) not in depth_ids], "lr": opt.lr}]
+        fixed = {id(p) for p in depth_params}
+        if self.anchor_depth_net is not None:
+            fixed |= {id(p) for p in self.anchor_depth_net.parameters()}
+        groups = [{"params": [p for p in self.parameters() if id(p) not in fixed], "lr": opt.lr}]
         if opt.depth_lr_scale > 0:
             groups.append({"params": depth_params, "lr": opt.lr * opt.depth_lr_scale})
         else:
