@@ -318,11 +318,23 @@ def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
 def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
     """One DepthResult from those of ``core.fit.plan_tiles`` windows of the same image.
 
-    Windows are aligned outward from the middle one, each to the mosaic of those already merged
-    (a scale for depth kinds, ``a * z + b`` for ``relative_depth``: the network output is only
-    defined up to that), then blended with ``_feather`` weights, so the middle window keeps its
-    own values (and a metric network its scale) and seams are ramps. ``net_depth`` and ``fit``
-    are the middle window's (what a motion network pairs with). Shapes: every ``depth_m`` (H, W).
+    Windows are aligned outward from the middle one, each to the mosaic of those already merged,
+    by the ambiguity its output kind is defined up to (``_align``): a positive scale (median log
+    ratio) for depth kinds, ``a * z + b`` with ``a > 0`` for ``relative_depth``; then blended with
+    ``_feather`` weights, so seams are ramps. ``net_depth`` and ``fit`` are the middle window's
+    (what a motion network pairs with). Shapes: every ``depth_m`` (H, W).
+
+    The merged map is then put in the kind's published quantity over every seen pixel
+    (``_renormalise``), as ``postprocess_depth`` does for one window. A positive scale keeps depth
+    positive and in the middle window's units (a metric network's metres). A relative score has an
+    order but no zero: each window's 0 is its own nearest pixel, so an outer window that sees
+    something nearer than the middle one (a car beside the street) aligns below the middle's 0.
+    The alignment is right, the zero was taken over too few pixels: clamping would break the
+    order, and a score without a zero has no log or inverse space. So the merge is re-normalised
+    by ``normalize_relative`` over all seen pixels (0 = NaN at the image's nearest pixel, 1 at its
+    median; a positive affine map: order and seams kept), ``relative_inverse_depth`` by
+    ``normalize_inverse`` of its inverse (1 at the image's median); then ``_invalid_to_nan`` (and a
+    metric card's ``depth_range_m``) as for one window.
     """
     if len(results) == 1:
         return results[0]
@@ -343,7 +355,18 @@ def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
     with np.errstate(invalid="ignore", divide="ignore"):
         merged = np.where(weights > 0, total / weights, np.nan).astype(np.float32)
     centre = results[middle]
-    return DepthResult(merged, centre.is_metric, centre.net_depth, centre.fit)
+    return DepthResult(_renormalise(merged, spec), centre.is_metric, centre.net_depth, centre.fit)
+
+
+def _renormalise(merged: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """(H, W) merged depth (NaN unseen) -> the same (H, W) in ``spec.output_kind``'s published
+    quantity with statistics over its finite pixels (``merge_tiles``), invalid NaN."""
+    if spec.output_kind == "relative_depth":
+        merged = normalize_relative(merged)
+    elif spec.output_kind == "relative_inverse_depth":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            merged = 1.0 / normalize_inverse(1.0 / merged)
+    return _invalid_to_nan(merged, spec.depth_range_m if spec.is_metric else None)
 
 
 def motion_depth_plane(depth: DepthResult | np.ndarray, fit: ImageFit, name: str) -> np.ndarray:

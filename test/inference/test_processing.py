@@ -156,10 +156,16 @@ def test_postprocess_rejects_bad_shapes():
         plan_input((40, 40), (20, 20), "squash")
 
 
-@pytest.mark.parametrize("kind", ["metric_depth", "relative_depth"])
+@pytest.mark.parametrize("kind", ["metric_depth", "relative_depth", "relative_inverse_depth"])
 def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
-    """Windows that each see the same scene up to their own scale (depth) or affine map (relative
-    depth) merge into that scene in the middle window's units, over the whole image, no seams."""
+    """Windows that each see the same scene up to their own scale (depth kinds) or affine map
+    (relative depth) merge into that scene over the whole image, no seams: in the middle window's
+    units for depth, in the kind's published quantity over the whole image for relative kinds.
+    The scene is nearest in the left window (below anything the middle one sees): aligned to the
+    middle window, that is below the middle's 0, yet the merge stays positive, 0 only at the
+    image's nearest pixel (NaN: invalid, as in one window) and 1 at its median."""
+    import dataclasses
+
     from mono_depth_ros.core.fit import plan_tiles
     from mono_depth_ros.inference.processing import merge_tiles
 
@@ -168,15 +174,28 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     scene = 2.0 + 3.0 * (xx / hw[1]) ** 2 + np.sin(yy / 37.0)  # any smooth positive depth field
     tiles = plan_tiles(hw, (96, 128))
     assert len(tiles) == 3
-    maps = [(0.5, 0.0), (1.0, 0.0), (2.0, 0.0)] if kind == "metric_depth" else [(0.5, -0.7), (1.0, 0.0), (3.0, 1.5)]
+    assert scene[tiles[0].seen_mask()].min() < scene[tiles[1].seen_mask()].min()
+    maps = [(0.5, -0.7), (1.0, 0.0), (3.0, 1.5)] if kind == "relative_depth" else [(0.5, 0.0), (1.0, 0.0), (2.0, 0.0)]
     results = []
     for fit, (a, b) in zip(tiles, maps):
         seen = np.where(fit.seen_mask(), a * scene + b, np.nan).astype(np.float32)
+        if kind == "relative_depth":  # as postprocess_depth publishes a window: its own min = 0 -> NaN
+            seen = normalize_relative(seen)
+            seen[seen <= 0] = np.nan
         results.append(DepthResult(seen, kind == "metric_depth", None, fit))
     spec = get_spec("eigen2014" if kind == "metric_depth" else "xian2018")
+    spec = dataclasses.replace(spec, output_kind=kind) if kind == "relative_inverse_depth" else spec
     merged = merge_tiles(results, spec)
-    assert merged.fit == tiles[1] and np.isfinite(merged.depth_m).all()
-    np.testing.assert_allclose(merged.depth_m, scene, rtol=1e-4, atol=1e-4)  # the middle window's units
+    expected = {"metric_depth": scene, "relative_depth": normalize_relative(scene),
+                "relative_inverse_depth": scene * np.median(1.0 / scene)}[kind]  # median(d) / d, d = 1 / scene
+    finite = np.isfinite(merged.depth_m)
+    # relative: NaN only at the left window's own nearest pixel and at the merge's (both 0)
+    assert merged.fit == tiles[1] and (finite.all() or (kind == "relative_depth" and (~finite).sum() <= 2))
+    assert np.all(merged.depth_m[finite] > 0)
+    np.testing.assert_allclose(merged.depth_m[finite], expected[finite], rtol=1e-4, atol=1e-4)
+    if kind == "relative_depth":  # the documented quantity over the whole image, not the middle window
+        assert np.argmin(scene) in np.flatnonzero(~finite)  # the image's nearest pixel: 0 = invalid
+        assert np.median(merged.depth_m[finite]) == pytest.approx(1.0, abs=1e-4)
     # a window whose error grows across it (alignment cannot remove that) is blended with a ramp
     # across the overlap [370, 501): the merged depth has no step there, unlike a hard cut
     warped = np.where(tiles[0].seen_mask(), scene * (1.0 + 0.3 * xx / 501.0), np.nan).astype(np.float32)
@@ -185,4 +204,5 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     own_step = np.abs(np.diff(scene[:, 350:520], axis=1)).max()
     cut = np.where(xx < 436, np.nan_to_num(warped), scene)  # windows cut at the overlap's middle
     assert np.abs(np.diff(cut[:, 350:520], axis=1)).max() > 20 * own_step
-    assert np.abs(np.diff(merged[:, 350:520], axis=1)).max() < 5 * own_step
+    published_step = np.abs(np.diff(expected[:, 350:520], axis=1)).max()  # the scene's step in merge units
+    assert np.abs(np.diff(merged[:, 350:520], axis=1)).max() < 5 * published_step
