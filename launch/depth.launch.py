@@ -30,6 +30,7 @@ from launch_ros.parameter_descriptions import ParameterValue
 NODE_ARGUMENTS = {
     "image_topic": (("depth_node", "ego_motion_node"), str),
     "camera_info_topic": (("depth_node",), str),
+    "rectify": (("depth_node", "ego_motion_node"), str),
     "method": (("depth_node",), str),
     "model_path": (("depth_node",), str),
     "model_card": (("depth_node",), str),
@@ -44,7 +45,7 @@ NODE_ARGUMENTS = {
     "motion_refinement": (("ego_motion_node",), str),
 }
 ARGUMENT_DEFAULTS = {
-    "image_topic": "/camera/image_raw", "camera_info_topic": "", "method": "eigen2014",
+    "image_topic": "/camera/image_raw", "camera_info_topic": "", "rectify": "auto", "method": "eigen2014",
     "model_path": "", "model_card": "", "scale_source": "none", "camera_height_m": "1.5",
     "metric_depth_topic": "", "metric_cloud_topic": "", "backend": "auto", "precision": "fp32",
     "publish_points": "true", "publish_tf": "true", "motion_refinement": "rest",

@@ -13,11 +13,18 @@ exactly as image_proc's rectify node does (``cv2.initUndistortRectifyMap`` /
 - the rectified image's intrinsics: that camera matrix, ``distortion_model="plumb_bob"`` and
   ``d = (0, 0, 0, 0, 0)`` (the ROS spelling of "no distortion"), P kept (its Tx included).
 
-Supported ``distortion_model`` values (sensor_msgs/distortion_models.hpp) and D lengths:
-``plumb_bob`` (4 or 5: k1 k2 p1 p2 [k3]), ``rational_polynomial`` (8: k1 k2 p1 p2 k3 k4 k5 k6),
-``equidistant`` (4: k1 k2 k3 k4, the OpenCV fisheye model). An empty or all-zero D is a no-op
-whatever the model says. Any other model with a non-zero D raises UnknownDistortionModel, which
-callers catch to count it and carry on with the image as if undistorted.
+Supported ``distortion_model`` values (sensor_msgs/distortion_models.hpp) and D lengths, those
+OpenCV takes (image_geometry hands D to OpenCV as it is): ``plumb_bob`` and ``rational_polynomial``
+with 4, 5, 8, 12 or 14 coefficients (k1 k2 p1 p2 [k3 [k4 k5 k6 [s1 s2 s3 s4 [tau_x tau_y]]]]:
+Isaac Sim publishes 12, some drivers 8 for plumb_bob with the rational ones zero), ``equidistant``
+with 4 (k1 k2 k3 k4, the OpenCV fisheye model), or more when the extra ones are zero (older
+realsense-ros publishes 5). An empty or all-zero D is a no-op whatever the model says. Any other
+model or D length with a non-zero D raises UnknownDistortionModel, which callers catch to count it
+and carry on with the image as if undistorted (never a reason to refuse K).
+
+An image that is already rectified (image_proc's ``image_rect``, published with the raw camera's
+camera_info) is described by ``image_rect_intrinsics``: P, no distortion, as image_geometry's
+PinholeCameraModel does for rectified images.
 
 Pixels of the rectified image whose source lies outside the raw image are 0 (``valid_mask``
 says which).
@@ -35,17 +42,26 @@ import numpy as np
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 
-DISTORTION_D_LENGTHS = {"plumb_bob": (4, 5), "rational_polynomial": (8,), "equidistant": (4,)}
+OPENCV_D_LENGTHS = (4, 5, 8, 12, 14)  # what cv2.initUndistortRectifyMap takes
+#: D lengths of each supported distortion_model (equidistant: more than 4 when the extra ones are 0)
+DISTORTION_D_LENGTHS = {"plumb_bob": OPENCV_D_LENGTHS, "rational_polynomial": OPENCV_D_LENGTHS, "equidistant": (4,)}
 RECTIFIED_MODEL = "plumb_bob"
+RECTIFIED_TOPIC_PREFIX = "image_rect"  # image_proc's image_rect, image_rect_color (image_transport names)
 RECTIFIED_D = (0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 class UnknownDistortionModel(InputError):
-    """A camera_info names a distortion model this package cannot undo (D is not zero)."""
+    """A camera_info's distortion this package cannot undo (D is not zero): an unknown
+    ``distortion_model`` or a D length OpenCV does not take for it. ``model``: the model's name."""
 
-    def __init__(self, model: str) -> None:
-        super().__init__("distortion_model", model,
-                         f"unknown with a non-zero D; supported: {', '.join(DISTORTION_D_LENGTHS)}")
+    def __init__(self, model: str, d: tuple[float, ...] | None = None) -> None:
+        if d is None:
+            super().__init__("distortion_model", model,
+                             f"unknown with a non-zero D; supported: {', '.join(DISTORTION_D_LENGTHS)}")
+        else:
+            lengths = " or ".join(map(str, DISTORTION_D_LENGTHS[model]))
+            extra = " (more when the extra ones are 0)" if model == "equidistant" else ""
+            super().__init__("d", d, f"{model} takes {lengths} coefficients{extra}, got {len(d)}")
         self.model = model
 
 
@@ -54,14 +70,49 @@ def is_distorted(intr: CameraIntrinsics) -> bool:
     return any(v != 0.0 for v in intr.d)
 
 
+def opencv_distortion(intr: CameraIntrinsics) -> np.ndarray:
+    """(N,) float64 D of ``intr`` as OpenCV's undistortion takes it for its model (equidistant:
+    the 4 coefficients). Raises UnknownDistortionModel for an unknown model or a D length that
+    model does not take; the one check of D for the nodes and training's bag extraction."""
+    d = np.asarray(intr.d, dtype=np.float64)
+    lengths = DISTORTION_D_LENGTHS.get(intr.distortion_model)
+    if lengths is None:
+        raise UnknownDistortionModel(intr.distortion_model)
+    if intr.distortion_model == "equidistant" and d.size > 4 and not d[4:].any():
+        return d[:4]  # older realsense-ros: a fifth coefficient, always 0
+    if d.size not in lengths:
+        raise UnknownDistortionModel(intr.distortion_model, intr.d)
+    return d
+
+
 def rectified_intrinsics(intr: CameraIntrinsics) -> CameraIntrinsics:
     """Intrinsics of the rectified image of a camera with ``intr`` (``intr`` itself when D is zero).
 
-    Raises UnknownDistortionModel / InputError as ``Rectifier.build`` does, without building maps.
+    Raises UnknownDistortionModel as ``Rectifier.build`` does, without building maps.
     """
     if not is_distorted(intr):
         return intr
-    _check_model(intr)
+    opencv_distortion(intr)
+    return image_rect_intrinsics(intr)
+
+
+def topic_is_rectified(topic: str) -> bool:
+    """Whether ``topic``'s last name component says image_proc rectified it (``image_rect``,
+    ``image_rect_color``; a transport suffix such as ``/compressed`` is not part of the name)."""
+    parts = [p for p in topic.split("/") if p]
+    if parts and parts[-1] in ("compressed", "compressedDepth", "theora", "zstd"):
+        parts = parts[:-1]
+    return bool(parts) and parts[-1].startswith(RECTIFIED_TOPIC_PREFIX)
+
+
+def image_rect_intrinsics(intr: CameraIntrinsics) -> CameraIntrinsics:
+    """Intrinsics of an image that is already rectified, given its camera's camera_info ``intr``
+    (image_proc publishes ``image_rect`` with the driver's raw camera_info: D, K, R, P).
+
+    As image_geometry's PinholeCameraModel for rectified images: fx' = P[0, 0], fy' = P[1, 1],
+    cx' = P[0, 2], cy' = P[1, 2] (K when the camera_info has no P), no distortion (``RECTIFIED_D``),
+    P kept (its Tx included). Whatever D says: it was removed upstream.
+    """
     new_k = _new_camera_matrix(intr)
     return replace(intr, fx=new_k[0, 0], fy=new_k[1, 1], cx=new_k[0, 2], cy=new_k[1, 2],
                    distortion_model=RECTIFIED_MODEL, d=RECTIFIED_D)
@@ -102,7 +153,10 @@ class Rectifier:
         target = target if target is not None else replace(intr, distortion_model=RECTIFIED_MODEL, d=RECTIFIED_D)
         rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
         size = (intr.width, intr.height)
-        d = np.asarray(intr.d, dtype=np.float64)
+        if is_distorted(intr):
+            d = opencv_distortion(intr)
+        else:  # a stereo side without distortion: its R alone (fisheye with k = 0 is still equidistant)
+            d = np.zeros(4 if intr.distortion_model == "equidistant" else 0)
         if intr.distortion_model == "equidistant":
             map_x, map_y = cv2.fisheye.initUndistortRectifyMap(intr.k, d, rot, target.k, size, cv2.CV_32FC1)
         else:
@@ -172,20 +226,11 @@ def rectify(image: np.ndarray, intr: CameraIntrinsics,
     """(H, W[, C]) raw image + its intrinsics -> (rectified image, rectified intrinsics).
 
     With ``cache`` the maps are built once per camera_info. Raises UnknownDistortionModel for a
-    model with non-zero D that is not supported, InputError for a D of the wrong length or an
-    image whose size differs from the camera_info's.
+    non-zero D of a model or length that is not supported, InputError for an image whose size
+    differs from the camera_info's.
     """
     rectifier = cache.get(intr) if cache is not None else Rectifier.build(intr)
     return rectifier.apply(image), rectifier.rectified
-
-
-def _check_model(intr: CameraIntrinsics) -> None:
-    lengths = DISTORTION_D_LENGTHS.get(intr.distortion_model)
-    if lengths is None:
-        raise UnknownDistortionModel(intr.distortion_model)
-    if len(intr.d) not in lengths:
-        raise InputError("d", intr.d, f"{intr.distortion_model} needs {' or '.join(map(str, lengths))}"
-                         f" coefficients, got {len(intr.d)}")
 
 
 def _new_camera_matrix(intr: CameraIntrinsics) -> np.ndarray:

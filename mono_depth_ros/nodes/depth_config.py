@@ -18,6 +18,26 @@ from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibl
 METHOD_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
 MODEL_SUFFIXES = (".pt", ".onnx", ".engine")
 CARD_SUFFIXES = (".yaml", ".yml")
+#: ``rectify``: auto (an image topic named image_rect* is already rectified, others are rectified
+#: when camera_info's D is not zero) | always (rectified whenever D is not zero) | never (taken as rectified);
+#: the words of flip_average, and YAML strings (on/off would arrive as booleans)
+RECTIFY_MODES = ("auto", "always", "never")
+DEFAULT_RECTIFY = "auto"
+
+# parameters both nodes declare (ego_motion_config uses these rows: one default, one validation)
+RECTIFY_PARAM = ParamSpec(
+    "rectify", DEFAULT_RECTIFY, "Lens distortion of the input: auto (an image_topic whose last name starts with "
+    "image_rect, image_proc's output, is already rectified; any other is rectified with camera_info's D when it is "
+    "not zero), always (rectified whenever D is not zero, whatever the name), never (never rectified here). An already "
+    "rectified image uses camera_info's P as its intrinsics (fx' = P[0,0], fy' = P[1,1], cx' = P[0,2], "
+    "cy' = P[1,2]) and no distortion, as image_geometry does.",
+    choices=RECTIFY_MODES, read_only=True)
+RESIZE_MODE_PARAM = ParamSpec(
+    "resize_mode", DEFAULT_RESIZE_MODE, "How the (rectified) image is fitted to the network "
+    "input: crop (centre crop with the network's aspect ratio; depth outside it is NaN), pad "
+    "(whole image, aspect kept, border padded), stretch (aspect not kept) or tile (crop-shaped windows "
+    "across a wide image, merged: depth for every pixel at one inference per window).",
+    choices=RESIZE_MODES, read_only=True)
 
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
@@ -27,6 +47,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               read_only=True),
     ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed (sensor_msgs/"
               "CompressedImage, jpeg/png) instead of the raw image.", read_only=True),
+    RECTIFY_PARAM,
     ParamSpec("method", "eigen2014", "Depth method.", choices=tuple(METHOD_SPECS), read_only=True),
     ParamSpec("model_path", "", "Checkpoint (.pt), ONNX (.onnx) or TensorRT engine (.engine); "
               "empty = bundled demo weights of `method`.", read_only=True),
@@ -49,11 +70,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               low=0.1, high=1000.0),
     ParamSpec("colormap_max_depth_m", 0.0, "Far limit of ~/depth/colored in metres; 0 = auto "
               "(percentiles of each frame).", low=0.0, high=1000.0),
-    ParamSpec("resize_mode", DEFAULT_RESIZE_MODE, "How the (rectified) image is fitted to the network "
-              "input: crop (centre crop with the network's aspect ratio; depth outside it is NaN), pad "
-              "(whole image, aspect kept, border padded), stretch (aspect not kept) or tile (crop-shaped windows "
-              "across a wide image, merged: depth for every pixel at one inference per window).",
-              choices=RESIZE_MODES, read_only=True),
+    RESIZE_MODE_PARAM,
     ParamSpec("flip_average", DEFAULT_FLIP_AVERAGE, "Test-time flip: average the network's output with that "
               "of the mirrored image (2 passes a frame). auto (= always): on for every network; li2020's motion "
               "network is still fed the direct pass's depth, as it was trained; never: one pass.",
@@ -101,6 +118,7 @@ class DepthNodeConfig:
     image_topic: str
     camera_info_topic: str
     use_compressed: bool
+    rectify: str
     method: str
     model_path: str
     model_card: str

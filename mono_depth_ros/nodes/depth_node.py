@@ -30,8 +30,11 @@ deliver metres. The callbacks only store the newest metric depth (cloud) and /tf
 
 Lens distortion: with a camera_info of the image's size whose D is not zero, the image is
 rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
-and ~/depth/camera_info then describe the rectified image (D zero, K = the new camera matrix).
-A D of an unknown model is logged (throttled), counted on /diagnostics and treated as
+and ~/depth/camera_info then describe the rectified image (D zero, K = the new camera matrix),
+and rectified pixels that saw no raw pixel (the black border of a P wider than the lens) are NaN.
+An image already rectified (``rectify``: auto and a topic named image_rect*, or off) is not
+rectified again: its intrinsics are camera_info's P, D zero (nodes/camera_model.py).
+A D of an unknown model or length is logged (throttled), counted on /diagnostics and treated as
 undistorted. The image is fitted to the network with ``resize_mode`` (core/fit.py).
 The network is ``method``'s, or the one a model card describes (``model_card``, or
 ``<model stem>.card.yaml`` beside ``model_path``; inference/card.py).
@@ -126,7 +129,7 @@ class DepthNode(Node):
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
             f"{self.model_label} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
-            f"camera_info {cfg.resolved_camera_info_topic}")
+            f"camera_info {cfg.resolved_camera_info_topic}; {self.camera.describe()}")
 
     def _init_scale(self, cfg: DepthNodeConfig, output_kind: str) -> None:
         """The metric scale of a non-metric model with a scale_source (``scale_estimator`` None: the
@@ -160,7 +163,8 @@ class DepthNode(Node):
         self._image_hw: tuple[int, int] | None = None
         self._info_msg: CameraInfo | None = None  # ~/depth/camera_info, rebuilt when the intrinsics change
         self._info_for: CameraIntrinsics | None = None
-        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0))
+        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
+                                  self.config.rectify, self.resolve_topic_name(self.config.image_topic))
 
     def _init_io(self, cfg: DepthNodeConfig) -> None:
         in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
@@ -244,12 +248,14 @@ class DepthNode(Node):
         if not any(wanted.values()):
             return False
         self.frames_attempted += 1
-        rgb = self.camera.rectify(rgb)
+        rgb, seen_raw = self.camera.rectify(rgb)
         start_s, infer_cpu_s = time.monotonic(), time.thread_time()
         result = self.estimator.estimate(rgb)
         self.inference_latency.add(time.monotonic() - start_s)
         infer_cpu_s = time.thread_time() - infer_cpu_s
         depth_m = result.depth_m
+        if seen_raw is not None:  # the rectified image's black border: no depth, no points, no scale
+            depth_m = np.where(seen_raw, depth_m, np.float32(np.nan))
         intr = None
         if any(wanted[k] for k in ("info", "depth", "points", "cache")) or self.scale_estimator is not None:
             intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,
@@ -389,7 +395,7 @@ class DepthNode(Node):
                 "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
                 "camera_rate_hz": self.upstream.rate_hz(), "stream_pauses": self.upstream.pauses,
                 "precision": self.effective_precision,
-                "rejected": self.rejects.total, "unknown_distortion_model_frames": self.camera.unknown_distortion_frames,
+                "rejected": self.rejects.total, **self.camera.stats(),
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
                 "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"],
@@ -414,8 +420,9 @@ class DepthNode(Node):
         scale_problem = self.scale_report.problem() if self.scale_estimator is not None else None
         if scale_problem:
             problems.append(scale_problem)
-        if self.camera.unknown_distortion_frames:
-            problems.append(f"{self.camera.unknown_distortion_frames} x unknown_distortion_model (treated as undistorted)")
+        camera_problem = self.camera.problem()
+        if camera_problem:
+            problems.append(camera_problem)
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
                                                f"{self.get_name()}: depth", self.get_fully_qualified_name(),
                                                stats, problems))

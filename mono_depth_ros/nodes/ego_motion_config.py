@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
-from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, check_model_path
+from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, RECTIFY_PARAM, RESIZE_MODE_PARAM, check_model_path
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
     io_param_specs
 
@@ -17,12 +17,15 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "camera_info). Running its own depth net, the node rectifies a distorted image with it before "
               "both networks (as depth_node does); sharing depth_node's depth, that node has rectified it.",
               read_only=True),
+    replace(RECTIFY_PARAM, description=RECTIFY_PARAM.description + " Sharing depth_node's depth: depth_node's."),
     ParamSpec("motion_model_path", "", "Li 2020 motion net (.pt/.onnx/.engine); empty = bundled "
               "demo weights.", read_only=True),
     ParamSpec("depth_model_path", "", "Li 2020 depth net, used only when no depth_node runs in the "
               "same process; empty = bundled demo weights.", read_only=True),
     ParamSpec("backend", "auto", "Inference backend.", choices=BACKENDS, read_only=True),
     ParamSpec("precision", "fp32", "Inference precision.", choices=PRECISIONS, read_only=True),
+    replace(RESIZE_MODE_PARAM, description=RESIZE_MODE_PARAM.description + " Both networks (the motion network: "
+            "tile's middle window, the crop). Sharing depth_node's depth: depth_node's."),
     ParamSpec("publish_tf", True, "Broadcast odom_frame -> base_frame on /tf."),
     ParamSpec("odom_frame", "odom", "Odometry (world) frame.", read_only=True),
     ParamSpec("base_frame", "base_link", "Robot body frame.", read_only=True),
@@ -70,10 +73,12 @@ class EgoMotionConfig:
     image_topic: str
     use_compressed: bool
     camera_info_topic: str
+    rectify: str
     motion_model_path: str
     depth_model_path: str
     backend: str
     precision: str
+    resize_mode: str
     publish_tf: bool
     odom_frame: str
     base_frame: str

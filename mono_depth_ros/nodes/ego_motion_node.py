@@ -74,7 +74,7 @@ class EgoMotionNode(Node):
         self.config: EgoMotionConfig = build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(self, EGO_PARAMS))
         cfg = self.config
         self.motion = motion_estimator or load_motion_estimator(
-            "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision)
+            "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision, cfg.resize_mode)
         self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
                                                      self.get_logger().warning)
         self.motion.refinement = cfg.motion_refinement  # and on each parameter change
@@ -85,12 +85,13 @@ class EgoMotionNode(Node):
             depth_cache.register_consumer(self._on_cached_frame)
         elif depth_estimator is None:
             self.depth_estimator = load_depth_estimator("depth_model_path", cfg.depth_model_path,
-                                                        "li2020_depth", cfg.backend, cfg.precision)
+                                                        "li2020_depth", cfg.backend, cfg.precision, cfg.resize_mode)
         step_std = np.array([cfg.translation_std_m] * 3 + [cfg.rotation_std_rad] * 3)
         self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
                                            step_std, scale=cfg.scale)
         self.static_tf = StaticTfTree()
-        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0))
+        self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
+                                  cfg.rectify, self.resolve_topic_name(cfg.image_topic))
         self._extrinsic_ready = cfg.extrinsic_source == "parameters"
         self.slot = LatestSlot()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
@@ -106,7 +107,8 @@ class EgoMotionNode(Node):
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
-        source = "shared depth cache" if depth_cache is not None else "own li2020 depth net"
+        source = ("shared depth cache (frames rectified and fitted by depth_node)" if depth_cache is not None else
+                  f"own li2020 depth net, resize_mode {cfg.resize_mode}; {self.camera.describe()}")
         self.get_logger().info(f"motion on {self.motion.backend_description}; depth from {source}")
 
     def _init_io(self, cfg: EgoMotionConfig) -> None:
@@ -168,7 +170,7 @@ class EgoMotionNode(Node):
             return item.header, item.rgb, item.result if item.result is not None else item.depth_m
         stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
         rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
-        rgb = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
+        rgb, _ = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
         return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
 
     def _frame_intrinsics(self, item: Any, shape: tuple) -> Any:
@@ -286,8 +288,7 @@ class EgoMotionNode(Node):
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
                 "poses_withheld_older_than_tf": self.poses_withheld, "precision": self.effective_precision,
-                "depth_reused": self.depth_reused, "rectified_frames": self.camera.rectified_frames,
-                "unknown_distortion_model_frames": self.camera.unknown_distortion_frames, "latency_mean_ms": latency["mean"],
+                "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
                 "scale_from": "depth" if from_depth else "parameter",
                 "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics,
@@ -296,6 +297,9 @@ class EgoMotionNode(Node):
 
     def _publish_diagnostics(self) -> None:
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
+        camera_problem = self.camera.problem() if self.depth_cache is None else None  # shared: depth_node's
+        if camera_problem:
+            problems.append(camera_problem)
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{self.get_name()}: ego_motion",
                                                self.get_fully_qualified_name(), self.stats(), problems))
 

@@ -59,13 +59,14 @@ def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backe
         raise _load_error(param_name, path, exc, card=model_card) from exc
 
 
-def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str) -> Any:
-    """A ready ``EgoMotionEstimator`` (li2020_motion) or ConfigError."""
+def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str,
+                          resize_mode: str = "crop") -> Any:
+    """A ready ``EgoMotionEstimator`` (li2020_motion, frames fitted with ``resize_mode``) or ConfigError."""
     from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
 
     path = resolve_model_path(param_name, model_path, "li2020_motion")
     try:
-        return EgoMotionEstimator.from_path(path, backend=backend, precision=precision)
+        return EgoMotionEstimator.from_path(path, backend=backend, precision=precision, resize_mode=resize_mode)
     except ConfigError:
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error

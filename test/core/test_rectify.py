@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -10,8 +11,8 @@ import pytest
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.rectify import (RECTIFIED_D, Rectifier, RectifierCache, UnknownDistortionModel, rectify,
-                                         rectified_intrinsics)
+from mono_depth_ros.core.rectify import (RECTIFIED_D, Rectifier, RectifierCache, UnknownDistortionModel,
+                                         image_rect_intrinsics, rectify, rectified_intrinsics)
 
 # EuRoC V1_01 cam0 sensor.yaml (radial-tangential = plumb_bob k1 k2 p1 p2)
 EUROC = CameraIntrinsics(752, 480, 458.654, 457.296, 367.215, 248.375, "plumb_bob",
@@ -131,17 +132,63 @@ def test_zero_d_is_a_no_op() -> None:
         assert out is image and rect is intr
 
 
-def test_unknown_model_and_bad_d_raise_specific_errors() -> None:
+@pytest.mark.parametrize("model, d, match", [
+    ("kannala_brandt", (0.1, 0.0, 0.0, 0.0), "kannala_brandt"),
+    ("fisheye", (0.1, 0.0, 0.0, 0.0), "fisheye"),  # not a sensor_msgs name (equidistant is)
+    ("plumb_bob", (0.1, 0.0, 0.0, 0.0, 0.0, 0.0), "plumb_bob takes 4 or 5 or 8 or 12 or 14 coefficients, got 6"),
+    ("rational_polynomial", (0.1, 0.0, 0.0), "got 3"),
+    ("equidistant", (0.1, 0.0, 0.0, 0.0, 0.02), "equidistant takes 4 coefficients"),  # a non-zero fifth
+], ids=["kannala_brandt", "fisheye", "plumb_bob_6", "rational_3", "equidistant_5_nonzero"])
+def test_unknown_models_and_d_lengths_raise_unknown_distortion_model(model: str, d: tuple, match: str) -> None:
+    """Callers count these and treat the image as undistorted: one exception for both, never a
+    plain InputError that would reject the camera_info (its K is fine)."""
     image = np.zeros((48, 64), np.uint8)
-    unknown = CameraIntrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, "kannala_brandt", (0.1, 0.0, 0.0, 0.0))
-    with pytest.raises(UnknownDistortionModel, match="kannala_brandt"):
-        rectify(image, unknown)
-    short = CameraIntrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, "rational_polynomial", (0.1, 0.0, 0.0, 0.0, 0.0))
-    with pytest.raises(InputError, match="needs 8 coefficients, got 5") as info:
-        rectify(image, short)
-    assert not isinstance(info.value, UnknownDistortionModel)
-    with pytest.raises(InputError, match="camera_info is for 752x480"):
+    intr = CameraIntrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, model, d)
+    with pytest.raises(UnknownDistortionModel, match=match):
+        rectify(image, intr)
+    with pytest.raises(UnknownDistortionModel):
+        rectified_intrinsics(intr)
+    with pytest.raises(InputError, match="camera_info is for 752x480") as info:
         rectify(np.zeros((10, 10), np.uint8), EUROC)
+    assert not isinstance(info.value, UnknownDistortionModel)
+
+
+THIN_PRISM = (0.0012, -0.0008, 0.0015, 0.0006)  # s1..s4 of a 12-coefficient D (Isaac Sim publishes 12)
+
+
+@pytest.mark.parametrize("model, d", [
+    ("plumb_bob", (-0.28340811, 0.07395907, 0.00019359, 1.76187114e-05)),
+    ("plumb_bob", (-0.28340811, 0.07395907, 0.00019359, 1.76187114e-05, 0.0, 0.0, 0.0, 0.0)),
+    ("rational_polynomial", RATIONAL.d + THIN_PRISM),
+    ("rational_polynomial", RATIONAL.d + THIN_PRISM + (0.004, -0.003)),
+    ("plumb_bob", RATIONAL.d[:5]),
+    ("equidistant", FISHEYE.d + (0.0,)),
+], ids=["plumb_bob_4", "plumb_bob_8", "rational_12", "rational_14", "rational_as_plumb_bob_5", "equidistant_5"])
+def test_every_d_length_opencv_takes_maps_to_its_projection(model: str, d: tuple) -> None:
+    """Each rectified pixel samples the raw image where OpenCV's projection of its ray (all of D,
+    thin prism and tilt included) lands, within the maps' 1/32 px fixed point."""
+    intr = CameraIntrinsics(752, 480, 458.654, 457.296, 367.215, 248.375, model, d)
+    rectifier = Rectifier.build(intr)
+    targets = _grid(intr)
+    expected = _distort(targets, rectifier.rectified.k, replace(intr, d=d[:4]) if model == "equidistant" else intr)
+    map_x, map_y = cv2.convertMaps(rectifier.map1, rectifier.map2, cv2.CV_32FC1)
+    cols, rows = targets[:, 0].astype(int), targets[:, 1].astype(int)
+    got = np.stack([map_x[rows, cols], map_y[rows, cols]], axis=1)
+    assert np.abs(got - expected).max() < 0.05
+    if len(d) >= 12:  # the extra coefficients matter: without them the maps would differ
+        assert np.abs(_distort(targets, rectifier.rectified.k, replace(intr, d=d[:8])) - expected).max() > 0.5
+
+
+def test_image_rect_intrinsics_are_p_without_distortion() -> None:
+    """An image already rectified (image_proc's image_rect) with the raw camera_info: what
+    image_geometry's PinholeCameraModel uses, fx' = P[0,0], fy' = P[1,1], cx' = P[0,2], cy' = P[1,2]."""
+    p = (400.0, 0.0, 360.0, -40.0, 0.0, 410.0, 250.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # a right camera: Tx
+    intr = CameraIntrinsics(752, 480, 458.654, 457.296, 367.215, 248.375, "kannala_brandt", EUROC.d, p)
+    rect = image_rect_intrinsics(intr)  # whatever D says (its model need not even be known)
+    assert (rect.fx, rect.fy, rect.cx, rect.cy) == (400.0, 410.0, 360.0, 250.0)
+    assert rect.p == p and rect.d == RECTIFIED_D and rect.distortion_model == "plumb_bob"
+    without_p = image_rect_intrinsics(replace(intr, p=None))
+    assert (without_p.fx, without_p.fy, without_p.cx, without_p.cy) == (458.654, 457.296, 367.215, 248.375)
 
 
 def test_cache_builds_once_per_camera_info() -> None:
@@ -156,3 +203,13 @@ def test_cache_builds_once_per_camera_info() -> None:
     image = np.full((480, 752, 3), 100, np.uint8)
     out, rect = rectify(image, EUROC, cache)
     assert cache.builds == 4 and out.shape == (480, 752, 3) and rect.d == RECTIFIED_D
+
+
+@pytest.mark.parametrize("topic, rectified", [
+    ("/cam/image_rect", True), ("/cam/image_rect_color", True), ("/cam/image_rect_color/compressed", True),
+    ("image_rect", True), ("/cam/image_raw", False), ("/cam/image_raw/compressed", False), ("/image_rect/raw", False),
+    ("/compressed", False), ("", False)])
+def test_topic_is_rectified_reads_the_last_name_without_the_transport(topic, rectified):
+    from mono_depth_ros.core.rectify import topic_is_rectified
+
+    assert topic_is_rectified(topic) is rectified

@@ -108,6 +108,25 @@ def test_distorted_images_are_rectified_and_raw_d_recorded(tmp_path):
     assert ff.read_intrinsics(tmp_path / "off" / "intrinsics.yaml")[0].d == d
 
 
+def test_image_rect_topic_is_not_rectified_again(tmp_path):
+    """image_proc's image_rect comes with the driver's raw camera_info (D, K, P): ``auto`` writes its
+    pixels as recorded with P's intrinsics and no distortion (as the nodes take it); ``on`` rectifies
+    it anyway (the image changes)."""
+    d = (-0.5, 0.1, 0.0, 0.0, 0.0)
+    p = (62.0, 0.0, 33.0, 0.0, 0.0, 61.0, 25.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    uv = np.array([58.0, 44.0])
+    rect = _dot_image(48, 64, uv)
+    events = [("/cam/camera_info", info(64, 48, K, d, p=p), T0), ("/cam/image_rect", image(rect, "rgb8", T0), T0)]
+    bag = write_bag(tmp_path / "bag", events)
+    report = extract_bag(bag, tmp_path / "ds")
+    assert np.linalg.norm(_centroid(ff.read_rgb(tmp_path / "ds" / "rgb" / "000000.png")) - uv) < 0.1
+    written = yaml.safe_load((tmp_path / "ds" / "intrinsics.yaml").read_text())
+    assert written["d"] == [0.0] * 5 and (written["fx"], written["fy"], written["cx"], written["cy"]) == (62, 61, 33, 25)
+    assert "already rectified" in report.intrinsics_source
+    extract_bag(bag, tmp_path / "on", rectify="on")
+    assert np.abs(ff.read_rgb(tmp_path / "on" / "rgb" / "000000.png").astype(int) - rect).sum() > 255 * 9
+
+
 def test_rectify_on_drops_frames_without_camera_info(tmp_path):
     events = [("/cam/camera_info", info(32, 24, K), T0)]
     events += [("/cam/image_raw", image(textured(24 + 2 * i, 32, i), "rgb8", T0 + i * STEP), T0 + i * STEP)

@@ -213,8 +213,8 @@ def add_depth_node(graph: Any, checkpoints: dict, method: str = "eigen2014", spe
                                context=graph.context, parameter_overrides=overrides))
 
 
-def depth_node_io(graph: Any, node: Any) -> tuple[Any, Any, dict]:
-    """Publishers of ``<ns>/cam/image_raw`` and its camera_info, and Collectors of the depth node's
+def depth_node_io(graph: Any, node: Any, image: str = "image_raw") -> tuple[Any, Any, dict]:
+    """Publishers of ``<ns>/cam/<image>`` and its camera_info, and Collectors of the depth node's
     outputs {"depth", "info", "points"}, all reliable depth 10, once discovery has matched them."""
     from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
@@ -222,7 +222,7 @@ def depth_node_io(graph: Any, node: Any) -> tuple[Any, Any, dict]:
 
     helper = graph.helper()
     qos = make_qos("reliable", 10)
-    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
+    pub_img = helper.create_publisher(Image, f"{graph.namespace}/cam/{image}", qos)
     pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
     name = node.get_fully_qualified_name()
     outs = {"depth": Collector(helper, Image, f"{name}/depth/image", qos),

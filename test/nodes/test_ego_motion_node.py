@@ -178,3 +178,118 @@ def test_standalone_node_rectifies_a_distorted_image_before_both_networks(graph)
     np.testing.assert_allclose([position.x, position.y, position.z], expected, rtol=1e-4, atol=1e-7)
     raw = pose_of(frames)  # the distortion matters: unrectified frames give another motion
     assert np.linalg.norm(raw - expected) > 0.01 * np.linalg.norm(expected)
+
+
+def _standalone(graph, checkpoints, image="image_raw", **params):
+    """A standalone ego_motion_node (its own li2020 depth net: the light ``checkpoints``, or the bundled
+    weights when None; the network's motion alone) on ``<ns>/cam/<image>``; returns (node, helper,
+    image and camera_info publishers, odometry Collector)."""
+    require_inference()
+    from mono_depth_ros.nodes.ego_motion_node import EgoMotionNode
+
+    topic = f"{graph.namespace}/cam/{image}"
+    models = {} if checkpoints is None else {"depth_model_path": str(checkpoints["li2020_depth"]),
+                                             "motion_model_path": str(checkpoints["li2020_motion"])}
+    ego = graph.add(EgoMotionNode("ego_cam", namespace=graph.namespace, context=graph.context, parameter_overrides={
+        "image_topic": topic, "backend": "torch", "motion_refinement": "none", "input_reliability": "reliable",
+        "input_depth": 10, **models, **params}))
+    helper = graph.helper()
+    qos = make_qos("reliable", 10)
+    pub = helper.create_publisher(Image, topic, qos)
+    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
+    odom = Collector(helper, Odometry, f"{graph.namespace}/ego_cam/odometry", qos)
+    wait_until(lambda: pub.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
+               and ego.pub_odom.get_subscription_count() > 0, what="discovery")
+    return ego, helper, pub, pub_info, odom
+
+
+def _send_pair(pub, odom, frames):
+    """Publish two frames 0.1 s apart, one at a time; the position of the second pose."""
+    for i, rgb in enumerate(frames):
+        pub.publish(make_image(rgb, T0_NS + i * 100_000_000))
+        odom.wait_for(i + 1)
+    position = odom.messages[1].pose.pose.position
+    return np.array([position.x, position.y, position.z])
+
+
+def _position(depth_net, motion_net, images):
+    """Where the node must put base_link after ``images`` (two frames 0.1 s apart) with these networks."""
+    from mono_depth_ros.nodes.odometry import OdometryIntegrator, base_from_optical
+
+    depths = [depth_net.estimate(im) for im in images]
+    T = motion_net.estimate(images[0], depths[0], images[1], depths[1]).T_b_from_a
+    odometry = OdometryIntegrator(base_from_optical((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)), np.zeros(6))
+    return odometry.step(T, 0.1)[0][:3, 3]
+
+
+def test_standalone_resize_mode_fits_both_networks(graph):
+    """``resize_mode`` (depth_node's parameter, shared) fits a 2:1 camera to both networks of a
+    standalone node (the bundled weights: random ones barely depend on their input): its pose is
+    that of networks loaded with pad, computed by hand, not crop's."""
+    from mono_depth_ros.inference.depth_estimator import DepthEstimator
+    from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
+    from mono_depth_ros.inference.weights import default_weights_path
+
+    ego, _, pub, _, odom = _standalone(graph, None, resize_mode="pad")
+    assert ego.depth_estimator.resize_mode == ego.motion.resize_mode == "pad"
+    frames = [rgb_frame(192, 96, seed=s) for s in (3, 4)]
+    position = _send_pair(pub, odom, frames)
+
+    def loaded(mode):
+        return (DepthEstimator.from_path(default_weights_path("li2020_depth"), backend="torch", resize_mode=mode),
+                EgoMotionEstimator.from_path(default_weights_path("li2020_motion"), backend="torch",
+                                             resize_mode=mode, refinement="none"))
+
+    expected = _position(*loaded("pad"), frames)
+    np.testing.assert_allclose(position, expected, rtol=1e-4, atol=1e-7)
+    crop = _position(*loaded("crop"), frames)
+    assert np.linalg.norm(crop - expected) > 0.01 * np.linalg.norm(expected)
+
+
+def test_standalone_node_lists_unknown_distortion_as_a_problem(graph, light_checkpoints):
+    """As depth_node: frames whose camera_info has a distortion that cannot be undone (the non-ROS
+    model name ``fisheye``) are treated as undistorted, counted, and make /diagnostics WARN."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
+    from mono_depth_ros.core.stamps import make_header
+
+    ego, helper, pub, pub_info, odom = _standalone(graph, light_checkpoints, diagnostics_period_s=0.1)
+    diag = Collector(helper, DiagnosticArray, "/diagnostics", 50)
+    intr = CameraIntrinsics(128, 96, 90.0, 90.0, 63.5, 47.5, "fisheye", (-0.3, 0.08, 0.0, 0.0))
+    publish_info(pub_info, camera_info_from_intrinsics(intr, make_header(T0_NS, "cam_optical"), msg_cls=CameraInfo),
+                 ego)
+    frames = [rgb_frame(seed=s) for s in (5, 6)]
+    position = _send_pair(pub, odom, frames)
+    np.testing.assert_allclose(position, _position(ego.depth_estimator, ego.motion, frames), rtol=1e-4, atol=1e-7)
+    stats = ego.stats()
+    assert (stats["unknown_distortion_model_frames"], stats["rectified_frames"], stats["rejected"]) == (2, 0, 0)
+    name = ego.get_fully_qualified_name()
+    # a report from between the two frames may say 1 x: wait for the one after both
+    report = diag.wait_for(1, where=lambda m: m.status[0].hardware_id == name
+                           and m.status[0].level == DiagnosticStatus.WARN
+                           and m.status[0].message.startswith("2 x"))[0].status[0]
+    assert report.message == "2 x unknown_distortion_model (treated as undistorted)"
+    assert {kv.key: kv.value for kv in report.values}["unknown_distortion_model_frames"] == "2"
+
+
+def test_standalone_node_takes_image_rect_as_rectified(graph, light_checkpoints):
+    """image_proc's image_rect with the driver's raw camera_info (k1 = -0.3, P != K): not rectified
+    again; the camera is P's pinhole (what refinement would use), D zero, as depth_node reports it."""
+    from dataclasses import replace
+
+    from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
+    from mono_depth_ros.core.rectify import RECTIFIED_D
+    from mono_depth_ros.core.stamps import make_header
+
+    ego, _, pub, pub_info, odom = _standalone(graph, light_checkpoints, image="image_rect")
+    p = (100.0, 0.0, 64.0, 0.0, 0.0, 101.0, 48.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    intr = CameraIntrinsics(128, 96, 90.0, 90.0, 63.5, 47.5, d=(-0.3, 0.08, 0.0, 0.0, 0.0), p=p)
+    publish_info(pub_info, camera_info_from_intrinsics(intr, make_header(T0_NS, "cam_optical"), msg_cls=CameraInfo),
+                 ego)
+    camera = ego.camera.matching(128, 96)[0]
+    assert camera == replace(intr, fx=100.0, fy=101.0, cx=64.0, cy=48.0, d=RECTIFIED_D)
+    frames = [rgb_frame(seed=s) for s in (7, 8)]
+    position = _send_pair(pub, odom, frames)
+    np.testing.assert_allclose(position, _position(ego.depth_estimator, ego.motion, frames), rtol=1e-4, atol=1e-7)
+    assert ego.stats()["rectified_frames"] == 0 and ego.stats()["rectify"] == "already rectified"

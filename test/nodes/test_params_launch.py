@@ -97,6 +97,19 @@ def test_every_string_choice_stays_a_string_on_the_command_line():
             assert yaml.safe_load(choice) == choice, f"{spec.name}: choice {choice!r} is not a YAML string"
 
 
+@pytest.mark.parametrize("name, value, allowed", [
+    ("rectify", "sometimes", "['auto', 'always', 'never']"), ("resize_mode", "squash", "['crop', 'pad', 'stretch', 'tile']")])
+def test_shared_parameters_default_and_validate_alike_in_both_nodes(name, value, allowed):
+    """``rectify`` and ``resize_mode``: one row shared by both tables, so one default and one error."""
+    errors = []
+    for config_cls, specs in ((DepthNodeConfig, DEPTH_PARAMS), (EgoMotionConfig, EGO_PARAMS)):
+        assert getattr(build_config(config_cls, specs, {}), name) == {"rectify": "auto", "resize_mode": "crop"}[name]
+        with pytest.raises(ConfigError) as info:
+            build_config(config_cls, specs, {name: value})
+        errors.append(str(info.value))
+    assert errors == [f"invalid parameter {name}={value!r}: must be one of {allowed}"] * 2
+
+
 def test_invalid_values_name_the_parameter():
     with pytest.raises(ConfigError, match="point_stride_px=0"):
         build_config(DepthNodeConfig, DEPTH_PARAMS, {"point_stride_px": 0})

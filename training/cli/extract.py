@@ -27,7 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="intrinsics when the bag has no camera_info")
     parser.add_argument("--rectify", choices=("auto", "on", "off"), default="auto",
                         help="auto: rectify images whose camera_info has distortion (a stereo pair with both "
-                             "calibrations); on: also drop frames without camera_info; off: write as recorded")
+                             "calibrations), except an image_rect* topic (already rectified: written as recorded, "
+                             "intrinsics from P); on: rectify any distorted topic and drop frames without "
+                             "camera_info; off: write as recorded, intrinsics with the original D")
     parser.add_argument("--depth-format", choices=("png", "npy"), default="png",
                         help="png: 16-bit millimetres; npy: float32 metres")
     parser.add_argument("--list", action="store_true", help="only list the bag's topics and exit")

@@ -7,8 +7,10 @@ valid CameraInfo of a topic by stamp (invalid ones are counted by reason, never 
 frame's stamp with the frame's size, else the first later one) and says how the frame is written:
 
 - ``rectify="auto"``: rectified when D is non-zero (a stereo pair: when D is non-zero or R is not
-  identity); ``"on"``: the same, and frames without a matching CameraInfo are not written;
-  ``"off"``: raw images, intrinsics with the original D.
+  identity), except images of a topic named as image_proc's output (``image_rect*``): already
+  rectified, written as recorded with the intrinsics of P and no distortion, as the nodes take
+  them; ``"on"``: rectified when D is non-zero whatever the topic's name, and frames without a
+  matching CameraInfo are not written; ``"off"``: raw images, intrinsics with the original D.
 - a single camera is rectified with :mod:`mono_depth_ros.core.rectify` (as the nodes do), a stereo
   pair with both calibrations (:class:`training.data.stereo.StereoRectification`).
 """
@@ -24,7 +26,7 @@ import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics, intrinsics_from_camera_info
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, is_distorted
+from mono_depth_ros.core.rectify import RectifierCache, UnknownDistortionModel, image_rect_intrinsics, is_distorted
 from mono_depth_ros.core.stamps import stamp_to_ns
 from training.data.stereo import StereoRectification
 
@@ -104,10 +106,13 @@ class CameraModel:
     """Resolves the FrameCamera of each frame from the timelines (or fixed ``manual`` fx,fy,cx,cy)."""
 
     def __init__(self, left: CameraInfoTimeline | None, right: CameraInfoTimeline | None, mode: str = "auto",
-                 manual: tuple[float, ...] | None = None) -> None:
+                 manual: tuple[float, ...] | None = None, already_rectified: bool = False) -> None:
+        """``already_rectified``: the images come rectified (an ``image_rect*`` topic); in ``auto``
+        they are written as recorded with the intrinsics of P, not rectified a second time."""
         if mode not in RECTIFY_MODES:
             raise ValueError(f"rectify={mode!r}: expected one of {RECTIFY_MODES}")
         self.left, self.right, self.mode, self.manual = left, right, mode, manual
+        self.already_rectified = already_rectified and mode == "auto"
         self.problems: collections.Counter[str] = collections.Counter()
         self._mono = RectifierCache(max_entries=8)
         self._cache: dict[tuple, FrameCamera] = {}
@@ -136,6 +141,9 @@ class CameraModel:
         baseline = _baseline(right.intrinsics) if right is not None else None
         if self.mode == "off":
             return FrameCamera(intr, intr, baseline_m=baseline)
+        if self.already_rectified:
+            return FrameCamera(intr, image_rect_intrinsics(intr), baseline_m=baseline,
+                               how="already rectified (image_rect*): intrinsics of P")
         if right is not None and StereoRectification.needed(intr, right.intrinsics, entry.r, right.r):
             try:
                 pair = StereoRectification.build(intr, right.intrinsics, entry.r, right.r)

@@ -27,6 +27,7 @@ from mono_depth_ros.core.compressed_depth import compressed_depth_to_depth_m, is
 from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
+from mono_depth_ros.core.rectify import topic_is_rectified
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import se3
 from training.data import folder_format as ff
@@ -278,7 +279,7 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
         sel = select_topics(source.topics, source.describe(), image_topic, depth_topic, right_topic,
                             camera_info_topic, odom_topic)
         left_info, right_info = _timelines(source, sel)
-        model = CameraModel(left_info, right_info, rectify, manual_intr)
+        model = CameraModel(left_info, right_info, rectify, manual_intr, already_rectified=topic_is_rectified(sel.image))
         if on_selected is not None:
             on_selected(sel, source.topics[sel.image].count)
         out.mkdir(parents=True, exist_ok=True)
