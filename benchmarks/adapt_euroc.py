@@ -19,7 +19,10 @@ One command (about 10 minutes on one CPU thread with the defaults):
 The EuRoC run keeps a checkpoint every 100 steps and one is chosen without labels on the val split
 (``training select --criterion photometric``), as a user would on their own recording.
 Both fine-tunes also run with the depth network frozen (``optimizer.depth_lr_scale=0``: only the
-motion network and the intrinsics adapt), the variant for recordings too short to teach depth.
+motion network and the intrinsics adapt), the variant for recordings too short to teach depth, and
+with the depth network anchored to the starting weights (``loss_weights.depth_anchor``, its weight
+chosen on synthetic validation sequences by ``sweep_depth_anchor.py``): it may adapt, but pays for
+changing the structure of the starting depth (not its scale).
 
 The weights (``--weights``, default the bundled ones) set the variant and input size. Nothing is
 tuned on the held-out frames: the step counts and settings are fixed in advance.
@@ -56,6 +59,14 @@ FINETUNE = [
 
 #: The short-recording variant: the depth network frozen, the motion network and intrinsics adapt.
 MOTION_ONLY = ("optimizer.depth_lr_scale=0",)
+
+#: ``loss_weights.depth_anchor`` of the anchored variant (depth kept near the starting weights'),
+#: chosen on the synthetic validation sequences by ``benchmarks/sweep_depth_anchor.py``.
+DEPTH_ANCHOR = 1.0
+
+
+def anchored(weight: float) -> tuple[str, ...]:
+    return (f"loss_weights.depth_anchor={weight:g}",)
 
 
 def weights_settings(weights: Path) -> list[str]:
@@ -213,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--euroc-steps", type=int, default=600)
     parser.add_argument("--kitti-steps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the fine-tuning runs")
+    parser.add_argument("--depth-anchor", type=float, default=DEPTH_ANCHOR,
+                        help="loss_weights.depth_anchor of the anchored variant (default: the weight chosen "
+                             "on validation by benchmarks/sweep_depth_anchor.py)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from training.data.import_euroc import import_euroc
@@ -228,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         chosen = select_on_val(run, args.out / "euroc", args.weights)
         frozen = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_motion", args.euroc_steps,
                           args.threads, MOTION_ONLY)
+        anchor_run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_anchor", args.euroc_steps,
+                              args.threads, ("trainer.checkpoint_every_n_steps=100", *anchored(args.depth_anchor)))
+        anchor_chosen = select_on_val(anchor_run, args.out / "euroc", args.weights)
         rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
                 "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
                 f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings),
@@ -236,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                     photometric(args.out / "euroc", "test", run / "selected" if chosen["ship"] else args.weights,
                                 settings),
                 f"motion only, depth frozen ({args.euroc_steps} steps)":
-                    photometric(args.out / "euroc", "test", frozen, settings)}
+                    photometric(args.out / "euroc", "test", frozen, settings),
+                f"depth anchored ({args.depth_anchor:g}), step {anchor_chosen['best_step']} selected on the val split"
+                + ("" if anchor_chosen["ship"] else ": the bundled weights scored better there"):
+                    photometric(args.out / "euroc", "test",
+                                anchor_run / "selected" if anchor_chosen["ship"] else args.weights, settings)}
         print_photometric(rows)
         results["euroc"] = rows
     else:
@@ -246,11 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         run = finetune(folder, args.weights, args.out / "run_kitti", args.kitti_steps, args.threads)
         frozen = finetune(folder, args.weights, args.out / "run_kitti_motion", args.kitti_steps, args.threads,
                           MOTION_ONLY)
+        anchor_run = finetune(folder, args.weights, args.out / "run_kitti_anchor", args.kitti_steps, args.threads,
+                              anchored(args.depth_anchor))
         rows = {"bundled weights": kitti_metrics(args.weights / "li2020_depth.pt", folder, args.out / "eval_bundled"),
                 f"KITTI fine-tuned ({args.kitti_steps} steps)": kitti_metrics(run / "li2020_depth.pt", folder,
                                                                               args.out / "eval_finetuned"),
                 f"motion only, depth frozen ({args.kitti_steps} steps)":
-                    kitti_metrics(frozen / "li2020_depth.pt", folder, args.out / "eval_motion_only")}
+                    kitti_metrics(frozen / "li2020_depth.pt", folder, args.out / "eval_motion_only"),
+                f"depth anchored ({args.depth_anchor:g}, {args.kitti_steps} steps)":
+                    kitti_metrics(anchor_run / "li2020_depth.pt", folder, args.out / "eval_anchored")}
         no_motion = _no_motion(folder)
         print_kitti(rows, no_motion)
         results["kitti"] = {**rows, "no_motion": no_motion}
