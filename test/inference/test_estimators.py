@@ -124,6 +124,32 @@ def test_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
         est.estimate(np.zeros((MIN_IMAGE_SIDE_PX - 1, 64), np.uint8))
 
 
+@pytest.mark.parametrize("hw", [(32, 32), (32, 128), (128, 32), (1024, 4096), (4096, 1024)])
+@pytest.mark.parametrize("mode", ["crop", "pad", "tile"])
+def test_ego_motion_for_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
+    """The depth + motion pair on frames from 32x32 to 4096 wide, 1:4 to 4:1, mono and colour, with
+    every refinement that runs without calibration and with it: a finite rigid motion (a rotation
+    matrix), a residual field and learned intrinsics at the frame's size; the learned principal
+    point inside the frame."""
+    depth_net = DepthEstimator.from_path(onnx_files["li2020_depth"], backend="onnxruntime", threads=1,
+                                         resize_mode=mode)
+    rng = np.random.default_rng(3)
+    mono_a = rng.integers(0, 255, hw, dtype=np.uint8)
+    mono_b = np.roll(mono_a, max(1, hw[1] // 50), axis=1)
+    h, w = hw
+    intr = CameraIntrinsics(w, h, 0.8 * w, 0.8 * w, (w - 1) / 2, (h - 1) / 2)
+    for refinement in ("none", "rest", "auto"):
+        motion = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
+                                              resize_mode="crop" if mode == "tile" else mode, refinement=refinement)
+        for a, b in ((mono_a, mono_b), (np.repeat(mono_a[:, :, None], 3, 2), np.repeat(mono_b[:, :, None], 3, 2))):
+            result = motion.estimate(a, depth_net.estimate(a), b, depth_net.estimate(b), intr)
+            t = result.T_b_from_a
+            assert np.isfinite(t).all() and np.allclose(t[:3, :3] @ t[:3, :3].T, np.eye(3), atol=1e-5)
+            assert result.residual_translation.shape == (h, w, 3)
+            k = result.intrinsics
+            assert (k.width, k.height) == (w, h) and 0 <= k.cx <= w and 0 <= k.cy <= h and k.fx > 0 and k.fy > 0
+
+
 @pytest.mark.parametrize("name", ["eigen2014", "xian2018", "li2020_depth"])
 def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx_files, input_hw):
     """``flip_average`` on: the raw output is (f(x) + mirror(f(mirror(x)))) / 2 in the network's own

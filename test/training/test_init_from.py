@@ -211,3 +211,26 @@ def test_depth_anchor_run_keeps_depth_nearer_the_start(tiny_dataset, tmp_path):
             bundled = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
             assert all(torch.equal(state[f"anchor_depth_net.{k}"], v.float()) for k, v in bundled.items())
     assert drift[0] > 0 and drift[100] < 0.5 * drift[0], drift
+
+
+@pytest.mark.parametrize("mode, has_k, learns", [("auto", True, False), ("auto", False, True),
+                                                  ("always", True, True), ("never", True, False)])
+def test_learn_intrinsics_uses_the_dataset_k_when_known(tiny_dataset, mode, has_k, learns):
+    """``model.learn_intrinsics``: auto learns only when the dataset has no intrinsics; when it does
+    not learn, the warp uses the dataset's K (scaled to the network input by the dataset), the same
+    for every pair of a sequence and both directions, not the motion network's prediction."""
+    from training.data.batches import collate
+    from training.data.datasets import DatasetFolder
+
+    module = build_method(load_config("li2020", overrides=TINY + [f"model.learn_intrinsics={mode}"]),
+                          dataset_has_intrinsics=has_k)
+    assert module.learn_intrinsics is learns
+    dataset = module.make_dataset(DatasetFolder(tiny_dataset), "all", train=False)
+    batch = collate([dataset[0], dataset[1]])
+    predicted = torch.eye(3).expand(4, 3, 3) * 7.0  # what a motion network would say: far from K
+    k = module._intrinsics(batch, predicted, pairs=2)
+    if learns:
+        assert torch.equal(k, predicted)
+    else:
+        expected = batch.intrinsics.to(k.dtype)
+        assert torch.equal(k, torch.cat([expected, expected])) and float(k[0, 0, 0]) != 7.0
