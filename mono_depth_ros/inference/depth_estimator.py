@@ -57,9 +57,11 @@ class DepthEstimator(BackendModel):
         ``resize_mode: tile`` the ``plan_tiles`` windows (one inference each)."""
         return plan_windows(image_hw, self.net_hw_for(image_hw), self.resize_mode)
 
-    def estimate(self, rgb: np.ndarray) -> DepthResult:
+    def estimate(self, rgb: np.ndarray, seen: np.ndarray | None = None) -> DepthResult:
         """(H, W, 3) RGB or (H, W) mono uint8 -> DepthResult (depth_m (H, W) float32, NaN invalid
-        or unseen; is_metric; net_depth at the network input; fit). With ``resize_mode: tile``
-        the windows' outputs are merged (``processing.merge_tiles``)."""
+        or unseen; is_metric; net_depth at the network input; fit). ``seen``: (H, W) bool of the
+        pixels that show the scene (a rectified image's black border does not; None: all): depth
+        is NaN elsewhere and a relative output is normalised over them only. With
+        ``resize_mode: tile`` the windows' outputs are merged (``processing.merge_tiles``)."""
         rgb = as_rgb8(rgb)
-        return estimate_depth(rgb, self.spec, self.fits_for(rgb.shape[:2]), self._run, self.flip_average)
+        return estimate_depth(rgb, self.spec, self.fits_for(rgb.shape[:2]), self._run, self.flip_average, seen)

@@ -209,11 +209,14 @@ def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.asarray(raw.reshape(raw.shape[-2:]), dtype=np.float32)
 
 
-def _depth_planes(raw: np.ndarray, spec: ModelSpec, fit: ImageFit,
-                  camera: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def _depth_planes(raw: np.ndarray, spec: ModelSpec, fit: ImageFit, camera: bool = True,
+                  seen_net: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(depth at ``fit.net_hw``, depth at ``fit.src_hw`` or None without ``camera``) of a raw output,
-    per ``spec.output_kind``; invalid not yet NaN."""
+    per ``spec.output_kind``; invalid not yet NaN. A relative output's statistics (its min and
+    median) are taken over the input pixels that show the image: not the pad border, nor where
+    ``seen_net`` ((h, w) bool at ``fit.net_hw``, e.g. a rectified image's black border) is False."""
     plane = output_plane(raw, spec)
+    content = _content_mask(fit) if seen_net is None else _content_mask(fit) & seen_net
     if plane.shape != fit.net_hw:  # an output grid coarser than the input (Eigen 2014: 1/4) spans the same view
         plane = cv2.resize(plane, (fit.net_hw[1], fit.net_hw[0]), interpolation=cv2.INTER_LINEAR)
     kind = spec.output_kind
@@ -223,30 +226,36 @@ def _depth_planes(raw: np.ndarray, spec: ModelSpec, fit: ImageFit,
     if kind in ("metric_depth", "depth_up_to_scale"):
         return plane.copy(), (fit.map_back(plane) if camera else None)
     if kind == "relative_depth":
-        net = normalize_relative(plane, _content_mask(fit))
+        net = normalize_relative(plane, content)
         return net, (fit.map_back(net) if camera else None)  # affine in z: resampling commutes with it
     if kind == "relative_inverse_depth":
-        ratio = normalize_inverse(plane, _content_mask(fit))  # d / median(d), NaN where invalid
+        ratio = normalize_inverse(plane, content)  # d / median(d), NaN where invalid
         with np.errstate(divide="ignore", invalid="ignore"):  # disparity resampled, then inverted
             return 1.0 / ratio, (1.0 / fit.map_back(ratio) if camera else None)
     raise InputError("spec.output_kind", kind, "is not a depth output")
 
 
 def postprocess_depth(raw: np.ndarray, spec: ModelSpec, fit: ImageFit,
-                      net_raw: np.ndarray | None = None) -> DepthResult:
+                      net_raw: np.ndarray | None = None, seen: np.ndarray | None = None) -> DepthResult:
     """Network output (1, 1, h', w') (or (1, h', w'), ``spec.output_shape``) -> DepthResult at
-    ``fit.src_hw`` per ``spec.output_kind``.
+    ``fit.src_hw`` per ``spec.output_kind``. ``seen``: (H, W) bool at ``fit.src_hw``, the pixels
+    that show the scene (a rectified image's black border does not): depth is NaN elsewhere, and a
+    relative output is normalised over them only.
 
     An output smaller than the input (h', w') != ``fit.net_hw`` covers the same view: it is first
     resized bilinearly to ``fit.net_hw`` (before exp for log depth); ``net_depth`` is at ``fit.net_hw``,
     from ``net_raw`` when given (the direct pass of a flip average: what the motion network is fed,
     as in training), else from ``raw``.
     """
-    net, camera = _depth_planes(raw, spec, fit)
+    seen_net = fit.apply(seen.astype(np.uint8), nearest=True).astype(bool) if seen is not None else None
+    net, camera = _depth_planes(raw, spec, fit, seen_net=seen_net)
     if net_raw is not None:
-        net = _depth_planes(net_raw, spec, fit, camera=False)[0]
+        net = _depth_planes(net_raw, spec, fit, camera=False, seen_net=seen_net)[0]
     depth_range = spec.depth_range_m if spec.is_metric else None
-    return DepthResult(_invalid_to_nan(camera, depth_range), spec.is_metric, _invalid_to_nan(net, depth_range), fit)
+    camera = _invalid_to_nan(camera, depth_range)
+    if seen is not None:
+        camera[~seen] = np.nan
+    return DepthResult(camera, spec.is_metric, _invalid_to_nan(net, depth_range), fit)
 
 
 _ALIGN_MIN_PIXELS = 50  # shared valid pixels below which a window is merged unaligned
@@ -303,15 +312,17 @@ def raw_output(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit, run: Callable[[n
 
 
 def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
-                   run: Callable[[np.ndarray], np.ndarray], flip: bool) -> DepthResult:
+                   run: Callable[[np.ndarray], np.ndarray], flip: bool, seen: np.ndarray | None = None) -> DepthResult:
     """DepthResult of ``rgb`` (H, W, 3) uint8 at its own size: each of ``windows`` (``plan_windows``)
-    through ``run`` and ``postprocess_depth`` (``net_depth`` from the direct pass with ``flip``),
-    merged by ``merge_tiles``. The one path of the node's DepthEstimator and of ``training
-    evaluate``'s torch networks."""
+    through ``run`` and ``postprocess_depth`` (``net_depth`` from the direct pass with ``flip``;
+    ``seen`` (H, W) bool or None: the pixels that show the scene), merged by ``merge_tiles``. The
+    one path of the node's DepthEstimator and of ``training evaluate``'s torch networks."""
+    if seen is not None and tuple(seen.shape) != tuple(rgb.shape[:2]):
+        raise InputError("seen", seen.shape, f"expected the image's {rgb.shape[0]}x{rgb.shape[1]} pixels")
     results = []
     for fit in windows:
         raw, direct = raw_outputs(rgb, spec, fit, run, flip)
-        results.append(postprocess_depth(raw, spec, fit, net_raw=direct))
+        results.append(postprocess_depth(raw, spec, fit, net_raw=direct, seen=seen))
     return merge_tiles(results, spec)
 
 

@@ -250,12 +250,12 @@ class DepthNode(Node):
         self.frames_attempted += 1
         rgb, seen_raw = self.camera.rectify(rgb)
         start_s, infer_cpu_s = time.monotonic(), time.thread_time()
-        result = self.estimator.estimate(rgb)
+        # the rectified image's black border: no depth, no points, no scale, not in a relative
+        # output's statistics
+        result = self.estimator.estimate(rgb, seen=seen_raw)
         self.inference_latency.add(time.monotonic() - start_s)
         infer_cpu_s = time.thread_time() - infer_cpu_s
         depth_m = result.depth_m
-        if seen_raw is not None:  # the rectified image's black border: no depth, no points, no scale
-            depth_m = np.where(seen_raw, depth_m, np.float32(np.nan))
         intr = None
         if any(wanted[k] for k in ("info", "depth", "points", "cache")) or self.scale_estimator is not None:
             intr = self._intrinsics_for(depth_m.shape[1], depth_m.shape[0], cfg,

@@ -170,8 +170,8 @@ class EgoMotionNode(Node):
             return item.header, item.rgb, item.result if item.result is not None else item.depth_m
         stamp_to_ns(item.header.stamp)  # validates the stamp before any inference
         rgb = compressed_to_rgb8(item) if self.config.use_compressed else image_to_rgb8(item)
-        rgb, _ = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
-        return item.header, rgb, self.depth_estimator.estimate(rgb)  # DepthResult: fed as in training
+        rgb, seen = self.camera.rectify(rgb)  # both networks see the rectified image, as with depth_node
+        return item.header, rgb, self.depth_estimator.estimate(rgb, seen=seen)  # DepthResult: fed as in training
 
     def _frame_intrinsics(self, item: Any, shape: tuple) -> Any:
         """The rectified camera's intrinsics for a frame (depth_node's, from its cache entry, or this

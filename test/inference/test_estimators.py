@@ -124,6 +124,32 @@ def test_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
         est.estimate(np.zeros((MIN_IMAGE_SIDE_PX - 1, 64), np.uint8))
 
 
+@pytest.mark.parametrize("mode", ["crop", "tile"])
+def test_unseen_border_is_nan_and_out_of_a_relative_outputs_statistics(onnx_files, mode):
+    """A rectified image's black border (``seen`` False) gets no depth, and xian2018's relative
+    depth is normalised over the seen pixels only: 1 at their median (without the mask the border's
+    predictions move the median); eigen2014's metric depth is only masked (one window)."""
+    from mono_depth_ros.core.rectify import Rectifier
+
+    rgb = np.random.default_rng(5).integers(0, 256, (120, 240, 3), dtype=np.uint8)
+    intr = CameraIntrinsics(240, 120, 100.0, 100.0, 119.5, 59.5, "plumb_bob", (-0.3, 0.08, 0.0, 0.0, 0.0),
+                            p=(55.0, 0.0, 119.5, 0.0, 0.0, 55.0, 59.5, 0.0, 0.0, 0.0, 1.0, 0.0))
+    rectifier = Rectifier.build(intr)
+    rectified, seen = rectifier.apply(rgb), rectifier.valid_mask()
+    for name in ("xian2018", "eigen2014"):
+        est = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1, resize_mode=mode)
+        masked, plain = est.estimate(rectified, seen=seen).depth_m, est.estimate(rectified).depth_m
+        assert np.isnan(masked[~seen]).all() and np.isfinite(masked[seen & np.isfinite(plain)]).mean() > 0.99
+        if name == "xian2018":
+            visible = np.isfinite(masked)
+            assert np.median(masked[visible]) == pytest.approx(1.0, abs=0.005)
+            assert abs(np.median(plain[visible]) - 1.0) > 0.01  # the border's predictions moved it
+        elif mode == "crop":  # (tile aligns its windows over the seen pixels only: a slightly other scale)
+            np.testing.assert_array_equal(masked[seen], plain[seen])
+    with pytest.raises(InputError, match="seen"):
+        est.estimate(rectified, seen=seen[:-1])
+
+
 @pytest.mark.parametrize("hw", [(32, 32), (32, 128), (128, 32), (1024, 4096), (4096, 1024)])
 @pytest.mark.parametrize("mode", ["crop", "pad", "tile"])
 def test_ego_motion_for_any_image_size_and_aspect_mono_and_colour(onnx_files, hw, mode):
