@@ -137,25 +137,13 @@ def test_standalone_node_rectifies_a_distorted_image_before_both_networks(graph)
     """Running its own depth net (the bundled weights), ego_motion_node rectifies image_raw with
     camera_info (k1 = -0.3) like depth_node: the published pose equals the motion of the rectified
     frames, computed by hand, and differs from that of the raw frames."""
-    require_inference()
     from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
     from mono_depth_ros.core.rectify import Rectifier
     from mono_depth_ros.core.stamps import make_header
-    from mono_depth_ros.nodes.ego_motion_node import EgoMotionNode
     from mono_depth_ros.nodes.odometry import OdometryIntegrator, base_from_optical
 
-    topic = f"{graph.namespace}/cam/image_raw"
-    ego = graph.add(EgoMotionNode("ego_alone", namespace=graph.namespace, context=graph.context,
-                                  parameter_overrides={
-                                      "image_topic": topic, "backend": "torch", "input_reliability": "reliable",
-                                      "input_depth": 10}))
-    helper = graph.helper()
-    qos = make_qos("reliable", 10)
-    pub = helper.create_publisher(Image, topic, qos)
-    pub_info = helper.create_publisher(CameraInfo, f"{graph.namespace}/cam/camera_info", qos)
-    odom = Collector(helper, Odometry, f"{graph.namespace}/ego_alone/odometry", qos)
-    wait_until(lambda: pub.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
-               and ego.pub_odom.get_subscription_count() > 0, what="discovery")
+    # the bundled weights and the node's default motion_refinement
+    ego, helper, pub, pub_info, odom = _standalone(graph, None, motion_refinement="rest")
     intr = CameraIntrinsics(128, 96, 90.0, 90.0, 63.5, 47.5, d=(-0.3, 0.08, 0.0, 0.0, 0.0))
     pub_info.publish(camera_info_from_intrinsics(intr, make_header(T0_NS, "cam_optical"), msg_cls=CameraInfo))
     wait_until(lambda: ego.camera.matching(128, 96)[0] is not None, what="camera_info kept")
