@@ -100,8 +100,7 @@ class McapSource(BagSource):
                         unknown_count.add(topic)
                 continue
             for cid, channel in summary.channels.items():
-                schema = summary.schemas[channel.schema_id]
-                msgtype = self._add_channel(file, cid, channel.topic, schema)
+                msgtype = self._add_channel(file, cid, channel.topic, summary.schemas.get(channel.schema_id))
                 types[channel.topic] = msgtype
                 if summary.statistics is not None:
                     counts[channel.topic] += summary.statistics.channel_message_counts.get(cid, 0)
@@ -111,8 +110,17 @@ class McapSource(BagSource):
             self.topics[topic] = TopicSummary(topic, msgtype, -1 if topic in unknown_count else counts.get(topic, 0))
 
     def _add_channel(self, file: Path, cid: int, topic: str, schema) -> str:
-        msgtype = normalize_msgtype(schema.name)
-        register_type(self.typestore, msgtype, schema.encoding, schema.data.decode())
+        """Register the channel's ROS 2 definition. MCAPs from other tools (Foxglove) also hold json
+        or protobuf channels, or channels without a schema: listed with their encoding, never read."""
+        if schema is None or schema.encoding not in ("ros2msg", "ros2idl", ""):
+            msgtype = f"{schema.name} ({schema.encoding})" if schema is not None else "(no schema)"
+        else:
+            msgtype = normalize_msgtype(schema.name)
+            try:
+                register_type(self.typestore, msgtype, schema.encoding, schema.data.decode())
+            except Exception as exc:  # a definition rosbags cannot parse: that topic only is unreadable
+                self._note(f"{topic}: the definition of {msgtype} stored in {file.name} cannot be parsed"
+                           f" ({error_text(exc)[:120]}); its messages are not read")
         self._channels[(file, cid)] = (topic, msgtype)
         return msgtype
 
@@ -130,33 +138,61 @@ class McapSource(BagSource):
             return None  # a valid start without a readable end: stream it
 
     def _stream(self, file: Path, wanted: set[str] | None):
-        """Records of an MCAP without summary, up to the first incomplete one: (channel id, Message)."""
-        from mcap.records import Channel, Message, Schema
-        from mcap.stream_reader import StreamReader
+        """Records of an MCAP without summary, up to the first incomplete one: (channel id, Message).
+
+        A chunk cut off (recorder killed mid-chunk) still yields its records that are whole: of an
+        uncompressed chunk every one before the cut, of a compressed one what decompresses."""
+        from mcap.records import Chunk, Message
+        from mcap.stream_reader import StreamReader, breakup_chunk
 
         schemas: dict[int, object] = {}
-        last_ns = None
+        self._last_ns = None
         with open(file, "rb") as stream:
-            records = StreamReader(stream, skip_magic=False).records
+            stream.seek(8)  # past the magic (checked in _summary): each next() reads one record
+            records = StreamReader(stream, skip_magic=True, emit_chunks=True).records
             while True:
+                start = stream.tell()
                 try:
                     record = next(records)
                 except StopIteration:
                     return
-                except Exception as exc:  # truncated chunk / record: keep what was whole
-                    after = f" after log time {last_ns} ns" if last_ns is not None else ""
-                    self._note(f"{file.name}: ends inside a record at byte {stream.tell()}"
-                                   f" ({type(exc).__name__}); messages{after} are lost")
+                except Exception as exc:  # a record cut off (or garbage): keep what was whole
+                    stream.seek(start)
+                    head = stream.read(9)  # opcode, length: read no more than the one record
+                    salvaged = _cut_chunk_records(head + stream.read(int.from_bytes(head[1:9], "little")))
+                    for item in salvaged:
+                        yield from self._stream_record(file, item, schemas, wanted)
+                    whole = sum(isinstance(r, Message) for r in salvaged)
+                    self._note_cut(file, start, type(exc).__name__ + (
+                        f"; the {whole} whole messages of that chunk were read" if whole else ""))
                     return
-                if isinstance(record, Schema):
-                    schemas[record.id] = record
-                elif isinstance(record, Channel) and (file, record.id) not in self._channels:
-                    self._add_channel(file, record.id, record.topic, schemas[record.schema_id])
-                elif isinstance(record, Message):
-                    last_ns = record.log_time
-                    topic = self._channels[(file, record.channel_id)][0]
-                    if wanted is None or topic in wanted:
-                        yield record.channel_id, record
+                if isinstance(record, Chunk):
+                    try:
+                        inner = breakup_chunk(record)
+                    except Exception as exc:  # a corrupt chunk: its messages are lost, later ones are not
+                        self._note(f"{file.name}: chunk at byte {start} unreadable ({error_text(exc)})")
+                        inner = []
+                else:
+                    inner = [record]
+                for item in inner:
+                    yield from self._stream_record(file, item, schemas, wanted)
+
+    def _stream_record(self, file: Path, record, schemas: dict, wanted: set[str] | None):
+        from mcap.records import Channel, Message, Schema
+
+        if isinstance(record, Schema):
+            schemas[record.id] = record
+        elif isinstance(record, Channel) and (file, record.id) not in self._channels:
+            self._add_channel(file, record.id, record.topic, schemas.get(record.schema_id))
+        elif isinstance(record, Message) and (file, record.channel_id) in self._channels:
+            self._last_ns = record.log_time
+            topic = self._channels[(file, record.channel_id)][0]
+            if wanted is None or topic in wanted:
+                yield record.channel_id, record
+
+    def _note_cut(self, file: Path, start: int, why: str) -> None:
+        after = f" after log time {self._last_ns} ns" if self._last_ns is not None else ""
+        self._note(f"{file.name}: ends inside a record at byte {start} ({why}); messages{after} are lost")
 
     def _file_messages(self, file: Path, wanted: set[str] | None):
         from mcap.reader import make_reader
@@ -250,6 +286,42 @@ class SqliteSource(BagSource):
     def close(self) -> None:
         for db in self._dbs.values():
             db.close()
+
+
+def _cut_chunk_records(tail: bytes) -> list:
+    """The whole records (Schema, Channel, Message) of an MCAP chunk record that starts ``tail``
+    and is cut off inside its data ([] when ``tail`` is not a chunk or is cut in its header)."""
+    from io import BytesIO
+
+    from mcap.data_stream import ReadDataStream
+    from mcap.opcode import Opcode
+    from mcap.records import Channel, Message, Schema
+
+    if len(tail) < 9 + 28 or tail[0] != Opcode.CHUNK:
+        return []
+    name_end = 9 + 32 + int.from_bytes(tail[9 + 28:9 + 32], "little")
+    compression = tail[9 + 32:name_end].decode(errors="replace")
+    data = tail[name_end + 8:]
+    if compression == "zstd":
+        import zstandard
+
+        data = zstandard.ZstdDecompressor().decompressobj().decompress(data)  # its whole blocks
+    elif compression:  # lz4: a cut frame does not decompress
+        data = b""
+    readers = {Opcode.SCHEMA: Schema.read, Opcode.CHANNEL: Channel.read}
+    records, offset = [], 0
+    while offset + 9 <= len(data):
+        opcode, length = data[offset], int.from_bytes(data[offset + 1:offset + 9], "little")
+        end = offset + 9 + length
+        if end > len(data):
+            break
+        body = ReadDataStream(BytesIO(data[offset + 9:end]))
+        if opcode == Opcode.MESSAGE:
+            records.append(Message.read(body, length))
+        elif opcode in readers:
+            records.append(readers[opcode](body))
+        offset = end
+    return records
 
 
 def _maybe_zstd(data: bytes) -> bytes:

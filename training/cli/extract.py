@@ -50,7 +50,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("error: --out DIR is required (or --list to only see the bag's topics)", file=sys.stderr)
         return 2
-    bar = tqdm(unit="frame", desc="extract", disable=args.no_progress or None, file=sys.stderr)
+    bar = tqdm(unit="msg", desc="extract", disable=args.no_progress or None, file=sys.stderr)
+
+    seen = {"messages": 0, "skipped": 0}  # counted here: a disabled bar counts nothing
+
+    def progress(n: int, skipped: int) -> None:
+        bar.update(n)
+        seen["messages"] += n
+        if skipped != seen["skipped"]:  # why each was skipped: in the summary at the end
+            seen["skipped"] = skipped
+            bar.set_postfix_str(f"skipped={skipped}", refresh=False)
 
     def on_selected(selection, count: int) -> None:
         bar.reset(total=count if count >= 0 else None)
@@ -62,8 +71,17 @@ def run(args: argparse.Namespace) -> int:
                              odom_topic=args.odom_topic, camera_frame=args.camera_frame,
                              odom_frame=args.odom_frame, tolerance_ms=args.tolerance_ms,
                              intrinsics=args.intrinsics, depth_format=args.depth_format, rectify=args.rectify,
-                             progress=bar.update, on_selected=on_selected)
+                             progress=progress, on_selected=on_selected)
+    except KeyboardInterrupt:  # every finished frame is logged in manifest.partial.csv
+        bar.close()
+        print(f"interrupted after {seen['messages']} image messages: the frames written are kept; run the same command "
+              "again to resume", file=sys.stderr)
+        return 130
     finally:
         bar.close()
     print(report.summary())
-    return 0 if report.written or report.skipped_existing else 1
+    failure = report.failure()
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    return 0

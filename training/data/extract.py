@@ -8,7 +8,8 @@ order; frames whose header stamp does not increase are dropped. Depth (Image, ``
 PNG/RVL, or a 16-bit PNG ``compressed``) and right images are paired to each colour frame by
 header stamp (nearest within ``tolerance_ms``) with a bounded look-ahead window. TF / odometry
 messages (small) are kept and resolved at the end (odom -> ... -> camera frame, interpolated at
-the image stamp). Finished frames are logged to ``manifest.partial.csv`` so a re-run skips them.
+the image stamp). Finished frames are logged to ``manifest.partial.csv`` so a re-run skips them
+(:mod:`training.data.resume`: a folder holding anything else is refused before writing).
 Anything skipped is counted by reason in the :class:`ExtractReport`; nothing bad in one message
 stops an extraction.
 """
@@ -31,12 +32,13 @@ from mono_depth_ros.core.rectify import topic_is_rectified
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import se3
 from training.data import folder_format as ff
+from training.data import resume
 from mono_depth_ros.bags.reader import open_bag
 from training.data.camera_infos import CameraInfoTimeline, CameraModel, FrameCamera
 from training.data.tf_buffer import TransformBuffer, TransformLookupError
 from training.data.topics import TopicSelection, select_topics
 
-PARTIAL = "manifest.partial.csv"
+PARTIAL = resume.PARTIAL
 MAX_PENDING = 64  # colour frames waiting for their depth/right partner (bounds memory)
 
 
@@ -48,6 +50,7 @@ class ExtractReport:
     messages: int = 0  # colour image messages read
     written: int = 0
     skipped_existing: int = 0
+    redone: int = 0  # frames an earlier run logged whose files are gone or unreadable: extracted again
     dropped: dict[str, int] = field(default_factory=collections.Counter)
     unmatched: dict[str, int] = field(default_factory=collections.Counter)
     errors: dict[tuple[str, str], int] = field(default_factory=collections.Counter)
@@ -77,6 +80,17 @@ class ExtractReport:
         lines += [f"warning ({n}x): {w}" for w, n in self.warnings.items()]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+    def failure(self) -> str | None:
+        """One line saying why no frame is in the folder; None when there are frames."""
+        if self.frames:
+            return None
+        if not self.messages:
+            return f"no message on {self.selection.image} could be read; nothing to extract"
+        reasons = [(n, f"{n} undecodable ({r})") for (_, r), n in self.errors.items()]
+        reasons += [(n, f"{n} dropped ({r})") for r, n in self.dropped.items()]
+        worst = max(reasons, default=(0, "see above"), key=lambda item: item[0])[1]
+        return f"none of the {self.messages} messages on {self.selection.image} could be written: {worst}"
 
 
 def _header_stamp(msg, log_stamp_ns: int) -> int:
@@ -113,7 +127,10 @@ class _Extractor:
                  report: ExtractReport, model: CameraModel) -> None:
         self.out, self.sel, self.tol, self.report, self.model = out, sel, tolerance_ns, report, model
         self.depth_ext = ".npy" if depth_format == "npy" else ".png"
-        self.done = {r.index: r for r in ff.read_manifest(out / PARTIAL)}
+        self.done, torn, report.redone = resume.read_partial(out)
+        if torn:
+            report.notes.append(f"{PARTIAL}: {torn} incomplete row(s) of an interrupted run dropped; "
+                                "those frames are extracted again")
         self.records: dict[int, ff.FrameRecord] = {}
         self.pending: collections.deque = collections.deque()
         self.partners = {k: collections.deque() for k in ("depth", "right") if getattr(sel, k)}
@@ -136,9 +153,14 @@ class _Extractor:
         self.last_stamp = stamp
         self.camera_frame = self.camera_frame or msg.header.frame_id
         index, self.next_index = self.next_index, self.next_index + 1
-        if index in self.done:
-            self._resume(self.done[index])
+        rec = self.done.get(index)
+        if rec is not None and rec.stamp_ns != stamp:
+            raise resume.ForeignFolderError(
+                f"out={str(self.out)!r} holds frames of another recording: frame {index} is stamped "
+                f"{rec.stamp_ns} ns there, {stamp} ns in this bag; give a new folder")
+        if rec is not None and self._resume(rec):
             return
+        self.report.redone += rec is not None
         self.pending.append((index, stamp, msgtype, msg))
 
     def on_partner(self, kind: str, msgtype: str, msg, log_ns: int) -> None:
@@ -176,14 +198,19 @@ class _Extractor:
         self.camera_of[index] = cam
         return index
 
-    def _resume(self, rec: ff.FrameRecord) -> None:
-        """An earlier run wrote this frame: keep it, and give its camera the same index again."""
-        height, width = ff.read_rgb(self.out / rec.rgb).shape[:2]
-        right_hw = ff.read_rgb(self.out / rec.right).shape[:2] if rec.right else None
+    def _resume(self, rec: ff.FrameRecord) -> bool:
+        """An earlier run wrote this frame: keep it, and give its camera the same index again.
+        False when its files are gone or unreadable (the frame is extracted again)."""
+        try:
+            height, width = ff.read_rgb(self.out / rec.rgb).shape[:2]
+            right_hw = ff.read_rgb(self.out / rec.right).shape[:2] if rec.right else None
+        except FileNotFoundError:  # a file cut by a crash of the disk, not of this program (writes are atomic)
+            return False
         cam = self.model.for_frame(rec.stamp_ns, width, height, right_hw)
         self.records[rec.index] = ff.FrameRecord(rec.index, rec.stamp_ns, rec.rgb, rec.depth, rec.right,
                                                  self._camera_index(cam) if cam else -1)
         self.report.skipped_existing += 1
+        return True
 
     def _decode(self, kind: str, stamp: int, decode):
         match = self._nearest(kind, stamp) if kind in self.partners else None
@@ -224,6 +251,9 @@ class _Extractor:
                              else "", f"right/{name}.png" if right is not None else "", self._camera_index(cam))
         ff.write_rgb(self.out / rec.rgb, rgb)
         if rec.depth:
+            if self.depth_ext == ".png" and np.any(depth_m > ff.MAX_DEPTH_PNG_M):  # NaN compares False
+                self.report.warnings[f"depth beyond {ff.MAX_DEPTH_PNG_M} m (the 16-bit mm PNG limit) written as "
+                                     "invalid, in frames; --depth-format npy keeps it"] += 1
             ff.write_depth(self.out / rec.depth, depth_m)
         if rec.right:
             ff.write_rgb(self.out / rec.right, right)
@@ -261,15 +291,17 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
                 camera_info_topic: str | None = None, odom_topic: str | None = None,
                 camera_frame: str | None = None, odom_frame: str = "odom", tolerance_ms: float = 20.0,
                 intrinsics: str | tuple | None = None, depth_format: str = "png", rectify: str = "auto",
-                progress: Callable[[int], None] | None = None,
+                progress: Callable[[int, int], None] | None = None,
                 on_selected: Callable[[TopicSelection, int], None] | None = None) -> ExtractReport:
     """Extract ``bag`` into the dataset folder ``out_dir`` (created; re-runs resume).
 
     ``rectify``: "auto" (rectify images whose camera_info has distortion), "on" (also drop frames
     without a camera_info), "off". ``on_selected(selection, image_count)`` is called once the topics
-    are chosen (``image_count`` -1 when unknown), before anything is written.
+    are chosen (``image_count`` -1 when unknown), before anything is written; ``progress(1, skipped)``
+    after each image message (``skipped``: image messages so far that were not written).
     Raises BagFormatError / AmbiguousTopicsError / ValueError (one line naming what is wrong)
-    before creating ``out_dir``.
+    before creating ``out_dir``; ForeignFolderError when ``out_dir`` holds anything but this
+    extraction (:mod:`training.data.resume`).
     """
     if depth_format not in ("png", "npy"):
         raise ValueError(f"depth_format={depth_format!r}: expected 'png' or 'npy'")
@@ -278,32 +310,32 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
     with open_bag(bag) as source:
         sel = select_topics(source.topics, source.describe(), image_topic, depth_topic, right_topic,
                             camera_info_topic, odom_topic)
+        if source.topics[sel.image].count == 0:
+            raise ValueError(f"bag={str(bag)!r}: the image topic {sel.image} has no messages")
+        wanted = resume.settings(sel, rectify=rectify, depth_format=depth_format, intrinsics=manual_intr,
+                                 tolerance_ms=float(tolerance_ms))
+        resume.check_out_dir(out, wanted)
         left_info, right_info = _timelines(source, sel)
         model = CameraModel(left_info, right_info, rectify, manual_intr, already_rectified=topic_is_rectified(sel.image))
         if on_selected is not None:
             on_selected(sel, source.topics[sel.image].count)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            resume.write_settings(out, wanted)
+        except OSError as exc:  # read-only location, a path through a file, ...
+            raise OSError(f"out={str(out)!r}: cannot write there ({exc.strerror or exc})") from exc
         report = ExtractReport(sel, notes=list(sel.notes))
-        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report, model)
         tf = TransformBuffer(tolerance_ns=int(tolerance_ms * 1e6))
-        kinds = {sel.depth: "depth", sel.right: "right"}
-        info_topics = (sel.camera_info, sel.right_camera_info)
-        for topic, msgtype, log_ns, msg in source.messages([t for t in sel.streams() if t not in info_topics]):
-            if topic == sel.image:
-                ex.on_colour(msgtype, msg, log_ns)
-                if progress is not None:
-                    progress(1)
-            elif topic in kinds:
-                ex.on_partner(kinds[topic], msgtype, msg, log_ns)
-            elif topic in (sel.tf, sel.tf_static):
-                tf.add_tf_message(msg, static=topic == sel.tf_static)
-            elif topic == sel.odom:
-                tf.add_odometry(msg)
-            ex.flush()
-        ex.flush(final=True)
-        ex.partial.close()
+        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report, model)
+        try:
+            _stream(source, sel, ex, tf, progress)
+        finally:
+            ex.partial.close()  # every finished frame is in it: a re-run resumes from there
         report.errors.update(source.errors)
         report.notes += source.notes
+    if report.redone:
+        report.notes.append(f"{report.redone} frame(s) logged by an earlier run had missing or unreadable "
+                            "files: extracted again")
     for line in (left_info, right_info):
         for reason, n in (line.invalid.items() if line else ()):
             report.dropped[f"camera_info on {line.topic} skipped: {reason}"] += n
@@ -319,6 +351,26 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
     _write_intrinsics(out, ex, left_info, report)
     _write_poses(out, tf, odom_frame, camera_frame or ex.camera_frame, records, ex.camera_of, report)
     return report
+
+
+def _stream(source, sel: TopicSelection, ex: _Extractor, tf: TransformBuffer,
+            progress: Callable[[int, int], None] | None) -> None:
+    """Second pass: every message of the selected streams, in bag order."""
+    kinds = {sel.depth: "depth", sel.right: "right"}
+    info_topics = (sel.camera_info, sel.right_camera_info)
+    for topic, msgtype, log_ns, msg in source.messages([t for t in sel.streams() if t not in info_topics]):
+        if topic == sel.image:
+            ex.on_colour(msgtype, msg, log_ns)
+            if progress is not None:  # skipped so far: read, not written, not waiting for a partner
+                progress(1, ex.report.messages - ex.report.frames - len(ex.pending))
+        elif topic in kinds:
+            ex.on_partner(kinds[topic], msgtype, msg, log_ns)
+        elif topic in (sel.tf, sel.tf_static):
+            tf.add_tf_message(msg, static=topic == sel.tf_static)
+        elif topic == sel.odom:
+            tf.add_odometry(msg)
+        ex.flush()
+    ex.flush(final=True)
 
 
 def _note_gaps(records: list, report: ExtractReport, factor: float = 3.0) -> None:

@@ -117,6 +117,9 @@ def select_topics(topics: dict[str, TopicSummary], listing: str, image: str | No
     camera_info = _check("camera-info", camera_info, topics, (INFO_TYPE,), listing)
     odom = _check("odom", odom, topics, (ODOM_TYPE,), listing)
     images = [t for t, i in topics.items() if i.msgtype in IMAGE_TYPES]
+    # a topic recorded without messages (image_raw beside the image_raw/compressed that was published)
+    # is no candidate; when all are empty, they stay, and extract says the chosen one is empty
+    images = [t for t in images if topics[t].count != 0] or images
     depth_like = [t for t in images if "depth" in t.lower() or "disparity" in t.lower()]
     right_like = [t for t in images if "right" in t.lower() and t not in depth_like]
     colour_like = _prefer_raw([t for t in images if t not in depth_like and t not in right_like])
