@@ -111,8 +111,12 @@ def image_rect_intrinsics(intr: CameraIntrinsics) -> CameraIntrinsics:
 
     As image_geometry's PinholeCameraModel for rectified images: fx' = P[0, 0], fy' = P[1, 1],
     cx' = P[0, 2], cy' = P[1, 2] (K when the camera_info has no P), no distortion (``RECTIFIED_D``),
-    P kept (its Tx included). Whatever D says: it was removed upstream.
+    P kept (its Tx included). Whatever D says: it was removed upstream. With D zero, image_proc
+    passes the raw image through unchanged ("if zero distortion, just pass the message along"), so
+    it is described by K as it is: ``intr`` itself.
     """
+    if not is_distorted(intr):
+        return intr
     new_k = _new_camera_matrix(intr)
     return replace(intr, fx=new_k[0, 0], fy=new_k[1, 1], cx=new_k[0, 2], cy=new_k[1, 2],
                    distortion_model=RECTIFIED_MODEL, d=RECTIFIED_D)

@@ -317,8 +317,10 @@ def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
     through ``run`` and ``postprocess_depth`` (``net_depth`` from the direct pass with ``flip``;
     ``seen`` (H, W) bool or None: the pixels that show the scene), merged by ``merge_tiles``. The
     one path of the node's DepthEstimator and of ``training evaluate``'s torch networks."""
-    if seen is not None and tuple(seen.shape) != tuple(rgb.shape[:2]):
-        raise InputError("seen", seen.shape, f"expected the image's {rgb.shape[0]}x{rgb.shape[1]} pixels")
+    if seen is not None:
+        seen = np.asarray(seen, dtype=bool)  # a 0/1 mask of another dtype would index, not select
+        if seen.shape != tuple(rgb.shape[:2]):
+            raise InputError("seen", seen.shape, f"expected the image's {rgb.shape[0]}x{rgb.shape[1]} pixels")
     results = []
     for fit in windows:
         raw, direct = raw_outputs(rgb, spec, fit, run, flip)

@@ -20,7 +20,19 @@ from mono_depth_ros.core.camera import CameraIntrinsics, intrinsics_from_camera_
 from mono_depth_ros.core.rectify import RECTIFIED_TOPIC_PREFIX, RectifierCache, UnknownDistortionModel, \
     image_rect_intrinsics, rectified_intrinsics, topic_is_rectified
 from mono_depth_ros.nodes.depth_config import check_plausible_intrinsics
+from mono_depth_ros.nodes.params import camera_info_sibling
 
+
+
+def input_topics(node: Any, image_topic: str, camera_info_topic: str, use_compressed: bool) -> tuple[str, str]:
+    """(image topic to subscribe, camera_info topic), resolved as image_transport does: the base
+    image topic's name first (namespace, remaps), then the transport suffix (``/compressed``; a
+    remap of that full name still applies) and the camera_info sibling of the resolved base, so a
+    remapped image brings its camera_info and its name (``image_rect``?) along."""
+    base = node.resolve_topic_name(image_topic)
+    image = node.resolve_topic_name(f"{base}/compressed") if use_compressed else base
+    info = camera_info_topic or camera_info_sibling(base)
+    return image, node.resolve_topic_name(info)
 
 
 def image_is_rectified(rectify: str, image_topic: str) -> bool:

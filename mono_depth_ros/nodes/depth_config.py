@@ -203,9 +203,6 @@ class DepthNodeConfig:
         """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
         return self.camera_info_topic or camera_info_sibling(self.image_topic)
 
-    @property
-    def subscribed_image_topic(self) -> str:
-        return f"{self.image_topic}/compressed" if self.use_compressed else self.image_topic
 
 
 def check_model_path(name: str, path: str) -> None:

@@ -64,7 +64,7 @@ from mono_depth_ros.core.pointcloud import depth_to_pointcloud2, warm_up_kernels
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
-from mono_depth_ros.nodes.camera_model import CameraModel
+from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricCloud, LatestMetricDepth
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
@@ -128,8 +128,8 @@ class DepthNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
-            f"{self.model_label} on {self.estimator.backend_description}; input {cfg.subscribed_image_topic}, "
-            f"camera_info {cfg.resolved_camera_info_topic}; {self.camera.describe()}")
+            f"{self.model_label} on {self.estimator.backend_description}; input {self.image_sub_topic}, "
+            f"camera_info {self.info_sub_topic}; {self.camera.describe()}")
 
     def _init_scale(self, cfg: DepthNodeConfig, output_kind: str) -> None:
         """The metric scale of a non-metric model with a scale_source (``scale_estimator`` None: the
@@ -163,15 +163,18 @@ class DepthNode(Node):
         self._image_hw: tuple[int, int] | None = None
         self._info_msg: CameraInfo | None = None  # ~/depth/camera_info, rebuilt when the intrinsics change
         self._info_for: CameraIntrinsics | None = None
+        self.image_sub_topic, self.info_sub_topic = input_topics(self, self.config.image_topic,
+                                                                 self.config.camera_info_topic,
+                                                                 self.config.use_compressed)
         self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
-                                  self.config.rectify, self.resolve_topic_name(self.config.image_topic))
+                                  self.config.rectify, self.image_sub_topic)
 
     def _init_io(self, cfg: DepthNodeConfig) -> None:
         in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         msg_type = CompressedImage if cfg.use_compressed else Image
-        self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image, in_qos)
-        self.create_subscription(CameraInfo, cfg.resolved_camera_info_topic, self._on_camera_info, in_qos)
+        self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+        self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
         # image_transport siblings: <base>/image and <base>/camera_info (depth_image_proc, rviz2)
         self.pub_depth = self.create_publisher(Image, "~/depth/image", out_qos)
         self.pub_info = self.create_publisher(CameraInfo, "~/depth/camera_info", out_qos)

@@ -38,7 +38,7 @@ from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
-from mono_depth_ros.nodes.camera_model import CameraModel
+from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
@@ -90,8 +90,10 @@ class EgoMotionNode(Node):
         self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
                                            step_std, scale=cfg.scale)
         self.static_tf = StaticTfTree()
+        self.image_sub_topic, self.info_sub_topic = input_topics(self, cfg.image_topic, cfg.camera_info_topic,
+                                                                 cfg.use_compressed)
         self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
-                                  cfg.rectify, self.resolve_topic_name(cfg.image_topic))
+                                  cfg.rectify, self.image_sub_topic)
         self._extrinsic_ready = cfg.extrinsic_source == "parameters"
         self.slot = LatestSlot()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
@@ -115,8 +117,8 @@ class EgoMotionNode(Node):
         if self.depth_cache is None:  # shared mode: frames come from depth_node via the cache
             msg_type = CompressedImage if cfg.use_compressed else Image
             in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
-            self.create_subscription(msg_type, cfg.subscribed_image_topic, self._on_image, in_qos)
-            self.create_subscription(CameraInfo, cfg.resolved_camera_info_topic, self._on_camera_info, in_qos)
+            self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+            self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
         if cfg.extrinsic_source == "tf_static":
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)

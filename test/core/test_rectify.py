@@ -189,6 +189,9 @@ def test_image_rect_intrinsics_are_p_without_distortion() -> None:
     assert rect.p == p and rect.d == RECTIFIED_D and rect.distortion_model == "plumb_bob"
     without_p = image_rect_intrinsics(replace(intr, p=None))
     assert (without_p.fx, without_p.fy, without_p.cx, without_p.cy) == (458.654, 457.296, 367.215, 248.375)
+    # D zero: image_proc passes the raw image through unchanged, so K (not P) describes it
+    undistorted = replace(intr, distortion_model="plumb_bob", d=(0.0,) * 5)
+    assert image_rect_intrinsics(undistorted) is undistorted
 
 
 def test_cache_builds_once_per_camera_info() -> None:

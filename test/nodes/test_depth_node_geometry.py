@@ -249,3 +249,30 @@ def test_bayer_image_raw_is_demosaiced_before_inference(graph, light_checkpoints
     as_grey = node.estimator.estimate(np.repeat(mosaic[:, :, None], 3, axis=2)).depth_m
     assert np.abs(depth_m - as_grey).max() > 1e-3
     assert node.stats()["rejected"] == 0
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_remapped_image_topic_decides_rectification_and_brings_its_camera_info(light_checkpoints, compressed):
+    """As image_transport: ``-r /cam/image_raw:=/cam/image_rect`` moves the subscription (also its
+    ``/compressed`` transport) and the camera_info sibling to the remapped name, and ``rectify: auto``
+    judges that name (image_rect: already rectified)."""
+    import rclpy
+
+    from mono_depth_ros.nodes.depth_node import DepthNode
+
+    context = rclpy.Context()
+    rclpy.init(args=["--ros-args", "-r", "/cam/image_raw:=/robot/cam/image_rect"], context=context)
+    try:
+        node = DepthNode("depth_remap", context=context, parameter_overrides={
+            "image_topic": "/cam/image_raw", "use_compressed": compressed, "method": "eigen2014",
+            "model_path": str(light_checkpoints["eigen2014"]), "backend": "torch"})
+        try:
+            suffix = "/compressed" if compressed else ""
+            assert node.image_sub_topic == f"/robot/cam/image_rect{suffix}"
+            assert node.info_sub_topic == "/robot/cam/camera_info" and node.camera.already_rectified
+            subscribed = {sub.topic_name for sub in node.subscriptions}
+            assert {node.image_sub_topic, node.info_sub_topic} <= subscribed, subscribed
+        finally:
+            node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
