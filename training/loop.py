@@ -191,6 +191,27 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
     return used
 
 
+def _check_resume_fits(config: Any, resume: str | Path) -> None:
+    """InputError (one line) when ``resume`` was trained with networks this config does not build:
+    another method, or li2020 with the depth anchor on where this config has it off (or the
+    reverse: the anchor's frozen copy is part of the checkpoint)."""
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
+
+    if not Path(resume).is_file():
+        raise InputError("resume", str(resume), "not found (expected RUN/checkpoints/last.ckpt or stepN.ckpt)")
+    recorded = safe_torch_load(resume).get("resolved_config") or {}
+    if recorded.get("method") not in (None, config.method):
+        raise InputError("resume", str(resume), f"is a {recorded.get('method')!r} run; this config trains "
+                                                f"{config.method!r}")
+    if config.method == "li2020":
+        was = float((recorded.get("loss_weights") or {}).get("depth_anchor", 0.0))
+        now = float(config.loss_weights.depth_anchor)
+        if (was > 0) != (now > 0):
+            raise InputError("resume", str(resume), f"was trained with loss_weights.depth_anchor={was:g}, this "
+                                                    f"config has {now:g}: resume with the run's settings "
+                                                    "(its config.yaml)")
+
+
 def _datasets(module: Any, folders: list[DatasetFolder], split: str, train: bool):
     """One dataset per folder (runs of frames never cross folders), concatenated."""
     parts = [module.make_dataset(folder, split, train=train) for folder in folders]
@@ -231,6 +252,8 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
     if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list
         from mono_depth_ros.inference.checkpoint import lightning_safe_globals
+
+        _check_resume_fits(config, resume)
 
         torch.serialization.add_safe_globals(lightning_safe_globals())
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None, weights_only=True)

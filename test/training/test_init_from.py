@@ -234,3 +234,20 @@ def test_learn_intrinsics_uses_the_dataset_k_when_known(tiny_dataset, mode, has_
     else:
         expected = batch.intrinsics.to(k.dtype)
         assert torch.equal(k, torch.cat([expected, expected])) and float(k[0, 0, 0]) != 7.0
+
+
+def test_resume_with_another_anchor_setting_is_one_line(tiny_dataset, tmp_path):
+    """An anchored run's checkpoint holds the anchor's frozen copy: resuming it without the anchor
+    (or an unanchored run with it) is refused in one line naming both settings, not deep in Lightning."""
+    base = TINY + ["model.layer_norm_noise_stddev=0", "trainer.max_steps=1", "trainer.checkpoint_every_n_steps=1"]
+    sets = [arg for item in base + ["loss_weights.depth_anchor=1"] for arg in ("--set", item)]
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                 "--out", str(tmp_path / "run"), "--no-progress", *sets]) == 0
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    plain = [arg for item in base + ["trainer.max_steps=2"] for arg in ("--set", item)]
+    with pytest.raises(SystemExit, match=r"^error: invalid resume=.*depth_anchor=1, this config has 0"):
+        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
+              "--no-progress", "--resume", str(last), *plain])
+    with pytest.raises(SystemExit, match=r"^error: invalid resume=.*not found"):
+        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run2"),
+              "--no-progress", "--resume", str(tmp_path / "nowhere.ckpt"), *plain])

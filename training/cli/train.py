@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
                        progress=not args.no_progress)
     except InputError as exc:
-        if exc.field != "init_from":
+        if exc.field not in ("init_from", "resume"):
             raise
         raise SystemExit(f"error: {exc}") from None
     print(f"finished: {result.last_checkpoint}")

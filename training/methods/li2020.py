@@ -119,8 +119,8 @@ class Li2020Method(MethodModule):
         """Scale-invariant log difference (Eigen 2014, lambda 1) between ``depth`` (N,1,H,W) and the
         anchor network's depth of the same ``rgb`` (N,3,H,W): 0 for any global rescaling of the
         starting depth, so adaptation may change the scale but pays for changing the structure."""
-        if self.anchor_depth_net is None:
-            return depth.sum() * 0
+        if self.anchor_depth_net is None or not self.training or self.config.optimizer.depth_lr_scale == 0:
+            return depth.sum() * 0  # a training regulariser: nothing to anchor when scoring or frozen
         with torch.no_grad():
             anchor = self.anchor_depth_net(rgb).clamp_min(1e-3)
         return scale_invariant_log_loss(torch.log(depth), anchor, torch.ones_like(depth, dtype=torch.bool), 1.0)
