@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -62,8 +63,6 @@ def score(checkpoint: Path, folder: Path, out: Path) -> dict:
 
 def short_copy(sequence: Path, frames: int, out: Path) -> Path:
     """``sequence`` with its train split cut to its first ``frames`` frames (files linked, not copied)."""
-    import shutil
-
     from training.data import folder_format as ff
 
     if frames <= 0:
@@ -89,6 +88,7 @@ def one(sequence: Path, row: str, weights: Path, out: Path, steps: int) -> dict:
     if done.is_file():
         return json.loads(done.read_text())
     out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "run", ignore_errors=True)  # a fine-tune cut off before its result: redo it whole
     folder = weights if row == "shipped" else finetune(sequence, weights, out / "run", steps, threads=1,
                                                               extra=row_settings(row))
     with _SCORING:

@@ -12,6 +12,7 @@ checkpoint stores.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -367,8 +368,36 @@ def parse_overrides(items: list[str] | None) -> dict:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError("--set", item, "expected KEY=VALUE, e.g. optimizer.lr=1e-4")
-        _set_dotted(out, key.strip(), yaml.safe_load(text))
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(key.strip(), text, f"value is not valid YAML ({_yaml_problem(exc)})") from None
+        _set_dotted(out, key.strip(), value)
     return out
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """One line of a YAML error: its problem and where (``line L, column C``)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{getattr(exc, 'problem', None) or type(exc).__name__}{where}"
+
+
+def _read_yaml_file(path: str | Path) -> dict:
+    """The mapping in a --config file; ConfigError naming the file when absent, unreadable or not YAML."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError("config", str(path), "no such file" if not path.exists() else "is not a file")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError("config", str(path), f"not valid YAML ({_yaml_problem(exc)})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("config", str(path), f"cannot be read ({exc})") from None
+    loaded = loaded or {}
+    if not isinstance(loaded, dict):
+        raise ConfigError("config", str(path), "top level must be a mapping")
+    return loaded
 
 
 def _deep_merge(base: dict, extra: dict) -> dict:
@@ -390,10 +419,7 @@ def load_config(method: str, path: str | Path | None = None, overrides: list[str
         raise ConfigError("method", method, f"expected one of {sorted(CONFIG_CLASSES)}")
     data: dict = {}
     if path is not None:
-        loaded = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ConfigError("config", str(path), "top level must be a mapping")
-        data = loaded
+        data = _read_yaml_file(path)
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
     file_data, data = data, _deep_merge(data, extra)
     if data.get("method", method) != method:
@@ -435,6 +461,18 @@ def validate_config(config: Any) -> None:
                        ("trainer.num_nodes", t.num_nodes)):
         if value < 1:
             raise ConfigError(key, value, "must be >= 1")
+    for key, value in (("trainer.log_every_n_steps", t.log_every_n_steps),
+                       ("trainer.val_every_n_steps", t.val_every_n_steps),
+                       ("trainer.checkpoint_every_n_steps", t.checkpoint_every_n_steps)):
+        if value < 1:
+            raise ConfigError(key, value, "must be >= 1")
+    for key, value in (("trainer.num_workers", t.num_workers), ("trainer.val_batches", t.val_batches)):
+        if value < 0:
+            raise ConfigError(key, value, "must be >= 0")
+    if not re.fullmatch(r"auto|-1|[1-9]\d*|\d+(,\d+)*,?", t.devices):
+        raise ConfigError("trainer.devices", t.devices, "expected 'auto', a count >= 1, -1 (all) or a list "
+                                                        "of device indices such as '0,1'")
+    _validate_model_and_optimizer(config)
     if t.gradient_clip_norm < 0:
         raise ConfigError("trainer.gradient_clip_norm", t.gradient_clip_norm, "must be >= 0 (0 = off)")
     if config.data.resize_mode not in ("crop", "pad", "stretch"):
@@ -463,6 +501,19 @@ def validate_config(config: Any) -> None:
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
         raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
                           "expected 'auto', 'always' or 'never'")
+
+
+def _validate_model_and_optimizer(config: Any) -> None:
+    """model.variant names a built network size; learning rates and weight decay are >= 0 (0 freezes)."""
+    from mono_depth_ros.models import eigen2014, li2020, xian2018
+
+    variants = {"eigen2014": eigen2014.VARIANTS, "xian2018": xian2018.VARIANTS,
+                "li2020": li2020.DEPTH_VARIANTS}[config.method]
+    if config.model.variant not in variants:
+        raise ConfigError("model.variant", config.model.variant, f"expected one of {sorted(variants)}")
+    for name, value in config_to_dict(config.optimizer).items():
+        if (name.startswith("lr") or name == "weight_decay") and value < 0:
+            raise ConfigError(f"optimizer.{name}", value, "must be >= 0")
 
 
 def save_config_yaml(config: Any, path: str | Path) -> None:

@@ -60,6 +60,21 @@ def _loggers(run_dir: Path) -> tuple[list, bool]:
     return loggers, has_tb
 
 
+def _keep_earlier_logs(run_dir: Path) -> Path | None:
+    """Before a resumed run logs: Lightning's CSV logger would overwrite ``logs/metrics.csv``, so the
+    rows of the earlier sittings are moved to ``logs/metrics.before_resume_<N>.csv`` (N = 1, 2, ...).
+    Returns the file they went to (None when there were none)."""
+    current = run_dir / "logs" / "metrics.csv"
+    if not current.is_file():
+        return None
+    n = 1
+    while (kept := current.with_name(f"metrics.before_resume_{n}.csv")).exists():
+        n += 1
+    current.rename(kept)
+    LOG.info("resuming: the earlier training log is kept as %s", kept)
+    return kept
+
+
 def _loader(dataset, batch_size: int, shuffle: bool, workers: int, seed: int) -> DataLoader:
     return DataLoader(dataset, batch_size=min(batch_size, len(dataset)), shuffle=shuffle, num_workers=workers,
                       collate_fn=collate, drop_last=shuffle, generator=torch.Generator().manual_seed(seed),
@@ -165,7 +180,11 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
         return {name: ({k[len(pre):]: v for k, v in ckpt["state_dict"].items() if k.startswith(pre)}, str(path), {})
                 for name, pre in prefixes.items()}
     payload = read_checkpoint_payload(path)
-    if payload["spec_name"] not in specs or len(specs) > 1:
+    if payload["spec_name"] not in specs:
+        raise InputError("init_from", str(path), f"holds a {payload['spec_name']!r} network; {module.method_name} "
+                                                 f"trains {specs}: give '{BUNDLED}' or a {module.method_name} run "
+                                                 "folder (RUN or RUN/selected)")
+    if len(specs) > 1:
         raise InputError("init_from", str(path), f"holds one {payload['spec_name']!r} network; {module.method_name} "
                                                  f"needs {specs}: give the folder holding them")
     return {payload["spec_name"]: (payload["state_dict"], str(path), payload["model_kwargs"])}
@@ -199,7 +218,15 @@ def _check_resume_fits(config: Any, resume: str | Path) -> None:
 
     if not Path(resume).is_file():
         raise InputError("resume", str(resume), "not found (expected RUN/checkpoints/last.ckpt or stepN.ckpt)")
-    recorded = safe_torch_load(resume).get("resolved_config") or {}
+    try:
+        ckpt = safe_torch_load(resume)
+    except InputError as exc:
+        raise InputError("resume", str(resume), f"not a Lightning checkpoint ({exc.reason})") from None
+    if not isinstance(ckpt, dict) or "pytorch-lightning_version" not in ckpt:
+        what = (f"a model file ({ckpt['spec_name']}.pt), not a Lightning checkpoint: to start from its weights use "
+                "--init-from" if isinstance(ckpt, dict) and "spec_name" in ckpt else "not a Lightning checkpoint")
+        raise InputError("resume", str(resume), f"is {what} (resume takes RUN/checkpoints/last.ckpt or stepN.ckpt)")
+    recorded = ckpt.get("resolved_config") or {}
     if recorded.get("method") not in (None, config.method):
         raise InputError("resume", str(resume), f"is a {recorded.get('method')!r} run; this config trains "
                                                 f"{config.method!r}")
@@ -240,14 +267,22 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     if len(train_ds) == 0:
         needs = {"eigen2014": "frames with depth (extract with --depth-topic)",
                  "xian2018": "frames with depth or a right stereo image",
-                 "li2020": "runs of consecutive frames"}.get(config.method, "frames")
-        raise FileNotFoundError(f"data_dir={str(data_dir)!r}: split {config.data.train_split!r} has no usable frames:"
-                                f" {config.method} needs {needs}")
+                 "li2020": "pairs of consecutive frames (2 or more frames in a row)"}.get(config.method, "frames")
+        dropped = sum(getattr(module.make_dataset(f, config.data.train_split, train=True), "dropped_duplicates", 0)
+                      for f in folders)
+        if dropped:  # a camera that did not move: every pair is a near-duplicate
+            needs += (f"; all {dropped} pairs were left out as near-duplicates (did the camera move?), "
+                      "--set data.duplicates_filter_threshold=0 keeps them")
+        names = ", ".join(str(f.path) for f in folders)
+        raise InputError("data", names, f"split {config.data.train_split!r} has no usable frames: {config.method} "
+                                        f"needs {needs}")
     val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None
     has_val = val_ds is not None and len(val_ds) > 0
     t = config.trainer
     train_loader = _loader(train_ds, t.batch_size, True, t.num_workers, t.seed)
     val_loader = _loader(val_ds, t.batch_size, False, t.num_workers, t.seed) if has_val else None
+    if resume:
+        _keep_earlier_logs(run_dir)
     loggers, has_tb = _loggers(run_dir)
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
     if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list

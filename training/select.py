@@ -84,13 +84,18 @@ def average_checkpoints(paths: list[Path], out: Path) -> Path:
 def periodic_checkpoints(run_dir: str | Path, every_n_steps: int = 1) -> list[tuple[int, Path]]:
     """(step, path) of ``run_dir/checkpoints/stepN.ckpt`` with N a multiple of ``every_n_steps``, by step."""
     folder = Path(run_dir) / "checkpoints"
+    if not Path(run_dir).is_dir():
+        raise InputError("run_dir", str(run_dir), "no such run folder (written by 'python -m training train --out')")
     found = []
     for path in folder.glob("step*.ckpt"):
         match = re.fullmatch(r"step(\d+)\.ckpt", path.name)
         if match and int(match.group(1)) % max(every_n_steps, 1) == 0:
             found.append((int(match.group(1)), path))
     if not found:
-        raise InputError("run_dir", str(run_dir), f"no checkpoints/stepN.ckpt (N a multiple of {every_n_steps})")
+        others = sorted(p.name for p in folder.glob("*.ckpt")) if folder.is_dir() else []
+        hint = (f" (it has {', '.join(others[:3])}: train with --set trainer.checkpoint_every_n_steps=N to keep "
+                "periodic checkpoints)" if others else "")
+        raise InputError("run_dir", str(run_dir), f"no checkpoints/stepN.ckpt (N a multiple of {every_n_steps}){hint}")
     return sorted(found)
 
 
@@ -99,13 +104,17 @@ def score_of(results: dict, criterion: str) -> float:
     if criterion not in CRITERIA:
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
     if criterion in ("translation_direction_error_deg", "rotation_error_deg"):
-        rows = results.get("ego_motion", {}).get("network")
+        ego = results.get("ego_motion") or {}
+        rows = ego.get("network")
         if not rows:
-            raise InputError("criterion", criterion, "needs a li2020 run and a folder with poses")
+            why = f" ({results.get('data')}: {ego['not_scored']})" if ego.get("not_scored") else ""
+            raise InputError("criterion", criterion, f"needs a li2020 run and a folder with poses{why}")
         return float(rows[criterion])
-    depth = results.get("depth")
-    if not depth:
-        raise InputError("criterion", criterion, "needs a depth network and a folder with depth")
+    depth = results.get("depth") or {}
+    if "abs_rel" not in depth:
+        why = f" ({results.get('data')}: {depth['not_scored']})" if depth.get("not_scored") else ""
+        raise InputError("criterion", criterion, f"needs a depth network and a folder with depth{why}; "
+                                                 "without depth use --criterion photometric (li2020)")
     if criterion == "abs_rel_vs_constant":
         return float(depth["abs_rel"]) / max(float(depth["constant_depth_abs_rel"]), 1e-9)
     return float(depth[criterion])
@@ -127,6 +136,26 @@ def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, o
         return [{val: s["weighted"] for val, s in scores.items()}]
     results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
     return [{val: score_of(r, criterion) for val, r in results.items()} for criterion in criteria]
+
+
+def _check_incumbent(incumbent: list[str | Path], run_checkpoint: Path) -> None:
+    """InputError unless every incumbent file exists and holds the run's method's networks (an ONNX is
+    not checked: its model card says what it is)."""
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload, safe_torch_load
+
+    method = safe_torch_load(run_checkpoint).get("method")
+    for path in incumbent:
+        if not Path(path).is_file():
+            raise InputError("incumbent", str(path), "no such model file")
+        if Path(path).suffix == ".onnx" or method is None:
+            continue
+        if Path(path).suffix == ".ckpt":
+            found = safe_torch_load(path).get("method")
+        else:
+            found = read_checkpoint_payload(path)["spec_name"]
+        if found is None or str(found).split("_")[0] != method:
+            raise InputError("incumbent", str(path), f"holds a {found!r} model; the run trains {method!r}: give the "
+                                                     f"{method} model(s) shipped today")
 
 
 def _mean(per_folder: dict) -> float:
@@ -177,8 +206,10 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     opts = opts or EvalOptions(split="all", pictures=0, classical="none", progress=progress)
     run_dir = Path(run_dir)
     work = run_dir / "selection"
-    candidates = []
-    for step, path in tqdm(periodic_checkpoints(run_dir, every_n_steps), desc="checkpoints", disable=not progress):
+    candidates, checkpoints = [], periodic_checkpoints(run_dir, every_n_steps)
+    if incumbent:  # before any evaluation
+        _check_incumbent(incumbent, checkpoints[0][1])
+    for step, path in tqdm(checkpoints, desc="checkpoints", disable=not progress):
         per_folder, *per_folder_also = _score([path], val_dirs, criteria, work / f"step{step}", opts)
         candidates.append(Candidate(step, path, _mean(per_folder), per_folder,
                                     also_score=_mean(per_folder_also[0]) if also else None))
@@ -199,9 +230,6 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
             best = mean
             summary.update(best_checkpoint=str(best.path), best_score=best.score)
     if incumbent:
-        for path in incumbent:
-            if not Path(path).is_file():
-                raise InputError("incumbent", str(path), "no such model file")
         scores, *scores_also = _score([Path(p) for p in incumbent], val_dirs, criteria, work / "incumbent", opts)
         score = _mean(scores)
         summary["incumbent"] = {"paths": [str(p) for p in incumbent], "score": score, "per_folder": scores}

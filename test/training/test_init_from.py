@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,11 @@ def test_negative_depth_lr_scale_is_refused():
         validate_config(load_config("li2020", overrides=["optimizer.depth_lr_scale=-1"]))
 
 
-def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path):
-    with pytest.raises(SystemExit, match=r"^error: invalid init_from=.*li2020_depth.pt.*of another shape"):
-        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
-              "--set", "model.variant=paper", "--out", str(tmp_path / "run"), "--no-progress"])
+def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path, capsys):
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                 "--set", "model.variant=paper", "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert re.search(r"^error: invalid init_from=.*li2020_depth.pt.*of another shape", capsys.readouterr().err,
+                     re.MULTILINE)
 
 
 def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_dataset):
@@ -236,7 +238,7 @@ def test_learn_intrinsics_uses_the_dataset_k_when_known(tiny_dataset, mode, has_
         assert torch.equal(k, torch.cat([expected, expected])) and float(k[0, 0, 0]) != 7.0
 
 
-def test_resume_with_another_anchor_setting_is_one_line(tiny_dataset, tmp_path):
+def test_resume_with_another_anchor_setting_is_one_line(tiny_dataset, tmp_path, capsys):
     """An anchored run's checkpoint holds the anchor's frozen copy: resuming it without the anchor
     (or an unanchored run with it) is refused in one line naming both settings, not deep in Lightning."""
     base = TINY + ["model.layer_norm_noise_stddev=0", "trainer.max_steps=1", "trainer.checkpoint_every_n_steps=1"]
@@ -245,9 +247,10 @@ def test_resume_with_another_anchor_setting_is_one_line(tiny_dataset, tmp_path):
                  "--out", str(tmp_path / "run"), "--no-progress", *sets]) == 0
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     plain = [arg for item in base + ["trainer.max_steps=2"] for arg in ("--set", item)]
-    with pytest.raises(SystemExit, match=r"^error: invalid resume=.*depth_anchor=1, this config has 0"):
-        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
-              "--no-progress", "--resume", str(last), *plain])
-    with pytest.raises(SystemExit, match=r"^error: invalid resume=.*not found"):
-        main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run2"),
-              "--no-progress", "--resume", str(tmp_path / "nowhere.ckpt"), *plain])
+    capsys.readouterr()
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run"),
+                 "--no-progress", "--resume", str(last), *plain]) == 2
+    assert re.fullmatch(r"error: invalid resume=.*depth_anchor=1, this config has 0.*\n", capsys.readouterr().err)
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--out", str(tmp_path / "run2"),
+                 "--no-progress", "--resume", str(tmp_path / "nowhere.ckpt"), *plain]) == 2
+    assert re.fullmatch(r"error: invalid resume=.*not found.*\n", capsys.readouterr().err)

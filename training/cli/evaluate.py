@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mono_depth_ros.core.fit import RESIZE_MODES
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
@@ -62,8 +63,18 @@ def run(args: argparse.Namespace) -> int:
     from training.evaluate.report import markdown_table
     from training.evaluate.run import EvalOptions, evaluate
 
+    from mono_depth_ros.core.errors import InputError
+    from training.cli.checks import dataset_folder, output_folder
+
     if not 0 <= args.min_depth < args.max_depth:
-        raise SystemExit(f"--min-depth {args.min_depth} / --max-depth {args.max_depth}: need 0 <= min < max")
+        raise InputError("--min-depth/--max-depth", (args.min_depth, args.max_depth), "need 0 <= min < max")
+    if args.pictures < 0:
+        raise InputError("--pictures", args.pictures, "must be >= 0 (0: no pictures)")
+    for path in args.checkpoint:  # before --out is created
+        if not Path(path).is_file():
+            raise InputError("--checkpoint", path, "no such file" if not Path(path).exists() else "is not a file")
+    dataset_folder(args.data)
+    output_folder(args.out)
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _hw(text: str) -> tuple[int, int]:
@@ -23,7 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="model checkpoint (.pt from training/models)")
     parser.add_argument("--out", required=True, help="ONNX file to write")
-    parser.add_argument("--opset", type=int, default=17, help="ONNX opset")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (13 to the exporter's highest)")
     parser.add_argument("--input-hw", type=_hw, default=None, metavar="HxW",
                         help="input size (default: the training config's data.input_hw)")
     parser.add_argument("--tolerance", type=float, default=1e-4,
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         report = export_onnx(args.checkpoint, args.out, opset=args.opset, input_hw=args.input_hw,
                              tolerance=args.tolerance)
     except ExportParityError as exc:
-        print(f"error: export parity check failed: {exc}")
+        print(f"error: export parity check failed: {exc}", file=sys.stderr)
         return 3
     print(report.summary())
     return 0

@@ -7,6 +7,8 @@ hence this module's name ``import_frames``).
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 NAME = "import"
 SUMMARY = ("Import a real recording (Kinect RGB-D or KITTI odometry folder: test-only; EuRoC camera folder: "
@@ -44,12 +46,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _check_out(out: Path) -> None:
+    """InputError when --out holds something an import would overwrite and mix into: a dataset
+    extracted from a bag (extract.yaml, manifest.partial.csv) or files that are no dataset at all;
+    an earlier import (manifest.csv alone) is replaced, so an import can be re-run."""
+    from mono_depth_ros.core.errors import InputError
+    from training.cli.checks import output_folder
+
+    output_folder(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if (out / "extract.yaml").is_file() or (out / "manifest.partial.csv").is_file():
+        raise InputError("--out", str(out), "holds a dataset extracted from a bag; importing would overwrite its "
+                                            "frames: give a new folder")
+    if not (out / "manifest.csv").is_file():
+        raise InputError("--out", str(out), "is a folder with other files in it; give a new folder")
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from mono_depth_ros.core.errors import InputError
     from training.data import import_euroc, import_frames
 
+    try:
+        _check_out(Path(args.out))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.fmt == "euroc":  # its own module: rectified, split for training (the others are test-only)
         total, extra = import_euroc.count_frames(args.src), {}
         importer = import_euroc.import_euroc
@@ -61,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         with tqdm(total=total, unit="frame", desc=f"import {args.fmt}") as bar:
             report = importer(args.src, args.out, intrinsics=args.intrinsics, progress=bar.update, **extra)
     except InputError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
     print(f"wrote {args.out}")

@@ -56,8 +56,13 @@ def run(args: argparse.Namespace) -> int:
     from training.evaluate.run import EvalOptions
     from training.select import select_checkpoint
 
+    from mono_depth_ros.core.errors import InputError
+    from training.cli.checks import dataset_folder
+
     if args.every < 1:
-        raise SystemExit(f"--every {args.every}: must be >= 1")
+        raise InputError("--every", args.every, "must be >= 1")
+    for folder in args.data:
+        dataset_folder(folder)
     opts = EvalOptions(split=args.split, pictures=0, classical="none", caps=DepthCaps(0.1, args.max_depth),
                        progress=not args.no_progress)
     best, candidates = select_checkpoint(args.run, args.data, args.criterion, args.every, opts,

@@ -9,13 +9,16 @@ from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES
 from mono_depth_ros.synth.trajectory import TRAJECTORIES
 
 
+MAX_SIDE = 4096  # the renderer holds several float64 (H, W, 3) planes: 4096x4096 is about 0.4 GB each
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 320x240") from None
-    if width < 8 or height < 8:
-        raise argparse.ArgumentTypeError(f"--size {text!r}: width and height must be >= 8")
+    if not (8 <= width <= MAX_SIDE and 8 <= height <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"--size {text!r}: width and height must be in [8, {MAX_SIDE}]")
     return width, height
 
 

@@ -50,26 +50,42 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_paths(args: argparse.Namespace) -> None:
+    """Mistakes visible before anything is built: InputError (one line, exit 2), nothing written."""
     from mono_depth_ros.core.errors import InputError
-    from training.config import ConfigError, load_config
+    from training.cli.checks import dataset_folder, output_folder
+
+    if args.max_minutes is not None and not args.max_minutes > 0:
+        raise InputError("--max-minutes", args.max_minutes, "must be > 0 (leave it out for no time limit)")
+    for folder in args.data:
+        dataset_folder(folder)
+    out = output_folder(args.out)
+    done = sorted((out / "checkpoints").glob("*.ckpt")) if (out / "checkpoints").is_dir() else []
+    if done and not args.resume:  # Lightning would overwrite them and delete the run's logs
+        raise InputError("--out", str(out), f"already holds a run ({len(done)} checkpoints in checkpoints/): "
+                                            f"continue it with --resume {out / 'checkpoints' / 'last.ckpt'}, "
+                                            "or give another --out")
+    if args.resume and Path(args.resume).is_dir():
+        last = Path(args.resume) / "checkpoints" / "last.ckpt"
+        hint = f"--resume {last}" if last.is_file() else "RUN/checkpoints/last.ckpt or stepN.ckpt"
+        raise InputError("--resume", args.resume, f"is a folder; give a Lightning checkpoint: {hint}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.config import load_config
     from training.loop import BUNDLED, train
+    from training.loop import _check_resume_fits as check_resume_fits
 
     overrides = list(args.overrides)
     if args.init_from:  # recorded in the resolved config; absolute so the record names the file
         source = args.init_from if args.init_from == BUNDLED else str(Path(args.init_from).resolve())
         overrides.append(f"trainer.init_from={json.dumps(source)}")
-    try:
-        config = load_config(args.method, args.config, overrides)
-    except ConfigError as exc:
-        raise SystemExit(f"config error: {exc}") from None
-    try:
-        result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
-                       progress=not args.no_progress)
-    except InputError as exc:
-        if exc.field not in ("init_from", "resume"):
-            raise
-        raise SystemExit(f"error: {exc}") from None
+    config = load_config(args.method, args.config, overrides)  # ConfigError: one line, exit 2
+    _check_paths(args)
+    if args.resume:  # before the run folder is written
+        check_resume_fits(config, args.resume)
+    result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
+                   progress=not args.no_progress)
     print(f"finished: {result.last_checkpoint}")
     for name, path in result.model_files.items():
         print(f"  {name}: {path}")

@@ -16,12 +16,15 @@ def markdown_table(results: dict) -> str:
     """One table per metric group of ``results`` ({"depth": {...}, "ego_motion": {"network": {...}, ...}})."""
     lines = [f"# Evaluation: {results.get('checkpoint', '')}", ""]
     depth = results.get("depth")
-    if depth:
+    absent = {name: (results.get(name) or {}).get("not_scored") for name in ("depth", "ego_motion")}
+    if any(absent.values()):
+        lines += ["## Not scored", ""] + [f"- {name}: {why}" for name, why in absent.items() if why] + [""]
+    if depth and not depth.get("not_scored"):
         keys = [k for k in depth if isinstance(depth[k], (int, float, bool, str))]
         lines += ["## Depth", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
                   "| " + " | ".join(_fmt(depth[k]) for k in keys) + " |", ""]
     ego = results.get("ego_motion")
-    if ego:
+    if ego and not ego.get("not_scored"):
         methods = [m for m in ego if isinstance(ego[m], dict)]
         keys = sorted({k for m in methods for k in ego[m]})
         lines += ["## Ego-motion", "", "| method | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]

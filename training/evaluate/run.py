@@ -76,7 +76,14 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             depth_figure(out_dir / f"depth_{index:06d}.png", rgb, pred * scale, gt,
                          f"{models.depth_spec} frame {index} (abs_rel {per_image[-1]['abs_rel']:.3f})")
     if not per_image:
-        return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite}
+        if not with_depth:
+            why = (f"no frame of split {opts.split!r} has depth ground truth (extract with --depth-topic, or "
+                   "evaluate on a folder with depth/)")
+        else:
+            why = (f"all {skipped} frames with depth were skipped: no ground truth within "
+                   f"[{opts.caps.min_depth_m:g}, {opts.caps.max_depth_m:g}] m where the prediction is finite "
+                   "(see --min-depth / --max-depth)")
+        return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite, "not_scored": why}
     out = mean_metrics(per_image)
     out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
                constant_depth_abs_rel=float(np.mean(constant_abs_rel)), frames=len(per_image),
@@ -101,8 +108,10 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
     runs = _consecutive_runs([i for i in indices if folder.pose(i) is not None])
     frames = max(runs, key=len) if runs else []
     if len(frames) < 3:
-        LOG.warning("ego-motion: fewer than 3 consecutive frames with poses in split %r", opts.split)
-        return {}
+        why = (f"fewer than 3 consecutive frames with poses in split {opts.split!r}"
+               + ("" if folder.poses else " (the folder has no poses_tum.txt: extract with --odom-topic or /tf)"))
+        LOG.warning("ego-motion not scored: %s", why)
+        return {"not_scored": why}
     gt_poses = [folder.pose(i) for i in frames]
     gt_rel = relative_from_poses(gt_poses)
     stamps = np.array([folder.by_index[i].stamp_ns for i in frames], np.float64) * 1e-9
@@ -155,6 +164,10 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
         estimator.flip_average = flip_enabled(opts.flip_average)
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
+    if not indices:
+        sizes = ", ".join(f"{name} {len(folder.indices(name))}" for name in ("train", "val", "test"))
+        raise InputError("split", opts.split, f"no frames in {data_dir} (its splits: {sizes} frames; 'all' "
+                                              "takes every frame)")
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
                      "resize_mode": models.resize_mode, "flip_average": opts.flip_average,
                      "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
