@@ -469,7 +469,7 @@ def validate_config(config: Any) -> None:
     for key, value in (("trainer.num_workers", t.num_workers), ("trainer.val_batches", t.val_batches)):
         if value < 0:
             raise ConfigError(key, value, "must be >= 0")
-    if not re.fullmatch(r"auto|-1|[1-9]\d*|\d+(,\d+)*,?", t.devices):
+    if not re.fullmatch(r"auto|-1|[1-9]\d*|\d+(\s*,\s*\d+)*,?", t.devices.strip()):
         raise ConfigError("trainer.devices", t.devices, "expected 'auto', a count >= 1, -1 (all) or a list "
                                                         "of device indices such as '0,1'")
     _validate_model_and_optimizer(config)

@@ -24,6 +24,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
 from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader
 
@@ -60,6 +61,7 @@ def _loggers(run_dir: Path) -> tuple[list, bool]:
     return loggers, has_tb
 
 
+@rank_zero_only  # one process renames (several at once would race); the others get None
 def _keep_earlier_logs(run_dir: Path) -> Path | None:
     """Before a resumed run logs: Lightning's CSV logger would overwrite ``logs/metrics.csv``, so the
     rows of the earlier sittings are moved to ``logs/metrics.before_resume_<N>.csv`` (N = 1, 2, ...).
@@ -70,7 +72,10 @@ def _keep_earlier_logs(run_dir: Path) -> Path | None:
     n = 1
     while (kept := current.with_name(f"metrics.before_resume_{n}.csv")).exists():
         n += 1
-    current.rename(kept)
+    try:
+        current.rename(kept)
+    except FileNotFoundError:  # another process of the same run took it first
+        return None
     LOG.info("resuming: the earlier training log is kept as %s", kept)
     return kept
 

@@ -151,6 +151,8 @@ def _check_incumbent(incumbent: list[str | Path], run_checkpoint: Path) -> None:
             continue
         if Path(path).suffix == ".ckpt":
             found = safe_torch_load(path).get("method")
+            if found is None:  # a checkpoint this project did not write with its method (an average): not judged
+                continue
         else:
             found = read_checkpoint_payload(path)["spec_name"]
         if found is None or str(found).split("_")[0] != method:

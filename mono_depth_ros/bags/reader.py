@@ -15,6 +15,7 @@ at all (a truncated file's tail, split members listed but absent) is said in ``B
 from __future__ import annotations
 
 import collections
+import os
 import re
 from pathlib import Path
 
@@ -158,8 +159,13 @@ class McapSource(BagSource):
                     return
                 except Exception as exc:  # a record cut off (or garbage): keep what was whole
                     stream.seek(start)
-                    head = stream.read(9)  # opcode, length: read no more than the one record
-                    salvaged = _cut_chunk_records(head + stream.read(int.from_bytes(head[1:9], "little")))
+                    head = stream.read(9)  # opcode, length: read no more than the one record, nor the file
+                    left = os.fstat(stream.fileno()).st_size - stream.tell()
+                    try:
+                        salvaged = _cut_chunk_records(head + stream.read(min(int.from_bytes(head[1:9], "little"),
+                                                                             max(left, 0))))
+                    except Exception:  # a garbage length or a chunk that does not decompress: nothing to keep
+                        salvaged = []
                     for item in salvaged:
                         yield from self._stream_record(file, item, schemas, wanted)
                     whole = sum(isinstance(r, Message) for r in salvaged)

@@ -195,3 +195,39 @@ def test_changed_topic_is_a_typed_error_naming_it(tmp_path):
     renamed = write_bag(tmp_path / "renamed", [(TOPIC + "/x", m, s) for _, m, s in _frames(3)])
     with pytest.raises(ForeignFolderError, match="image_topic '/cam/image_raw' there, '/cam/image_raw/x' now"):
         extract_bag(renamed, tmp_path / "ds")
+
+
+def test_a_failed_extraction_can_be_retried_with_other_options(tmp_path):
+    """An attempt that wrote no frame (only extract.yaml and the partial manifest's header) does not
+    bind the folder to its options: a retry with other options is allowed; once a frame is logged
+    it is."""
+    from training.data import resume
+
+    out = tmp_path / "ds"
+    out.mkdir()
+    resume.write_settings(out, {"image_topic": "/cam/image_raw", "rectify": "on"})
+    (out / resume.PARTIAL).write_text(",".join(ff.MANIFEST_FIELDS) + "\n")
+    resume.check_out_dir(out, {"image_topic": "/cam/image_raw", "rectify": "auto"})  # no error
+    with open(out / resume.PARTIAL, "a") as stream:
+        stream.write("0,1,rgb/000000.png,,,0\n")
+    with pytest.raises(ForeignFolderError, match="rectify 'on' there, 'auto' now"):
+        resume.check_out_dir(out, {"image_topic": "/cam/image_raw", "rectify": "auto"})
+
+
+def test_mcap_with_a_garbage_record_length_is_no_crash(tmp_path):
+    """A whole header record then a record whose length says 32 TiB (a damaged file): reading it
+    neither allocates that nor raises anything but the reader's own one-line errors."""
+    from mono_depth_ros.bags.reader import open_bag
+    from mono_depth_ros.bags.source import BagFormatError
+
+    magic = b"\x89MCAP0\r\n"
+    profile, library = b"ros2", b"test"
+    body = len(profile).to_bytes(4, "little") + profile + len(library).to_bytes(4, "little") + library
+    header = b"\x01" + len(body).to_bytes(8, "little") + body
+    path = tmp_path / "damaged.mcap"
+    path.write_bytes(magic + header + b"\x06" + (2 ** 45).to_bytes(8, "little") + b"\x00" * 64)
+    try:
+        with open_bag(path) as source:
+            list(source.messages(list(source.topics)))
+    except (BagFormatError, ValueError, OSError) as exc:
+        assert "\n" not in str(exc)

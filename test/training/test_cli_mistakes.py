@@ -262,3 +262,18 @@ def test_every_command_has_help(capsys, command):
         main([command, "--help"])
     out = capsys.readouterr().out
     assert info.value.code == 0 and out.startswith("usage: python -m training " + command) and "--out" in out
+
+
+def test_import_cut_off_before_its_manifest_can_be_run_again(tmp_path):
+    """An import stopped after some frames (rgb/ written, no manifest.csv yet) is replaced by the
+    same command; a folder with anything else in it is still refused."""
+    from mono_depth_ros.core.errors import InputError
+    from training.cli.import_frames import _check_out
+
+    cut = tmp_path / "cut"
+    (cut / "rgb").mkdir(parents=True)
+    (cut / "rgb" / "000000.png").write_bytes(b"x")
+    _check_out(cut)  # no error: dataset entries only
+    (cut / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="other files in it"):
+        _check_out(cut)

@@ -49,7 +49,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _check_out(out: Path) -> None:
     """InputError when --out holds something an import would overwrite and mix into: a dataset
     extracted from a bag (extract.yaml, manifest.partial.csv) or files that are no dataset at all;
-    an earlier import (manifest.csv alone) is replaced, so an import can be re-run."""
+    an earlier import (finished, or cut off before its manifest.csv: dataset entries only) is
+    replaced, so an import can be re-run."""
     from mono_depth_ros.core.errors import InputError
     from training.cli.checks import output_folder
 
@@ -59,8 +60,10 @@ def _check_out(out: Path) -> None:
     if (out / "extract.yaml").is_file() or (out / "manifest.partial.csv").is_file():
         raise InputError("--out", str(out), "holds a dataset extracted from a bag; importing would overwrite its "
                                             "frames: give a new folder")
-    if not (out / "manifest.csv").is_file():
+    dataset_entries = {"rgb", "depth", "right", "splits", "intrinsics.yaml", "poses_tum.txt", "manifest.csv"}
+    if not (out / "manifest.csv").is_file() and any(p.name not in dataset_entries for p in out.iterdir()):
         raise InputError("--out", str(out), "is a folder with other files in it; give a new folder")
+    # an earlier import (finished, or cut off before its manifest.csv) is replaced
 
 
 def run(args: argparse.Namespace) -> int:

@@ -53,6 +53,8 @@ def check_out_dir(out: Path, wanted: dict) -> None:
             raise ForeignFolderError(f"out={str(out)!r} exists, is not empty and holds no extraction to resume "
                                      f"(no {PARTIAL}): give a new or empty folder")
         return
+    if not _has_rows(out / PARTIAL):  # nothing written yet (an attempt that failed): free to retry otherwise
+        return
     try:
         recorded = yaml.safe_load((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
     except yaml.YAMLError:
@@ -63,6 +65,12 @@ def check_out_dir(out: Path, wanted: dict) -> None:
     if diffs:
         raise ForeignFolderError(f"out={str(out)!r} holds an extraction with other settings ({'; '.join(diffs)}): "
                                  "give a new folder, or the same options to resume it")
+
+
+def _has_rows(path: Path) -> bool:
+    """Whether the partial manifest logs at least one frame (a line after its header)."""
+    with open(path, newline="") as stream:
+        return sum(1 for line in stream if line.strip()) > 1
 
 
 def write_settings(out: Path, data: dict) -> None:
