@@ -260,6 +260,8 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     ``<spec_name>.pt`` per network (models/checkpoint.py format), plus result.json.
     """
     run_dir = Path(run_dir)
+    if resume:  # before the run folder is written
+        _check_resume_fits(config, resume)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     save_config_yaml(config, run_dir / "config.yaml")
@@ -292,8 +294,6 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
     if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list
         from mono_depth_ros.inference.checkpoint import lightning_safe_globals
-
-        _check_resume_fits(config, resume)
 
         torch.serialization.add_safe_globals(lightning_safe_globals())
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume else None, weights_only=True)

@@ -168,7 +168,7 @@ class Rectifier:
                                                        cv2.CV_32FC1)
         valid = ((map_x >= 0) & (map_x <= intr.width - 1) & (map_y >= 0) & (map_y <= intr.height - 1))
         map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
-        return cls(intr, target, map1, map2, valid)
+        return cls(intr, target, map1, map2, None if valid.all() else valid)  # None: no border (checked once)
 
     def apply(self, image: np.ndarray, nearest: bool = False) -> np.ndarray:
         """(H, W[, C]) raw image -> (H, W[, C]) rectified, same dtype; bilinear, or ``nearest``

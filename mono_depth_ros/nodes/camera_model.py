@@ -4,7 +4,7 @@ depth_node and a standalone ego_motion_node see the same ``image_raw`` a driver 
 distortion included; both rectify it the same way (maps cached per camera_info, core/rectify.py)
 before their networks see it, so depth, clouds and motion describe the rectified pinhole camera.
 An image that is already rectified (``rectify`` auto with a topic named ``image_rect*``, image_proc's
-output, whose camera_info is the driver's raw one; or ``rectify`` off) is not rectified again: its
+output, whose camera_info is the driver's raw one; or ``rectify`` never) is not rectified again: its
 intrinsics are camera_info's P with no distortion (``core.rectify.image_rect_intrinsics``).
 The camera_info callback (executor thread) and the worker thread share it under a lock.
 """
@@ -21,7 +21,6 @@ from mono_depth_ros.core.rectify import RECTIFIED_TOPIC_PREFIX, RectifierCache, 
     image_rect_intrinsics, rectified_intrinsics, topic_is_rectified
 from mono_depth_ros.nodes.depth_config import check_plausible_intrinsics
 from mono_depth_ros.nodes.params import camera_info_sibling
-
 
 
 def input_topics(node: Any, image_topic: str, camera_info_topic: str, use_compressed: bool) -> tuple[str, str]:
@@ -130,8 +129,7 @@ class CameraModel:
         if rectifier.is_identity:
             return rgb, None
         self.rectified_frames += 1
-        valid = rectifier.valid_mask()
-        return rectifier.apply(rgb), (None if valid.all() else valid)
+        return rectifier.apply(rgb), rectifier.valid  # None when every rectified pixel saw the raw image
 
     def stats(self) -> dict[str, Any]:
         """What /diagnostics shows of the camera model."""

@@ -11,7 +11,7 @@ from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
 from mono_depth_ros.inference.backends.registry import BACKENDS, PRECISIONS
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, \
     io_param_specs
 
 #: node ``method`` parameter -> ModelSpec name of its depth network
@@ -197,11 +197,6 @@ class DepthNodeConfig:
     @property
     def spec_name(self) -> str:
         return METHOD_SPECS[self.method]
-
-    @property
-    def resolved_camera_info_topic(self) -> str:
-        """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
-        return self.camera_info_topic or camera_info_sibling(self.image_topic)
 
 
 

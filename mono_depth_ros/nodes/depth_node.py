@@ -32,7 +32,7 @@ Lens distortion: with a camera_info of the image's size whose D is not zero, the
 rectified (maps cached per camera_info, core/rectify.py) before inference; ~/depth, ~/points
 and ~/depth/camera_info then describe the rectified image (D zero, K = the new camera matrix),
 and rectified pixels that saw no raw pixel (the black border of a P wider than the lens) are NaN.
-An image already rectified (``rectify``: auto and a topic named image_rect*, or off) is not
+An image already rectified (``rectify``: auto and a topic named image_rect*, or never) is not
 rectified again: its intrinsics are camera_info's P, D zero (nodes/camera_model.py).
 A D of an unknown model or length is logged (throttled), counted on /diagnostics and treated as
 undistorted. The image is fitted to the network with ``resize_mode`` (core/fit.py).

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
 from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, RECTIFY_PARAM, RESIZE_MODE_PARAM, check_model_path
-from mono_depth_ros.nodes.params import ConfigError, ParamSpec, camera_info_sibling, check_frame_id, check_topic_name, \
+from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, \
     io_param_specs
 
 EGO_PARAMS: tuple[ParamSpec, ...] = (
@@ -110,9 +110,3 @@ class EgoMotionConfig:
             raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
         check_model_path("motion_model_path", self.motion_model_path)
         check_model_path("depth_model_path", self.depth_model_path)
-
-    @property
-    def resolved_camera_info_topic(self) -> str:
-        """camera_info_topic, or the sibling ``<namespace of image_topic>/camera_info``."""
-        return self.camera_info_topic or camera_info_sibling(self.image_topic)
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE
 from mono_depth_ros.nodes.params import ConfigError
 
 
@@ -41,7 +42,7 @@ def _load_error(param_name: str, path: Path, exc: Exception, card_param: str = "
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
-                         precision: str, resize_mode: str = "crop", model_card: str = "",
+                         precision: str, resize_mode: str = DEFAULT_RESIZE_MODE, model_card: str = "",
                          flip_average: str = "never") -> Any:
     """A ready ``DepthEstimator`` (warmed up by its backend) or ConfigError. ``model_card``: the
     card YAML (empty: ``<stem>.card.yaml`` beside the model when present; a card replaces
@@ -60,7 +61,7 @@ def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backe
 
 
 def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str,
-                          resize_mode: str = "crop") -> Any:
+                          resize_mode: str = DEFAULT_RESIZE_MODE) -> Any:
     """A ready ``EgoMotionEstimator`` (li2020_motion, frames fitted with ``resize_mode``) or ConfigError."""
     from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
 

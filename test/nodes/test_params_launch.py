@@ -126,8 +126,10 @@ def test_invalid_values_name_the_parameter():
 
 
 def test_camera_info_topic_defaults_to_sibling():
+    from mono_depth_ros.nodes.params import camera_info_sibling
+
     config = build_config(DepthNodeConfig, DEPTH_PARAMS, {"image_topic": "/cam/left/image_raw"})
-    assert config.resolved_camera_info_topic == "/cam/left/camera_info"
+    assert config.camera_info_topic == "" and camera_info_sibling(config.image_topic) == "/cam/left/camera_info"
 
 
 def test_odometry_forward_motion_maps_to_base_x():

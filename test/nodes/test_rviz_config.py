@@ -45,7 +45,7 @@ def test_rviz_topics_and_frames_match_the_nodes(graph, light_checkpoints):
     qos = make_qos("reliable", 5)
     image_topic = depth.config.image_topic
     pub_img = helper.create_publisher(Image, image_topic, qos)
-    pub_info = helper.create_publisher(CameraInfo, depth.config.resolved_camera_info_topic, qos)
+    pub_info = helper.create_publisher(CameraInfo, depth.info_sub_topic, qos)
     tf = Collector(helper, TFMessage, "/tf", tf_qos())
     tf_static = Collector(helper, TFMessage, "/tf_static", tf_static_qos())
     points = Collector(helper, PointCloud2, "/depth_node/points", qos)

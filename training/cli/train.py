@@ -74,7 +74,6 @@ def _check_paths(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from training.config import load_config
     from training.loop import BUNDLED, train
-    from training.loop import _check_resume_fits as check_resume_fits
 
     overrides = list(args.overrides)
     if args.init_from:  # recorded in the resolved config; absolute so the record names the file
@@ -82,8 +81,6 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"trainer.init_from={json.dumps(source)}")
     config = load_config(args.method, args.config, overrides)  # ConfigError: one line, exit 2
     _check_paths(args)
-    if args.resume:  # before the run folder is written
-        check_resume_fits(config, args.resume)
     result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
                    progress=not args.no_progress)
     print(f"finished: {result.last_checkpoint}")

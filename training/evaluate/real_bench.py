@@ -117,12 +117,12 @@ class DepthCache:
     def result(self, method: str, frame: RealFrame) -> DepthResult:
         key = (method, frame.name)
         if key not in self._cache:
-            self._cache[key] = self.nets.depth[method].estimate(frame.rgb)
+            # as the node: the frame's unseen border is NaN and out of a relative output's statistics
+            self._cache[key] = self.nets.depth[method].estimate(frame.rgb, seen=frame.valid)
         return self._cache[key]
 
     def __call__(self, method: str, frame: RealFrame) -> np.ndarray:
-        depth = self.result(method, frame).depth_m
-        return depth if frame.valid is None else np.where(frame.valid, depth, np.nan).astype(np.float32)
+        return self.result(method, frame).depth_m
 
 
 def ramp_depth(hw: tuple[int, int]) -> np.ndarray:
