@@ -37,7 +37,10 @@ class DataConfig:
     | stretch; the nodes' default). ``augment``: the paper's augmentation for the method.
     ``camera_augment`` (with ``augment``; this project's, not from the papers): what a real camera
     does to a frame: random grayscale (mono8 cameras), brightness/contrast/gamma jitter, mild blur
-    and noise, the same for every frame of a sample.
+    and noise, the same for every frame of a sample. ``colour_jitter`` (with ``camera_augment``;
+    ours): strength of a random white balance, saturation and hue turn
+    (``training.data.augment.colour_matrix``; 0 off, 1: gains +- 20 %, saturation x [0.4, 1.4],
+    hue +- 90 deg), so that depth is not read from the renders' colours.
     """
 
     input_hw: tuple[int, int] = (128, 416)
@@ -46,6 +49,7 @@ class DataConfig:
     augment: bool = True
     resize_mode: str = "crop"
     camera_augment: bool = True
+    colour_jitter: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -475,6 +479,8 @@ def validate_config(config: Any) -> None:
     _validate_model_and_optimizer(config)
     if t.gradient_clip_norm < 0:
         raise ConfigError("trainer.gradient_clip_norm", t.gradient_clip_norm, "must be >= 0 (0 = off)")
+    if not 0.0 <= config.data.colour_jitter <= 1.0:
+        raise ConfigError("data.colour_jitter", config.data.colour_jitter, "must be in [0, 1] (0 = off)")
     if config.data.resize_mode not in ("crop", "pad", "stretch"):
         raise ConfigError("data.resize_mode", config.data.resize_mode, "expected 'crop', 'pad' or 'stretch'")
     h, w = config.data.input_hw

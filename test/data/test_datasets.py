@@ -139,3 +139,39 @@ def test_camera_augment_same_draw_for_all_frames():
         assert np.abs(a.astype(int) - b.astype(int)).mean() < 6  # only the per-frame sensor noise differs
         gray_seen += int((a[..., 0] == a[..., 1]).all() and (b[..., 0] == b[..., 2]).all())
     assert 0 < gray_seen < 20
+
+
+def test_colour_jitter_turns_hue_keeps_grey_and_leaves_the_old_stream_alone():
+    from training.data.augment import camera_augment, colour_matrix
+
+    assert np.allclose(colour_matrix(np.random.default_rng(3), 0.0), np.eye(3), atol=1e-6)
+    frame = (np.random.default_rng(0).random((32, 48, 3)) * 255).astype(np.uint8)
+    for seed in range(5):  # strength 0 draws nothing more: runs without colour jitter are as before
+        off = camera_augment([frame], np.random.default_rng(seed))[0]
+        assert np.array_equal(off, camera_augment([frame], np.random.default_rng(seed), 0.0)[0])
+    red = np.zeros((8, 8, 3), np.uint8)
+    red[..., 0] = 200
+    dominant, changed = set(), 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        a, b = camera_augment([red, red.copy()], rng, 1.0)
+        if (a[..., 0] == a[..., 1]).all():
+            continue  # a mono-sensor draw: grey, no colour
+        changed += int(np.abs(a.astype(int) - camera_augment([red], np.random.default_rng(seed))[0]).mean() > 8)
+        dominant.add(int(np.argmax(a.reshape(-1, 3).mean(0))))
+        assert np.abs(a.astype(int) - b.astype(int)).mean() < 6  # one colour draw for every frame of a sample
+    assert changed >= 20 and len(dominant) >= 2  # the hue really turns (red becomes another dominant colour)
+    # luminance: saturation and hue keep it; only the white-balance gains (+-20 %) move it
+    x = np.random.default_rng(1).random((500, 3))
+    y = x @ np.array([0.299, 0.587, 0.114])
+    for seed in range(10):
+        m = colour_matrix(np.random.default_rng(seed), 1.0)
+        y2 = np.clip(x @ m.T, 0, 1) @ np.array([0.299, 0.587, 0.114])
+        assert np.median(np.abs(y2 - y) / y) < 0.25
+
+
+def test_colour_jitter_out_of_range_is_a_config_error():
+    from training.config import ConfigError, load_config, validate_config
+
+    with pytest.raises(ConfigError, match="data.colour_jitter"):
+        validate_config(load_config("xian2018", "config/training/xian2018.yaml", ["data.colour_jitter=1.5"]))

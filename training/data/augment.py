@@ -121,13 +121,38 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32)))) / 255.0
 
 
-def camera_augment(frames: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+# colour_jitter = 1: per-channel gain 1 +- 0.2, saturation x [0.4, 1.4], hue turned by up to +- 90 deg
+COLOUR_GAIN_SPAN, COLOUR_SATURATION_SPAN, COLOUR_HUE_SPAN_RAD = 0.2, (0.6, 0.4), np.pi / 2
+# RGB -> YIQ (NTSC): Y is the luminance that grayscale keeps; I, Q carry the colour
+_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def colour_matrix(rng: np.random.Generator, strength: float) -> np.ndarray:
+    """(3, 3) float32 M for ``rgb @ M.T``: a random white balance, saturation and hue turn.
+
+    Per-channel gains in 1 +- 0.2 * strength, then in YIQ the colour plane (I, Q) scaled by a
+    saturation in [max(0, 1 - 0.6 * strength), 1 + 0.4 * strength] and turned by an angle in
+    +- 90 deg * strength; luminance Y is kept. strength 0 gives the identity.
+    """
+    gains = rng.uniform(1.0 - COLOUR_GAIN_SPAN * strength, 1.0 + COLOUR_GAIN_SPAN * strength, 3)
+    saturation = rng.uniform(max(0.0, 1.0 - COLOUR_SATURATION_SPAN[0] * strength),
+                             1.0 + COLOUR_SATURATION_SPAN[1] * strength)
+    angle = rng.uniform(-COLOUR_HUE_SPAN_RAD * strength, COLOUR_HUE_SPAN_RAD * strength)
+    c, s = np.cos(angle) * saturation, np.sin(angle) * saturation
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    return (np.linalg.inv(_RGB_TO_YIQ) @ turn @ _RGB_TO_YIQ @ np.diag(gains)).astype(np.float32)
+
+
+def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
+                   colour_jitter: float = 0.0) -> list[np.ndarray]:
     """This project's robustness augmentation (not from the papers): what real cameras do to a frame.
 
     One draw for all frames of a sample: grayscale with probability 0.3 (KITTI / EuRoC frames are
     mono8 replicated to 3 channels), brightness x [0.7, 1.3], contrast x [0.7, 1.3] about the mean,
     gamma in [0.7, 1.5], gaussian blur (sigma in [0.3, 1.0]) with probability 0.3, and gaussian
-    noise (sigma in [0, 4] grey levels; drawn anew per frame, as a sensor's).
+    noise (sigma in [0, 4] grey levels; drawn anew per frame, as a sensor's). ``colour_jitter`` > 0
+    first applies :func:`colour_matrix` of that strength (white balance, saturation, hue), so that
+    a network cannot read depth from the renders' colours; at 0 the random stream is as before.
 
     Args: frames: (H, W, 3) uint8 images. Returns: the same number of (H, W, 3) uint8 images.
     """
@@ -137,9 +162,12 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator) -> list[n
     blur_sigma = rng.uniform(0.3, 1.0) if rng.random() < 0.3 else 0.0
     noise_sigma = rng.uniform(0.0, 4.0)
     seeds = rng.integers(0, 2**31, size=len(frames))
+    colour = colour_matrix(rng, colour_jitter) if colour_jitter > 0 and not gray else None
     out = []
     for frame, seed in zip(frames, seeds):
         x = frame.astype(np.float32) / 255.0
+        if colour is not None:
+            x = np.clip(x @ colour.T, 0.0, 1.0)
         if gray:
             x = np.repeat((x @ np.float32([0.299, 0.587, 0.114]))[..., None], 3, axis=-1)
         mean = float(x.mean())

@@ -42,7 +42,8 @@ class Xian2018Method(MethodModule):
         augment = train and data.augment
         return Xian2018Dataset(folder, split, data.input_hw, source=self.config.loss.target_source, flip=augment,
                                seed=self.config.trainer.seed, resize_mode=data.resize_mode,
-                               camera_augment=augment and data.camera_augment)
+                               camera_augment=augment and data.camera_augment,
+                               colour_jitter=data.colour_jitter)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("xian2018", self.model, self.model_kwargs)]
