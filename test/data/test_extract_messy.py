@@ -96,6 +96,20 @@ def test_interrupted_run_torn_partial_row_and_lost_file_resume_to_the_same_folde
     assert extract_bag(bag, out).skipped_existing == 20
 
 
+def test_a_finished_extraction_without_its_partial_log_still_resumes(tmp_path, capsys):
+    bag_a = write_bag(tmp_path / "a", _frames(5))
+    bag_b = write_bag(tmp_path / "b", _frames(5, t0=2 * T0, seed=50))
+    out = tmp_path / "ds"
+    assert _cli(capsys, bag_a, "--out", out)[0] == 0
+    (out / "manifest.partial.csv").unlink()  # a user tidying up: only needed to resume
+    code, text, _ = _cli(capsys, bag_a, "--out", out)
+    assert code == 0 and "(already done: 5)" in text
+    assert _stamps_and_pixels(out) == [i * STEP for i in range(5)]
+    (out / "manifest.partial.csv").unlink()
+    code, _, err = _cli(capsys, bag_b, "--out", out)  # still refused for another recording
+    assert code == 2 and "holds frames of another recording" in err
+
+
 def test_empty_or_undecodable_image_topics_are_one_line_errors(tmp_path, capsys):
     writer = Writer(tmp_path / "empty", version=9)
     with writer:  # the recorder subscribed to image_raw, the driver published only .../compressed

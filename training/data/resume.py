@@ -6,7 +6,8 @@ options skips the frames already written; anything else would mix two extraction
 so it is refused before anything is written:
 
 - a folder that exists and is not empty but holds no ``manifest.partial.csv`` (another dataset,
-  a home directory) is an error;
+  a home directory) is an error, unless it is a finished extraction whose log was deleted
+  (``manifest.csv`` and ``extract.yaml``: the manifest takes the log's place);
 - options that change what a frame is (topics, rectification, depth format, intrinsics,
   pairing tolerance) that differ from ``extract.yaml`` are an error naming each difference;
 - a frame whose stamp differs from the one the folder recorded for its index (another bag
@@ -48,12 +49,12 @@ def check_out_dir(out: Path, wanted: dict) -> None:
         return
     if not out.is_dir():
         raise ForeignFolderError(f"out={str(out)!r} is a file, not a folder")
-    if not (out / PARTIAL).is_file():
+    if not (out / PARTIAL).is_file() and not _finished(out):
         if any(out.iterdir()):
             raise ForeignFolderError(f"out={str(out)!r} exists, is not empty and holds no extraction to resume "
                                      f"(no {PARTIAL}): give a new or empty folder")
         return
-    if not _has_rows(out / PARTIAL):  # nothing written yet (an attempt that failed): free to retry otherwise
+    if (out / PARTIAL).is_file() and not _has_rows(out / PARTIAL):  # nothing written yet (an attempt that failed): free to retry otherwise
         return
     try:
         recorded = yaml.safe_load((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
@@ -65,6 +66,12 @@ def check_out_dir(out: Path, wanted: dict) -> None:
     if diffs:
         raise ForeignFolderError(f"out={str(out)!r} holds an extraction with other settings ({'; '.join(diffs)}): "
                                  "give a new folder, or the same options to resume it")
+
+
+def _finished(out: Path) -> bool:
+    """A finished extraction whose ``manifest.partial.csv`` was deleted (it is only needed to resume):
+    ``manifest.csv`` and ``extract.yaml`` are there, and the manifest stands in for the log."""
+    return (out / "manifest.csv").is_file() and (out / SETTINGS).is_file()
 
 
 def _has_rows(path: Path) -> bool:
@@ -84,9 +91,10 @@ def read_partial(out: Path) -> tuple[dict[int, ff.FrameRecord], int, int]:
     When rows were dropped the file is rewritten with the others, so rows appended next start on
     a line of their own and each frame has one row."""
     path = out / PARTIAL
-    if not path.is_file():
+    source = path if path.is_file() else out / "manifest.csv" if _finished(out) else None
+    if source is None:
         return {}, 0, 0
-    with open(path, newline="") as stream:
+    with open(source, newline="") as stream:
         rows = list(csv.reader(stream))
     done: dict[int, ff.FrameRecord] = {}
     bad = 0
@@ -102,7 +110,7 @@ def read_partial(out: Path) -> tuple[dict[int, ff.FrameRecord], int, int]:
     lost = [i for i, rec in done.items() if not files_present(out, rec)]
     for index in lost:
         del done[index]
-    if bad or lost or not rows or tuple(rows[0]) != ff.MANIFEST_FIELDS:
+    if bad or lost or source != path or not rows or tuple(rows[0]) != ff.MANIFEST_FIELDS:
         ff.write_manifest(path, list(done.values()))
     return done, bad, len(lost)
 
