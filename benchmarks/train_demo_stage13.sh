@@ -11,7 +11,7 @@
 #    white balance +-20 %, saturation x [0.4, 1.4] and hue turn +-90 deg per sample, on top of
 #    camera_augment): eigen2014's fine network alone at 96x128 as stage 6 (12000 steps), and
 #    xian2018 at 120x160 as stage 10 (lr 2e-5, 8000 steps); EIGEN_MIN / XIAN_MIN minutes (default 50);
-# 2. selects each on the 8 validation sequences against the shipped weights (select_ship) and ships
+# 2. selects each on the 8 validation sequences against the shipped weights (select_run) and ships
 #    the pick when it is no more than TOLERANCE (default 2 %) worse than the incumbent there: this
 #    stage changes what training teaches about colour, which the renders' validation cannot reward,
 #    so the rule asks it not to get worse there rather than to win. Fixed before the run. Resumable.
@@ -22,22 +22,26 @@ set -euo pipefail
 recipe_setup "$@"
 more_training_data
 train_light eigen2014 eigen2014_stage13 bundled "${EIGEN_MIN:-50}" eigen_stage13.log \
-    --set trainer.max_steps=12000 --set schedule.coarse_steps=0 --set data.colour_jitter=1.0 &
+    --set trainer.max_steps=12000 --set schedule.coarse_steps=0 --set data.colour_jitter=1.0 & eigen=$!
 train_light xian2018 xian2018_stage13 bundled "${XIAN_MIN:-50}" xian_stage13.log "${XIAN_CONTINUE[@]}" \
-    --set "data.input_hw=[120, 160]" --set data.colour_jitter=1.0 &
-wait
+    --set "data.input_hw=[120, 160]" --set data.colour_jitter=1.0 & xian=$!
+wait "$eigen"; wait "$xian"  # each one's status: a failed run stops the recipe before selection
 
 ship_within() {  # method run: ship RUN/selected/<method>.pt when its validation score is within TOLERANCE
-  local sel="$OUT/runs/$2/selected"
-  if "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); tol = float(sys.argv[2])
+  local sel="$OUT/runs/$2/selected" verdict=0
+  [ -f "$sel/selection.json" ] || { echo "error: no $sel/selection.json: nothing shipped" >&2; return 1; }
+  "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); tol = float(sys.argv[2])
 best, inc = d['best_score'], d['incumbent']['score']
 print(f'{sys.argv[3]}: best step {d[\"best_step\"]} scores {best:.4f} on validation, the shipped weights {inc:.4f}')
-sys.exit(0 if best <= inc * (1 + tol) else 1)" "$sel/selection.json" "${TOLERANCE:-0.02}" "$1"; then
+sys.exit(0 if best <= inc * (1 + tol) else 3)" "$sel/selection.json" "${TOLERANCE:-0.02}" "$1" || verdict=$?
+  if [ "$verdict" = 0 ]; then
     "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
         "$sel/$1.pt" "$W/$1.pt"
     echo "shipped $sel/$1.pt -> $W/$1.pt"
+  elif [ "$verdict" = 3 ]; then
+    echo "kept $W/$1.pt: the pick is more than $("$PY" -c "print(100 * ${TOLERANCE:-0.02})") % worse on validation"
   else
-    echo "kept $W/$1.pt: the pick is more than ${TOLERANCE:-0.02} worse on validation"
+    echo "error: could not read $sel/selection.json" >&2; return 1
   fi
 }
 for spec in "eigen2014 eigen2014_stage13" "xian2018 xian2018_stage13"; do

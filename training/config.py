@@ -481,6 +481,9 @@ def validate_config(config: Any) -> None:
         raise ConfigError("trainer.gradient_clip_norm", t.gradient_clip_norm, "must be >= 0 (0 = off)")
     if not 0.0 <= config.data.colour_jitter <= 1.0:
         raise ConfigError("data.colour_jitter", config.data.colour_jitter, "must be in [0, 1] (0 = off)")
+    if config.data.colour_jitter > 0 and not (config.data.augment and config.data.camera_augment):
+        raise ConfigError("data.colour_jitter", config.data.colour_jitter,
+                          "has no effect without data.augment and data.camera_augment: set them true or it to 0")
     if config.data.resize_mode not in ("crop", "pad", "stretch"):
         raise ConfigError("data.resize_mode", config.data.resize_mode, "expected 'crop', 'pad' or 'stretch'")
     h, w = config.data.input_hw
