@@ -108,6 +108,9 @@ def test_a_finished_extraction_without_its_partial_log_still_resumes(tmp_path, c
     (out / "manifest.partial.csv").unlink()
     code, _, err = _cli(capsys, bag_b, "--out", out)  # still refused for another recording
     assert code == 2 and "holds frames of another recording" in err
+    code, _, err = _cli(capsys, bag_a, "--out", out, "--depth-format", "npy")  # and for other options
+    assert code == 2 and "depth_format 'png' there, 'npy' now" in err
+    assert _stamps_and_pixels(out) == [i * STEP for i in range(5)]
 
 
 def test_empty_or_undecodable_image_topics_are_one_line_errors(tmp_path, capsys):

@@ -77,9 +77,9 @@ class _Extractor:
                  report: ExtractReport, model: CameraModel) -> None:
         self.out, self.sel, self.tol, self.report, self.model = out, sel, tolerance_ns, report, model
         self.depth_ext = ".npy" if depth_format == "npy" else ".png"
-        self.done, torn, report.redone = resume.read_partial(out)
+        self.done, torn, report.redone, log_name = resume.read_partial(out)
         if torn:
-            report.notes.append(f"{PARTIAL}: {torn} incomplete row(s) of an interrupted run dropped; "
+            report.notes.append(f"{log_name}: {torn} incomplete row(s) of an interrupted run dropped; "
                                 "those frames are extracted again")
         self.records: dict[int, ff.FrameRecord] = {}
         self.pending: collections.deque = collections.deque()

@@ -84,16 +84,17 @@ def write_settings(out: Path, data: dict) -> None:
     ff._atomic(out / SETTINGS, lambda p: p.write_text(yaml.safe_dump(data, sort_keys=False)))
 
 
-def read_partial(out: Path) -> tuple[dict[int, ff.FrameRecord], int, int]:
+def read_partial(out: Path) -> tuple[dict[int, ff.FrameRecord], int, int, str]:
     """(index -> record of every whole row of ``manifest.partial.csv`` whose files are present,
-    rows dropped as torn, rows dropped because a file they name is gone).
+    rows dropped as torn, rows dropped because a file they name is gone, the name of the file
+    read: ``manifest.csv`` stands in for a deleted log of a finished extraction).
 
     When rows were dropped the file is rewritten with the others, so rows appended next start on
     a line of their own and each frame has one row."""
     path = out / PARTIAL
     source = path if path.is_file() else out / "manifest.csv" if _finished(out) else None
     if source is None:
-        return {}, 0, 0
+        return {}, 0, 0, PARTIAL
     with open(source, newline="") as stream:
         rows = list(csv.reader(stream))
     done: dict[int, ff.FrameRecord] = {}
@@ -112,7 +113,7 @@ def read_partial(out: Path) -> tuple[dict[int, ff.FrameRecord], int, int]:
         del done[index]
     if bad or lost or source != path or not rows or tuple(rows[0]) != ff.MANIFEST_FIELDS:
         ff.write_manifest(path, list(done.values()))
-    return done, bad, len(lost)
+    return done, bad, len(lost), source.name
 
 
 def files_present(out: Path, rec: ff.FrameRecord) -> bool:
