@@ -4,11 +4,16 @@
     ros2 launch mono_depth_ros depth.launch.py method:=li2020 scale_source:=camera_height camera_height_m:=1.65
 
 With ``ego_motion:=true`` (default) depth_node and ego_motion_node run in ONE process
-(``mono_depth_pipeline``): they share the depth of every frame (computed once with li2020) and
-no image is serialized between them. ``separate_processes:=true`` starts them as two processes
-instead (ego_motion_node then runs its own Li 2020 depth net); ``ego_motion:=false`` starts
-depth_node alone. Every launch argument in NODE_ARGUMENTS overrides the node parameter of the same
-name (so its default is the one in config/*.yaml). ``scale_source:=camera_height`` (or
+(``mono_depth_pipeline``): no image is serialized between them, and with ``method:=li2020`` they
+share its depth of every frame (computed once); with another method ego_motion_node runs its own
+Li 2020 depth net beside depth_node's. ``separate_processes:=true`` starts them as two processes
+instead (ego_motion_node then always runs its own Li 2020 depth net: ``depth_model_path``);
+``ego_motion:=false`` starts depth_node alone. ``ego_motion`` and ``separate_processes`` take
+true/false (or 1/0); anything else is an error. Every launch argument in NODE_ARGUMENTS
+(mono_depth_ros/nodes/launch_args.py) overrides the node parameter of the same name; its default
+is read from the installed config/*.yaml, so editing those files changes what a plain launch
+starts. Their sections are keyed ``/**/<node>``, so they also apply under ``namespace:=...``.
+``scale_source:=camera_height`` (or
 ``depth_topic`` with ``metric_depth_topic:=...`` or a lidar's ``metric_cloud_topic:=...``) makes a
 non-metric network's depth metric, and with method li2020 the odometry's translations too. The
 shipped Fast DDS profile for large images (config/fastdds_large_data.xml) is applied to the nodes
@@ -26,30 +31,8 @@ from launch.substitutions import LaunchConfiguration, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
-# launch argument -> (node executables whose parameter of the same name it sets, value type)
-NODE_ARGUMENTS = {
-    "image_topic": (("depth_node", "ego_motion_node"), str),
-    "camera_info_topic": (("depth_node",), str),
-    "rectify": (("depth_node", "ego_motion_node"), str),
-    "method": (("depth_node",), str),
-    "model_path": (("depth_node",), str),
-    "model_card": (("depth_node",), str),
-    "scale_source": (("depth_node",), str),
-    "camera_height_m": (("depth_node",), float),
-    "metric_depth_topic": (("depth_node",), str),
-    "metric_cloud_topic": (("depth_node",), str),
-    "backend": (("depth_node", "ego_motion_node"), str),
-    "precision": (("depth_node", "ego_motion_node"), str),
-    "publish_points": (("depth_node",), bool),
-    "publish_tf": (("ego_motion_node",), bool),
-    "motion_refinement": (("ego_motion_node",), str),
-}
-ARGUMENT_DEFAULTS = {
-    "image_topic": "/camera/image_raw", "camera_info_topic": "", "rectify": "auto", "method": "eigen2014",
-    "model_path": "", "model_card": "", "scale_source": "none", "camera_height_m": "1.5",
-    "metric_depth_topic": "", "metric_cloud_topic": "", "backend": "auto", "precision": "fp32",
-    "publish_points": "true", "publish_tf": "true", "motion_refinement": "rest",
-}
+from mono_depth_ros.nodes.launch_args import CONFIG_FILES, NODE_ARGUMENTS, argument_defaults, flag_expression
+
 # which processes start: (executable, node name or None for the two-node pipeline, condition)
 PROCESSES = (
     ("depth_node", "depth_node", "not ego"),
@@ -66,7 +49,7 @@ def _condition(rule):
     parts = []
     for word in rule.split():
         if word in flag:
-            parts += ["('", flag[word], "'.lower() in ('true', '1'))"]
+            parts += ["(", *flag_expression([flag[word]]), ")"]  # 'yes' or a typo fails, never reads as false
         else:
             parts.append(f" {word} ")
     return IfCondition(PythonExpression(parts))
@@ -74,7 +57,8 @@ def _condition(rule):
 
 def generate_launch_description():
     share = get_package_share_directory("mono_depth_ros")
-    args = [DeclareLaunchArgument(name, default_value=ARGUMENT_DEFAULTS[name],
+    defaults = argument_defaults(os.path.join(share, "config"))  # what the installed config/*.yaml say
+    args = [DeclareLaunchArgument(name, default_value=defaults[name],
                                   description=f"sets the {name!r} parameter of {', '.join(nodes)}")
             for name, (nodes, _) in NODE_ARGUMENTS.items()]
     args += [
@@ -89,8 +73,7 @@ def generate_launch_description():
     if not any(os.environ.get(name) for name in PROFILE_VARIABLES) and os.path.isfile(profile):
         actions.append(SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", profile))
     use_sim_time = ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)
-    yaml_files = {"depth_node": os.path.join(share, "config", "depth.yaml"),
-                  "ego_motion_node": os.path.join(share, "config", "ego_motion.yaml")}
+    yaml_files = {node: os.path.join(share, "config", name) for node, name in CONFIG_FILES.items()}
 
     def overrides(executables):
         return {name: ParameterValue(LaunchConfiguration(name), value_type=value_type)

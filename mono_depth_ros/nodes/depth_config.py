@@ -43,7 +43,8 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
               read_only=True),
     ParamSpec("camera_info_topic", "", "CameraInfo topic; empty = sibling of image_topic "
-              "(<image namespace>/camera_info). Optional: without it no points/camera_info.",
+              "(<image namespace>/camera_info). Optional: without it the intrinsics come from fallback_hfov_deg "
+              "(or no points/camera_info when that is 0).",
               read_only=True),
     ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed (sensor_msgs/"
               "CompressedImage, jpeg/png) instead of the raw image.", read_only=True),
@@ -57,7 +58,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("backend", "auto", "Inference backend (auto: GPU tensorrt > onnxruntime > torch, then CPU openvino > "
               "onnxruntime > torch; logs why each was skipped).",
               choices=BACKENDS, read_only=True),
-    ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs, bf16 on CPUs with auto; bf16: "
+    ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs; with backend auto, fp16 runs as bf16 on CPUs; bf16: "
               "OpenVINO/torch; bf16_w8 / bf16_w4: OpenVINO bf16 with int8 / int4 fully connected weights; "
               "int8 only with calibration).",
               choices=PRECISIONS, read_only=True),

@@ -20,8 +20,9 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     replace(RECTIFY_PARAM, description=RECTIFY_PARAM.description + " Sharing depth_node's depth: depth_node's."),
     ParamSpec("motion_model_path", "", "Li 2020 motion net (.pt/.onnx/.engine); empty = bundled "
               "demo weights.", read_only=True),
-    ParamSpec("depth_model_path", "", "Li 2020 depth net, used only when no depth_node runs in the "
-              "same process; empty = bundled demo weights.", read_only=True),
+    ParamSpec("depth_model_path", "", "Li 2020 depth net, used when no li2020 depth is shared: no "
+              "depth_node in the same process, or one running another method; empty = bundled demo "
+              "weights.", read_only=True),
     ParamSpec("backend", "auto", "Inference backend.", choices=BACKENDS, read_only=True),
     ParamSpec("precision", "fp32", "Inference precision.", choices=PRECISIONS, read_only=True),
     replace(RESIZE_MODE_PARAM, description=RESIZE_MODE_PARAM.description + " Both networks (the motion network: "

@@ -232,7 +232,9 @@ def parameters_help(node_name: str, specs: Sequence[ParamSpec], width: int = 100
     lines = [f"{node_name} parameters (set with --ros-args -p NAME:=VALUE or --params-file FILE):"]
     for spec in specs:
         default = (str(spec.default).lower() if isinstance(spec.default, bool)
-                   else repr(spec.default) if isinstance(spec.default, str) else spec.default)
+                   else repr(spec.default) if isinstance(spec.default, str)
+                   else f"[{', '.join(map(str, spec.default))}]" if isinstance(spec.default, (list, tuple))
+                   else spec.default)  # lists as ROS writes them: -p camera_xyz_m:=[0.0, 0.0, 0.0]
         limits = []
         if spec.choices:
             limits.append("one of " + ", ".join(spec.choices))

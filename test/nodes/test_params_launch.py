@@ -15,6 +15,8 @@ import yaml
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, axis_angle_to_matrix, se3, se3_inverse
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
+from mono_depth_ros.nodes.launch_args import (CONFIG_FILES, NODE_ARGUMENTS, argument_defaults, as_launch_value,
+                                              flag_expression, yaml_parameters)
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
 from mono_depth_ros.nodes.params import ConfigError, build_config, specs_by_name
 
@@ -34,51 +36,82 @@ def _literal(tree: ast.Module, name: str):
 
 
 def test_every_launch_argument_maps_onto_declared_node_parameters():
-    tree = _launch_tree()
-    mapping = _literal(tree, "NODE_ARGUMENTS")
-    defaults = ast.literal_eval(_literal(tree, "ARGUMENT_DEFAULTS"))
-    names = [ast.literal_eval(k) for k in mapping.keys]
-    for key, value in zip(names, mapping.values):
-        executables = ast.literal_eval(value.elts[0])
+    for key, (executables, value_type) in NODE_ARGUMENTS.items():
+        assert value_type in (str, float, bool)
         for executable in executables:
             assert key in TABLES[executable], f"launch argument {key!r} is no parameter of {executable}"
-        assert key in defaults
+            assert isinstance(TABLES[executable][key].default, value_type), key
     required = {"image_topic", "camera_info_topic", "method", "model_path", "backend", "precision",
-                "publish_points", "publish_tf"}
-    assert required <= set(names)
+                "publish_points", "publish_tf", "motion_model_path", "depth_model_path"}
+    assert required <= set(NODE_ARGUMENTS)
+    # ego_motion_node reads camera_info_topic too: as two processes it must get the argument itself
+    assert NODE_ARGUMENTS["camera_info_topic"][0] == ("depth_node", "ego_motion_node")
+    tree = _launch_tree()
     declared = {ast.literal_eval(call.args[0]) for call in ast.walk(tree) if isinstance(call, ast.Call)
                 and getattr(call.func, "id", "") == "DeclareLaunchArgument" and call.args
                 and isinstance(call.args[0], ast.Constant)}
     assert {"namespace", "use_sim_time"} <= declared
 
 
-def test_launch_argument_defaults_are_the_config_yaml_values():
-    """A launch argument always overrides the YAML (launch passes its default too): the two must agree,
-    including the scale arguments of issue 14 (model_card, scale_source, camera_height_m, metric_depth_topic)."""
-    tree = _launch_tree()
-    node_arguments = _literal(tree, "NODE_ARGUMENTS")
-    mapping = {ast.literal_eval(key): (ast.literal_eval(value.elts[0]), value.elts[1].id)
-               for key, value in zip(node_arguments.keys, node_arguments.values)}
-    defaults = ast.literal_eval(_literal(tree, "ARGUMENT_DEFAULTS"))
-    assert {"model_card", "scale_source", "camera_height_m", "metric_depth_topic"} <= set(mapping)
-    assert mapping["camera_height_m"] == (("depth_node",), "float")
-    yamls = {node: yaml.safe_load((ROOT / "config" / file).read_text())[node]["ros__parameters"]
-             for node, file in (("depth_node", "depth.yaml"), ("ego_motion_node", "ego_motion.yaml"))}
-    for name, (executables, value_type) in mapping.items():
-        for executable in executables:
-            value = yamls[executable][name]
-            if value_type == "bool":
-                assert defaults[name] == str(value).lower(), name
-            elif value_type == "float":
-                assert float(defaults[name]) == value, name
-            else:
-                assert defaults[name] == value, name
+def test_launch_argument_defaults_come_from_the_config_yaml(tmp_path):
+    """A launch argument always overrides the YAML (launch passes its default too), so its default is
+    read from the YAML: the shipped files give the declared defaults, and an edited file changes it."""
+    defaults = argument_defaults(ROOT / "config")
+    assert set(defaults) == set(NODE_ARGUMENTS)
+    for name, (executables, value_type) in NODE_ARGUMENTS.items():
+        for executable in executables:  # an argument of both nodes: both files must agree
+            value = yaml_parameters(ROOT / "config" / CONFIG_FILES[executable], executable)[name]
+            assert defaults[name] == as_launch_value(value), (name, executable)
+            assert value == TABLES[executable][name].default, (name, executable)
+    assert defaults["publish_points"] == "true" and float(defaults["camera_height_m"]) == 1.5
+    for name in CONFIG_FILES.values():
+        text = (ROOT / "config" / name).read_text()
+        if name == "depth.yaml":
+            text = text.replace("method: eigen2014", "method: li2020").replace("publish_points: true",
+                                                                               "publish_points: false")
+        (tmp_path / name).write_text(text)
+    edited = argument_defaults(tmp_path)
+    assert (edited["method"], edited["publish_points"]) == ("li2020", "false")
+    (tmp_path / "depth.yaml").write_text("depth_node:\n  ros__parameters:\n    image_topic: /cam\n")
+    with pytest.raises(ValueError, match="no 'camera_info_topic', which launch argument"):
+        argument_defaults(tmp_path)
+
+
+@pytest.mark.parametrize("text, expected", [("true", True), ("True", True), ("1", True), ("false", False),
+                                            ("FALSE", False), ("0", False), ("yes", None), ("ture", None)])
+def test_boolean_launch_arguments_fail_on_anything_but_true_or_false(text, expected):
+    expression = "".join(flag_expression([text]))  # as PythonExpression joins its parts
+    if expected is None:
+        with pytest.raises(KeyError):
+            eval(expression, {}, {})
+    else:
+        assert eval(expression, {}, {}) is expected
+
+
+@pytest.mark.parametrize("namespace", ["", "/robot1"])
+def test_config_yaml_applies_in_any_namespace(namespace):
+    """The shipped files are keyed /**/<node>: rcl gives their values to the node under a namespace too."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.node import Node
+
+    context = Context()
+    args = ["--ros-args", "--params-file", str(ROOT / "config" / "depth.yaml")]
+    rclpy.init(args=args + (["-r", f"__ns:={namespace}"] if namespace else []), context=context)
+    try:
+        node = Node("depth_node", context=context, automatically_declare_parameters_from_overrides=True)
+        assert node.get_fully_qualified_name() == f"{namespace}/depth_node"
+        assert node.get_parameter("method").value == "eigen2014"
+        assert node.get_parameter("camera_height_m").value == 1.5
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
 
 
 @pytest.mark.parametrize("file_name, node_name, config_cls", [
     ("depth.yaml", "depth_node", DepthNodeConfig), ("ego_motion.yaml", "ego_motion_node", EgoMotionConfig)])
 def test_config_yaml_keys_are_declared_and_valid(file_name, node_name, config_cls):
-    values = yaml.safe_load((ROOT / "config" / file_name).read_text())[node_name]["ros__parameters"]
+    values = yaml_parameters(ROOT / "config" / file_name, node_name)
     table = TABLES[node_name]
     unknown = set(values) - set(table)
     assert not unknown, f"{file_name}: keys not declared as parameters: {unknown}"
@@ -253,3 +286,11 @@ def test_launch_applies_the_shipped_fastdds_profile_unless_the_user_chose_one():
              and getattr(call.func, "attr", "") == "join" and len(call.args) == 3]
     assert any([ast.literal_eval(a) for a in call.args[1:]] == ["config", PROFILE_FILE_NAME] for call in joins)
     assert (ROOT / "config" / PROFILE_FILE_NAME).is_file()
+
+
+def test_help_writes_list_defaults_as_ros_does():
+    """--help's defaults can be copied to -p NAME:=VALUE: lists in brackets, not Python tuples."""
+    from mono_depth_ros.nodes.params import parameters_help
+
+    text = parameters_help("ego_motion_node", EGO_PARAMS)
+    assert "camera_xyz_m (default [0.0, 0.0, 0.0]" in text and "(0.0, 0.0, 0.0)" not in text
