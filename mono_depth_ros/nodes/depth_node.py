@@ -73,7 +73,9 @@ from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog,
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
-from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
+from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
+from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
+    warn_unknown_parameters
 from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
 
 POINTS_SCALE_SAMPLES = 32768  # nonmetric_median_depth_m: the median of at most this many cloud points
@@ -107,6 +109,7 @@ class DepthNode(Node):
     def _setup(self, node_name: str, estimator: Any, depth_cache: DepthCache | None) -> None:
         self.config: DepthNodeConfig = build_config(
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
+        self.unknown_parameters = warn_unknown_parameters(self, DEPTH_PARAMS, EGO_PARAMS)
         cfg = self.config
         self.estimator = estimator or load_depth_estimator(
             "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode, cfg.model_card,

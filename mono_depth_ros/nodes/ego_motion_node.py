@@ -46,7 +46,9 @@ from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
-from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
+from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
+    warn_unknown_parameters
 from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_qos
 
 
@@ -72,6 +74,7 @@ class EgoMotionNode(Node):
     def _setup(self, node_name: str, depth_cache: DepthCache | None, motion_estimator: Any,
                depth_estimator: Any) -> None:
         self.config: EgoMotionConfig = build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(self, EGO_PARAMS))
+        self.unknown_parameters = warn_unknown_parameters(self, EGO_PARAMS, DEPTH_PARAMS)
         cfg = self.config
         self.motion = motion_estimator or load_motion_estimator(
             "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision, cfg.resize_mode)

@@ -139,6 +139,28 @@ def declare_parameters(node: Any, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     return values
 
 
+# parameters rclpy itself reads, which no table of ours declares
+ROS_PARAMETERS = ("use_sim_time", "start_type_description_service")
+
+
+def unknown_parameters(node: Any, *tables: Sequence[ParamSpec]) -> list[str]:
+    """Names given to ``node`` at start (``-p``, params file, launch) that no table in ``tables``
+    declares and rclpy does not read: most likely misspelled (``max_range:=20``), so ignored."""
+    known = {spec.name for table in tables for spec in table} | set(ROS_PARAMETERS)
+    overrides = getattr(node, "_parameter_overrides", {})  # rclpy keeps start-up values here
+    return sorted(name for name in overrides if name not in known and not name.startswith("qos_overrides."))
+
+
+def warn_unknown_parameters(node: Any, *tables: Sequence[ParamSpec]) -> list[str]:
+    """Log one warning naming every :func:`unknown_parameters` (the two nodes' tables are passed, since
+    launch gives both nodes of one process every argument); returns them."""
+    unknown = unknown_parameters(node, *tables)
+    if unknown:
+        node.get_logger().warning(f"ignored parameter(s) {', '.join(unknown)}: no parameter of depth_node or "
+                                  "ego_motion_node (misspelled? see --help)")
+    return unknown
+
+
 def config_error_from_rclpy(exc: BaseException, name: str | None = None) -> ConfigError | None:
     """ConfigError for rclpy's invalid-parameter / invalid-name exceptions, else None."""
     from rclpy.exceptions import InvalidNamespaceException, InvalidNodeNameException, \

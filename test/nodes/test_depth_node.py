@@ -173,3 +173,11 @@ def test_tile_gives_depth_and_points_for_the_whole_wide_image(graph, light_check
     cloud = points.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == T0_NS)[0]
     expected = backproject_depth(depth_m, intrinsics_from_camera_info(info.wait_for(1)[0]))
     np.testing.assert_allclose(pointcloud2_to_xyz(cloud), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_a_misspelled_parameter_is_named_in_a_warning(graph, light_checkpoints):
+    """An override no node declares (a typo) is reported, not silently ignored; the other node's
+    parameters (launch gives both nodes of one process every argument) and rclpy's own are not."""
+    node = _depth_node(graph, light_checkpoints, max_rang_m=20.0, publish_tf=False, use_sim_time=False)
+    assert node.unknown_parameters == ["max_rang_m"]
+    assert node.config.max_range_m == 1000.0  # the typo changed nothing
