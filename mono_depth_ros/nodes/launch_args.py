@@ -32,6 +32,9 @@ NODE_ARGUMENTS = {
     "motion_refinement": (("ego_motion_node",), str),
     "motion_model_path": (("ego_motion_node",), str),
     "depth_model_path": (("ego_motion_node",), str),
+    # on a robot whose URDF (robot_state_publisher) places the camera: extrinsic_source:=tf_static
+    "extrinsic_source": (("depth_node", "ego_motion_node"), str),
+    "publish_camera_tf": (("ego_motion_node",), bool),
 }
 CONFIG_FILES = {"depth_node": "depth.yaml", "ego_motion_node": "ego_motion.yaml"}
 
