@@ -142,6 +142,13 @@ def spec_from_card(data: Any, source: str) -> ModelSpec:
     value_range = _numbers(label, "input.value_range", inp.get("value_range", [0, 1]), 2)
     if value_range not in VALUE_RANGES:
         raise CardError(label, f"input.value_range={inp['value_range']!r}: must be [0, 1] or [0, 255]")
+    mean, std = _numbers(label, "input.mean", inp["mean"], 3), _numbers(label, "input.std", inp["std"], 3, positive=True)
+    if value_range == (0.0, 1.0) and max(mean + std) > 1.0:  # ImageNet's 123.675 / 58.395 are on the 0-255 scale
+        raise CardError(label, f"input.mean={inp['mean']!r} / input.std={inp['std']!r} are on the 0-255 scale but "
+                               "input.value_range is [0, 1]: set input.value_range: [0, 255], or divide them by 255")
+    if value_range == (0.0, 255.0) and max(mean + std) <= 1.0 and max(mean) > 0:
+        raise CardError(label, f"input.mean={inp['mean']!r} / input.std={inp['std']!r} are on the 0-1 scale but "
+                               "input.value_range is [0, 255]: set input.value_range: [0, 1], or multiply them by 255")
     depth_range = None
     if "depth_range_m" in out:
         if kind not in METRIC_KINDS:
@@ -155,8 +162,7 @@ def spec_from_card(data: Any, source: str) -> ModelSpec:
     layout = _choice(label, "input.layout", inp.get("layout", "NCHW"), LAYOUTS)
     channel_order = _choice(label, "input.channel_order", inp.get("channel_order", "RGB"), CHANNEL_ORDERS)
     output_shape = _choice(label, "output.shape", out["shape"], OUTPUT_SHAPES)
-    return ModelSpec(name, "card", None, size.static_hw(), _numbers(label, "input.mean", inp["mean"], 3),
-                     _numbers(label, "input.std", inp["std"], 3, positive=True), kind, (inp["name"],),
+    return ModelSpec(name, "card", None, size.static_hw(), mean, std, kind, (inp["name"],),
                      (out["name"],), size=size, layout=layout, channel_order=channel_order, value_range=value_range,
                      output_shape=output_shape, depth_range_m=depth_range, source=source)
 
@@ -180,7 +186,14 @@ def _graph_tensors(onnx_path: Path) -> tuple[dict[str, tuple], dict[str, tuple |
     or its symbolic name (str) where dynamic."""
     import onnx
 
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    if onnx_path.is_file() and onnx_path.stat().st_size == 0:
+        raise CardError(f"model {onnx_path.name}", "empty file, not an ONNX model")
+    try:
+        graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends -> one line
+        raise CardError(f"model {onnx_path.name}", f"not an ONNX model ({type(exc).__name__})") from None
+    if not graph.input or not graph.node:
+        raise CardError(f"model {onnx_path.name}", "no inputs or no nodes: not an ONNX model, or an empty one")
     inits = {i.name for i in graph.initializer}
 
     def dims(value: Any) -> tuple | None:
@@ -203,6 +216,10 @@ def check_onnx(spec: ModelSpec, onnx_path: str | Path) -> None:
     name = spec.input_names[0]
     if name not in inputs:
         raise CardError(spec.label, f"input '{name}' not in the ONNX model (inputs: {_listing(inputs)})")
+    unfed = {n: d for n, d in inputs.items() if n not in spec.input_names}
+    if unfed:
+        raise CardError(spec.label, f"the ONNX model has input(s) {_listing(unfed)} besides '{name}', and the node "
+                                    "feeds only the image: export the model with the image as its only input")
     dims = inputs[name]
     shown = f"input '{name}' is {name}[{','.join(map(str, dims))}] in the ONNX model"
     if len(dims) != 4:

@@ -75,7 +75,28 @@ def load_backend(path: str | Path, backend: str, precision: str, spec_name: str 
     runner, reason = create_backend(backend, path, spec, precision, **options)
     if warmup:
         runner.warmup(shapes=warmup_shapes(runner, spec, options.get("input_hw")))
+        if from_card:
+            _check_other_sizes(runner, spec)
     return spec, runner, reason
+
+
+def _check_other_sizes(runner: InferenceBackend, spec: ModelSpec) -> None:
+    """A card whose size follows each image (``multiple_of``) on a model with dynamic H/W: run it once
+    at a 4:3 camera's size as well. An export traced at one size (a ViT whose reshapes baked in its
+    patch grid) loads and warms up at the card's square size, then fails on every frame."""
+    name = spec.input_names[0]
+    hw = spec.spatial_hw(runner.input_shapes[name])
+    if min(hw) > 0 or spec.size.is_fixed:
+        return
+    other = spec.size.net_hw((480, 640))
+    try:
+        runner.warmup(1, {name: spec.concrete_input_shape(runner.input_shapes[name], other)})
+    except Exception as exc:  # noqa: BLE001 - whatever the runtime raises -> one line naming the card
+        cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise CardError(spec.label, f"the model declares a dynamic input size but fails at {other[0]}x{other[1]} "
+                                    f"(a 640x480 image by the card's size rule): it was probably traced at one "
+                                    f"size; export at the size you run and set input.size: {{fixed: [H, W]}} "
+                                    f"({cause})") from None
 
 
 class BackendModel:

@@ -38,7 +38,9 @@ def _load_error(param_name: str, path: Path, exc: Exception, card_param: str = "
     field = getattr(exc, "field", None)
     if field in ("precision", "backend"):
         return ConfigError(field, getattr(exc, "value", "?"), f"{getattr(exc, 'reason', exc)} (model {path.name})")
-    return ConfigError(param_name, str(path), f"could not load ({type(exc).__name__}: {exc})")
+    # one line: runtimes' messages (OpenVINO's, ONNX Runtime's) span several lines and a kilobyte
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return ConfigError(param_name, str(path), f"could not load ({text[:400]}{'...' if len(text) > 400 else ''})")
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,

@@ -296,3 +296,66 @@ def test_training_evaluate_loads_an_onnx_with_its_card(models):
     expected = DepthEstimator.from_path(models["known"], backend="onnxruntime", threads=1).estimate(rgb).depth_m
     np.testing.assert_allclose(predict_depth(loaded, rgb), expected, rtol=1e-6)
     assert loaded.fit_for((48, 64)).net_hw == (42, 56)
+
+
+class TwoInputs(nn.Module):
+    """An export that takes the image and a second tensor (intrinsics, a prompt, ...)."""
+
+    def forward(self, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        return torch.exp(0.1 * x.mean(1)) + 0.0 * k.sum()
+
+
+class TracedPatchGrid(nn.Module):
+    """A ViT-like export whose reshape baked in the traced patch grid (14 px patches of a 56x56 image):
+    the graph says dynamic H/W, but only 56x56 runs."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        patches = x.mean(1).reshape(1, 4, 14, 4, 14)  # constant shape: the traced size
+        return torch.exp(0.1 * patches).reshape(1, 56, 56)
+
+
+def test_model_problems_found_at_load_as_one_line(models, tmp_path):
+    """Models that would load and then fail on every frame, or read the wrong input, are refused at
+    load with one line: an input the node does not feed, a graph traced at one size although it
+    declares dynamic H/W, an empty file; mean/std on the other value scale."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(TwoInputs().eval(), (torch.rand(1, 3, 42, 56), torch.rand(1, 4)), str(tmp_path / "two.onnx"),
+                          input_names=["image", "intrinsics"], output_names=["depth"], opset_version=17,
+                          dynamic_axes={"image": {2: "height", 3: "width"}, "depth": {1: "height", 2: "width"}},
+                          dynamo=False)
+    msg = _card_error({"two": tmp_path / "two.onnx"}, tmp_path, DA_CARD, model="two")
+    assert "has input(s) intrinsics[1,4] besides 'image'" in msg
+    export(TracedPatchGrid(), tmp_path / "vit.onnx", "image", "depth", (1, 3, 56, 56), True)
+    msg = _card_error({"vit": tmp_path / "vit.onnx"}, tmp_path, DA_CARD, model="vit")
+    assert "declares a dynamic input size but fails at 42x56" in msg and "input.size: {fixed: [H, W]}" in msg
+    fixed = write(tmp_path / "fixed.card.yaml", DA_CARD.replace("{multiple_of: 14, long_side: 56}", "{fixed: [56, 56]}"))
+    est = DepthEstimator.from_path(tmp_path / "vit.onnx", backend="onnxruntime", card=fixed, threads=1)
+    assert est.estimate(rgb_image(48, 64)).depth_m.shape == (48, 64)  # as the message says: fixed size works
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(CardError, match="^model empty.onnx: empty file, not an ONNX model$"):
+        DepthEstimator.from_path(tmp_path / "empty.onnx", backend="onnxruntime", card=fixed, threads=1)
+    msg = _card_error(models, tmp_path, DA_CARD.replace("[0.485, 0.456, 0.406]", "[123.675, 116.28, 103.53]")
+                      .replace("[0.229, 0.224, 0.225]", "[58.395, 57.12, 57.375]"))
+    assert "are on the 0-255 scale but input.value_range is [0, 1]: set input.value_range: [0, 255]" in msg
+    msg = _card_error(models, tmp_path, DA_CARD.replace("value_range: [0, 1]", "value_range: [0, 255]"))
+    assert "are on the 0-1 scale but input.value_range is [0, 255]" in msg
+
+
+def test_a_float16_export_runs_on_onnxruntime(models, tmp_path):
+    """model.half() before export gives float16 inputs and outputs: fed float16, read back as float32,
+    the same depth as the float32 export within fp16 precision."""
+    net = KnownDisparity()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.half().eval(), (torch.rand(1, 3, 42, 56).half(),), str(tmp_path / "half.onnx"),
+                          input_names=["image"], output_names=["depth"], opset_version=17,
+                          dynamic_axes={"image": {2: "height", 3: "width"}, "depth": {1: "height", 2: "width"}},
+                          dynamo=False)
+    card = write(tmp_path / "half.card.yaml", DA_CARD)
+    half = DepthEstimator.from_path(tmp_path / "half.onnx", backend="onnxruntime", card=card, threads=1)
+    full = DepthEstimator.from_path(models["known"], backend="onnxruntime", threads=1)
+    image = rgb_image(48, 64)
+    a, b = half.estimate(image).depth_m, full.estimate(image).depth_m
+    assert a.dtype == np.float32 and a.shape == b.shape == (48, 64)
+    assert np.nanmax(np.abs(a - b) / b) < 5e-3

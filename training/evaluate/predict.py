@@ -87,7 +87,15 @@ def _from_lightning(path: Path) -> LoadedModels:
 def _from_onnx(path: Path, card: str | Path | None) -> LoadedModels:
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
 
-    est = DepthEstimator.from_path(path, backend="onnxruntime", card=card)  # the nodes' default fit (crop)
+    from mono_depth_ros.inference.card import CardError
+
+    try:
+        est = DepthEstimator.from_path(path, backend="onnxruntime", card=card)  # the nodes' default fit (crop)
+    except (CardError, OSError, ValueError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a runtime's own exceptions -> one line naming the model
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise ValueError(f"checkpoint={str(path)!r}: ONNX Runtime could not run it ({text[:300]})") from None
     return LoadedModels(estimators={est.spec.name: est}, input_hw=est.input_hw, resize_mode=est.resize_mode)
 
 

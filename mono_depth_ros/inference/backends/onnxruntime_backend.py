@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, as_float32, import_or_explain
 
 
 def ort_has_cuda() -> bool:
@@ -83,6 +83,9 @@ class OnnxRuntimeBackend(InferenceBackend):
         self.input_shapes = {i.name: tuple(d if isinstance(d, int) and d >= 0 else -1 for d in i.shape)
                              for i in self.session.get_inputs()}
         self.output_names = tuple(o.name for o in self.session.get_outputs())
+        # a user's export with float16 inputs (model.half() before export) takes float16, not float32
+        self.input_dtypes = {i.name: np.float16 if i.type == "tensor(float16)" else np.float32
+                             for i in self.session.get_inputs()}
         from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
 
         self.effective_precision = "fp16" if is_fp16_onnx(self.model_path) else "fp32"
@@ -90,9 +93,10 @@ class OnnxRuntimeBackend(InferenceBackend):
         return self
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        feed = {n: np.ascontiguousarray(inputs[n], dtype=np.float32) for n in self.input_shapes}
+        feed = {n: np.ascontiguousarray(inputs[n], dtype=self.input_dtypes[n]) for n in self.input_shapes}
         outs = self.session.run(list(self.output_names), feed)
-        return dict(zip(self.output_names, outs))
+        return {n: (as_float32(o) if isinstance(o, np.ndarray) and o.dtype == np.float16 else o)
+                for n, o in zip(self.output_names, outs)}
 
     def describe(self) -> str:
         if not self.loaded:
