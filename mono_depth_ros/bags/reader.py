@@ -38,7 +38,16 @@ class RosbagsSource(BagSource):
         except Exception as exc:  # rosbags raises several unrelated types here
             raise BagFormatError(f"bag={str(path)!r}: cannot open ({error_text(exc)})") from exc
         for topic, info in self._reader.topics.items():
-            self.topics[topic] = TopicSummary(topic, normalize_msgtype(info.msgtype), int(info.msgcount))
+            msgtype = info.msgtype
+            if msgtype is None:  # ROS 1 lets publishers of different types share a topic: rosbags says None
+                counts: dict[str, int] = {}
+                for conn in info.connections:
+                    name = normalize_msgtype(conn.msgtype)
+                    counts[name] = counts.get(name, 0) + int(getattr(conn, "msgcount", 0) or 0)
+                msgtype = max(counts, key=counts.get)
+                self._note(f"{topic}: connections of {len(counts)} message types ({', '.join(sorted(counts))}); "
+                           f"listed as {msgtype}, each message read as its own type")
+            self.topics[topic] = TopicSummary(topic, normalize_msgtype(msgtype), int(info.msgcount))
 
     def messages(self, topics=None):
         wanted = None if topics is None else set(topics)

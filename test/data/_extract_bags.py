@@ -26,8 +26,9 @@ def image(arr: np.ndarray, encoding: str, stamp_ns: int, frame: str = "cam", sto
     return numpy_to_image(arr, encoding, header(stamp_ns, frame, store), msg_cls=store.types[IMAGE])
 
 
-def compressed(data: bytes, fmt: str, stamp_ns: int, frame: str = "cam"):
-    return STORE.types[COMPRESSED](header=header(stamp_ns, frame), format=fmt, data=np.frombuffer(data, np.uint8))
+def compressed(data: bytes, fmt: str, stamp_ns: int, frame: str = "cam", store=STORE):
+    return store.types[COMPRESSED](header=header(stamp_ns, frame, store), format=fmt,
+                                   data=np.frombuffer(data, np.uint8))
 
 
 def info(width: int, height: int, k, d=(), stamp_ns: int = T0, frame: str = "cam", r=None, p=None,
@@ -69,12 +70,13 @@ def write_bag1(path, events):
 
 
 def _write_events(writer, events, store, serialize) -> None:
-    """(topic, msg, log_ns) events in time order through an open rosbags writer, one connection a topic."""
+    """(topic, msg, log_ns) events in time order through an open rosbags writer, one connection a topic
+    and message type (ROS 1 lets publishers of different types share a topic)."""
     conns = {}
     for topic, msg, log_ns in sorted(events, key=lambda e: e[2]):
-        if topic not in conns:
-            conns[topic] = writer.add_connection(topic, msg.__msgtype__, typestore=store)
-        writer.write(conns[topic], log_ns, serialize(msg, msg.__msgtype__))
+        if (topic, msg.__msgtype__) not in conns:
+            conns[topic, msg.__msgtype__] = writer.add_connection(topic, msg.__msgtype__, typestore=store)
+        writer.write(conns[topic, msg.__msgtype__], log_ns, serialize(msg, msg.__msgtype__))
 
 
 def textured(height: int, width: int, seed: int = 0) -> np.ndarray:

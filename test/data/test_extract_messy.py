@@ -20,7 +20,7 @@ from training.data import folder_format as ff
 from training.data.extract import extract_bag
 from training.data.resume import ForeignFolderError
 
-from _extract_bags import COMPRESSED, IMAGE, STORE, T0, compressed, image, textured, write_bag
+from _extract_bags import COMPRESSED, IMAGE, STORE, STORE1, T0, compressed, image, textured, write_bag, write_bag1
 
 STEP, HW, TOPIC = 100_000_000, (6, 8), "/cam/image_raw"
 
@@ -111,6 +111,33 @@ def test_a_finished_extraction_without_its_partial_log_still_resumes(tmp_path, c
     code, _, err = _cli(capsys, bag_a, "--out", out, "--depth-format", "npy")  # and for other options
     assert code == 2 and "depth_format 'png' there, 'npy' now" in err
     assert _stamps_and_pixels(out) == [i * STEP for i in range(5)]
+
+
+def test_a_ros1_topic_with_publishers_of_two_types_is_read_whole(tmp_path, capsys):
+    """ROS 1 lets an Image and a CompressedImage publisher share a topic (rosbags then reports no type
+    for it): every message is read as its own type, and the topic is listed with a note."""
+    import cv2
+
+    events = []
+    for i in range(6):
+        stamp = T0 + i * STEP
+        if i % 2 == 0:
+            events.append((TOPIC, image(textured(*HW, i), "rgb8", stamp, store=STORE1), stamp + 1))
+        else:
+            png = cv2.imencode(".png", np.ascontiguousarray(textured(*HW, i)[:, :, ::-1]))[1].tobytes()
+            events.append((TOPIC, compressed(png, "png", stamp, store=STORE1), stamp + 1))
+    bag = write_bag1(tmp_path / "mixed.bag", events)
+    code, text, _ = _cli(capsys, bag, "--out", tmp_path / "ds")
+    assert code == 0 and "connections of 2 message types" in text
+    assert _stamps_and_pixels(tmp_path / "ds") == [i * STEP for i in range(6)]
+
+
+def test_an_image_frame_id_change_is_a_warning(tmp_path, capsys):
+    """Poses are looked up for one camera frame: images that switch frame_id mid-bag are counted."""
+    events = [(TOPIC, image(textured(*HW, i), "rgb8", T0 + i * STEP, frame="cam_a" if i < 3 else "cam_b"),
+               T0 + i * STEP + 1) for i in range(5)]
+    code, text, _ = _cli(capsys, write_bag(tmp_path / "bag", events), "--out", tmp_path / "ds")
+    assert code == 0 and "warning (2x): image frame_id 'cam_b' after 'cam_a': poses use 'cam_a'" in text
 
 
 def test_empty_or_undecodable_image_topics_are_one_line_errors(tmp_path, capsys):

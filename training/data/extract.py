@@ -101,7 +101,12 @@ class _Extractor:
             self.report.dropped["header stamp not after the previous frame's (repeated or went backwards)"] += 1
             return
         self.last_stamp = stamp
-        self.camera_frame = self.camera_frame or msg.header.frame_id
+        frame_id = msg.header.frame_id
+        if self.camera_frame and frame_id and frame_id != self.camera_frame:
+            # poses are looked up for one frame (the first image's, or --camera-frame)
+            self.report.warnings[f"image frame_id {frame_id!r} after {self.camera_frame!r}: poses use "
+                                 f"{self.camera_frame!r} unless --camera-frame is given"] += 1
+        self.camera_frame = self.camera_frame or frame_id
         index, self.next_index = self.next_index, self.next_index + 1
         rec = self.done.get(index)
         if rec is not None and rec.stamp_ns != stamp:
