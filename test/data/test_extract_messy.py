@@ -140,6 +140,15 @@ def test_an_image_frame_id_change_is_a_warning(tmp_path, capsys):
     assert code == 0 and "warning (2x): image frame_id 'cam_b' after 'cam_a': poses use 'cam_a'" in text
 
 
+def test_a_bag_without_any_message_says_so(tmp_path, capsys):
+    """An empty recording, or one whose only chunk was cut off: no hint to pass --image-topic, which
+    cannot help."""
+    for bag in (write_bag1(tmp_path / "empty.bag", []), write_bag(tmp_path / "empty2", [])):  # no connections
+        code, _, err = _cli(capsys, bag, "--out", tmp_path / "ds")
+        assert code == 2 and err.startswith(f"error: bag={str(bag)!r}: no message could be read from it")
+        assert "--image-topic" not in err and not (tmp_path / "ds").exists()
+
+
 def test_empty_or_undecodable_image_topics_are_one_line_errors(tmp_path, capsys):
     writer = Writer(tmp_path / "empty", version=9)
     with writer:  # the recorder subscribed to image_raw, the driver published only .../compressed

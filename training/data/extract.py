@@ -263,6 +263,9 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
     manual_intr = _intrinsics_arg(intrinsics)
     out = Path(out_dir)
     with open_bag(bag) as source:
+        if not source.topics:  # no connection at all (empty, or its only chunk cut off)
+            why = f" ({source.notes[0]})" if source.notes else ""
+            raise ValueError(f"bag={str(bag)!r}: no message could be read from it{why}")
         sel = select_topics(source.topics, source.describe(), image_topic, depth_topic, right_topic,
                             camera_info_topic, odom_topic)
         if source.topics[sel.image].count == 0:
