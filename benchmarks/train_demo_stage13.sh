@@ -35,9 +35,7 @@ best, inc = d['best_score'], d['incumbent']['score']
 print(f'{sys.argv[3]}: best step {d[\"best_step\"]} scores {best:.4f} on validation, the shipped weights {inc:.4f}')
 sys.exit(0 if best <= inc * (1 + tol) else 3)" "$sel/selection.json" "${TOLERANCE:-0.02}" "$1" || verdict=$?
   if [ "$verdict" = 0 ]; then
-    "$PY" -c "import sys; from mono_depth_ros.inference.checkpoint import write_half_precision_copy as w; w(sys.argv[1], sys.argv[2])" \
-        "$sel/$1.pt" "$W/$1.pt"
-    echo "shipped $sel/$1.pt -> $W/$1.pt"
+    ship_copy "$PY" "$sel/$1.pt" "$W/$1.pt"
   elif [ "$verdict" = 3 ]; then
     echo "kept $W/$1.pt: the pick is more than $("$PY" -c "print(100 * ${TOLERANCE:-0.02})") % worse on validation"
   else

@@ -20,6 +20,13 @@ class InputError(ValueError):
         super().__init__(f"invalid {field}={_short(value)}: {reason}")
 
 
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` on one line (runtimes' messages, OpenVINO's and ONNX Runtime's, span several
+    lines and a kilobyte), cut to ``limit`` characters with ``...``."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _short(value: Any, limit: int = 120) -> str:
     """repr of a value, cut to ``limit`` characters so huge arrays don't flood messages."""
     text = repr(value)

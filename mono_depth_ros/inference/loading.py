@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.inference.backends.base import InferenceBackend
 from mono_depth_ros.inference.backends.registry import create_backend, warmup_shapes
@@ -92,7 +92,7 @@ def _check_other_sizes(runner: InferenceBackend, spec: ModelSpec) -> None:
     try:
         runner.warmup(1, {name: spec.concrete_input_shape(runner.input_shapes[name], other)})
     except Exception as exc:  # noqa: BLE001 - whatever the runtime raises -> one line naming the card
-        cause = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        cause = one_line(exc)
         raise CardError(spec.label, f"the model declares a dynamic input size but fails at {other[0]}x{other[1]} "
                                     f"(a 640x480 image by the card's size rule): it was probably traced at one "
                                     f"size; export at the size you run and set input.size: {{fixed: [H, W]}} "

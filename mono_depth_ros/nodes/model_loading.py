@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mono_depth_ros.core.errors import one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE
 from mono_depth_ros.nodes.params import ConfigError
 
@@ -38,9 +39,7 @@ def _load_error(param_name: str, path: Path, exc: Exception, card_param: str = "
     field = getattr(exc, "field", None)
     if field in ("precision", "backend"):
         return ConfigError(field, getattr(exc, "value", "?"), f"{getattr(exc, 'reason', exc)} (model {path.name})")
-    # one line: runtimes' messages (OpenVINO's, ONNX Runtime's) span several lines and a kilobyte
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return ConfigError(param_name, str(path), f"could not load ({text[:400]}{'...' if len(text) > 400 else ''})")
+    return ConfigError(param_name, str(path), f"could not load ({one_line(exc, 400)})")
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,

@@ -140,3 +140,13 @@ def test_transform_and_stamp_errors():
     with pytest.raises(InputError) as info:
         ns_to_stamp(-5)
     assert info.value.field == "stamp_ns"
+
+
+def test_one_line_flattens_and_cuts_a_runtime_message():
+    from mono_depth_ros.core.errors import one_line
+
+    exc = RuntimeError("Exception from src/core.cpp:42:\n  Check 'x' failed\n\n  at node Reshape " + "y" * 500)
+    text = one_line(exc, 120)
+    assert "\n" not in text and len(text) == 120 and text.endswith("...")
+    assert text.startswith("RuntimeError: Exception from src/core.cpp:42: Check 'x' failed at node Reshape")
+    assert one_line(ValueError("short")) == "ValueError: short"

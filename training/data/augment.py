@@ -125,6 +125,7 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
 COLOUR_GAIN_SPAN, COLOUR_SATURATION_SPAN, COLOUR_HUE_SPAN_RAD = 0.2, (0.6, 0.4), np.pi / 2
 # RGB -> YIQ (NTSC): Y is the luminance that grayscale keeps; I, Q carry the colour
 _RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ)
 
 
 def colour_matrix(rng: np.random.Generator, strength: float) -> np.ndarray:
@@ -140,7 +141,7 @@ def colour_matrix(rng: np.random.Generator, strength: float) -> np.ndarray:
     angle = rng.uniform(-COLOUR_HUE_SPAN_RAD * strength, COLOUR_HUE_SPAN_RAD * strength)
     c, s = np.cos(angle) * saturation, np.sin(angle) * saturation
     turn = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-    return (np.linalg.inv(_RGB_TO_YIQ) @ turn @ _RGB_TO_YIQ @ np.diag(gains)).astype(np.float32)
+    return (_YIQ_TO_RGB @ turn @ _RGB_TO_YIQ @ np.diag(gains)).astype(np.float32)
 
 
 def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from mono_depth_ros.core.camera import CameraIntrinsics
-from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, motion_result, refine_result
 from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
@@ -94,8 +94,7 @@ def _from_onnx(path: Path, card: str | Path | None) -> LoadedModels:
     except (CardError, OSError, ValueError):
         raise
     except Exception as exc:  # noqa: BLE001 - a runtime's own exceptions -> one line naming the model
-        text = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise ValueError(f"checkpoint={str(path)!r}: ONNX Runtime could not run it ({text[:300]})") from None
+        raise ValueError(f"checkpoint={str(path)!r}: ONNX Runtime could not run it ({one_line(exc, 300)})") from None
     return LoadedModels(estimators={est.spec.name: est}, input_hw=est.input_hw, resize_mode=est.resize_mode)
 
 

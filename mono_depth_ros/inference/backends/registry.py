@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend
 from mono_depth_ros.inference.spec import ModelSpec
 
@@ -231,7 +231,7 @@ def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
                 # a backend that loads but cannot run a frame is a failure too
                 backend.warmup(1, warmup_shapes(backend, spec, opts.get("input_hw")))
             except Exception as exc:  # noqa: BLE001 - auto must never take the node down
-                why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]  # one line, short
+                why = one_line(exc)
         if why is not None:
             skipped.append(f"{c.label}: {why}")
             LOG.info("auto: skipped %s: %s", c.label, why)
