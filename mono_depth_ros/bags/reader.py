@@ -377,6 +377,21 @@ def _open_members(folder: Path, why: str) -> BagSource:
     return source
 
 
+def _check_ros1_magic(path: Path) -> None:
+    """BagFormatError (one line) unless the file starts as a ROS 1 bag version 2.0 does."""
+    from mono_depth_ros.bags.ros1_scan import ROS1_MAGIC
+
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        raise BagFormatError(f"bag={str(path)!r}: empty file (0 bytes), not a ROS 1 bag")
+    if head.startswith(b"#ROSRECORD V1."):
+        raise BagFormatError(f"bag={str(path)!r}: ROS 1 bag format 1.x (pre-Diamondback) is not supported; "
+                             "convert it with `rosbag fix` to version 2.0")
+    if not head.startswith(ROS1_MAGIC):
+        raise BagFormatError(f"bag={str(path)!r}: not a ROS 1 bag (it does not start with the '#ROSBAG V2.0' line)")
+
+
 def open_bag(path: str | Path) -> BagSource:
     """Open a rosbag2 folder, ROS 1 ``.bag`` file, or bare ``.mcap`` / ``.db3`` file / folder of them.
 
@@ -399,6 +414,7 @@ def open_bag(path: str | Path) -> BagSource:
                 raise
             return _open_members(path, f"metadata.yaml unusable ({str(exc).split(': ', 1)[-1][:160]})")
     if path.suffix == ".bag":
+        _check_ros1_magic(path)
         try:
             return RosbagsSource(path)
         except BagFormatError as exc:  # no usable index (cut off, still recording): scan its records

@@ -19,7 +19,7 @@ key or a bad value is a ``CardError`` naming the key and the file. Example (Dept
       name: depth                 # ONNX output tensor
       kind: relative_inverse_depth   # metric_depth | log_depth | relative_depth |
                                      # relative_inverse_depth | depth_up_to_scale
-      shape: 1xHxW                # 1xHxW | 1x1xHxW
+      shape: 1xHxW                # 1xHxW | 1x1xHxW | HxW
       depth_range_m: [0.1, 80.0]  # metric kinds only (optional): depth outside -> NaN
 
 ``check_onnx(spec, onnx_path)`` compares a card with the graph (input/output names, rank, channel
@@ -172,6 +172,8 @@ def load_card(path: str | Path) -> ModelSpec:
     import yaml
 
     path = Path(path)
+    if path.is_dir():
+        raise CardError(f"card {path}", "is a folder; give the card's .yaml file")
     if not path.is_file():
         raise CardError(f"card {path}", "file not found")
     try:
@@ -239,8 +241,8 @@ def check_onnx(spec: ModelSpec, onnx_path: str | Path) -> None:
     out_dims = outputs[spec.output_names[0]]
     if spec.output_kind == "motion" or out_dims is None:
         return
-    rank = 4 if spec.output_shape == "1x1xHxW" else 3
+    rank = spec.output_shape.count("x") + 1
     shown = f"output '{spec.output_names[0]}' is {spec.output_names[0]}[{','.join(map(str, out_dims))}]"
     if len(out_dims) != rank or any(isinstance(d, int) and d != 1 for d in out_dims[:rank - 2]):
         raise CardError(spec.label, f"{shown} in the ONNX model; output.shape {spec.output_shape} needs "
-                                    f"{'(1, 1, h, w)' if rank == 4 else '(1, h, w)'}")
+                                    f"({', '.join(['1'] * (rank - 2) + ['h', 'w'])})")

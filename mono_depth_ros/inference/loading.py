@@ -58,6 +58,8 @@ def load_backend(path: str | Path, backend: str, precision: str, spec_name: str 
     """(spec, loaded and warmed-up backend, reason) for a .pt/.onnx/.engine file; ``card``: a model
     card YAML (default: ``<stem>.card.yaml`` beside the file when present)."""
     path = Path(path)
+    if path.is_dir():
+        raise FileNotFoundError(f"model_path={str(path)!r}: is a folder; give the model file (.pt, .onnx or .engine)")
     if not path.is_file():
         raise FileNotFoundError(f"model_path={str(path)!r}: file not found")
     spec, from_card = resolve_spec(path, spec_name, card)

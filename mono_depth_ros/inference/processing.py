@@ -198,12 +198,12 @@ def flip_passes(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple
 
 
 def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
-    """The depth output (1, 1, h, w), or (1, h, w) for a card with ``output_shape`` 1xHxW -> (h, w)
-    float32; InputError naming the expected shape otherwise."""
+    """The depth output (1, 1, h, w), or (1, h, w) / (h, w) for a card with ``output_shape`` 1xHxW /
+    HxW -> (h, w) float32; InputError naming the expected shape otherwise."""
     raw = np.asarray(raw)
-    lead = (1, 1) if spec.output_shape == "1x1xHxW" else (1,)
+    lead = (1,) * spec.output_shape.count("1x")
     if raw.ndim != len(lead) + 2 or raw.shape[:len(lead)] != lead:
-        want = "(1, 1, h, w)" if len(lead) == 2 else "(1, h, w)"
+        want = f"({', '.join(['1'] * len(lead) + ['h', 'w'])})"
         raise InputError("raw", raw.shape, f"expected a {want} network output ({spec.label}: output "
                          f"shape {spec.output_shape})")
     return np.asarray(raw.reshape(raw.shape[-2:]), dtype=np.float32)

@@ -3,7 +3,7 @@
 A card says how to feed a network and how to read it: input tensor name, layout (NCHW | NHWC),
 channel order (RGB | BGR), value range ([0, 1] or [0, 255]) and per-channel mean/std on that
 range, the input size rule (``SizeRule``), the output tensor, its shape convention (1x1xHxW |
-1xHxW), its kind (OUTPUT_KINDS) and, for metric outputs, the valid depth range. The three papers'
+1xHxW | HxW), its kind (OUTPUT_KINDS) and, for metric outputs, the valid depth range. The three papers'
 networks are the cards in ``MODEL_SPECS`` (built here, with the torch builder of their nn.Module);
 a user's ONNX gets its card from YAML beside it (``card.py``), parsed into this same dataclass.
 
@@ -27,7 +27,7 @@ MOTION_OUTPUT_NAMES = ("rotation", "translation", "residual_translation", "intri
 LAYOUTS = ("NCHW", "NHWC")
 CHANNEL_ORDERS = ("RGB", "BGR")
 VALUE_RANGES = ((0.0, 1.0), (0.0, 255.0))
-OUTPUT_SHAPES = ("1x1xHxW", "1xHxW")
+OUTPUT_SHAPES = ("1x1xHxW", "1xHxW", "HxW")
 
 
 def _lazy_builder(module: str, cls: str) -> Callable[..., Any]:
@@ -107,7 +107,7 @@ class ModelSpec:
     the default input size in pixels; ``mean``/``std`` per tensor channel (in ``channel_order``)
     on the ``value_range`` scale; ``output_kind`` one of OUTPUT_KINDS; ``input_names`` /
     ``output_names`` the ONNX tensor names (in the module's output order); ``layout`` of the
-    input tensor; ``output_shape`` the depth output's convention (1x1xHxW or 1xHxW);
+    input tensor; ``output_shape`` the depth output's convention (1x1xHxW, 1xHxW or HxW);
     ``depth_range_m`` (min, max) metres kept of a metric output (None: all positive);
     ``source``: where the card came from (a YAML file, or "built-in"), named in errors;
     ``masked_outputs``: outputs zeroed below a data-dependent threshold (parity allows ties);

@@ -149,6 +149,18 @@ def test_a_bag_without_any_message_says_so(tmp_path, capsys):
         assert "--image-topic" not in err and not (tmp_path / "ds").exists()
 
 
+@pytest.mark.parametrize("head, problem", [
+    (b"", "empty file (0 bytes), not a ROS 1 bag"),
+    (bytes(range(256)) * 4, "not a ROS 1 bag (it does not start with the '#ROSBAG V2.0' line)"),
+    (b"#ROSRECORD V1.2\n" + b"\0" * 64, "ROS 1 bag format 1.x (pre-Diamondback) is not supported"),
+])
+def test_a_dot_bag_that_is_no_ros1_bag_is_named_in_one_line(tmp_path, capsys, head, problem):
+    bag = tmp_path / "not_a.bag"
+    bag.write_bytes(head)
+    code, _, err = _cli(capsys, bag, "--list")
+    assert code == 2 and err.startswith(f"error: bag={str(bag)!r}: {problem}") and err.count("\n") == 1
+
+
 def test_empty_or_undecodable_image_topics_are_one_line_errors(tmp_path, capsys):
     writer = Writer(tmp_path / "empty", version=9)
     with writer:  # the recorder subscribed to image_raw, the driver published only .../compressed

@@ -134,7 +134,7 @@ def test_db3_cut_before_its_topics_and_garbage_are_one_line_errors(tmp_path, cap
     (tmp_path / "junk.db3").write_bytes(np.random.default_rng(0).bytes(20000))
     (tmp_path / "junk.bag").write_bytes(np.random.default_rng(1).bytes(20000))
     for path, why in [(bag, "not a readable rosbag2 sqlite3 file"), (tmp_path / "junk.db3", "not a readable"),
-                      (tmp_path / "junk.bag", "cannot open")]:
+                      (tmp_path / "junk.bag", "not a ROS 1 bag")]:
         assert main(["extract", str(path), "--out", str(tmp_path / "ds")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: bag=") and why in err and err.count("\n") == 1

@@ -237,7 +237,7 @@ def test_mismatching_cards_give_one_line_naming_the_mismatch(models, tmp_path):
     (("name: tiny", "colour: x\nname: tiny"), "unknown key 'colour'"),
     (("  std: [0.229, 0.224, 0.225]\n", ""), "missing key 'input.std'"),
     (("long_side: 56", "long_side: 50"), "input.size.long_side=50: must be a multiple of multiple_of=14"),
-    (("shape: 1xHxW", "shape: HxW"), "output.shape='HxW': must be one of 1x1xHxW, 1xHxW"),
+    (("shape: 1xHxW", "shape: 1xWxH"), "output.shape='1xWxH': must be one of 1x1xHxW, 1xHxW, HxW"),
     (("shape: 1xHxW", "shape: 1xHxW\n  depth_range_m: [0.1, 80]"), "output.depth_range_m applies to metric "
                                                                   "outputs"),
     (("RGB", "RGBA"), "input.channel_order='RGBA': must be one of RGB, BGR"),
@@ -340,6 +340,36 @@ def test_model_problems_found_at_load_as_one_line(models, tmp_path):
     assert "are on the 0-255 scale but input.value_range is [0, 1]: set input.value_range: [0, 255]" in msg
     msg = _card_error(models, tmp_path, DA_CARD.replace("value_range: [0, 1]", "value_range: [0, 255]"))
     assert "are on the 0-1 scale but input.value_range is [0, 255]" in msg
+    with pytest.raises(CardError, match="is a folder; give the card's .yaml file$"):
+        load_card(tmp_path)
+    with pytest.raises(FileNotFoundError, match="is a folder; give the model file"):
+        DepthEstimator.from_path(tmp_path, backend="onnxruntime", card=fixed, threads=1)
+
+
+class Squeezed(nn.Module):
+    """KnownDisparity with its batch axis squeezed: (1, 3, H, W) -> (H, W)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return KnownDisparity()(x)[0]
+
+
+def test_an_export_with_the_batch_squeezed_runs_with_an_hxw_card(models, tmp_path):
+    """Some exports return (H, W): with ``shape: HxW`` they give what the (1, H, W) export gives; with
+    the 1xHxW card they are refused at load naming the shape the card needs."""
+    path = tmp_path / "squeezed.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Squeezed().eval(), (torch.rand(1, 3, 42, 56),), str(path), input_names=["image"],
+                          output_names=["depth"], opset_version=17, dynamo=False,
+                          dynamic_axes={"image": {2: "height", 3: "width"}, "depth": {0: "height", 1: "width"}})
+    msg = _card_error({"squeezed": path}, tmp_path, DA_CARD, model="squeezed")
+    assert "output 'depth' is depth[height,width]" in msg and "needs (1, h, w)" in msg
+    card = write(tmp_path / "hw.card.yaml", DA_CARD.replace("shape: 1xHxW", "shape: HxW"))
+    rgb = rgb_image(48, 64)
+    got = DepthEstimator.from_path(path, backend="onnxruntime", card=card, threads=1).estimate(rgb).depth_m
+    want = DepthEstimator.from_path(models["known"], backend="onnxruntime", threads=1).estimate(rgb).depth_m
+    assert got.shape == (48, 64) and np.isfinite(got).mean() > 0.9
+    np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)
 
 
 def test_a_float16_export_runs_on_onnxruntime(models, tmp_path):
