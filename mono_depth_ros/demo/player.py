@@ -100,7 +100,8 @@ class BagPlayer:
             if cls is None:
                 self.stats.skipped[topic] = info.msgtype
                 continue
-            qos = tf_static_qos() if topic == "/tf_static" else make_qos("reliable", depth)
+            # a bag's /tf_static holds one message per broadcaster it recorded: keep them all for late joiners
+            qos = tf_static_qos(100) if topic == "/tf_static" else make_qos("reliable", depth)
             self._publishers[topic] = (node.create_publisher(cls, self.remap.get(topic, topic), qos), cls)
 
     @property

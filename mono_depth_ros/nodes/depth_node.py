@@ -76,7 +76,7 @@ from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
     warn_unknown_parameters
-from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
+from mono_depth_ros.nodes.qos import make_qos, tf_static_listener_qos
 
 POINTS_SCALE_SAMPLES = 32768  # nonmetric_median_depth_m: the median of at most this many cloud points
 
@@ -193,7 +193,7 @@ class DepthNode(Node):
         up_from_tf = self.scale_estimator is not None and cfg.scale_source == "camera_height" \
             and cfg.extrinsic_source == "tf_static"
         if up_from_tf or (depth_topic and self.metric_cloud is not None):
-            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
+            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
 
     # ---------------------------------------------------------------- callbacks (executor thread)
     def _on_image(self, msg: Any) -> None:

@@ -49,7 +49,7 @@ from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
     warn_unknown_parameters
-from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_qos
+from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_listener_qos, tf_static_qos
 
 
 class EgoMotionNode(Node):
@@ -123,7 +123,7 @@ class EgoMotionNode(Node):
             self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
             self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
         if cfg.extrinsic_source == "tf_static":
-            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_qos())
+            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
         self.pub_tf = self.create_publisher(TFMessage, "/tf", tf_qos())

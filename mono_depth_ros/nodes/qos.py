@@ -28,12 +28,21 @@ def make_qos(reliability: str, depth: int) -> Any:
                       durability=DurabilityPolicy.VOLATILE)
 
 
-def tf_static_qos() -> Any:
-    """/tf_static: reliable, transient local, keep last 1 (as tf2_ros's StaticTransformBroadcaster)."""
+def tf_static_qos(depth: int = 1) -> Any:
+    """/tf_static: reliable, transient local, keep last ``depth``. A broadcaster keeps 1 (its one
+    message of every static transform, as tf2_ros's StaticTransformBroadcaster); a listener must
+    keep more (:func:`tf_static_listener_qos`)."""
     from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=int(depth), reliability=ReliabilityPolicy.RELIABLE,
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def tf_static_listener_qos() -> Any:
+    """/tf_static for a listener: keep last 100, as tf2_ros's StaticListenerQoS. Every static
+    broadcaster (robot_state_publisher, each static_transform_publisher) hands a late joiner its own
+    message at once; a keep-last-1 reader keeps only one of them and loses the others' transforms."""
+    return tf_static_qos(100)
 
 
 def tf_qos() -> Any:

@@ -92,6 +92,25 @@ def publish_tf_static(helper, lidar_frame: str):
     return pub
 
 
+def test_every_static_broadcaster_reaches_a_node_that_starts_later(graph, carded_onnx):
+    """A robot has several /tf_static publishers (robot_state_publisher, static_transform_publisher
+    for a camera or lidar), each keeping its own message. A node started after them gets all of
+    them at once: a keep-last-1 reader kept one and lost the other transforms."""
+    frames = [f"part{i}_{abs(hash(graph.namespace)) % 10**6}" for i in range(5)]
+    publishers = []
+    for i, frame in enumerate(frames):  # each broadcaster on its own node, as separate processes are
+        pub = graph.helper().create_publisher(TFMessage, "/tf_static", tf_static_qos())
+        pub.publish(make_tf_message([make_transform_stamped(se3(np.eye(3), (float(i), 0.0, 0.0)), CAMERA_FRAME,
+                                                            frame, T0_NS, msg_cls=TransformStamped)],
+                                    msg_cls=TFMessage))
+        publishers.append(pub)
+    topic = f"{graph.namespace}/lidar/points"
+    node = _node(graph, carded_onnx, scale_source="depth_topic", metric_cloud_topic=topic)
+    wait_until(lambda: all(node.static_tf.lookup(CAMERA_FRAME, f) is not None for f in frames),
+               what="every broadcaster's /tf_static transform")
+    assert [node.static_tf.lookup(CAMERA_FRAME, f)[0, 3] for f in frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
 def _status(diag: Collector, node, **expected: str):
     """(message, values) of the first /diagnostics status of ``node`` whose values include ``expected``."""
     name = node.get_fully_qualified_name()
