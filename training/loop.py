@@ -14,13 +14,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -30,6 +33,7 @@ from torch.utils.data import ConcatDataset, DataLoader
 
 import mono_depth_ros
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.core.fit import plan_fit
 from training.config import config_to_dict, save_config_yaml
 from training.data.batches import collate
 from training.data.datasets import DatasetFolder
@@ -38,6 +42,16 @@ from training.methods import build_method
 LOG = logging.getLogger(__name__)
 #: ``trainer.init_from`` value meaning the weights shipped in the package (mono_depth_ros/weights).
 BUNDLED = "bundled"
+
+
+class _NoTips(logging.Filter):
+    """Lightning's advertisement for its cloud logger, once per run, is not this tool's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tip:" not in record.getMessage()
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 
 @dataclass
@@ -49,6 +63,8 @@ class TrainResult:
     model_files: dict[str, Path] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tensorboard: bool = False
+    steps: int = 0  #: optimizer steps done (over every sitting of a resumed run)
+    periodic_checkpoints: int = 0  #: checkpoints/stepN.ckpt files in the run folder
 
 
 def _loggers(run_dir: Path) -> tuple[list, bool]:
@@ -246,9 +262,59 @@ def _check_resume_fits(config: Any, resume: str | Path) -> None:
 
 def _datasets(module: Any, folders: list[DatasetFolder], split: str, train: bool):
     """One dataset per folder (runs of frames never cross folders), concatenated."""
-    parts = [module.make_dataset(folder, split, train=train) for folder in folders]
+    return _concatenated([module.make_dataset(folder, split, train=train) for folder in folders])
+
+
+def _concatenated(parts: list[Any]):
     parts = [p for p in parts if len(p) > 0]
     return parts[0] if len(parts) == 1 else ConcatDataset(parts) if parts else []
+
+
+def duplicates_note(parts: list[Any]) -> str | None:
+    """One line when li2020's duplicate filter left runs out: how many, the threshold, and the
+    median difference of this data's runs (what a threshold is compared with); None otherwise."""
+    differences = [d for p in parts for d in getattr(p, "run_differences", [])]
+    dropped = sum(getattr(p, "dropped_duplicates", 0) for p in parts)
+    if not dropped:
+        return None
+    threshold = next(p.duplicates_filter_threshold for p in parts if getattr(p, "run_differences", None))
+    median = float(np.median(differences))
+    if median < 1e-4:  # below a hundredth of one 8-bit level: the same picture
+        advice = "the frames are identical: did the camera move? data.duplicates_filter_threshold=0 keeps them"
+    elif dropped * 4 > len(differences):
+        advice = f"lower data.duplicates_filter_threshold (e.g. {_round_down(median / 4)}) to keep more, 0 keeps all"
+    else:
+        advice = "data.duplicates_filter_threshold=0 keeps them"
+    return (f"{dropped} of {len(differences)} frame runs left out as near-duplicates: mean |RGB difference| <= "
+            f"{threshold:g} (the paper's filter); this data's runs differ by {median:.4f} (median), a camera at "
+            f"20-30 Hz often by less than 0.01; {advice}")
+
+
+def crop_note(folders: list[DatasetFolder], input_hw, resize_mode: str) -> str | None:
+    """One line when ``resize_mode`` crop keeps less than 80 % of a folder's frames (an input_hw of
+    another aspect ratio than the camera's: the network never sees the rest, and the node publishes
+    NaN there); None otherwise."""
+    net_h, net_w = (int(v) for v in input_hw)
+    for folder in folders:
+        if resize_mode != "crop" or not folder.by_index:
+            continue
+        src_h, src_w = folder.rgb(min(folder.by_index)).shape[:2]
+        fit = plan_fit((src_h, src_w), (net_h, net_w), resize_mode)
+        kept = fit.src_h * fit.src_w / (src_h * src_w)
+        if kept < 0.8:
+            suggested_w = max(8, int(round(net_h * src_w / src_h / 8)) * 8)
+            return (f"data.input_hw={net_h}x{net_w} on {folder.path.name}'s {src_h}x{src_w} frames: resize_mode crop "
+                    f"keeps {100 * kept:.0f} % of each frame (the network and the node see nothing of the rest); an "
+                    f"input_hw with the camera's aspect ratio keeps it all, e.g. data.input_hw=[{net_h}, {suggested_w}]")
+    return None
+
+
+def _round_down(value: float) -> str:
+    """``value`` rounded down to one significant digit, as text (0.00093 -> '0.0009')."""
+    if value <= 0:
+        return "0"
+    exponent = math.floor(math.log10(value))
+    return f"{math.floor(value / 10 ** exponent) * 10 ** exponent:.{max(0, -exponent)}f}"
 
 
 def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | Path, max_minutes: float | None = None,
@@ -262,27 +328,28 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     run_dir = Path(run_dir)
     if resume:  # before the run folder is written
         _check_resume_fits(config, resume)
-    run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    save_config_yaml(config, run_dir / "config.yaml")
     folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
     init_files = {}
     if config.trainer.init_from and not resume:  # a resumed run's weights come from its checkpoint
         init_files = initialise_from(module, config.trainer.init_from)
-    train_ds = _datasets(module, folders, config.data.train_split, train=True)
+    train_parts = [module.make_dataset(f, config.data.train_split, train=True) for f in folders]
+    train_ds, left_out = _concatenated(train_parts), duplicates_note(train_parts)
     if len(train_ds) == 0:
         needs = {"eigen2014": "frames with depth (extract with --depth-topic)",
                  "xian2018": "frames with depth or a right stereo image",
                  "li2020": "pairs of consecutive frames (2 or more frames in a row)"}.get(config.method, "frames")
-        dropped = sum(getattr(module.make_dataset(f, config.data.train_split, train=True), "dropped_duplicates", 0)
-                      for f in folders)
-        if dropped:  # a camera that did not move: every pair is a near-duplicate
-            needs += (f"; all {dropped} pairs were left out as near-duplicates (did the camera move?), "
-                      "--set data.duplicates_filter_threshold=0 keeps them")
         names = ", ".join(str(f.path) for f in folders)
         raise InputError("data", names, f"split {config.data.train_split!r} has no usable frames: {config.method} "
-                                        f"needs {needs}")
+                                        f"needs {needs}" + (f"; {left_out}" if left_out else ""))
+    if left_out:
+        LOG.warning("train split: %s", left_out)
+    cropped = crop_note(folders, config.data.input_hw, config.data.resize_mode)
+    if cropped:
+        LOG.warning("%s", cropped)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
+    save_config_yaml(config, run_dir / "config.yaml")
     val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None
     has_val = val_ds is not None and len(val_ds) > 0
     t = config.trainer
@@ -290,6 +357,15 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     val_loader = _loader(val_ds, t.batch_size, False, t.num_workers, t.seed) if has_val else None
     if resume:
         _keep_earlier_logs(run_dir)
+    with warnings.catch_warnings():  # Lightning's advice that does not apply here, kept out of the console
+        warnings.filterwarnings("ignore", message=".*is smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
+        return _fit(config, module, run_dir, max_minutes, resume, progress, train_loader, val_loader, has_val,
+                    init_files)
+
+
+def _fit(config: Any, module: Any, run_dir: Path, max_minutes: float | None, resume, progress: bool, train_loader,
+         val_loader, has_val: bool, init_files: dict) -> TrainResult:
     loggers, has_tb = _loggers(run_dir)
     trainer = make_trainer(config, run_dir, max_minutes, has_val, progress, loggers)
     if resume:  # Lightning's own loader, also weights_only=True, with the same allow-list
@@ -300,7 +376,9 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(str(last), weights_only=False)  # full state (optimizer, loops) for --resume
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if torch.is_tensor(v) and v.numel() == 1}
-    result = TrainResult(run_dir, last, metrics=metrics, tensorboard=has_tb)
+    periodic = sorted((run_dir / "checkpoints").glob("step*.ckpt"))
+    result = TrainResult(run_dir, last, metrics=metrics, tensorboard=has_tb, steps=int(trainer.global_step),
+                         periodic_checkpoints=len(periodic))
     if trainer.is_global_zero:
         result.model_files = export_model_files(module, run_dir, config, {**metrics, "global_step": int(trainer.global_step)})
         (run_dir / "result.json").write_text(json.dumps(

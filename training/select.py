@@ -27,6 +27,7 @@ close) and selects it only where it scores better than every single checkpoint.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from dataclasses import dataclass
@@ -82,7 +83,10 @@ def average_checkpoints(paths: list[Path], out: Path) -> Path:
 
 
 def periodic_checkpoints(run_dir: str | Path, every_n_steps: int = 1) -> list[tuple[int, Path]]:
-    """(step, path) of ``run_dir/checkpoints/stepN.ckpt`` with N a multiple of ``every_n_steps``, by step."""
+    """(step, path) of ``run_dir/checkpoints/stepN.ckpt`` with N a multiple of ``every_n_steps``, by
+    step. With ``every_n_steps`` 1 (every checkpoint) the run's ``last.ckpt`` is one too when its
+    step has no stepN.ckpt: a run stopped by ``--max-minutes`` between periodic checkpoints, or one
+    too short for any."""
     folder = Path(run_dir) / "checkpoints"
     if not Path(run_dir).is_dir():
         raise InputError("run_dir", str(run_dir), "no such run folder (written by 'python -m training train --out')")
@@ -91,12 +95,36 @@ def periodic_checkpoints(run_dir: str | Path, every_n_steps: int = 1) -> list[tu
         match = re.fullmatch(r"step(\d+)\.ckpt", path.name)
         if match and int(match.group(1)) % max(every_n_steps, 1) == 0:
             found.append((int(match.group(1)), path))
+    last = folder / "last.ckpt"
+    if every_n_steps <= 1 and last.is_file():
+        try:
+            step = _global_step(last)
+        except InputError as exc:
+            if not found:
+                raise
+            logging.getLogger(__name__).warning("left out: %s", exc)  # the periodic ones still count
+        else:
+            if step not in {s for s, _ in found}:
+                found.append((step, last))
     if not found:
         others = sorted(p.name for p in folder.glob("*.ckpt")) if folder.is_dir() else []
+        which = f" (N a multiple of {every_n_steps})" if every_n_steps > 1 else ""
         hint = (f" (it has {', '.join(others[:3])}: train with --set trainer.checkpoint_every_n_steps=N to keep "
                 "periodic checkpoints)" if others else "")
-        raise InputError("run_dir", str(run_dir), f"no checkpoints/stepN.ckpt (N a multiple of {every_n_steps}){hint}")
+        raise InputError("run_dir", str(run_dir), f"no checkpoints/stepN.ckpt{which}{hint}")
     return sorted(found)
+
+
+def _global_step(path: Path) -> int:
+    """The training step a Lightning checkpoint was written at."""
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
+
+    try:
+        return int(safe_torch_load(path).get("global_step", 0))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a cut-off or foreign file -> one line naming it
+        raise InputError("checkpoint", str(path), f"cannot be read ({type(exc).__name__})") from None
 
 
 def score_of(results: dict, criterion: str) -> float:
@@ -136,6 +164,19 @@ def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, o
         return [{val: s["weighted"] for val, s in scores.items()}]
     results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
     return [{val: score_of(r, criterion) for val, r in results.items()} for criterion in criteria]
+
+
+def bundled_weights(run_checkpoint: Path) -> list[Path]:
+    """The installed package's weights of the run's method (li2020: depth and motion), for
+    ``--incumbent bundled``."""
+    import mono_depth_ros
+    from mono_depth_ros.inference.checkpoint import safe_torch_load
+
+    method = safe_torch_load(run_checkpoint).get("method")
+    found = sorted((Path(mono_depth_ros.__file__).parent / "weights").glob(f"{method}*.pt")) if method else []
+    if not found:
+        raise InputError("incumbent", "bundled", f"no bundled weights of the run's method {method!r}")
+    return found
 
 
 def _check_incumbent(incumbent: list[str | Path], run_checkpoint: Path) -> None:
@@ -188,7 +229,7 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     """
     from training.evaluate.predict import method_from_lightning
     from training.evaluate.run import EvalOptions
-    from training.loop import export_model_files
+    from training.loop import BUNDLED, export_model_files
 
     if criterion not in CRITERIA:
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
@@ -209,6 +250,8 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     run_dir = Path(run_dir)
     work = run_dir / "selection"
     candidates, checkpoints = [], periodic_checkpoints(run_dir, every_n_steps)
+    if incumbent and [str(p) for p in incumbent] == [BUNDLED]:
+        incumbent = bundled_weights(checkpoints[0][1])
     if incumbent:  # before any evaluation
         _check_incumbent(incumbent, checkpoints[0][1])
     for step, path in tqdm(checkpoints, desc="checkpoints", disable=not progress):

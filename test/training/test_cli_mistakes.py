@@ -123,8 +123,10 @@ def test_frames_that_cannot_train(capsys, tiny_dataset, no_depth, tmp_path):
     for png in sorted((static / "rgb").glob("*.png"))[1:]:
         shutil.copy(static / "rgb" / "000000.png", png)
     _fails(capsys, _train(static, tmp_path / "r2"),
-           r"error: invalid data='.*static': .* all 7 pairs were left out as near-duplicates \(did the camera "
-           r"move\?\), --set data\.duplicates_filter_threshold=0 keeps them")
+           r"error: invalid data='.*static': .* 7 of 7 frame runs left out as near-duplicates: mean \|RGB difference\| "
+           r"<= 0\.01 \(the paper's filter\); this data's runs differ by 0\.0000 \(median\), .*; the frames are "
+           r"identical: did the camera move\? data\.duplicates_filter_threshold=0 keeps them$")
+    assert not (tmp_path / "r2").exists()  # nothing written: the data was checked first
     _fails(capsys, ["train", "--method", "eigen2014", "--data", no_depth, "--out", tmp_path / "r3", *TINY],
            r"error: invalid data='.*ds': split 'train' has no usable frames: eigen2014 needs frames with depth "
            r"\(extract with --depth-topic\)")
@@ -201,8 +203,9 @@ def test_select_mistakes(capsys, tiny_dataset, models, tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "last.ckpt").write_bytes(b"")
-    _fails(capsys, base + ["--run", run],
-           r"error: invalid run_dir='.*run': no checkpoints/stepN\.ckpt \(N a multiple of 1\) \(it has last\.ckpt: "
+    _fails(capsys, base + ["--run", run], r"error: invalid checkpoint='.*last\.ckpt': cannot be .*")
+    _fails(capsys, base + ["--run", run, "--every", "5"],
+           r"error: invalid run_dir='.*run': no checkpoints/stepN\.ckpt \(N a multiple of 5\) \(it has last\.ckpt: "
            r"train with --set trainer\.checkpoint_every_n_steps=N to keep periodic checkpoints\)")
     torch.save({"method": "li2020", "state_dict": {}}, run / "checkpoints" / "step2.ckpt")
     _fails(capsys, base + ["--run", run, "--incumbent", models["xian2018"]],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
+import mono_depth_ros
 from mono_depth_ros.inference.checkpoint import safe_torch_load
 from training.__main__ import main
 from training.config import load_config
@@ -142,6 +144,29 @@ def test_select_exports_the_checkpoint_with_the_best_validation_score(eigen_run,
         select_checkpoint(tmp_path, [tiny_dataset])
 
 
+def test_select_scores_last_ckpt_where_no_periodic_checkpoint_has_its_step(eigen_run, tiny_dataset, tmp_path, capsys):
+    """A run stopped between periodic checkpoints (or too short for one): its last.ckpt is a candidate
+    at its own step; with --every (a recipe's subsampling) it is not; 'bundled' is the incumbent."""
+    import shutil
+
+    _, run_dir = eigen_run
+    run = tmp_path / "run"
+    shutil.copytree(run_dir / "checkpoints", run / "checkpoints")
+    step = safe_torch_load(run / "checkpoints" / "last.ckpt")["global_step"]
+    (run / "checkpoints" / f"step{step}.ckpt").unlink(missing_ok=True)
+    periodic = sorted(int(p.stem[4:]) for p in (run / "checkpoints").glob("step*.ckpt"))
+    assert main(["select", "--run", str(run), "--data", str(tiny_dataset), "--criterion", "abs_rel",
+                 "--split", "all", "--no-progress", "--incumbent", "bundled"]) == 0
+    selection = json.loads((run / "selected" / "selection.json").read_text())
+    assert [c["step"] for c in selection["candidates"]] == periodic + [step] and 2 in periodic
+    last = json.loads((run / "selection" / f"step{step}" / tiny_dataset.name / "metrics.json").read_text())
+    assert selection["candidates"][-1]["score"] == pytest.approx(last["depth"]["abs_rel"])
+    assert selection["incumbent"]["paths"] == [str(Path(mono_depth_ros.__file__).parent / "weights" / "eigen2014.pt")]
+    assert main(["select", "--run", str(run), "--data", str(tiny_dataset), "--criterion", "abs_rel",
+                 "--split", "all", "--no-progress", "--every", "2"]) == 0
+    assert [c["step"] for c in json.loads((run / "selected" / "selection.json").read_text())["candidates"]] == periodic
+
+
 def test_select_ships_only_what_beats_the_incumbent(eigen_run, tiny_dataset, tmp_path, capsys):
     import shutil
 
@@ -228,3 +253,40 @@ def test_select_average_scores_the_mean_weights_of_the_checkpoints_around_the_be
     assert "mean" in capsys.readouterr().out
     with pytest.raises(InputError, match="average"):
         select_checkpoint(run_dir, [tiny_dataset], average=0)
+
+
+def test_the_duplicates_note_names_the_data_s_own_differences():
+    """li2020's duplicate filter at the paper's 0.01 on a 20 Hz camera: most runs left out, and the
+    line says by how much this data's runs differ and what threshold would keep them."""
+    from types import SimpleNamespace
+
+    from training.loop import _round_down, duplicates_note
+
+    def part(differences, threshold=0.01):
+        return SimpleNamespace(run_differences=differences, duplicates_filter_threshold=threshold,
+                               dropped_duplicates=sum(d <= threshold for d in differences))
+    assert duplicates_note([part([0.02, 0.03])]) is None and duplicates_note([SimpleNamespace()]) is None
+    note = duplicates_note([part([0.0039, 0.004, 0.02]), part([0.0035, 0.05])])
+    assert note.startswith("3 of 5 frame runs left out as near-duplicates: mean |RGB difference| <= 0.01")
+    assert "differ by 0.0040 (median)" in note and note.endswith("(e.g. 0.001) to keep more, 0 keeps all")
+    assert duplicates_note([part([0.005, 0.02, 0.03, 0.04, 0.05])]).endswith("data.duplicates_filter_threshold=0 "
+                                                                           "keeps them")
+    assert [_round_down(v) for v in (0.00093, 0.001, 0.0236, 0.0)] == ["0.0009", "0.001", "0.02", "0"]
+
+
+def test_the_crop_note_says_how_much_of_a_frame_another_aspect_ratio_loses():
+    """README step 2 once used KITTI's 128x416 on any camera: on 480x752 frames the centre crop kept
+    48 % of each (the node then published NaN over the rest)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from training.loop import crop_note
+
+    folder = SimpleNamespace(by_index={3: None}, rgb=lambda i: np.zeros((480, 752, 3), np.uint8),
+                             path=Path("/data/my_bag"))
+    note = crop_note([folder], (128, 416), "crop")
+    assert note.startswith("data.input_hw=128x416 on my_bag's 480x752 frames: resize_mode crop keeps 48 % of each")
+    assert note.endswith("e.g. data.input_hw=[128, 200]")
+    assert crop_note([folder], (120, 160), "crop") is None  # 4:3 on 752x480: 85 % kept
+    assert crop_note([folder], (128, 416), "pad") is None

@@ -12,7 +12,7 @@ EPILOG = """example (validation sequences: seeds used neither for training nor f
 
 Adapting li2020 to your own recording (no labels): keep a later part of it for validation and
   python -m training select --run runs/my_cam --data data/my_cam --split val --criterion photometric \\
-      --incumbent mono_depth_ros/weights/li2020_depth.pt mono_depth_ros/weights/li2020_motion.pt
+      --incumbent bundled
 
 Writes RUN/selected/<spec>.pt (the chosen step's networks, ready for 'training export' and the
 nodes), RUN/selected/selection.json (every candidate's score) and RUN/selection/stepN/ (reports)."""
@@ -36,7 +36,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
     parser.add_argument("--incumbent", nargs="+", metavar="MODEL",
-                        help="model file(s) shipped today (li2020: depth and motion .pt), scored the same way; "
+                        help="model file(s) shipped today (li2020: depth and motion .pt), or 'bundled' (the "
+                             "installed package's weights of the run's method), scored the same way; "
                              "selection.json's 'ship' is true only when the run's best scores better")
     parser.add_argument("--average", type=int, default=1, metavar="K",
                         help="also score the mean weights of the K checkpoints centred on the best one and "

@@ -83,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     _check_paths(args)
     result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
                    progress=not args.no_progress)
-    print(f"finished: {result.last_checkpoint}")
+    print(f"finished: {result.steps} steps; {result.last_checkpoint}")
+    if result.periodic_checkpoints == 0:
+        print(f"  no periodic checkpoint (trainer.checkpoint_every_n_steps={config.trainer.checkpoint_every_n_steps}): "
+              "'training select' scores last.ckpt alone")
     for name, path in result.model_files.items():
         print(f"  {name}: {path}")
     if not result.tensorboard:

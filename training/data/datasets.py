@@ -189,7 +189,8 @@ class Li2020Dataset(Dataset):
     for every frame of a run. ``duplicates_filter_threshold`` > 0: the official duplicate filter
     leaves out runs where two consecutive frames differ by a mean absolute RGB difference (on the
     [0, 1] scale, measured on the frames fitted to ``output_hw``) not above it (a robot standing
-    still teaches nothing and pulls depth to infinity); ``dropped_duplicates`` counts them.
+    still teaches nothing and pulls depth to infinity); ``dropped_duplicates`` counts them and
+    ``run_differences`` holds every candidate run's smallest difference (empty without the filter).
 
     Sample: :class:`FramesBatch`: rgb (T, 3, H, W), intrinsics (3, 3) at ``output_hw`` (zeros when
     unknown), intrinsics_known () bool, pose (T, 4, 4) optical-frame poses in odom (identity where
@@ -210,6 +211,8 @@ class Li2020Dataset(Dataset):
         camera = {i: self.folder.by_index[i].camera for i in present}  # runs never cross a recalibration
         starts = [i for i in sorted(present) if all(i + k * stride in present and camera[i + k * stride] == camera[i]
                                                      for k in range(1, length))]
+        self.duplicates_filter_threshold = duplicates_filter_threshold
+        self.run_differences: list[float] = []
         self.starts = self._drop_duplicates(starts, duplicates_filter_threshold)
         self.dropped_duplicates = len(starts) - len(self.starts)
         if self.dropped_duplicates:
@@ -226,10 +229,9 @@ class Li2020Dataset(Dataset):
                 small[i] = _fit(self.folder.rgb(i), self.output_hw, self.resize_mode)
             return small[i]
 
-        def moving(i: int) -> bool:
-            return all(mean_abs_difference(frame(i + k * self.stride), frame(i + (k + 1) * self.stride)) > threshold
-                       for k in range(self.length - 1))
-        return [i for i in starts if moving(i)]
+        self.run_differences = [min(mean_abs_difference(frame(i + k * self.stride), frame(i + (k + 1) * self.stride))
+                                    for k in range(self.length - 1)) for i in starts]
+        return [i for i, difference in zip(starts, self.run_differences) if difference > threshold]
 
     def __len__(self) -> int:
         return len(self.starts)
