@@ -7,6 +7,7 @@ Payload (a ``torch.save`` dict, loadable with ``weights_only=True``):
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any, Mapping
@@ -88,11 +89,18 @@ def safe_torch_load(path: str | Path, map_location: str = "cpu") -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle.UnpicklingError names the class that is not allow-listed
+        text = " ".join(str(exc).split())
+        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        if unsafe:  # a real checkpoint holding a class loading would have to import (and could run)
+            raise InputError("checkpoint", str(path), f"holds {unsafe.group(1)}, which is not on the allow-list of "
+                                                      "what loading may construct (weights_only=True: no file may run "
+                                                      "code when loaded)") from None
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        boiler = ("Weights only load failed", "In PyTorch", "Please file", "Check the documentation", "(1)", "(2)")
-        why = next((line for line in lines if not line.startswith(boiler)), lines[0] if lines else "")
-        raise InputError("checkpoint", str(path), f"cannot be loaded safely (weights_only=True): "
-                         f"{type(exc).__name__}: {why}") from exc
+        boiler = ("Weights only load failed", "In PyTorch", "Please file", "Check the documentation", "(1)", "(2)",
+                  "Re-running")
+        why = next((line for line in lines if not line.startswith(boiler)), "")
+        raise InputError("checkpoint", str(path), f"not a readable PyTorch checkpoint (cut off, or another kind of "
+                                                  f"file): {type(exc).__name__}{': ' + why if why else ''}") from None
 
 
 def read_checkpoint_payload(path: str | Path, map_location: str = "cpu") -> dict:

@@ -102,8 +102,11 @@ def check_refinement(value: str) -> str:
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1] of an (H, W, 3) RGB or (H, W) / (H, W, 1) mono uint8 image."""
     image = np.asarray(image)
-    if image.ndim == 3:
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    elif image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     return image.astype(np.float32) * np.float32(1.0 / 255.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -25,11 +26,26 @@ class Payload:
 def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     path = tmp_path / "evil.ckpt"
     torch.save({"state_dict": {}, "hyper_parameters": {"config": Payload()}}, path)
-    with pytest.raises(InputError, match="cannot be loaded safely.*_record"):
+    with pytest.raises(InputError, match=r"holds \S*_record, which is not on the allow-list") as info:
         safe_torch_load(path)
+    assert "weights_only=False" not in str(info.value) and "add_safe_globals" not in str(info.value)
     with pytest.raises(InputError, match="not a model checkpoint"):
         read_checkpoint_payload(path)
     assert RAN == []
+
+
+def test_a_file_that_is_no_checkpoint_is_named_so(tmp_path):
+    """Random bytes, a cut-off checkpoint and an empty file: one line, no advice to load unsafely."""
+    good = tmp_path / "good.pt"
+    torch.save({"state_dict": {"w": torch.ones(1000)}}, good)
+    (tmp_path / "cut.pt").write_bytes(good.read_bytes()[:700])
+    (tmp_path / "random.pt").write_bytes(np.random.default_rng(0).bytes(3000))
+    (tmp_path / "empty.pt").write_bytes(b"")
+    for name in ("cut.pt", "random.pt", "empty.pt"):
+        with pytest.raises(InputError, match="not a readable PyTorch checkpoint \\(cut off, or another kind of file\\)") \
+                as info:
+            safe_torch_load(tmp_path / name)
+        assert "\n" not in str(info.value) and "weights_only" not in str(info.value)
 
 
 def test_what_lightning_stores_is_allow_listed(tmp_path):

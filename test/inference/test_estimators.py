@@ -167,9 +167,15 @@ def test_ego_motion_for_any_image_size_and_aspect_mono_and_colour(onnx_files, hw
     for refinement in ("none", "rest", "auto"):
         motion = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
                                               resize_mode="crop" if mode == "tile" else mode, refinement=refinement)
-        for a, b in ((mono_a, mono_b), (np.repeat(mono_a[:, :, None], 3, 2), np.repeat(mono_b[:, :, None], 3, 2))):
+        first = None
+        for a, b in ((mono_a, mono_b), (mono_a[:, :, None], mono_b[:, :, None]),  # (H, W, 1) as DepthEstimator takes
+                     (np.repeat(mono_a[:, :, None], 3, 2), np.repeat(mono_b[:, :, None], 3, 2))):
             result = motion.estimate(a, depth_net.estimate(a), b, depth_net.estimate(b), intr)
             t = result.T_b_from_a
+            if first is None:
+                first = t
+            elif a.shape[-1] == 1:  # the same mono frames, one more axis: the same motion
+                np.testing.assert_array_equal(t, first)
             assert np.isfinite(t).all() and np.allclose(t[:3, :3] @ t[:3, :3].T, np.eye(3), atol=1e-5)
             assert result.residual_translation.shape == (h, w, 3)
             k = result.intrinsics

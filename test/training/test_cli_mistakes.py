@@ -203,7 +203,7 @@ def test_select_mistakes(capsys, tiny_dataset, models, tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "last.ckpt").write_bytes(b"")
-    _fails(capsys, base + ["--run", run], r"error: invalid checkpoint='.*last\.ckpt': cannot be .*")
+    _fails(capsys, base + ["--run", run], r"error: invalid checkpoint='.*last\.ckpt': not a readable PyTorch checkpoint .*")
     _fails(capsys, base + ["--run", run, "--every", "5"],
            r"error: invalid run_dir='.*run': no checkpoints/stepN\.ckpt \(N a multiple of 5\) \(it has last\.ckpt: "
            r"train with --set trainer\.checkpoint_every_n_steps=N to keep periodic checkpoints\)")
