@@ -428,8 +428,10 @@ def open_bag(path: str | Path) -> BagSource:
     if path.suffix == ".mcap":
         return McapSource(path)
     if path.suffix == ".db3":
-        if (path.parent / "metadata.yaml").is_file():
-            raise BagFormatError(f"bag={str(path)!r}: give the rosbag2 folder {str(path.parent)!r} (the one with "
-                                 "metadata.yaml), not one of its .db3 files")
+        if (path.parent / "metadata.yaml").is_file():  # a member of a rosbag2 folder: read the folder, as ros2 bag does
+            source = open_bag(path.parent)
+            source.notes.insert(0, f"{path.name} is part of the rosbag2 folder {path.parent.name}: read the folder "
+                                   f"(every file its metadata.yaml lists)")
+            return source
         return SqliteSource(path)
     raise BagFormatError(f"bag={str(path)!r}: expected a rosbag2 folder, a .bag, a .mcap or a .db3 file")

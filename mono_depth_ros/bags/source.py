@@ -72,17 +72,52 @@ class BagSource:
         if text not in self.notes:
             self.notes.append(text)
 
-    def describe(self) -> str:
-        """Human-readable listing of the bag's topics (columns sized to the longest names)."""
+    def describe(self, details: dict[str, str] | None = None) -> str:
+        """Human-readable listing of the bag's topics (columns sized to the longest names), each
+        followed by ``details[topic]`` where given (:func:`first_message_details`)."""
         infos = sorted(self.topics.values(), key=lambda i: i.topic)
         width_t = max([len(i.topic) for i in infos] + [5])
         width_m = max([len(i.msgtype) for i in infos] + [4])
         lines = [f"{self.path} ({type(self).__name__}):"]
         for info in infos:
             count = f"{info.count:>7d} msgs" if info.count >= 0 else "      ? msgs"
-            lines.append(f"  {info.topic:<{width_t}s}  {info.msgtype:<{width_m}s}  {count}")
+            extra = f"  {details[info.topic]}" if details and info.topic in details else ""
+            lines.append(f"  {info.topic:<{width_t}s}  {info.msgtype:<{width_m}s}  {count}{extra}")
         lines += [f"  note: {c}" for c in self.notes]
         return "\n".join(lines)
+
+
+_DESCRIBED = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage", "sensor_msgs/msg/CameraInfo")
+
+
+def first_message_details(source: BagSource, scan_limit: int = 5000) -> dict[str, str]:
+    """{topic: what its first message says} for the image and camera_info topics: size, encoding
+    (or format), frame_id, distortion model. Reads until each has one, at most ``scan_limit``
+    messages (a topic that starts later is left out)."""
+    wanted = {t for t, info in source.topics.items() if info.msgtype in _DESCRIBED}
+    found: dict[str, str] = {}
+    if not wanted:
+        return found
+    for n, (topic, msgtype, _, msg) in enumerate(source.messages(wanted)):
+        if topic not in found:
+            try:
+                found[topic] = _one_message(msgtype, msg)
+            except Exception as exc:  # noqa: BLE001 - a listing never fails on one odd message
+                found[topic] = f"(first message unreadable: {error_text(exc)})"
+        if len(found) == len(wanted) or n + 1 >= scan_limit:
+            break
+    return found
+
+
+def _one_message(msgtype: str, msg: object) -> str:
+    frame = f"frame_id {msg.header.frame_id!r}"
+    if msgtype.endswith("/Image"):
+        return f"{msg.width}x{msg.height} {msg.encoding}, {frame}"
+    if msgtype.endswith("/CompressedImage"):
+        return f"{msg.format or 'no format'}, {frame}"
+    model = msg.distortion_model or "no distortion model"
+    d = ", ".join(f"{float(v):.3g}" for v in list(msg.d)[:5])
+    return f"{msg.width}x{msg.height}, fx {float(msg.k[0]):.1f}, {model} D=[{d}{', ...' if len(msg.d) > 5 else ''}], {frame}"
 
 
 def register_type(typestore, msgtype: str, encoding: str, text: str) -> None:

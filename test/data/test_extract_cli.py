@@ -11,7 +11,7 @@ from training.__main__ import main
 from training.config import load_config
 from training.data import folder_format as ff
 
-from _extract_bags import T0, image, textured, write_bag
+from _extract_bags import T0, image, info, k_matrix, textured, write_bag
 
 LONG = "/a_robot_with_a_long_name/front_stereo_camera/left/image_rect_color"
 
@@ -28,7 +28,22 @@ def test_list_needs_no_out_and_columns_fit_long_names(bag, capsys):
     lines = [line for line in capsys.readouterr().out.splitlines() if "sensor_msgs/msg/Image" in line]
     assert len(lines) == 2
     assert len({line.index("sensor_msgs/msg/Image") for line in lines}) == 1  # one column, whatever the names
-    assert all(re.search(r"sensor_msgs/msg/Image\s+3 msgs$", line) for line in lines)
+    assert all(re.search(r"sensor_msgs/msg/Image\s+3 msgs  8x6 rgb8, frame_id 'cam'$", line) for line in lines)
+
+
+def test_list_says_what_the_first_image_and_camera_info_hold_and_a_db3_reads_its_folder(tmp_path, capsys):
+    events = [("/cam/image_raw", image(textured(6, 8, i)[..., 0], "mono8", T0 + i * 10**8, frame="cam0"), T0 + i * 10**8)
+              for i in range(2)]
+    events += [("/cam/camera_info", info(8, 6, k_matrix(4.5, 4.5, 3.5, 2.5), (-0.28, 0.07, 2e-4, 1e-5, 0.0),
+                                         frame="cam0"), T0)]
+    bag = write_bag(tmp_path / "rec", events)
+    for given in (bag, next(bag.glob("*.db3"))):  # the folder, or its .db3 (read as its folder, with a note)
+        assert main(["extract", str(given), "--list"]) == 0
+        out = capsys.readouterr().out
+        assert re.search(r"/cam/image_raw\s+sensor_msgs/msg/Image\s+2 msgs  8x6 mono8, frame_id 'cam0'$", out, re.M)
+        assert re.search(r"/cam/camera_info\s+sensor_msgs/msg/CameraInfo\s+1 msgs  8x6, fx 4\.5, plumb_bob "
+                         r"D=\[-0\.28, 0\.07, 0\.0002, 1e-05, 0\], frame_id 'cam0'$", out, re.M)
+    assert f"note: {next(bag.glob('*.db3')).name} is part of the rosbag2 folder rec: read the folder" in out
 
 
 def test_wrong_image_topic_lists_topics_once_and_writes_nothing(bag, tmp_path, capsys):

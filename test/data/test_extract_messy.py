@@ -233,7 +233,7 @@ def test_mcap_with_json_protobuf_and_schemaless_channels(tmp_path, capsys):
     code, out, _ = _cli(capsys, path, "--list")
     assert code == 0
     assert [line.split()[1:] for line in out.splitlines()[1:]] == [
-        ["sensor_msgs/msg/Image", "3", "msgs"], ["(no", "schema)", "3", "msgs"],
+        ["sensor_msgs/msg/Image", "3", "msgs", "8x6", "rgb8,", "frame_id", "'cam'"], ["(no", "schema)", "3", "msgs"],
         ["Foo", "(jsonschema)", "3", "msgs"], ["foxglove.CompressedImage", "(protobuf)", "3", "msgs"]]
     code, out, _ = _cli(capsys, path, "--out", tmp_path / "ds")
     assert code == 0 and out.startswith("frames written: 3 of 3 image messages")

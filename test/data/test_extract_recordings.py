@@ -145,10 +145,11 @@ def test_split_bag_folder_without_metadata(tmp_path):
     np.testing.assert_array_equal(ff.read_rgb(tmp_path / "ds_db" / "rgb" / "000003.png"), textured(6, 8, 3))
 
 
-def test_db3_file_given_for_its_folder_names_the_folder(tmp_path):
+def test_db3_file_given_for_its_folder_reads_the_folder(tmp_path):
     bag = write_bag(tmp_path / "bag", _frames(1))
-    with pytest.raises(BagFormatError, match=f"give the rosbag2 folder '{bag}'"):
-        open_bag(next(bag.glob("*.db3")))
+    with open_bag(next(bag.glob("*.db3"))) as source:
+        assert source.path == bag and "is part of the rosbag2 folder bag: read the folder" in source.notes[0]
+        assert [topic for topic, *_ in source.messages()] == ["/cam/image_raw"]
 
 
 def test_truncated_recording_keeps_whole_chunks_and_says_what_was_cut(tmp_path):

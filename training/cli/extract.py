@@ -6,6 +6,13 @@ import argparse
 import sys
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in the help, except None (the help says what happens then: auto-detected, ...)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "extract", help="Turn a rosbag (rosbag2 folder, .mcap or ROS 1 .bag) into a training dataset folder.",
@@ -13,15 +20,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "metadata.yaml), a ROS 1 .bag or a bare .mcap/.db3 and write rgb/, depth/ (16-bit mm PNG), "
                     "right/, intrinsics.yaml, poses_tum.txt, manifest.csv and splits/. Topics are auto-detected "
                     "unless given; images with lens distortion are rectified; re-running resumes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_DefaultsShown)
     parser.add_argument("bag", help="rosbag2 folder, .bag file, .mcap or .db3 file")
     parser.add_argument("--out", help="dataset folder to write (created; re-runs resume); required unless --list")
-    parser.add_argument("--image-topic", help="colour image topic (Image or CompressedImage)")
+    parser.add_argument("--image-topic", help="colour image topic (Image or CompressedImage); default: auto-detected")
     parser.add_argument("--depth-topic", help="depth image topic (32FC1 m, 16UC1 mm, or compressedDepth png/rvl)")
     parser.add_argument("--right-topic", help="right stereo image topic")
-    parser.add_argument("--camera-info-topic", help="CameraInfo topic of the colour camera")
+    parser.add_argument("--camera-info-topic", help="CameraInfo topic of the colour camera; default: the image topic's sibling camera_info")
     parser.add_argument("--odom-topic", help="nav_msgs/Odometry topic (ground-truth poses)")
-    parser.add_argument("--camera-frame", help="TF frame of the camera (default: the image header frame_id)")
+    parser.add_argument("--camera-frame", help="TF frame of the camera; default: the image header frame_id")
     parser.add_argument("--odom-frame", default="odom", help="fixed frame of the poses")
     parser.add_argument("--tolerance-ms", type=float, default=20.0, help="max stamp difference when pairing")
     parser.add_argument("--intrinsics", metavar="FX,FY,CX,CY", help="intrinsics when the bag has no camera_info")
@@ -32,7 +39,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "camera_info; off: write as recorded, intrinsics with the original D")
     parser.add_argument("--depth-format", choices=("png", "npy"), default="png",
                         help="png: 16-bit millimetres; npy: float32 metres")
-    parser.add_argument("--list", action="store_true", help="only list the bag's topics and exit")
+    parser.add_argument("--list", action="store_true",
+                        help="only list the bag's topics (with each image and camera_info topic's size, encoding, "
+                             "frame_id and distortion model) and exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -44,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from training.data.extract import extract_bag
 
     if args.list:
+        from mono_depth_ros.bags.source import first_message_details
+
         with open_bag(args.bag) as source:
-            print(source.describe())
+            print(source.describe(first_message_details(source)))
         return 0
     if not args.out:
         print("error: --out DIR is required (or --list to only see the bag's topics)", file=sys.stderr)
