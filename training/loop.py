@@ -117,6 +117,37 @@ def _strategy(t: Any) -> str:
     return "ddp_find_unused_parameters_true" if several else "auto"
 
 
+class StepsBar(TQDMProgressBar):
+    """One training bar over the whole run: optimizer steps of ``trainer.max_steps`` (Lightning's
+    bar restarts every epoch, which on a small recording is a few batches), the loss, and the
+    ``--max-minutes`` limit in its label when one is set."""
+
+    def __init__(self, refresh_rate: int, max_minutes: float | None = None) -> None:
+        super().__init__(refresh_rate=refresh_rate)
+        self.max_minutes, self._started = max_minutes, False
+
+    def on_train_epoch_start(self, trainer: L.Trainer, *_: Any) -> None:
+        if self._started or self.train_progress_bar is None:
+            return
+        self._started = True
+        bar = self.train_progress_bar
+        bar.reset(total=trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else None)
+        bar.initial = bar.n = trainer.global_step  # a resumed run continues its count
+        limit = f", stops after {self.max_minutes:g} min" if self.max_minutes else ""
+        bar.set_description(f"train steps{limit}")
+        bar.refresh()
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        bar, step = self.train_progress_bar, trainer.global_step
+        if bar is not None and not bar.disable and (step % self.refresh_rate == 0 or step == bar.total):
+            bar.n = step
+            bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
+            bar.refresh()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        pass  # one bar for the run: nothing to close per epoch
+
+
 def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val: bool, progress: bool,
                  loggers: list) -> L.Trainer:
     t = config.trainer
@@ -125,7 +156,7 @@ def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val:
                                  save_last=True, save_top_k=-1),
                  LearningRateMonitor(logging_interval="step")]
     if progress:
-        callbacks.append(TQDMProgressBar(refresh_rate=max(1, t.log_every_n_steps // 4)))
+        callbacks.append(StepsBar(max(1, t.log_every_n_steps // 4), max_minutes))
     if max_minutes is not None:
         callbacks.append(Timer(duration=timedelta(minutes=max_minutes), interval="step"))
     return L.Trainer(

@@ -290,3 +290,13 @@ def test_the_crop_note_says_how_much_of_a_frame_another_aspect_ratio_loses():
     assert note.endswith("e.g. data.input_hw=[128, 200]")
     assert crop_note([folder], (120, 160), "crop") is None  # 4:3 on 752x480: 85 % kept
     assert crop_note([folder], (128, 416), "pad") is None
+
+
+def test_the_progress_bar_counts_steps_of_the_whole_run(tiny_dataset, tmp_path, capsys):
+    """One bar over the run's optimizer steps (max_steps), not one per epoch of a small dataset."""
+    config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=6", "schedule.coarse_steps=2",
+                                                        "trainer.log_every_n_steps=4"])
+    train(config, tiny_dataset, tmp_path / "run", progress=True, max_minutes=30)
+    captured = capsys.readouterr()
+    text = (captured.out + captured.err).replace("\r", "\n")
+    assert "train steps, stops after 30 min" in text and "6/6 [" in text and "Epoch " not in text
