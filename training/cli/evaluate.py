@@ -21,7 +21,12 @@ Layout share: how much of the predictions is one fixed map whatever the frame (0
 ground truth's own on the same pixels; far above the truth's, the network paints a learned layout.
 Ego-motion (li2020, when the dataset has poses): evo ATE (Sim(3) alignment) and RPE, per-pair
 rotation / translation-direction errors, beside a classical ORB + essential-matrix baseline
-(translation scale per pair from ground truth). Writes metrics.json, metrics.md, PNG pictures."""
+(translation scale per pair from ground truth).
+Photometric (li2020, no labels needed: a camera-only recording): the method's own photometric loss on
+the split's consecutive pairs, the number `training select --criterion photometric` ranks by, beside
+the identity warp's ("no motion") on the same pairs; lower is better.
+Writes metrics.json, metrics.md and PNG pictures: input | prediction | ground truth of scored frames,
+input | prediction of frames without depth, trajectory.png when ego-motion is scored."""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -39,7 +44,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--median-scaling", action="store_true", help="scale predictions by median(gt)/median(pred)")
     parser.add_argument("--min-depth", type=float, default=0.1, help="ignore ground truth below (m)")
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
-    parser.add_argument("--pictures", type=int, default=4, help="number of input|prediction|truth pictures")
+    parser.add_argument("--pictures", type=int, default=4,
+                        help="number of pictures: input|prediction|truth, or input|prediction for frames "
+                             "without depth")
     parser.add_argument("--classical", choices=("orb", "sift", "none"), default="orb", help="classical VO baseline")
     parser.add_argument("--resize-mode", choices=RESIZE_MODES, default=None,
                         help="how frames are fitted to the networks (default: the run's data.resize_mode, "
@@ -78,8 +85,15 @@ def run(args: argparse.Namespace) -> int:
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,
-                       motion_refinement=args.motion_refinement)
+                       motion_refinement=args.motion_refinement, photometric=True)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
-    print(f"wrote {args.out}/metrics.json, metrics.md and pictures")
+    print(f"wrote {args.out}/{wrote(results['pictures'])}")
     return 0
+
+
+def wrote(pictures: list[str]) -> str:
+    """The files of one evaluation, e.g. "metrics.json, metrics.md and 2 pictures (a.png, b.png)"."""
+    if not pictures:
+        return "metrics.json and metrics.md (no picture)"
+    return f"metrics.json, metrics.md and {len(pictures)} picture{'s' * (len(pictures) > 1)} ({', '.join(pictures)})"

@@ -7,7 +7,8 @@ the config's ``loss_weights``), no gradient, residual motion field on, no layer-
 reports the share of pixels those masked terms count and the plain L1 over every pixel that lands
 inside frame b: the masked terms alone favour a warp that masks more pixels, so read both.
 
-Used by ``training select --criterion photometric`` and ``benchmarks/adapt_euroc.py``.
+Used by ``training select --criterion photometric``, ``training evaluate`` (li2020, beside
+:func:`no_motion_terms`, the identity warp on the same pairs) and ``benchmarks/adapt_euroc.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from mono_depth_ros.core.errors import InputError
 
 #: pairs per forward pass (memory stays bounded on a long user recording)
 CHUNK_PAIRS = 16
+#: the per-pair means that photometric_terms and no_motion_terms return (with weighted and pairs)
+MEAN_TERMS = ("rgb_consistency", "ssim", "counted_fraction", "inview_fraction", "inview_l1")
 
 
 def _source_config(weights: Path) -> dict:
@@ -87,22 +90,49 @@ def inview_l1(transformed: Any, rgb_1: torch.Tensor, rgb_2: torch.Tensor) -> tup
     return float(((warped - rgb_1).abs() * mask).sum() / (3 * mask.sum()).clamp_min(1)), float(mask.mean())
 
 
-@torch.no_grad()
-def photometric_terms(module: Any, folder: str | Path, split: str = "val") -> dict:
-    """li2020's photometric terms of ``module`` on every consecutive pair of ``folder``'s ``split``.
-
-    Returns rgb_consistency, ssim, weighted (with the config's loss weights), counted_fraction,
-    inview_fraction, inview_l1 (means over pairs) and pairs. InputError when the split has no pair.
-    """
-    from training.data.batches import collate
+def _pairs_of(module: Any, folder: str | Path, split: str) -> Any:
+    """The frame-pair dataset ``module`` trains on, for ``folder``'s ``split``; InputError when empty."""
     from training.data.datasets import DatasetFolder
 
     dataset = module.make_dataset(DatasetFolder(folder), split, train=False)
     if len(dataset) == 0:
         raise InputError("data", f"{folder} ({split} split)", "no consecutive frame pair to score")
-    sums = dict.fromkeys(("rgb_consistency", "ssim", "counted_fraction", "inview_fraction", "inview_l1"), 0.0)
-    for start in range(0, len(dataset), CHUNK_PAIRS):
-        batch = collate([dataset[i] for i in range(start, min(start + CHUNK_PAIRS, len(dataset)))])
+    return dataset
+
+
+def _means(sums: dict, pairs: int, module: Any) -> dict:
+    """Per-pair means of ``sums``, their weighted sum with the config's loss weights, and pairs."""
+    result = {key: value / pairs for key, value in sums.items()}
+    w = module.config.loss_weights
+    result["weighted"] = w.rgb_consistency * result["rgb_consistency"] + w.ssim * result["ssim"]
+    result["pairs"] = pairs
+    return result
+
+
+def _chunks(dataset: Any, progress: bool, desc: str):
+    """Collated FramesBatch of at most CHUNK_PAIRS pairs each, in order."""
+    from tqdm import tqdm
+
+    from training.data.batches import collate
+
+    with tqdm(total=len(dataset), desc=desc, unit="pair", disable=not progress) as bar:
+        for start in range(0, len(dataset), CHUNK_PAIRS):
+            batch = collate([dataset[i] for i in range(start, min(start + CHUNK_PAIRS, len(dataset)))])
+            yield batch
+            bar.update(int(batch.rgb.shape[0]))
+
+
+@torch.no_grad()
+def photometric_terms(module: Any, folder: str | Path, split: str = "val", progress: bool = False) -> dict:
+    """li2020's photometric terms of ``module`` on every consecutive pair of ``folder``'s ``split``.
+
+    Returns rgb_consistency, ssim, weighted (with the config's loss weights), counted_fraction,
+    inview_fraction, inview_l1 (means over pairs) and pairs. InputError when the split has no pair.
+    ``progress``: a progress bar over the pairs.
+    """
+    dataset = _pairs_of(module, folder, split)
+    sums = dict.fromkeys(MEAN_TERMS, 0.0)
+    for batch in _chunks(dataset, progress, "photometric"):
         n = int(batch.rgb.shape[0])
         calls: list = []
         with recorded_warps(calls):
@@ -113,12 +143,39 @@ def photometric_terms(module: Any, folder: str | Path, split: str = "val") -> di
                            ("counted_fraction", out["frame1_closer_to_camera"].float().mean()),
                            ("inview_fraction", inview), ("inview_l1", l1)):
             sums[key] += float(value) * n
-    pairs = len(dataset)
-    result = {key: value / pairs for key, value in sums.items()}
-    w = module.config.loss_weights
-    result["weighted"] = w.rgb_consistency * result["rgb_consistency"] + w.ssim * result["ssim"]
-    result["pairs"] = pairs
-    return result
+    return _means(sums, len(dataset), module)
+
+
+@torch.no_grad()
+def no_motion_terms(module: Any, folder: str | Path, split: str = "val") -> dict:
+    """:func:`photometric_terms`' keys for the identity warp ("no motion": frame b compared with
+    frame a as is, pixel for pixel, every pixel counted), on the pairs ``module`` scores (same frames,
+    input size and loss weights); no network runs. The baseline a warp must beat: a network that
+    explains the motion has lower weighted and inview_l1 (the weighted terms of the network also
+    drop the pixels its occlusion test masks; read inview_l1, over every pixel, beside them).
+    As ``benchmarks/adapt_euroc.py``'s "no motion (identity warp)" row, computed in chunks.
+    """
+    from training.losses import TransformedDepth, rgbd_consistency_loss
+
+    dataset = _pairs_of(module, folder, split)
+    sums = dict.fromkeys(MEAN_TERMS, 0.0)
+    for batch in _chunks(dataset, False, "no motion"):
+        n = int(batch.rgb.shape[0])
+        rgb_a, rgb_b = batch.rgb[:, :-1].flatten(0, 1), batch.rgb[:, 1:].flatten(0, 1)  # (B, T, 3, H, W), as li2020
+        rgb, flipped = torch.cat([rgb_a, rgb_b]), torch.cat([rgb_b, rgb_a])  # both directions, as li2020
+        b, _, h, w = rgb.shape
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=rgb.dtype), torch.arange(w, dtype=rgb.dtype), indexing="ij")
+        ones = torch.ones(b, h, w, dtype=rgb.dtype)
+        same = TransformedDepth(xs.expand(b, h, w), ys.expand(b, h, w), ones, ones.bool())
+        # frame 2 a hair farther everywhere, so the occlusion test counts every pixel
+        out = rgbd_consistency_loss(same, rgb, torch.full((b, 1, h, w), 1.0001, dtype=rgb.dtype), flipped,
+                                    module.config.loss.occluded_pixel_weight)
+        l1, inview = inview_l1(same, rgb, flipped)
+        for key, value in (("rgb_consistency", 2 * out["rgb_error"]), ("ssim", out["ssim_error"]),  # li2020's factors
+                           ("counted_fraction", out["frame1_closer_to_camera"].float().mean()),
+                           ("inview_fraction", inview), ("inview_l1", l1)):
+            sums[key] += float(value) * n
+    return _means(sums, len(dataset), module)
 
 
 def photometric_score(weights: str | Path, folder: str | Path, split: str = "val") -> dict:

@@ -16,7 +16,7 @@ def markdown_table(results: dict) -> str:
     """One table per metric group of ``results`` ({"depth": {...}, "ego_motion": {"network": {...}, ...}})."""
     lines = [f"# Evaluation: {results.get('checkpoint', '')}", ""]
     depth = results.get("depth")
-    absent = {name: (results.get(name) or {}).get("not_scored") for name in ("depth", "ego_motion")}
+    absent = {name: (results.get(name) or {}).get("not_scored") for name in ("depth", "ego_motion", "photometric")}
     if any(absent.values()):
         lines += ["## Not scored", ""] + [f"- {name}: {why}" for name, why in absent.items() if why] + [""]
     if depth and not depth.get("not_scored"):
@@ -31,7 +31,28 @@ def markdown_table(results: dict) -> str:
         for m in methods:
             lines.append(f"| {m} | " + " | ".join(_fmt(ego[m].get(k)) for k in keys) + " |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _photometric_lines(results.get("photometric")))
+
+
+#: rows of the photometric table: (key in results["photometric"], label)
+PHOTOMETRIC_ROWS = (("network", "li2020 depth + motion"), ("no_motion", "no motion (identity warp)"))
+PHOTOMETRIC_KEYS = ("weighted", "rgb_consistency", "ssim", "inview_l1", "counted_fraction", "pairs")
+
+
+def _photometric_lines(photometric: dict | None) -> list[str]:
+    """The label-free table: li2020's score beside the identity warp's on the same pairs."""
+    if not photometric or photometric.get("not_scored"):
+        return []
+    lines = ["## Photometric score (label-free, lower is better)", "",
+             "li2020's own photometric loss on every consecutive pair of the split, as `training select "
+             "--criterion photometric` (weighted: the number select ranks by; it counts only pixels that pass "
+             "the occlusion test, counted_fraction of them, so read inview_l1, over every in-view pixel, "
+             "beside it). No motion: frame b compared with frame a as is, every pixel counted.", "",
+             "| warp | " + " | ".join(PHOTOMETRIC_KEYS) + " |", "|---|" + "---|" * len(PHOTOMETRIC_KEYS)]
+    for key, label in PHOTOMETRIC_ROWS:
+        if key in photometric:
+            lines.append(f"| {label} | " + " | ".join(_fmt(photometric[key].get(k)) for k in PHOTOMETRIC_KEYS) + " |")
+    return lines + [""]
 
 
 def _fmt(value) -> str:
@@ -40,8 +61,10 @@ def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) and not isinstance(value, bool) else str(value)
 
 
-def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, title: str) -> None:
-    """input | prediction | ground truth, depth colormaps on a shared range (the ground truth's)."""
+def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, title: str,
+                 label: str = "depth [m]") -> None:
+    """input | prediction | ground truth, depth colormaps on a shared range (the ground truth's);
+    without ``gt``, input | prediction on the prediction's range. ``label``: the colour bar's."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -59,7 +82,7 @@ def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray |
         axes[2].set_title("ground truth")
     for ax in axes:
         ax.axis("off")
-    fig.colorbar(im, ax=list(axes), shrink=0.8, label="depth [m]")
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label=label)
     fig.suptitle(title)
     fig.savefig(path, dpi=90)
     plt.close(fig)

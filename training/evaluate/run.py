@@ -37,19 +37,26 @@ class EvalOptions:
     # networks alone, `training evaluate` defaults to auto as the node does
     motion_refinement: str = "none"
     progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
+    # li2020: its label-free photometric score on the split's pairs beside the identity warp's (as
+    # `training select --criterion photometric`); on in `training evaluate`, off here for callers that
+    # score otherwise (select's other criteria would pay one more pass over the split per checkpoint)
+    photometric: bool = False
 
 
 def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
                    out_dir: Path) -> dict:
-    """Mean depth metrics and WHDR over frames with depth; pictures of the first few frames."""
+    """Mean depth metrics and WHDR over frames with depth. Pictures of up to ``opts.pictures``
+    frames: input | prediction | truth of scored frames, then input | prediction of frames without
+    depth; their file names under "pictures" of the returned dict."""
     kind = models.depth_kind
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
     constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
     layout: dict[str, list] = {"pred": [], "gt": []}  # layout_share of the predictions beside the truth's
     with_depth = [i for i in indices if folder.by_index[i].depth]
-    step = max(1, len(with_depth) // max(opts.pictures, 1))
-    for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame", disable=not opts.progress)):
+    step, pictures = max(1, len(with_depth) // max(opts.pictures, 1)), []
+    bar = opts.progress and bool(with_depth)  # no bar over nothing: an empty one prints "depth: 0frame" twice
+    for n, index in enumerate(tqdm(with_depth, desc="depth", unit="frame", disable=not bar)):
         rgb, gt = folder.rgb(index), folder.depth_m(index)
         pred = predict_depth(models, rgb)
         if gt.shape != pred.shape:
@@ -73,23 +80,47 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             continue
         if opts.pictures and n % step == 0 and n // step < opts.pictures:
             scale = per_image[-1].get("median_scale", 1.0)
-            depth_figure(out_dir / f"depth_{index:06d}.png", rgb, pred * scale, gt,
+            pictures.append(f"depth_{index:06d}.png")
+            depth_figure(out_dir / pictures[-1], rgb, pred * scale, gt,
                          f"{models.depth_spec} frame {index} (abs_rel {per_image[-1]['abs_rel']:.3f})")
+    without = [i for i in indices if not folder.by_index[i].depth]
+    pictures += unlabelled_pictures(models, folder, without, opts.pictures - len(pictures), out_dir)
     if not per_image:
-        if not with_depth:
-            why = (f"no frame of split {opts.split!r} has depth ground truth (extract with --depth-topic, or "
-                   "evaluate on a folder with depth/)")
-        else:
-            why = (f"all {skipped} frames with depth were skipped: no ground truth within "
-                   f"[{opts.caps.min_depth_m:g}, {opts.caps.max_depth_m:g}] m where the prediction is finite "
-                   "(see --min-depth / --max-depth)")
-        return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite, "not_scored": why}
+        return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite,
+                "not_scored": _depth_not_scored(with_depth, skipped, opts), "pictures": pictures}
     out = mean_metrics(per_image)
     out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
                constant_depth_abs_rel=float(np.mean(constant_abs_rel)), frames=len(per_image),
                layout_share=layout_share(layout["pred"]), layout_share_ground_truth=layout_share(layout["gt"]),
-               median_scaling=median, output_kind=kind)
+               median_scaling=median, output_kind=kind, pictures=pictures)
     return out
+
+
+def _depth_not_scored(with_depth: list[int], skipped: int, opts: EvalOptions) -> str:
+    if not with_depth:
+        return (f"no frame of split {opts.split!r} has depth ground truth (extract with --depth-topic, or "
+                "evaluate on a folder with depth/)")
+    return (f"all {skipped} frames with depth were skipped: no ground truth within "
+            f"[{opts.caps.min_depth_m:g}, {opts.caps.max_depth_m:g}] m where the prediction is finite "
+            "(see --min-depth / --max-depth)")
+
+
+def unlabelled_pictures(models: LoadedModels, folder: DatasetFolder, frames: list[int], count: int,
+                        out_dir: Path) -> list[str]:
+    """input | prediction pictures (depth_figure without the truth panel) of up to ``count`` of
+    ``frames``, spread evenly over them (first and last included); the file names written."""
+    if count <= 0 or not frames:
+        return []
+    picks = sorted({frames[k] for k in np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int)})
+    metric = models.depth_kind == "metric_depth"
+    names = []
+    for index in picks:
+        rgb = folder.rgb(index)
+        names.append(f"depth_{index:06d}.png")
+        depth_figure(out_dir / names[-1], rgb, predict_depth(models, rgb), None,
+                     f"{models.depth_spec} frame {index} (no ground truth)",
+                     label="depth [m]" if metric else "depth (up to scale)")
+    return names
 
 
 def _consecutive_runs(indices: list[int]) -> list[list[int]]:
@@ -105,11 +136,12 @@ def _consecutive_runs(indices: list[int]) -> list[list[int]]:
 def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
                         out_dir: Path) -> dict:
     """Network vs classical baseline on the longest run of consecutive frames with poses."""
-    runs = _consecutive_runs([i for i in indices if folder.pose(i) is not None])
+    with_pose = [i for i in indices if folder.pose(i) is not None]
+    runs = _consecutive_runs(with_pose)
     frames = max(runs, key=len) if runs else []
     if len(frames) < 3:
-        why = (f"fewer than 3 consecutive frames with poses in split {opts.split!r}"
-               + ("" if folder.poses else " (the folder has no poses_tum.txt: extract with --odom-topic or /tf)"))
+        why = (f"fewer than 3 consecutive frames with poses in split {opts.split!r}: "
+               + _poses_state(folder, len(with_pose), len(frames), len(indices)))
         LOG.warning("ego-motion not scored: %s", why)
         return {"not_scored": why}
     gt_poses = [folder.pose(i) for i in frames]
@@ -147,10 +179,62 @@ def evaluate_ego_motion(models: LoadedModels, folder: DatasetFolder, indices: li
     return results
 
 
+def _poses_state(folder: DatasetFolder, with_pose: int, longest: int, frames: int) -> str:
+    """Why a split has too few posed frames, as the folder shows it (extract always writes
+    poses_tum.txt, empty when the bag had no pose of the camera)."""
+    if not (folder.path / "poses_tum.txt").is_file():
+        return "the folder has no poses_tum.txt; extract with --odom-topic or from a bag with /tf"
+    if not folder.poses:
+        return ("poses_tum.txt is empty: the bag had no odometry/TF for the camera; extract with --odom-topic, "
+                "or --odom-frame / --camera-frame naming the bag's TF frames")
+    return (f"{with_pose} of its {frames} frames have a pose in poses_tum.txt ({len(folder.poses)} poses, "
+            f"matched by exact stamp), at most {longest} in a row")
+
+
+def _li2020_source(checkpoints: list[str | Path]) -> Path | None:
+    """What photometric_score reads li2020 from (as select passes it): the one .ckpt, or the folder
+    holding the evaluated li2020_depth.pt and li2020_motion.pt; None for other layouts."""
+    paths = [Path(c) for c in checkpoints]
+    if len(paths) == 1 and paths[0].suffix == ".ckpt":
+        return paths[0]
+    pair = {paths[0].parent / "li2020_depth.pt", paths[0].parent / "li2020_motion.pt"}
+    if all(p.is_file() for p in pair) and {p.resolve() for p in paths} <= {p.resolve() for p in pair}:
+        return paths[0].parent
+    return None
+
+
+PHOTOMETRIC_ABOUT = ("li2020's photometric loss (label-free, lower is better) on the split's consecutive pairs, "
+                     "as training select --criterion photometric; network: the li2020 networks' warp, no_motion: "
+                     "the identity warp on the same pairs")
+
+
+def evaluate_photometric(checkpoints: list[str | Path], data_dir: str | Path, opts: EvalOptions) -> dict:
+    """li2020's label-free score on the split's consecutive pairs: {"network": photometric_terms (the
+    value of photometric_score, which `training select --criterion photometric` ranks by),
+    "no_motion": no_motion_terms on the same pairs}, or {"not_scored": why}. Lower is better; the
+    networks are run as trained (the run's input size and resize mode, no flip, no refinement)."""
+    from training.evaluate.photometric import li2020_for_scoring, no_motion_terms, photometric_terms
+
+    source = _li2020_source(checkpoints)
+    if source is None:
+        why = "needs one .ckpt, or li2020_depth.pt and li2020_motion.pt in one folder"
+    else:
+        try:
+            module = li2020_for_scoring(source, DatasetFolder(data_dir).intrinsics is not None)
+            return {"about": PHOTOMETRIC_ABOUT, "split": opts.split,
+                    "network": photometric_terms(module, data_dir, opts.split, progress=opts.progress),
+                    "no_motion": no_motion_terms(module, data_dir, opts.split)}
+        except InputError as exc:
+            why = str(exc)
+    LOG.warning("photometric score not computed: %s", why)
+    return {"not_scored": why}
+
+
 def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str | Path,
              opts: EvalOptions = EvalOptions(), card: str | Path | None = None) -> dict:
     """Run every evaluation that the loaded networks and the dataset allow; write
-    metrics.json, metrics.md and pictures into ``out_dir``. Returns the results dict.
+    metrics.json, metrics.md and pictures into ``out_dir``. Returns the results dict (its
+    "pictures": the names of the pictures written).
     ``card``: the model card of an .onnx checkpoint (default: the one beside it)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,10 +256,16 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
                      "resize_mode": models.resize_mode, "flip_average": opts.flip_average,
                      "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
+    pictures = []
     if models.depth_spec:
         results["depth"] = evaluate_depth(models, folder, indices, opts, out_dir)
+        pictures += results["depth"].pop("pictures")
     if "li2020_motion" in models.nets:
         results["ego_motion"] = evaluate_ego_motion(models, folder, indices, opts, out_dir)
+        pictures += [] if results["ego_motion"].get("not_scored") else ["trajectory.png"]
+        if opts.photometric and "li2020_depth" in models.nets:
+            results["photometric"] = evaluate_photometric(checkpoints, data_dir, opts)
+    results["pictures"] = pictures  # file names in out_dir, written by this run
     write_json(out_dir / "metrics.json", results)
     (out_dir / "metrics.md").write_text(markdown_table(results))
     return results
