@@ -15,16 +15,21 @@ zero point 0; NNCF quantises non-negative activations (after ReLU) to uint8 with
 those are rewritten to int8 with the scale multiplied by 255/127 (same range, one bit less).
 The result is cached in ``<cache>/onnx/`` (key: ONNX sha256, frame list, NNCF version).
 Runs in ONNX Runtime CPU (tested); on TensorRT it is UNVERIFIED (no GPU here).
+
+``quiet_nncf`` keeps NNCF's INFO tables and progress bars, which it prints to stdout, out of the
+nodes' output while a model is quantised or compressed (its warnings still show).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -36,6 +41,41 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DEFAULT_CALIBRATION_FRAMES = 64
 #: the depth network whose output goes into a motion network's calibration samples
 MOTION_CALIBRATION_DEPTH = "li2020_depth"
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET_STATE: dict[str, Any] = {"depth": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def quiet_nncf() -> Iterator[None]:
+    """Within: NNCF logs warnings only (not its INFO statistics tables) and rich, which draws its
+    progress bars, prints nothing; both restored on exit. Nested and concurrent uses (two models
+    loading in two threads) restore the settings once the last one exits. Does nothing without NNCF."""
+    try:
+        import rich
+        from nncf.common.logging.logger import nncf_logger
+    except ImportError:
+        rich = nncf_logger = None
+    if rich is None or nncf_logger is None:
+        yield
+        return
+    with _QUIET_LOCK:
+        if _QUIET_STATE["depth"] == 0:
+            console = rich.get_console()
+            _QUIET_STATE["saved"] = (nncf_logger.level, console.quiet)
+            nncf_logger.setLevel(logging.WARNING)
+            console.quiet = True
+        _QUIET_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_STATE["depth"] -= 1
+            if _QUIET_STATE["depth"] == 0:
+                level, quiet = _QUIET_STATE["saved"]
+                nncf_logger.setLevel(level)
+                rich.get_console().quiet = quiet
 
 
 def frames_per_sample(spec: Any) -> int:
@@ -208,9 +248,10 @@ def cached_qdq_onnx(model_path: str | Path, spec: Any, calibration_dir: str | Pa
     hw = calibration_hw(model, spec)
     samples = [{name: x} for x in calibration_inputs(frames, spec, hw, depth_of=depth_of)]
     LOG.info("int8: NNCF Q/DQ calibration of %s on %d frames from %s", model_path.name, len(samples), calibration_dir)
-    quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
-                                              preset=nncf.QuantizationPreset.PERFORMANCE,
-                                              ignored_scope=float_scope(nncf, spec)))
+    with quiet_nncf():
+        quantized = signed_int8_qdq(nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
+                                                  preset=nncf.QuantizationPreset.PERFORMANCE,
+                                                  ignored_scope=float_scope(nncf, spec)))
     onnx.checker.check_model(quantized)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

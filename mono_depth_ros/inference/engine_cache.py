@@ -3,7 +3,9 @@
 An engine is valid only for the exact ONNX bytes, TensorRT version, GPU model and compute
 capability, precision and input shape it was built for; the key hashes all of them, so a change in
 any one builds a new engine and an unchanged setup reuses the serialized engine from disk.
-Default folder: ``$MONO_DEPTH_ROS_CACHE`` or ``~/.cache/mono_depth_ros``.
+Default folder: ``$MONO_DEPTH_ROS_CACHE`` or, when it is unset or empty, ``~/.cache/mono_depth_ros``.
+A folder that cannot be written is reported as ``CacheNotWritable``, one line naming the folder
+and how to move the cache, before any work that would have to be stored there.
 
 Several processes may start on one machine at once (a launch file with two nodes): building is
 serialised per key by an exclusive ``fcntl.flock`` on ``<key>.lock``, and whoever takes the lock
@@ -20,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -28,8 +31,49 @@ LOG = logging.getLogger(__name__)
 PRECISIONS = ("fp32", "fp16", "int8")
 
 
+#: the environment variable that moves the cache (unset or empty: ~/.cache/mono_depth_ros)
+CACHE_ENV = "MONO_DEPTH_ROS_CACHE"
+
+
+class CacheNotWritable(OSError):
+    """The cache folder cannot be created or written (read-only file system, no permission, a file
+    in the way, disk full); the message names the folder and how to move the cache."""
+
+    def __init__(self, folder: Path, reason: str, explicit: bool = False) -> None:
+        self.folder = folder
+        move = "pass a writable cache_dir" if explicit else f"set {CACHE_ENV}=<a writable folder> to move the cache"
+        super().__init__(f"cache folder '{folder}' is not writable ({reason}): {move}")
+
+
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("MONO_DEPTH_ROS_CACHE", Path.home() / ".cache" / "mono_depth_ros"))
+    """``$MONO_DEPTH_ROS_CACHE``, or ``~/.cache/mono_depth_ros`` when it is unset or empty (an
+    empty value would otherwise mean the current directory)."""
+    value = os.environ.get(CACHE_ENV, "")
+    return Path(value) if value.strip() else Path.home() / ".cache" / "mono_depth_ros"
+
+
+def cache_subfolder(cache_dir: str | Path | None, name: str) -> Path:
+    """``<cache_dir>/<name>``, the default cache folder when ``cache_dir`` is None or empty."""
+    return (Path(cache_dir) if cache_dir else default_cache_dir()) / name
+
+
+def writable_cache_folder(folder: str | Path, explicit: bool = False) -> Path:
+    """``folder``, created if missing, once a file could be created in it; else CacheNotWritable.
+
+    Checked before a cache miss is filled (an export, a conversion, an engine build), so an
+    unwritable cache fails in one clear line instead of an OSError from deep inside a library.
+    A cache that already holds every file needed is only read and never gets here. ``explicit``:
+    the folder came from a ``cache_dir`` argument, not the environment (changes the advice).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CacheNotWritable(folder, exc.strerror or type(exc).__name__, explicit) from exc
+    return folder
 
 
 def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
@@ -60,6 +104,7 @@ class EngineCache:
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder else default_cache_dir() / "engines"
+        self._explicit = bool(folder)
 
     def path_for(self, key: str) -> Path:
         return self.folder / f"{key}.engine"
@@ -70,7 +115,7 @@ class EngineCache:
 
     def store(self, key: str, engine_bytes: bytes, info: dict | None = None) -> Path:
         """Write atomically (a crash never leaves a truncated engine under the key)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        writable_cache_folder(self.folder, self._explicit)
         path = self.path_for(key)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_bytes(engine_bytes)
@@ -83,7 +128,7 @@ class EngineCache:
     def lock(self, key: str) -> Iterator[Path]:
         """Exclusive cross-process lock of ``key`` (``fcntl.flock``; released when the holder exits,
         even by a crash, since the kernel drops it with the file descriptor)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        writable_cache_folder(self.folder, self._explicit)
         path = self.folder / f"{key}.lock"
         with open(path, "a+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

@@ -1,24 +1,31 @@
 """Export a network to ONNX (static shapes) and check it numerically against PyTorch.
 
 Used by ``training export`` (training/export.py) and by the estimators, which turn a ``.pt``
-checkpoint into a cached ``.onnx`` for ONNX Runtime / TensorRT (key: the checkpoint's sha256 and
-the input size). The ONNX file carries metadata (``spec_name``, ``model_kwargs``, ``input_hw``,
-``source_sha256``) so it can be loaded without naming the spec again.
+checkpoint into a cached ``.onnx`` for ONNX Runtime / OpenVINO / TensorRT (key, all in the file
+name: the checkpoint's sha256, the input size, the opset, this package's version and torch's
+version, so an upgrade exports again instead of reusing a file the old code wrote). A cached
+file that does not parse as ONNX (damaged disk, a manual copy cut short) is exported again,
+once, with a warning. The ONNX file carries metadata (``spec_name``, ``model_kwargs``,
+``input_hw``, ``source_sha256``) so it can be loaded without naming the spec again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+from mono_depth_ros.core.errors import one_line
+from mono_depth_ros.inference.engine_cache import cache_subfolder, file_sha256, writable_cache_folder
 from mono_depth_ros.inference.spec import ModelSpec, get_spec
 
+LOG = logging.getLogger(__name__)
 DEFAULT_OPSET = 17
 PARITY_TOLERANCE = 1e-4  # of the PyTorch output's range
 #: a masked output (ModelSpec.masked_outputs) may differ in this fraction of its values by the mask
@@ -145,21 +152,56 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, opset: 
     return path, errors
 
 
+def onnx_file_problem(path: str | Path) -> str | None:
+    """None when ``path`` parses as ONNX and passes ``onnx.checker`` (the C++ checker reads the
+    file: milliseconds for the bundled networks), else why not, in one line."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path))
+    except Exception as exc:  # noqa: BLE001 - any parse or check failure means "write it again"
+        return one_line(exc)
+    return None
+
+
+def cached_onnx_file(path: Path, write: Callable[[Path], Any], cache_dir: str | Path | None = None) -> Path:
+    """``path`` when it holds a valid ONNX file; otherwise ``write(path)`` (which writes it
+    atomically) after checking the folder is writable (CacheNotWritable names it). A file that is
+    there but does not parse is written again once, with one warning. ``cache_dir``: the caller's
+    argument (None: the default folder), for the advice when the folder is not writable."""
+    if path.is_file():
+        problem = onnx_file_problem(path)
+        if problem is None:
+            return path
+        LOG.warning("cached ONNX %s is damaged (%s): writing it again", path, problem)
+    writable_cache_folder(path.parent, explicit=bool(cache_dir))
+    write(path)
+    return path
+
+
+def code_versions() -> str:
+    """This package's and torch's versions, for cache file names, e.g. ``v0.1.0-torch2.13.0+cpu``."""
+    import torch
+
+    import mono_depth_ros
+
+    return re.sub(r"[^A-Za-z0-9.+_-]", "_", f"v{mono_depth_ros.__version__}-torch{torch.__version__}")
+
+
 def cached_onnx_for_checkpoint(checkpoint_path: str | Path, cache_dir: str | Path | None = None,
                                input_hw: tuple[int, int] | None = None) -> Path:
-    """The ONNX export of a ``.pt`` checkpoint in ``<cache>/onnx/``, exported once per
-    (checkpoint sha256, input size, opset) and reused afterwards."""
+    """The ONNX export of a ``.pt`` checkpoint in ``<cache>/onnx/``, exported once per (checkpoint
+    sha256, input size, opset, package and torch versions) and reused afterwards; exported again
+    when the cached file is damaged."""
     from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
     payload = read_checkpoint_payload(checkpoint_path)
     spec = get_spec(payload["spec_name"])
     hw = tuple(int(v) for v in (input_hw or spec.input_hw_for(payload["model_kwargs"], payload.get("config"))))
     digest = file_sha256(checkpoint_path)[:20]
-    folder = Path(cache_dir) if cache_dir else default_cache_dir()
-    path = folder / "onnx" / f"{spec.name}-{digest}-{hw[0]}x{hw[1]}-op{DEFAULT_OPSET}.onnx"
-    if not path.is_file():
-        export_checkpoint(checkpoint_path, path, DEFAULT_OPSET, hw)
-    return path
+    name = f"{spec.name}-{digest}-{hw[0]}x{hw[1]}-op{DEFAULT_OPSET}-{code_versions()}.onnx"
+    return cached_onnx_file(cache_subfolder(cache_dir, "onnx") / name,
+                            lambda path: export_checkpoint(checkpoint_path, path, DEFAULT_OPSET, hw), cache_dir)
 
 
 def read_onnx_metadata(onnx_path: str | Path) -> dict[str, str]:

@@ -10,10 +10,15 @@ before. Resize's ``roi``/``scales`` inputs stay float32 (the operator requires i
 and Constants used only by fp16 nodes are stored in fp16 (values beyond fp16's range are clipped).
 
     to_fp16_onnx(src, dst) -> dst; cached_fp16_onnx(src, cache_dir) -> the cached copy
+
+The cached copy's name holds the source's sha256 and ``conversion_id()`` (this package's version
+and a hash of KEEP_FP32_OPS / FP32_ONLY_INPUTS), so changed conversion rules convert again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -151,14 +156,24 @@ def is_fp16_onnx(path: str | Path) -> bool:
     return any(t.data_type == TensorProto.FLOAT16 for t in proto.graph.initializer)
 
 
+def conversion_id() -> str:
+    """Version of the conversion for cache names: this package's version and a hash of the rules
+    (KEEP_FP32_OPS, FP32_ONLY_INPUTS), e.g. ``v0.1.0-rules3f9a01c2``."""
+    import mono_depth_ros
+
+    rules = json.dumps([sorted(KEEP_FP32_OPS), sorted(FP32_ONLY_INPUTS)]).encode()
+    return f"v{mono_depth_ros.__version__}-rules{hashlib.sha256(rules).hexdigest()[:8]}"
+
+
 def cached_fp16_onnx(src: str | Path, cache_dir: str | Path | None = None) -> Path:
-    """The fp16 copy of ``src`` in ``<cache>/onnx/`` (key: src's sha256), converted once;
-    ``src`` itself when it already holds fp16 weights."""
-    from mono_depth_ros.inference.engine_cache import default_cache_dir, file_sha256
+    """The fp16 copy of ``src`` in ``<cache>/onnx/`` (key: src's sha256 and ``conversion_id()``),
+    converted once (again when the cached copy is damaged); ``src`` itself when it already holds
+    fp16 weights."""
+    from mono_depth_ros.inference.engine_cache import cache_subfolder, file_sha256
+    from mono_depth_ros.inference.onnx_export import cached_onnx_file
 
     src = Path(src)
     if is_fp16_onnx(src):
         return src
-    folder = Path(cache_dir) if cache_dir else default_cache_dir()
-    dst = folder / "onnx" / f"{src.stem}-{file_sha256(src)[:20]}.fp16.onnx"
-    return dst if dst.is_file() else to_fp16_onnx(src, dst)
+    dst = cache_subfolder(cache_dir, "onnx") / f"{src.stem}-{file_sha256(src)[:20]}.fp16-{conversion_id()}.onnx"
+    return cached_onnx_file(dst, lambda path: to_fp16_onnx(src, path, KEEP_FP32_OPS), cache_dir)

@@ -14,19 +14,26 @@ that fails), logs why each was skipped and returns the first that loads and runs
                                                                (after bf16_w4; after bf16_w8: bf16)
     then:  openvino > onnxruntime > torch on the CPU in fp32   (noted in the reason)
 
-It raises only when nothing at all can run the file. Model files: ``.pt`` (checkpoint; exported
-once to a cached ONNX for the ONNX-based runtimes), ``.onnx``, ``.engine`` (TensorRT only).
+It raises only when nothing at all can run the file. When it skips a candidate for a reason of the
+machine's set-up rather than the runtime's (today: a cache folder it cannot write, so a ``.pt``
+cannot be exported to ONNX and it lands on torch, the slowest CPU runtime), it says so once at
+WARNING; ordinary skips ("not installed", "does not offer bf16") stay at INFO. Model files: ``.pt``
+(checkpoint; exported once to a cached ONNX for the ONNX-based runtimes), ``.onnx``, ``.engine``
+(TensorRT only).
 """
 
 from __future__ import annotations
 
 import logging
+import numbers
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend
+from mono_depth_ros.inference.engine_cache import CacheNotWritable
 from mono_depth_ros.inference.spec import ModelSpec
 
 LOG = logging.getLogger(__name__)
@@ -43,6 +50,11 @@ AUTO_DEVICE_PRECISION = {"cuda": {"bf16_w8": "fp16", "bf16_w4": "fp16"}, "cpu": 
 #: auto's CPU steps between the requested precision and fp32, followed in turn (fewer weight bits first)
 AUTO_CPU_FALLBACK = {"bf16_w4": "bf16_w8", "bf16_w8": "bf16"}
 SUFFIXES = (".pt", ".onnx", ".engine")
+#: failures of the machine's set-up, not of a runtime: auto warns when it skips a candidate for one
+ENVIRONMENTAL_FAILURES = (CacheNotWritable,)
+#: (backend, precision) whose load runs NNCF (weight compression, int8 quantisation): its stdout
+#: tables and progress bars are kept quiet (calibration.quiet_nncf)
+_NNCF_LOADS = frozenset(("openvino", p) for p in ("bf16_w8", "bf16_w4", "int8"))
 
 
 def _torch_cuda() -> bool:
@@ -177,6 +189,33 @@ def _precheck(c: Candidate, model_path: Path) -> str | None:
     return None
 
 
+def _load(kind: str, backend: InferenceBackend, precision: str) -> InferenceBackend:
+    """``backend.load()``, with NNCF's console output off where the load runs NNCF."""
+    if (kind, precision) not in _NNCF_LOADS:
+        return backend.load()
+    from mono_depth_ros.inference.calibration import quiet_nncf
+
+    with quiet_nncf():
+        return backend.load()
+
+
+def checked_threads(threads: int | None) -> int | None:
+    """``threads`` as given (None or 0: the runtime's default) or InputError; a count above
+    ``os.cpu_count()`` is allowed with one warning (threads that outnumber the cores made ONNX
+    Runtime 6x and torch 10x slower on 2 cores)."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise InputError("threads", threads, "must be a whole number >= 0 (0 or None: the runtime's default)")
+    if threads < 0:
+        raise InputError("threads", threads, "must be >= 0 (0 or None: the runtime's default)")
+    cpus = os.cpu_count()
+    if cpus and threads > cpus:
+        LOG.warning("threads=%d is more than the %d CPUs here (os.cpu_count()): inference slows down when "
+                    "threads outnumber cores; use at most %d", threads, cpus, cpus)
+    return int(threads)
+
+
 def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision: str = "fp32",
                    device: str = "auto", input_hw: tuple[int, int] | None = None, threads: int | None = None,
                    cache_dir: str | Path | None = None, force_engine_rebuild: bool = False,
@@ -185,9 +224,10 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
     """A loaded backend and a one-line reason for the choice.
 
     ``device``: "auto" (CUDA where the backend needs it, else CPU), "cpu", "cuda" (OpenVINO also
-    takes "gpu", "npu"). ``threads``: CPU threads. ``cache_dir``: ONNX/engine cache (default
-    ``~/.cache/mono_depth_ros``). ``calibration_dir``: frames for int8 (an extracted dataset
-    folder); ``calibration_depth``: depths of those frames for a motion network's int8 (the
+    takes "gpu", "npu"). ``threads``: CPU threads (None or 0: the runtime's default; negative:
+    InputError; more than ``os.cpu_count()``: one warning). ``cache_dir``: ONNX/engine cache
+    (default ``$MONO_DEPTH_ROS_CACHE`` or ``~/.cache/mono_depth_ros``). ``calibration_dir``:
+    frames for int8 (an extracted dataset folder); ``calibration_depth``: depths of those frames for a motion network's int8 (the
     estimators pass it). ``allow_tf32``: let TensorRT "fp32" engines use TF32 tensor cores (off: fp32 is fp32).
     """
     if name not in BACKENDS:
@@ -199,6 +239,7 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
         raise InputError("model_path", str(model_path), f"expected one of {SUFFIXES}")
     if not model_path.is_file():
         raise FileNotFoundError(f"model_path={str(model_path)!r}: file not found")
+    threads = checked_threads(threads)
     opts = dict(input_hw=input_hw, threads=threads, cache_dir=cache_dir, force_engine_rebuild=force_engine_rebuild,
                 channels_last=channels_last, compile=compile, calibration_dir=calibration_dir, allow_tf32=allow_tf32,
                 calibration_depth=calibration_depth)
@@ -207,7 +248,7 @@ def create_backend(name: str, model_path: str | Path, spec: ModelSpec, precision
             raise InputError("precision", precision, f"backend {name!r} offers {BACKEND_PRECISIONS[name]}")
         dev = device if device != "auto" else ("cuda" if name == "tensorrt" or (name == "torch" and _torch_cuda())
                                                else "cpu")
-        backend = FACTORIES[name](model_path, spec, precision, dev, opts).load()
+        backend = _load(name, FACTORIES[name](model_path, spec, precision, dev, opts), precision)
         reason = f"backend {name!r} requested"
         LOG.info("%s: %s", reason, backend.describe())
         return backend, reason
@@ -223,21 +264,27 @@ def warmup_shapes(backend: InferenceBackend, spec: ModelSpec,
 def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
                  opts: dict) -> tuple[InferenceBackend, str]:
     skipped: list[str] = []
+    environmental: dict[str, list[str]] = {}  # why -> the runtimes ("openvino CPU") it stopped
     for c in auto_candidates(precision, device):
         why = _precheck(c, model_path)
         if why is None:
             try:
-                backend = FACTORIES[c.kind](model_path, spec, c.precision, c.device, opts).load()
+                backend = _load(c.kind, FACTORIES[c.kind](model_path, spec, c.precision, c.device, opts), c.precision)
                 # a backend that loads but cannot run a frame is a failure too
                 backend.warmup(1, warmup_shapes(backend, spec, opts.get("input_hw")))
             except Exception as exc:  # noqa: BLE001 - auto must never take the node down
                 why = one_line(exc)
+                runtime = f"{c.kind} {c.device.upper()}"
+                if isinstance(exc, ENVIRONMENTAL_FAILURES) and runtime not in environmental.get(why, []):
+                    environmental.setdefault(why, []).append(runtime)
         if why is not None:
             skipped.append(f"{c.label}: {why}")
             LOG.info("auto: skipped %s: %s", c.label, why)
             continue
         note = f" (precision {precision} -> {c.precision})" if c.precision != precision else ""
         reason = f"auto chose {c.kind} {c.device.upper()}{note}; skipped: " + ("; ".join(skipped) or "nothing")
+        for why, labels in environmental.items():
+            LOG.warning("auto: running %s, not the faster %s: %s", c.label, " or ".join(labels), why)
         LOG.info("%s -> %s", reason, backend.describe())
         return backend, reason
     raise BackendUnavailable(f"no backend can run {model_path}: " + "; ".join(skipped))

@@ -31,7 +31,8 @@ class TorchBackend(InferenceBackend):
         precision: "fp32", "fp16" (CUDA only; weights in half) or "bf16" (autocast, CPU or CUDA).
         device: "cpu", "cuda" or "cuda:N".
         channels_last, compile: memory format and torch.compile (default mode, no CUDA graphs).
-        threads: torch intra-op threads on CPU (None leaves torch's default).
+        threads: torch intra-op threads on CPU (None or 0 leave torch's default; the registry
+            refuses negative counts and warns above os.cpu_count()). torch's count is per process.
     """
 
     name = "torch"
