@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
+import numpy as np
 import onnx
 import pytest
 
@@ -68,6 +69,7 @@ def stand_in_trt(version: str, dynamic_input: bool = False, build_ok: bool = Tru
 
         def add_optimization_profile(self, profile):
             calls["profile_added"] = True
+            return 0  # the profile's index (-1: invalid)
 
     class Builder:
         def __init__(self, logger) -> None:
@@ -93,13 +95,13 @@ def stand_in_trt(version: str, dynamic_input: bool = False, build_ok: bool = Tru
     flag_names = ["TF32"] + (["FP16", "INT8"] if major == 10 else [])
     trt = SimpleNamespace(
         __version__=version, ILogger=ILogger, Builder=Builder, OnnxParser=Parser,
-        NetworkDefinitionCreationFlag=SimpleNamespace(STRONGLY_TYPED=0 if major >= 11 else 5),
+        NetworkDefinitionCreationFlag=SimpleNamespace(STRONGLY_TYPED=1),  # NvInfer.h: kSTRONGLY_TYPED = 1
         MemoryPoolType=SimpleNamespace(WORKSPACE="workspace"),
         BuilderFlag=SimpleNamespace(**{n: n for n in flag_names}))
     return trt, calls
 
 
-@pytest.mark.parametrize("version, network_flags", [("10.16.1", 1 << 5), ("11.4.0", 0)])
+@pytest.mark.parametrize("version, network_flags", [("10.16.1", 1 << 1), ("11.4.0", 0)])
 def test_strongly_typed_network_and_tf32_off_for_fp32(version, network_flags, onnx_files):
     trt, calls = stand_in_trt(version)
     logger = make_logger(trt)
@@ -144,3 +146,44 @@ def test_the_onnx_file_decides_the_precision(onnx_files, tmp_path):
         TensorRTBackend(onnx_files["li2020_depth"], "int8")._onnx_for_precision()
     proto = onnx.load(str(onnx_files["li2020_depth"]))
     assert not has_qdq(onnx_files["li2020_depth"]) and len(proto.graph.node) > 0
+
+
+def test_a_quantised_or_bf16_onnx_runs_only_as_what_its_types_say(onnx_files, tmp_path):
+    """Strongly typed, the file's types decide: a Q/DQ ONNX asked for as fp32 would build int8 and a
+    bf16 one bf16, both cached and reported as fp32. Both are refused in one line naming the fix."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    proto = onnx.load(str(onnx_files["li2020_depth"]))
+    first = proto.graph.node[0]
+    scale, zero = numpy_helper.from_array(np.float32(0.02), "q_scale"), numpy_helper.from_array(np.int8(0), "q_zero")
+    proto.graph.initializer.extend([scale, zero])
+    quant = helper.make_node("QuantizeLinear", [first.input[0], "q_scale", "q_zero"], ["q_out"])
+    dequant = helper.make_node("DequantizeLinear", ["q_out", "q_scale", "q_zero"], ["dq_out"])
+    first.input[0] = "dq_out"
+    proto.graph.node.insert(0, dequant)
+    proto.graph.node.insert(0, quant)
+    qdq = tmp_path / "qdq.onnx"
+    onnx.save(proto, str(qdq))
+    assert has_qdq(qdq)
+    with pytest.raises(BackendUnavailable, match="quantised \\(Q/DQ nodes\\).*set precision int8 \\(asked: fp32\\)"):
+        TensorRTBackend(qdq, "fp32")._onnx_for_precision()
+    assert TensorRTBackend(qdq, "int8")._onnx_for_precision() == qdq
+    proto = onnx.load(str(onnx_files["li2020_depth"]))
+    proto.graph.initializer.append(helper.make_tensor("bf16_weight", TensorProto.BFLOAT16, [1], [1.0]))
+    bf16 = tmp_path / "bf16.onnx"
+    onnx.save(proto, str(bf16))
+    with pytest.raises(BackendUnavailable, match="holds bf16 weights"):
+        TensorRTBackend(bf16, "fp32")._onnx_for_precision()
+
+
+def test_io_types_map_to_torch_including_bf16():
+    """trt.nptype raises for bf16 (numpy has none): I/O dtypes go straight to torch's."""
+    import torch
+
+    from mono_depth_ros.inference.backends.tensorrt_backend import torch_dtype
+
+    kinds = SimpleNamespace(**{n: SimpleNamespace(name=n) for n in ("FLOAT", "HALF", "BF16", "INT64", "FP8")})
+    assert [torch_dtype(torch, getattr(kinds, n), "x") for n in ("FLOAT", "HALF", "BF16", "INT64")] == \
+        [torch.float32, torch.float16, torch.bfloat16, torch.int64]
+    with pytest.raises(RuntimeError, match="tensor 'depth' has type FP8, which this backend cannot"):
+        torch_dtype(torch, kinds.FP8, "depth")

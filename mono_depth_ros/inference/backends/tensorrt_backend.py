@@ -25,8 +25,12 @@ One build path for both versions: a strongly typed network, so the ONNX file dec
   (``base.ForwardToRosLog.install(node.get_logger())`` sends them on to the ROS log); the last
   errors are appended to every exception.
 - Cache: ``EngineCache.get_or_build`` under ``engine_cache_key(onnx sha256, TensorRT version, GPU,
-  compute capability, precision, shape, TF32)``: cross-process lock, re-check, and one rebuild
-  when a cached engine fails to deserialise. A pre-built ``.engine`` file is used as is.
+  compute capability, precision, shape, TF32, OS and architecture)``: cross-process lock, re-check,
+  and one rebuild when a cached engine fails to deserialise. A pre-built ``.engine`` file is used as
+  is, with the precision it was built with. Deserialising an engine runs native code from the file
+  (NVIDIA: accept only first-party engines): give only ``.engine`` files you built or trust.
+- A quantised (Q/DQ) ONNX runs only as int8 and a bf16 one is refused: strongly typed, the file's
+  types decide, so a Q/DQ file asked for as fp32 would silently build int8.
 Run: I/O are CUDA torch tensors bound with ``context.set_tensor_address``; ``execute_async_v3``
 on a torch CUDA stream.
 """
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +107,28 @@ def onnx_inputs(onnx_path: str | Path) -> dict[str, tuple[int, ...]]:
             for i in proto.graph.input if i.name not in inits}
 
 
+def weight_types(onnx_path: str | Path) -> set[str]:
+    """Names of the ONNX data types of the file's initializers ("FLOAT", "FLOAT16", "BFLOAT16", ...)."""
+    import onnx
+
+    proto = onnx.load(str(onnx_path), load_external_data=False)
+    return {onnx.TensorProto.DataType.Name(i.data_type) for i in proto.graph.initializer}
+
+
+#: TensorRT I/O data type name -> torch dtype name (trt.nptype has no numpy type for bf16 / fp8)
+TORCH_DTYPES = {"FLOAT": "float32", "HALF": "float16", "BF16": "bfloat16", "INT32": "int32", "INT64": "int64",
+                "INT8": "int8", "UINT8": "uint8", "BOOL": "bool"}
+
+
+def torch_dtype(torch: Any, trt_dtype: Any, tensor: str) -> Any:
+    """The torch dtype of a TensorRT I/O tensor; RuntimeError naming the tensor for any other type."""
+    name = getattr(trt_dtype, "name", str(trt_dtype).rsplit(".", 1)[-1])
+    if name not in TORCH_DTYPES:
+        raise RuntimeError(f"TensorRT tensor {tensor!r} has type {name}, which this backend cannot feed or read "
+                           f"(supported: {', '.join(TORCH_DTYPES)})")
+    return getattr(torch, TORCH_DTYPES[name])
+
+
 def has_qdq(onnx_path: str | Path) -> bool:
     """True when the ONNX carries explicit quantisation (QuantizeLinear/DequantizeLinear nodes)."""
     import onnx
@@ -131,6 +158,8 @@ def profile_shapes(inputs: dict[str, tuple[int, ...]], input_hw: tuple[int, int]
 def build_serialized_engine(trt: Any, logger: Any, onnx_path: Path, shapes: dict[str, tuple[int, ...]],
                             workspace_bytes: int, allow_tf32: bool) -> bytes:
     """Parse the ONNX into a strongly typed network and build a serialized engine (bytes)."""
+    if hasattr(logger, "recent"):
+        logger.recent.clear()  # the errors an exception quotes are this build's
     builder = trt.Builder(logger)
     major = int(trt.__version__.split(".")[0])
     flags = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if major == 10 else 0  # always on in 11
@@ -149,7 +178,9 @@ def build_serialized_engine(trt: Any, logger: Any, onnx_path: Path, shapes: dict
         for tensor in dynamic:
             shape = shapes[tensor.name]
             profile.set_shape(tensor.name, shape, shape, shape)
-        config.add_optimization_profile(profile)
+        if config.add_optimization_profile(profile) < 0:  # documented: -1 for an invalid profile
+            raise RuntimeError(f"TensorRT refused the optimisation profile {shapes} of {onnx_path}: "
+                               f"{logger.last_errors()}")
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise RuntimeError(f"TensorRT failed to build an engine from {onnx_path}: {logger.last_errors()}")
@@ -196,6 +227,12 @@ class TensorRTBackend(InferenceBackend):
 
             return cached_qdq_onnx(self.model_path, self.spec, self.calibration_dir, self.cache_dir,
                                    depth_of=self.calibration_depth)
+        if has_qdq(self.model_path):  # strongly typed: the Q/DQ nodes would build an int8 engine
+            raise BackendUnavailable(f"{self.model_path.name} is quantised (Q/DQ nodes): strongly typed TensorRT "
+                                     f"runs it int8; set precision int8 (asked: {self.precision})")
+        if "BFLOAT16" in weight_types(self.model_path):
+            raise BackendUnavailable(f"{self.model_path.name} holds bf16 weights: strongly typed TensorRT would run "
+                                     "bf16, which this backend does not offer; export it as fp32 (or fp16)")
         fp16 = is_fp16_onnx(self.model_path)
         if (self.precision == "fp16") != fp16:
             raise BackendUnavailable(f"{self.model_path.name} holds {'fp16' if fp16 else 'fp32'} weights but "
@@ -212,6 +249,8 @@ class TensorRTBackend(InferenceBackend):
             if engine is None:
                 raise RuntimeError(f"TensorRT could not deserialize {self.model_path} (built by another TensorRT "
                                    f"version or GPU?): {self.logger.last_errors()}")
+            LOG.info("TensorRT engine %s runs with the precision it was built with (precision %s is not checked)",
+                     self.model_path.name, self.precision)
             return engine
         onnx_path = self._onnx_for_precision()
         inputs = onnx_inputs(onnx_path)
@@ -220,8 +259,10 @@ class TensorRTBackend(InferenceBackend):
                         if self.spec is not None and all(len(d) == 4 for d in inputs.values())
                         else profile_shapes(inputs, self.input_hw))
         gpu, cc = torch.cuda.get_device_name(), torch.cuda.get_device_capability()
+        # serialized engines are not portable across platforms: a cache shared by an x86 and an aarch64 host
         key = engine_cache_key(onnx_path, trt.__version__, gpu, cc, self.precision,
-                               [d for s in self._shapes.values() for d in s], extra={"tf32": self.allow_tf32})
+                               [d for s in self._shapes.values() for d in s],
+                               extra={"tf32": self.allow_tf32, "platform": f"{platform.system()}-{platform.machine()}"})
         info = {"onnx": str(onnx_path), "tensorrt": trt.__version__, "gpu": gpu, "precision": self.precision,
                 "tf32": self.allow_tf32, "shapes": {k: list(v) for k, v in self._shapes.items()}}
         engine, self.built = self.cache.get_or_build(
@@ -242,6 +283,7 @@ class TensorRTBackend(InferenceBackend):
             raise FileNotFoundError(f"model_path={str(self.model_path)!r}: file not found")
         if self.device.startswith("cuda:"):
             torch.cuda.set_device(int(self.device.split(":")[1]))
+        self._device_index = torch.cuda.current_device()  # _run may be called from another thread
         self._trt, self._torch = trt, torch
         self.logger = make_logger(trt)  # must outlive every object created from the runtime/builder
         self.runtime = trt.Runtime(self.logger)
@@ -265,19 +307,21 @@ class TensorRTBackend(InferenceBackend):
                 inputs[name] = tuple(int(d) for d in shape)
         for name in io_names:
             shape = tuple(int(d) for d in self.context.get_tensor_shape(name))
-            dtype = torch.from_numpy(np.empty(0, dtype=trt.nptype(self.engine.get_tensor_dtype(name)))).dtype
+            dtype = torch_dtype(torch, self.engine.get_tensor_dtype(name), name)
             self.tensors[name] = torch.empty(shape, dtype=dtype, device="cuda")
             self.context.set_tensor_address(name, int(self.tensors[name].data_ptr()))
             if name not in inputs:
                 outputs.append(name)
         self.input_shapes, self.output_names = inputs, tuple(outputs)
-        self.effective_precision = "tf32" if self.precision == "fp32" and self.allow_tf32 else self.precision
+        # int8: strong typing keeps every layer outside the Q/DQ pairs in fp32 (as OpenVINO's "int8+bf16")
+        self.effective_precision = ("tf32" if self.precision == "fp32" and self.allow_tf32 else
+                                    "int8+fp32" if self.precision == "int8" else self.precision)
         self.loaded = True
         return self
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         torch = self._torch
-        with torch.cuda.stream(self.stream):
+        with torch.cuda.device(self._device_index), torch.cuda.stream(self.stream):
             for name in self.input_shapes:
                 host = torch.from_numpy(np.ascontiguousarray(inputs[name]))
                 self.tensors[name].copy_(host.to(self.tensors[name].dtype), non_blocking=False)
