@@ -39,6 +39,17 @@ RESIZE_MODE_PARAM = ParamSpec(
     "across a wide image, merged: depth for every pixel at one inference per window).",
     choices=RESIZE_MODES, read_only=True)
 
+# the runtime rows both nodes declare (see model_loading.runtime_options)
+CALIBRATION_DIR_PARAM = ParamSpec(
+    "calibration_dir", "", "A folder of frames from this camera, e.g. an extracted dataset folder (its rgb/*.png) "
+    "or any folder of .png/.jpg images, for precision int8 on OpenVINO (and TensorRT): the model is quantised on "
+    "them once and cached. Empty: int8 only for a model that is already quantised (a Q/DQ ONNX); backend auto then "
+    "runs fp32. Ignored by the other precisions.", read_only=True)
+THREADS_PARAM = ParamSpec(
+    "threads", 0, "CPU threads of the inference runtime (OpenVINO INFERENCE_NUM_THREADS, ONNX Runtime intra-op "
+    "threads, torch set_num_threads: process-wide, the last node to load sets it); 0 = the runtime's default "
+    "(every core). On cores shared with other work, 1 or 2 keeps each frame's time steady.", low=0, read_only=True)
+
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
               read_only=True),
@@ -60,8 +71,10 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               choices=BACKENDS, read_only=True),
     ParamSpec("precision", "fp32", "Inference precision (fp16 on GPUs; with backend auto, fp16 runs as bf16 on CPUs; bf16: "
               "OpenVINO/torch; bf16_w8 / bf16_w4: OpenVINO bf16 with int8 / int4 fully connected weights; "
-              "int8 only with calibration).",
+              "int8: OpenVINO, quantised on calibration_dir's frames, or a model already quantised).",
               choices=PRECISIONS, read_only=True),
+    CALIBRATION_DIR_PARAM,
+    THREADS_PARAM,
     ParamSpec("depth_encoding", "32FC1", "~/depth encoding: 32FC1 metres (NaN invalid) or 16UC1 "
               "millimetres (0 invalid), REP 118.", choices=("32FC1", "16UC1")),
     ParamSpec("publish_points", True, "Publish ~/points (organized PointCloud2, optical frame)."),
@@ -125,6 +138,8 @@ class DepthNodeConfig:
     model_card: str
     backend: str
     precision: str
+    calibration_dir: str
+    threads: int
     depth_encoding: str
     publish_points: bool
     points_rgb: bool
@@ -155,6 +170,7 @@ class DepthNodeConfig:
             check_topic_name("camera_info_topic", self.camera_info_topic)
         check_model_path("model_path", self.model_path)
         check_model_card("model_card", self.model_card, self.model_path)
+        check_calibration_dir("calibration_dir", self.calibration_dir)
         for name in ("metric_depth_topic", "metric_cloud_topic"):
             if getattr(self, name):
                 check_topic_name(name, getattr(self, name))
@@ -209,6 +225,13 @@ def check_model_path(name: str, path: str) -> None:
         raise ConfigError(name, path, f"suffix must be one of {MODEL_SUFFIXES}")
     if not Path(path).is_file():
         raise ConfigError(name, path, "file not found")
+
+
+def check_calibration_dir(name: str, folder: str) -> None:
+    """ConfigError when a non-empty calibration folder does not exist (its frames are checked at load)."""
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(name, folder, "not a folder (a folder of frames from this camera, e.g. an extracted "
+                          "dataset folder)" if Path(folder).exists() else "folder not found")
 
 
 def check_model_card(name: str, card: str, model_path: str) -> None:

@@ -71,7 +71,8 @@ from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fal
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, ScaleReport, StampGapMeter, \
     diagnostic_array
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
-from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator
+from mono_depth_ros.nodes.image_watch import NoImageWatch
+from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, runtime_options
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
@@ -111,11 +112,12 @@ class DepthNode(Node):
             DepthNodeConfig, DEPTH_PARAMS, declare_parameters(self, DEPTH_PARAMS))
         self.unknown_parameters = warn_unknown_parameters(self, DEPTH_PARAMS, EGO_PARAMS)
         cfg = self.config
+        options = runtime_options(cfg.precision, cfg.calibration_dir, cfg.threads, self.get_logger().warning)
         self.estimator = estimator or load_depth_estimator(
             "model_path", cfg.model_path, cfg.spec_name, cfg.backend, cfg.precision, cfg.resize_mode, cfg.model_card,
-            cfg.flip_average)
+            cfg.flip_average, method=cfg.method, options=options)
         self.effective_precision = checked_precision(self.estimator, cfg.backend, cfg.precision,
-                                                     self.get_logger().warning)
+                                                     self.get_logger().warning, calibration_dir=cfg.calibration_dir)
         spec = self.estimator.spec
         self.model_label = f"{spec.name} ({spec.label})" if spec.source != "built-in" else cfg.method
         self.is_metric = spec.is_metric
@@ -176,7 +178,8 @@ class DepthNode(Node):
         in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         msg_type = CompressedImage if cfg.use_compressed else Image
-        self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+        image_sub = self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+        self.no_image_watch = NoImageWatch(self, image_sub, lambda: self.slot.received)
         self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
         # image_transport siblings: <base>/image and <base>/camera_info (depth_image_proc, rviz2)
         self.pub_depth = self.create_publisher(Image, "~/depth/image", out_qos)

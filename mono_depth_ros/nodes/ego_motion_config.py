@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
-from mono_depth_ros.nodes.depth_config import BACKENDS, PRECISIONS, RECTIFY_PARAM, RESIZE_MODE_PARAM, check_model_path
+from mono_depth_ros.nodes.depth_config import BACKENDS, CALIBRATION_DIR_PARAM, PRECISIONS, RECTIFY_PARAM, \
+    RESIZE_MODE_PARAM, THREADS_PARAM, check_calibration_dir, check_model_path
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, \
     io_param_specs
 
@@ -24,7 +25,10 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "depth_node in the same process, or one running another method; empty = bundled demo "
               "weights.", read_only=True),
     ParamSpec("backend", "auto", "Inference backend.", choices=BACKENDS, read_only=True),
-    ParamSpec("precision", "fp32", "Inference precision.", choices=PRECISIONS, read_only=True),
+    ParamSpec("precision", "fp32", "Inference precision of both networks (as depth_node's; int8: OpenVINO, the "
+              "motion network quantised on pairs of calibration_dir's frames).", choices=PRECISIONS, read_only=True),
+    CALIBRATION_DIR_PARAM,
+    THREADS_PARAM,
     replace(RESIZE_MODE_PARAM, description=RESIZE_MODE_PARAM.description + " Both networks (the motion network: "
             "tile's middle window, the crop). Sharing depth_node's depth: depth_node's."),
     ParamSpec("publish_tf", True, "Broadcast odom_frame -> base_frame on /tf."),
@@ -79,6 +83,8 @@ class EgoMotionConfig:
     depth_model_path: str
     backend: str
     precision: str
+    calibration_dir: str
+    threads: int
     resize_mode: str
     publish_tf: bool
     odom_frame: str
@@ -111,3 +117,4 @@ class EgoMotionConfig:
             raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
         check_model_path("motion_model_path", self.motion_model_path)
         check_model_path("depth_model_path", self.depth_model_path)
+        check_calibration_dir("calibration_dir", self.calibration_dir)

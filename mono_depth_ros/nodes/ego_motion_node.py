@@ -41,10 +41,12 @@ from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
+from mono_depth_ros.nodes.image_watch import NoImageWatch
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
-from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator
+from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator, \
+    runtime_options
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
@@ -76,10 +78,11 @@ class EgoMotionNode(Node):
         self.config: EgoMotionConfig = build_config(EgoMotionConfig, EGO_PARAMS, declare_parameters(self, EGO_PARAMS))
         self.unknown_parameters = warn_unknown_parameters(self, EGO_PARAMS, DEPTH_PARAMS)
         cfg = self.config
+        options = runtime_options(cfg.precision, cfg.calibration_dir, cfg.threads, self.get_logger().warning)
         self.motion = motion_estimator or load_motion_estimator(
-            "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision, cfg.resize_mode)
+            "motion_model_path", cfg.motion_model_path, cfg.backend, cfg.precision, cfg.resize_mode, options=options)
         self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
-                                                     self.get_logger().warning)
+                                                     self.get_logger().warning, calibration_dir=cfg.calibration_dir)
         self.motion.refinement = cfg.motion_refinement  # and on each parameter change
         self.refinement_intrinsics = "none"  # camera_info | learned | none known: the last frame's
         self.depth_cache = depth_cache
@@ -87,8 +90,8 @@ class EgoMotionNode(Node):
         if depth_cache is not None:
             depth_cache.register_consumer(self._on_cached_frame)
         elif depth_estimator is None:
-            self.depth_estimator = load_depth_estimator("depth_model_path", cfg.depth_model_path,
-                                                        "li2020_depth", cfg.backend, cfg.precision, cfg.resize_mode)
+            self.depth_estimator = load_depth_estimator("depth_model_path", cfg.depth_model_path, "li2020_depth",
+                                                        cfg.backend, cfg.precision, cfg.resize_mode, options=options)
         step_std = np.array([cfg.translation_std_m] * 3 + [cfg.rotation_std_rad] * 3)
         self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
                                            step_std, scale=cfg.scale)
@@ -117,10 +120,12 @@ class EgoMotionNode(Node):
         self.get_logger().info(f"motion on {self.motion.backend_description}; depth from {source}")
 
     def _init_io(self, cfg: EgoMotionConfig) -> None:
+        self.no_image_watch = None  # sharing depth_node's frames: depth_node watches the image topic
         if self.depth_cache is None:  # shared mode: frames come from depth_node via the cache
             msg_type = CompressedImage if cfg.use_compressed else Image
             in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
-            self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+            image_sub = self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
+            self.no_image_watch = NoImageWatch(self, image_sub, lambda: self.slot.received)
             self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
         if cfg.extrinsic_source == "tf_static":
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())

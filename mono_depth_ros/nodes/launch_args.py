@@ -27,6 +27,8 @@ NODE_ARGUMENTS = {
     "metric_cloud_topic": (("depth_node",), str),
     "backend": (("depth_node", "ego_motion_node"), str),
     "precision": (("depth_node", "ego_motion_node"), str),
+    "calibration_dir": (("depth_node", "ego_motion_node"), str),
+    "threads": (("depth_node", "ego_motion_node"), int),
     "publish_points": (("depth_node",), bool),
     "publish_tf": (("ego_motion_node",), bool),
     "motion_refinement": (("ego_motion_node",), str),

@@ -44,12 +44,13 @@ def test_auto_order_puts_gpus_first_then_cpu_runtimes_then_fp32():
 @NO_GPU
 @NEEDS_OPENVINO
 def test_auto_on_a_cpu_picks_openvino_and_says_why(onnx_files, caplog):
-    caplog.set_level(logging.INFO, logger=registry.__name__)
+    caplog.set_level(logging.DEBUG, logger=registry.__name__)
     backend, reason = create_backend("auto", onnx_files["xian2018"], get_spec("xian2018"), threads=1)
     assert isinstance(backend, OpenVinoBackend) and backend.effective_precision == "fp32"
     assert reason.startswith("auto chose openvino CPU; skipped: tensorrt CUDA fp32: ")
     assert "CUDAExecutionProvider" in reason and "torch needs a .pt checkpoint" in reason
-    assert sum("auto: skipped" in r.message for r in caplog.records) == 3  # one log line per skipped candidate
+    skips = [r for r in caplog.records if "auto: skipped" in r.message]  # one debug line per skipped candidate
+    assert len(skips) == 3 and {r.levelno for r in skips} == {logging.DEBUG}
 
 
 @NO_GPU
@@ -108,7 +109,7 @@ def test_auto_survives_every_failure_kind_and_logs_each(monkeypatch, onnx_files,
     for kind in registry.FACTORIES:
         monkeypatch.setitem(registry.FACTORIES, kind, lambda path, spec, prec, dev, opts, kind=kind:
                             StandIn(kind, by_label[f"{kind} {dev.upper()} {prec}"]))
-    caplog.set_level(logging.INFO, logger=registry.__name__)
+    caplog.set_level(logging.DEBUG, logger=registry.__name__)
     backend, reason = create_backend("auto", onnx_files["li2020_depth"], get_spec("li2020_depth"))
     assert isinstance(backend, StandIn) and backend.kind == "torch"
     for text in ("Unsupported operator GridSample", "out of memory", "initialization error", "Permission denied",

@@ -37,12 +37,12 @@ def _literal(tree: ast.Module, name: str):
 
 def test_every_launch_argument_maps_onto_declared_node_parameters():
     for key, (executables, value_type) in NODE_ARGUMENTS.items():
-        assert value_type in (str, float, bool)
+        assert value_type in (str, int, float, bool)
         for executable in executables:
             assert key in TABLES[executable], f"launch argument {key!r} is no parameter of {executable}"
             assert isinstance(TABLES[executable][key].default, value_type), key
     required = {"image_topic", "camera_info_topic", "method", "model_path", "backend", "precision",
-                "publish_points", "publish_tf", "motion_model_path", "depth_model_path"}
+                "calibration_dir", "threads", "publish_points", "publish_tf", "motion_model_path", "depth_model_path"}
     assert required <= set(NODE_ARGUMENTS)
     # ego_motion_node reads camera_info_topic too: as two processes it must get the argument itself
     assert NODE_ARGUMENTS["camera_info_topic"][0] == ("depth_node", "ego_motion_node")

@@ -4,7 +4,10 @@ onnxruntime-gpu lists CUDAExecutionProvider whenever it is installed, even when 
 libraries cannot load; the session then silently runs on the CPU. So after creating a CUDA session
 the providers it actually got (``session.get_providers()``) are checked, and a session without the
 CUDA EP is refused (BackendUnavailable) instead of running on the CPU under a CUDA label.
-An fp16 ONNX (onnx_fp16.py: fp16 inside, float32 inputs/outputs) runs as any other file.
+An fp16 ONNX (onnx_fp16.py: fp16 inside, float32 inputs/outputs) runs as any other file, and so
+does an int8 one (Q/DQ nodes: calibration.cached_qdq_onnx); ``effective_precision`` says what the
+file holds: "fp32", "fp16", or for a quantised file "int8+fp32" / "int8+fp16" (its float layers),
+as OpenVINO reports it.
 
 CPU sessions do not spin-wait: ONNX Runtime's intra-op threads by default busy-wait for the next
 run after each one, which suits back-to-back batches but not a node that runs once per camera
@@ -86,9 +89,11 @@ class OnnxRuntimeBackend(InferenceBackend):
         # a user's export with float16 inputs (model.half() before export) takes float16, not float32
         self.input_dtypes = {i.name: np.float16 if i.type == "tensor(float16)" else np.float32
                              for i in self.session.get_inputs()}
+        from mono_depth_ros.inference.backends.openvino_backend import is_quantized_onnx
         from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
 
-        self.effective_precision = "fp16" if is_fp16_onnx(self.model_path) else "fp32"
+        floating = "fp16" if is_fp16_onnx(self.model_path) else "fp32"
+        self.effective_precision = f"int8+{floating}" if is_quantized_onnx(self.model_path) else floating
         self.loaded = True
         return self
 

@@ -24,6 +24,12 @@ Precision is what the runtime is told, and ``effective_precision`` is what it re
   fed through the spec's own preprocessing. Without calibration frames int8 is not offered. The
   quantised model is saved under ``<cache>/openvino/<key>.xml`` (key: ONNX sha256, frame list,
   NNCF version) and reused; layers NNCF leaves unquantised run in the device's default float.
+  An ONNX that is already quantised (Q/DQ nodes: ``calibration.cached_qdq_onnx``, or a user's)
+  runs as it is: it needs no frames (``calibration_dir`` is not used).
+
+Refusals of a precision (the device lacks it, bf16_w8/bf16_w4 leave nothing compressed, int8
+without frames) are ``BackendUnavailable`` with ``field = "precision"`` (and ``needs =
+"calibration_dir"`` for int8 without frames), so that a node names the parameter to change.
 """
 
 from __future__ import annotations
@@ -55,6 +61,30 @@ _LOW_BIT_TYPES = {"i8": 8, "u8": 8, "i4": 4, "u4": 4}
 INT4_GROUP_SIZE = 128  # input weights per int4 scale (NNCF's default for INT4_SYM)
 #: ops whose weights bf16_w8/bf16_w4 leave float (NNCF would compress them too; see the module docstring)
 _FLOAT_WEIGHT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData")
+
+
+#: ONNX ops of a model that is already quantised (explicit Q/DQ pairs, or ONNX Runtime's QOperator form)
+QUANTIZED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
+                           "QLinearMatMul", "ConvInteger", "MatMulInteger"})
+
+
+def is_quantized_onnx(path: str | Path) -> bool:
+    """True when the ONNX file holds quantisation ops (QUANTIZED_OPS, in the graph or a subgraph
+    function): an int8 model, whatever precision a runtime is asked for (read without external data)."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    ops = {n.op_type for n in model.graph.node} | {n.op_type for f in model.functions for n in f.node}
+    return bool(ops & QUANTIZED_OPS)
+
+
+def precision_refused(precision: str, reason: str, needs: str = "") -> BackendUnavailable:
+    """BackendUnavailable for a precision this device or model cannot run: ``field``/``value``/
+    ``reason`` name the precision (the parameter to change); ``needs``: what would make it run
+    (``"calibration_dir"`` for int8 without frames)."""
+    exc = BackendUnavailable(reason)
+    exc.field, exc.value, exc.reason, exc.needs = "precision", precision, reason, needs
+    return exc
 
 
 def openvino_available(device: str = "CPU") -> tuple[bool, str]:
@@ -155,7 +185,8 @@ class OpenVinoBackend(InferenceBackend):
         caps = core.get_property(self.device, "OPTIMIZATION_CAPABILITIES")
         need = _CAPABILITY.get(self.precision)
         if need and need not in caps:
-            raise BackendUnavailable(f"OpenVINO {self.device} has no {need} support (capabilities: {list(caps)})")
+            raise precision_refused(self.precision, f"OpenVINO {self.device} has no {need} support "
+                                    f"(capabilities: {', '.join(caps)})")
         model = self._quantized(ov, core) if self.precision == "int8" else core.read_model(str(self.model_path))
         bits = WEIGHT_BITS.get(self.precision)
         if bits:
@@ -189,20 +220,27 @@ class OpenVinoBackend(InferenceBackend):
         self._version = ov.__version__.split("-")[0]
         self.effective_precision = runtime_precision(self.compiled)
         if bits and self.effective_precision != self.precision:
-            raise BackendUnavailable(f"{self.precision}: no int{bits} fully connected weights left in "
-                                     f"{self.model_path.name} compiled for OpenVINO {self.device} (it runs "
-                                     f"{self.effective_precision}: a network without fully connected layers?); "
-                                     "use bf16")
+            raise precision_refused(self.precision, f"{self.precision}: no int{bits} fully connected weights left "
+                                    f"in {self.model_path.name} compiled for OpenVINO {self.device} (it runs "
+                                    f"{self.effective_precision}: a network without fully connected layers?); "
+                                    "use bf16")
         self.loaded = True
         LOG.info("OpenVINO %s on %s: requested %s, effective %s", self._version, self.device, self.precision,
                  self.effective_precision)
         return self
 
     def _quantized(self, ov: Any, core: Any) -> Any:
-        """The NNCF int8 model for this ONNX and these frames, from the cache or quantised now."""
-        if self.spec is None or self.calibration_dir is None:
-            raise BackendUnavailable("int8 on OpenVINO needs calibration frames (calibration_dir: an extracted "
-                                     "dataset folder); without them int8 is not offered")
+        """The NNCF int8 model for this ONNX and these frames, from the cache or quantised now; an
+        ONNX that is already quantised (Q/DQ) as it is."""
+        if is_quantized_onnx(self.model_path):
+            LOG.info("OpenVINO int8: %s is already quantised; run as it is%s", self.model_path.name,
+                     " (calibration_dir not used)" if self.calibration_dir else "")
+            return core.read_model(str(self.model_path))
+        if self.spec is None or not self.calibration_dir:
+            raise precision_refused("int8", "int8 on OpenVINO needs calibration frames (calibration_dir: a folder of "
+                                    "frames from this camera, e.g. an extracted dataset folder) or an already "
+                                    "quantised (Q/DQ) ONNX; without them int8 is not offered",
+                                    needs="calibration_dir")
         nncf = import_or_explain("nncf")
         frames = calibration_frames(self.calibration_dir, self.calibration_count, frames_per_sample(self.spec))
         key = calibration_key(self.model_path, frames, nncf.__version__,

@@ -279,7 +279,7 @@ def _create_auto(model_path: Path, spec: ModelSpec, precision: str, device: str,
                     environmental.setdefault(why, []).append(runtime)
         if why is not None:
             skipped.append(f"{c.label}: {why}")
-            LOG.info("auto: skipped %s: %s", c.label, why)
+            LOG.debug("auto: skipped %s: %s", c.label, why)  # the choice line below names every skip
             continue
         note = f" (precision {precision} -> {c.precision})" if c.precision != precision else ""
         reason = f"auto chose {c.kind} {c.device.upper()}{note}; skipped: " + ("; ".join(skipped) or "nothing")
