@@ -86,7 +86,7 @@ def test_camera_only_recording_gets_pictures_and_the_photometric_score(camera_on
     assert "0frame" not in stderr and "depth:" not in stderr
 
 
-def test_no_motion_is_the_identity_warp_of_the_pairs_li2020_scores(camera_only):
+def test_no_motion_is_the_identity_warp_of_the_pairs_li2020_scores(camera_only, monkeypatch):
     """Every pixel counted, the in-view L1 is the mean |frame b - frame a| of the frames the method
     sees (by hand), and the chunked result equals one pass of the benchmark's independent version."""
     import training.evaluate.photometric as photometric
@@ -94,12 +94,8 @@ def test_no_motion_is_the_identity_warp_of_the_pairs_li2020_scores(camera_only):
     module = li2020_for_scoring(LI_DEPTH)
     dataset = module.make_dataset(DatasetFolder(camera_only), "all", train=False)
     by_hand = np.mean([float((dataset[i].rgb[1] - dataset[i].rgb[0]).abs().mean()) for i in range(len(dataset))])
-    chunk = photometric.CHUNK_PAIRS
-    try:
-        photometric.CHUNK_PAIRS = 3  # 3 + 3 + 1 pairs
-        terms = no_motion_terms(module, camera_only, "all")
-    finally:
-        photometric.CHUNK_PAIRS = chunk
+    monkeypatch.setattr(photometric, "CHUNK_PAIRS", 3)  # 3 + 3 + 1 pairs
+    terms = no_motion_terms(module, camera_only, "all")
     assert terms["pairs"] == 7 and terms["counted_fraction"] == 1.0 and terms["inview_fraction"] == 1.0
     assert terms["inview_l1"] == pytest.approx(by_hand, rel=1e-5)
     assert terms["rgb_consistency"] == pytest.approx(2 * by_hand, rel=1e-5)  # li2020's factor 2, no pixel masked

@@ -29,7 +29,7 @@ def _adapt_bench():
     return bench
 
 
-def test_the_bundled_networks_reconstruct_better_than_no_motion(tiny_dataset):
+def test_the_bundled_networks_reconstruct_better_than_no_motion(tiny_dataset, monkeypatch):
     """On a synthetic street sequence the bundled li2020's warp beats the identity warp in the
     masked loss and in the plain in-view L1; chunked passes add up to one pass over all pairs."""
     bundled = photometric_score(BUNDLED_DIR, tiny_dataset, "all")
@@ -41,12 +41,8 @@ def test_the_bundled_networks_reconstruct_better_than_no_motion(tiny_dataset):
     import training.evaluate.photometric as photometric
 
     module = li2020_for_scoring(BUNDLED_DIR)
-    chunked = photometric.CHUNK_PAIRS
-    try:
-        photometric.CHUNK_PAIRS = 3  # 3 + 3 + 1 pairs
-        in_chunks = photometric_terms(module, tiny_dataset, "all")
-    finally:
-        photometric.CHUNK_PAIRS = chunked
+    monkeypatch.setattr(photometric, "CHUNK_PAIRS", 3)  # 3 + 3 + 1 pairs
+    in_chunks = photometric_terms(module, tiny_dataset, "all")
     assert in_chunks["weighted"] == pytest.approx(bundled["weighted"], rel=0.05)
     assert in_chunks["inview_l1"] == pytest.approx(bundled["inview_l1"], rel=0.05)
 
