@@ -88,9 +88,13 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
     try:
         try:
             nodes = list(factory())
-        except KeyboardInterrupt:  # Ctrl-C while loading the model
+        except (KeyboardInterrupt, ExternalShutdownException):  # Ctrl-C while loading the model
             return EXIT_OK
         except Exception as exc:  # noqa: BLE001 - only start-up errors we can name become exit 2
+            if not rclpy.ok():
+                # SIGINT / SIGTERM while loading: rclpy's handler shut the context down and the
+                # node's next call raised ("context is invalid"): a clean stop, as while spinning
+                return EXIT_OK
             error = exc if isinstance(exc, ConfigError) else config_error_from_rclpy(exc)
             if error is None:
                 raise
