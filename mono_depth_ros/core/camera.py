@@ -147,12 +147,14 @@ def intrinsics_from_camera_info(msg: Any) -> CameraIntrinsics:
 
 def camera_info_from_intrinsics(intr: CameraIntrinsics, header: Any,
                                 msg_cls: type | None = None) -> Any:
-    """``sensor_msgs/CameraInfo`` for ``intr`` (R = identity, no binning, full-image ROI)."""
+    """``sensor_msgs/CameraInfo`` for ``intr`` (R = identity, no binning, full-image ROI). A
+    plumb_bob model without coefficients gets its five zeros, as image_proc's rectified output."""
     intr.validate()
     cls = msg_cls or default_cls("sensor_msgs", "CameraInfo")
     roi_cls = nested_cls(cls, "roi")
     roi = roi_cls(x_offset=0, y_offset=0, height=0, width=0, do_rectify=False)
+    d = intr.d if len(intr.d) or intr.distortion_model != "plumb_bob" else (0.0,) * 5
     return cls(header=header, height=intr.height, width=intr.width,
-               distortion_model=intr.distortion_model, d=float_array_field(intr.d, cls),
+               distortion_model=intr.distortion_model, d=float_array_field(d, cls),
                k=float_array_field(intr.k, cls), r=float_array_field(np.eye(3), cls),
                p=float_array_field(intr.p_matrix, cls), binning_x=0, binning_y=0, roi=roi)

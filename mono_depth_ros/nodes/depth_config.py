@@ -51,7 +51,7 @@ THREADS_PARAM = ParamSpec(
     "(every core). On cores shared with other work, 1 or 2 keeps each frame's time steady.", low=0, read_only=True)
 
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
+    ParamSpec("image_topic", "camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
               read_only=True),
     ParamSpec("camera_info_topic", "", "CameraInfo topic; empty = sibling of image_topic "
               "(<image namespace>/camera_info). Optional: without it the intrinsics come from fallback_hfov_deg "

@@ -432,8 +432,8 @@ class DepthNode(Node):
         camera_problem = self.camera.problem()
         if camera_problem:
             problems.append(camera_problem)
-        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(),
-                                               f"{self.get_name()}: depth", self.get_fully_qualified_name(),
+        name = self.get_fully_qualified_name()  # two cameras' nodes differ by namespace only
+        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{name.lstrip('/')}: depth", name,
                                                stats, problems))
 
     def destroy_node(self) -> None:

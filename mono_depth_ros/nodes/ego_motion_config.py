@@ -11,7 +11,7 @@ from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, 
     io_param_specs
 
 EGO_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("image_topic", "/camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
+    ParamSpec("image_topic", "camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
               read_only=True),
     ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed instead.", read_only=True),
     ParamSpec("camera_info_topic", "", "CameraInfo of image_topic; empty = its sibling (<image namespace>/"

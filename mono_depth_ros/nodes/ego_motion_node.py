@@ -310,8 +310,9 @@ class EgoMotionNode(Node):
         camera_problem = self.camera.problem() if self.depth_cache is None else None  # shared: depth_node's
         if camera_problem:
             problems.append(camera_problem)
-        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{self.get_name()}: ego_motion",
-                                               self.get_fully_qualified_name(), self.stats(), problems))
+        name = self.get_fully_qualified_name()  # two cameras' nodes differ by namespace only
+        self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{name.lstrip('/')}: ego_motion",
+                                               name, self.stats(), problems))
 
     def destroy_node(self) -> None:
         worker = getattr(self, "_worker", None)  # absent when __init__ failed half-way

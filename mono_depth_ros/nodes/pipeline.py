@@ -74,7 +74,11 @@ def usage() -> str:
     return console_help("mono_depth_pipeline", """
 depth_node and ego_motion_node in one process (what depth.launch.py starts with ego-motion on):
 with method li2020 the depth network runs once per frame for both. Parameters go to each node by
-its name (-p depth_node:image_topic:=..., or params files keyed by node name).""",
+its name (-p depth_node:image_topic:=..., or params files keyed by node name). Under a namespace
+(-r __ns:=/front) ROS matches -p NODE:NAME rules against the node's full name, so they no longer
+apply: use a --params-file whose sections are keyed /**/depth_node and /**/ego_motion_node (as
+the shipped config/*.yaml are). The default image_topic, camera/image_raw, is relative: it moves
+into the namespace (/front/camera/image_raw).""",
                         [("depth_node", DEPTH_PARAMS), ("ego_motion_node", EGO_PARAMS)],
                         ros_args="-p depth_node:NAME:=VALUE -p ego_motion_node:NAME:=VALUE")
 

@@ -82,3 +82,11 @@ def test_uncalibrated_p_is_none_and_ros1_uppercase_fields():
         D, P, R = [], [0.0] * 12, [1.0, 0, 0, 0, 1, 0, 0, 0, 1]
         binning_x = binning_y = 0
     assert intrinsics_from_camera_info(Ros1Info()) == CameraIntrinsics(64, 48, 50.0, 50.0, 32.0, 24.0)
+
+
+def test_a_plumb_bob_camera_info_without_coefficients_gets_five_zeros():
+    """Learned intrinsics (no distortion) are published as image_proc's rectified camera_info is."""
+    bare = CameraIntrinsics(640, 480, 518.0, 519.0, 325.5, 253.5)
+    msg = camera_info_from_intrinsics(bare, make_header(7, "cam"))
+    assert msg.distortion_model == "plumb_bob" and list(msg.d) == [0.0] * 5
+    assert intrinsics_from_camera_info(msg).k.tolist() == bare.k.tolist()

@@ -43,7 +43,7 @@ def test_rviz_topics_and_frames_match_the_nodes(graph, light_checkpoints):
     displays, fixed_frame = _displays()
     helper = graph.helper()
     qos = make_qos("reliable", 5)
-    image_topic = depth.config.image_topic
+    image_topic = depth.image_sub_topic  # resolved: the default camera/image_raw is relative
     pub_img = helper.create_publisher(Image, image_topic, qos)
     pub_info = helper.create_publisher(CameraInfo, depth.info_sub_topic, qos)
     tf = Collector(helper, TFMessage, "/tf", tf_qos())
