@@ -28,8 +28,10 @@ def _node(graph, checkpoints, method="eigen2014", spec="eigen2014", **params):
 
 def _send(pub_img, pub_info, node, intr, rgb, index):
     stamp = T0_NS + index * 100_000_000
-    pub_info.publish(camera_info_from_intrinsics(intr, make_header(stamp, "cam_optical"), msg_cls=CameraInfo))
-    wait_until(lambda: node.camera.latest is not None and node.camera.latest.d == intr.d, what="camera_info")
+    msg = camera_info_from_intrinsics(intr, make_header(stamp, "cam_optical"), msg_cls=CameraInfo)
+    pub_info.publish(msg)
+    d = tuple(float(v) for v in msg.d)  # a pinhole's empty D is sent as plumb_bob's five zeros
+    wait_until(lambda: node.camera.latest is not None and tuple(node.camera.latest.d) == d, what="camera_info")
     pub_img.publish(make_image(rgb, stamp))
     return stamp
 
