@@ -191,3 +191,10 @@ def test_an_already_quantised_onnx_runs_int8_without_frames_and_both_runtimes_sa
     with pytest.raises(BackendUnavailable, match="needs calibration frames") as info:
         OpenVinoBackend(onnx_files["li2020_depth"], "int8", threads=1, spec=spec, cache_dir=tmp_path).load()
     assert (info.value.field, info.value.value, info.value.needs) == ("precision", "int8", "calibration_dir")
+    # auto takes ONNX Runtime for a quantised file (the closer of the two here), OpenVINO for a float one
+    from mono_depth_ros.inference.backends.registry import create_backend
+
+    for path, kind in ((qdq, "onnxruntime"), (onnx_files["li2020_depth"], "openvino")):
+        for precision in ("fp32", "int8"):
+            backend, reason = create_backend("auto", path, spec, precision, threads=1, device="cpu")
+            assert backend.name == kind and reason.startswith(f"auto chose {kind} CPU"), (path, precision, reason)
