@@ -259,7 +259,27 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
         used[name] = source
         LOG.info("%s initialised from %s", name, source)
     module.after_init_from()
+    other_size = _trained_size_note(module, used)
+    if other_size:
+        LOG.warning("%s", other_size)
     return used
+
+
+def _trained_size_note(module: Any, used: dict[str, str]) -> str | None:
+    """One line when a model file ``--init-from`` loaded records another training input size than
+    this run's data.input_hw (eigen2014's config trains at 228x304; its bundled weights at 96x128)."""
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
+
+    wanted = [int(v) for v in module.config.data.input_hw]
+    for name, source in used.items():
+        if not source.endswith(".pt"):
+            continue
+        recorded = ((read_checkpoint_payload(source).get("config") or {}).get("data") or {}).get("input_hw")
+        if recorded and [int(v) for v in recorded] != wanted:
+            h, w = (int(v) for v in recorded)
+            return (f"--init-from {name} was trained at {h}x{w}, this run trains at {wanted[0]}x{wanted[1]} "
+                    f"(data.input_hw): --set \"data.input_hw=[{h}, {w}]\" continues at its size")
+    return None
 
 
 def _check_resume_fits(config: Any, resume: str | Path) -> None:
@@ -340,6 +360,18 @@ def crop_note(folders: list[DatasetFolder], input_hw, resize_mode: str) -> str |
     return None
 
 
+def unused_frames_note(parts: list[Any], folders: list[DatasetFolder], split: str, needs: str) -> str | None:
+    """One line when a frame-based dataset (eigen2014, xian2018: ``indices``) leaves frames of the
+    split out (no depth, no right image): how many it uses of how many; None when it uses all."""
+    if not parts or not all(hasattr(p, "indices") for p in parts):
+        return None
+    used = sum(len(p.indices) for p in parts)
+    total = sum(len(f.indices(split)) for f in folders)
+    if used >= total:
+        return None
+    return f"{used} of {total} frames used: the method needs {needs}"
+
+
 def _round_down(value: float) -> str:
     """``value`` rounded down to one significant digit, as text (0.00093 -> '0.0009')."""
     if value <= 0:
@@ -367,15 +399,18 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         init_files = initialise_from(module, config.trainer.init_from)
     train_parts = [module.make_dataset(f, config.data.train_split, train=True) for f in folders]
     train_ds, left_out = _concatenated(train_parts), duplicates_note(train_parts)
+    needs = {"eigen2014": "frames with depth (extract with --depth-topic)",
+             "xian2018": "frames with depth or a right stereo image",
+             "li2020": "pairs of consecutive frames (2 or more frames in a row)"}.get(config.method, "frames")
     if len(train_ds) == 0:
-        needs = {"eigen2014": "frames with depth (extract with --depth-topic)",
-                 "xian2018": "frames with depth or a right stereo image",
-                 "li2020": "pairs of consecutive frames (2 or more frames in a row)"}.get(config.method, "frames")
         names = ", ".join(str(f.path) for f in folders)
         raise InputError("data", names, f"split {config.data.train_split!r} has no usable frames: {config.method} "
                                         f"needs {needs}" + (f"; {left_out}" if left_out else ""))
     if left_out:
         LOG.warning("train split: %s", left_out)
+    unused = unused_frames_note(train_parts, folders, config.data.train_split, needs)
+    if unused:
+        LOG.warning("train split: %s", unused)
     cropped = crop_note(folders, config.data.input_hw, config.data.resize_mode)
     if cropped:
         LOG.warning("%s", cropped)

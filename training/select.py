@@ -142,7 +142,8 @@ def score_of(results: dict, criterion: str) -> float:
     if "abs_rel" not in depth:
         why = f" ({results.get('data')}: {depth['not_scored']})" if depth.get("not_scored") else ""
         raise InputError("criterion", criterion, f"needs a depth network and a folder with depth{why}; "
-                                                 "without depth use --criterion photometric (li2020)")
+                                                 "without depth: li2020 has --criterion photometric; eigen2014 "
+                                                 "and xian2018 need validation frames with depth")
     if criterion == "abs_rel_vs_constant":
         return float(depth["abs_rel"]) / max(float(depth["constant_depth_abs_rel"]), 1e-9)
     return float(depth[criterion])

@@ -300,3 +300,18 @@ def test_the_progress_bar_counts_steps_of_the_whole_run(tiny_dataset, tmp_path, 
     captured = capsys.readouterr()
     text = (captured.out + captured.err).replace("\r", "\n")
     assert "train steps, stops after 30 min" in text and "6/6 [" in text and "Epoch " not in text
+
+
+def test_frames_a_method_cannot_use_are_counted_in_one_line():
+    """xian2018 on a stereo bag whose right camera sent 1 of 6 frames trained on that one frame and
+    said nothing; eigen2014 drops frames without depth the same way."""
+    from types import SimpleNamespace
+
+    from training.loop import unused_frames_note
+
+    folder = SimpleNamespace(indices=lambda split: list(range(6)))
+    needs = "frames with depth or a right stereo image"
+    assert unused_frames_note([SimpleNamespace(indices=[0])], [folder], "train", needs) == (
+        "1 of 6 frames used: the method needs frames with depth or a right stereo image")
+    assert unused_frames_note([SimpleNamespace(indices=list(range(6)))], [folder], "train", needs) is None
+    assert unused_frames_note([SimpleNamespace(starts=[0, 1])], [folder], "train", needs) is None  # li2020: runs
