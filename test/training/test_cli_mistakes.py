@@ -190,8 +190,9 @@ def test_select_score_without_depth_names_the_reason():
 
     results = {"data": "data/cam", "depth": {"frames": 0, "not_scored": "no frame of split 'val' has depth"}}
     with pytest.raises(InputError, match=r"^invalid criterion='abs_rel': needs a depth network and a folder with "
-                                         r"depth \(data/cam: no frame of split 'val' has depth\); without depth use "
-                                         r"--criterion photometric \(li2020\)$"):
+                                         r"depth \(data/cam: no frame of split 'val' has depth\); without depth: "
+                                         r"li2020 has --criterion photometric; eigen2014 and xian2018 need validation "
+                                         r"frames with depth$"):
         score_of(results, "abs_rel")
 
 
