@@ -85,6 +85,10 @@ def test_evaluate_cli_writes_reports(eigen_run, tiny_dataset, tmp_path):
     assert metrics["frames"] == 8 and 0 < metrics["abs_rel"] and 0 <= metrics["whdr"] <= 1
     report = (out / "metrics.md").read_text()
     assert report.count("| abs_rel |") == 1 and "constant_depth_abs_rel" in report
+    # beside the trivial baselines, as every accuracy figure here: the vertical ramp's WHDR is a real
+    # ordering (below a constant map's ~1), and the table names all three rows
+    assert 0 < metrics["ramp_abs_rel"] < 1 and 0 < metrics["ramp_whdr"] < 0.9
+    assert "| vertical ramp | " in report and "| constant depth | " in report and "| network | " in report
     assert len(list(out.glob("depth_*.png"))) == 2
     # the layout share of the 8 predictions beside that of their ground truth (one short sequence:
     # consecutive frames share most of their layout, so the truth's own share is high)

@@ -9,6 +9,16 @@ import numpy as np
 
 from mono_depth_ros.core.errors import InputError
 
+#: the vertical ramp baseline: depth growing from 1 at the bottom row to this at the top row
+RAMP_TOP_OVER_BOTTOM = 2.0
+
+
+def ramp_depth(hw: tuple[int, int]) -> np.ndarray:
+    """(H, W) float64 from 1 at the bottom row to RAMP_TOP_OVER_BOTTOM at the top row: the
+    "vertical ramp" baseline (farther toward the top, as a floor under an open view)."""
+    rows = np.linspace(RAMP_TOP_OVER_BOTTOM, 1.0, hw[0])
+    return np.repeat(rows[:, None], hw[1], axis=1)
+
 DEPTH_METRIC_NAMES = ("abs_rel", "sq_rel", "rmse", "rmse_log", "silog", "delta1", "delta2", "delta3")
 LAYOUT_GRID_HW = (24, 32)
 

@@ -41,7 +41,7 @@ from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 from mono_depth_ros.inference.processing import DepthResult
 from mono_depth_ros.inference.weights import default_weights_path
 from training.evaluate.classical_vo import essential_pose
-from training.evaluate.depth_metrics import DepthCaps, depth_errors, layout_grid, whdr
+from training.evaluate.depth_metrics import DepthCaps, depth_errors, layout_grid, ramp_depth, whdr  # noqa: F401
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.real_sets import RealFrame, RealSet
 from training.losses.geometry import resample, transform_depth_map
@@ -49,7 +49,6 @@ from training.losses.geometry import resample, transform_depth_map
 DEPTH_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
 DEPTH_BASELINES = ("constant", "ramp")
 MOTION_BASELINES = ("orb", "no_motion")
-RAMP_TOP_OVER_BOTTOM = 2.0
 # recoverPose returns a pose even from 0 inliers (a 180 deg rotation on a static pair): fewer than
 # this many inliers counts as an ORB failure, reported as "no motion"
 MIN_ORB_INLIERS = 15
@@ -123,12 +122,6 @@ class DepthCache:
 
     def __call__(self, method: str, frame: RealFrame) -> np.ndarray:
         return self.result(method, frame).depth_m
-
-
-def ramp_depth(hw: tuple[int, int]) -> np.ndarray:
-    """(H, W) float64 from 1 at the bottom row to RAMP_TOP_OVER_BOTTOM at the top row."""
-    rows = np.linspace(RAMP_TOP_OVER_BOTTOM, 1.0, hw[0])
-    return np.repeat(rows[:, None], hw[1], axis=1)
 
 
 def baseline_depth(kind: str, gt_m: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -23,6 +23,13 @@ def markdown_table(results: dict) -> str:
         keys = [k for k in depth if isinstance(depth[k], (int, float, bool, str))]
         lines += ["## Depth", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
                   "| " + " | ".join(_fmt(depth[k]) for k in keys) + " |", ""]
+        if "ramp_whdr" in depth:
+            scaled = "median-scaled" if depth.get("median_scaling") else "unscaled"
+            lines += ["Beside the trivial baselines (each median-scaled; the vertical ramp grows 2x from the "
+                      "bottom row to the top):", "", f"| depth | abs_rel (network {scaled}) | whdr |", "|---|---|---|",
+                      f"| network | {_fmt(depth.get('abs_rel'))} | {_fmt(depth.get('whdr'))} |",
+                      f"| constant depth | {_fmt(depth.get('constant_depth_abs_rel'))} | - |",
+                      f"| vertical ramp | {_fmt(depth['ramp_abs_rel'])} | {_fmt(depth['ramp_whdr'])} |", ""]
     ego = results.get("ego_motion")
     if ego and not ego.get("not_scored"):
         methods = [m for m in ego if isinstance(ego[m], dict)]

@@ -15,7 +15,7 @@ from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
 from training.evaluate.depth_metrics import (LAYOUT_GRID_HW, DepthCaps, depth_errors, layout_grid, layout_share,
-                                             mean_metrics, whdr)
+                                             mean_metrics, ramp_depth, whdr)
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion_result
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
@@ -52,6 +52,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
     constant_abs_rel = []  # baseline: a constant depth map, median-scaled (what "no structure" scores)
+    ramp: dict[str, list] = {"abs_rel": [], "whdr": []}  # baseline: the vertical ramp, median-scaled
     layout: dict[str, list] = {"pred": [], "gt": []}  # layout_share of the predictions beside the truth's
     with_depth = [i for i in indices if folder.by_index[i].depth]
     step, pictures = max(1, len(with_depth) // max(opts.pictures, 1)), []
@@ -69,6 +70,9 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             per_image.append(depth_errors(pred, gt, opts.caps, median))
             whdrs.append(whdr(pred, gt, n_pairs=opts.whdr_pairs, seed=index))
             constant_abs_rel.append(depth_errors(np.ones_like(gt), gt, opts.caps, True)["abs_rel"])
+            ramp_m = ramp_depth(gt.shape)
+            ramp["abs_rel"].append(depth_errors(ramp_m, gt, opts.caps, True)["abs_rel"])
+            ramp["whdr"].append(whdr(ramp_m, gt, n_pairs=opts.whdr_pairs, seed=index))
             scored = np.isfinite(gt) & (gt > opts.caps.min_depth_m) & (gt < opts.caps.max_depth_m) \
                 & np.isfinite(pred) & (pred > 0)
             if gt.shape[0] >= LAYOUT_GRID_HW[0] and gt.shape[1] >= LAYOUT_GRID_HW[1]:
@@ -90,7 +94,8 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
                 "not_scored": _depth_not_scored(with_depth, skipped, opts), "pictures": pictures}
     out = mean_metrics(per_image)
     out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
-               constant_depth_abs_rel=float(np.mean(constant_abs_rel)), frames=len(per_image),
+               constant_depth_abs_rel=float(np.mean(constant_abs_rel)), ramp_abs_rel=float(np.mean(ramp["abs_rel"])),
+               ramp_whdr=float(np.mean(ramp["whdr"])), frames=len(per_image),
                layout_share=layout_share(layout["pred"]), layout_share_ground_truth=layout_share(layout["gt"]),
                median_scaling=median, output_kind=kind, pictures=pictures)
     return out
