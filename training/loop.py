@@ -204,8 +204,15 @@ def _check_fits(net: nn.Module, state: dict, spec_name: str, where: str, kwargs_
                                              f"{'; '.join(parts)}{kwargs_note}")
 
 
-def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
-    """{spec_name: (state_dict, source file, model_kwargs or {})} for every network of ``module``."""
+def _trained_hw(config: dict | None) -> tuple[int, int] | None:
+    """The data.input_hw a model file's or checkpoint's recorded config trained at, if it says."""
+    hw = ((config or {}).get("data") or {}).get("input_hw")
+    return (int(hw[0]), int(hw[1])) if hw else None
+
+
+def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict, tuple[int, int] | None]]:
+    """{spec_name: (state_dict, source file, model_kwargs or {}, trained input_hw or None)} for every
+    network of ``module``."""
     from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
     specs = [name for name, _, _ in module.export_models()]
@@ -216,7 +223,8 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
             raise InputError("init_from", str(path), f"folder lacks {', '.join(absent)} (needs one <spec>.pt per "
                                                      f"network of {module.method_name})")
         payloads = {name: read_checkpoint_payload(path / f"{name}.pt") for name in specs}
-        return {n: (p["state_dict"], str(path / f"{n}.pt"), p["model_kwargs"]) for n, p in payloads.items()}
+        return {n: (p["state_dict"], str(path / f"{n}.pt"), p["model_kwargs"], _trained_hw(p.get("config")))
+                for n, p in payloads.items()}
     if not path.is_file():
         raise InputError("init_from", text, f"not found (expected '{BUNDLED}', a folder, a .pt or a .ckpt)")
     if path.suffix == ".ckpt":  # a Lightning checkpoint of this method: every network at once
@@ -229,8 +237,9 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
         nets = dict((name, net) for name, net, _ in module.export_models())
         prefixes = {name: next(attr for attr, child in module.named_modules() if child is net) + "."
                     for name, net in nets.items()}
-        return {name: ({k[len(pre):]: v for k, v in ckpt["state_dict"].items() if k.startswith(pre)}, str(path), {})
-                for name, pre in prefixes.items()}
+        trained_hw = _trained_hw(ckpt.get("resolved_config"))
+        return {name: ({k[len(pre):]: v for k, v in ckpt["state_dict"].items() if k.startswith(pre)}, str(path), {},
+                       trained_hw) for name, pre in prefixes.items()}
     payload = read_checkpoint_payload(path)
     if payload["spec_name"] not in specs:
         raise InputError("init_from", str(path), f"holds a {payload['spec_name']!r} network; {module.method_name} "
@@ -239,7 +248,8 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict]]:
     if len(specs) > 1:
         raise InputError("init_from", str(path), f"holds one {payload['spec_name']!r} network; {module.method_name} "
                                                  f"needs {specs}: give the folder holding them")
-    return {payload["spec_name"]: (payload["state_dict"], str(path), payload["model_kwargs"])}
+    return {payload["spec_name"]: (payload["state_dict"], str(path), payload["model_kwargs"],
+                                   _trained_hw(payload.get("config")))}
 
 
 def initialise_from(module: Any, text: str) -> dict[str, str]:
@@ -251,7 +261,7 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
     states = _init_states(module, text)
     used = {}
     for name, net, kwargs in module.export_models():
-        state, source, source_kwargs = states[name]
+        state, source, source_kwargs, _ = states[name]
         differ = {k: (v, kwargs.get(k)) for k, v in source_kwargs.items() if kwargs.get(k) != v}
         note = "".join(f"; the file has model {k}={a!r}, this config {b!r}" for k, (a, b) in differ.items())
         _check_fits(net, state, name, source, note)
@@ -259,27 +269,14 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
         used[name] = source
         LOG.info("%s initialised from %s", name, source)
     module.after_init_from()
-    other_size = _trained_size_note(module, used)
-    if other_size:
-        LOG.warning("%s", other_size)
+    wanted = tuple(int(v) for v in module.config.data.input_hw)
+    # eigen2014's config trains at 228x304, its bundled weights were trained at 96x128
+    other = next(((name, hw) for name, (*_, hw) in states.items() if hw and hw != wanted), None)
+    if other:
+        (name, (h, w)) = other
+        LOG.warning("--init-from %s was trained at %dx%d, this run trains at %dx%d (data.input_hw): "
+                    "--set \"data.input_hw=[%d, %d]\" continues at its size", name, h, w, *wanted, h, w)
     return used
-
-
-def _trained_size_note(module: Any, used: dict[str, str]) -> str | None:
-    """One line when a model file ``--init-from`` loaded records another training input size than
-    this run's data.input_hw (eigen2014's config trains at 228x304; its bundled weights at 96x128)."""
-    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
-
-    wanted = [int(v) for v in module.config.data.input_hw]
-    for name, source in used.items():
-        if not source.endswith(".pt"):
-            continue
-        recorded = ((read_checkpoint_payload(source).get("config") or {}).get("data") or {}).get("input_hw")
-        if recorded and [int(v) for v in recorded] != wanted:
-            h, w = (int(v) for v in recorded)
-            return (f"--init-from {name} was trained at {h}x{w}, this run trains at {wanted[0]}x{wanted[1]} "
-                    f"(data.input_hw): --set \"data.input_hw=[{h}, {w}]\" continues at its size")
-    return None
 
 
 def _check_resume_fits(config: Any, resume: str | Path) -> None:

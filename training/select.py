@@ -167,25 +167,22 @@ def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, o
     return [{val: score_of(r, criterion) for val, r in results.items()} for criterion in criteria]
 
 
-def bundled_weights(run_checkpoint: Path) -> list[Path]:
-    """The installed package's weights of the run's method (li2020: depth and motion), for
+def bundled_weights(method: str | None) -> list[Path]:
+    """The installed package's weights of ``method`` (li2020: depth and motion), for
     ``--incumbent bundled``."""
-    import mono_depth_ros
-    from mono_depth_ros.inference.checkpoint import safe_torch_load
+    from mono_depth_ros.inference.weights import WEIGHTS_DIR
 
-    method = safe_torch_load(run_checkpoint).get("method")
-    found = sorted((Path(mono_depth_ros.__file__).parent / "weights").glob(f"{method}*.pt")) if method else []
+    found = sorted(WEIGHTS_DIR.glob(f"{method}*.pt")) if method else []
     if not found:
         raise InputError("incumbent", "bundled", f"no bundled weights of the run's method {method!r}")
     return found
 
 
-def _check_incumbent(incumbent: list[str | Path], run_checkpoint: Path) -> None:
-    """InputError unless every incumbent file exists and holds the run's method's networks (an ONNX is
-    not checked: its model card says what it is)."""
+def _check_incumbent(incumbent: list[str | Path], method: str | None) -> None:
+    """InputError unless every incumbent file exists and holds ``method``'s networks (the run's; an
+    ONNX is not checked: its model card says what it is)."""
     from mono_depth_ros.inference.checkpoint import read_checkpoint_payload, safe_torch_load
 
-    method = safe_torch_load(run_checkpoint).get("method")
     for path in incumbent:
         if not Path(path).is_file():
             raise InputError("incumbent", str(path), "no such model file")
@@ -251,10 +248,13 @@ def select_checkpoint(run_dir: str | Path, val_dirs: list[str | Path], criterion
     run_dir = Path(run_dir)
     work = run_dir / "selection"
     candidates, checkpoints = [], periodic_checkpoints(run_dir, every_n_steps)
-    if incumbent and [str(p) for p in incumbent] == [BUNDLED]:
-        incumbent = bundled_weights(checkpoints[0][1])
     if incumbent:  # before any evaluation
-        _check_incumbent(incumbent, checkpoints[0][1])
+        from mono_depth_ros.inference.checkpoint import safe_torch_load
+
+        method = safe_torch_load(checkpoints[0][1]).get("method")
+        if [str(p) for p in incumbent] == [BUNDLED]:
+            incumbent = bundled_weights(method)
+        _check_incumbent(incumbent, method)
     for step, path in tqdm(checkpoints, desc="checkpoints", disable=not progress):
         per_folder, *per_folder_also = _score([path], val_dirs, criteria, work / f"step{step}", opts)
         candidates.append(Candidate(step, path, _mean(per_folder), per_folder,

@@ -23,7 +23,13 @@ class InputError(ValueError):
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """``Type: message`` on one line (runtimes' messages, OpenVINO's and ONNX Runtime's, span several
     lines and a kilobyte), cut to ``limit`` characters with ``...``."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return one_line_text(f"{type(exc).__name__}: {exc}", limit)
+
+
+def one_line_text(text: str, limit: int = 400) -> str:
+    """``text`` on one line (runs of whitespace, newlines too, become one space), cut to ``limit``
+    characters with ``...``."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from mono_depth_ros.core.errors import one_line
+from mono_depth_ros.core.errors import one_line, one_line_text
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE
+from mono_depth_ros.inference.backends.base import is_quantized_onnx
 from mono_depth_ros.inference.backends.registry import BACKEND_PRECISIONS, PRECISIONS
 from mono_depth_ros.nodes.params import ConfigError
 
-#: the registry logs one line per candidate ``auto`` skips, then one line naming them all
 #: what a node says instead of a runtime's install advice where TensorRT cannot run at all
 _NO_NVIDIA_GPU = "TensorRT runs on NVIDIA GPUs and none is visible here (no /dev/nvidia0)"
 
@@ -86,7 +86,7 @@ def _check_calibration(options: dict, backend: str, precision: str, path: Path, 
     if precision != "int8":
         return
     if not folder:
-        quantised = path.suffix == ".engine" or (path.suffix == ".onnx" and _is_quantized(path))
+        quantised = path.suffix == ".engine" or (path.suffix == ".onnx" and is_quantized_onnx(path))
         if backend in ("openvino", "tensorrt") and not quantised:
             raise _needs_frames(backend, path)
         return
@@ -122,16 +122,6 @@ def _wrong_network(param_name: str, path: Path, spec_name: str, method: str, exc
     return ConfigError(param_name, str(path), f"holds a {found!r} model; a {spec_name!r} model is expected here")
 
 
-def _is_quantized(path: Path) -> bool:
-    """Whether ``path`` is an ONNX with quantisation ops (False for a file ONNX cannot read)."""
-    from mono_depth_ros.inference.backends.openvino_backend import is_quantized_onnx
-
-    try:
-        return is_quantized_onnx(path)
-    except Exception:  # noqa: BLE001 - not a readable ONNX: the loader's own error says so
-        return False
-
-
 def _load_error(param_name: str, path: Path, exc: Exception, backend: str, precision: str, spec_name: str,
                 card_param: str = "model_card", card: str = "", method: str = "") -> ConfigError:
     """The start-up error of a failed load, naming the parameter to change: ``precision`` or
@@ -155,23 +145,17 @@ def _load_error(param_name: str, path: Path, exc: Exception, backend: str, preci
             return _needs_frames(backend, path)
         if isinstance(exc, BackendUnavailable):
             reason = f"backend {backend!r} cannot run it here: {reason}; choose another precision or backend 'auto'"
-        return ConfigError(field, getattr(exc, "value", "?"), f"{_one_line_text(reason)} (model {path.name})")
+        return ConfigError(field, getattr(exc, "value", "?"), f"{one_line_text(reason)} (model {path.name})")
     # a float precision of a quantised file: ONNX Runtime's fp16 conversion fails on it, TensorRT refuses it
     float_asked = precision not in ("fp32", "int8") or (precision == "fp32" and backend == "tensorrt")
-    if float_asked and path.suffix == ".onnx" and _is_quantized(path):
+    if float_asked and path.suffix == ".onnx" and is_quantized_onnx(path):
         value = precision_value("int8+fp32", backend) or "fp32"
         return ConfigError("precision", precision, f"{path.name} is already quantised (int8 Q/DQ nodes): choose "
                            f"precision {value!r} ({one_line(exc, 200)})")
     if isinstance(exc, BackendUnavailable) and backend not in ("auto", "tensorrt"):
-        return ConfigError("backend", backend, f"{_one_line_text(str(exc))}; choose another backend or 'auto' "
+        return ConfigError("backend", backend, f"{one_line_text(str(exc))}; choose another backend or 'auto' "
                            f"(model {path.name})")
     return ConfigError(param_name, str(path), f"could not load ({one_line(exc, 400)})")
-
-
-def _one_line_text(text: str, limit: int = 400) -> str:
-    """``text`` on one line, cut to ``limit`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backend: str,
@@ -195,7 +179,7 @@ def load_depth_estimator(param_name: str, model_path: str, spec_name: str, backe
         raise
     except Exception as exc:  # any loader/back-end failure becomes one clear start-up error
         raise _load_error(param_name, path, exc, backend, precision, spec_name, card=model_card,
-                              method=method) from exc
+                          method=method) from exc
 
 
 def load_motion_estimator(param_name: str, model_path: str, backend: str, precision: str,

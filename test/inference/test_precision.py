@@ -166,7 +166,7 @@ def test_an_already_quantised_onnx_runs_int8_without_frames_and_both_runtimes_sa
     int8+fp32; ONNX Runtime reports the same "int8+fp32" (it used to say "fp32"). A float ONNX asked
     for int8 without frames is refused as a precision (``field``), needing calibration_dir."""
     from mono_depth_ros.inference.backends.base import BackendUnavailable
-    from mono_depth_ros.inference.backends.openvino_backend import is_quantized_onnx
+    from mono_depth_ros.inference.backends.base import is_quantized_onnx
 
     spec = get_spec("li2020_depth")
     qdq = cached_qdq_onnx(onnx_files["li2020_depth"], spec, frames_dir, tmp_path, count=4)

@@ -12,9 +12,9 @@ import numpy as np
 import onnx
 import pytest
 
-from mono_depth_ros.inference.backends.base import BackendUnavailable
-from mono_depth_ros.inference.backends.tensorrt_backend import (TensorRTBackend, build_serialized_engine, has_qdq,
-                                                                make_logger, onnx_inputs, profile_shapes)
+from mono_depth_ros.inference.backends.base import BackendUnavailable, is_quantized_onnx
+from mono_depth_ros.inference.backends.tensorrt_backend import (TensorRTBackend, build_serialized_engine, make_logger,
+                                                                onnx_inputs, profile_shapes)
 from mono_depth_ros.inference.onnx_fp16 import to_fp16_onnx
 
 
@@ -138,14 +138,14 @@ def test_failures_carry_tensorrt_errors_and_reach_the_log(onnx_files, caplog):
 
 def test_the_onnx_file_decides_the_precision(onnx_files, tmp_path):
     fp16 = to_fp16_onnx(onnx_files["li2020_depth"], tmp_path / "fp16.onnx")
-    assert onnx_inputs(fp16) == {"rgb": (1, 3, 64, 96)} and not has_qdq(fp16)
+    assert onnx_inputs(fp16) == {"rgb": (1, 3, 64, 96)} and not is_quantized_onnx(fp16)
     assert TensorRTBackend(fp16, "fp16")._onnx_for_precision() == fp16
     with pytest.raises(BackendUnavailable, match="holds fp32 weights but precision is fp16"):
         TensorRTBackend(onnx_files["li2020_depth"], "fp16")._onnx_for_precision()
     with pytest.raises(BackendUnavailable, match="int8 on TensorRT needs a Q/DQ ONNX or calibration frames"):
         TensorRTBackend(onnx_files["li2020_depth"], "int8")._onnx_for_precision()
     proto = onnx.load(str(onnx_files["li2020_depth"]))
-    assert not has_qdq(onnx_files["li2020_depth"]) and len(proto.graph.node) > 0
+    assert not is_quantized_onnx(onnx_files["li2020_depth"]) and len(proto.graph.node) > 0
 
 
 def test_a_quantised_or_bf16_onnx_runs_only_as_what_its_types_say(onnx_files, tmp_path):
@@ -164,7 +164,7 @@ def test_a_quantised_or_bf16_onnx_runs_only_as_what_its_types_say(onnx_files, tm
     proto.graph.node.insert(0, quant)
     qdq = tmp_path / "qdq.onnx"
     onnx.save(proto, str(qdq))
-    assert has_qdq(qdq)
+    assert is_quantized_onnx(qdq)
     with pytest.raises(BackendUnavailable, match="quantised \\(Q/DQ nodes\\).*set precision int8 \\(asked: fp32\\)"):
         TensorRTBackend(qdq, "fp32")._onnx_for_precision()
     assert TensorRTBackend(qdq, "int8")._onnx_for_precision() == qdq

@@ -6,8 +6,10 @@ A backend runs a network on named float32 numpy arrays and returns named float32
 
 from __future__ import annotations
 
+import functools
 import importlib
 from abc import ABC, abstractmethod
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -21,6 +23,35 @@ PIP_NAMES = {"onnxruntime": "onnxruntime (or onnxruntime-gpu)", "tensorrt": "ten
 
 class BackendUnavailable(RuntimeError):
     """A backend cannot run here (library missing, no GPU, ...); the message says what to install."""
+
+
+#: ONNX ops of a quantised (int8) model
+QUANTIZED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
+                           "QLinearMatMul", "ConvInteger", "MatMulInteger"})
+
+
+def is_quantized_onnx(path: str | Path) -> bool:
+    """True when the ONNX file holds quantisation ops (QUANTIZED_OPS, in the graph or a subgraph
+    function): an int8 model, whatever precision a runtime is asked for (read without external
+    data). False for a file ONNX cannot read: loading it fails with the runtime's own error. Read
+    once per file version (start-up asks it from auto, the runtime and the node)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return False
+    return _quantized_ops_in(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _quantized_ops_in(path: str, mtime_ns: int, size: int) -> bool:
+    import onnx
+
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception:  # noqa: BLE001 - not an ONNX file: not a quantised one either
+        return False
+    ops = {n.op_type for n in model.graph.node} | {n.op_type for f in model.functions for n in f.node}
+    return bool(ops & QUANTIZED_OPS)
 
 
 def import_or_explain(module: str) -> ModuleType:

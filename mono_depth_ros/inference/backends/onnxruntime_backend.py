@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, as_float32, import_or_explain
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, as_float32, \
+    import_or_explain, is_quantized_onnx
 
 
 def ort_has_cuda() -> bool:
@@ -89,7 +90,6 @@ class OnnxRuntimeBackend(InferenceBackend):
         # a user's export with float16 inputs (model.half() before export) takes float16, not float32
         self.input_dtypes = {i.name: np.float16 if i.type == "tensor(float16)" else np.float32
                              for i in self.session.get_inputs()}
-        from mono_depth_ros.inference.backends.openvino_backend import is_quantized_onnx
         from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
 
         floating = "fp16" if is_fp16_onnx(self.model_path) else "fp32"

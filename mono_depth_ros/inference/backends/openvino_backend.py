@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain, \
+    is_quantized_onnx
 from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, calibration_frames, calibration_inputs,
                                                   calibration_key, float_scope, frames_per_sample, sample_recipe)
 from mono_depth_ros.inference.engine_cache import default_cache_dir
@@ -64,20 +65,6 @@ _FLOAT_WEIGHT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData
 
 
 #: ONNX ops of a model that is already quantised (explicit Q/DQ pairs, or ONNX Runtime's QOperator form)
-QUANTIZED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
-                           "QLinearMatMul", "ConvInteger", "MatMulInteger"})
-
-
-def is_quantized_onnx(path: str | Path) -> bool:
-    """True when the ONNX file holds quantisation ops (QUANTIZED_OPS, in the graph or a subgraph
-    function): an int8 model, whatever precision a runtime is asked for (read without external data)."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    ops = {n.op_type for n in model.graph.node} | {n.op_type for f in model.functions for n in f.node}
-    return bool(ops & QUANTIZED_OPS)
-
-
 def precision_refused(precision: str, reason: str, needs: str = "") -> BackendUnavailable:
     """BackendUnavailable for a precision this device or model cannot run: ``field``/``value``/
     ``reason`` name the precision (the parameter to change); ``needs``: what would make it run

@@ -269,13 +269,9 @@ def _quantized_first_on_onnxruntime(candidates: list[Candidate], model_path: Pat
     0.028 / 0.027, li2020_depth 0.028 / 0.068)."""
     if model_path.suffix != ".onnx":
         return candidates
-    from mono_depth_ros.inference.backends.openvino_backend import is_quantized_onnx
+    from mono_depth_ros.inference.backends.base import is_quantized_onnx
 
-    try:
-        quantised = is_quantized_onnx(model_path)
-    except Exception:  # noqa: BLE001 - an unreadable file is refused by the backends themselves
-        return candidates
-    if not quantised:
+    if not is_quantized_onnx(model_path):
         return candidates
     rank = {"onnxruntime": 0, "openvino": 1}
     cpu = sorted((c for c in candidates if c.device == "cpu" and c.kind in rank), key=lambda c: rank[c.kind])

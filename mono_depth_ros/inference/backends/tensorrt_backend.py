@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain
+from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain, \
+    is_quantized_onnx
 from mono_depth_ros.inference.engine_cache import EngineCache, engine_cache_key
 
 LOG = logging.getLogger(__name__)
@@ -129,14 +130,6 @@ def torch_dtype(torch: Any, trt_dtype: Any, tensor: str) -> Any:
     return getattr(torch, TORCH_DTYPES[name])
 
 
-def has_qdq(onnx_path: str | Path) -> bool:
-    """True when the ONNX carries explicit quantisation (QuantizeLinear/DequantizeLinear nodes)."""
-    import onnx
-
-    proto = onnx.load(str(onnx_path), load_external_data=False)
-    return any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in proto.graph.node)
-
-
 def profile_shapes(inputs: dict[str, tuple[int, ...]], input_hw: tuple[int, int] | None) -> dict[str, tuple[int, ...]]:
     """Concrete shape per input: static dims kept, dynamic batch -> 1, dynamic H/W -> ``input_hw``."""
     out = {}
@@ -218,7 +211,7 @@ class TensorRTBackend(InferenceBackend):
         from mono_depth_ros.inference.onnx_fp16 import is_fp16_onnx
 
         if self.precision == "int8":
-            if has_qdq(self.model_path):
+            if is_quantized_onnx(self.model_path):
                 return self.model_path
             if self.calibration_dir is None or self.spec is None:
                 raise BackendUnavailable("int8 on TensorRT needs a Q/DQ ONNX or calibration frames (calibration_dir);"
@@ -227,7 +220,7 @@ class TensorRTBackend(InferenceBackend):
 
             return cached_qdq_onnx(self.model_path, self.spec, self.calibration_dir, self.cache_dir,
                                    depth_of=self.calibration_depth)
-        if has_qdq(self.model_path):  # strongly typed: the Q/DQ nodes would build an int8 engine
+        if is_quantized_onnx(self.model_path):  # strongly typed: the Q/DQ nodes would build an int8 engine
             raise BackendUnavailable(f"{self.model_path.name} is quantised (Q/DQ nodes): strongly typed TensorRT "
                                      f"runs it int8; set precision int8 (asked: {self.precision})")
         if "BFLOAT16" in weight_types(self.model_path):
