@@ -5,6 +5,9 @@ trial beat the 30-minute one), so the model to ship is chosen on validation sequ
 neither training nor test data. Criteria (lower is better, averaged over the validation folders):
 - ``abs_rel_vs_constant``: AbsRel divided by the constant-depth-map baseline's (depth networks);
 - ``abs_rel``: plain AbsRel; ``whdr``: ordinal error (relative depth);
+- ``sgbm_whdr``, ``sgbm_abs_rel_vs_constant``: the same two against an SGBM reference on frames with a
+  right image and no depth (a stereo-only recording, as xian2018 trains on; median-scaled,
+  ``training.evaluate.stereo_reference``): a relative reference, not ground truth;
 - ``translation_direction_error_deg``, ``rotation_error_deg``: per-pair ego-motion errors (li2020);
 - ``photometric``: li2020's own photometric terms on held-out pairs, no labels needed
   (``training.evaluate.photometric``): for adapting to a user's recording, validated on a later
@@ -38,8 +41,16 @@ from tqdm import tqdm
 from mono_depth_ros.core.errors import InputError
 
 SHIP_MARGIN = 1e-3  # relative: the fp16 copy that ships scores within ~1e-4 of its fp32 source
-CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "translation_direction_error_deg", "rotation_error_deg",
-            "photometric")
+CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "sgbm_whdr", "sgbm_abs_rel_vs_constant",
+            "translation_direction_error_deg", "rotation_error_deg", "photometric")
+#: what each group of criteria needs of the run and of the validation folders (for error messages)
+CRITERIA_NEEDS = (
+    (("abs_rel_vs_constant", "abs_rel", "whdr"), "a depth network and frames with depth"),
+    (("sgbm_whdr", "sgbm_abs_rel_vs_constant"), "a depth network and frames with a right image and no depth, "
+                                                "scored against SGBM (a relative reference, not ground truth)"),
+    (("translation_direction_error_deg", "rotation_error_deg"), "a li2020 run and 3 consecutive frames with poses"),
+    (("photometric",), "a li2020 run and consecutive frames (no labels)"),
+)
 
 
 @dataclass(frozen=True)
@@ -127,26 +138,72 @@ def _global_step(path: Path) -> int:
         raise InputError("checkpoint", str(path), f"cannot be read ({type(exc).__name__})") from None
 
 
-def score_of(results: dict, criterion: str) -> float:
-    """The criterion's value in one ``training.evaluate.run.evaluate`` result dict."""
+def needs_of(criterion: str) -> str:
+    """What ``criterion`` needs of the run and the validation folders."""
+    return next(needs for names, needs in CRITERIA_NEEDS if criterion in names)
+
+
+def folder_contents(data_dir: str | Path, split: str) -> str:
+    """What a validation folder offers the criteria, e.g. "split 'val': 12 frames, 0 with depth,
+    12 with a right image, 0 with a pose"."""
+    from training.data.datasets import DatasetFolder
+
+    folder = DatasetFolder(data_dir)
+    records = [folder.by_index[i] for i in folder.indices(split)]
+    return (f"split {split!r}: {len(records)} frames, {sum(bool(r.depth) for r in records)} with depth, "
+            f"{sum(bool(r.right) for r in records)} with a right image, "
+            f"{sum(folder.pose(r.index) is not None for r in records)} with a pose")
+
+
+def _cannot_score(results: dict, criterion: str, section: str, has: str | None) -> InputError:
+    """The error of a criterion the evaluation could not score: what it needs, what the folder has
+    (``has``: folder_contents, or None) or why the section was not scored, what every criterion needs."""
+    data, not_scored = results.get("data"), (results.get(section) or {}).get("not_scored")
+    absent = {"depth_vs_sgbm": "no frame with a right image and no depth",
+              "depth": f"no depth network among {results.get('networks', [])}"}.get(section, "no li2020 motion network")
+    found = f"{data} has {has}" if has else f"{data}: {not_scored}" if not_scored else f"{data}: {absent}"
+    if has and not_scored and (results.get(section) or {}).get("skipped_frames"):  # it has them, none was usable
+        found += f"; {not_scored}"
+    groups = "; ".join(f"{', '.join(names)}: {needs}" for names, needs in CRITERIA_NEEDS)
+    hint = ""
+    if (results.get("depth_vs_sgbm") or {}).get("rows"):
+        hint = "; this folder scores with --criterion sgbm_whdr or sgbm_abs_rel_vs_constant"
+    elif "abs_rel" in (results.get("depth") or {}):
+        hint = "; this folder has depth: --criterion abs_rel_vs_constant, abs_rel or whdr"
+    return InputError("criterion", criterion, f"needs {needs_of(criterion)} ({found}){hint}; what each criterion "
+                                              f"needs: {groups}")
+
+
+def score_of(results: dict, criterion: str, has: str | None = None) -> float:
+    """The criterion's value in one ``training.evaluate.run.evaluate`` result dict; ``has``
+    (folder_contents of the folder evaluated) goes into the error when it cannot be scored."""
     if criterion not in CRITERIA:
         raise InputError("criterion", criterion, f"expected one of {CRITERIA}")
     if criterion in ("translation_direction_error_deg", "rotation_error_deg"):
-        ego = results.get("ego_motion") or {}
-        rows = ego.get("network")
+        rows = (results.get("ego_motion") or {}).get("network")
         if not rows:
-            why = f" ({results.get('data')}: {ego['not_scored']})" if ego.get("not_scored") else ""
-            raise InputError("criterion", criterion, f"needs a li2020 run and a folder with poses{why}")
+            raise _cannot_score(results, criterion, "ego_motion", has)
         return float(rows[criterion])
+    if criterion.startswith("sgbm_"):
+        rows = (results.get("depth_vs_sgbm") or {}).get("rows")
+        if not rows:
+            raise _cannot_score(results, criterion, "depth_vs_sgbm", has)
+        if criterion == "sgbm_whdr":
+            return float(rows["network"]["whdr"])
+        return float(rows["network"]["abs_rel"]) / max(float(rows["constant"]["abs_rel"]), 1e-9)
     depth = results.get("depth") or {}
     if "abs_rel" not in depth:
-        why = f" ({results.get('data')}: {depth['not_scored']})" if depth.get("not_scored") else ""
-        raise InputError("criterion", criterion, f"needs a depth network and a folder with depth{why}; "
-                                                 "without depth: li2020 has --criterion photometric; eigen2014 "
-                                                 "and xian2018 need validation frames with depth")
+        raise _cannot_score(results, criterion, "depth", has)
     if criterion == "abs_rel_vs_constant":
         return float(depth["abs_rel"]) / max(float(depth["constant_depth_abs_rel"]), 1e-9)
     return float(depth[criterion])
+
+
+def _score_or_explain(results: dict, criterion: str, val, split: str) -> float:
+    try:
+        return score_of(results, criterion)
+    except InputError:  # again, naming what the folder has
+        return score_of(results, criterion, folder_contents(val, split))
 
 
 def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, opts) -> list[dict]:
@@ -164,7 +221,8 @@ def _score(paths: list[Path], val_dirs, criteria: tuple[str, ...], work: Path, o
         (work / "photometric.json").write_text(json.dumps(scores, indent=2))
         return [{val: s["weighted"] for val, s in scores.items()}]
     results = {str(val): evaluate(paths, val, work / Path(val).name, opts) for val in val_dirs}
-    return [{val: score_of(r, criterion) for val, r in results.items()} for criterion in criteria]
+    return [{val: _score_or_explain(r, criterion, val, opts.split) for val, r in results.items()}
+            for criterion in criteria]
 
 
 def bundled_weights(method: str | None) -> list[Path]:

@@ -189,10 +189,12 @@ def test_select_score_without_depth_names_the_reason():
     from training.select import score_of
 
     results = {"data": "data/cam", "depth": {"frames": 0, "not_scored": "no frame of split 'val' has depth"}}
-    with pytest.raises(InputError, match=r"^invalid criterion='abs_rel': needs a depth network and a folder with "
-                                         r"depth \(data/cam: no frame of split 'val' has depth\); without depth: "
-                                         r"li2020 has --criterion photometric; eigen2014 and xian2018 need validation "
-                                         r"frames with depth$"):
+    with pytest.raises(InputError, match=r"^invalid criterion='abs_rel': needs a depth network and frames with "
+                                         r"depth \(data/cam: no frame of split 'val' has depth\); "
+                                         r"what each criterion needs: abs_rel_vs_constant, abs_rel, whdr: .*; "
+                                         r"sgbm_whdr, sgbm_abs_rel_vs_constant: a depth network and frames with a "
+                                         r"right image and no depth, .*; photometric: a li2020 run and consecutive "
+                                         r"frames \(no labels\)$"):
         score_of(results, "abs_rel")
 
 

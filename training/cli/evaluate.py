@@ -25,6 +25,8 @@ rotation / translation-direction errors, beside a classical ORB + essential-matr
 Photometric (li2020, no labels needed: a camera-only recording): the method's own photometric loss on
 the split's consecutive pairs, the number `training select --criterion photometric` ranks by, beside
 the identity warp's ("no motion") on the same pairs; lower is better.
+Stereo only (frames with a right image and no depth): depth against an SGBM reference of each pair
+(relative, not ground truth), median-scaled, beside the constant map and the ramp on the same pixels.
 Writes metrics.json, metrics.md and PNG pictures: input | prediction | ground truth of scored frames,
 input | prediction of frames without depth, trajectory.png when ego-motion is scored."""
 

@@ -14,6 +14,10 @@ Adapting li2020 to your own recording (no labels): keep a later part of it for v
   python -m training select --run runs/my_cam --data data/my_cam --split val --criterion photometric \\
       --incumbent bundled
 
+A stereo-only recording (right images, no depth topic; xian2018):
+  python -m training select --run runs/my_xian --data data/my_stereo --split val --criterion sgbm_whdr \\
+      --incumbent bundled
+
 Writes RUN/selected/<spec>.pt (the chosen step's networks, ready for 'training export' and the
 nodes), RUN/selected/selection.json (every candidate's score) and RUN/selection/stepN/ (reports)."""
 
@@ -32,7 +36,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="split of those folders to score on (default val; 'all' for folders kept for validation)")
     parser.add_argument("--criterion", choices=CRITERIA, default="abs_rel_vs_constant",
                         help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel; "
-                             "photometric: li2020's own photometric loss, needs no labels)")
+                             "photometric: li2020's own photometric loss, needs no labels; sgbm_whdr / "
+                             "sgbm_abs_rel_vs_constant: a stereo-only folder, against an SGBM reference of "
+                             "each pair, relative, not ground truth)")
     parser.add_argument("--every", type=int, default=1, help="only steps that are multiples of this")
     parser.add_argument("--max-depth", type=float, default=80.0, help="ignore ground truth above (m)")
     parser.add_argument("--incumbent", nargs="+", metavar="MODEL",

@@ -16,7 +16,8 @@ def markdown_table(results: dict) -> str:
     """One table per metric group of ``results`` ({"depth": {...}, "ego_motion": {"network": {...}, ...}})."""
     lines = [f"# Evaluation: {results.get('checkpoint', '')}", ""]
     depth = results.get("depth")
-    absent = {name: (results.get(name) or {}).get("not_scored") for name in ("depth", "ego_motion", "photometric")}
+    absent = {name: (results.get(name) or {}).get("not_scored")
+              for name in ("depth", "depth_vs_sgbm", "ego_motion", "photometric")}
     if any(absent.values()):
         lines += ["## Not scored", ""] + [f"- {name}: {why}" for name, why in absent.items() if why] + [""]
     if depth and not depth.get("not_scored"):
@@ -30,6 +31,7 @@ def markdown_table(results: dict) -> str:
                       f"| network | {_fmt(depth.get('abs_rel'))} | {_fmt(depth.get('whdr'))} |",
                       f"| constant depth | {_fmt(depth.get('constant_depth_abs_rel'))} | - |",
                       f"| vertical ramp | {_fmt(depth['ramp_abs_rel'])} | {_fmt(depth['ramp_whdr'])} |", ""]
+    lines += _sgbm_lines(results.get("depth_vs_sgbm"))
     ego = results.get("ego_motion")
     if ego and not ego.get("not_scored"):
         methods = [m for m in ego if isinstance(ego[m], dict)]
@@ -39,6 +41,30 @@ def markdown_table(results: dict) -> str:
             lines.append(f"| {m} | " + " | ".join(_fmt(ego[m].get(k)) for k in keys) + " |")
         lines.append("")
     return "\n".join(lines + _photometric_lines(results.get("photometric")))
+
+
+#: rows of the table against SGBM: (key in results["depth_vs_sgbm"]["rows"], label)
+SGBM_TABLE_ROWS = (("network", "network"), ("constant", "constant depth"), ("ramp", "vertical ramp"))
+
+
+def _sgbm_lines(sgbm: dict | None) -> list[str]:
+    """The depth table of a stereo-only folder: the network beside the baselines, against SGBM."""
+    if not sgbm or sgbm.get("not_scored"):
+        return []
+    rows, frames = sgbm["rows"], sgbm["frames"]
+    layout = (f" Layout share {_fmt(sgbm['layout_share'])} (the reference's {_fmt(sgbm['layout_share_reference'])})."
+              if np.isfinite(sgbm["layout_share"]) else "")
+    lines = [f"## Depth against an {sgbm['reference']}", "",
+             f"{frames} frame{'s' * (frames > 1)} with a right image and no depth; {sgbm['about']}. SGBM is "
+             f"confident on {100 * sgbm['sgbm_valid_fraction']:.0f} % of the pixels, the network predicts on "
+             f"{100 * sgbm['scored_fraction_of_valid']:.0f} % of those; reference depth: {sgbm['reference_depth']}."
+             + layout, "",
+             f"| depth vs {sgbm['reference']} | abs_rel (median-scaled) | delta1 (median-scaled) | whdr |",
+             "|---|---|---|---|"]
+    for key, label in SGBM_TABLE_ROWS:
+        label = f"network ({sgbm['depth_network']})" if key == "network" and sgbm.get("depth_network") else label
+        lines.append(f"| {label} | " + " | ".join(_fmt(rows[key].get(k)) for k in ("abs_rel", "delta1", "whdr")) + " |")
+    return lines + [""]
 
 
 #: rows of the photometric table: (key in results["photometric"], label)
@@ -69,9 +95,10 @@ def _fmt(value) -> str:
 
 
 def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray | None, title: str,
-                 label: str = "depth [m]") -> None:
+                 label: str = "depth [m]", truth_title: str = "ground truth") -> None:
     """input | prediction | ground truth, depth colormaps on a shared range (the ground truth's);
-    without ``gt``, input | prediction on the prediction's range. ``label``: the colour bar's."""
+    without ``gt``, input | prediction on the prediction's range. ``label``: the colour bar's;
+    ``truth_title``: the third panel's (a reference that is not ground truth says so)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -86,7 +113,7 @@ def depth_figure(path: Path, rgb: np.ndarray, pred: np.ndarray, gt: np.ndarray |
     axes[1].set_title("prediction")
     if gt is not None:
         axes[2].imshow(np.where(np.isfinite(gt), gt, np.nan), cmap="magma_r", vmin=vmin, vmax=vmax)
-        axes[2].set_title("ground truth")
+        axes[2].set_title(truth_title)
     for ax in axes:
         ax.axis("off")
     fig.colorbar(im, ax=list(axes), shrink=0.8, label=label)

@@ -1,4 +1,5 @@
-"""Evaluate trained networks on a dataset folder: depth, relative depth (WHDR), ego-motion."""
+"""Evaluate trained networks on a dataset folder: depth, relative depth (WHDR), ego-motion; depth
+against an SGBM reference on frames with a right image and no depth (stereo_reference)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from training.evaluate.depth_metrics import (LAYOUT_GRID_HW, DepthCaps, depth_er
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion_result
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
+from training.evaluate.stereo_reference import SGBM_LABEL, evaluate_depth_vs_sgbm, stereo_only_frames
 
 LOG = logging.getLogger(__name__)
 
@@ -41,13 +43,16 @@ class EvalOptions:
     # `training select --criterion photometric`); on in `training evaluate`, off here for callers that
     # score otherwise (select's other criteria would pay one more pass over the split per checkpoint)
     photometric: bool = False
+    # frames with a right image and no depth are scored against SGBM (stereo_reference); its search
+    # range in pixels, None: W / 4 as for xian2018's stereo targets
+    stereo_max_disparity_px: int | None = None
 
 
 def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[int], opts: EvalOptions,
                    out_dir: Path) -> dict:
     """Mean depth metrics and WHDR over frames with depth. Pictures of up to ``opts.pictures``
-    frames: input | prediction | truth of scored frames, then input | prediction of frames without
-    depth; their file names under "pictures" of the returned dict."""
+    frames: input | prediction | truth of scored frames; their file names under "pictures" of the
+    returned dict (``evaluate`` adds those of frames without depth)."""
     kind = models.depth_kind
     median = opts.median_scaling or kind != "metric_depth"  # non-metric outputs need a scale
     per_image, whdrs, skipped, non_finite = [], [], 0, 0
@@ -87,11 +92,13 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             pictures.append(f"depth_{index:06d}.png")
             depth_figure(out_dir / pictures[-1], rgb, pred * scale, gt,
                          f"{models.depth_spec} frame {index} (abs_rel {per_image[-1]['abs_rel']:.3f})")
-    without = [i for i in indices if not folder.by_index[i].depth]
-    pictures += unlabelled_pictures(models, folder, without, opts.pictures - len(pictures), out_dir)
     if not per_image:
+        why, stereo = _depth_not_scored(with_depth, skipped, opts), stereo_only_frames(folder, indices)
+        if stereo:
+            why += (f"; its {len(stereo)} frame{'s' * (len(stereo) > 1)} with a right image and no depth "
+                    f"{'are' if len(stereo) > 1 else 'is'} scored against an {SGBM_LABEL} instead (depth_vs_sgbm)")
         return {"frames": 0, "skipped_frames": skipped, "non_finite_predictions": non_finite,
-                "not_scored": _depth_not_scored(with_depth, skipped, opts), "pictures": pictures}
+                "not_scored": why, "pictures": pictures}
     out = mean_metrics(per_image)
     out.update(skipped_frames=skipped, non_finite_predictions=non_finite, whdr=float(np.mean(whdrs)),
                constant_depth_abs_rel=float(np.mean(constant_abs_rel)), ramp_abs_rel=float(np.mean(ramp["abs_rel"])),
@@ -265,6 +272,14 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
     if models.depth_spec:
         results["depth"] = evaluate_depth(models, folder, indices, opts, out_dir)
         pictures += results["depth"].pop("pictures")
+        stereo = stereo_only_frames(folder, indices)
+        if stereo:  # a stereo-only recording (or its frames without depth): SGBM as a relative reference
+            results["depth_vs_sgbm"] = evaluate_depth_vs_sgbm(models, folder, stereo, opts, out_dir,
+                                                              opts.pictures - len(pictures))
+            pictures += results["depth_vs_sgbm"].pop("pictures")
+        # then input | prediction of frames with neither depth nor a right image
+        without = [i for i in indices if not (folder.by_index[i].depth or folder.by_index[i].right)]
+        pictures += unlabelled_pictures(models, folder, without, opts.pictures - len(pictures), out_dir)
     if "li2020_motion" in models.nets:
         results["ego_motion"] = evaluate_ego_motion(models, folder, indices, opts, out_dir)
         pictures += [] if results["ego_motion"].get("not_scored") else ["trajectory.png"]
