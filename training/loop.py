@@ -1,9 +1,10 @@
 """The one generic training loop (PyTorch Lightning) for every method.
 
 Lightning provides device placement, mixed precision (``trainer.precision``), gradient clipping
-by norm, checkpointing and resuming (``resume``), the progress bar and DDP (``trainer.devices``
-processes per machine, ``trainer.num_nodes`` machines; launched with torchrun or under SLURM,
-Lightning's defaults pick it up). Logs: CSV always, TensorBoard when the ``tensorboard`` package
+by norm, checkpointing and resuming (``resume``), progress (a bar on a terminal, else status
+lines: :mod:`training.progress`) and DDP (``trainer.devices`` processes per machine,
+``trainer.num_nodes`` machines; launched with torchrun or under SLURM, Lightning's defaults pick
+it up). Logs: CSV always, TensorBoard when the ``tensorboard`` package
 is installed. ``trainer.init_from`` starts the networks from existing weights (adapting the
 bundled networks to a user's camera). At the end the networks are also saved with
 ``mono_depth_ros.inference.checkpoint.save_model_checkpoint`` (for ``training export`` and the nodes).
@@ -25,7 +26,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer, TQDMProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, Timer
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 from torch import nn
@@ -38,6 +39,7 @@ from training.config import config_to_dict, save_config_yaml
 from training.data.batches import collate
 from training.data.datasets import DatasetFolder
 from training.methods import build_method
+from training.progress import progress_callback
 
 LOG = logging.getLogger(__name__)
 #: ``trainer.init_from`` value meaning the weights shipped in the package (mono_depth_ros/weights).
@@ -117,46 +119,16 @@ def _strategy(t: Any) -> str:
     return "ddp_find_unused_parameters_true" if several else "auto"
 
 
-class StepsBar(TQDMProgressBar):
-    """One training bar over the whole run: optimizer steps of ``trainer.max_steps`` (Lightning's
-    bar restarts every epoch, which on a small recording is a few batches), the loss, and the
-    ``--max-minutes`` limit in its label when one is set."""
-
-    def __init__(self, refresh_rate: int, max_minutes: float | None = None) -> None:
-        super().__init__(refresh_rate=refresh_rate)
-        self.max_minutes, self._started = max_minutes, False
-
-    def on_train_epoch_start(self, trainer: L.Trainer, *_: Any) -> None:
-        if self._started or self.train_progress_bar is None:
-            return
-        self._started = True
-        bar = self.train_progress_bar
-        bar.reset(total=trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else None)
-        bar.initial = bar.n = trainer.global_step  # a resumed run continues its count
-        limit = f", stops after {self.max_minutes:g} min" if self.max_minutes else ""
-        bar.set_description(f"train steps{limit}")
-        bar.refresh()
-
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        bar, step = self.train_progress_bar, trainer.global_step
-        if bar is not None and not bar.disable and (step % self.refresh_rate == 0 or step == bar.total):
-            bar.n = step
-            bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
-            bar.refresh()
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
-        pass  # one bar for the run: nothing to close per epoch
-
-
 def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val: bool, progress: bool,
                  loggers: list) -> L.Trainer:
+    """``progress``: a bar when stdout is a terminal; without one, or False: a status line every 30 s
+    (:mod:`training.progress`)."""
     t = config.trainer
+    shows, bar = progress_callback(progress, max(1, t.log_every_n_steps // 4), max_minutes)
     callbacks = [ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="step{step}",
                                  auto_insert_metric_name=False, every_n_train_steps=t.checkpoint_every_n_steps,
                                  save_last=True, save_top_k=-1),
-                 LearningRateMonitor(logging_interval="step")]
-    if progress:
-        callbacks.append(StepsBar(max(1, t.log_every_n_steps // 4), max_minutes))
+                 LearningRateMonitor(logging_interval="step"), shows]
     if max_minutes is not None:
         callbacks.append(Timer(duration=timedelta(minutes=max_minutes), interval="step"))
     return L.Trainer(
@@ -166,7 +138,7 @@ def make_trainer(config: Any, run_dir: Path, max_minutes: float | None, has_val:
         log_every_n_steps=t.log_every_n_steps, logger=loggers, callbacks=callbacks,
         check_val_every_n_epoch=None, val_check_interval=t.val_every_n_steps if has_val else None,
         limit_val_batches=t.val_batches if has_val else 0, num_sanity_val_steps=0,
-        enable_progress_bar=progress, enable_model_summary=False)
+        enable_progress_bar=bar, enable_model_summary=False)
 
 
 def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -> dict[str, Path]:

@@ -132,12 +132,38 @@ def test_a_ros1_topic_with_publishers_of_two_types_is_read_whole(tmp_path, capsy
     assert _stamps_and_pixels(tmp_path / "ds") == [i * STEP for i in range(6)]
 
 
-def test_an_image_frame_id_change_is_a_warning(tmp_path, capsys):
-    """Poses are looked up for one camera frame: images that switch frame_id mid-bag are counted."""
-    events = [(TOPIC, image(textured(*HW, i), "rgb8", T0 + i * STEP, frame="cam_a" if i < 3 else "cam_b"),
-               T0 + i * STEP + 1) for i in range(5)]
-    code, text, _ = _cli(capsys, write_bag(tmp_path / "bag", events), "--out", tmp_path / "ds")
-    assert code == 0 and "warning (2x): image frame_id 'cam_b' after 'cam_a': poses use 'cam_a'" in text
+def _tf(parent: str, child: str, xyz, stamp: int, topic: str = "/tf"):
+    from mono_depth_ros.core.transforms import make_tf_message, make_transform_stamped, se3
+
+    cls = STORE.types["geometry_msgs/msg/TransformStamped"]
+    msg = make_tf_message([make_transform_stamped(se3(np.eye(3), xyz), parent, child, stamp, msg_cls=cls)],
+                          msg_cls=STORE.types["tf2_msgs/msg/TFMessage"])
+    return (topic, msg, stamp)
+
+
+def test_an_image_frame_id_change_mid_bag_gives_each_frame_its_own_pose(tmp_path, capsys):
+    """A driver restarted with another camera name, or a mux of two cameras: frames 3-5 are stamped
+    cam_b, which sits 0.5 m left of cam_a on the robot. Poses were looked up in the first image's
+    frame for every frame (frames 3-5 got cam_a's pose, 0.5 m off) with only a warning; each frame's
+    own frame_id gives the right one, an empty frame_id the previous frame's."""
+    frames = ["cam_a"] * 3 + ["cam_b", "", "cam_b"]
+    events = [_tf("base_link", "cam_a", (0.0, 0.0, 0.0), T0, "/tf_static"),
+              _tf("base_link", "cam_b", (0.0, 0.5, 0.0), T0, "/tf_static")]
+    for i, frame in enumerate(frames):  # the robot drives 1 m per frame along odom x
+        events.append(_tf("odom", "base_link", (float(i), 0.0, 0.0), T0 + i * STEP))
+        events.append((TOPIC, image(textured(*HW, i), "rgb8", T0 + i * STEP, frame=frame), T0 + i * STEP + 1))
+    bag = write_bag(tmp_path / "bag", events)
+    code, text, _ = _cli(capsys, bag, "--out", tmp_path / "ds")
+    assert code == 0 and "warning" not in text
+    assert ("the image frame_id changed mid-bag ('cam_a' from frame 0, 'cam_b' from frame 3): each frame's pose "
+            "is that of its own frame_id (--camera-frame sets one for all)") in text
+    poses = ff.read_poses_tum(tmp_path / "ds" / "poses_tum.txt")
+    xyz = [tuple(np.round(poses[T0 + i * STEP][:3, 3], 6)) for i in range(6)]
+    assert xyz == [(0, 0, 0), (1, 0, 0), (2, 0, 0), (3, 0.5, 0), (4, 0.5, 0), (5, 0.5, 0)]
+    code, text, _ = _cli(capsys, bag, "--out", tmp_path / "ds_a", "--camera-frame", "cam_a")  # one frame for all
+    poses = ff.read_poses_tum(tmp_path / "ds_a" / "poses_tum.txt")
+    assert code == 0 and "frame_id changed" not in text
+    assert [tuple(np.round(poses[T0 + i * STEP][:3, 3], 6)) for i in range(6)] == [(i, 0, 0) for i in range(6)]
 
 
 def test_a_bag_without_any_message_says_so(tmp_path, capsys):

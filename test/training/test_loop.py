@@ -296,14 +296,71 @@ def test_the_crop_note_says_how_much_of_a_frame_another_aspect_ratio_loses():
     assert crop_note([folder], (128, 416), "pad") is None
 
 
-def test_the_progress_bar_counts_steps_of_the_whole_run(tiny_dataset, tmp_path, capsys):
+def test_the_progress_bar_counts_steps_of_the_whole_run(tiny_dataset, tmp_path, capsys, monkeypatch):
     """One bar over the run's optimizer steps (max_steps), not one per epoch of a small dataset."""
+    import training.progress
+
+    monkeypatch.setattr(training.progress, "on_terminal", lambda stream=None: True)  # capsys is no terminal
     config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=6", "schedule.coarse_steps=2",
                                                         "trainer.log_every_n_steps=4"])
     train(config, tiny_dataset, tmp_path / "run", progress=True, max_minutes=30)
     captured = capsys.readouterr()
     text = (captured.out + captured.err).replace("\r", "\n")
     assert "train steps, stops after 30 min" in text and "6/6 [" in text and "Epoch " not in text
+
+
+def test_without_a_terminal_training_prints_plain_status_lines_not_a_bar(tiny_dataset, tmp_path, capsys):
+    """nohup ... > train.log: the bar's carriage-return redraws went into the log; now one plain
+    line after the first step and one at the end (and every 30 s between)."""
+    config = load_config("eigen2014", overrides=LOOP + ["trainer.max_steps=3", "schedule.coarse_steps=2",
+                                                        "trainer.val_batches=0"])
+    train(config, tiny_dataset, tmp_path / "run", progress=True)  # capsys's stdout is not a terminal
+    captured = capsys.readouterr()
+    assert "\r" not in captured.out + captured.err and "train steps" not in captured.out + captured.err
+    lines = [line for line in captured.out.splitlines() if line.startswith("step ")]
+    assert [line.split(",")[0] for line in lines] == ["step 1/3 (33 %)", "step 3/3 (100 %)"], captured.out
+    assert " elapsed, loss " in lines[-1] and lines[-1].endswith("ETA 0s")
+
+
+def test_status_lines_every_interval_with_elapsed_loss_and_eta(monkeypatch):
+    """--no-progress printed nothing for minutes; a status line comes every ``every_s`` seconds of the
+    clock (injected: no sleeping), with the step, elapsed time, losses and ETA."""
+    import io
+    from types import SimpleNamespace
+
+    from lightning.pytorch.callbacks import Timer
+
+    import training.progress
+    from training.progress import StatusLines, progress_callback
+
+    monkeypatch.setattr(training.progress, "on_terminal", lambda stream=None: True)
+    assert isinstance(progress_callback(False, 1, None)[0], StatusLines)  # --no-progress on a terminal
+    assert progress_callback(False, 1, None)[1] is False
+    now, out = [100.0], io.StringIO()
+    status = StatusLines(every_s=30.0, clock=lambda: now[0], stream=out)
+    trainer = SimpleNamespace(global_step=200, max_steps=2000, callback_metrics={"train/loss": torch.tensor(0.43)},
+                              callbacks=[], is_global_zero=True)
+    status.on_train_start(trainer, None)  # a resumed run: 200 steps were done before
+    for step, t in ((201, 102.0), (220, 129.0), (221, 132.0), (300, 150.0), (301, 162.0)):
+        trainer.global_step, now[0] = step, t
+        status.on_train_batch_end(trainer, None, None, None, 0)
+    trainer.callback_metrics["val/loss"] = torch.tensor(0.5)
+    trainer.global_step, now[0] = 400, 3700.0
+    status.on_train_end(trainer, None)
+    assert out.getvalue().splitlines() == [
+        "step 201/2000 (10 %), 2s elapsed, loss 0.4300, ETA 59m58s",  # 2 s a step, 1799 steps to go
+        "step 221/2000 (11 %), 32s elapsed, loss 0.4300, ETA 45m11s",  # 30 s after the first; 32 s / 21 x 1779
+        "step 301/2000 (15 %), 1m02s elapsed, loss 0.4300, ETA 17m23s",
+        "step 400/2000 (20 %), 1h00m elapsed, loss 0.4300, val loss 0.5000, ETA 8h00m"]
+    status.on_train_end(trainer, None)  # the last step's line is not repeated
+    assert len(out.getvalue().splitlines()) == 4
+    timer = Timer(duration="00:00:30:00")
+    timer.time_remaining = lambda stage=None: 600.0  # --max-minutes stops it before the steps are done
+    trainer.callbacks, trainer.global_step = [timer], 401
+    assert status.line(trainer, 3709.0).endswith("ETA 10m00s (--max-minutes)")
+    trainer.is_global_zero, trainer.global_step, now[0] = False, 402, 9000.0  # other DDP processes print nothing
+    status.on_train_batch_end(trainer, None, None, None, 0)
+    assert len(out.getvalue().splitlines()) == 4
 
 
 def test_frames_a_method_cannot_use_are_counted_in_one_line():

@@ -46,7 +46,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--init-from", default=None, metavar="PATH",
                         help="start from these weights: 'bundled' (the package's), a folder of <spec>.pt, a model "
                              ".pt or a Lightning .ckpt (same as --set trainer.init_from=PATH)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar: a status line every 30 s (as without a terminal)")
     return parser
 
 

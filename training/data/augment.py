@@ -17,6 +17,7 @@ import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.fit import plan_fit
+from training.data.folder_format import is_grey
 
 # Eigen et al. 2014 crop the 240x320 (half NYU) frame to 228x304: the translation margin
 EIGEN_FRAME_OVER_CROP = (240 / 228, 320 / 304)
@@ -29,8 +30,8 @@ def eigen_augment(rgb: np.ndarray, depth_m: np.ndarray, output_hw: tuple[int, in
     The frame is fitted (``resize_mode``) to the paper's frame size (the output size times
     240/228 x 320/304) times a scale s in [1, 1.5], depth divided by s (the scene looks s times
     closer); rotated by r in [-5, 5] degrees; randomly cropped to ``output_hw`` (translation, also
-    at s = 1 as in the paper's 240x320 -> 228x304 crop); colours scaled by c in [0.8, 1.2]^3;
-    flipped horizontally with probability 0.5.
+    at s = 1 as in the paper's 240x320 -> 228x304 crop); colours scaled by c in [0.8, 1.2]^3 (a grey
+    frame by c's first value in all channels: it stays grey); flipped horizontally with probability 0.5.
 
     Args:
         rgb: (h, w, 3) uint8; depth_m: (h', w') float32 metres, NaN invalid (any size: it is first
@@ -57,7 +58,10 @@ def eigen_augment(rgb: np.ndarray, depth_m: np.ndarray, output_hw: tuple[int, in
     left = int(rng.integers(0, big_w - out_w + 1))
     rgb = rgb[top:top + out_h, left:left + out_w].astype(np.float32)
     depth = depth[top:top + out_h, left:left + out_w]
-    rgb = np.clip(rgb * rng.uniform(0.8, 1.2, size=3).astype(np.float32), 0, 255).astype(np.uint8)
+    gains = rng.uniform(0.8, 1.2, size=3).astype(np.float32)
+    if is_grey(rgb):  # a mono camera's frame has no colour to scale
+        gains[:] = gains[0]
+    rgb = np.clip(rgb * gains, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:
         rgb, depth = rgb[:, ::-1], depth[:, ::-1]
     return np.ascontiguousarray(rgb), np.ascontiguousarray(depth, dtype=np.float32)
@@ -154,6 +158,8 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
     noise (sigma in [0, 4] grey levels; drawn anew per frame, as a sensor's). ``colour_jitter`` > 0
     first applies :func:`colour_matrix` of that strength (white balance, saturation, hue), so that
     a network cannot read depth from the renders' colours; at 0 the random stream is as before.
+    A grey frame (three equal channels: a mono camera's) stays grey: no colour matrix, and the
+    noise is the same in all channels, as for the grayscale draw.
 
     Args: frames: (H, W, 3) uint8 images. Returns: the same number of (H, W, 3) uint8 images.
     """
@@ -166,8 +172,9 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
     colour = colour_matrix(rng, colour_jitter) if colour_jitter > 0 and not gray else None
     out = []
     for frame, seed in zip(frames, seeds):
+        mono = gray or is_grey(frame)
         x = frame.astype(np.float32) / 255.0
-        if colour is not None:
+        if colour is not None and not mono:
             x = np.clip(x @ colour.T, 0.0, 1.0)
         if gray:
             x = np.repeat((x @ np.float32([0.299, 0.587, 0.114]))[..., None], 3, axis=-1)
@@ -177,7 +184,7 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
         if blur_sigma > 0:
             x = cv2.GaussianBlur(x, (0, 0), blur_sigma)
         if noise_sigma > 0:
-            shape = x.shape[:2] + ((1,) if gray else (3,))  # a mono sensor's noise is the same in all channels
+            shape = x.shape[:2] + ((1,) if mono else (3,))  # a mono sensor's noise is the same in all channels
             x = x + np.random.default_rng(int(seed)).normal(0.0, noise_sigma / 255.0, shape).astype(np.float32)
         out.append(np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8))
     return out

@@ -7,9 +7,10 @@ calibrations, so training sees the geometry the nodes see. Colour frames are the
 order; frames whose header stamp does not increase are dropped. Depth (Image, ``compressedDepth``
 PNG/RVL, or a 16-bit PNG ``compressed``) and right images are paired to each colour frame by
 header stamp (nearest within ``tolerance_ms``) with a bounded look-ahead window. TF / odometry
-messages (small) are kept and resolved at the end (odom -> ... -> camera frame, interpolated at
-the image stamp). Finished frames are logged to ``manifest.partial.csv`` so a re-run skips them
-(:mod:`training.data.resume`: a folder holding anything else is refused before writing).
+messages (small) are kept and resolved at the end (odom -> ... -> the frame's own header
+frame_id, or ``camera_frame``, interpolated at the image stamp). Finished frames are logged to
+``manifest.partial.csv`` so a re-run skips them (:mod:`training.data.resume`: a folder holding
+anything else is refused before writing).
 Anything skipped is counted by reason in the :class:`ExtractReport`; nothing bad in one message
 stops an extraction.
 """
@@ -86,7 +87,7 @@ class _Extractor:
         self.partners = {k: collections.deque() for k in ("depth", "right") if getattr(sel, k)}
         self.latest = {k: -1 for k in self.partners}
         self.next_index, self.last_stamp = 0, None
-        self.camera_frame: str | None = None
+        self.frame_ids: dict[int, str] = {}  # index -> the image header's frame_id ('' when empty)
         self.cameras: dict[tuple, int] = {}  # (written, baseline_m, raw) -> camera index
         self.camera_of: dict[int, FrameCamera] = {}
         fresh = not (out / PARTIAL).is_file() or (out / PARTIAL).stat().st_size == 0
@@ -101,13 +102,8 @@ class _Extractor:
             self.report.dropped["header stamp not after the previous frame's (repeated or went backwards)"] += 1
             return
         self.last_stamp = stamp
-        frame_id = msg.header.frame_id
-        if self.camera_frame and frame_id and frame_id != self.camera_frame:
-            # poses are looked up for one frame (the first image's, or --camera-frame)
-            self.report.warnings[f"image frame_id {frame_id!r} after {self.camera_frame!r}: poses use "
-                                 f"{self.camera_frame!r} unless --camera-frame is given"] += 1
-        self.camera_frame = self.camera_frame or frame_id
         index, self.next_index = self.next_index, self.next_index + 1
+        self.frame_ids[index] = msg.header.frame_id  # each frame's pose is looked up in its own frame
         rec = self.done.get(index)
         if rec is not None and rec.stamp_ns != stamp:
             raise resume.ForeignFolderError(
@@ -307,7 +303,8 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
         report.notes.append(f"only {len(records)} frames: all in train, val and test are empty")
     _note_gaps(records, report)
     _write_intrinsics(out, ex, left_info, report)
-    _write_poses(out, tf, odom_frame, camera_frame or ex.camera_frame, records, ex.camera_of, report)
+    frames = camera_frames(ex.frame_ids, camera_frame, report)
+    _write_poses(out, tf, odom_frame, frames, records, ex.camera_of, report)
     return report
 
 
@@ -362,13 +359,36 @@ def _write_intrinsics(out: Path, ex: _Extractor, info: CameraInfoTimeline | None
                         [(c.written, c.baseline_m, c.raw if c.rectify_left else None) for c in cams])
 
 
-def _write_poses(out: Path, tf: TransformBuffer, odom_frame: str, camera_frame: str | None,
+def camera_frames(frame_ids: dict[int, str], explicit: str | None, report: ExtractReport) -> dict[int, str]:
+    """index -> the TF frame whose pose the frame gets: ``explicit`` (--camera-frame) for all, else
+    the image's own header frame_id (an empty one: the previous frame's, or the first one given).
+    A frame_id that changes mid-bag is said in one note (poses follow it)."""
+    if explicit:
+        return {index: explicit for index in frame_ids}
+    first = next((f for _, f in sorted(frame_ids.items()) if f), "")
+    out, last, runs = {}, first, []
+    for index, frame in sorted(frame_ids.items()):
+        last = frame or last
+        out[index] = last
+        if last and (not runs or runs[-1][1] != last):
+            runs.append((index, last))
+    if len(runs) > 1:
+        shown = ", ".join(f"{frame!r} from frame {index}" for index, frame in runs[:6])
+        more = f" and {len(runs) - 6} more" if len(runs) > 6 else ""
+        report.notes.append(f"the image frame_id changed mid-bag ({shown}{more}): each frame's pose is that "
+                            "of its own frame_id (--camera-frame sets one for all)")
+    return out
+
+
+def _write_poses(out: Path, tf: TransformBuffer, odom_frame: str, frame_of: dict[int, str],
                  records: list, cameras: dict, report: ExtractReport) -> None:
     poses = []
-    if camera_frame and tf.frames:
+    if tf.frames:
         for rec in records:
+            if not frame_of.get(rec.index):
+                continue
             try:
-                T = tf.lookup(odom_frame, camera_frame, rec.stamp_ns)
+                T = tf.lookup(odom_frame, frame_of[rec.index], rec.stamp_ns)
             except TransformLookupError as exc:
                 report.pose_failures[str(exc)[:200]] += 1
                 continue

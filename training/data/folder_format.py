@@ -2,9 +2,9 @@
 
 Layout::
 
-    rgb/{index:06d}.png        8-bit RGB
+    rgb/{index:06d}.png        8-bit RGB, or 8-bit grey (1 channel) for a grey frame (mono camera)
     depth/{index:06d}.png      16-bit millimetres, 0 = invalid   (or .npy float32 metres, NaN invalid)
-    right/{index:06d}.png      8-bit RGB of the right stereo camera (optional)
+    right/{index:06d}.png      the right stereo camera's frame, as rgb/ (optional)
     intrinsics.yaml            width, height, fx, fy, cx, cy, distortion_model, d, [baseline_m],
                                source, [raw: the recorded K and D when the images were rectified],
                                [cameras: one such entry per calibration when it changed mid-bag]
@@ -57,13 +57,22 @@ def _atomic(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
+def is_grey(rgb: np.ndarray) -> bool:
+    """Whether an (H, W, 3) image has three equal channels (a mono camera's frame), or is (H, W)."""
+    return rgb.ndim == 2 or bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
 def write_rgb(path: Path, rgb: np.ndarray) -> None:
-    """(H, W, 3) uint8 RGB -> PNG."""
-    _atomic(path, lambda p: _imwrite(p, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
+    """(H, W, 3) uint8 RGB -> PNG: 8-bit grey (one channel) when the three channels are equal (a
+    mono8 / mono16 camera: a third of the bytes, and the file says what the camera saw), else RGB.
+    Lossless either way: :func:`read_rgb` gives back the same (H, W, 3)."""
+    out = rgb if rgb.ndim == 2 else rgb[..., 0] if is_grey(rgb) else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    _atomic(path, lambda p: _imwrite(p, np.ascontiguousarray(out)))
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """PNG -> (H, W, 3) uint8 RGB."""
+    """PNG (RGB, or grey: its value in all three channels) -> (H, W, 3) uint8 RGB, the one input
+    every reader (datasets, evaluate, int8 calibration's ``cv2.IMREAD_COLOR``) gets."""
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f"rgb image {str(path)!r} is missing or unreadable")

@@ -1,16 +1,23 @@
 """Choose the topics of a bag to extract: explicit choices, else auto-detection by type and name.
 
 Names follow image_transport: ``/ns/image_raw/compressed`` (or ``/compressedDepth``) is the
-transport of ``/ns/image_raw``, whose camera_info is ``/ns/camera_info``. A depth or right image
-topic is only picked automatically when it lives under the same top-level namespace as the colour
-image (``/camera/depth/...`` for ``/camera/color/...``); others are left out and said so in
-``TopicSelection.notes``, since pairing a depth camera with an unrelated colour camera gives wrong
-supervision. When the choice is ambiguous, :class:`AmbiguousTopicsError` lists what the bag holds
-so the user can pass ``--image-topic`` and friends.
+transport of ``/ns/image_raw``, whose camera_info is ``/ns/camera_info``.
+
+Depth is only paired automatically when it is registered to the image by its place or its name
+(:func:`registered_depth`): in the image's namespace or one level below it (``/camera/depth/image``
+beside ``/camera/image_raw``), or named as registered (``aligned_depth_to_color``,
+``depth_registered``, ``depth_to_rgb``) within the camera's namespace. A depth camera's own stream
+in another namespace (``/camera/depth/image_rect_raw`` beside ``/camera/color/image_raw``: another
+frame, other intrinsics) is left out and said so in ``TopicSelection.notes``: pairing it with the
+colour camera gives wrong supervision, and extract does not register depth. A right stereo image is
+picked when it lives under the same top-level namespace (``/stereo/right/...`` for
+``/stereo/left/...``). When the choice is ambiguous, :class:`AmbiguousTopicsError` lists what the
+bag holds so the user can pass ``--image-topic`` and friends.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mono_depth_ros.bags.reader import TopicSummary
@@ -20,6 +27,8 @@ INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 ODOM_TYPE = "nav_msgs/msg/Odometry"
 TF_TYPE = "tf2_msgs/msg/TFMessage"
 TRANSPORTS = ("compressed", "compressedDepth", "theora", "zstd", "ffmpeg", "h264")
+#: names drivers give depth registered to the colour camera (RealSense, OpenNI, Azure Kinect, ZED)
+REGISTERED_NAME = re.compile(r"registered|aligned|depth_to_(rgb|colou?r)", re.IGNORECASE)
 
 
 class AmbiguousTopicsError(ValueError):
@@ -96,14 +105,38 @@ def _prefer_raw(candidates: list[str]) -> list[str]:
     return [t for t in candidates if base_topic(t) == t or base_topic(t) not in candidates]
 
 
+def _parent(namespace: str) -> str:
+    return namespace.rsplit("/", 1)[0]
+
+
+def _within(namespace: str, outer: str) -> bool:
+    return namespace == outer or namespace.startswith(outer + "/")
+
+
+def registered_depth(depth: str, image: str) -> bool:
+    """Whether ``depth`` may be paired with ``image`` without being asked: in the image's namespace
+    or one level below it (``/camera/depth/image`` beside ``/camera/image_raw``), or named as
+    registered (:data:`REGISTERED_NAME`) within the camera's namespace (the parent of the image's:
+    ``/camera/aligned_depth_to_color/image_raw`` beside ``/camera/color/image_raw``)."""
+    own, theirs = _namespace(image), _namespace(depth)
+    if theirs == own or _parent(theirs) == own:
+        return True
+    return bool(REGISTERED_NAME.search(depth)) and _within(theirs, _parent(own))
+
+
 def _partner(role: str, explicit: str | None, like: list[str], image: str, listing: str,
              notes: list[str]) -> str | None:
     if explicit is not None or not like:
         return explicit
-    near = [t for t in like if _root(t) == _root(image)]
+    if role == "depth":
+        near = [t for t in like if registered_depth(t, image)]
+        why = f"not in the namespace of {image} nor named as registered to it"
+    else:
+        near = [t for t in like if _root(t) == _root(image)]
+        why = f"not under the namespace of {image}"
     for t in sorted(set(like) - set(near)):
-        notes.append(f"{role} topic {t} not used: not under the namespace of {image} "
-                     f"(pass --{role}-topic {t} if it is registered to that camera)")
+        notes.append(f"{role} topic {t} not used: {why} (pass --{role}-topic {t} if it is registered to "
+                     "that camera)")
     return _pick_one(role, _prefer_raw(near), listing, required=False) if near else None
 
 
