@@ -36,9 +36,9 @@ setup(
     tests_require=["pytest"],
     entry_points={
         "console_scripts": [
-            "depth_node = mono_depth_ros.nodes.depth_node:main",
-            "ego_motion_node = mono_depth_ros.nodes.ego_motion_node:main",
-            "mono_depth_pipeline = mono_depth_ros.nodes.pipeline:main",
+            "depth_node = mono_depth_ros.nodes.console:depth_node",
+            "ego_motion_node = mono_depth_ros.nodes.console:ego_motion_node",
+            "mono_depth_pipeline = mono_depth_ros.nodes.console:mono_depth_pipeline",
             "mono_depth_demo = mono_depth_ros.demo.__main__:main",
         ],
     },

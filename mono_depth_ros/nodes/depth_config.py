@@ -198,11 +198,20 @@ class DepthNodeConfig:
             return "info", (f"{model} is not metric: each frame is scaled to metres from {rule}; frames without "
                             "a scale publish the normalised depth and no ~/points (/diagnostics: depth_is_metric, "
                             "scale_reason)")
-        points = (f"~/points: scaled per frame to a median depth of {self.nonmetric_median_depth_m} m"
-                  if self.nonmetric_median_depth_m > 0 else
-                  "~/points off (set nonmetric_median_depth_m > 0 to scale each frame to that median)")
+        points = (f" ~/points: scaled per frame to a median depth of {self.nonmetric_median_depth_m} m"
+                  if self.nonmetric_median_depth_m > 0 and self.publish_points else "")  # else: points_off_reason
         return "warning", (f"{model} is NOT metric: ~/depth holds the model's normalised depth in arbitrary "
-                           f"units; set scale_source, or scale it before measuring distances. {points}")
+                           f"units; set scale_source, or scale it before measuring distances.{points}")
+
+    def points_off_reason(self, is_metric: bool) -> str | None:
+        """Why ~/points can never be published with this configuration (None: it can). A cloud needs
+        metres: a metric network, a scale_source (frames with a scale), or the nonmetric rule."""
+        if not self.publish_points:
+            return "publish_points false"
+        if is_metric or self.scale_source != "none" or self.nonmetric_median_depth_m > 0:
+            return None
+        return ("the network is not metric and scale_source is none: set scale_source, or "
+                "nonmetric_median_depth_m > 0 to scale each frame to that median depth")
 
     @property
     def metric_sources_text(self) -> str:

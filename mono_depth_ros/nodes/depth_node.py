@@ -4,12 +4,15 @@
 depth_image_proc and rviz2's DepthCloud expect); the camera_info is published with every depth
 image, just before it, with the same header. Frames lost before the node (gaps in the input
 stamps at the camera's rate, see diagnostics.StampGapMeter) are reported on /diagnostics
-beside the node's own latest-frame-only drops.
+beside the node's own latest-frame-only drops; a restart of the camera (stamps back, a new timing,
+a long pause) is counted as one (``stream_restarts``), not as frames lost.
 
 Threading: the image callback only stores the newest message in a one-item slot (an older
 unprocessed frame is dropped and counted); a worker thread processes the newest frame. So the
 node never works through a backlog, whatever the camera rate. Outputs copy the input header.
-Work for an output is skipped while nobody subscribes to it.
+Work for an output is skipped while nobody subscribes to it. ``~/points`` is advertised only
+while the configuration can publish a cloud (``DepthNodeConfig.points_off_reason``; the start-up
+log says why not), and follows run-time changes of ``publish_points`` / ``nonmetric_median_depth_m``.
 
 Bad input (unknown encoding, data length != step*height, zero size, invalid camera_info,
 stamps going backwards) is dropped and logged, throttled per reason, with the reason; counts
@@ -74,6 +77,7 @@ from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.image_watch import NoImageWatch
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, runtime_options
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
+from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
     warn_unknown_parameters
@@ -185,7 +189,11 @@ class DepthNode(Node):
         self.pub_depth = self.create_publisher(Image, "~/depth/image", out_qos)
         self.pub_info = self.create_publisher(CameraInfo, "~/depth/camera_info", out_qos)
         self.pub_colored = self.create_publisher(Image, "~/depth/colored", out_qos)
-        self.pub_points = self.create_publisher(PointCloud2, "~/points", out_qos)
+        # only while a cloud is possible (a metric network, a scale source or the nonmetric rule)
+        points_off = self._outputs_off(cfg)
+        self.pub_points = OptionalPublisher(self, PointCloud2, "~/points", out_qos, "~/points" not in points_off)
+        if points_off:
+            self.get_logger().info(outputs_off_line(points_off))
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
         depth_topic = self.scale_estimator is not None and cfg.scale_source == "depth_topic"
@@ -225,7 +233,13 @@ class DepthNode(Node):
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = new_config  # frozen: the worker reads one consistent snapshot per frame
+        sync_outputs({"~/points": self.pub_points}, self._outputs_off(new_config), self.get_logger().info)
         return SetParametersResult(successful=True)
+
+    def _outputs_off(self, cfg: DepthNodeConfig) -> dict[str, str]:
+        """{output: why} of the outputs this configuration can never publish."""
+        why = cfg.points_off_reason(self.is_metric)
+        return {"~/points": why} if why else {}
 
     # ---------------------------------------------------------------- worker thread
     def _wanted(self) -> dict[str, bool]:
@@ -402,7 +416,7 @@ class DepthNode(Node):
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
-                "camera_rate_hz": self.upstream.rate_hz(), "stream_pauses": self.upstream.pauses,
+                "camera_rate_hz": self.upstream.rate_hz(), "stream_restarts": self.upstream.restarts,
                 "precision": self.effective_precision,
                 "rejected": self.rejects.total, **self.camera.stats(),
                 "latency_mean_ms": latency["mean"],

@@ -49,14 +49,31 @@ class RateMeter:
 
 
 class StampGapMeter:
-    """Frames lost before the node: gaps in the input stamps at the camera's own rate.
+    """Frames lost before the node, from gaps in the input stamps at the camera's own rate, and
+    restarts of the stream (a driver restarted, a bag looping), which are not losses.
 
-    The camera period is the median of the one-frame intervals among the last ``window`` positive
-    stamp intervals (those within 1.5x their 10th percentile): robust to lost frames (which only
-    make intervals longer) and unbiased by jitter. An
-    interval of ``k`` periods (rounded) means ``k - 1`` frames never arrived. Intervals longer
-    than ``pause_periods`` periods count as a pause of the stream (bag paused, driver restarted),
-    not as losses; a stamp that goes backwards restarts the estimate. Thread-safe.
+    The camera period is the mean of the one-frame intervals among the last ``window`` intervals
+    (those within 0.5-1.5x the median of the ones within 1.5x the 10th percentile): lost frames only
+    make intervals longer, and stamp jitter cancels over consecutive intervals. A new interval of
+    ``p`` periods, ``k = round(p)``, is
+
+    - a restart when the stamp goes backwards, when ``p > pause_periods``, or when ``k >= 2`` and
+      ``p`` is off the camera's grid: frames lost on the way leave the camera's clock running (the
+      next stamp is a whole number of periods later), a restarted driver starts a new grid. Off the
+      grid is ``|p - k| > max(0.05, 5 s (1 + k sqrt(r) / n))``: ``s`` the standard deviation of the
+      ``n`` one-frame intervals in periods ((p90 - p10) / 2.56), ``r`` their runs of consecutive
+      ones (the period's error, times k). With jittery stamps (s >= 0.1, 3.3 ms at 30 Hz) that is
+      0.5 or more and a gap counts as losses, as a gap of a restart that happens to land on the
+      grid does. A restart counts in ``restarts``, never in ``lost``, and resets the meter: the
+      period is learnt afresh (the driver may come back at another rate).
+    - else ``k - 1`` lost frames. A shorter gap threshold would not separate the two: an executor
+      starved for half a second loses a run of 15 frames at 30 Hz, and those are losses.
+
+    Simulated at 30 Hz (100 restarts after gaps of 1.5-30 periods, 100 runs of 2-30 lost frames),
+    stamp jitter 0 / 0.2 / 1 / 2 ms: 88 / 84 / 48 / 5 % of the restarts recognised (frames counted
+    lost for them 132 / 229 / 879 / 1493, by gaps alone 1537 / 1558 / 1648 / 1539); runs of lost
+    frames taken for restarts 0 / 0 / 2 / 0. Nothing is classified until ``min_intervals``
+    intervals of a stream were seen. Thread-safe.
     """
 
     def __init__(self, window: int = 60, min_intervals: int = 5, pause_periods: float = 30.0) -> None:
@@ -67,19 +84,32 @@ class StampGapMeter:
         self._lock = threading.Lock()
         self.received = 0
         self.lost = 0
-        self.pauses = 0
+        self.restarts = 0
 
     def period_ns(self) -> float | None:
         """Estimated camera period in ns (None until ``min_intervals`` intervals were seen)."""
         with self._lock:
-            return self._period_locked()
+            grid = self._grid_locked()
+        return None if grid is None else grid[0]
 
-    def _period_locked(self) -> float | None:
+    def _grid_locked(self) -> tuple[float, float, float] | None:
+        """(period ns, s: the one-frame intervals' standard deviation in periods, sqrt(r) / n: the
+        period's relative error in units of s), None while unknown; see the class docstring."""
         if len(self._intervals_ns) < self.min_intervals:
             return None
         intervals = np.fromiter(self._intervals_ns, dtype=np.float64)
         low = float(np.percentile(intervals, 10))  # a one-frame interval even with many frames lost
-        return float(np.median(intervals[intervals <= 1.5 * low]))  # the median of the one-frame ones
+        short = intervals[intervals <= 1.5 * low]
+        rough = float(np.median(short))
+        one_frame = intervals[(intervals >= 0.5 * rough) & (intervals <= 1.5 * rough)]  # with their jitter
+        if one_frame.size < 2:  # stamps so jittery that no interval is near the median of the short ones
+            one_frame = short
+        period = float(one_frame.mean())
+        p10, p90 = np.percentile(one_frame, (10, 90))
+        spread = float(p90 - p10) / 2.56 / period
+        # the mean's error: each run of consecutive one-frame intervals telescopes to its two ends
+        runs = 1 + intervals.size - one_frame.size
+        return period, spread, math.sqrt(runs) / one_frame.size
 
     def add(self, stamp_ns: int) -> int:
         """Record one received stamp; returns the frames found missing just before it."""
@@ -89,20 +119,27 @@ class StampGapMeter:
             if last_ns is None or stamp_ns == last_ns:
                 return 0
             if stamp_ns < last_ns:
-                self._intervals_ns.clear()
-                return 0
+                return self._restart_locked()
             interval_ns = stamp_ns - last_ns
-            period_ns = self._period_locked()
-            self._intervals_ns.append(interval_ns)
-            if period_ns is None or period_ns <= 0:
+            grid = self._grid_locked()
+            if grid is None or grid[0] <= 0:
+                self._intervals_ns.append(interval_ns)
                 return 0
+            period_ns, spread, drift = grid
             periods = interval_ns / period_ns
-            if periods > self.pause_periods:
-                self.pauses += 1
-                return 0
-            missing = max(0, int(round(periods)) - 1)
+            k = int(round(periods))
+            off_grid = k >= 2 and abs(periods - k) > max(0.05, 5.0 * spread * (1.0 + k * drift))
+            if periods > self.pause_periods or off_grid:
+                return self._restart_locked()
+            self._intervals_ns.append(interval_ns)
+            missing = max(0, k - 1)
             self.lost += missing
             return missing
+
+    def _restart_locked(self) -> int:
+        self.restarts += 1
+        self._intervals_ns.clear()
+        return 0
 
     def loss_percent(self) -> float:
         """Lost / (received + lost) in percent (0 before anything was received)."""

@@ -5,7 +5,11 @@ the same process (no second depth inference); otherwise the node runs its own Li
 net. Motion is estimated in the camera optical frame and converted to base_link through the
 extrinsic (parameters or /tf_static). A stamp that goes backwards or jumps by more than
 ``max_frame_gap_s`` resets the odometry to identity with a warning; /tf and ~/odometry never go
-back in time (REP 105): a reset pose older than the last published one is withheld. With the
+back in time (REP 105): poses older than the last published one are withheld (every frame of a
+camera restarted with an earlier clock, until its stamps pass that pose), and /diagnostics is WARN
+saying so while they are. The zero twist of a reset has an unknown covariance
+(odometry.UNKNOWN_VARIANCE); ~/motion_field, ~/camera_info_estimated and /tf are advertised only
+while their publish_* flag is on. With the
 camera pose from parameters, base_frame -> the image's frame_id is published on /tf_static, so
 rviz2 (Fixed Frame odom) can place the cloud. Latest-frame-only processing as in depth_node:
 the motion is between the last two *processed* frames.
@@ -48,6 +52,7 @@ from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator, \
     runtime_options
 from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
+from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
     warn_unknown_parameters
@@ -110,7 +115,9 @@ class EgoMotionNode(Node):
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
         self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
         self._static_frame: str | None = None  # image frame_id last sent on /tf_static
-        self.poses_withheld = 0  # resets whose stamp was older than what was already published
+        self.poses_withheld = 0  # poses whose stamp was older than what was already published
+        self._withheld_run = 0  # poses withheld since the last published one (/diagnostics WARN while > 0)
+        self._withheld_stamp_ns = 0  # the stamp of the last withheld pose
         self.motion_choices = dict.fromkeys(MOTION_CHOICES, 0)  # frames per motion_refinement outcome
         self._init_io(cfg)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -131,12 +138,16 @@ class EgoMotionNode(Node):
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
-        self.pub_tf = self.create_publisher(TFMessage, "/tf", tf_qos())
+        off = outputs_off(cfg)  # outputs exist only while their flag is on (see _on_set_parameters)
+        self.pub_tf = OptionalPublisher(self, TFMessage, "/tf", tf_qos(), "/tf" not in off)
         self.pub_tf_static = None
         if cfg.extrinsic_source == "parameters" and cfg.publish_camera_tf:
             self.pub_tf_static = self.create_publisher(TFMessage, "/tf_static", tf_static_qos())
-        self.pub_field = self.create_publisher(Image, "~/motion_field", out_qos)
-        self.pub_info = self.create_publisher(CameraInfo, "~/camera_info_estimated", out_qos)
+        self.pub_field = OptionalPublisher(self, Image, "~/motion_field", out_qos, "~/motion_field" not in off)
+        self.pub_info = OptionalPublisher(self, CameraInfo, "~/camera_info_estimated", out_qos,
+                                          "~/camera_info_estimated" not in off)
+        if off:
+            self.get_logger().info(outputs_off_line(off))
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
 
@@ -166,6 +177,8 @@ class EgoMotionNode(Node):
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         self.motion.refinement = new_config.motion_refinement
+        sync_outputs({"/tf": self.pub_tf, "~/motion_field": self.pub_field, "~/camera_info_estimated": self.pub_info},
+                     outputs_off(new_config), self.get_logger().info)
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -213,7 +226,7 @@ class EgoMotionNode(Node):
         prev, self._prev = self._prev, (stamp_ns, rgb, depth_m)
         if prev is None or not self._continuous(prev[0], stamp_ns, rgb.shape, prev[1].shape):
             self.odometry.reset()
-            self._publish_pose(np.eye(4), np.zeros(6), 1.0, stamp_ns)
+            self._publish_pose(np.eye(4), np.zeros(6), None, stamp_ns)  # no step: the twist is unknown
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
         intrinsics = None
@@ -257,7 +270,7 @@ class EgoMotionNode(Node):
                                            frame_id.lstrip("/"), stamp_ns)
         self.pub_tf_static.publish(make_tf_message([transform], msg_cls=TFMessage))
 
-    def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float, stamp_ns: int) -> None:
+    def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float | None, stamp_ns: int) -> None:
         """~/odometry and /tf, never older than what was published (REP 105: TF listeners must not
         see the past). After a backwards stamp the reset pose is withheld until stamps pass the
         last published one, or until the ROS clock itself went back (a looping bag with /clock)."""
@@ -267,10 +280,11 @@ class EgoMotionNode(Node):
             now_ns = self.get_clock().now().nanoseconds
             if not 0 < now_ns < last_ns:
                 self.poses_withheld += 1
+                self._withheld_run, self._withheld_stamp_ns = self._withheld_run + 1, stamp_ns
                 self.get_logger().warning(f"pose at {stamp_ns} ns not published: /tf already holds {last_ns} ns",
                                           throttle_duration_sec=5.0)
                 return
-        self._last_pose_stamp_ns = stamp_ns
+        self._last_pose_stamp_ns, self._withheld_run = stamp_ns, 0
         odom = make_odometry(T_odom_base, stamp_ns, cfg.odom_frame, cfg.base_frame, twist=twist,
                              pose_cov=self.odometry.pose_cov, twist_cov=self.odometry.twist_cov(dt_s),
                              msg_cls=Odometry)
@@ -297,7 +311,8 @@ class EgoMotionNode(Node):
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
-                "poses_withheld_older_than_tf": self.poses_withheld, "precision": self.effective_precision,
+                "poses_withheld_older_than_tf": self.poses_withheld, "poses_withheld_now": self._withheld_run,
+                "precision": self.effective_precision,
                 "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
                 "scale_from": "depth" if from_depth else "parameter",
@@ -305,11 +320,24 @@ class EgoMotionNode(Node):
                 # frames whose motion is the network's, the aligned one, its translation alone, or no motion
                 **{f"motion_{choice}_frames": count for choice, count in self.motion_choices.items()}}
 
+    def withheld_problem(self) -> str | None:
+        """A line for /diagnostics while no pose goes out because the frames' stamps are older than
+        the last published pose (a camera restarted with an earlier clock, a bag looping without /clock)."""
+        run, stamp_ns, last_ns = self._withheld_run, self._withheld_stamp_ns, self._last_pose_stamp_ns
+        if not run or last_ns is None:
+            return None
+        return (f"odometry withheld for the last {run} frames: their stamps (last {stamp_ns * 1e-9:.3f} s) are "
+                f"{(last_ns - stamp_ns) * 1e-9:.3f} s older than the last published pose ({last_ns * 1e-9:.3f} s; "
+                "REP 105: /tf never goes back); it resumes when the stamps pass it, or when the ROS clock goes back")
+
     def _publish_diagnostics(self) -> None:
         problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
         camera_problem = self.camera.problem() if self.depth_cache is None else None  # shared: depth_node's
         if camera_problem:
             problems.append(camera_problem)
+        withheld = self.withheld_problem()
+        if withheld:
+            problems.append(withheld)
         name = self.get_fully_qualified_name()  # two cameras' nodes differ by namespace only
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{name.lstrip('/')}: ego_motion",
                                                name, self.stats(), problems))
@@ -319,6 +347,13 @@ class EgoMotionNode(Node):
         if worker is not None:
             worker.stop()
         super().destroy_node()
+
+
+def outputs_off(cfg: EgoMotionConfig) -> dict[str, str]:
+    """{output: why} of the optional outputs this configuration never publishes."""
+    flags = (("/tf", "publish_tf"), ("~/motion_field", "publish_motion_field"),
+             ("~/camera_info_estimated", "publish_camera_info_estimated"))
+    return {topic: f"{flag} false" for topic, flag in flags if not getattr(cfg, flag)}
 
 
 def main(args: list[str] | None = None) -> int:

@@ -43,6 +43,11 @@ def rotvec_of(rot: np.ndarray) -> np.ndarray:
     return quat[:3] / sin_half * angle
 
 
+#: variance of a twist nothing measured (the zero twist of a first or reset frame): (1000 m/s)^2, (1000 rad/s)^2,
+#: so that a filter fusing ~/odometry's twist (robot_localization) gives it no weight
+UNKNOWN_VARIANCE = 1e6
+
+
 @dataclass
 class OdometryIntegrator:
     """Composes per-frame optical motions into T_odom_base with a growing covariance.
@@ -78,8 +83,16 @@ class OdometryIntegrator:
         twist = np.concatenate([T_step_base[:3, 3], rotvec_of(T_step_base[:3, :3])]) / max(dt_s, 1e-9)
         return self.T_odom_base.copy(), twist
 
-    def twist_cov(self, dt_s: float) -> np.ndarray:
-        """(6, 6) covariance of the twist of one step of length ``dt_s``."""
+    def twist_cov(self, dt_s: float | None) -> np.ndarray:
+        """(6, 6) covariance of the twist of one step of length ``dt_s`` (child frame, m/s and rad/s).
+
+        The twist is the step's motion / ``dt_s``, so its variance is the step's (``step_std``, a
+        per-pair uncertainty) / ``dt_s``^2: at 30 Hz a 0.05 m step std is 1.5 m/s. Integrated over the
+        steps it gives back the pose's random walk (n steps: n * step_std^2). ``dt_s`` None: no step
+        (the first frame, a reset), the published zero twist is unknown: UNKNOWN_VARIANCE.
+        """
+        if dt_s is None:
+            return np.diag(np.full(6, UNKNOWN_VARIANCE))
         return np.diag(np.square(self.step_std / max(dt_s, 1e-9)))
 
 

@@ -60,13 +60,14 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
 
     The shipped Fast DDS profile is applied first (see nodes/transport.py). Returns EXIT_CONFIG
     (2) with one line on stderr, no traceback, when a node cannot start (malformed ROS arguments,
-    invalid parameter value, type or topic name, missing model file), EXIT_OK on Ctrl-C or
-    external shutdown.
+    invalid parameter value, type or topic name, missing model file), EXIT_OK on Ctrl-C (at any
+    point from this call on: before rclpy is up, while the model loads, while spinning) or external
+    shutdown. A Ctrl-C while the console script imports the node's module is nodes/console.py's.
     """
-    import rclpy
-    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-
     try:
+        import rclpy
+        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
         if help_text is not None and wants_help(args):
             try:
                 print(help_text(), flush=True)
@@ -75,6 +76,8 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
             return EXIT_OK
         apply_fastdds_profile()
         rclpy.init(args=list(args) if args is not None else None)
+    except KeyboardInterrupt:  # Ctrl-C before rclpy's own handler is installed: a quiet stop too
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - only malformed ROS arguments become exit 2
         message = invalid_ros_args(exc)
         if message is None:

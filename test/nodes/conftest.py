@@ -111,6 +111,11 @@ class Collector:
         return found[:n]
 
 
+def advertised_topics(helper: Node, node: Node) -> set[str]:
+    """The topics ``node`` publishes, as the ROS graph (``ros2 node info``) shows them to ``helper``."""
+    return {name for name, _ in helper.get_publisher_names_and_types_by_node(node.get_name(), node.get_namespace())}
+
+
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0, what: str = "") -> None:
     """Poll ``predicate`` on a condition variable tick (no fixed sleep) until true or timeout."""
     event = threading.Event()
@@ -215,7 +220,8 @@ def add_depth_node(graph: Any, checkpoints: dict, method: str = "eigen2014", spe
 
 def depth_node_io(graph: Any, node: Any, image: str = "image_raw") -> tuple[Any, Any, dict]:
     """Publishers of ``<ns>/cam/<image>`` and its camera_info, and Collectors of the depth node's
-    outputs {"depth", "info", "points"}, all reliable depth 10, once discovery has matched them."""
+    outputs {"depth", "info", "points"}, all reliable depth 10, once discovery has matched them
+    (~/points only where the node advertises it: a configuration that can publish a cloud)."""
     from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
     from mono_depth_ros.nodes.qos import make_qos
@@ -230,6 +236,7 @@ def depth_node_io(graph: Any, node: Any, image: str = "image_raw") -> tuple[Any,
             "points": Collector(helper, PointCloud2, f"{name}/points", qos)}
     wait_until(lambda: pub_img.get_subscription_count() > 0 and pub_info.get_subscription_count() > 0
                and node.pub_depth.get_subscription_count() > 0 and node.pub_info.get_subscription_count() > 0
-               and node.pub_points.get_subscription_count() > 0, what="graph discovery")
+               and (node.pub_points.get_subscription_count() > 0 or not node.pub_points.advertised),
+               what="graph discovery")
     return pub_img, pub_info, outs
 

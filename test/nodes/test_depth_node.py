@@ -13,7 +13,8 @@ from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.pointcloud import backproject_depth, pointcloud2_to_xyz
 from mono_depth_ros.core.stamps import stamp_to_ns
 
-from .conftest import add_depth_node, depth_node_io, make_image, make_info, publish_info, rgb_frame, wait_until
+from .conftest import add_depth_node, advertised_topics, depth_node_io, make_image, make_info, publish_info, \
+    rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 W, H = 128, 96
@@ -181,3 +182,28 @@ def test_a_misspelled_parameter_is_named_in_a_warning(graph, light_checkpoints):
     node = _depth_node(graph, light_checkpoints, max_rang_m=20.0, publish_tf=False, use_sim_time=False)
     assert node.unknown_parameters == ["max_rang_m"]
     assert node.config.max_range_m == 1000.0  # the typo changed nothing
+
+
+def test_points_are_advertised_only_while_a_cloud_is_possible(graph, light_checkpoints, capfd):
+    """xian2018 (relative depth) with scale_source none and nonmetric_median_depth_m 0 never publishes
+    a cloud: ~/points is not advertised, and the start-up log says why in one line. Setting the
+    nonmetric rule at run time advertises it (a cloud comes, median depth 2 m); publish_points false
+    withdraws it."""
+    from rclpy.parameter import Parameter
+
+    node = _depth_node(graph, light_checkpoints, method="xian2018", spec="xian2018")
+    helper = graph.helper()
+    name = node.get_fully_qualified_name()
+    wait_until(lambda: f"{name}/depth/image" in advertised_topics(helper, node), what="the node in the graph")
+    assert f"{name}/points" not in advertised_topics(helper, node)
+    lines = [line for line in capfd.readouterr().err.splitlines() if "not advertised" in line]
+    assert len(lines) == 1 and "~/points (the network is not metric and scale_source is none" in lines[0], lines
+    node.set_parameters([Parameter("nonmetric_median_depth_m", value=2.0)])
+    wait_until(lambda: f"{name}/points" in advertised_topics(helper, node), what="~/points advertised")
+    pub_img, pub_info, depth, points, info = _io(graph, node)
+    stamp = stamp_to_ns(_send_valid(node, pub_img, pub_info, depth, 0).header.stamp)
+    cloud = points.wait_for(1, where=lambda m: stamp_to_ns(m.header.stamp) == stamp)[0]
+    assert np.nanmedian(pointcloud2_to_xyz(cloud)[..., 2]) == pytest.approx(2.0, rel=1e-3)
+    node.set_parameters([Parameter("publish_points", value=False)])
+    wait_until(lambda: f"{name}/points" not in advertised_topics(helper, node), what="~/points withdrawn")
+    assert f"{name}/depth/image" in advertised_topics(helper, node)

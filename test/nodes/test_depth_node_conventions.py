@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CameraInfo, Image
@@ -58,14 +59,49 @@ def test_plausible_focal_lengths_pass():
 def test_stamp_gap_meter_counts_frames_missing_at_the_camera_rate():
     meter = StampGapMeter()
     kept = [i for i in range(100) if i % 10 != 7]  # every tenth frame lost
-    kept += [200, 201]  # a pause of ~3 s is a pause, not 98 lost frames
     for i in kept:
         meter.add(T0_NS + i * PERIOD_NS + (i % 3) * 1_000_000)  # 0-2 ms jitter
     assert meter.lost == 10  # frames 7, 17, ..., 97 (the rate is known after 5 intervals)
-    assert meter.pauses == 1
-    assert meter.rate_hz() == pytest.approx(30.0, rel=0.05)
-    meter.add(T0_NS)  # backwards: restart, nothing counted
-    assert meter.lost == 10
+    assert meter.rate_hz() == pytest.approx(30.0, rel=0.005)  # the jitter cancels (a median said 29.1)
+    for i in (200, 201):  # a pause of ~3 s is a restart, not 98 lost frames
+        meter.add(T0_NS + i * PERIOD_NS)
+    meter.add(T0_NS)  # backwards: a restart, nothing counted
+    assert (meter.lost, meter.restarts) == (10, 2)
+
+
+def _stream(meter, first_ns, frames, period_ns=PERIOD_NS, skip=(), jitter_ms=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    for i in range(frames):
+        if i not in skip:
+            meter.add(first_ns + i * period_ns + int(rng.normal(0.0, jitter_ms * 1e6)))
+    return first_ns + (frames - 1) * period_ns
+
+
+def test_stamp_gap_meter_counts_a_camera_restart_as_a_restart_not_as_losses():
+    """A driver restarted 0.41 s (12.3 periods, under the 30 of a pause) after its last frame
+    starts a new grid: a restart, 0 frames lost (it counted 11), and the meter learns the new rate."""
+    meter = StampGapMeter()
+    last = _stream(meter, T0_NS, 40, skip=(20,))  # one frame really lost
+    assert (meter.lost, meter.restarts) == (1, 0)
+    restart = last + int(12.3 * PERIOD_NS)
+    _stream(meter, restart, 3, period_ns=2 * PERIOD_NS)  # back at 15 Hz
+    assert (meter.lost, meter.restarts) == (1, 1)
+    assert meter.rate_hz() == 0.0  # too few intervals of the new stream yet
+    last = _stream(meter, restart + 3 * 2 * PERIOD_NS, 9, period_ns=2 * PERIOD_NS, skip=(5, 6))
+    assert meter.rate_hz() == pytest.approx(15.0, rel=1e-6)
+    assert (meter.lost, meter.restarts) == (3, 1)  # two lost at 15 Hz, counted at the new rate
+    _stream(meter, last - 5 * 10**9, 3)  # its clock restarted 5 s earlier: backwards
+    assert (meter.lost, meter.restarts) == (3, 2)
+
+
+@pytest.mark.parametrize("jitter_ms", [0.0, 0.5, 1.0, 3.0])
+def test_stamp_gap_meter_keeps_runs_of_lost_frames_as_losses(jitter_ms):
+    """Runs of 1-28 frames lost (an executor starved for up to a second) stay losses, on the grid
+    within the stamps' jitter; with 3 ms (a tenth of a period) every gap counts as losses."""
+    for seed, run in enumerate((1, 2, 5, 14, 28)):
+        meter = StampGapMeter()
+        _stream(meter, T0_NS, 80, skip=range(40, 40 + run), jitter_ms=jitter_ms, seed=seed)
+        assert (meter.lost, meter.restarts) == (run, 0), (run, jitter_ms)
 
 
 def test_node_reports_lost_frames_and_camera_info_with_every_depth(graph, light_checkpoints):
@@ -96,6 +132,14 @@ def test_node_reports_lost_frames_and_camera_info_with_every_depth(graph, light_
     values = {kv.key: kv.value for kv in status.values}
     assert values["precision"] == "fp32" and "drops_latest_only" in values  # beside the node's own drops
     assert "frames lost before the node" in status.message
+    # the camera driver restarts 0.41 s after its last frame (12.3 periods): a restart, not 11 lost
+    restart_ns = T0_NS + 29 * PERIOD_NS + int(12.3 * PERIOD_NS)
+    for i in range(3):
+        pub_img.publish(make_image(rgb_frame(seed=i), restart_ns + i * PERIOD_NS))
+    wait_until(lambda: node.slot.received == len(sent) + 3, what="frames after the restart")
+    assert (node.upstream.lost, node.upstream.restarts) == (3, 1)
+    diag.wait_for(1, where=lambda m: any(kv.key == "stream_restarts" and kv.value == "1"
+                                         for s in m.status for kv in s.values))
 
 
 def test_idle_node_does_not_report_no_output(graph, light_checkpoints):

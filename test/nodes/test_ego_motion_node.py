@@ -11,7 +11,8 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.nodes.qos import make_qos, tf_static_qos
 
-from .conftest import Collector, make_image, make_info, publish_info, require_inference, rgb_frame, wait_until
+from .conftest import Collector, advertised_topics, make_image, make_info, publish_info, require_inference, \
+    rgb_frame, wait_until
 
 T0_NS = 1_700_000_000_000_000_000
 
@@ -59,6 +60,12 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     assert (first.position.x, first.position.y, first.position.z, first.orientation.w) == (0, 0, 0, 1)
     cov = np.asarray(odom.messages[-1].pose.covariance).reshape(6, 6)
     assert cov[0, 0] == pytest.approx(4 * 0.05 ** 2)  # 4 steps of the default per-step variance
+    # the twist (base_link, per second) of a 0.1 s step: the step's std / 0.1 s, 0.5 m/s and 0.1 rad/s;
+    # the first pose has no step: its zero twist is unknown, not (0.05 m/s)^2 as it was
+    twist_cov = [np.diag(np.asarray(m.twist.covariance).reshape(6, 6)) for m in odom.messages]
+    np.testing.assert_allclose(twist_cov[0], [1e6] * 6)
+    for diag in twist_cov[1:]:
+        np.testing.assert_allclose(diag, [0.5 ** 2] * 3 + [0.1 ** 2] * 3, rtol=1e-9)
     mine = tf.wait_for(5, where=lambda m: m.transforms[0].child_frame_id == "base_test")
     assert all(m.transforms[0].header.frame_id == "odom_test" for m in mine)
     assert ego.depth_estimator is None and ego.depth_reused == 5  # no second depth network
@@ -281,3 +288,61 @@ def test_standalone_node_takes_image_rect_as_rectified(graph, light_checkpoints)
     position = _send_pair(pub, odom, frames)
     np.testing.assert_allclose(position, _position(ego.depth_estimator, ego.motion, frames), rtol=1e-4, atol=1e-7)
     assert ego.stats()["rectified_frames"] == 0 and ego.stats()["rectify"] == "already rectified"
+
+
+def test_optional_outputs_are_advertised_only_while_on(graph, light_checkpoints, capfd):
+    """~/motion_field (publish_motion_field false by default) and ~/camera_info_estimated (set false
+    here) are not advertised, and one start-up line says so; turned on at run time, ~/motion_field
+    appears and carries the motion network's residual translation of the pair; publish_tf false
+    withdraws the node's /tf writer."""
+    from rclpy.parameter import Parameter
+
+    ego, helper, pub, _, odom = _standalone(graph, light_checkpoints, publish_camera_info_estimated=False)
+    name = ego.get_fully_qualified_name()
+    wait_until(lambda: f"{name}/odometry" in advertised_topics(helper, ego), what="the node in the graph")
+    topics = advertised_topics(helper, ego)
+    assert "/tf" in topics and not {f"{name}/motion_field", f"{name}/camera_info_estimated"} & topics, topics
+    lines = [line for line in capfd.readouterr().err.splitlines() if "not advertised" in line]
+    assert len(lines) == 1 and ("~/motion_field (publish_motion_field false); ~/camera_info_estimated "
+                                "(publish_camera_info_estimated false)") in lines[0], lines
+    ego.set_parameters([Parameter("publish_motion_field", value=True)])
+    field = Collector(helper, Image, f"{name}/motion_field", make_qos("reliable", 10))
+    wait_until(lambda: ego.pub_field.get_subscription_count() > 0, what="~/motion_field matched")
+    frames = [rgb_frame(seed=s) for s in (3, 4)]
+    _send_pair(pub, odom, frames)
+    msg = field.wait_for(1)[0]
+    depths = [ego.depth_estimator.estimate(im) for im in frames]
+    expected = ego.motion.estimate(frames[0], depths[0], frames[1], depths[1]).residual_translation
+    assert msg.encoding == "32FC3" and stamp_to_ns(msg.header.stamp) == T0_NS + 100_000_000
+    got = np.frombuffer(bytes(msg.data), dtype=np.float32).reshape(msg.height, msg.width, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-7)
+    ego.set_parameters([Parameter("publish_tf", value=False)])
+    wait_until(lambda: "/tf" not in advertised_topics(helper, ego), what="/tf withdrawn")
+
+
+def test_poses_withheld_after_a_camera_restart_make_diagnostics_warn(graph, light_checkpoints):
+    """A camera restarted with an earlier clock (its stamps 10 s before the last published pose):
+    every pose is withheld (REP 105) until the stamps pass that pose. /diagnostics said OK all along;
+    it is WARN and says why while poses are withheld, and OK again once one goes out."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    ego, helper, pub, _, odom = _standalone(graph, light_checkpoints, diagnostics_period_s=0.1)
+    diag = Collector(helper, DiagnosticArray, "/diagnostics", 50)
+    name = ego.get_fully_qualified_name()
+    for i in range(3):
+        pub.publish(make_image(rgb_frame(seed=i), T0_NS + i * 100_000_000))
+        odom.wait_for(i + 1)
+    restart_ns = T0_NS + 200_000_000 - 10 * 10**9
+    for i in range(3):
+        pub.publish(make_image(rgb_frame(seed=i), restart_ns + i * 100_000_000))
+        wait_until(lambda n=i + 1: ego.poses_withheld == n, what=f"pose {i + 1} after the restart withheld")
+    assert len(odom.messages) == 3 and ego.resets == 1
+    warn = diag.wait_for(1, where=lambda m: m.status[0].hardware_id == name
+                         and "withheld for the last 3 frames" in m.status[0].message)[0].status[0]
+    assert warn.level == DiagnosticStatus.WARN
+    assert "9.800 s older than the last published pose" in warn.message, warn.message  # T0 + 0.2 s vs T0 - 9.6 s
+    seen = len(diag.messages)
+    pub.publish(make_image(rgb_frame(seed=5), T0_NS + 300_000_000))  # past the last pose: a reset goes out
+    assert stamp_to_ns(odom.wait_for(4)[-1].header.stamp) == T0_NS + 300_000_000
+    wait_until(lambda: any(m.status[0].hardware_id == name and m.status[0].level == DiagnosticStatus.OK
+                           for m in diag.messages[seen:]), what="/diagnostics OK again")

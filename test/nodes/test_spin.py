@@ -1,11 +1,19 @@
 """run_nodes' exits: a signal while the model loads is a clean stop (exit 0, no traceback), as it is
-while spinning. Each case runs in its own process (run_nodes owns rclpy's default context)."""
+while spinning, and so is a Ctrl-C before rclpy is up, while the console script still imports the
+node's modules. Each case runs in its own process (run_nodes owns rclpy's default context)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ("depth_node", "ego_motion_node", "mono_depth_pipeline")
 
 # rclpy's SIGINT / SIGTERM handler shuts the default context down; the factory then does what a
 # loading node does next (create a node or a publisher on that context), which raises
@@ -41,3 +49,68 @@ def test_a_signal_while_the_model_loads_is_a_clean_stop():
     for code in (STOPPED_WHILE_LOADING, INTERRUPTED_WHILE_LOADING):
         done = _run(code)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+# a real Ctrl-C: SIGINT to this process the moment MODULE is first imported
+INTERRUPT_AT_IMPORT = textwrap.dedent("""
+    import importlib.abc, os, signal, sys
+
+    class InterruptAt(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == MODULE:
+                sys.meta_path.remove(self)
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    sys.meta_path.insert(0, InterruptAt())
+""")
+
+INTERRUPTED_BEFORE_RCLPY = textwrap.dedent("""
+    import os, signal, sys
+    from mono_depth_ros.nodes import spin
+
+    def interrupted_profile():  # Ctrl-C while the transport profile is set, just before rclpy.init
+        os.kill(os.getpid(), signal.SIGINT)
+
+    spin.apply_fastdds_profile = interrupted_profile
+    sys.exit(spin.run_nodes(lambda: [], ["prog"]))
+""")
+
+
+def _entry_points() -> dict[str, tuple[str, str]]:
+    """{script: (module, function)} of setup.py's console_scripts."""
+    found = re.findall(r'"(\w+) = ([\w.]+):(\w+)"', (ROOT / "setup.py").read_text())
+    return {name: (module, function) for name, module, function in found}
+
+
+def _script(name: str, prelude: str = "") -> str:
+    """What pip / colcon generate for console script ``name`` (its import first), after ``prelude``."""
+    module, function = _entry_points()[name]
+    return prelude + f"import sys\nfrom {module} import {function}\nsys.exit({function}())\n"
+
+
+def test_a_ctrl_c_before_rclpy_is_up_is_a_clean_stop():
+    done = _run(INTERRUPTED_BEFORE_RCLPY)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_ctrl_c_while_a_console_script_imports_is_a_clean_stop(script):
+    """SIGINT while the script's first import loads numpy (long before rclpy): it printed a
+    KeyboardInterrupt traceback; the entry points (nodes/console.py) import inside their guard."""
+    done = _run(_script(script, prelude=INTERRUPT_AT_IMPORT.replace("MODULE", repr("numpy"))))
+    assert done.returncode in (0, 130) and "Traceback" not in done.stderr, (_entry_points()[script], done.stderr)
+
+
+def test_console_entry_points_import_nothing_heavy_and_run_the_nodes_main():
+    from mono_depth_ros.nodes import console
+
+    loaded = _run("import sys, mono_depth_ros.nodes.console; "
+                  "print(sorted(m for m in ('numpy', 'rclpy', 'torch', 'numba') if m in sys.modules))")
+    assert loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+    # --help: each node's own usage (a parameter only that node declares), exit 0, nothing started
+    for script, parameter in zip(SCRIPTS, ("point_stride_px", "scale_from_depth", "point_stride_px")):
+        assert callable(getattr(console, script))
+        done = _run(f"import sys; from mono_depth_ros.nodes.console import {script}; "
+                    f"sys.exit({script}([{script!r}, '--help']))")
+        assert done.returncode == 0 and parameter in done.stdout, done.stdout[-500:] + done.stderr
