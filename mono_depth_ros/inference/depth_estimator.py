@@ -5,15 +5,79 @@ where the network saw nothing), see processing.py."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
+from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, MAX_TILES, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
 from mono_depth_ros.inference.processing import DepthResult, as_rgb8, estimate_depth, flip_enabled, plan_input, \
     plan_windows, raw_output
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TileCoverage:
+    """What ``plan_windows`` windows of one image size let the network see.
+
+    ``windows``: how many; ``window_hw``: (h, w) camera pixels of each (resized to ``net_hw``);
+    ``seen_fraction``: of the image's pixels inside at least one window; ``unseen``: (start, stop)
+    pixel ranges along the tiled side (columns of a wide image, rows of a tall one) that no window
+    covers (NaN in every frame of this size); ``min_overlap``: the smallest fraction of a window
+    shared with its neighbour (0 with gaps or a single window)."""
+
+    image_hw: tuple[int, int]
+    windows: int
+    window_hw: tuple[int, int]
+    net_hw: tuple[int, int]
+    seen_fraction: float
+    unseen: tuple[tuple[int, int], ...]
+    min_overlap: float
+    wide: bool
+
+    def describe(self, passes_per_window: int = 1) -> str:
+        """One log line (sizes width x height, as camera images are named), e.g. ``resize_mode tile:
+        a 100x400 image runs 7 windows of 100x75 px (14 inferences a frame, each window resized to
+        the network's 160x120 input), neighbours sharing >= 27% of a window: the network sees
+        100.0% of its pixels``; with gaps, how many columns (rows) in which ranges stay NaN."""
+        (h, w), (wh, ww) = self.image_hw, self.window_hw
+        passes = self.windows * passes_per_window
+        line = (f"resize_mode tile: a {w}x{h} image runs {self.windows} window{'s' if self.windows > 1 else ''} "
+                f"of {ww}x{wh} px ({passes} inference{'s' if passes > 1 else ''} a frame, each window resized to "
+                f"the network's {self.net_hw[1]}x{self.net_hw[0]} input)")
+        if self.windows > 1 and not self.unseen:
+            line += f", neighbours sharing >= {self.min_overlap:.0%} of a window"
+        line += f": the network sees {self.seen_fraction:.1%} of its pixels"
+        if self.unseen:
+            what, axis = ("columns", "x") if self.wide else ("rows", "y")
+            spans = ", ".join(f"{a}-{b - 1}" for a, b in self.unseen[:4]) + (", ..." if len(self.unseen) > 4 else "")
+            line += (f"; {sum(b - a for a, b in self.unseen)} {what} in {len(self.unseen)} gaps between its windows "
+                     f"({axis} {spans}) are NaN in every frame of this size (tile stops at {MAX_TILES} windows; "
+                     "resize_mode pad sees the whole image, smaller)")
+        return line
+
+
+def tile_coverage(windows: list[ImageFit]) -> TileCoverage:
+    """The TileCoverage of ``plan_windows(...)`` for one image (windows along one side, as
+    ``core.fit.plan_tiles`` places them)."""
+    first = windows[0]
+    src_h, src_w = first.src_hw
+    wide = any(f.src_w < src_w for f in windows)
+    length = src_w if wide else src_h
+    spans = sorted((f.src_x0, f.src_x0 + f.src_w) if wide else (f.src_y0, f.src_y0 + f.src_h) for f in windows)
+    covered = np.zeros(length, dtype=bool)
+    for a, b in spans:
+        covered[a:b] = True
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], covered.astype(np.int8), [1]])))
+    unseen = tuple((int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]))
+    across = (first.src_h if wide else first.src_w) / (src_h if wide else src_w)  # crop/tile: the full other side
+    overlaps = [(prev_b - a) / (b - a) for (_, prev_b), (a, b) in zip(spans, spans[1:])]
+    return TileCoverage((src_h, src_w), len(windows), (first.src_h, first.src_w), first.net_hw,
+                        float(covered.mean() * across), unseen, max(0.0, min(overlaps, default=0.0)), wide)
 
 
 class DepthEstimator(BackendModel):
@@ -25,6 +89,10 @@ class DepthEstimator(BackendModel):
     """
 
     flip_average = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coverage_logged: set[tuple[int, int]] = set()  # image sizes whose tile coverage was logged
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
@@ -54,8 +122,17 @@ class DepthEstimator(BackendModel):
 
     def fits_for(self, image_hw: tuple[int, int]) -> list[ImageFit]:
         """Every window an image of ``image_hw`` runs through the network: one, or with
-        ``resize_mode: tile`` the ``plan_tiles`` windows (one inference each)."""
-        return plan_windows(image_hw, self.net_hw_for(image_hw), self.resize_mode)
+        ``resize_mode: tile`` the ``plan_tiles`` windows (one inference each). With tile, the first
+        image of each size logs its coverage once (``TileCoverage``): INFO, or WARNING
+        when some of its pixels are in no window (NaN in every frame of that size)."""
+        windows = plan_windows(image_hw, self.net_hw_for(image_hw), self.resize_mode)
+        if self.resize_mode == "tile":
+            if tuple(image_hw) not in self._coverage_logged:
+                self._coverage_logged.add(tuple(image_hw))
+                coverage = tile_coverage(windows)
+                LOG.log(logging.WARNING if coverage.unseen else logging.INFO, "%s",
+                        coverage.describe(2 if self.flip_average else 1))
+        return windows
 
     def estimate(self, rgb: np.ndarray, seen: np.ndarray | None = None) -> DepthResult:
         """(H, W, 3) RGB or (H, W) mono uint8 -> DepthResult (depth_m (H, W) float32, NaN invalid

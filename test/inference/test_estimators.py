@@ -264,3 +264,50 @@ def test_tile_gives_positive_depth_on_the_whole_real_kitti_frame(name, shared_da
     assert finite.mean() >= 0.95 and not np.any(depth[finite] <= 0)
     if name == "xian2018":  # the relative quantity over the whole frame
         assert np.median(depth[finite]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_tile_logs_its_coverage_once_per_image_size_and_warns_where_pixels_stay_unseen(onnx_files, caplog):
+    """``resize_mode: tile`` at 4:1, 1:4 and 1:10 on a 96x64 (3:2) network, two frames of each size:
+    one coverage line per size (not per frame), with the numbers worked out by hand from
+    core.fit.plan_tiles. 4:1 (400x100): 5 windows of 150x100 px, starts 0, 62, 125, 188, 250, so
+    neighbours share >= 87/150 = 58 %, all pixels seen. 1:4 (100x400): 7 windows of 100x67 px (the
+    MAX_TILES cap), starts 0, 56, 111, 166, 222, 278, 333: still all seen, but neighbours share only
+    11/67 = 16 % (below TILE_MIN_OVERLAP). 1:10 (64x640): 7 windows of 64x43 px leave 6 gaps, 339
+    of 640 rows (47.0 % seen): one WARNING naming them, and exactly those rows are NaN."""
+    import logging
+
+    est = DepthEstimator.from_path(onnx_files["li2020_depth"], backend="onnxruntime", threads=1, resize_mode="tile")
+    caplog.set_level(logging.INFO, logger="mono_depth_ros.inference.depth_estimator")
+    rng = np.random.default_rng(0)
+    depths = {}
+    for hw in [(100, 400), (400, 100), (640, 64)] * 2:
+        depths[hw] = est.estimate(rng.integers(0, 256, hw + (3,), dtype=np.uint8)).depth_m
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if "resize_mode tile" in r.getMessage()]
+    assert len(lines) == 3  # once per size
+    wide, tall, thin = (text for _, text in lines)
+    assert [level for level, _ in lines] == [logging.INFO, logging.INFO, logging.WARNING]
+    assert wide.startswith("resize_mode tile: a 400x100 image runs 5 windows of 150x100 px (5 inferences a frame")
+    assert "sharing >= 58% of a window: the network sees 100.0% of its pixels" in wide
+    assert "runs 7 windows of 100x67 px" in tall and ">= 16% of a window: the network sees 100.0%" in tall
+    assert "runs 7 windows of 64x43 px" in thin and "the network sees 47.0% of its pixels" in thin
+    assert "339 rows in 6 gaps between its windows (y 43-99, 143-198, 242-297, 341-397, ...) are NaN" in thin
+    assert np.isfinite(depths[(100, 400)]).all() and np.isfinite(depths[(400, 100)]).all()
+    unseen = np.ones(640, dtype=bool)
+    for y0 in (0, 100, 199, 298, 398, 498, 597):
+        unseen[y0:y0 + 43] = False
+    thin_depth = depths[(640, 64)]
+    assert unseen.sum() == 339 and np.isnan(thin_depth[unseen]).all() and np.isfinite(thin_depth[~unseen]).all()
+
+
+def test_tile_coverage_counts_windows_overlap_and_gaps():
+    """depth_estimator.tile_coverage on core.fit.plan_tiles windows (no network): a KITTI frame (1241x376)
+    on a 160x120 network takes 3 windows of 501x376 px sharing >= 26 %; one that fits is one window."""
+    from mono_depth_ros.inference.depth_estimator import tile_coverage
+    from mono_depth_ros.inference.processing import plan_windows
+
+    kitti = tile_coverage(plan_windows((376, 1241), (120, 160), "tile"))
+    assert (kitti.windows, kitti.window_hw, kitti.unseen, kitti.seen_fraction) == (3, (376, 501), (), 1.0)
+    assert kitti.min_overlap == pytest.approx((501 - 370) / 501, abs=1e-9)  # starts 0, 370, 740
+    same = tile_coverage(plan_windows((480, 640), (120, 160), "tile"))
+    assert (same.windows, same.seen_fraction, same.unseen) == (1, 1.0, ())
+    assert "runs 1 window of 640x480 px (2 inferences a frame" in same.describe(2)

@@ -389,3 +389,42 @@ def test_a_float16_export_runs_on_onnxruntime(models, tmp_path):
     a, b = half.estimate(image).depth_m, full.estimate(image).depth_m
     assert a.dtype == np.float32 and a.shape == b.shape == (48, 64)
     assert np.nanmax(np.abs(a - b) / b) < 5e-3
+
+
+def test_a_fixed_declared_output_of_a_dynamic_model_runs_without_onnxruntime_log_lines(models, tmp_path, capfd,
+                                                                                        caplog):
+    """An export that declares its output at the traced size (1x56x56) while its input size is
+    dynamic: ONNX Runtime warns "VerifyOutputSizes" on every run at another size, the card's size
+    probe at load (42x56 for a 640x480 camera) and then every frame of that size. That session
+    logs only errors, and one line of ours (INFO) says why; the depth is still right (the output's
+    real size is used), and a plain session of the same file still warns (ONNX Runtime's default
+    logger is untouched)."""
+    import logging
+
+    import onnx
+    import onnxruntime as ort
+
+    proto = onnx.load(str(models["known"]))
+    for dim, size in zip(proto.graph.output[0].type.tensor_type.shape.dim, (1, 56, 56)):
+        dim.Clear()
+        dim.dim_value = size
+    path = tmp_path / "fixed_out.onnx"
+    onnx.save(proto, str(path))
+    write(tmp_path / "fixed_out.card.yaml", DA_CARD)
+    capfd.readouterr()
+    caplog.set_level(logging.INFO, logger="mono_depth_ros")
+    est = DepthEstimator.from_path(path, backend="onnxruntime", threads=1)
+    rgb = rgb_image(48, 64)
+    got = est.estimate(rgb).depth_m
+    assert est.net_hw_for((48, 64)) == (42, 56)
+    assert capfd.readouterr().err == ""  # nothing from ONNX Runtime: probe and frame at 42x56
+    ours = [r.getMessage() for r in caplog.records if "declares output" in r.getMessage()]
+    assert len(ours) == 1 and "depth[1,56,56]" in ours[0] and "logs only its errors" in ours[0]
+    want = DepthEstimator.from_path(models["known"], backend="onnxruntime", threads=1).estimate(rgb).depth_m
+    np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    assert est.backend.session_options.log_severity_level == 3
+    plain = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    plain.run(None, {"image": np.zeros((1, 3, 42, 56), np.float32)})
+    assert "VerifyOutputSizes" in capfd.readouterr().err  # the default logger still warns
+    normal = DepthEstimator.from_path(models["known"], backend="onnxruntime", threads=1)
+    assert normal.backend.session_options.log_severity_level != 3  # a model whose output follows: default

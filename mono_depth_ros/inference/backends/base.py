@@ -25,6 +25,15 @@ class BackendUnavailable(RuntimeError):
     """A backend cannot run here (library missing, no GPU, ...); the message says what to install."""
 
 
+def precision_refused(precision: str, reason: str, needs: str = "") -> BackendUnavailable:
+    """BackendUnavailable for a precision this device or model cannot run: ``field``/``value``/
+    ``reason`` name the precision (the parameter to change); ``needs``: what would make it run
+    (``"calibration_dir"`` for int8 without frames)."""
+    exc = BackendUnavailable(reason)
+    exc.field, exc.value, exc.reason, exc.needs = "precision", precision, reason, needs
+    return exc
+
+
 #: ONNX ops of a quantised (int8) model
 QUANTIZED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv",
                            "QLinearMatMul", "ConvInteger", "MatMulInteger"})

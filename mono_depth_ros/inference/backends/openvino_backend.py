@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from mono_depth_ros.inference.backends.base import BackendUnavailable, InferenceBackend, import_or_explain, \
-    is_quantized_onnx
+    is_quantized_onnx, precision_refused
 from mono_depth_ros.inference.calibration import (DEFAULT_CALIBRATION_FRAMES, calibration_frames, calibration_inputs,
                                                   calibration_key, float_scope, frames_per_sample, sample_recipe)
 from mono_depth_ros.inference.engine_cache import default_cache_dir
@@ -62,16 +62,6 @@ _LOW_BIT_TYPES = {"i8": 8, "u8": 8, "i4": 4, "u4": 4}
 INT4_GROUP_SIZE = 128  # input weights per int4 scale (NNCF's default for INT4_SYM)
 #: ops whose weights bf16_w8/bf16_w4 leave float (NNCF would compress them too; see the module docstring)
 _FLOAT_WEIGHT_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData")
-
-
-#: ONNX ops of a model that is already quantised (explicit Q/DQ pairs, or ONNX Runtime's QOperator form)
-def precision_refused(precision: str, reason: str, needs: str = "") -> BackendUnavailable:
-    """BackendUnavailable for a precision this device or model cannot run: ``field``/``value``/
-    ``reason`` name the precision (the parameter to change); ``needs``: what would make it run
-    (``"calibration_dir"`` for int8 without frames)."""
-    exc = BackendUnavailable(reason)
-    exc.field, exc.value, exc.reason, exc.needs = "precision", precision, reason, needs
-    return exc
 
 
 def openvino_available(device: str = "CPU") -> tuple[bool, str]:

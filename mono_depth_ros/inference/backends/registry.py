@@ -102,7 +102,7 @@ def _make_onnxruntime(model_path: Path, spec: ModelSpec, precision: str, device:
     from mono_depth_ros.inference.backends.onnxruntime_backend import OnnxRuntimeBackend
 
     path = _fp16_file(model_path, opts) if precision == "fp16" else _onnx_file(model_path, opts)
-    return OnnxRuntimeBackend(path, device, opts.get("threads"))
+    return OnnxRuntimeBackend(path, device, opts.get("threads"), precision=precision)
 
 
 def _make_openvino(model_path: Path, spec: ModelSpec, precision: str, device: str, opts: dict) -> InferenceBackend:
