@@ -70,6 +70,21 @@ select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequ
     ship_selected "$PY" "$OUT/runs/$1/selected/$spec.pt" "$W/$spec.pt"
   done
 }
+ship_within() {  # method run: ship RUN/selected/<method>.pt when its validation score is within TOLERANCE
+  local sel="$OUT/runs/$2/selected" verdict=0
+  [ -f "$sel/selection.json" ] || { echo "error: no $sel/selection.json: nothing shipped" >&2; return 1; }
+  "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); tol = float(sys.argv[2])
+best, inc = d['best_score'], d['incumbent']['score']
+print(f'{sys.argv[3]}: best step {d[\"best_step\"]} scores {best:.4f} on validation, the shipped weights {inc:.4f}')
+sys.exit(0 if best <= inc * (1 + tol) else 3)" "$sel/selection.json" "${TOLERANCE:-0.02}" "$1" || verdict=$?
+  if [ "$verdict" = 0 ]; then
+    ship_copy "$PY" "$sel/$1.pt" "$W/$1.pt"
+  elif [ "$verdict" = 3 ]; then
+    echo "kept $W/$1.pt: the pick is more than $("$PY" -c "print(100 * ${TOLERANCE:-0.02})") % worse on validation"
+  else
+    echo "error: could not read $sel/selection.json" >&2; return 1
+  fi
+}
 resume() { [ -f "$1/checkpoints/last.ckpt" ] && echo "--resume $1/checkpoints/last.ckpt" || true; }
 # li2020 at 96x128 from trained weights (stage 7 on): lr 1e-4, no layer-norm noise, no warm-up schedules
 LI_CONTINUE=(--set trainer.batch_size=6 --set trainer.max_steps=100000 --set optimizer.lr=0.0001

