@@ -31,26 +31,41 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     THREADS_PARAM,
     replace(RESIZE_MODE_PARAM, description=RESIZE_MODE_PARAM.description + " Both networks (the motion network: "
             "tile's middle window, the crop). Sharing depth_node's depth: depth_node's."),
-    ParamSpec("publish_tf", True, "Broadcast odom_frame -> base_frame on /tf."),
-    ParamSpec("odom_frame", "odom", "Odometry (world) frame.", read_only=True),
-    ParamSpec("base_frame", "base_link", "Robot body frame.", read_only=True),
-    ParamSpec("extrinsic_source", "parameters", "base_frame <- camera transform from parameters "
-              "(camera_xyz_m, camera_rpy_rad) or from /tf_static (base_frame -> image frame_id).",
-              choices=("parameters", "tf_static"), read_only=True),
+    ParamSpec("publish_tf", True, "Broadcast odom_frame -> odom_child_frame on /tf. Stops (one WARNING) when "
+              "another node publishes that frame's parent on /tf (wheel odometry, an EKF): then set it false and "
+              "fuse ~/odometry (robot_localization)."),
+    ParamSpec("odom_frame", "odom", "Odometry (world) frame: the parent on /tf and ~/odometry's header.",
+              read_only=True),
+    ParamSpec("base_frame", "base_link", "Robot body frame (REP 103): the motion is reported for it, and the "
+              "camera's pose is given in it (camera_xyz_m/camera_rpy_rad, or the /tf_static chain base_frame -> "
+              "the image's frame_id).", read_only=True),
+    ParamSpec("odom_child_frame", "", "The child frame published on /tf and as ~/odometry's child_frame_id; "
+              "empty = base_frame. Another name (vo_base_link) shows this odometry beside another node's "
+              "odom -> base_link without giving base_link a second parent.", read_only=True),
+    ParamSpec("extrinsic_source", "parameters", "The camera's pose in base_frame. parameters: camera_xyz_m, "
+              "camera_rpy_rad (published on /tf_static with publish_camera_tf, unless another node already gives "
+              "the image's frame a parent there: then one WARNING and none of ours). auto: the /tf_static chain "
+              "base_frame -> the image's frame_id when another node (robot_state_publisher) publishes one, by the "
+              "first frame or later (ours is then not published, or withdrawn), else as parameters. tf_static: "
+              "only that chain (frames wait for it).",
+              choices=("parameters", "auto", "tf_static"), read_only=True),
     ParamSpec("camera_xyz_m", (0.0, 0.0, 0.0), "Camera body frame (REP 103, x forward) position in "
               "base_frame, metres.", read_only=True),
-    ParamSpec("publish_camera_tf", True, "With extrinsic_source 'parameters': publish base_frame -> the "
-              "image's frame_id on /tf_static (off when robot_state_publisher already does).", read_only=True),
+    ParamSpec("publish_camera_tf", True, "With the camera's pose from parameters: publish base_frame -> the "
+              "image's frame_id on /tf_static, unless another node gives that frame a parent.", read_only=True),
     ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame roll, pitch, yaw in base_frame, "
               "radians (the optical rotation is applied on top).", read_only=True),
-    ParamSpec("scale", 1.0, "Multiplies the estimated translation (monocular scale) while no metric scale "
-              "comes from the depth (scale_from_depth).", low=1e-6, high=1e6),
+    ParamSpec("scale", 0.0, "Metres per unit of the motion network's translation while no metric scale comes "
+              "from the depth (scale_from_depth). 0: none known: translations are the network's own unit, not "
+              "metric, and ~/odometry's translation covariance says unknown (1e6).", low=0.0, high=1e6),
     ParamSpec("scale_from_depth", True, "Sharing depth_node's li2020 depth in one process with its "
               "scale_source set: translations are multiplied by the depth's metric scale (li2020's depth and "
               "translation share one unit); frames without a scale hold the last one; `scale` before the first."),
-    ParamSpec("max_frame_gap_s", 1.0, "A stamp gap larger than this (or backwards) resets odometry.",
+    ParamSpec("max_frame_gap_s", 1.0, "A stamp gap larger than this (or backwards), or a new image size: no "
+              "motion is estimated across it; the pose is kept and its covariance becomes unknown (1e6).",
               low=0.001, high=3600.0),
-    ParamSpec("translation_std_m", 0.05, "Per-frame translation standard deviation (covariance).",
+    ParamSpec("translation_std_m", 0.05, "Per-frame translation standard deviation in metres (covariance), "
+              "used while the translation is metric (else unknown, 1e6).",
               low=0.0, high=100.0),
     ParamSpec("rotation_std_rad", 0.01, "Per-frame rotation standard deviation (covariance).",
               low=0.0, high=3.2),
@@ -89,6 +104,7 @@ class EgoMotionConfig:
     publish_tf: bool
     odom_frame: str
     base_frame: str
+    odom_child_frame: str
     extrinsic_source: str
     camera_xyz_m: tuple[float, float, float]
     publish_camera_tf: bool
@@ -115,6 +131,15 @@ class EgoMotionConfig:
             check_frame_id(name, getattr(self, name))
         if self.odom_frame == self.base_frame:
             raise ConfigError("base_frame", self.base_frame, "must differ from odom_frame")
+        if self.odom_child_frame:
+            check_frame_id("odom_child_frame", self.odom_child_frame)
+            if self.odom_child_frame == self.odom_frame:
+                raise ConfigError("odom_child_frame", self.odom_child_frame, "must differ from odom_frame")
         check_model_path("motion_model_path", self.motion_model_path)
         check_model_path("depth_model_path", self.depth_model_path)
         check_calibration_dir("calibration_dir", self.calibration_dir)
+
+    @property
+    def child_frame(self) -> str:
+        """The frame published as odom_frame's child (/tf, ~/odometry): odom_child_frame, else base_frame."""
+        return self.odom_child_frame or self.base_frame

@@ -3,28 +3,38 @@
 Depth of each frame comes from the shared in-process :class:`DepthCache` when depth_node runs in
 the same process (no second depth inference); otherwise the node runs its own Li 2020 depth
 net. Motion is estimated in the camera optical frame and converted to base_link through the
-extrinsic (parameters or /tf_static). A stamp that goes backwards or jumps by more than
-``max_frame_gap_s`` resets the odometry to identity with a warning; /tf and ~/odometry never go
+extrinsic (parameters, or the /tf_static chain base_frame -> the image's frame_id; ``auto``: that
+chain when another node publishes it, else parameters). A stamp that goes backwards or jumps by
+more than ``max_frame_gap_s`` breaks the chain of frame pairs: no motion is estimated across it,
+the pose is kept (REP 105: odom is continuous) and its covariance becomes unknown
+(odometry.UNKNOWN_VARIANCE), as is the zero twist published then; /tf and ~/odometry never go
 back in time (REP 105): poses older than the last published one are withheld (every frame of a
 camera restarted with an earlier clock, until its stamps pass that pose), and /diagnostics is WARN
-saying so while they are. The zero twist of a reset has an unknown covariance
-(odometry.UNKNOWN_VARIANCE); ~/motion_field, ~/camera_info_estimated and /tf are advertised only
-while their publish_* flag is on. With the
-camera pose from parameters, base_frame -> the image's frame_id is published on /tf_static, so
-rviz2 (Fixed Frame odom) can place the cloud. Latest-frame-only processing as in depth_node:
-the motion is between the last two *processed* frames.
+saying so while they are. ~/motion_field, ~/camera_info_estimated and /tf are advertised only
+while their publish_* flag is on. With the camera pose from parameters, base_frame -> the image's
+frame_id is published on /tf_static, so rviz2 (Fixed Frame odom) can place the cloud.
+
+One parent per frame: this node watches /tf_static and /tf for other nodes' transforms (its own
+are recognised by their exact content, odometry.SentTransforms). When another node gives the
+image's frame a parent on /tf_static, the node's own camera transform is not published (or is
+withdrawn, with a WARNING naming both parents); when another node publishes odom_child_frame's
+parent on /tf (wheel odometry, an EKF), the node stops its /tf with a WARNING and keeps
+~/odometry. Latest-frame-only processing as in depth_node: the motion is between the last two
+*processed* frames.
 
 Scale: Li 2020's depth and translation are up to one common unit. With the shared depth of a
 depth_node whose ``scale_source`` gives that depth a metric scale (``CachedDepth.metric_scale``)
 and ``scale_from_depth`` true, each translation is multiplied by the scale of its second frame;
 a frame without one (no ground found, no metric depth in time) holds the last scale seen, and
 before the first one the ``scale`` parameter applies (diagnostics: ``metric``, ``scale``,
-``scale_from``). Running its own depth net, the node uses ``scale``.
+``scale_from``). Running its own depth net, the node uses ``scale``. ``scale`` 0 (default) means
+none: the translation is in the network's own unit, and its covariance says unknown.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, Mapping
 
@@ -51,7 +61,8 @@ from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator, \
     runtime_options
-from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
+from mono_depth_ros.nodes.odometry import UNKNOWN_VARIANCE, OdometryIntegrator, SentTransforms, StaticTfTree, \
+    base_from_optical
 from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
@@ -98,14 +109,19 @@ class EgoMotionNode(Node):
             self.depth_estimator = load_depth_estimator("depth_model_path", cfg.depth_model_path, "li2020_depth",
                                                         cfg.backend, cfg.precision, cfg.resize_mode, options=options)
         step_std = np.array([cfg.translation_std_m] * 3 + [cfg.rotation_std_rad] * 3)
-        self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad),
-                                           step_std, scale=cfg.scale)
-        self.static_tf = StaticTfTree()
+        self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad), step_std)
+        self.static_tf = StaticTfTree()  # other nodes' /tf_static (this node's own are left out)
+        self._sent = SentTransforms()  # what this node sent on /tf and /tf_static
+        self._static_lock = threading.Lock()  # orders the camera transform's publish and its withdrawal
+        self.extrinsic_from = "parameters"  # or tf_static: where the camera's pose comes from now
+        self.camera_tf_conflict: str | None = None  # why this node's camera transform is not on /tf_static
+        self.tf_conflict: str | None = None  # another node's transform that made this node stop its /tf
+        self.own_tf_seen = 0  # this node's own /tf transforms delivered back to it (told apart from others')
+        self._warned_not_metric = False
         self.image_sub_topic, self.info_sub_topic = input_topics(self, cfg.image_topic, cfg.camera_info_topic,
                                                                  cfg.use_compressed)
         self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
                                   cfg.rectify, self.image_sub_topic)
-        self._extrinsic_ready = cfg.extrinsic_source == "parameters"
         self.slot = LatestSlot()
         self.input_rate, self.output_rate = RateMeter(), RateMeter()
         self.latency = LatencyStats()
@@ -125,6 +141,8 @@ class EgoMotionNode(Node):
         source = ("shared depth cache (frames rectified and fitted by depth_node)" if depth_cache is not None else
                   f"own li2020 depth net, resize_mode {cfg.resize_mode}; {self.camera.describe()}")
         self.get_logger().info(f"motion on {self.motion.backend_description}; depth from {source}")
+        if cfg.scale == 0 and (depth_cache is None or not cfg.scale_from_depth):  # no way to metres
+            self._warn_not_metric("")
 
     def _init_io(self, cfg: EgoMotionConfig) -> None:
         self.no_image_watch = None  # sharing depth_node's frames: depth_node watches the image topic
@@ -134,15 +152,16 @@ class EgoMotionNode(Node):
             image_sub = self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
             self.no_image_watch = NoImageWatch(self, image_sub, lambda: self.slot.received)
             self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
-        if cfg.extrinsic_source == "tf_static":
+        if cfg.extrinsic_source != "parameters" or cfg.publish_camera_tf:  # its chain, or who else parents the camera
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
         off = outputs_off(cfg)  # outputs exist only while their flag is on (see _on_set_parameters)
         self.pub_tf = OptionalPublisher(self, TFMessage, "/tf", tf_qos(), "/tf" not in off)
-        self.pub_tf_static = None
-        if cfg.extrinsic_source == "parameters" and cfg.publish_camera_tf:
-            self.pub_tf_static = self.create_publisher(TFMessage, "/tf_static", tf_static_qos())
+        self._tf_sub = None  # /tf of other nodes, watched while this node publishes odom_frame -> child_frame
+        self._watch_tf()
+        # advertised when the camera's pose from parameters is first published (never with a chain)
+        self.pub_tf_static = OptionalPublisher(self, TFMessage, "/tf_static", tf_static_qos(), False)
         self.pub_field = OptionalPublisher(self, Image, "~/motion_field", out_qos, "~/motion_field" not in off)
         self.pub_info = OptionalPublisher(self, CameraInfo, "~/camera_info_estimated", out_qos,
                                           "~/camera_info_estimated" not in off)
@@ -167,18 +186,78 @@ class EgoMotionNode(Node):
 
     def _on_tf_static(self, msg: TFMessage) -> None:
         for transform in msg.transforms:
+            if transform in self._sent:
+                continue  # this node's own camera transform, delivered back
             self.static_tf.add(transform.header.frame_id, transform.child_frame_id,
                                transform_msg_to_matrix(transform))
+            child = transform.child_frame_id.lstrip("/")
+            if child == self._static_frame:
+                self._camera_tf_conflict(child, transform.header.frame_id.lstrip("/"), published=True)
+
+    def _camera_tf_conflict(self, frame: str, other_parent: str, published: bool) -> None:
+        """Another node gives the image's ``frame`` a parent on /tf_static: this node's camera transform
+        would be a second one (tf2 keeps whichever came last). Withdraw it (or never publish it), once."""
+        base = self.config.base_frame
+        with self._static_lock:
+            if self.camera_tf_conflict is not None:
+                return
+            self.camera_tf_conflict = f"/tf_static parent of {frame} is {other_parent} (another node)"
+            self.pub_tf_static.sync(False)
+        if published:
+            text = (f"/tf_static gives {frame} two parents: {other_parent} (another node) and {base} (this node, "
+                    "from camera_xyz_m/camera_rpy_rad); this node withdrew its transform")
+        else:
+            text = (f"/tf_static already gives {frame} the parent {other_parent} (another node): this node does not "
+                    f"publish its {base} -> {frame} (a second parent would break the tree)")
+        if self.config.extrinsic_source == "parameters":
+            text += ("; the odometry still uses camera_xyz_m/camera_rpy_rad: extrinsic_source auto (or tf_static) "
+                     f"uses the /tf_static chain {base} -> {frame}")
+        else:
+            text += f"; the odometry uses the /tf_static chain {base} -> {frame} once it is complete"
+        self.get_logger().warning(text)
+
+    def _watch_tf(self) -> None:
+        """Subscribe to /tf (best effort: matches every broadcaster) while this node publishes on it."""
+        if self.config.publish_tf and self._tf_sub is None:
+            self._tf_sub = self.create_subscription(TFMessage, "/tf", self._on_tf, make_qos("best_effort", 100))
+
+    def _on_tf(self, msg: TFMessage) -> None:
+        """Another node's parent of child_frame on /tf (wheel odometry, an EKF, a second camera's
+        ego-motion): two broadcasters would make the frame jump between them. Stop ours, once."""
+        cfg = self.config
+        if self.tf_conflict is not None or not cfg.publish_tf:
+            return
+        child = cfg.child_frame
+        for transform in msg.transforms:
+            if transform.child_frame_id.lstrip("/") != child:
+                continue
+            if transform in self._sent:
+                self.own_tf_seen += 1  # this node's own, delivered back
+                continue
+            parent = transform.header.frame_id.lstrip("/")
+            self.tf_conflict = f"another node publishes {parent} -> {child} on /tf"
+            self.pub_tf.sync(False)
+            self.get_logger().warning(
+                f"{self.tf_conflict}: this node stopped publishing {cfg.odom_frame} -> {child} (two broadcasters "
+                "make the frame jump between them) and keeps ~/odometry; set publish_tf false and fuse "
+                f"~/odometry (robot_localization), or odom_child_frame:=vo_{child} to see both")
+            return
 
     def _on_set_parameters(self, params: list) -> SetParametersResult:
         try:
             new_config = updated_config(self.config, EGO_PARAMS, {p.name: p.value for p in params})
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
+        if new_config.publish_tf and any(p.name == "publish_tf" for p in params):
+            self.tf_conflict = None  # set true again: publish, and watch for another broadcaster again
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         self.motion.refinement = new_config.motion_refinement
+        off = outputs_off(new_config)
+        if self.tf_conflict is not None:
+            off["/tf"] = self.tf_conflict
         sync_outputs({"/tf": self.pub_tf, "~/motion_field": self.pub_field, "~/camera_info_estimated": self.pub_info},
-                     outputs_off(new_config), self.get_logger().info)
+                     off, self.get_logger().info)
+        self._watch_tf()
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -203,30 +282,36 @@ class EgoMotionNode(Node):
             return item.intrinsics
         return self.camera.matching(shape[1], shape[0])[0]
 
-    def _extrinsic(self, optical_frame: str) -> bool:
-        """Resolve T_base_optical from /tf_static once; False while it is not available."""
-        if self._extrinsic_ready:
-            return True
-        T = self.static_tf.lookup(self.config.base_frame, optical_frame)
-        if T is None:
-            self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {self.config.base_frame} -> "
-                                f"{optical_frame} yet")
-            return False
-        self.odometry.T_base_optical = T
-        self._extrinsic_ready = True
+    def _camera_pose(self, frame_id: str, stamp_ns: int) -> bool:
+        """T_base_optical for this frame: the /tf_static chain (tf_static; auto once another node publishes
+        it, resolved once) or the parameters, then published; False while tf_static has no chain yet."""
+        cfg = self.config
+        if self.extrinsic_from == "parameters" and cfg.extrinsic_source != "parameters":
+            T = self.static_tf.lookup(cfg.base_frame, frame_id)
+            if T is not None:
+                self.odometry.T_base_optical, self.extrinsic_from = T, "tf_static"
+                self.get_logger().info(f"camera pose from the /tf_static chain "
+                                       f"{self.static_tf.chain(cfg.base_frame, frame_id)} (another node's); this "
+                                       "node publishes no camera transform")
+            elif cfg.extrinsic_source == "tf_static":
+                self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {cfg.base_frame} -> "
+                                    f"{frame_id} yet")
+                return False
+        if self.extrinsic_from == "parameters":
+            self._publish_camera_tf(frame_id, stamp_ns)
         return True
 
     def process(self, msg: Any, receive_s: float) -> bool:
         """One frame: depth, motion against the previous frame, publish. InputError drops it."""
         header, rgb, depth_m = self._frame_of(msg)
         stamp_ns = stamp_to_ns(header.stamp)
-        if not self._extrinsic(header.frame_id):
+        if not self._camera_pose(header.frame_id, stamp_ns):
             return False
-        self._publish_camera_tf(header.frame_id, stamp_ns)
         prev, self._prev = self._prev, (stamp_ns, rgb, depth_m)
         if prev is None or not self._continuous(prev[0], stamp_ns, rgb.shape, prev[1].shape):
-            self.odometry.reset()
-            self._publish_pose(np.eye(4), np.zeros(6), None, stamp_ns)  # no step: the twist is unknown
+            if prev is not None:  # a break: the pose is kept, the motion across it is unknown
+                self.odometry.unknown_motion()
+            self._publish_pose(self.odometry.T_odom_base.copy(), np.zeros(6), None, stamp_ns)  # no step: twist unknown
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
         intrinsics = None
@@ -236,7 +321,10 @@ class EgoMotionNode(Node):
                 "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
         self.motion_choices[result.choice] += 1
-        self.odometry.scale = self._translation_scale()
+        self.odometry.scale, scale_from = self._translation_scale()
+        self.odometry.metric = scale_from != "none"
+        if not self.odometry.metric:
+            self._warn_not_metric("no metric scale from depth_node's depth yet (its scale_source); ")
         T_odom_base, twist = self.odometry.step(result.T_b_from_a, dt_s)
         self._publish_pose(T_odom_base, twist, dt_s, stamp_ns)
         self._publish_extras(header, result)
@@ -245,30 +333,56 @@ class EgoMotionNode(Node):
         self.latency.add(time.monotonic() - receive_s)
         return True
 
-    def _translation_scale(self) -> float:
-        """The depth's metric scale (held) with scale_from_depth, else the ``scale`` parameter."""
+    def _translation_scale(self) -> tuple[float, str]:
+        """(metres per unit of the network's translation, from where): the depth's metric scale (held) with
+        scale_from_depth, else the ``scale`` parameter, else none (1: the network's unit, not metric)."""
         if self.config.scale_from_depth and self.depth_scale is not None:
-            return self.depth_scale
-        return self.config.scale
+            return self.depth_scale, "depth"
+        if self.config.scale > 0:
+            return self.config.scale, "parameter"
+        return 1.0, "none"
+
+    def _warn_not_metric(self, why: str) -> None:
+        """One WARNING (the first time) that the odometry's translation is not in metres."""
+        if self._warned_not_metric:
+            return
+        self._warned_not_metric = True
+        self.get_logger().warning(
+            f"odometry translation is not metric: {why}the motion network's own unit (KITTI: x0.16 of metres); "
+            f"~/odometry's translation covariance is {UNKNOWN_VARIANCE:g} (unknown), rotation keeps its own. For "
+            "metres: scale:=<metres per unit>, or one process with depth_node method li2020 and scale_source "
+            "camera_height or depth_topic (README, Nodes)")
 
     def _continuous(self, prev_ns: int, stamp_ns: int, shape: tuple, prev_shape: tuple) -> bool:
         gap_s = (stamp_ns - prev_ns) * 1e-9
         if gap_s <= 0 or gap_s > self.config.max_frame_gap_s or shape != prev_shape:
             self.resets += 1
             self.get_logger().warning(
-                f"odometry reset: stamp gap {gap_s:+.3f} s (allowed (0, {self.config.max_frame_gap_s}] s)"
-                + ("" if shape == prev_shape else f", image size changed {prev_shape} -> {shape}"))
+                f"odometry break: stamp gap {gap_s:+.3f} s (allowed (0, {self.config.max_frame_gap_s}] s)"
+                + ("" if shape == prev_shape else f", image size changed {prev_shape} -> {shape}")
+                + f": no motion estimated across it; the pose is kept, its covariance is now unknown "
+                f"({UNKNOWN_VARIANCE:g})", throttle_duration_sec=5.0)
             return False
         return True
 
     def _publish_camera_tf(self, frame_id: str, stamp_ns: int) -> None:
-        """base_frame -> the image's frame_id on /tf_static (camera pose from parameters), once per frame_id."""
-        if self.pub_tf_static is None or frame_id == self._static_frame or not frame_id:
+        """base_frame -> the image's frame_id on /tf_static (camera pose from parameters), once per frame_id,
+        unless another node already gives that frame a parent there (then one WARNING and nothing)."""
+        frame = frame_id.lstrip("/")
+        if not self.config.publish_camera_tf or not frame or frame == self._static_frame:
             return
-        self._static_frame = frame_id
-        transform = make_transform_stamped(self.odometry.T_base_optical, self.config.base_frame,
-                                           frame_id.lstrip("/"), stamp_ns)
-        self.pub_tf_static.publish(make_tf_message([transform], msg_cls=TFMessage))
+        other_parent = self.static_tf.parent_of(frame)
+        if other_parent is not None:
+            self._camera_tf_conflict(frame, other_parent, published=False)
+            return
+        with self._static_lock:  # a conflict seen meanwhile by _on_tf_static must not be re-advertised
+            if self.camera_tf_conflict is not None:
+                return
+            self._static_frame = frame
+            transform = make_transform_stamped(self.odometry.T_base_optical, self.config.base_frame, frame, stamp_ns)
+            self._sent.add(transform)
+            self.pub_tf_static.sync(True)
+            self.pub_tf_static.publish(make_tf_message([transform], msg_cls=TFMessage))
 
     def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float | None, stamp_ns: int) -> None:
         """~/odometry and /tf, never older than what was published (REP 105: TF listeners must not
@@ -285,12 +399,13 @@ class EgoMotionNode(Node):
                                           throttle_duration_sec=5.0)
                 return
         self._last_pose_stamp_ns, self._withheld_run = stamp_ns, 0
-        odom = make_odometry(T_odom_base, stamp_ns, cfg.odom_frame, cfg.base_frame, twist=twist,
+        odom = make_odometry(T_odom_base, stamp_ns, cfg.odom_frame, cfg.child_frame, twist=twist,
                              pose_cov=self.odometry.pose_cov, twist_cov=self.odometry.twist_cov(dt_s),
                              msg_cls=Odometry)
         self.pub_odom.publish(odom)
-        if cfg.publish_tf:
-            transform = make_transform_stamped(T_odom_base, cfg.odom_frame, cfg.base_frame, stamp_ns)
+        if cfg.publish_tf and self.tf_conflict is None:
+            transform = make_transform_stamped(T_odom_base, cfg.odom_frame, cfg.child_frame, stamp_ns)
+            self._sent.add(transform)  # before it can come back on /tf
             self.pub_tf.publish(make_tf_message([transform], msg_cls=TFMessage))
 
     def _publish_extras(self, header: Any, result: Any) -> None:
@@ -306,7 +421,7 @@ class EgoMotionNode(Node):
 
     def stats(self) -> dict[str, Any]:
         latency = self.latency.summary_ms()
-        from_depth = self.config.scale_from_depth and self.depth_scale is not None
+        scale, scale_from = self._translation_scale()
         return {"backend": self.motion.backend_description, "input_rate_hz": self.input_rate.rate_hz(),
                 "output_rate_hz": self.output_rate.rate_hz(), "frames_in": self.slot.received,
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
@@ -314,8 +429,9 @@ class EgoMotionNode(Node):
                 "poses_withheld_older_than_tf": self.poses_withheld, "poses_withheld_now": self._withheld_run,
                 "precision": self.effective_precision,
                 "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
-                "latency_p95_ms": latency["p95"], "metric": from_depth, "scale": self._translation_scale(),
-                "scale_from": "depth" if from_depth else "parameter",
+                "latency_p95_ms": latency["p95"], "metric": scale_from != "none", "scale": scale,
+                "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,
+                "camera_tf_conflict": self.camera_tf_conflict or "", "tf_conflict": self.tf_conflict or "",
                 "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics,
                 # frames whose motion is the network's, the aligned one, its translation alone, or no motion
                 **{f"motion_{choice}_frames": count for choice, count in self.motion_choices.items()}}
@@ -338,6 +454,10 @@ class EgoMotionNode(Node):
         withheld = self.withheld_problem()
         if withheld:
             problems.append(withheld)
+        if self.tf_conflict:
+            problems.append(f"{self.tf_conflict}: this node's /tf stopped (publish_tf false, fuse ~/odometry)")
+        if self.camera_tf_conflict and self.extrinsic_from == "parameters":  # auto then took the chain: no problem
+            problems.append(f"{self.camera_tf_conflict}: this node's camera transform not published")
         name = self.get_fully_qualified_name()  # two cameras' nodes differ by namespace only
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{name.lstrip('/')}: ego_motion",
                                                name, self.stats(), problems))

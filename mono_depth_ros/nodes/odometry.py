@@ -4,12 +4,16 @@ The motion net gives ``T_b_from_a`` (4, 4) in the *optical* frame: it maps point
 optical frame into camera b's. The camera moved by ``inverse(T_b_from_a)`` (b's pose in a). With
 the extrinsic ``T_base_optical`` (camera optical frame in base_link), the base moved by
 ``T_base_optical @ inverse(T_b_from_a) @ inverse(T_base_optical)``, and the odometry pose is
-``T_odom_base(b) = T_odom_base(a) @ that``; the first frame defines odom (identity).
+``T_odom_base(b) = T_odom_base(a) @ that``; the first frame defines odom (identity, zero covariance).
+A break in the frames keeps the pose and makes its covariance unknown (REP 105: odom is continuous).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,8 +47,10 @@ def rotvec_of(rot: np.ndarray) -> np.ndarray:
     return quat[:3] / sin_half * angle
 
 
-#: variance of a twist nothing measured (the zero twist of a first or reset frame): (1000 m/s)^2, (1000 rad/s)^2,
-#: so that a filter fusing ~/odometry's twist (robot_localization) gives it no weight
+#: variance of what nothing measured: (1000 m)^2 or (1000 rad)^2 (per second for a twist), so that a filter
+#: fusing ~/odometry (robot_localization) gives it no weight. The zero twist of a first frame or of a break in
+#: the frames, a translation without a metric scale, the pose after a break; variances saturate at it
+#: (unknown plus anything is unknown).
 UNKNOWN_VARIANCE = 1e6
 
 
@@ -53,21 +59,36 @@ class OdometryIntegrator:
     """Composes per-frame optical motions into T_odom_base with a growing covariance.
 
     ``step_std``: (6,) standard deviations per step (x, y, z [m], rot x, y, z [rad]); the pose
-    covariance is the sum of the per-step variances (a random walk).
+    covariance is the sum of the per-step variances (a random walk), each diagonal entry saturating
+    at UNKNOWN_VARIANCE. ``metric``: whether the translations (times ``scale``) are metres; while
+    they are not, their variance is UNKNOWN_VARIANCE (the rotations, scale-free, keep theirs).
     """
 
     T_base_optical: np.ndarray
     step_std: np.ndarray
     scale: float = 1.0
+    metric: bool = True
     T_odom_base: np.ndarray = field(default_factory=lambda: np.eye(4))
     pose_cov: np.ndarray = field(default_factory=lambda: np.zeros((6, 6)))
     steps: int = 0
 
-    def reset(self) -> None:
-        """Back to the identity pose and zero covariance."""
-        self.T_odom_base = np.eye(4)
-        self.pose_cov = np.zeros((6, 6))
-        self.steps = 0
+    def _grow(self, variances: np.ndarray) -> None:
+        diag = np.minimum(np.diag(self.pose_cov) + variances, UNKNOWN_VARIANCE)
+        self.pose_cov = np.diag(diag)
+
+    def unknown_motion(self) -> None:
+        """A break in the frames (a stamp gap, stamps going back, a new image size): the pose is kept
+        (REP 105: odom is continuous) and the motion nobody measured makes its covariance unknown."""
+        self._grow(np.full(6, UNKNOWN_VARIANCE))
+
+    def step_variances(self) -> np.ndarray:
+        """(6,) variances of one step's motion: ``step_std``^2, the translation's unknown unless metric.
+        ``translation_std_m`` is in metres of the published translation, so it is not multiplied by
+        ``scale``; it applies only to a metric translation."""
+        variances = np.square(np.asarray(self.step_std, dtype=np.float64))
+        if not self.metric:
+            variances[:3] = UNKNOWN_VARIANCE
+        return variances
 
     def step(self, T_b_from_a_optical: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Apply one motion; returns (T_odom_base (4, 4), twist (6,) in the base frame).
@@ -78,7 +99,7 @@ class OdometryIntegrator:
         T_b_from_a[:3, 3] *= self.scale
         T_step_base = self.T_base_optical @ se3_inverse(T_b_from_a) @ se3_inverse(self.T_base_optical)
         self.T_odom_base = self.T_odom_base @ T_step_base
-        self.pose_cov = self.pose_cov + np.diag(np.square(self.step_std))
+        self._grow(self.step_variances())
         self.steps += 1
         twist = np.concatenate([T_step_base[:3, 3], rotvec_of(T_step_base[:3, :3])]) / max(dt_s, 1e-9)
         return self.T_odom_base.copy(), twist
@@ -88,12 +109,47 @@ class OdometryIntegrator:
 
         The twist is the step's motion / ``dt_s``, so its variance is the step's (``step_std``, a
         per-pair uncertainty) / ``dt_s``^2: at 30 Hz a 0.05 m step std is 1.5 m/s. Integrated over the
-        steps it gives back the pose's random walk (n steps: n * step_std^2). ``dt_s`` None: no step
-        (the first frame, a reset), the published zero twist is unknown: UNKNOWN_VARIANCE.
+        steps it gives back the pose's random walk (n steps: n * step_std^2). A translation that is
+        not metric has UNKNOWN_VARIANCE. ``dt_s`` None: no step (the first frame, a break), the
+        published zero twist is unknown: UNKNOWN_VARIANCE.
         """
         if dt_s is None:
             return np.diag(np.full(6, UNKNOWN_VARIANCE))
-        return np.diag(np.square(self.step_std / max(dt_s, 1e-9)))
+        variances = np.square(np.asarray(self.step_std, dtype=np.float64) / max(dt_s, 1e-9))
+        if not self.metric:
+            variances[:3] = UNKNOWN_VARIANCE
+        return np.diag(np.minimum(variances, UNKNOWN_VARIANCE))
+
+
+def transform_key(transform: Any) -> tuple:
+    """What identifies one sent geometry_msgs/TransformStamped when it comes back (DDS delivers a
+    node's own messages to its subscriptions): frames, stamp and the exact float64 values."""
+    t, q, stamp = transform.transform.translation, transform.transform.rotation, transform.header.stamp
+    return (transform.header.frame_id.lstrip("/"), transform.child_frame_id.lstrip("/"), stamp.sec,
+            stamp.nanosec, t.x, t.y, t.z, q.x, q.y, q.z, q.w)
+
+
+class SentTransforms:
+    """The keys (:func:`transform_key`) of the last ``size`` transforms this node sent, to tell its own
+    from another node's on /tf or /tf_static without relying on the publisher's gid (rclpy 9+ only)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._order: deque = deque()
+        self._keys: set = set()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, transform: Any) -> None:
+        key = transform_key(transform)
+        with self._lock:
+            self._order.append(key)
+            self._keys.add(key)
+            while len(self._order) > self._size:
+                self._keys.discard(self._order.popleft())
+
+    def __contains__(self, transform: Any) -> bool:
+        with self._lock:
+            return transform_key(transform) in self._keys
 
 
 class UpDirection:
@@ -126,6 +182,21 @@ class StaticTfTree:
 
     def add(self, parent: str, child: str, T_parent_child: np.ndarray) -> None:
         self._edges[child.lstrip("/")] = (parent.lstrip("/"), np.asarray(T_parent_child, dtype=np.float64))
+
+    def parent_of(self, child: str) -> str | None:
+        """The parent ``child`` has in this tree (the last one given), or None."""
+        edge = self._edges.get(child.lstrip("/"))
+        return edge[0] if edge is not None else None
+
+    def chain(self, target: str, source: str) -> str:
+        """``source``'s frames up to ``target`` as text (``camera_link -> camera_optical``), for the log."""
+        frames, frame = [source.lstrip("/")], source.lstrip("/")
+        for _ in range(self.MAX_DEPTH):
+            if frame == target.lstrip("/") or frame not in self._edges:
+                break
+            frame = self._edges[frame][0]
+            frames.append(frame)
+        return " -> ".join(reversed(frames))
 
     def _ancestors(self, frame: str) -> dict[str, np.ndarray]:
         """{ancestor (``frame`` itself included): (4, 4) T_ancestor_frame} up to the root."""

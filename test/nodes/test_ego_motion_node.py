@@ -58,31 +58,38 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
     assert all(m.header.frame_id == "odom_test" and m.child_frame_id == "base_test" for m in odom.messages)
     first = odom.messages[0].pose.pose
     assert (first.position.x, first.position.y, first.position.z, first.orientation.w) == (0, 0, 0, 1)
-    cov = np.asarray(odom.messages[-1].pose.covariance).reshape(6, 6)
-    assert cov[0, 0] == pytest.approx(4 * 0.05 ** 2)  # 4 steps of the default per-step variance
-    # the twist (base_link, per second) of a 0.1 s step: the step's std / 0.1 s, 0.5 m/s and 0.1 rad/s;
-    # the first pose has no step: its zero twist is unknown, not (0.05 m/s)^2 as it was
+    # scale 0 (default) without a metric depth: the translation is the network's unit, its variance
+    # unknown (1e6); the rotations (scale-free) keep 4 steps of the default per-step variance
+    cov = np.diag(np.asarray(odom.messages[-1].pose.covariance).reshape(6, 6))
+    np.testing.assert_allclose(cov, [1e6] * 3 + [4 * 0.01 ** 2] * 3, rtol=1e-9)
+    assert ego.stats()["metric"] is False and ego.stats()["scale_from"] == "none"
+    # the twist (base_link, per second) of a 0.1 s step: the rotation's std / 0.1 s, 0.1 rad/s, the
+    # translation's unknown; the first pose has no step: its zero twist is unknown
     twist_cov = [np.diag(np.asarray(m.twist.covariance).reshape(6, 6)) for m in odom.messages]
     np.testing.assert_allclose(twist_cov[0], [1e6] * 6)
     for diag in twist_cov[1:]:
-        np.testing.assert_allclose(diag, [0.5 ** 2] * 3 + [0.1 ** 2] * 3, rtol=1e-9)
+        np.testing.assert_allclose(diag, [1e6] * 3 + [0.1 ** 2] * 3, rtol=1e-9)
     mine = tf.wait_for(5, where=lambda m: m.transforms[0].child_frame_id == "base_test")
     assert all(m.transforms[0].header.frame_id == "odom_test" for m in mine)
     assert ego.depth_estimator is None and ego.depth_reused == 5  # no second depth network
     assert len(depth_out.wait_for(5)) == 5
-    # a stamp going backwards (a looping bag) resets the odometry to identity: depth_node drops
+    before = odom.messages[-1].pose.pose.position
+    # a stamp going backwards (a looping bag) breaks the chain of frame pairs: depth_node drops
     # the first frame of the new loop and serves the next, which ego_motion_node sees as a jump back
     pub.publish(make_image(rgb_frame(seed=9), stamps[1]))
     wait_until(lambda: depth.rejects.counts.get("invalid_header.stamp", 0) == 1, what="backwards frame dropped")
     pub.publish(make_image(rgb_frame(seed=10), stamps[2]))
-    wait_until(lambda: ego.resets == 1 and ego.poses_withheld == 1, what="odometry reset, pose withheld")
-    # REP 105: nothing went out with the older stamp; the next frame after a long gap resets again
-    # and publishes the identity at its own, newer stamp
+    wait_until(lambda: ego.resets == 1 and ego.poses_withheld == 1, what="chain broken, pose withheld")
+    # REP 105: nothing went out with the older stamp; the next frame after a long gap breaks the chain
+    # again and publishes the kept pose (odom is continuous, no jump to the origin) at its own, newer
+    # stamp, with the covariance of the unknown motion, never zero
     later = stamps[-1] + 3 * 10**9
     pub.publish(make_image(rgb_frame(seed=11), later))
     last = odom.wait_for(6)[-1]
     assert stamp_to_ns(last.header.stamp) == later and ego.resets == 2
-    assert (last.pose.pose.position.x, last.pose.pose.position.y, last.pose.pose.position.z) == (0, 0, 0)
+    position = last.pose.pose.position
+    assert (position.x, position.y, position.z) == (before.x, before.y, before.z)
+    np.testing.assert_allclose(np.diag(np.asarray(last.pose.covariance).reshape(6, 6)), [1e6] * 6)
     tf_stamps = [stamp_to_ns(m.transforms[0].header.stamp)
                  for m in tf.wait_for(6, where=lambda m: m.transforms[0].child_frame_id == "base_test")]
     assert tf_stamps == sorted(tf_stamps) and tf_stamps[-1] == later
