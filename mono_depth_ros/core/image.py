@@ -26,6 +26,10 @@ ENCODINGS: dict[str, tuple[int, np.dtype]] = {
     "bgra8": (4, np.dtype(np.uint8)),
     "mono8": (1, np.dtype(np.uint8)),
     "mono16": (1, np.dtype(np.uint16)),
+    "rgb16": (3, np.dtype(np.uint16)),
+    "bgr16": (3, np.dtype(np.uint16)),
+    "rgba16": (4, np.dtype(np.uint16)),
+    "bgra16": (4, np.dtype(np.uint16)),
     "8UC1": (1, np.dtype(np.uint8)),
     "8UC3": (3, np.dtype(np.uint8)),
     "16UC1": (1, np.dtype(np.uint16)),
@@ -35,6 +39,13 @@ ENCODINGS: dict[str, tuple[int, np.dtype]] = {
     **{f"bayer_{pattern}{bits}": (1, np.dtype(np.uint8 if bits == 8 else np.uint16))
        for pattern in ("rggb", "bggr", "gbrg", "grbg") for bits in (8, 16)},
 }
+
+#: depth / data encodings: known to the pixel readers and writers, never taken as a colour image
+DATA_ENCODINGS = ("16UC1", "32FC1")
+#: the encodings :func:`image_to_rgb8` takes
+COLOUR_ENCODINGS = tuple(sorted(set(ENCODINGS) - set(DATA_ENCODINGS)))
+# channel order of the 16-bit colour encodings (kept to their top 8 bits, as mono16)
+_COLOUR16 = {"rgb16": (0, 1, 2), "bgr16": (2, 1, 0), "rgba16": (0, 1, 2), "bgra16": (2, 1, 0)}
 
 _YUV_TO_RGB = {"yuv422": cv2.COLOR_YUV2RGB_UYVY, "yuv422_yuy2": cv2.COLOR_YUV2RGB_YUY2}
 # OpenCV names a Bayer pattern by the second row's second and third pixels, so ROS's rggb (R G / G B
@@ -91,15 +102,20 @@ def image_to_numpy(msg: Any) -> np.ndarray:
 
 
 def image_to_rgb8(msg: Any) -> np.ndarray:
-    """(H, W, 3) uint8 RGB from rgb8/bgr8/rgba8/bgra8/mono8/8UC1/8UC3(BGR)/mono16/yuv422/bayer_* images.
+    """(H, W, 3) uint8 RGB from rgb8/bgr8/rgba8/bgra8/mono8/8UC1/8UC3(BGR)/mono16/rgb16/bgr16/rgba16/bgra16/
+    yuv422/bayer_* images (``COLOUR_ENCODINGS``).
 
-    mono16 and bayer_*16 keep the top 8 bits (value >> 8), as cv_bridge does. Bayer mosaics (a
-    machine-vision camera's ``image_raw``) are demosaiced bilinearly (OpenCV); they need at least
-    2x2 pixels. 16UC1 and 32FC1 are depth or data images, not colour, and raise InputError.
+    mono16, rgb16/bgr16 (16-bit colour machine-vision cameras), rgba16/bgra16 and bayer_*16 keep the
+    top 8 bits (value >> 8), as cv_bridge does. Bayer mosaics (a machine-vision camera's
+    ``image_raw``) are demosaiced bilinearly (OpenCV); they need at least 2x2 pixels. 16UC1 and 32FC1
+    are depth or data images, not colour, and raise InputError; so does any other encoding, naming
+    the colour encodings that are taken.
     """
     encoding = msg.encoding
-    if encoding in ("16UC1", "32FC1"):
+    if encoding in DATA_ENCODINGS:
         raise InputError("encoding", encoding, "is a depth/data encoding, not a colour image")
+    if encoding not in COLOUR_ENCODINGS:
+        raise InputError("encoding", encoding, f"unsupported colour encoding; known: {list(COLOUR_ENCODINGS)}")
     if encoding in _YUV_TO_RGB and int(msg.width) % 2:
         raise InputError("width", int(msg.width), f"{encoding} packs pixel pairs: width must be even")
     if encoding.startswith("bayer_") and encoding in ENCODINGS and min(int(msg.width), int(msg.height)) < 2:
@@ -120,6 +136,8 @@ def image_to_rgb8(msg: Any) -> np.ndarray:
         rgb = pixels[:, :, 2::-1]
     elif encoding == "mono16":
         rgb = np.repeat((pixels >> 8).astype(np.uint8)[:, :, None], 3, axis=2)
+    elif encoding in _COLOUR16:
+        rgb = (pixels[:, :, list(_COLOUR16[encoding])] >> 8).astype(np.uint8)
     else:  # mono8 / 8UC1
         rgb = np.repeat(pixels[:, :, None], 3, axis=2)
     return np.ascontiguousarray(rgb)

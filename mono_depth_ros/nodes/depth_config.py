@@ -51,14 +51,16 @@ THREADS_PARAM = ParamSpec(
     "(every core). On cores shared with other work, 1 or 2 keeps each frame's time steady.", low=0, read_only=True)
 
 DEPTH_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("image_topic", "camera/image_raw", "Input colour image topic (sensor_msgs/Image).",
+    ParamSpec("image_topic", "camera/image_raw", "Input colour image topic (sensor_msgs/Image); with "
+              "use_compressed its base name (camera/image_raw, not camera/image_raw/compressed).",
               read_only=True),
     ParamSpec("camera_info_topic", "", "CameraInfo topic; empty = sibling of image_topic "
               "(<image namespace>/camera_info). Optional: without it the intrinsics come from fallback_hfov_deg "
               "(or no points/camera_info when that is 0).",
               read_only=True),
     ParamSpec("use_compressed", False, "Subscribe <image_topic>/compressed (sensor_msgs/"
-              "CompressedImage, jpeg/png) instead of the raw image.", read_only=True),
+              "CompressedImage, jpeg/png; image_transport's compressed) instead of the raw image; camera_info "
+              "stays the base name's sibling.", read_only=True),
     RECTIFY_PARAM,
     ParamSpec("method", "eigen2014", "Depth method.", choices=tuple(METHOD_SPECS), read_only=True),
     ParamSpec("model_path", "", "Checkpoint (.pt), ONNX (.onnx) or TensorRT engine (.engine); "
@@ -104,7 +106,9 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("metric_depth_topic", "", "scale_source depth_topic: metric depth image (sensor_msgs/Image, "
               "32FC1 m with NaN or 0 where missing, or 16UC1 mm with 0; REP 118) of this camera at its size, "
               "in the rectified image's pixel grid: a lidar projected into the image, an RGB-D sensor's "
-              "registered depth. Sparse is fine.", read_only=True),
+              "registered depth. Sparse is fine. A topic whose last name is compressedDepth (image_transport's "
+              "compressed_depth: /camera/depth/image_raw/compressedDepth) is read as sensor_msgs/CompressedImage "
+              "and decoded (PNG or RVL).", read_only=True),
     ParamSpec("metric_cloud_topic", "", "scale_source depth_topic: metric point cloud (sensor_msgs/PointCloud2 "
               "with x, y, z fields, metres; a lidar) projected into the rectified image through the /tf_static "
               "transform from its frame_id to the image's. With metric_depth_topic too, both are used.",
@@ -122,7 +126,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("fallback_hfov_deg", 0.0, "When no valid camera_info matches the image, assume a "
               "pinhole with this horizontal field of view; 0 = off (no points without camera_info).",
               low=0.0, high=179.0),
-) + io_param_specs(output_depth=5)
+) + io_param_specs(output_depth=5, input_auto=True)
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,16 @@ class DepthNodeConfig:
     def spec_name(self) -> str:
         return METHOD_SPECS[self.method]
 
+
+
+#: the last name of image_transport's compressed_depth topic (``<base>/compressedDepth``)
+COMPRESSED_DEPTH_NAME = "compressedDepth"
+
+
+def is_compressed_depth_topic(topic: str) -> bool:
+    """True for a topic named as image_transport's compressed_depth transport: its last name is
+    ``compressedDepth`` (sensor_msgs/CompressedImage, core/compressed_depth.py)."""
+    return bool(topic) and topic.rstrip("/").rsplit("/", 1)[-1] == COMPRESSED_DEPTH_NAME
 
 
 def check_model_path(name: str, path: str) -> None:

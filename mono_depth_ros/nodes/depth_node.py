@@ -5,7 +5,10 @@ depth_image_proc and rviz2's DepthCloud expect); the camera_info is published wi
 image, just before it, with the same header. Frames lost before the node (gaps in the input
 stamps at the camera's rate, see diagnostics.StampGapMeter) are reported on /diagnostics
 beside the node's own latest-frame-only drops; a restart of the camera (stamps back, a new timing,
-a long pause) is counted as one (``stream_restarts``), not as frames lost.
+a long pause) is counted as one (``stream_restarts``), not as frames lost. A stream that stops
+arriving while its publisher is still there is a WARN while it lasts (``diagnostics.InputStall``);
+a camera whose publisher left is not. Input QoS: ``input_reliability`` auto (default) chooses each
+input subscription's reliability from its topic's publishers (nodes/image_watch.py).
 
 Threading: the image callback only stores the newest message in a one-item slot (an older
 unprocessed frame is dropped and counted); a worker thread processes the newest frame. So the
@@ -16,16 +19,18 @@ log says why not), and follows run-time changes of ``publish_points`` / ``nonmet
 
 Bad input (unknown encoding, data length != step*height, zero size, invalid camera_info,
 stamps going backwards) is dropped and logged, throttled per reason, with the reason; counts
-are in ``rejects.counts`` and on /diagnostics. An image size change mid-stream re-initialises
-cleanly: the camera_info of the old size is discarded and the next matching one is used.
+since start are in ``rejects.counts`` and on /diagnostics (``rejected_<reason>``), whose level is
+WARN only while inputs were rejected in the last RECENT_REJECTS_S (or since the previous report).
+An image size change mid-stream re-initialises cleanly: the camera_info of the old size is
+discarded and the next matching one is used.
 Non-metric models (xian2018, li2020; a card's relative_depth, relative_inverse_depth,
 depth_up_to_scale): with ``scale_source`` none ~/depth holds the model's normalised depth (see
 inference/processing.py), the read-only parameter ``depth_is_metric`` is false, and ~/points follow
 the explicit rule ``nonmetric_median_depth_m`` (off by default: no cloud without a scale). With
 ``scale_source`` camera_height or depth_topic, the worker measures each frame's metric scale
 (core/scale.py: the ground plane ``camera_height_m`` below the camera, up from ``camera_rpy_rad`` or
-/tf_static; or the newest metric depth image and/or lidar cloud, projected through /tf_static, within
-``metric_depth_tolerance_s`` of the frame):
+/tf_static; or the newest metric depth image (an image_transport ``.../compressedDepth`` topic by its
+name) and/or lidar cloud, projected through /tf_static, within ``metric_depth_tolerance_s`` of the frame):
 frames with a scale publish metres on ~/depth and ~/points, frames without publish the normalised
 depth and no cloud; /diagnostics say which (``depth_is_metric``, ``scale``, ``scale_reason``) and
 the log says when the scale comes or goes. ``depth_is_metric`` then says the configuration can
@@ -62,7 +67,8 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
 from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8
+from mono_depth_ros.core.compressed_depth import compressed_depth_to_depth_m
+from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8, numpy_to_image
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2, warm_up_kernels
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
@@ -70,11 +76,12 @@ from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricCloud, LatestMetricDepth
-from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px
-from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, ScaleReport, StampGapMeter, \
-    diagnostic_array
+from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px, \
+    is_compressed_depth_topic
+from mono_depth_ros.nodes.diagnostics import InputStall, LatencyStats, RateMeter, RejectLog, ScaleReport, \
+    StampGapMeter, diagnostic_array
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
-from mono_depth_ros.nodes.image_watch import NoImageWatch
+from mono_depth_ros.nodes.image_watch import InputSubscription, NoImageWatch, compressed_name_problem
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, runtime_options
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
@@ -84,11 +91,35 @@ from mono_depth_ros.nodes.params import ConfigError, build_config, declare_param
 from mono_depth_ros.nodes.qos import make_qos, tf_static_listener_qos
 
 POINTS_SCALE_SAMPLES = 32768  # nonmetric_median_depth_m: the median of at most this many cloud points
+#: /diagnostics is WARN while inputs were rejected within this many seconds (or since the previous report)
+RECENT_REJECTS_S = 5.0
 
 
 def to_parameters(overrides: Mapping[str, Any] | None) -> list[Parameter]:
     """rclpy Parameters of a ``{name: value}`` dict (tuples become lists)."""
     return [Parameter(k, value=list(v) if isinstance(v, tuple) else v) for k, v in (overrides or {}).items()]
+
+
+class CompressedMetricDepth(LatestMetricDepth):
+    """The newest metric depth of an image_transport ``compressedDepth`` topic (sensor_msgs/CompressedImage,
+    16UC1 mm or 32FC1 m as PNG or RVL; core/compressed_depth.py), decoded in the worker once per message
+    into the 32FC1 image the parent converts (only when a frame uses it, never in the callback)."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic)
+        self._decoded: tuple[Any, Any] | None = None  # (compressed message, its 32FC1 Image); worker only
+
+    def _in_time(self, stamp_ns: int, tolerance_s: float) -> tuple[Any, str]:
+        msg, why = super()._in_time(stamp_ns, tolerance_s)
+        if msg is None:
+            return None, why
+        if self._decoded is None or self._decoded[0] is not msg:
+            try:
+                image = numpy_to_image(compressed_depth_to_depth_m(msg), "32FC1", msg.header, msg_cls=Image)
+            except InputError as exc:
+                return None, f"metric depth dropped: {exc}"
+            self._decoded = (msg, image)
+        return self._decoded[1], ""
 
 
 class DepthNode(Node):
@@ -137,8 +168,8 @@ class DepthNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
-            f"{self.model_label} on {self.estimator.backend_description}; input {self.image_sub_topic}, "
-            f"camera_info {self.info_sub_topic}; {self.camera.describe()}")
+            f"{self.model_label} on {self.estimator.backend_description}; input {self.image_sub_topic} "
+            f"({self.image_input.describe()}), camera_info {self.info_sub_topic}; {self.camera.describe()}")
 
     def _init_scale(self, cfg: DepthNodeConfig, output_kind: str) -> None:
         """The metric scale of a non-metric model with a scale_source (``scale_estimator`` None: the
@@ -149,7 +180,8 @@ class DepthNode(Node):
         self.static_tf = StaticTfTree()
         self.up = UpDirection(cfg.camera_rpy_rad, cfg.base_frame,
                               self.static_tf if cfg.extrinsic_source == "tf_static" else None)
-        self.metric_depth = LatestMetricDepth(cfg.metric_depth_topic) if cfg.metric_depth_topic else None
+        depth_cls = CompressedMetricDepth if is_compressed_depth_topic(cfg.metric_depth_topic) else LatestMetricDepth
+        self.metric_depth = depth_cls(cfg.metric_depth_topic) if cfg.metric_depth_topic else None
         self.metric_cloud = LatestMetricCloud(cfg.metric_cloud_topic, self.static_tf, self.rejects.reject) \
             if cfg.metric_cloud_topic else None
         level, text = cfg.output_summary(f"model {self.model_label} ({output_kind})", self.is_metric)
@@ -167,6 +199,7 @@ class DepthNode(Node):
         self.frames_out = 0
         self.frames_attempted = 0  # frames some output (or the shared cache) wanted
         self.upstream = StampGapMeter()  # frames lost before this node (transport, driver)
+        self.stall = InputStall()  # a stream that stopped arriving while its publisher is still there
         self._lost_reported = 0
         self._last_stamp_ns: int | None = None
         self._image_hw: tuple[int, int] | None = None
@@ -178,13 +211,22 @@ class DepthNode(Node):
         self.camera = CameraModel(lambda text: self.get_logger().warning(text, throttle_duration_sec=5.0),
                                   self.config.rectify, self.image_sub_topic)
 
+    def _input(self, msg_type: Any, topic: str, callback: Any) -> InputSubscription:
+        """A subscription of an input topic with input_reliability (auto: chosen per topic)."""
+        cfg = self.config
+        return InputSubscription(self, msg_type, topic, callback, cfg.input_reliability, cfg.input_depth,
+                                 self.get_logger().info)
+
     def _init_io(self, cfg: DepthNodeConfig) -> None:
-        in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
-        msg_type = CompressedImage if cfg.use_compressed else Image
-        image_sub = self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
-        self.no_image_watch = NoImageWatch(self, image_sub, lambda: self.slot.received)
-        self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
+        name_problem = compressed_name_problem(self.resolve_topic_name(cfg.image_topic), cfg.use_compressed)
+        if name_problem:
+            self.get_logger().warning(name_problem)
+        self.image_input = self._input(CompressedImage if cfg.use_compressed else Image, self.image_sub_topic,
+                                       self._on_image)
+        self.no_image_watch = NoImageWatch(self, self.image_input, lambda: self.slot.received,
+                                           on_tick=self._check_inputs)
+        self.inputs = [self.image_input, self._input(CameraInfo, self.info_sub_topic, self._on_camera_info)]
         # image_transport siblings: <base>/image and <base>/camera_info (depth_image_proc, rviz2)
         self.pub_depth = self.create_publisher(Image, "~/depth/image", out_qos)
         self.pub_info = self.create_publisher(CameraInfo, "~/depth/camera_info", out_qos)
@@ -195,20 +237,28 @@ class DepthNode(Node):
         if points_off:
             self.get_logger().info(outputs_off_line(points_off))
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._diagnosed_s = time.monotonic()  # the last /diagnostics report (RECENT_REJECTS_S)
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics)
         depth_topic = self.scale_estimator is not None and cfg.scale_source == "depth_topic"
-        if depth_topic and self.metric_depth is not None:
-            self.create_subscription(Image, cfg.metric_depth_topic, self.metric_depth.put, in_qos)
+        if depth_topic and self.metric_depth is not None:  # image_transport's compressedDepth by its name
+            depth_type = CompressedImage if isinstance(self.metric_depth, CompressedMetricDepth) else Image
+            self.inputs.append(self._input(depth_type, cfg.metric_depth_topic, self.metric_depth.put))
         if depth_topic and self.metric_cloud is not None:
-            self.create_subscription(PointCloud2, cfg.metric_cloud_topic, self.metric_cloud.put, in_qos)
+            self.inputs.append(self._input(PointCloud2, cfg.metric_cloud_topic, self.metric_cloud.put))
         up_from_tf = self.scale_estimator is not None and cfg.scale_source == "camera_height" \
             and cfg.extrinsic_source == "tf_static"
         if up_from_tf or (depth_topic and self.metric_cloud is not None):
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
 
+    def _check_inputs(self) -> None:
+        """input_reliability auto: the slow fallback to the subscriptions' graph events."""
+        for sub in self.inputs:
+            sub.check()
+
     # ---------------------------------------------------------------- callbacks (executor thread)
     def _on_image(self, msg: Any) -> None:
         self.input_rate.tick()
+        self.stall.received()
         try:
             self.upstream.add(stamp_to_ns(msg.header.stamp))
         except InputError:
@@ -418,7 +468,9 @@ class DepthNode(Node):
                 "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
                 "camera_rate_hz": self.upstream.rate_hz(), "stream_restarts": self.upstream.restarts,
                 "precision": self.effective_precision,
-                "rejected": self.rejects.total, **self.camera.stats(),
+                "rejected": self.rejects.total,
+                **{f"rejected_{reason}": n for reason, n in self.rejects.snapshot().items()},
+                "input_reliability": self.image_input.reliability, **self.camera.stats(),
                 "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "inference_mean_ms": inference["mean"],
                 "cpu_outside_inference_ms": self.cpu_outside_inference.summary_ms()["mean"],
@@ -429,7 +481,16 @@ class DepthNode(Node):
 
     def _publish_diagnostics(self) -> None:
         stats = self.stats()
-        problems = [f"{n} x {reason}" for reason, n in sorted(self.rejects.counts.items())]
+        now_s = time.monotonic()
+        # the level follows what was rejected lately (and anything since the last report, however late
+        # this one is); the counts since start stay in the values
+        window_s, self._diagnosed_s = max(RECENT_REJECTS_S, now_s - self._diagnosed_s), now_s
+        problems = [f"{n} x {reason} in the last {window_s:.3g} s"
+                    for reason, n in sorted(self.rejects.recent(window_s, now_s).items())]
+        stall_values, stall_problem = self.stall.check(self.upstream.period_bound_ns(), self.image_input.publishers())
+        stats.update(stall_values)
+        if stall_problem:
+            problems.append(stall_problem)
         # idle frames (nobody subscribed) are no problem, nor the first frame while it is computed:
         # the one worker runs one frame at a time, so two attempts without output mean one failed
         if self.frames_attempted >= 2 and not stats["frames_out"]:

@@ -81,6 +81,7 @@ class StampGapMeter:
         self.min_intervals = int(min_intervals)
         self.pause_periods = float(pause_periods)
         self._last_ns: int | None = None
+        self._last_bound_ns: float | None = None  # period_bound_ns's last answer, kept across restarts
         self._lock = threading.Lock()
         self.received = 0
         self.lost = 0
@@ -91,6 +92,19 @@ class StampGapMeter:
         with self._lock:
             grid = self._grid_locked()
         return None if grid is None else grid[0]
+
+    def period_bound_ns(self) -> float | None:
+        """The camera period once known (``period_ns``), before that the shortest interval of at
+        least 2 (an upper bound: lost frames only lengthen intervals); with fewer, the last such
+        bound of an earlier stream (a restart resets the meter; a stream losing most frames restarts
+        often); None when there was none."""
+        with self._lock:
+            grid = self._grid_locked()
+            if grid is not None:
+                self._last_bound_ns = grid[0]
+            elif len(self._intervals_ns) >= 2:
+                self._last_bound_ns = float(min(self._intervals_ns))
+            return self._last_bound_ns
 
     def _grid_locked(self) -> tuple[float, float, float] | None:
         """(period ns, s: the one-frame intervals' standard deviation in periods, sqrt(r) / n: the
@@ -180,13 +194,19 @@ class LatencyStats:
 
 
 class RejectLog:
-    """Counts rejected inputs by reason and logs each reason at most once per ``period_s``."""
+    """Counts rejected inputs by reason and logs each reason at most once per ``period_s``.
 
-    def __init__(self, log: Callable[[str], None], period_s: float = 2.0) -> None:
+    ``counts`` run since start (the values on /diagnostics); :meth:`recent` counts those of the last
+    ``window_s`` seconds, which is what the diagnostics level is based on: one rejected frame (an
+    image before the first camera_info, a looping bag's stamp going back) is a WARN for a few
+    reports, not for good."""
+
+    def __init__(self, log: Callable[[str], None], period_s: float = 2.0, keep: int = 10000) -> None:
         self._log = log
         self.period_s = float(period_s)
         self.counts: collections.Counter[str] = collections.Counter()
         self._last_log_s: dict[str, float] = {}
+        self._times: collections.deque[tuple[float, str]] = collections.deque(maxlen=int(keep))
         self._lock = threading.Lock()
 
     def reject(self, reason: str, detail: str) -> None:
@@ -194,6 +214,7 @@ class RejectLog:
         now_s = time.monotonic()
         with self._lock:
             self.counts[reason] += 1
+            self._times.append((now_s, reason))
             last_s = self._last_log_s.get(reason)
             if last_s is not None and now_s - last_s < self.period_s:
                 return
@@ -201,10 +222,83 @@ class RejectLog:
             count = self.counts[reason]
         self._log(f"dropped ({reason}, {count} so far): {detail}")
 
+    def recent(self, window_s: float, now_s: float | None = None) -> collections.Counter[str]:
+        """Rejections by reason within the last ``window_s`` seconds (at most the last ``keep``)."""
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            while self._times and now_s - self._times[0][0] > window_s:
+                self._times.popleft()
+            return collections.Counter(reason for _, reason in self._times)
+
+    def snapshot(self) -> dict[str, int]:
+        """``{reason: count since start}``, sorted by reason (a copy: the worker keeps counting)."""
+        with self._lock:
+            return dict(sorted(self.counts.items()))
+
     @property
     def total(self) -> int:
         with self._lock:
             return sum(self.counts.values())
+
+
+class InputStall:
+    """Whether an image stream that was running has stalled: the frames that the camera's rate
+    (known from the stamps) says should have come, but none did.
+
+    Frames lost in a stream that goes on leave gaps in the stamps (:class:`StampGapMeter` counts
+    them); frames lost at the end of what arrived leave none: a reader that matched a camera and
+    then gets nothing (large frames between processes without a matching transport, a hung driver)
+    looks like a stream that ended. The rule:
+
+    - ``received()`` notes each frame's arrival (steady clock). ``check(period_ns, publishers)``
+      with the camera period from the stamps (``StampGapMeter.period_bound_ns``: known after 2
+      intervals) and the image topic's publisher count.
+    - *Stalled* (a WARN): no frame for more than ``periods`` camera periods (and at least
+      ``min_s``) while the topic still has a publisher. Reported for as long as it lasts, with the
+      frames the rate implies are missing so far (``frames_missing_now``).
+    - *Stopped* (no WARN): the same silence with no publisher left (the driver exited, a bag ended):
+      a camera stopped on purpose. The no-image watch (nodes/image_watch.py) still logs it.
+    - Neither is ever added to ``lost_before_node``: when frames come back, the gap is counted by
+      the stamps (lost frames when on the camera's grid within its pause limit, else a restart).
+    """
+
+    def __init__(self, periods: float = 10.0, min_s: float = 0.5) -> None:
+        self.periods, self.min_s = float(periods), float(min_s)
+        self._last_s: float | None = None
+        self.stalls = 0  # times a stream was found stalled (counted once per silence)
+        self._in_stall = False
+        self._lock = threading.Lock()
+
+    def received(self, now_s: float | None = None) -> None:
+        with self._lock:
+            self._last_s = time.monotonic() if now_s is None else now_s
+            self._in_stall = False
+
+    def check(self, period_ns: float | None, publishers: int,
+              now_s: float | None = None) -> tuple[dict[str, Any], str | None]:
+        """(values for /diagnostics, a WARN line or None) for now."""
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            last_s = self._last_s
+            if last_s is None:
+                return {"input_state": "no frame yet"}, None
+            silent_s = now_s - last_s
+            period_s = period_ns * 1e-9 if period_ns else None
+            silent = period_s is not None and silent_s > max(self.periods * period_s, self.min_s)
+            missing = max(0, int(silent_s / period_s) - 1) if period_s else 0
+            stalled = silent and publishers > 0
+            if stalled and not self._in_stall:
+                self.stalls += 1
+            self._in_stall = stalled
+            stalls = self.stalls
+        state = "stalled" if stalled else "stopped" if silent else "running"
+        values = {"input_state": state, "since_last_frame_s": silent_s, "frames_missing_now": missing if silent else 0,
+                  "input_stalls": stalls}
+        if not stalled:
+            return values, None
+        return values, (f"input stalled: no image for {silent_s:.1f} s from a {1.0 / period_s:.1f} Hz camera whose "
+                        f"publisher is still there (about {missing} frames missing; transport or driver: "
+                        "config/fastdds_large_data.xml on both sides, or input_reliability)")
 
 
 def diagnostic_array(stamp: Any, name: str, hardware_id: str, values: dict[str, Any],

@@ -223,13 +223,28 @@ def specs_by_name(specs: Sequence[ParamSpec]) -> dict[str, ParamSpec]:
     return {spec.name: spec for spec in specs}
 
 
-def io_param_specs(output_depth: int) -> tuple["ParamSpec", ...]:
-    """QoS and diagnostics parameters every node declares (input defaults to sensor data)."""
+#: ``input_reliability: auto`` (nodes/image_watch.py choose_reliability): the reliability of each input
+#: subscription follows its topic's publishers
+AUTO_RELIABILITY = "auto"
+AUTO_RELIABILITY_TEXT = ("Input QoS reliability: auto (per input topic, from its publishers: reliable when every "
+                         "publisher is reliable, else best effort; best effort before any exists; re-chosen when "
+                         "they change, with one log line), best_effort (sensor data; matches every publisher) or "
+                         "reliable (never matches a best-effort publisher).")
+
+
+def io_param_specs(output_depth: int, input_auto: bool = False) -> tuple["ParamSpec", ...]:
+    """QoS and diagnostics parameters every node declares. ``input_auto``: input_reliability also takes
+    ``auto``, its default (depth_node); without it (ego_motion_node) best_effort (sensor data) is the
+    default and the only other choice is reliable, as before."""
     from mono_depth_ros.nodes.qos import RELIABILITIES
 
-    return (
+    input_reliability = (
+        ParamSpec("input_reliability", AUTO_RELIABILITY, AUTO_RELIABILITY_TEXT,
+                  choices=(AUTO_RELIABILITY,) + RELIABILITIES, read_only=True) if input_auto else
         ParamSpec("input_reliability", "best_effort", "Input QoS reliability (sensor data: best_effort).",
-                  choices=RELIABILITIES, read_only=True),
+                  choices=RELIABILITIES, read_only=True))
+    return (
+        input_reliability,
         ParamSpec("input_depth", 1, "Input QoS history depth (keep last).", low=1, high=100, read_only=True),
         ParamSpec("output_reliability", "reliable", "Output QoS reliability.", choices=RELIABILITIES,
                   read_only=True),
