@@ -123,6 +123,14 @@ def quick_watch(monkeypatch):
     monkeypatch.setattr(image_watch, "NO_IMAGE_WARN_AFTER_S", 0.5)
 
 
+def _discovered(graph, topic: str) -> None:
+    """Wait until this process's participant (the depth node's) sees the driver's publisher of
+    ``topic``: the watch's first warning comes 0.5 s after the node starts, and on a loaded machine
+    discovery across participants can take longer than that."""
+    helper = graph.helper()
+    wait_until(lambda: helper.count_publishers(topic) >= 1, what=f"a publisher of {topic} discovered")
+
+
 def _warning(rosout: Collector, node, text: str) -> str:
     name = node.get_logger().name
     return rosout.wait_for(1, where=lambda m: m.name == name and m.level == Log.WARN and text in m.msg)[0].msg
@@ -132,6 +140,7 @@ def test_a_compressed_topic_read_as_image_names_the_type_and_the_parameters(grap
                                                                             quick_watch, camera):
     base = f"{graph.namespace}/cam/image_raw"
     camera.create_publisher(CompressedImage, f"{base}/compressed", make_qos("reliable", 10))
+    _discovered(graph, f"{base}/compressed")
     node = add_depth_node(graph, light_checkpoints, image_topic=f"{base}/compressed")
     text = _warning(rosout, node, "no image on")
     assert text == (f"no image on {base}/compressed yet (0 publishers of sensor_msgs/msg/Image; it carries "
@@ -143,6 +152,7 @@ def test_image_topic_ending_in_compressed_with_use_compressed_says_it_is_the_bas
                                                                                       rosout, quick_watch, camera):
     base = f"{graph.namespace}/cam/image_raw"
     camera.create_publisher(CompressedImage, f"{base}/compressed", make_qos("reliable", 10))
+    _discovered(graph, f"{base}/compressed")
     node = add_depth_node(graph, light_checkpoints, image_topic=f"{base}/compressed", use_compressed=True)
     expected = (f"image_topic {base}/compressed ends in /compressed with use_compressed true: image_topic is the "
                 f"base name ({base}); this subscribes {base}/compressed/compressed")
@@ -153,6 +163,7 @@ def test_image_topic_ending_in_compressed_with_use_compressed_says_it_is_the_bas
 def test_a_compressed_only_camera_suggests_use_compressed(graph, light_checkpoints, rosout, quick_watch, camera):
     base = f"{graph.namespace}/cam/image_raw"
     camera.create_publisher(CompressedImage, f"{base}/compressed", make_qos("reliable", 10))
+    _discovered(graph, f"{base}/compressed")
     node = add_depth_node(graph, light_checkpoints)  # image_topic <ns>/cam/image_raw
     assert _warning(rosout, node, "no image on") == (
         f"no image on {base} yet (0 publishers): check image_topic / remapping; {base}/compressed has 1 "
@@ -163,6 +174,7 @@ def test_use_compressed_on_a_raw_only_camera_suggests_turning_it_off(graph, ligh
                                                                     camera):
     base = f"{graph.namespace}/cam/image_raw"
     camera.create_publisher(Image, base, make_qos("reliable", 10))
+    _discovered(graph, base)
     node = add_depth_node(graph, light_checkpoints, use_compressed=True)
     assert _warning(rosout, node, "no image on") == (
         f"no image on {base}/compressed yet (0 publishers): check image_topic / remapping; {base} has 1 "

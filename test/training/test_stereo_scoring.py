@@ -164,7 +164,7 @@ def test_sgbm_ranks_the_networks_as_the_truth_does_and_depth_folders_do_not_chan
 def test_select_on_a_stereo_only_folder(stereo, tmp_path, capsys):
     _, stereo_only = stereo
     run = tmp_path / "run"
-    tiny = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
+    tiny = ["model.variant=lite0", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
             "trainer.num_workers=0", "trainer.val_batches=0", "trainer.accelerator=cpu", "trainer.max_steps=4",
             "trainer.checkpoint_every_n_steps=2", "optimizer.lr=1e-3"]
     assert main(["train", "--method", "xian2018", "--data", str(stereo_only), "--init-from", "bundled", "--out",
