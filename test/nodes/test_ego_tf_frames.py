@@ -102,8 +102,17 @@ LEVEL_STEP = np.array([STEP, 0.0, 0.0])  # base motion of a level camera (the pa
 URDF_STEP = STEP * np.array([math.cos(PITCH_RAD), 0.0, -math.sin(PITCH_RAD)])  # of the URDF's pitched camera
 
 
-def warnings_with(capfd, text: str) -> list[str]:
-    return [line for line in capfd.readouterr().err.splitlines() if text in line]
+def warnings_with(capfd, text: str, timeout_s: float = 20.0) -> list[str]:
+    """The stderr lines containing ``text``, waiting until at least one has come: the node logs
+    from its own threads, possibly just after the state the test waited on changed."""
+    lines: list[str] = []
+
+    def seen() -> bool:
+        lines.extend(line for line in capfd.readouterr().err.splitlines() if text in line)
+        return bool(lines)
+
+    wait_until(seen, timeout_s=timeout_s, what=f"a log line with {text!r}")
+    return lines
 
 
 def test_default_never_gives_the_urdf_camera_frame_a_second_parent(graph, capfd):
