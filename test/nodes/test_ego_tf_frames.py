@@ -20,11 +20,11 @@ from nav_msgs.msg import Odometry
 from tf2_msgs.msg import TFMessage
 
 from mono_depth_ros.core.stamps import make_header
-from mono_depth_ros.core.transforms import euler_to_matrix, make_tf_message, make_transform_stamped, se3, \
-    se3_inverse
+from mono_depth_ros.core.transforms import euler_to_matrix, make_tf_message, make_transform_stamped, se3
 from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_listener_qos, tf_static_qos
 
 from .conftest import Collector, advertised_topics, wait_until
+from .test_depth_node_scale import _Motion
 
 T0_NS = 1_700_000_000_000_000_000
 PERIOD_NS = 100_000_000
@@ -33,20 +33,8 @@ PITCH_RAD = 0.2  # the URDF camera's pitch (down)
 _IDS = itertools.count()
 
 
-class ForwardMotion:
-    """A motion estimator that always reports the camera STEP forward (optical z), no rotation."""
-
-    backend_description = "test motion"
-    resize_mode = "crop"
-
-    class backend:  # noqa: N801 - what checked_precision reads
-        effective_precision = "fp32"
-
-    def estimate(self, rgb_a, depth_a, rgb_b, depth_b, intrinsics=None):
-        from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult
-
-        return EgoMotionResult(T_b_from_a=se3_inverse(se3(np.eye(3), (0.0, 0.0, STEP))),
-                               residual_translation=np.zeros((4, 4, 3), np.float32), intrinsics=None)
+# the camera STEP forward (optical z) a frame, no rotation: test_depth_node_scale's fake motion estimator
+ForwardMotion = _Motion
 
 
 def frame_names() -> SimpleNamespace:
