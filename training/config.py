@@ -85,6 +85,8 @@ class TrainerConfig:
 @dataclass(frozen=True)
 class Eigen2014Model:
     variant: str = "paper"
+    #: none (random) | imagenet (variant lite0 only: the coarse network's ImageNet-trained encoder)
+    encoder_init: str = "none"
 
 
 @dataclass(frozen=True)

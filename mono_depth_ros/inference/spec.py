@@ -192,7 +192,7 @@ _RGB01 = dict(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
 MODEL_SPECS: dict[str, ModelSpec] = {s.name: s for s in (
     ModelSpec("eigen2014", "eigen2014", _lazy_builder("mono_depth_ros.models.eigen2014", "Eigen2014"),
               (228, 304), output_kind="log_depth", input_names=("rgb",), output_names=("log_depth",),
-              variant_input_hw={"paper": (228, 304), "light": (128, 160)}, **_RGB01),
+              variant_input_hw={"paper": (228, 304), "light": (128, 160), "lite0": (120, 160)}, **_RGB01),
     ModelSpec("xian2018", "xian2018", _lazy_builder("mono_depth_ros.models.xian2018", "Xian2018"),
               (384, 384), output_kind="relative_depth", input_names=("rgb",), output_names=("relative_depth",),
               variant_input_hw={"paper": (384, 384), "light": (192, 256)}, **_RGB01),

@@ -45,7 +45,8 @@ def test_resnet_rejects_unknown_depth():
         ResNetEncoder(101)
 
 
-@pytest.mark.parametrize("variant,in_hw,out_hw", [("paper", (228, 304), (55, 74)), ("light", (128, 160), (32, 40))])
+@pytest.mark.parametrize("variant,in_hw,out_hw", [("paper", (228, 304), (55, 74)), ("light", (128, 160), (32, 40)),
+                                                  ("lite0", (120, 160), (30, 40))])
 def test_eigen_shapes_and_grads(variant, in_hw, out_hw):
     model = Eigen2014(variant).train()
     x = torch.rand(2, 3, *in_hw)
@@ -203,6 +204,14 @@ def test_efficientnet_lite0_strides_channels_and_imagenet_weights_classify_real_
 
 def test_encoder_init_imagenet_only_for_lite0():
     from training.config import ConfigError, load_config
+    from training.methods.eigen2014 import Eigen2014Method
+    from training.pretrained import imagenet_weights_file
+
+    with pytest.raises(ConfigError, match="model.encoder_init"):
+        load_config("eigen2014", overrides=["model.variant=light", "model.encoder_init=imagenet"])
+    config = load_config("eigen2014", overrides=["model.variant=lite0", "model.encoder_init=imagenet"])
+    stem = torch.load(imagenet_weights_file(), map_location="cpu", weights_only=True)["_conv_stem.weight"]
+    assert torch.equal(Eigen2014Method(config).model.coarse.encoder._conv_stem.weight, stem)  # eigen2014's coarse convolutions
 
     with pytest.raises(ConfigError, match="model.encoder_init"):
         load_config("xian2018", overrides=["model.variant=light", "model.encoder_init=imagenet"])
