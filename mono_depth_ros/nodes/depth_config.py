@@ -115,10 +115,12 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               read_only=True),
     ParamSpec("metric_depth_tolerance_s", 0.1, "scale_source depth_topic: a frame uses the newest metric "
               "depth image (cloud) when their stamps differ by at most this many seconds.", low=0.0, high=10.0),
-    ParamSpec("extrinsic_source", "parameters", "scale_source camera_height: the up direction (base_frame "
-              "z) in the image's optical frame from parameters (camera_rpy_rad) or from /tf_static "
-              "(base_frame -> the image's frame_id).", choices=("parameters", "tf_static"), read_only=True),
-    ParamSpec("base_frame", "base_link", "Robot body frame (z up, REP 103) for extrinsic_source tf_static.",
+    ParamSpec("extrinsic_source", "auto", "scale_source camera_height: the up direction (base_frame z) in "
+              "the image's optical frame. parameters: camera_rpy_rad. auto: the /tf_static chain base_frame -> "
+              "the image's frame_id when another node (robot_state_publisher) publishes one, else camera_rpy_rad. "
+              "tf_static: only that chain (no scale until it comes).",
+              choices=("parameters", "auto", "tf_static"), read_only=True),
+    ParamSpec("base_frame", "base_link", "Robot body frame (z up, REP 103) for extrinsic_source auto / tf_static.",
               read_only=True),
     ParamSpec("camera_rpy_rad", (0.0, 0.0, 0.0), "Camera body frame (x forward) roll, pitch, yaw in "
               "base_frame, radians (as ego_motion_node's); all zero = a level camera, up = (0, -1, 0) in "

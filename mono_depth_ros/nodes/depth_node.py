@@ -179,7 +179,8 @@ class DepthNode(Node):
         self.scale_report = ScaleReport(cfg.scale_source, self.get_logger().info, self.get_logger().warning)
         self.static_tf = StaticTfTree()
         self.up = UpDirection(cfg.camera_rpy_rad, cfg.base_frame,
-                              self.static_tf if cfg.extrinsic_source == "tf_static" else None)
+                              self.static_tf if cfg.extrinsic_source != "parameters" else None,
+                              fallback=cfg.extrinsic_source == "auto")
         depth_cls = CompressedMetricDepth if is_compressed_depth_topic(cfg.metric_depth_topic) else LatestMetricDepth
         self.metric_depth = depth_cls(cfg.metric_depth_topic) if cfg.metric_depth_topic else None
         self.metric_cloud = LatestMetricCloud(cfg.metric_cloud_topic, self.static_tf, self.rejects.reject) \
@@ -246,7 +247,7 @@ class DepthNode(Node):
         if depth_topic and self.metric_cloud is not None:
             self.inputs.append(self._input(PointCloud2, cfg.metric_cloud_topic, self.metric_cloud.put))
         up_from_tf = self.scale_estimator is not None and cfg.scale_source == "camera_height" \
-            and cfg.extrinsic_source == "tf_static"
+            and cfg.extrinsic_source != "parameters"
         if up_from_tf or (depth_topic and self.metric_cloud is not None):
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
 
@@ -477,7 +478,8 @@ class DepthNode(Node):
                 "cpu_outside_inference_total_ms": self.cpu_outside_inference.total_s * 1e3,
                 "cpu_outside_inference_frames": self.cpu_outside_inference.count,
                 **(self.scale_report.stats() if self.scale_estimator is not None else
-                   {"depth_is_metric": self.is_metric, "scale_source": "network" if self.is_metric else "none"})}
+                   {"depth_is_metric": self.is_metric, "scale_source": "network" if self.is_metric else "none"}),
+                **({"scale_up_from": self.up.source} if self.config.scale_source == "camera_height" else {})}
 
     def _publish_diagnostics(self) -> None:
         stats = self.stats()

@@ -42,7 +42,7 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("odom_child_frame", "", "The child frame published on /tf and as ~/odometry's child_frame_id; "
               "empty = base_frame. Another name (vo_base_link) shows this odometry beside another node's "
               "odom -> base_link without giving base_link a second parent.", read_only=True),
-    ParamSpec("extrinsic_source", "parameters", "The camera's pose in base_frame. parameters: camera_xyz_m, "
+    ParamSpec("extrinsic_source", "auto", "The camera's pose in base_frame. parameters: camera_xyz_m, "
               "camera_rpy_rad (published on /tf_static with publish_camera_tf, unless another node already gives "
               "the image's frame a parent there: then one WARNING and none of ours). auto: the /tf_static chain "
               "base_frame -> the image's frame_id when another node (robot_state_publisher) publishes one, by the "

@@ -34,7 +34,7 @@ NODE_ARGUMENTS = {
     "motion_refinement": (("ego_motion_node",), str),
     "motion_model_path": (("ego_motion_node",), str),
     "depth_model_path": (("ego_motion_node",), str),
-    # on a robot whose URDF (robot_state_publisher) places the camera: extrinsic_source:=tf_static
+    # auto (default): a URDF's /tf_static chain to the camera (robot_state_publisher) when there is one
     "extrinsic_source": (("depth_node", "ego_motion_node"), str),
     "publish_camera_tf": (("ego_motion_node",), bool),
 }

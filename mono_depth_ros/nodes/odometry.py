@@ -154,20 +154,26 @@ class SentTransforms:
 
 class UpDirection:
     """base_frame's z axis (up) in a camera's optical frame: from the camera's roll/pitch/yaw
-    parameters, or from the /tf_static chain base_frame -> the image's frame_id (``tree``)."""
+    parameters, or from the /tf_static chain base_frame -> the image's frame_id (``tree``); with
+    ``fallback`` (extrinsic_source auto) the parameters while that chain is missing."""
 
-    def __init__(self, camera_rpy_rad: tuple[float, ...], base_frame: str, tree: "StaticTfTree | None") -> None:
-        self.base_frame, self.tree = base_frame, tree
+    def __init__(self, camera_rpy_rad: tuple[float, ...], base_frame: str, tree: "StaticTfTree | None",
+                 fallback: bool = False) -> None:
+        self.base_frame, self.tree, self.fallback = base_frame, tree, fallback
         self._from_parameters = up_in_optical(base_from_optical((0.0, 0.0, 0.0), camera_rpy_rad))
+        self.source = "parameters" if tree is None else ""  # what the last answer came from
 
     def of(self, frame_id: str) -> tuple[np.ndarray | None, str]:
         """((3,) up, "") or (None, why it is not known yet)."""
-        if self.tree is None:
-            return self._from_parameters, ""
-        T_base_optical = self.tree.lookup(self.base_frame, frame_id)
-        if T_base_optical is None:
-            return None, f"no /tf_static {self.base_frame} -> {frame_id} yet (up direction unknown)"
-        return up_in_optical(T_base_optical), ""
+        if self.tree is not None:
+            T_base_optical = self.tree.lookup(self.base_frame, frame_id)
+            if T_base_optical is not None:
+                self.source = "tf_static"
+                return up_in_optical(T_base_optical), ""
+            if not self.fallback:
+                return None, f"no /tf_static {self.base_frame} -> {frame_id} yet (up direction unknown)"
+        self.source = "parameters"
+        return self._from_parameters, ""
 
 
 class StaticTfTree:

@@ -256,3 +256,32 @@ def test_an_invalid_cloud_topic_stops_the_console_script():
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "cannot start" in line]
     assert len(lines) == 1 and "invalid parameter metric_cloud_topic='/lidar/points/'" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("source", ["auto", "parameters"])
+def test_camera_height_up_direction_from_a_urdf_chain(graph, carded_onnx, source):
+    """scale_source camera_height with camera_rpy_rad saying 0.5 rad pitched down where the robot's
+    /tf_static chain (a URDF) says level, as the street was rendered. auto (the default) takes the
+    chain and gets the scale; parameters fits the ground with the wrong up direction and does not."""
+    base = f"base_{abs(hash(graph.namespace)) % 10**6}"  # its own tree: no other test's transforms
+    helper = graph.helper()
+    pub = helper.create_publisher(TFMessage, "/tf_static", tf_static_qos())
+    pub.publish(make_tf_message([make_transform_stamped(T_BASE_CAMERA, base, CAMERA_FRAME, T0_NS,
+                                                        msg_cls=TransformStamped)], msg_cls=TFMessage))
+    node = _node(graph, carded_onnx, scale_source="camera_height", camera_height_m=CAMERA_HEIGHT_M, base_frame=base,
+                 camera_rpy_rad=[0.0, 0.5, 0.0], **({} if source == "auto" else {"extrinsic_source": source}))
+    if source == "auto":
+        wait_until(lambda: node.static_tf.lookup(base, CAMERA_FRAME) is not None, what="the URDF's chain taken")
+    pub_img, pub_info, outs = _io(graph, node)
+    diag = Collector(helper, DiagnosticArray, "/diagnostics", 50)
+    truth_m = street_depth_m()
+    stamp = _send(pub_img, pub_info, truth_m, 0)
+    depth_m = depth_from_image(_of(outs["depth"], stamp))
+    _, values = _status(diag, node, **({"frames_metric": "1"} if source == "auto" else {"frames_not_metric": "1"}))
+    assert values["scale_up_from"] == ("tf_static" if source == "auto" else "parameters")
+    if source == "auto":
+        assert float(values["scale"]) == pytest.approx(TRUE_SCALE, rel=0.02)
+        assert np.median(np.abs(depth_m / truth_m - 1.0)) < 0.01
+    else:
+        assert values["scale_reason"].startswith("no ground plane found")
+        np.testing.assert_allclose(depth_m, network_depth(truth_m), rtol=1e-6)  # no scale: the network's depth

@@ -103,12 +103,12 @@ def warnings_with(capfd, text: str, timeout_s: float = 20.0) -> list[str]:
     return lines
 
 
-def test_default_never_gives_the_urdf_camera_frame_a_second_parent(graph, capfd):
-    """Defaults (extrinsic_source parameters, publish_camera_tf true) on a robot whose URDF already
-    places the camera: the node published base -> optical on /tf_static, a second parent of the
-    optical frame. Now it publishes nothing there and says so once; its odometry keeps the parameters."""
+def test_parameters_never_give_the_urdf_camera_frame_a_second_parent(graph, capfd):
+    """extrinsic_source parameters (the default before auto) and publish_camera_tf true on a robot whose
+    URDF already places the camera: the node published base -> optical on /tf_static, a second parent of
+    the optical frame. Now it publishes nothing there and says so once; its odometry keeps the parameters."""
     f = frame_names()
-    ego, cache, helper, odom = ego_node(graph, f)
+    ego, cache, helper, odom = ego_node(graph, f, extrinsic_source="parameters")
     publish_urdf(helper, f)
     wait_until(lambda: ego.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
     first = send_frame(cache, odom, f, T0_NS, 1)
@@ -123,10 +123,10 @@ def test_default_never_gives_the_urdf_camera_frame_a_second_parent(graph, capfd)
 
 
 def test_auto_uses_the_urdf_chain_and_publishes_no_camera_transform(graph, capfd):
-    """extrinsic_source auto with the URDF's chain there by the first frame: the pitched camera's
-    motion is composed through it (z/x = -tan 0.2), and the node publishes no camera transform."""
+    """extrinsic_source auto (the default) with the URDF's chain there by the first frame: the pitched
+    camera's motion is composed through it (z/x = -tan 0.2), and the node publishes no camera transform."""
     f = frame_names()
-    ego, cache, helper, odom = ego_node(graph, f, extrinsic_source="auto")
+    ego, cache, helper, odom = ego_node(graph, f)
     publish_urdf(helper, f)
     wait_until(lambda: ego.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
     first = send_frame(cache, odom, f, T0_NS, 1)

@@ -17,7 +17,7 @@ from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.launch_args import (CONFIG_FILES, NODE_ARGUMENTS, argument_defaults, as_launch_value,
                                               flag_expression, yaml_parameters)
-from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, base_from_optical
+from mono_depth_ros.nodes.odometry import OdometryIntegrator, StaticTfTree, UpDirection, base_from_optical
 from mono_depth_ros.nodes.params import ConfigError, build_config, specs_by_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,6 +194,28 @@ def test_static_tree_resolves_chain():
     T = tree.lookup("base_link", "camera_optical_frame")
     np.testing.assert_allclose(T, se3(np.eye(3), (0.3, 0, 0.2)) @ T_BODY_FROM_OPTICAL)
     assert tree.lookup("map", "camera_optical_frame") is None
+
+
+@pytest.mark.parametrize("source", ["parameters", "auto", "tf_static"])
+def test_up_direction_by_extrinsic_source(source):
+    """depth_node's camera_height up direction: the parameters say a level camera (up = -y optical);
+    a URDF's chain pitches it 0.3 rad nose down (REP 103), so the view direction (+z optical) points
+    0.3 rad below the horizon: up has -sin 0.3 on z. auto follows the chain once it exists and the
+    parameters before; tf_static waits for it."""
+    tree = StaticTfTree()
+    up = UpDirection((0.0, 0.0, 0.0), "base_link", None if source == "parameters" else tree,
+                     fallback=source == "auto")
+    before, why = up.of("camera_optical_frame")
+    if source == "tf_static":
+        assert before is None and why == "no /tf_static base_link -> camera_optical_frame yet (up direction unknown)"
+    else:
+        np.testing.assert_allclose(before, (0.0, -1.0, 0.0), atol=1e-12)
+        assert why == "" and up.source == "parameters"
+    tree.add("base_link", "camera_optical_frame", base_from_optical((0.0, 0.0, 1.0), (0.0, 0.3, 0.0)))
+    after, _ = up.of("camera_optical_frame")
+    expected = (0.0, -1.0, 0.0) if source == "parameters" else (0.0, -math.cos(0.3), -math.sin(0.3))
+    np.testing.assert_allclose(after, expected, atol=1e-12)
+    assert up.source == ("parameters" if source == "parameters" else "tf_static")
 
 
 @pytest.mark.parametrize("ego, separate, expected", [
