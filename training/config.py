@@ -193,6 +193,8 @@ class Xian2018Config:
 @dataclass(frozen=True)
 class Li2020Model:
     variant: str = "paper"
+    #: none (random) | imagenet (variant lite0 only: the depth net's ImageNet-trained encoder, as the paper's)
+    encoder_init: str = "none"
     learn_intrinsics: str = "auto"  # "auto": learned when the dataset has none; "always"; "never"
     layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
     auto_mask: bool = True  # official: zero residual translations with norm <= the mean norm

@@ -184,7 +184,7 @@ def _trained_hw(config: dict | None) -> tuple[int, int] | None:
 
 def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict, tuple[int, int] | None]]:
     """{spec_name: (state_dict, source file, model_kwargs or {}, trained input_hw or None)} for every
-    network of ``module``."""
+    network of ``module``; a ``.pt`` of one network gives that network alone."""
     from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 
     specs = [name for name, _, _ in module.export_models()]
@@ -217,22 +217,27 @@ def _init_states(module: Any, text: str) -> dict[str, tuple[dict, str, dict, tup
         raise InputError("init_from", str(path), f"holds a {payload['spec_name']!r} network; {module.method_name} "
                                                  f"trains {specs}: give '{BUNDLED}' or a {module.method_name} run "
                                                  "folder (RUN or RUN/selected)")
-    if len(specs) > 1:
-        raise InputError("init_from", str(path), f"holds one {payload['spec_name']!r} network; {module.method_name} "
-                                                 f"needs {specs}: give the folder holding them")
     return {payload["spec_name"]: (payload["state_dict"], str(path), payload["model_kwargs"],
                                    _trained_hw(payload.get("config")))}
 
 
 def initialise_from(module: Any, text: str) -> dict[str, str]:
-    """Load ``text`` (``trainer.init_from``) into every network of ``module``; {spec_name: file}.
+    """Load ``text`` (``trainer.init_from``) into every network of ``module`` it holds; {spec_name: file}.
+    A ``.pt`` of one network of a method with two (li2020's motion net alone, under a depth net that
+    starts from ImageNet) leaves the other at its own start, said in one WARNING.
 
     Strict: each network's tensors must match by name and shape, otherwise InputError naming the
     mismatching tensors (and the source's model_kwargs when they differ from this config's).
     """
     states = _init_states(module, text)
     used = {}
+    own_start = [name for name, _, _ in module.export_models() if name not in states]
+    if own_start:
+        LOG.warning("--init-from %s holds no %s: %s keeps its own start (random, or ImageNet for an encoder with "
+                    "model.encoder_init=imagenet)", text, " or ".join(own_start), " and ".join(own_start))
     for name, net, kwargs in module.export_models():
+        if name not in states:
+            continue
         state, source, source_kwargs, _ = states[name]
         differ = {k: (v, kwargs.get(k)) for k, v in source_kwargs.items() if kwargs.get(k) != v}
         note = "".join(f"; the file has model {k}={a!r}, this config {b!r}" for k, (a, b) in differ.items())

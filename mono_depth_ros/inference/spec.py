@@ -198,10 +198,10 @@ MODEL_SPECS: dict[str, ModelSpec] = {s.name: s for s in (
               variant_input_hw={"paper": (384, 384), "light": (192, 256)}, **_RGB01),
     ModelSpec("li2020_depth", "li2020", _lazy_builder("mono_depth_ros.models.li2020", "Li2020DepthNet"),
               (128, 416), output_kind="depth_up_to_scale", input_names=("rgb",), output_names=("depth",),
-              variant_input_hw={"paper": (128, 416), "light": (128, 416)}, **_RGB01),
+              variant_input_hw={"paper": (128, 416), "light": (128, 416), "lite0": (128, 416)}, **_RGB01),
     ModelSpec("li2020_motion", "li2020", _lazy_builder("mono_depth_ros.models.li2020", "Li2020MotionNet"),
               (128, 416), output_kind="motion", input_names=("frames",), output_names=MOTION_OUTPUT_NAMES,
-              input_channels=8, variant_input_hw={"paper": (128, 416), "light": (128, 416)},
+              input_channels=8, variant_input_hw={"paper": (128, 416), "light": (128, 416), "lite0": (128, 416)},
               masked_outputs=("residual_translation",),
               int8_float_nodes=(r"/inner/(?!refiners|convs)", r"/inner/convs\.[3-6]/"), **_RGB01),
 )}

@@ -13,7 +13,11 @@ fx, fy = softplus(.) * (W, H), cx, cy = (. + 0.5) * (W, H), unbounded): fx = sof
 fy = fx * a with the pixel aspect a = max_pixel_aspect ** tanh(.) (square pixels up to
 ``max_pixel_aspect``, default 1.1), principal point cx, cy = sigmoid(.) * (W, H) inside the
 image (both start at the official values: the centre, and a = 1).
-Variants: ``paper`` and ``light`` (narrower encoders for CPU).
+Variants: ``paper`` and ``light`` (narrower encoders for CPU), and ``lite0``: the depth net's encoder
+is EfficientNet-Lite0 (strides 2-32, 16/24/40/112/320 channels, under the same decoder) so that it
+can start from ImageNet as the paper's ResNet-18 does (its ImageNet weights are the ones this
+project can obtain, see ``training.pretrained``); that encoder keeps its batch normalisation (the
+ImageNet statistics), so the randomized layer norm acts in no layer; the motion net is ``light``'s.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mono_depth_ros.models.efficientnet_lite import EfficientNetLite0Encoder
 from mono_depth_ros.models.norm import RandomizedLayerNorm
 from mono_depth_ros.models.resnet import ResNetEncoder
 
 DEPTH_DECODER_WIDTHS = (256, 128, 64, 32, 16)
-DEPTH_VARIANTS = {"paper": 64, "light": 32}  # encoder width
-MOTION_VARIANTS = {"paper": (16, 32, 64, 128, 256, 512, 1024), "light": (16, 32, 64, 64, 128, 128, 256)}
+DEPTH_VARIANTS = {"paper": 64, "light": 32, "lite0": "efficientnet_lite0"}  # ResNet-18 width, or the encoder
+MOTION_VARIANTS = {"paper": (16, 32, 64, 128, 256, 512, 1024), "light": (16, 32, 64, 64, 128, 128, 256),
+                   "lite0": (16, 32, 64, 64, 128, 128, 256)}
 MIN_DEPTH = 1e-3  # softplus underflows to 0 in float32 for inputs below about -100
 SCALE_MIN = 1e-3  # official create_scales(constraint_minimum=0.001)
 
@@ -57,8 +63,9 @@ class Li2020DepthNet(nn.Module):
         super().__init__()
         _check_variant(variant, DEPTH_VARIANTS)
         self.variant = variant
-        self.encoder = ResNetEncoder(18, width=DEPTH_VARIANTS[variant],
-                                     norm_layer=lambda c: RandomizedLayerNorm(c, noise_stddev))
+        width = DEPTH_VARIANTS[variant]
+        self.encoder = (EfficientNetLite0Encoder() if width == "efficientnet_lite0" else
+                        ResNetEncoder(18, width=width, norm_layer=lambda c: RandomizedLayerNorm(c, noise_stddev)))
         enc = self.encoder.channels
         skips = (enc[3], enc[2], enc[1], enc[0], 0)
         in_ch, self.up_convs, self.fuse_convs = enc[4], nn.ModuleList(), nn.ModuleList()

@@ -80,7 +80,7 @@ def test_xian_shapes_and_grads(variant, hw):
     _assert_all_grads(model)
 
 
-@pytest.mark.parametrize("variant", ["paper", "light"])
+@pytest.mark.parametrize("variant", ["paper", "light", "lite0"])
 def test_li_depth_positive_and_grads(variant):
     model = Li2020DepthNet(variant).train()
     out = model(torch.rand(2, 3, 64, 96))

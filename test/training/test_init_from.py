@@ -72,7 +72,6 @@ def test_lightning_checkpoint_and_folder_sources(adapted_run):
     ("bundled", ["model.variant=paper"],
      r"li2020_depth network: 65 of another shape \(encoder.conv1.weight \(32, 3, 7, 7\) != \(64, 3, 7, 7\).*"
      r"the file has model variant='light', this config 'paper'"),
-    ("li2020_depth.pt", [], r"holds one 'li2020_depth' network; li2020 needs \['li2020_depth', 'li2020_motion'\]"),
     ("empty_dir", [], r"folder lacks li2020_depth.pt, li2020_motion.pt"),
     ("nowhere.pt", [], r"not found"),
 ])
@@ -82,6 +81,25 @@ def test_mismatches_raise_naming_the_tensors_or_files(tmp_path, source, override
             "empty_dir": str(tmp_path), "nowhere.pt": str(tmp_path / "nowhere.pt")}[source]
     with pytest.raises(InputError, match=match):
         initialise_from(module, path)
+
+
+def test_one_network_file_starts_that_network_under_an_imagenet_depth_encoder(caplog):
+    """li2020 lite0 as stage 16 starts it: the depth net's encoder from ImageNet (the paper's start),
+    the motion net from the bundled li2020_motion.pt (its light widths), said in one WARNING."""
+    import logging
+
+    from training.pretrained import imagenet_weights_file
+
+    caplog.set_level(logging.WARNING, logger="training.loop")
+    module = build_method(load_config("li2020", overrides=TINY + ["model.variant=lite0", "model.encoder_init=imagenet"]))
+    used = initialise_from(module, str(BUNDLED_DIR / "li2020_motion.pt"))
+    assert list(used) == ["li2020_motion"]
+    bundled = read_checkpoint_payload(BUNDLED_DIR / "li2020_motion.pt")["state_dict"]
+    assert all(torch.equal(v, bundled[k].float()) for k, v in module.motion_net.state_dict().items())
+    stem = torch.load(imagenet_weights_file(), map_location="cpu", weights_only=True)["_conv_stem.weight"]
+    assert torch.equal(module.depth_net.encoder._conv_stem.weight, stem)
+    lines = [r.getMessage() for r in caplog.records if "own start" in r.getMessage()]
+    assert len(lines) == 1 and "holds no li2020_depth: li2020_depth keeps its own start" in lines[0]
 
 
 def test_depth_lr_scale_zero_adapts_the_motion_network_only(tiny_dataset, tmp_path):
