@@ -83,7 +83,7 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               choices=MOTION_REFINEMENTS),
     ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),
     ParamSpec("publish_camera_info_estimated", True, "Publish ~/camera_info_estimated (learned intrinsics)."),
-) + io_param_specs(output_depth=10)
+) + io_param_specs(output_depth=10, input_auto=True)
 
 
 @dataclass(frozen=True)

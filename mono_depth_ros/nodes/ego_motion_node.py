@@ -55,7 +55,7 @@ from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
 from mono_depth_ros.nodes.depth_node import to_parameters
-from mono_depth_ros.nodes.image_watch import NoImageWatch
+from mono_depth_ros.nodes.image_watch import InputSubscription, NoImageWatch
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
@@ -146,12 +146,16 @@ class EgoMotionNode(Node):
 
     def _init_io(self, cfg: EgoMotionConfig) -> None:
         self.no_image_watch = None  # sharing depth_node's frames: depth_node watches the image topic
+        self.inputs: list[InputSubscription] = []
         if self.depth_cache is None:  # shared mode: frames come from depth_node via the cache
             msg_type = CompressedImage if cfg.use_compressed else Image
-            in_qos = make_qos(cfg.input_reliability, cfg.input_depth)
-            image_sub = self.create_subscription(msg_type, self.image_sub_topic, self._on_image, in_qos)
-            self.no_image_watch = NoImageWatch(self, image_sub, lambda: self.slot.received)
-            self.create_subscription(CameraInfo, self.info_sub_topic, self._on_camera_info, in_qos)
+            # input_reliability auto (default): each input's reliability from its publishers, as depth_node's
+            self.inputs = [InputSubscription(self, t, topic, callback, cfg.input_reliability, cfg.input_depth,
+                                             self.get_logger().info)
+                           for t, topic, callback in ((msg_type, self.image_sub_topic, self._on_image),
+                                                      (CameraInfo, self.info_sub_topic, self._on_camera_info))]
+            self.no_image_watch = NoImageWatch(self, self.inputs[0], lambda: self.slot.received,
+                                               on_tick=lambda: [sub.check() for sub in self.inputs])
         if cfg.extrinsic_source != "parameters" or cfg.publish_camera_tf:  # its chain, or who else parents the camera
             self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
@@ -428,6 +432,7 @@ class EgoMotionNode(Node):
                 "rejected": self.rejects.total, "odometry_resets": self.resets,
                 "poses_withheld_older_than_tf": self.poses_withheld, "poses_withheld_now": self._withheld_run,
                 "precision": self.effective_precision,
+                **({"input_reliability": self.inputs[0].reliability} if self.inputs else {}),
                 "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": scale_from != "none", "scale": scale,
                 "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,

@@ -353,3 +353,18 @@ def test_poses_withheld_after_a_camera_restart_make_diagnostics_warn(graph, ligh
     assert stamp_to_ns(odom.wait_for(4)[-1].header.stamp) == T0_NS + 300_000_000
     wait_until(lambda: any(m.status[0].hardware_id == name and m.status[0].level == DiagnosticStatus.OK
                            for m in diag.messages[seen:]), what="/diagnostics OK again")
+
+
+def test_standalone_input_reliability_auto_follows_a_reliable_driver(graph, light_checkpoints):
+    """input_reliability auto, the default of both nodes now: ego_motion_node starts before the camera
+    (best effort: no publisher yet), then the reliable driver appears and both inputs switch to
+    reliable (the ROS graph shows it), and its frames come through."""
+    ego, helper, pub, _, odom = _standalone(graph, light_checkpoints, input_reliability="auto")
+    assert ego.config.input_reliability == "auto"
+    wait_until(lambda: all(sub.reliability == "reliable" for sub in ego.inputs), what="both inputs reliable")
+    topic = f"{graph.namespace}/cam/image_raw"
+    wait_until(lambda: [i.qos_profile.reliability.name for i in helper.get_subscriptions_info_by_topic(topic)
+                        if i.node_name == ego.get_name()] == ["RELIABLE"], what="the old subscription retired")
+    assert ego.stats()["input_reliability"] == "reliable"
+    _send_pair(pub, odom, [rgb_frame(seed=1), rgb_frame(seed=2)])
+    assert ego.stats()["frames_in"] == 2 and len(odom.messages) == 2

@@ -67,7 +67,7 @@ def no_depth(tiny_dataset, tmp_path_factory):
     ("trainer.bogus=1", r"error: invalid trainer\.bogus=1: unknown key \(known in this section: .*\)"),
     ("data.input_hw=[48,", r"error: invalid data\.input_hw='\[48,': value is not valid YAML \(.* at line 1, column 5\)"),
     ("trainer.devices=abc", r"error: invalid trainer\.devices='abc': expected 'auto', a count >= 1, .*"),
-    ("model.variant=huge", r"error: invalid model\.variant='huge': expected one of \['light', 'paper'\]"),
+    ("model.variant=huge", r"error: invalid model\.variant='huge': expected one of \['light', 'lite0', 'paper'\]"),
     ("trainer.checkpoint_every_n_steps=0", r"error: invalid trainer\.checkpoint_every_n_steps=0: must be >= 1"),
     ("trainer.num_workers=-1", r"error: invalid trainer\.num_workers=-1: must be >= 0"),
     ("optimizer.lr=-1", r"error: invalid optimizer\.lr=-1\.0: must be >= 0"),
