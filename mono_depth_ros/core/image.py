@@ -42,8 +42,12 @@ ENCODINGS: dict[str, tuple[int, np.dtype]] = {
 
 #: depth / data encodings: known to the pixel readers and writers, never taken as a colour image
 DATA_ENCODINGS = ("16UC1", "32FC1")
+#: YUV 4:2:0 semi-planar (phone cameras, V4L2 and GStreamer drivers): ``height`` rows of Y (``step``
+#: bytes each), then ``height / 2`` rows of interleaved chroma (V U for nv21, U V for nv12); as rviz2
+#: reads them. Colour only (:func:`image_to_rgb8`), not in ``ENCODINGS`` (no per-pixel layout).
+_YUV420SP_TO_RGB = {"nv21": cv2.COLOR_YUV2RGB_NV21, "nv12": cv2.COLOR_YUV2RGB_NV12}
 #: the encodings :func:`image_to_rgb8` takes
-COLOUR_ENCODINGS = tuple(sorted(set(ENCODINGS) - set(DATA_ENCODINGS)))
+COLOUR_ENCODINGS = tuple(sorted((set(ENCODINGS) - set(DATA_ENCODINGS)) | set(_YUV420SP_TO_RGB)))
 # channel order of the 16-bit colour encodings (kept to their top 8 bits, as mono16)
 _COLOUR16 = {"rgb16": (0, 1, 2), "bgr16": (2, 1, 0), "rgba16": (0, 1, 2), "bgra16": (2, 1, 0)}
 
@@ -103,7 +107,7 @@ def image_to_numpy(msg: Any) -> np.ndarray:
 
 def image_to_rgb8(msg: Any) -> np.ndarray:
     """(H, W, 3) uint8 RGB from rgb8/bgr8/rgba8/bgra8/mono8/8UC1/8UC3(BGR)/mono16/rgb16/bgr16/rgba16/bgra16/
-    yuv422/bayer_* images (``COLOUR_ENCODINGS``).
+    yuv422/nv21/nv12/bayer_* images (``COLOUR_ENCODINGS``).
 
     mono16, rgb16/bgr16 (16-bit colour machine-vision cameras), rgba16/bgra16 and bayer_*16 keep the
     top 8 bits (value >> 8), as cv_bridge does. Bayer mosaics (a machine-vision camera's
@@ -116,6 +120,8 @@ def image_to_rgb8(msg: Any) -> np.ndarray:
         raise InputError("encoding", encoding, "is a depth/data encoding, not a colour image")
     if encoding not in COLOUR_ENCODINGS:
         raise InputError("encoding", encoding, f"unsupported colour encoding; known: {list(COLOUR_ENCODINGS)}")
+    if encoding in _YUV420SP_TO_RGB:
+        return _yuv420sp_to_rgb8(msg)
     if encoding in _YUV_TO_RGB and int(msg.width) % 2:
         raise InputError("width", int(msg.width), f"{encoding} packs pixel pairs: width must be even")
     if encoding.startswith("bayer_") and encoding in ENCODINGS and min(int(msg.width), int(msg.height)) < 2:
@@ -141,6 +147,22 @@ def image_to_rgb8(msg: Any) -> np.ndarray:
     else:  # mono8 / 8UC1
         rgb = np.repeat(pixels[:, :, None], 3, axis=2)
     return np.ascontiguousarray(rgb)
+
+
+def _yuv420sp_to_rgb8(msg: Any) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an nv21 / nv12 image (``height`` + ``height / 2`` rows of ``step`` bytes)."""
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if height <= 0 or width <= 0 or height % 2 or width % 2:
+        raise InputError("width x height", f"{width}x{height}", f"{msg.encoding} subsamples chroma 2x2: both must "
+                                                              "be even and > 0")
+    if step < width:
+        raise InputError("step", step, f"smaller than width = {width} for encoding {msg.encoding!r}")
+    buf = as_uint8(msg.data)
+    if buf.size != step * height * 3 // 2:
+        raise InputError("data", f"len={buf.size}", f"expected step*height*3/2 = {step}*{height}*3/2 = "
+                         f"{step * height * 3 // 2} bytes ({msg.encoding}: Y rows, then half as many chroma rows)")
+    planes = np.ascontiguousarray(buf.reshape(height * 3 // 2, step)[:, :width])
+    return cv2.cvtColor(planes, _YUV420SP_TO_RGB[msg.encoding])
 
 
 def compressed_to_rgb8(msg: Any) -> np.ndarray:

@@ -88,6 +88,37 @@ def test_yuv_matches_opencv(encoding, code):
     assert np.all(np.abs(rgb.astype(int) - rgb[0, 0, 0]) == 0) and 80 < rgb[0, 0, 0] < 110
 
 
+def _yuv420sp(rgb: np.ndarray, encoding: str, pad_bytes: int = 0):
+    """An nv21 / nv12 Image of ``rgb`` (even sizes): OpenCV's I420 planes, chroma interleaved by hand."""
+    h, w = rgb.shape[:2]
+    i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).reshape(-1)
+    y, u, v = i420[:h * w], i420[h * w:h * w * 5 // 4], i420[h * w * 5 // 4:]
+    chroma = np.stack([v, u] if encoding == "nv21" else [u, v], axis=1).reshape(h // 2, w)
+    return raw_image(np.concatenate([y.reshape(h, w), chroma]), encoding, pad_bytes=pad_bytes), h
+
+
+@pytest.mark.parametrize("encoding", ["nv21", "nv12"])
+def test_yuv420_semi_planar_decodes_to_the_colours(encoding):
+    """A smooth colour image through nv21 / nv12 (rows padded) comes back within the 4:2:0 rounding;
+    chroma order matters: red stays red (swapping U and V would turn it blue)."""
+    yy, xx = np.mgrid[0:24, 0:32]
+    rgb = np.dstack([200 - xx * 3, 40 + yy * 4, 60 + xx * 2]).astype(np.uint8)
+    msg, h = _yuv420sp(rgb, encoding, pad_bytes=6)
+    msg.height = h  # the image's rows (the Y plane's), not the buffer's
+    out = image_to_rgb8(msg)
+    assert out.shape == (24, 32, 3) and out.dtype == np.uint8
+    error = np.abs(out.astype(int) - rgb)
+    assert error.mean() <= 2 and error.max() <= 8, (error.mean(), error.max())
+    assert out[0, 0, 0] > out[0, 0, 2] + 100  # red, not blue
+    with pytest.raises(InputError, match=r"len=.*expected step\*height\*3/2"):
+        msg.height = h - 2
+        image_to_rgb8(msg)
+    odd, _ = _yuv420sp(rgb[:, :30], encoding)
+    odd.height, odd.width = 24, 29
+    with pytest.raises(InputError, match="width x height='29x24'.*must be even"):
+        image_to_rgb8(odd)
+
+
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
 def test_compressed_round_trip(fmt):
     yy, xx = np.mgrid[0:32, 0:48]
