@@ -47,6 +47,21 @@ def rotvec_of(rot: np.ndarray) -> np.ndarray:
     return quat[:3] / sin_half * angle
 
 
+def body_twist_of(T_step: np.ndarray) -> np.ndarray:
+    """(6,) (v, w) with ``T_step`` = exp(dt [v, w]): the constant body-frame twist (times the step's
+    duration) that moves a frame by ``T_step`` (4, 4), both parts in the frame at the step's end as
+    at its start (a screw motion's body velocity is constant). v = V(w)^-1 t, V = I + (1 - cos a) / a^2 W
+    + (a - sin a) / a^3 W^2; the chord t alone lies between the start's and the end's headings."""
+    w = rotvec_of(T_step[:3, :3])
+    angle = float(np.linalg.norm(w))
+    t = T_step[:3, 3]
+    if angle < 1e-9:
+        return np.concatenate([t, w])
+    W = np.array([[0.0, -w[2], w[1]], [w[2], 0.0, -w[0]], [-w[1], w[0], 0.0]])
+    V = np.eye(3) + (1.0 - np.cos(angle)) / angle ** 2 * W + (angle - np.sin(angle)) / angle ** 3 * (W @ W)
+    return np.concatenate([np.linalg.solve(V, t), w])
+
+
 #: variance of what nothing measured: (1000 m)^2 or (1000 rad)^2 (per second for a twist), so that a filter
 #: fusing ~/odometry (robot_localization) gives it no weight. The zero twist of a first frame or of a break in
 #: the frames, a translation without a metric scale, the pose after a break; variances saturate at it
@@ -91,7 +106,9 @@ class OdometryIntegrator:
         return variances
 
     def step(self, T_b_from_a_optical: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
-        """Apply one motion; returns (T_odom_base (4, 4), twist (6,) in the base frame).
+        """Apply one motion; returns (T_odom_base (4, 4), twist (6,): the step's constant body twist,
+        :func:`body_twist_of` / ``dt_s``, in the base frame (REP 105: the child frame), the same at the
+        step's end as at its start).
 
         ``scale`` multiplies the translation (monocular scale ambiguity).
         """
@@ -101,7 +118,7 @@ class OdometryIntegrator:
         self.T_odom_base = self.T_odom_base @ T_step_base
         self._grow(self.step_variances())
         self.steps += 1
-        twist = np.concatenate([T_step_base[:3, 3], rotvec_of(T_step_base[:3, :3])]) / max(dt_s, 1e-9)
+        twist = body_twist_of(T_step_base) / max(dt_s, 1e-9)
         return self.T_odom_base.copy(), twist
 
     def twist_cov(self, dt_s: float | None) -> np.ndarray:

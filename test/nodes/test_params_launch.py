@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, axis_angle_to_matrix, se3, se3_inverse
+from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL, axis_angle_to_matrix, euler_to_matrix, se3, \
+    se3_inverse
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.launch_args import (CONFIG_FILES, NODE_ARGUMENTS, argument_defaults, as_launch_value,
@@ -185,6 +186,25 @@ def test_odometry_yaw_left_and_scale():
     yaw = math.atan2(T[1, 0], T[0, 0])
     assert yaw == pytest.approx(0.1, abs=1e-9)
     assert T[0, 3] > 0.45  # 2 x 0.25 m forward (plus the lever arm's small sideways term)
+
+
+def test_twist_is_the_constant_body_twist_of_a_turning_step():
+    """A robot driving 2 m/s forward while turning 0.5 rad/s for 1 s (a screw: exp of the body twist)
+    reports exactly (2, 0, 0, 0, 0, 0.5) in base_link; the chord (the old twist) pointed 0.25 rad
+    to the side of both the start's and the end's heading (REP 105: the twist is in the child frame)."""
+    from mono_depth_ros.nodes.odometry import body_twist_of
+
+    v, w = np.array([2.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.5])
+    radius = v[0] / w[2]  # the arc's radius; the end pose of the arc
+    T_step = se3(euler_to_matrix(0.0, 0.0, 0.5), (radius * math.sin(0.5), radius * (1 - math.cos(0.5)), 0.0))
+    np.testing.assert_allclose(body_twist_of(T_step), np.concatenate([v, w]), atol=1e-12)
+    chord = T_step[:3, 3]
+    assert math.atan2(chord[1], chord[0]) == pytest.approx(0.25)  # what the chord / dt said
+    integrator = OdometryIntegrator(base_from_optical((0, 0, 0), (0, 0, 0)), np.zeros(6))
+    T_base_optical = base_from_optical((0, 0, 0), (0, 0, 0))
+    T_b_from_a = se3_inverse(se3_inverse(T_base_optical) @ T_step @ T_base_optical)  # the camera's motion
+    _, twist = integrator.step(T_b_from_a, dt_s=2.0)
+    np.testing.assert_allclose(twist, np.concatenate([v, w]) / 2.0, atol=1e-12)
 
 
 def test_static_tree_resolves_chain():
