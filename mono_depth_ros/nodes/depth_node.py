@@ -256,10 +256,16 @@ class DepthNode(Node):
         for sub in self.inputs:
             sub.check()
 
+    def _sim_now_ns(self) -> int | None:
+        """The ROS clock under use_sim_time (a replay's /clock: it stands still while the player is
+        paused), else None."""
+        clock = self.get_clock()
+        return clock.now().nanoseconds if clock.ros_time_is_active else None
+
     # ---------------------------------------------------------------- callbacks (executor thread)
     def _on_image(self, msg: Any) -> None:
         self.input_rate.tick()
-        self.stall.received()
+        self.stall.received(ros_now_ns=self._sim_now_ns())
         try:
             self.upstream.add(stamp_to_ns(msg.header.stamp))
         except InputError:
@@ -489,7 +495,8 @@ class DepthNode(Node):
         window_s, self._diagnosed_s = max(RECENT_REJECTS_S, now_s - self._diagnosed_s), now_s
         problems = [f"{n} x {reason} in the last {window_s:.3g} s"
                     for reason, n in sorted(self.rejects.recent(window_s, now_s).items())]
-        stall_values, stall_problem = self.stall.check(self.upstream.period_bound_ns(), self.image_input.publishers())
+        stall_values, stall_problem = self.stall.check(self.upstream.period_bound_ns(), self.image_input.publishers(),
+                                                       ros_now_ns=self._sim_now_ns())
         stats.update(stall_values)
         if stall_problem:
             problems.append(stall_problem)

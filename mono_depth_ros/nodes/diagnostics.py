@@ -258,6 +258,9 @@ class InputStall:
       frames the rate implies are missing so far (``frames_missing_now``).
     - *Stopped* (no WARN): the same silence with no publisher left (the driver exited, a bag ended):
       a camera stopped on purpose. The no-image watch (nodes/image_watch.py) still logs it.
+    - *Paused* (no WARN): the same silence while the ROS clock stands still since the last frame
+      (``ros_now_ns``, given only under ``use_sim_time``: a bag player paused with ``--clock``
+      keeps publishing the same /clock).
     - Neither is ever added to ``lost_before_node``: when frames come back, the gap is counted by
       the stamps (lost frames when on the camera's grid within its pause limit, else a restart).
     """
@@ -265,33 +268,38 @@ class InputStall:
     def __init__(self, periods: float = 10.0, min_s: float = 0.5) -> None:
         self.periods, self.min_s = float(periods), float(min_s)
         self._last_s: float | None = None
+        self._last_ros_ns: int | None = None  # the ROS clock at the last frame (use_sim_time only)
         self.stalls = 0  # times a stream was found stalled (counted once per silence)
         self._in_stall = False
         self._lock = threading.Lock()
 
-    def received(self, now_s: float | None = None) -> None:
+    def received(self, now_s: float | None = None, ros_now_ns: int | None = None) -> None:
         with self._lock:
             self._last_s = time.monotonic() if now_s is None else now_s
+            self._last_ros_ns = ros_now_ns
             self._in_stall = False
 
-    def check(self, period_ns: float | None, publishers: int,
-              now_s: float | None = None) -> tuple[dict[str, Any], str | None]:
-        """(values for /diagnostics, a WARN line or None) for now."""
+    def check(self, period_ns: float | None, publishers: int, now_s: float | None = None,
+              ros_now_ns: int | None = None) -> tuple[dict[str, Any], str | None]:
+        """(values for /diagnostics, a WARN line or None) for now. ``ros_now_ns``: the ROS clock
+        under use_sim_time (None otherwise)."""
         now_s = time.monotonic() if now_s is None else now_s
         with self._lock:
-            last_s = self._last_s
+            last_s, last_ros_ns = self._last_s, self._last_ros_ns
             if last_s is None:
                 return {"input_state": "no frame yet"}, None
             silent_s = now_s - last_s
             period_s = period_ns * 1e-9 if period_ns else None
             silent = period_s is not None and silent_s > max(self.periods * period_s, self.min_s)
             missing = max(0, int(silent_s / period_s) - 1) if period_s else 0
-            stalled = silent and publishers > 0
+            paused = silent and ros_now_ns is not None and last_ros_ns is not None \
+                and ros_now_ns - last_ros_ns <= self.periods * period_ns
+            stalled = silent and publishers > 0 and not paused
             if stalled and not self._in_stall:
                 self.stalls += 1
             self._in_stall = stalled
             stalls = self.stalls
-        state = "stalled" if stalled else "stopped" if silent else "running"
+        state = "stalled" if stalled else "paused" if paused and publishers > 0 else "stopped" if silent else "running"
         values = {"input_state": state, "since_last_frame_s": silent_s, "frames_missing_now": missing if silent else 0,
                   "input_stalls": stalls}
         if not stalled:

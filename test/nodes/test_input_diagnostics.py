@@ -43,6 +43,22 @@ def test_input_stall_rule_by_hand():
     assert stall.check(None, publishers=1, now_s=200.0)[1] is None  # no rate known: no rule
 
 
+def test_a_paused_replay_is_no_stall():
+    """Under use_sim_time the ROS clock at the last frame is kept: a bag player paused with --clock
+    keeps publishing the same /clock, so 3 s of wall-clock silence with the clock standing still
+    is "paused" (no WARN); once the clock runs on without frames it is a stall again."""
+    from mono_depth_ros.nodes.diagnostics import InputStall
+
+    stall = InputStall(periods=10.0, min_s=0.5)
+    stall.received(now_s=100.0, ros_now_ns=T0_NS)
+    values, problem = stall.check(33.3e6, publishers=1, now_s=103.0, ros_now_ns=T0_NS + 1_000_000)
+    assert problem is None and values["input_state"] == "paused" and values["input_stalls"] == 0
+    values, problem = stall.check(33.3e6, publishers=1, now_s=104.0, ros_now_ns=T0_NS + 2_000_000_000)
+    assert values["input_state"] == "stalled" and problem.startswith("input stalled: no image for 4.0 s")
+    values, problem = stall.check(33.3e6, publishers=1, now_s=104.0)  # wall clock only: the rule as before
+    assert values["input_state"] == "stalled"
+
+
 def test_period_bound_from_few_frames_and_across_restarts():
     """5 of a 30 Hz camera's frames (4 intervals, one a gap of 2): too few for the loss counter's
     period, but the shortest interval bounds it; a restart keeps the last bound."""
