@@ -49,11 +49,11 @@ def test_rgb16_written_by_numpy_to_image_reads_back():
 def test_an_unknown_encoding_lists_only_the_colour_encodings():
     from mono_depth_ros.core.image import COLOUR_ENCODINGS
 
-    msg = _image(np.zeros((2, 4, 1), np.uint8), "nv21")
+    msg = _image(np.zeros((2, 4, 1), np.uint8), "nv24")
     with pytest.raises(InputError, match="unsupported colour encoding") as info:
         image_to_rgb8(msg)
     text = str(info.value)
-    assert "'rgb16'" in text and "'bayer_rggb16'" in text and "'mono16'" in text
+    assert "'rgb16'" in text and "'nv21'" in text and "'bayer_rggb16'" in text and "'mono16'" in text
     assert "16UC1" not in text and "32FC1" not in text
     assert "16UC1" not in COLOUR_ENCODINGS and "32FC1" not in COLOUR_ENCODINGS
 
