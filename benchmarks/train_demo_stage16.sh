@@ -20,11 +20,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-mkdir -p "$OUT/bags" "$OUT/data"
-{ render_validation indoor; render_seeds indoor $(seq 7001 7030); } & indoor=$!
-{ render_validation street; render_seeds street $(seq 8001 8020); } & street=$!
-wait "$indoor"; wait "$street"
-mapfile -t DATA < <(printf '%s\n' "$OUT"/data/more_indoor_70{01..30} "$OUT"/data/more_street_80{01..20})
+imagenet_stage_data
 run="$OUT/runs/li2020_stage16"
 # shellcheck disable=SC2046
 OMP_NUM_THREADS=${LI_THREADS:-2} "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
