@@ -38,3 +38,10 @@ def load_imagenet_encoder(encoder: nn.Module) -> int:
     if missing or unexpected:
         raise ValueError(f"ImageNet weights do not fit the encoder: missing {missing[:3]}, unexpected {unexpected[:3]}")
     return len(state)
+
+
+def apply_encoder_init(encoder_init: str, encoder: nn.Module) -> None:
+    """``model.encoder_init`` of every method: ``imagenet`` loads the ImageNet weights into
+    ``encoder`` (the network's EfficientNet-Lite0 encoder), ``none`` leaves its random start."""
+    if encoder_init == "imagenet":
+        load_imagenet_encoder(encoder)

@@ -44,7 +44,7 @@ class EigenVariant:
 VARIANTS = {
     "paper": EigenVariant((228, 304), (96, 256, 384, 384, 256), 4096, 63, 0, 0),
     "light": EigenVariant((128, 160), (32, 64, 96, 96, 64), 512, 31, 4, 1),
-    "lite0": EigenVariant((120, 160), (0, 0, 0, 0, 320), 512, 31, 4, 1, encoder="efficientnet_lite0"),
+    "lite0": EigenVariant((120, 160), (0, 0, 0, 0, 0), 512, 31, 4, 1, encoder="efficientnet_lite0"),
 }
 
 
@@ -74,7 +74,8 @@ class Eigen2014Coarse(nn.Module):
                 nn.Conv2d(c4, c5, 3, padding=v.conv5_padding), nn.ReLU(inplace=True),
                 nn.MaxPool2d(2, ceil_mode=True))
             self.feature_hw = tuple(-(-(s // 4 + 2 * v.conv5_padding - 2) // 2) for s in self.out_hw)
-        n_features = c5 * self.feature_hw[0] * self.feature_hw[1]
+        channels = self.encoder.channels[-1] if self.encoder is not None else c5
+        n_features = channels * self.feature_hw[0] * self.feature_hw[1]
         self.fc = nn.Sequential(nn.Linear(n_features, v.fc_units), nn.ReLU(inplace=True), nn.Dropout(0.5),
                                 nn.Linear(v.fc_units, self.out_hw[0] * self.out_hw[1]))
 

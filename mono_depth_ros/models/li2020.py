@@ -35,8 +35,8 @@ from mono_depth_ros.models.resnet import ResNetEncoder
 
 DEPTH_DECODER_WIDTHS = (256, 128, 64, 32, 16)
 DEPTH_VARIANTS = {"paper": 64, "light": 32, "lite0": "efficientnet_lite0"}  # ResNet-18 width, or the encoder
-MOTION_VARIANTS = {"paper": (16, 32, 64, 128, 256, 512, 1024), "light": (16, 32, 64, 64, 128, 128, 256),
-                   "lite0": (16, 32, 64, 64, 128, 128, 256)}
+_LIGHT_MOTION = (16, 32, 64, 64, 128, 128, 256)
+MOTION_VARIANTS = {"paper": (16, 32, 64, 128, 256, 512, 1024), "light": _LIGHT_MOTION, "lite0": _LIGHT_MOTION}
 MIN_DEPTH = 1e-3  # softplus underflows to 0 in float32 for inputs below about -100
 SCALE_MIN = 1e-3  # official create_scales(constraint_minimum=0.001)
 

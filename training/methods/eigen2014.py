@@ -52,10 +52,10 @@ class Eigen2014Method(MethodModule):
 
         self.model_kwargs = {"variant": config.model.variant}
         self.model = Eigen2014(**self.model_kwargs)
-        if config.model.encoder_init == "imagenet":  # the paper's start: ImageNet-trained coarse convolutions
-            from training.pretrained import load_imagenet_encoder
+        from training.pretrained import apply_encoder_init
 
-            load_imagenet_encoder(self.model.coarse.encoder)
+        # the paper's start: ImageNet-trained coarse convolutions
+        apply_encoder_init(config.model.encoder_init, self.model.coarse.encoder)
 
     @property
     def stage(self) -> str:

@@ -93,10 +93,10 @@ class Li2020Method(MethodModule):
         self.model_kwargs = {"variant": config.model.variant}
         # the noise only acts in training, so exported models are rebuilt from the variant alone
         self.depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=config.model.layer_norm_noise_stddev)
-        if config.model.encoder_init == "imagenet":  # the paper's start: an ImageNet-trained depth encoder
-            from training.pretrained import load_imagenet_encoder
+        from training.pretrained import apply_encoder_init
 
-            load_imagenet_encoder(self.depth_net.encoder)
+        # the paper's start: an ImageNet-trained depth encoder
+        apply_encoder_init(config.model.encoder_init, self.depth_net.encoder)
         self.motion_kwargs = {**self.model_kwargs, "auto_mask": config.model.auto_mask,
                               "max_pixel_aspect": config.model.max_pixel_aspect}
         self.motion_net = Li2020MotionNet(**self.motion_kwargs)

@@ -24,10 +24,10 @@ class Xian2018Method(MethodModule):
 
         self.model_kwargs = {"variant": config.model.variant}
         self.model = Xian2018(**self.model_kwargs)
-        if config.model.encoder_init == "imagenet":  # the paper's start: an ImageNet-trained encoder
-            from training.pretrained import load_imagenet_encoder
+        from training.pretrained import apply_encoder_init
 
-            load_imagenet_encoder(self.model.encoder)
+        # the paper's start: an ImageNet-trained encoder
+        apply_encoder_init(config.model.encoder_init, self.model.encoder)
 
     def loss_terms(self, batch: RelativeDepthBatch) -> dict[str, torch.Tensor]:
         pred = self.model(batch.rgb)
