@@ -36,7 +36,14 @@ class OptionalPublisher:
             if enabled == (self._publisher is not None):
                 return False
             if enabled:
-                self._publisher = self._node.create_publisher(self._msg_type, self.topic, self._qos)
+                from rclpy.event_handler import PublisherEventCallbacks
+
+                # no QoS event handlers: they sit in the executor's wait set, and a publisher destroyed
+                # from a callback (a /tf conflict) made the executor fail on them ("cannot use
+                # Destroyable because destruction was requested") and stop serving every node it spins
+                self._publisher = self._node.create_publisher(
+                    self._msg_type, self.topic, self._qos,
+                    event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
             else:
                 publisher, self._publisher = self._publisher, None
                 self._node.destroy_publisher(publisher)
