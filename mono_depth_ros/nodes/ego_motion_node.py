@@ -128,7 +128,7 @@ class EgoMotionNode(Node):
         self.rejects = RejectLog(lambda text: self.get_logger().warning(text))
         self.frames_out = self.resets = self.depth_reused = 0
         self.depth_scale: float | None = None  # the last metric scale of the shared depth (held)
-        self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # stamp_ns, rgb, depth_m
+        self._prev: tuple[int, np.ndarray, np.ndarray, str] | None = None  # stamp_ns, rgb, depth_m, frame_id
         self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
         self._static_frame: str | None = None  # image frame_id last sent on /tf_static
         self.poses_withheld = 0  # poses whose stamp was older than what was already published
@@ -311,8 +311,8 @@ class EgoMotionNode(Node):
         stamp_ns = stamp_to_ns(header.stamp)
         if not self._camera_pose(header.frame_id, stamp_ns):
             return False
-        prev, self._prev = self._prev, (stamp_ns, rgb, depth_m)
-        if prev is None or not self._continuous(prev[0], stamp_ns, rgb.shape, prev[1].shape):
+        prev, self._prev = self._prev, (stamp_ns, rgb, depth_m, header.frame_id)
+        if prev is None or not self._continuous(prev, stamp_ns, rgb.shape, header.frame_id):
             if prev is not None:  # a break: the pose is kept, the motion across it is unknown
                 self.odometry.unknown_motion()
             self._publish_pose(self.odometry.T_odom_base.copy(), np.zeros(6), None, stamp_ns)  # no step: twist unknown
@@ -357,13 +357,18 @@ class EgoMotionNode(Node):
             "metres: scale:=<metres per unit>, or one process with depth_node method li2020 and scale_source "
             "camera_height or depth_topic (README, Nodes)")
 
-    def _continuous(self, prev_ns: int, stamp_ns: int, shape: tuple, prev_shape: tuple) -> bool:
-        gap_s = (stamp_ns - prev_ns) * 1e-9
-        if gap_s <= 0 or gap_s > self.config.max_frame_gap_s or shape != prev_shape:
+    def _continuous(self, prev: tuple, stamp_ns: int, shape: tuple, frame_id: str) -> bool:
+        """Whether this frame pairs with ``prev`` (stamp_ns, rgb, depth, frame_id): a stamp gap in
+        (0, max_frame_gap_s], the same image size and the same frame_id (another camera on the topic, or a
+        driver that renamed its frame, is not motion of this one)."""
+        gap_s = (stamp_ns - prev[0]) * 1e-9
+        prev_shape, prev_frame = prev[1].shape, prev[3]
+        if gap_s <= 0 or gap_s > self.config.max_frame_gap_s or shape != prev_shape or frame_id != prev_frame:
             self.resets += 1
             self.get_logger().warning(
                 f"odometry break: stamp gap {gap_s:+.3f} s (allowed (0, {self.config.max_frame_gap_s}] s)"
                 + ("" if shape == prev_shape else f", image size changed {prev_shape} -> {shape}")
+                + ("" if frame_id == prev_frame else f", frame_id changed {prev_frame!r} -> {frame_id!r}")
                 + f": no motion estimated across it; the pose is kept, its covariance is now unknown "
                 f"({UNKNOWN_VARIANCE:g})", throttle_duration_sec=5.0)
             return False

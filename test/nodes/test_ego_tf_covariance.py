@@ -122,3 +122,21 @@ def test_stamps_going_back_withhold_poses_then_continue_from_the_kept_pose(graph
     assert len(odom.messages) == 4
     np.testing.assert_allclose(position(resumed), [3 * STEP, 0.0, 0.0], atol=1e-12)  # 0.2 kept + one step
     np.testing.assert_allclose(diag(resumed.pose.covariance), [UNKNOWN] * 6)
+
+
+def test_a_new_frame_id_breaks_the_chain_of_pairs(graph, capfd):
+    """Frames of another camera on the same topic (same size, another frame_id) paired with the last
+    frame of the first one gave a 'motion' between two cameras. Now a frame_id change is a break: the
+    pose is kept, no step is taken across it, and pairs of the new frame_id move on from there."""
+    from types import SimpleNamespace
+
+    f = frame_names()
+    other = SimpleNamespace(**{**vars(f), "optical": f.optical + "_other"})
+    ego, cache, _, odom = ego_node(graph, f, scale=1.0)
+    frames = (f, f, other, other)
+    messages = [send_frame(cache, odom, fr, T0_NS + i * PERIOD_NS, i + 1) for i, fr in enumerate(frames)]
+    np.testing.assert_allclose([position(m)[0] for m in messages], [0.0, STEP, STEP, 2 * STEP], atol=1e-12)
+    np.testing.assert_allclose(diag(messages[2].twist.covariance), [UNKNOWN] * 6)  # no step across the change
+    assert ego.resets == 1
+    lines = [line for line in capfd.readouterr().err.splitlines() if "odometry break" in line]
+    assert len(lines) == 1 and f"frame_id changed '{f.optical}' -> '{other.optical}'" in lines[0], lines
