@@ -62,6 +62,25 @@ def test_zero_camera_info_skipped_recalibration_and_resolution_change_per_frame(
     assert [float(runs[i].intrinsics[0, 0]) for i in range(3)] == [30.0, 35.0, 30.0]
 
 
+def test_runs_never_pair_two_cameras_that_share_a_calibration(tmp_path):
+    """Two cameras of one model on one topic (a mux, a driver renamed its frame): frames 3-5 are
+    cam_b's, with the same camera_info as cam_a's. Frame 2 -> 3 was a li2020 training pair (a
+    'motion' between two cameras); each frame_id is its own camera now, an empty one continues the
+    previous frame's."""
+    frames = ["cam_a"] * 3 + ["cam_b", "", "cam_b"]
+    events = [("/cam/camera_info", info(32, 24, K, stamp_ns=T0, frame="cam_a"), T0)]
+    for i, frame in enumerate(frames):
+        events.append(("/cam/image_raw", image(textured(24, 32, i), "rgb8", T0 + i * STEP, frame), T0 + i * STEP + 1))
+    report = extract_bag(write_bag(tmp_path / "bag", events), tmp_path / "ds")
+    assert report.written == 6
+    assert [r.camera for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [0, 0, 0, 1, 1, 1]
+    assert [c.fx for c in ff.read_cameras(tmp_path / "ds" / "intrinsics.yaml")] == [60.0, 60.0]
+    assert Li2020Dataset(tmp_path / "ds", "all", (24, 32), length=2).starts == [0, 1, 3, 4]
+    # run again on the finished folder: every frame is kept, with its camera
+    assert extract_bag(tmp_path / "bag", tmp_path / "ds").skipped_existing == 6
+    assert [r.camera for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [0, 0, 0, 1, 1, 1]
+
+
 def test_image_transport_compressed_topic_finds_its_camera_info(tmp_path):
     """Issue 12.3: /ns/image_raw/compressed beside /ns/camera_info."""
     events = [("/ns/camera_info", info(32, 24, K), T0)]

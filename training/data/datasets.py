@@ -208,7 +208,7 @@ class Li2020Dataset(Dataset):
         self.augment, self.seed, self.epoch = augment, seed, 0
         self.resize_mode, self.camera_augment, self.colour_jitter = resize_mode, camera_augment, colour_jitter
         present = set(self.folder.indices(split))
-        camera = {i: self.folder.by_index[i].camera for i in present}  # runs never cross a recalibration
+        camera = {i: self.folder.by_index[i].camera for i in present}  # nor a recalibration, nor a frame_id change
         starts = [i for i in sorted(present) if all(i + k * stride in present and camera[i + k * stride] == camera[i]
                                                      for k in range(1, length))]
         self.duplicates_filter_threshold = duplicates_filter_threshold

@@ -87,8 +87,8 @@ class _Extractor:
         self.partners = {k: collections.deque() for k in ("depth", "right") if getattr(sel, k)}
         self.latest = {k: -1 for k in self.partners}
         self.next_index, self.last_stamp = 0, None
-        self.frame_ids: dict[int, str] = {}  # index -> the image header's frame_id ('' when empty)
-        self.cameras: dict[tuple, int] = {}  # (written, baseline_m, raw) -> camera index
+        self.frame_ids: dict[int, str] = {}  # index -> the image header's frame_id (empty: the previous one's)
+        self.cameras: dict[tuple, int] = {}  # (frame_id, written, baseline_m, raw) -> camera index
         self.camera_of: dict[int, FrameCamera] = {}
         fresh = not (out / PARTIAL).is_file() or (out / PARTIAL).stat().st_size == 0
         self.partial = open(out / PARTIAL, "a")
@@ -103,7 +103,8 @@ class _Extractor:
             return
         self.last_stamp = stamp
         index, self.next_index = self.next_index, self.next_index + 1
-        self.frame_ids[index] = msg.header.frame_id  # each frame's pose is looked up in its own frame
+        # each frame's pose is looked up in its own frame; an empty frame_id continues the previous one
+        self.frame_ids[index] = msg.header.frame_id or self.frame_ids.get(index - 1, "")
         rec = self.done.get(index)
         if rec is not None and rec.stamp_ns != stamp:
             raise resume.ForeignFolderError(
@@ -141,10 +142,12 @@ class _Extractor:
             buf.popleft()
         return best
 
-    def _camera_index(self, cam: FrameCamera) -> int:
+    def _camera_index(self, cam: FrameCamera, index: int) -> int:
+        """Frame ``index``'s camera: one per calibration and image frame_id, so li2020's frame runs
+        never pair two cameras that share a calibration (two of a stereo rig on one topic)."""
         if cam.written is None:
             return -1
-        key = (cam.written, cam.baseline_m, cam.raw)
+        key = (self.frame_ids.get(index, ""), cam.written, cam.baseline_m, cam.raw)
         index = self.cameras.setdefault(key, len(self.cameras))
         self.camera_of[index] = cam
         return index
@@ -159,7 +162,7 @@ class _Extractor:
             return False
         cam = self.model.for_frame(rec.stamp_ns, width, height, right_hw)
         self.records[rec.index] = ff.FrameRecord(rec.index, rec.stamp_ns, rec.rgb, rec.depth, rec.right,
-                                                 self._camera_index(cam) if cam else -1)
+                                                 self._camera_index(cam, rec.index) if cam else -1)
         self.report.skipped_existing += 1
         return True
 
@@ -199,7 +202,7 @@ class _Extractor:
             right = cam.rectify_right(right)
         name = f"{index:06d}"
         rec = ff.FrameRecord(index, stamp, f"rgb/{name}.png", f"depth/{name}{self.depth_ext}" if depth_m is not None
-                             else "", f"right/{name}.png" if right is not None else "", self._camera_index(cam))
+                             else "", f"right/{name}.png" if right is not None else "", self._camera_index(cam, index))
         ff.write_rgb(self.out / rec.rgb, rgb)
         if rec.depth:
             if self.depth_ext == ".png" and np.any(depth_m > ff.MAX_DEPTH_PNG_M):  # NaN compares False
