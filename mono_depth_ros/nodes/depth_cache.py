@@ -1,6 +1,6 @@
 """Depth by stamp between threads: the in-process cache shared by depth_node and ego_motion_node,
 and the newest metric depth image or lidar cloud depth_node scales its frames with
-(``LatestMetricDepth``, ``LatestMetricCloud``).
+(``LatestMetricDepth``, ``CompressedMetricDepth``, ``LatestMetricCloud``).
 
 When both nodes run in one process (the demo, or ``mono_depth_pipeline``), depth_node ``put``s
 every frame it processed (header, RGB, depth) and ego_motion_node, registered as a listener,
@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.compressed_depth import compressed_depth_to_depth_m
 from mono_depth_ros.core.depth import depth_from_image
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.pointcloud import pointcloud2_to_xyz
@@ -141,7 +142,7 @@ class LatestMetricDepth(_NewestMessage):
             return None, why
         try:
             if self._converted is None or self._converted[0] is not msg:
-                depth_m = depth_from_image(msg)
+                depth_m = self._depth_m(msg)
                 self._converted = (msg, depth_m.shape, SparseDepth.from_image(depth_m))
         except InputError as exc:
             return None, f"metric depth dropped: {exc}"
@@ -149,6 +150,19 @@ class LatestMetricDepth(_NewestMessage):
         if (height, width) != (intrinsics.height, intrinsics.width):
             return None, f"metric depth is {width}x{height} but the image {intrinsics.width}x{intrinsics.height}"
         return sparse, ""
+
+    def _depth_m(self, msg: Any) -> np.ndarray:
+        """(H, W) float32 metres, NaN invalid, of one message (a depth sensor_msgs/Image)."""
+        return depth_from_image(msg)
+
+
+class CompressedMetricDepth(LatestMetricDepth):
+    """LatestMetricDepth of an image_transport ``compressedDepth`` topic (sensor_msgs/CompressedImage,
+    16UC1 mm or 32FC1 m as PNG or RVL; core/compressed_depth.py), decoded once per message, in the
+    worker and only when a frame uses it, never in the callback."""
+
+    def _depth_m(self, msg: Any) -> np.ndarray:
+        return compressed_depth_to_depth_m(msg)
 
 
 class LatestMetricCloud(_NewestMessage):

@@ -67,15 +67,15 @@ from tf2_msgs.msg import TFMessage
 from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
 from mono_depth_ros.core.depth import depth_to_image
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.core.compressed_depth import compressed_depth_to_depth_m
-from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8, numpy_to_image
+from mono_depth_ros.core.image import build_image, compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.pointcloud import depth_to_pointcloud2, warm_up_kernels
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.colormap import colorize_depth
-from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache, LatestMetricCloud, LatestMetricDepth
+from mono_depth_ros.nodes.depth_cache import CachedDepth, CompressedMetricDepth, DepthCache, LatestMetricCloud, \
+    LatestMetricDepth
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS, DepthNodeConfig, fallback_focal_px, \
     is_compressed_depth_topic
 from mono_depth_ros.nodes.diagnostics import InputStall, LatencyStats, RateMeter, RejectLog, ScaleReport, \
@@ -86,40 +86,13 @@ from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_est
 from mono_depth_ros.nodes.odometry import StaticTfTree, UpDirection
 from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS
-from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
-    warn_unknown_parameters
+from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, to_parameters, \
+    updated_config, warn_unknown_parameters
 from mono_depth_ros.nodes.qos import make_qos, tf_static_listener_qos
 
 POINTS_SCALE_SAMPLES = 32768  # nonmetric_median_depth_m: the median of at most this many cloud points
 #: /diagnostics is WARN while inputs were rejected within this many seconds (or since the previous report)
 RECENT_REJECTS_S = 5.0
-
-
-def to_parameters(overrides: Mapping[str, Any] | None) -> list[Parameter]:
-    """rclpy Parameters of a ``{name: value}`` dict (tuples become lists)."""
-    return [Parameter(k, value=list(v) if isinstance(v, tuple) else v) for k, v in (overrides or {}).items()]
-
-
-class CompressedMetricDepth(LatestMetricDepth):
-    """The newest metric depth of an image_transport ``compressedDepth`` topic (sensor_msgs/CompressedImage,
-    16UC1 mm or 32FC1 m as PNG or RVL; core/compressed_depth.py), decoded in the worker once per message
-    into the 32FC1 image the parent converts (only when a frame uses it, never in the callback)."""
-
-    def __init__(self, topic: str) -> None:
-        super().__init__(topic)
-        self._decoded: tuple[Any, Any] | None = None  # (compressed message, its 32FC1 Image); worker only
-
-    def _in_time(self, stamp_ns: int, tolerance_s: float) -> tuple[Any, str]:
-        msg, why = super()._in_time(stamp_ns, tolerance_s)
-        if msg is None:
-            return None, why
-        if self._decoded is None or self._decoded[0] is not msg:
-            try:
-                image = numpy_to_image(compressed_depth_to_depth_m(msg), "32FC1", msg.header, msg_cls=Image)
-            except InputError as exc:
-                return None, f"metric depth dropped: {exc}"
-            self._decoded = (msg, image)
-        return self._decoded[1], ""
 
 
 class DepthNode(Node):

@@ -54,7 +54,7 @@ from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
-from mono_depth_ros.nodes.depth_node import to_parameters
+from mono_depth_ros.nodes.params import to_parameters
 from mono_depth_ros.nodes.image_watch import InputSubscription, NoImageWatch
 from mono_depth_ros.nodes.diagnostics import LatencyStats, RateMeter, RejectLog, diagnostic_array
 from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig

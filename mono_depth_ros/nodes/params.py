@@ -59,6 +59,13 @@ class ParamSpec:
         return value
 
 
+def to_parameters(overrides: Mapping[str, Any] | None) -> list[Any]:
+    """rclpy Parameters of a ``{name: value}`` dict (tuples become lists): a node's ``parameter_overrides``."""
+    from rclpy.parameter import Parameter
+
+    return [Parameter(k, value=list(v) if isinstance(v, tuple) else v) for k, v in (overrides or {}).items()]
+
+
 def _coerce(spec: ParamSpec, value: Any) -> Any:
     default = spec.default
     if isinstance(default, bool):

@@ -30,7 +30,7 @@ def check_ego_parameters(namespace: str | None = None, context: Any = None,
     line, params files, overrides) and runs the same checks."""
     from rclpy.node import Node
 
-    from mono_depth_ros.nodes.depth_node import to_parameters
+    from mono_depth_ros.nodes.params import to_parameters
     from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
     from mono_depth_ros.nodes.params import build_config, declare_parameters
 
