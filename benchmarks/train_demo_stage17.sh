@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Seventeenth stage of the demo recipe: stage 16's li2020 lite0 (ImageNet depth encoder, shipped
+# motion net) trained on, on six times the data. Stage 16 trained on 50 sequences (3000 frames,
+# about 12 passes by its end) and its validation was still moving; rendering a sequence takes about
+# 3 s, so this stage gives it all 300 of stage 10's sequences (rooms 7001-7200, streets 8001-8100).
+#
+#   benchmarks/train_demo_stage17.sh [OUT_DIR]                        (default runs/demo)
+#
+# 1. renders the 8 validation sequences and stage 10's 300 training sequences where they are
+#    missing, two processes side by side;
+# 2. starts both networks from stage 16's last checkpoint (runs/li2020_stage16/checkpoints/last.ckpt:
+#    weights only, a new optimizer) and trains li2020 lite0 at 120x160, batch 6, lr 1e-4, no warm-up
+#    schedules (trained networks), LI_MIN minutes (default 60, counted over all sittings), LI_THREADS
+#    threads (default 2: alone on the machine), a checkpoint every 250 steps; resumable;
+# 3. selects on the 8 validation sequences every 500 steps by translation direction error AND depth
+#    AbsRel / constant map against the shipped pair, and ships only a winner (stage 11-12's rule, as
+#    stage 16; fixed before the run). The real frames play no part in the choice.
+set -euo pipefail
+
+# shellcheck source=benchmarks/recipe_lib.sh
+. "$(dirname "$0")/recipe_lib.sh"
+recipe_setup "$@"
+start="$OUT/runs/li2020_stage16/checkpoints/last.ckpt"
+[ -f "$start" ] || { echo "error: no $start: run benchmarks/train_demo_stage16.sh first" >&2; exit 2; }
+stage10_data
+run="$OUT/runs/li2020_stage17"
+# shellcheck disable=SC2046
+OMP_NUM_THREADS=${LI_THREADS:-2} "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
+    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --init-from "$start" \
+    --set "data.input_hw=[120, 160]" --set data.train_split=all \
+    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
+    "${LI_CONTINUE[@]}" --no-progress --max-minutes "${LI_MIN:-60}" $(resume "$run") > "$OUT/li_stage17.log" 2>&1
+SEL_EVERY=500 select_ship_li li2020_stage17
