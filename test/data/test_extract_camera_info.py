@@ -79,6 +79,10 @@ def test_runs_never_pair_two_cameras_that_share_a_calibration(tmp_path):
     # run again on the finished folder: every frame is kept, with its camera
     assert extract_bag(tmp_path / "bag", tmp_path / "ds").skipped_existing == 6
     assert [r.camera for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [0, 0, 0, 1, 1, 1]
+    # --camera-frame says it is one camera (a renamed frame): one calibration, runs across the change
+    extract_bag(tmp_path / "bag", tmp_path / "one", camera_frame="cam_a")
+    assert [r.camera for r in ff.read_manifest(tmp_path / "one" / "manifest.csv")] == [0] * 6
+    assert Li2020Dataset(tmp_path / "one", "all", (24, 32), length=2).starts == [0, 1, 2, 3, 4]
 
 
 def test_image_transport_compressed_topic_finds_its_camera_info(tmp_path):

@@ -75,8 +75,9 @@ class _Extractor:
     """Holds the streaming state of one extraction."""
 
     def __init__(self, out: Path, sel: TopicSelection, tolerance_ns: int, depth_format: str,
-                 report: ExtractReport, model: CameraModel) -> None:
+                 report: ExtractReport, model: CameraModel, camera_frame: str | None = None) -> None:
         self.out, self.sel, self.tol, self.report, self.model = out, sel, tolerance_ns, report, model
+        self.camera_frame = camera_frame  # --camera-frame: one camera whatever the frame_ids say
         self.depth_ext = ".npy" if depth_format == "npy" else ".png"
         self.done, torn, report.redone, log_name = resume.read_partial(out)
         if torn:
@@ -143,11 +144,11 @@ class _Extractor:
         return best
 
     def _camera_index(self, cam: FrameCamera, index: int) -> int:
-        """Frame ``index``'s camera: one per calibration and image frame_id, so li2020's frame runs
-        never pair two cameras that share a calibration (two of a stereo rig on one topic)."""
+        """Frame ``index``'s camera: one per calibration and image frame_id (one frame for all with
+        --camera-frame), so li2020's frame runs never pair two cameras that share a calibration."""
         if cam.written is None:
             return -1
-        key = (self.frame_ids.get(index, ""), cam.written, cam.baseline_m, cam.raw)
+        key = (self.camera_frame or self.frame_ids.get(index, ""), cam.written, cam.baseline_m, cam.raw)
         index = self.cameras.setdefault(key, len(self.cameras))
         self.camera_of[index] = cam
         return index
@@ -283,7 +284,7 @@ def extract_bag(bag: str | Path, out_dir: str | Path, *, image_topic: str | None
             raise OSError(f"out={str(out)!r}: cannot write there ({exc.strerror or exc})") from exc
         report = ExtractReport(sel, notes=list(sel.notes))
         tf = TransformBuffer(tolerance_ns=int(tolerance_ms * 1e6))
-        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report, model)
+        ex = _Extractor(out, sel, int(tolerance_ms * 1e6), depth_format, report, model, camera_frame)
         try:
             _stream(source, sel, ex, tf, progress)
         finally:
