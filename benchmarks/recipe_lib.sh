@@ -79,10 +79,16 @@ select_ship() {  # method run: select_run, and ship the pick only if it wins
 }
 select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequences by translation direction
   # error AND depth AbsRel / constant map (--also), against the shipped pair, every SEL_EVERY steps
-  # (default 500); ships only a winner
+  # (default 500); ships only a winner: no more than 2 % worse on either and better on one (stages
+  # 8-12); with DIRECTION_BETTER=1 (stages 16-17) also better in direction error
   "$PY" -m training select --run "$OUT/runs/$1" --data "$OUT"/data/val_* --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
+  if [ "${DIRECTION_BETTER:-0}" = 1 ] && ! "$PY" -c "import json, sys; d = json.load(open(sys.argv[1]))
+sys.exit(0 if d['ship'] and d['best_score'] < d['incumbent']['score'] else 1)" "$OUT/runs/$1/selected/selection.json"; then
+    echo "kept the shipped li2020: no pick is better in translation direction error (DIRECTION_BETTER=1)"
+    return 0
+  fi
   local spec
   for spec in li2020_depth li2020_motion; do
     ship_selected "$PY" "$OUT/runs/$1/selected/$spec.pt" "$W/$spec.pt"

@@ -13,7 +13,8 @@
 #    schedules (trained networks), LI_MIN minutes (default 60, counted over all sittings), LI_THREADS
 #    threads (default 2: alone on the machine), a checkpoint every 250 steps; resumable;
 # 3. selects on the 8 validation sequences every 500 steps by translation direction error AND depth
-#    AbsRel / constant map against the shipped pair, and ships only a winner (stage 11-12's rule, as
+#    AbsRel / constant map against the shipped pair, and ships only a pick better in direction error
+#    and within 2 % in AbsRel / constant (DIRECTION_BETTER=1: stricter than stages 8-12's rule, as
 #    stage 16; fixed before the run). The real frames play no part in the choice.
 set -euo pipefail
 
@@ -30,4 +31,4 @@ OMP_NUM_THREADS=${LI_THREADS:-2} "$PY" -m training train --method li2020 --confi
     --set "data.input_hw=[120, 160]" --set data.train_split=all \
     --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
     "${LI_CONTINUE[@]}" --no-progress --max-minutes "${LI_MIN:-60}" $(resume "$run") > "$OUT/li_stage17.log" 2>&1
-SEL_EVERY=500 select_ship_li li2020_stage17
+DIRECTION_BETTER=1 SEL_EVERY=500 select_ship_li li2020_stage17
