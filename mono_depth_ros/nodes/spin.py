@@ -46,6 +46,23 @@ def invalid_ros_args(exc: BaseException) -> str | None:
     return f"invalid ROS arguments: {text.removeprefix('Failed to parse ROS arguments: ')}"
 
 
+def spin(executor: Any, warn: Callable[[str], None]) -> None:
+    """``executor.spin()`` until shutdown, through callbacks of entities destroyed while they were
+    ready. rclpy raises InvalidHandle ("cannot use Destroyable because destruction was requested")
+    from ``spin`` when an entity (a subscription, a publisher's event handler) is destroyed between
+    the wait that found it ready and its callback (another thread, or an earlier callback of the
+    same wait); uncaught, it ends the spin of every node of the process. It is logged with ``warn``
+    and the spin goes on; any other exception still ends it."""
+    from rclpy.exceptions import InvalidHandle
+
+    while True:
+        try:
+            executor.spin()
+            return
+        except InvalidHandle as exc:
+            warn(f"a callback of an entity destroyed while it was ready was skipped ({exc})")
+
+
 def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
               help_text: Callable[[], str] | None = None) -> int:
     """``rclpy.init(args)``, ``factory()`` -> nodes, spin them on one single-threaded executor.
@@ -108,7 +125,7 @@ def run_nodes(factory: Callable[[], Sequence[Any]], args: Sequence[str] | None,
             executor = SingleThreadedExecutor()
             for node in nodes:
                 executor.add_node(node)
-            executor.spin()
+            spin(executor, rclpy.logging.get_logger("mono_depth_ros").warning)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         except Exception:  # noqa: BLE001

@@ -52,13 +52,16 @@ class Graph:
         self.context = context
         self.executor = MultiThreadedExecutor(num_threads=3, context=context)
         self.nodes: list[Node] = []
+        self.skipped: list[str] = []  # callbacks of destroyed entities the spin went past
         self.namespace = f"/t{os.getpid()}_{next(_COUNTER)}"
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
 
     def _spin(self) -> None:
-        try:
-            self.executor.spin()
+        from mono_depth_ros.nodes.spin import spin
+
+        try:  # as the console scripts spin: a callback of an entity a test destroyed is skipped
+            spin(self.executor, lambda text: self.skipped.append(text))
         except Exception:  # executor shut down while spinning
             pass
 

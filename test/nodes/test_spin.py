@@ -114,3 +114,40 @@ def test_console_entry_points_import_nothing_heavy_and_run_the_nodes_main():
         done = _run(f"import sys; from mono_depth_ros.nodes.console import {script}; "
                     f"sys.exit({script}([{script!r}, '--help']))")
         assert done.returncode == 0 and parameter in done.stdout, done.stdout[-500:] + done.stderr
+
+
+def test_spin_goes_on_past_a_callback_of_a_destroyed_entity(ros_context):
+    """rclpy raises InvalidHandle from spin when an entity is destroyed between the wait that found
+    it ready and its callback (seen in this suite: a test destroyed a publisher, the executor then
+    stopped serving every node and later waits timed out). nodes.spin logs it once per occurrence
+    and keeps the executor spinning; a timer that raised it once fires again and again after."""
+    import threading
+
+    from rclpy.exceptions import InvalidHandle
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+
+    from mono_depth_ros.nodes.spin import spin
+
+    from .conftest import wait_until
+
+    node = Node("spin_race", context=ros_context)
+    ticks, warnings = [], []
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) == 2:
+            raise InvalidHandle("cannot use Destroyable because destruction was requested")
+    node.create_timer(0.01, tick)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    thread = threading.Thread(target=spin, args=(executor, warnings.append), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: len(ticks) >= 6, what="the timer firing on after the exception")
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=5.0)
+        node.destroy_node()
+    assert not thread.is_alive()  # shutdown still ends the spin
+    assert len(warnings) == 1 and "destruction was requested" in warnings[0], warnings
