@@ -206,7 +206,6 @@ class EgoMotionNode(Node):
             if self.camera_tf_conflict is not None:
                 return
             self.camera_tf_conflict = f"/tf_static parent of {frame} is {other_parent} (another node)"
-            self.pub_tf_static.sync(False)
         if published:
             text = (f"/tf_static gives {frame} two parents: {other_parent} (another node) and {base} (this node, "
                     "from camera_xyz_m/camera_rpy_rad); this node withdrew its transform")
@@ -218,7 +217,9 @@ class EgoMotionNode(Node):
                      f"uses the /tf_static chain {base} -> {frame}")
         else:
             text += f"; the odometry uses the /tf_static chain {base} -> {frame} once it is complete"
-        self.get_logger().warning(text)
+        self.get_logger().warning(text)  # before the withdrawal: said even if destroying the publisher fails
+        with self._static_lock:
+            self.pub_tf_static.sync(False)
 
     def _watch_tf(self) -> None:
         """Subscribe to /tf (best effort: matches every broadcaster) while this node publishes on it."""

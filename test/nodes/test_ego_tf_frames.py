@@ -90,16 +90,22 @@ LEVEL_STEP = np.array([STEP, 0.0, 0.0])  # base motion of a level camera (the pa
 URDF_STEP = STEP * np.array([math.cos(PITCH_RAD), 0.0, -math.sin(PITCH_RAD)])  # of the URDF's pitched camera
 
 
-def warnings_with(capfd, text: str, timeout_s: float = 20.0) -> list[str]:
+def warnings_with(capfd, text: str, timeout_s: float = 20.0, also=None) -> list[str]:
     """The stderr lines containing ``text``, waiting until at least one has come: the node logs
-    from its own threads, possibly just after the state the test waited on changed."""
+    from its own threads, possibly just after the state the test waited on changed. On a timeout
+    the message has the last stderr lines read, and ``also()`` when given."""
     lines: list[str] = []
+    other: list[str] = []
 
     def seen() -> bool:
-        lines.extend(line for line in capfd.readouterr().err.splitlines() if text in line)
+        for line in capfd.readouterr().err.splitlines():
+            (lines if text in line else other).append(line)
         return bool(lines)
 
-    wait_until(seen, timeout_s=timeout_s, what=f"a log line with {text!r}")
+    try:
+        wait_until(seen, timeout_s=timeout_s, what=f"a log line with {text!r}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; stderr had: {other[-8:]}{also() if also else ''}") from None
     return lines
 
 
@@ -149,10 +155,10 @@ def test_camera_transform_is_withdrawn_when_the_urdf_appears_later(graph, capfd,
     ours = static.wait_for(1, where=lambda m: m.transforms[0].child_frame_id == f.optical)[0].transforms[0]
     assert ours.header.frame_id == f.base and ego.pub_tf_static.advertised
     publish_urdf(helper, f)
-    wait_until(lambda: ego.camera_tf_conflict is not None, what="the second parent seen")
-    assert not ego.pub_tf_static.advertised
+    wait_until(lambda: ego.camera_tf_conflict is not None and not ego.pub_tf_static.advertised,
+               what="the second parent seen and the node's transform withdrawn")
     wait_until(lambda: "/tf_static" not in advertised_topics(helper, ego), what="the camera transform withdrawn")
-    lines = warnings_with(capfd, "two parents")
+    lines = warnings_with(capfd, "two parents", also=lambda: f"; spin skipped: {graph.skipped}")
     assert len(lines) == 1 and (f"gives {f.optical} two parents: {f.camera_link} (another node) and {f.base} "
                                 "(this node") in lines[0], lines
     poses.append(send_frame(cache, odom, f, T0_NS + PERIOD_NS, 2))
