@@ -43,24 +43,18 @@ render_validation() {  # scene: that world's validation sequences where they are
     [ -f "$OUT/data/${words[0]}/manifest.csv" ] || { echo "error: render failed: $OUT/data/${words[0]}" >&2; return 1; }
   done
 }
-imagenet_stage_data() {  # stages 14-16: the 8 validation sequences and 50 of stage 10's training
-  # sequences (rooms 7001-7030, streets 8001-8020) where missing, two processes side by side; DATA = the 50
+stage10_data() {  # LAST_ROOM LAST_STREET: the 8 validation sequences and stage 10's training sequences
+  # rooms 7001-LAST_ROOM and streets 8001-LAST_STREET where missing, two processes side by side; DATA = those
   mkdir -p "$OUT/bags" "$OUT/data"
-  local indoor street
-  { render_validation indoor; render_seeds indoor $(seq 7001 7030); } & indoor=$!
-  { render_validation street; render_seeds street $(seq 8001 8020); } & street=$!
+  local indoor street s
+  { render_validation indoor; render_seeds indoor $(seq 7001 "$1"); } & indoor=$!
+  { render_validation street; render_seeds street $(seq 8001 "$2"); } & street=$!
   wait "$indoor"; wait "$street"
-  mapfile -t DATA < <(printf '%s\n' "$OUT"/data/more_indoor_70{01..30} "$OUT"/data/more_street_80{01..20})
+  DATA=()
+  for s in $(seq 7001 "$1"); do DATA+=("$OUT/data/more_indoor_$s"); done
+  for s in $(seq 8001 "$2"); do DATA+=("$OUT/data/more_street_$s"); done
 }
-stage10_data() {  # stage 17: the 8 validation sequences and all 300 of stage 10's training sequences
-  # (rooms 7001-7200, streets 8001-8100) where missing, two processes side by side; DATA = the 300
-  mkdir -p "$OUT/bags" "$OUT/data"
-  local indoor street
-  { render_validation indoor; render_seeds indoor $(seq 7001 7200); } & indoor=$!
-  { render_validation street; render_seeds street $(seq 8001 8100); } & street=$!
-  wait "$indoor"; wait "$street"
-  mapfile -t DATA < <(printf '%s\n' "$OUT"/data/more_indoor_7{001..200} "$OUT"/data/more_street_8{001..100})
-}
+imagenet_stage_data() { stage10_data 7030 8020; }  # stages 14-16: 50 of them (30 rooms, 20 streets)
 more_training_data() {  # DATA = every training sequence; exits 2 when train_demo_more.sh has not run
   compgen -G "$OUT/data/more_*" > /dev/null || { echo "error: no $OUT/data/more_*: run benchmarks/train_demo_more.sh first" >&2; exit 2; }
   mapfile -t DATA < <(compgen -G "$OUT/data/train_*" || true; compgen -G "$OUT/data/more_*")

@@ -23,7 +23,7 @@ set -euo pipefail
 recipe_setup "$@"
 start="$OUT/runs/li2020_stage16/checkpoints/last.ckpt"
 [ -f "$start" ] || { echo "error: no $start: run benchmarks/train_demo_stage16.sh first" >&2; exit 2; }
-stage10_data
+stage10_data 7200 8100
 run="$OUT/runs/li2020_stage17"
 # shellcheck disable=SC2046
 OMP_NUM_THREADS=${LI_THREADS:-2} "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
