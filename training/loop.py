@@ -240,7 +240,8 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
             continue
         state, source, source_kwargs, _ = states[name]
         differ = {k: (v, kwargs.get(k)) for k, v in source_kwargs.items() if kwargs.get(k) != v}
-        note = "".join(f"; the file has model {k}={a!r}, this config {b!r}" for k, (a, b) in differ.items())
+        note = "".join(f"; the file has model {k}={a!r}, this config {b!r} (--set model.{k}={a} continues it)"
+                       for k, (a, b) in differ.items())
         _check_fits(net, state, name, source, note)
         net.load_state_dict(state, strict=True)  # float16 storage (bundled weights) is cast to the net's dtype
         used[name] = source

@@ -5,6 +5,7 @@ node's modules. Each case runs in its own process (run_nodes owns rclpy's defaul
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -41,8 +42,15 @@ INTERRUPTED_WHILE_LOADING = textwrap.dedent("""
 """)
 
 
+def _sigint_as_in_a_terminal():
+    """A job started with ``&`` from a script (``nohup make test &``) inherits SIGINT ignored, and
+    Python then never raises KeyboardInterrupt: the child would hang until the timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          preexec_fn=_sigint_as_in_a_terminal)
 
 
 def test_a_signal_while_the_model_loads_is_a_clean_stop():

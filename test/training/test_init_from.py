@@ -19,7 +19,9 @@ from training.loop import initialise_from
 from training.methods import build_method
 
 BUNDLED_DIR = Path(mono_depth_ros.__file__).parent / "weights"
-TINY = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
+#: the bundled li2020 depth net's variant (stage 17's: lite0); the motion net is the same in every variant
+BUNDLED_VARIANT = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["model_kwargs"]["variant"]
+TINY = [f"model.variant={BUNDLED_VARIANT}", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
         "trainer.num_workers=0", "trainer.val_batches=0", "trainer.accelerator=cpu", "trainer.max_steps=2",
         "trainer.checkpoint_every_n_steps=2", "data.duplicates_filter_threshold=0"]
 
@@ -56,8 +58,8 @@ def test_lightning_checkpoint_and_folder_sources(adapted_run):
     config = load_config("li2020", overrides=TINY)
     fresh = build_method(config)
     bundled_depth = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
-    assert not torch.equal(_params(fresh.depth_net)["encoder.conv1.weight"],
-                           bundled_depth["encoder.conv1.weight"].float())  # random init differs: the check bites
+    first = next(iter(_params(fresh.depth_net)))
+    assert not torch.equal(_params(fresh.depth_net)[first], bundled_depth[first].float())  # random init differs: the check bites
     ckpt = torch.load(adapted_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     used = initialise_from(fresh, str(adapted_run / "checkpoints" / "last.ckpt"))
     assert set(used) == {"li2020_depth", "li2020_motion"}
@@ -70,8 +72,9 @@ def test_lightning_checkpoint_and_folder_sources(adapted_run):
 
 @pytest.mark.parametrize("source, overrides, match", [
     ("bundled", ["model.variant=paper"],
-     r"li2020_depth network: 65 of another shape \(encoder.conv1.weight \(32, 3, 7, 7\) != \(64, 3, 7, 7\).*"
-     r"the file has model variant='light', this config 'paper'"),
+     r"li2020_depth network: 60 missing \(encoder.conv1.weight, .*; 288 unexpected \(encoder._conv_stem.weight, .*"
+     r"5 of another shape \(up_convs.0.0.weight \(256, 320, 3, 3\) != \(256, 512, 3, 3\), .*"
+     r"the file has model variant='lite0', this config 'paper'"),
     ("empty_dir", [], r"folder lacks li2020_depth.pt, li2020_motion.pt"),
     ("nowhere.pt", [], r"not found"),
 ])
@@ -103,8 +106,8 @@ def test_one_network_file_starts_that_network_under_an_imagenet_depth_encoder(ca
 
 
 def test_depth_lr_scale_zero_adapts_the_motion_network_only(tiny_dataset, tmp_path):
-    """optimizer.depth_lr_scale=0: 2 steps at lr 1e-3 leave the depth network bit-identical to the
-    bundled one while the motion network moves; a scale of 0.5 halves the depth group's rate."""
+    """optimizer.depth_lr_scale=0: 2 steps at lr 1e-3 leave the depth network (its batch-norm
+    statistics too) bit-identical to the bundled one while the motion network moves; a scale of 0.5 halves the depth group's rate."""
     sets = [arg for item in TINY + ["optimizer.lr=1e-3", "optimizer.depth_lr_scale=0",
                                     "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0"]
             for arg in ("--set", item)]
@@ -112,9 +115,11 @@ def test_depth_lr_scale_zero_adapts_the_motion_network_only(tiny_dataset, tmp_pa
                  "--out", str(tmp_path / "run"), "--no-progress", *sets]) == 0
     for spec, should_move in (("li2020_depth", False), ("li2020_motion", True)):
         bundled = read_checkpoint_payload(BUNDLED_DIR / f"{spec}.pt")["state_dict"]
-        params = _params(load_model_checkpoint(tmp_path / "run" / f"{spec}.pt")[0])
+        # parameters and buffers (a batch-norm net's running statistics must not move either);
         # exported weights are fp16: compare after the same rounding
-        moved = sum(not torch.equal(v.half().float(), bundled[k].float()) for k, v in params.items())
+        state = load_model_checkpoint(tmp_path / "run" / f"{spec}.pt")[0].state_dict()
+        moved = sum(not torch.equal(v.half().float() if v.is_floating_point() else v, bundled[k].to(v.dtype))
+                    for k, v in state.items())
         assert (moved > 0) == should_move, (spec, moved)
     module = build_method(load_config("li2020", overrides=TINY + ["optimizer.lr=1e-3", "optimizer.depth_lr_scale=0.5"]))
     groups = module.configure_optimizers().param_groups
@@ -214,13 +219,15 @@ def test_depth_anchor_run_keeps_depth_nearer_the_start(tiny_dataset, tmp_path):
     drift = {}
     start = build_method(load_config("li2020", overrides=TINY))
     initialise_from(start, "bundled")
-    start.eval()
     for weight in (0, 100):
         sets = [arg for item in base + [f"loss_weights.depth_anchor={weight}"] for arg in ("--set", item)]
         run = tmp_path / f"run{weight}"
         assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
                      "--out", str(run), "--no-progress", *sets]) == 0
-        net = load_model_checkpoint(run / "li2020_depth.pt")[0].eval()
+        # in train mode, as the anchor term compares them: a batch-norm net (lite0) normalises with
+        # the batch's statistics, whose running averages follow the new frames whatever the anchor says
+        net = load_model_checkpoint(run / "li2020_depth.pt")[0].train()
+        start.train()
         rgb = collate([start.make_dataset(DatasetFolder(tiny_dataset), "all", train=False)[i] for i in range(4)]).rgb[:, 0]
         with torch.no_grad():
             d = torch.log(net(rgb).clamp_min(1e-3)) - torch.log(start.depth_net(rgb).clamp_min(1e-3))

@@ -9,11 +9,14 @@ import pytest
 
 import mono_depth_ros
 from mono_depth_ros.core.errors import InputError
+from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 from training.__main__ import main
 from training.evaluate.photometric import li2020_for_scoring, photometric_score, photometric_terms
 
 BUNDLED_DIR = Path(mono_depth_ros.__file__).parent / "weights"
-TINY = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
+#: the bundled li2020 depth net's variant (the runs here start from it)
+BUNDLED_VARIANT = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["model_kwargs"]["variant"]
+TINY = [f"model.variant={BUNDLED_VARIANT}", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
         "trainer.num_workers=0", "trainer.val_batches=0", "trainer.accelerator=cpu", "trainer.max_steps=4",
         "trainer.checkpoint_every_n_steps=2", "data.duplicates_filter_threshold=0", "optimizer.lr=1e-3",
         "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0", "schedule.depth_mean_steps=0"]

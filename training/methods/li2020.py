@@ -115,9 +115,18 @@ class Li2020Method(MethodModule):
 
     def train(self, mode: bool = True) -> "Li2020Method":
         super().train(mode)
+        self._keep_frozen_nets_in_eval()
+        return self
+
+    def _keep_frozen_nets_in_eval(self) -> None:
+        """The anchor copy, and the depth net when ``optimizer.depth_lr_scale`` is 0, stay in eval
+        mode: a batch-norm net (``lite0``) in train mode would update its running statistics, so a
+        "frozen" network would still change. Lightning never calls ``train()`` on a module built in
+        train mode, so this also runs before every training batch."""
         if self.anchor_depth_net is not None:
             self.anchor_depth_net.eval()
-        return self
+        if self.training and self.config.optimizer.depth_lr_scale == 0:
+            self.depth_net.eval()
 
     def _anchor_term(self, rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         """Scale-invariant log difference (Eigen 2014, lambda 1) between ``depth`` (N,1,H,W) and the
@@ -126,10 +135,26 @@ class Li2020Method(MethodModule):
         if self.anchor_depth_net is None or not self.training or self.config.optimizer.depth_lr_scale == 0:
             return depth.sum() * 0  # a training regulariser: nothing to anchor when scoring or frozen
         with torch.no_grad():
-            anchor = self.anchor_depth_net(rgb).clamp_min(1e-3)
+            anchor = self._anchor_depth(rgb).clamp_min(1e-3)
         return scale_invariant_log_loss(torch.log(depth), anchor, torch.ones_like(depth, dtype=torch.bool), 1.0)
 
+    def _anchor_depth(self, rgb: torch.Tensor) -> torch.Tensor:
+        """The anchor's depth (N,1,H,W) normalised as the training depth net's is: a batch-norm net
+        (``lite0``) in train mode uses the batch's statistics, so the anchor does too (its stored
+        statistics are put back after), and the term then measures what the parameters changed."""
+        anchor = self.anchor_depth_net
+        if not self.depth_net.training:
+            return anchor(rgb)
+        stored = {name: buffer.clone() for name, buffer in anchor.named_buffers()}
+        try:
+            return anchor.train()(rgb)
+        finally:
+            anchor.eval()
+            for name, buffer in anchor.named_buffers():
+                buffer.copy_(stored[name])
+
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        self._keep_frozen_nets_in_eval()
         ramp = layer_norm_noise_ramp(self.global_step, self.config.schedule.layer_norm_noise_rampup_steps)
         setter = getattr(self.depth_net, "set_noise_ramp", None)
         if callable(setter):
