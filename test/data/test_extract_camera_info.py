@@ -85,6 +85,22 @@ def test_runs_never_pair_two_cameras_that_share_a_calibration(tmp_path):
     assert Li2020Dataset(tmp_path / "one", "all", (24, 32), length=2).starts == [0, 1, 2, 3, 4]
 
 
+def test_runs_never_pair_two_uncalibrated_cameras(tmp_path):
+    """The same two cameras without any camera_info (intrinsics unknown, to be learned): camera -1
+    for cam_a's frames, -2 for cam_b's; before, every frame was -1 and frame 2 -> 3 was a pair."""
+    frames = ["cam_a"] * 3 + ["cam_b", "", "cam_b"]
+    events = [("/cam/image_raw", image(textured(24, 32, i), "rgb8", T0 + i * STEP, frame), T0 + i * STEP + 1)
+              for i, frame in enumerate(frames)]
+    report = extract_bag(write_bag(tmp_path / "bag", events), tmp_path / "ds")
+    assert report.written == 6
+    assert [r.camera for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [-1, -1, -1, -2, -2, -2]
+    assert Li2020Dataset(tmp_path / "ds", "all", (24, 32), length=2).starts == [0, 1, 3, 4]
+    assert extract_bag(tmp_path / "bag", tmp_path / "ds").skipped_existing == 6  # resumed: the same cameras
+    assert [r.camera for r in ff.read_manifest(tmp_path / "ds" / "manifest.csv")] == [-1, -1, -1, -2, -2, -2]
+    extract_bag(tmp_path / "bag", tmp_path / "one", camera_frame="cam_a")
+    assert Li2020Dataset(tmp_path / "one", "all", (24, 32), length=2).starts == [0, 1, 2, 3, 4]
+
+
 def test_image_transport_compressed_topic_finds_its_camera_info(tmp_path):
     """Issue 12.3: /ns/image_raw/compressed beside /ns/camera_info."""
     events = [("/ns/camera_info", info(32, 24, K), T0)]

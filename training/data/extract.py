@@ -90,6 +90,7 @@ class _Extractor:
         self.next_index, self.last_stamp = 0, None
         self.frame_ids: dict[int, str] = {}  # index -> the image header's frame_id (empty: the previous one's)
         self.cameras: dict[tuple, int] = {}  # (frame_id, written, baseline_m, raw) -> camera index
+        self.uncalibrated: dict[str, int] = {}  # frame_id without a calibration -> camera -1, -2, ...
         self.camera_of: dict[int, FrameCamera] = {}
         fresh = not (out / PARTIAL).is_file() or (out / PARTIAL).stat().st_size == 0
         self.partial = open(out / PARTIAL, "a")
@@ -143,12 +144,15 @@ class _Extractor:
             buf.popleft()
         return best
 
-    def _camera_index(self, cam: FrameCamera, index: int) -> int:
+    def _camera_index(self, cam: FrameCamera | None, index: int) -> int:
         """Frame ``index``'s camera: one per calibration and image frame_id (one frame for all with
-        --camera-frame), so li2020's frame runs never pair two cameras that share a calibration."""
-        if cam.written is None:
-            return -1
-        key = (self.camera_frame or self.frame_ids.get(index, ""), cam.written, cam.baseline_m, cam.raw)
+        --camera-frame), so li2020's frame runs never pair two cameras that share a calibration.
+        Without a calibration it is negative (unknown intrinsics): -1 for the first frame_id, -2
+        for the next, so those runs do not pair two cameras either."""
+        frame = self.camera_frame or self.frame_ids.get(index, "")
+        if cam is None or cam.written is None:
+            return self.uncalibrated.setdefault(frame, -1 - len(self.uncalibrated))
+        key = (frame, cam.written, cam.baseline_m, cam.raw)
         index = self.cameras.setdefault(key, len(self.cameras))
         self.camera_of[index] = cam
         return index
@@ -163,7 +167,7 @@ class _Extractor:
             return False
         cam = self.model.for_frame(rec.stamp_ns, width, height, right_hw)
         self.records[rec.index] = ff.FrameRecord(rec.index, rec.stamp_ns, rec.rgb, rec.depth, rec.right,
-                                                 self._camera_index(cam, rec.index) if cam else -1)
+                                                 self._camera_index(cam, rec.index))
         self.report.skipped_existing += 1
         return True
 

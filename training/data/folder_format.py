@@ -10,7 +10,8 @@ Layout::
                                [cameras: one such entry per calibration when it changed mid-bag]
     poses_tum.txt              "stamp_s tx ty tz qx qy qz qw": optical-frame pose in odom
     manifest.csv               index,stamp_ns,rgb,depth,right,camera (paths relative to the folder;
-                               camera: index into intrinsics.yaml's cameras, -1 unknown)
+                               camera: index into intrinsics.yaml's cameras; negative: no
+                               calibration, -1 for the first image frame_id, -2 the next, ...)
     splits/{train,val,test}.txt  one index per line, contiguous chunks
 
 The top level of intrinsics.yaml is camera 0 (the first calibration used), so readers that know
