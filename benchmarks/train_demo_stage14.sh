@@ -21,13 +21,7 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 imagenet_stage_data
-run="$OUT/runs/xian2018_stage14"
-# shellcheck disable=SC2046
-OMP_NUM_THREADS=${XIAN_THREADS:-2} "$PY" -m training train --method xian2018 --config config/training/xian2018.yaml \
-    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --set model.encoder_init=imagenet \
-    --set "data.input_hw=[120, 160]" --set data.train_split=all --set loss.target_source=stereo \
-    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-    --set trainer.batch_size=8 --set trainer.max_steps=100000 --set optimizer.lr=0.0001 --no-progress \
-    --max-minutes "${XIAN_MIN:-50}" $(resume "$run") > "$OUT/xian_stage14.log" 2>&1
+train_xian_lite0 xian2018_stage14 "${XIAN_MIN:-50}" xian_stage14.log "${XIAN_THREADS:-2}" \
+    --set model.encoder_init=imagenet --set optimizer.lr=0.0001
 select_run xian2018 xian2018_stage14
 TOLERANCE=${TOLERANCE:-0.02} ship_within xian2018 xian2018_stage14

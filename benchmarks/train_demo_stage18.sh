@@ -21,15 +21,9 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 stage10_data 7200 8100
-run="$OUT/runs/xian2018_stage18"
-start="${run}_start.pt"
+start="$OUT/runs/xian2018_stage18_start.pt"
 [ -f "$start" ] || cp "$W/xian2018.pt" "$start"
-# shellcheck disable=SC2046
-OMP_NUM_THREADS=${XIAN_THREADS:-1} "$PY" -m training train --method xian2018 --config config/training/xian2018.yaml \
-    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --init-from "$start" \
-    --set "data.input_hw=[120, 160]" --set data.train_split=all --set loss.target_source=stereo \
-    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-    --set trainer.batch_size=8 --set trainer.max_steps=100000 --set optimizer.lr=0.00002 --no-progress \
-    --max-minutes "${XIAN_MIN:-75}" $(resume "$run") > "$OUT/xian_stage18.log" 2>&1
+train_xian_lite0 xian2018_stage18 "${XIAN_MIN:-75}" xian_stage18.log "${XIAN_THREADS:-1}" \
+    --init-from "$start" --set optimizer.lr=0.00002
 select_run xian2018 xian2018_stage18
 TOLERANCE=${TOLERANCE:-0} ship_within xian2018 xian2018_stage18
