@@ -296,14 +296,14 @@ def test_an_already_quantised_onnx_runs_int8_without_frames_and_both_runtimes_sa
 
 @NEEDS_OPENVINO
 def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_accuracy(shared_data, tmp_path):
-    """The bundled xian2018 on a real Kinect frame (kinect/4), OpenVINO bf16 against fp32. Its raw
-    score differs by at most 1.2e-2 of its range (mean 2.5e-3), the same near the image's nearest
-    pixels as elsewhere. The published quantity ``(z - z_min) / (z_med - z_min)`` is 0 at the
-    nearest pixel, so a relative difference there divides by ~0: 18.2 at a pixel published as
-    0.0002 (the lowest 0.001 % of the frame), while the absolute difference stays <= 0.019 (the
-    median is 1) and over the 97 % of pixels published >= 0.25 it is at most 0.019 (mean 0.0034).
-    Median-scaled AbsRel against the Kinect depth: 0.3999 fp32, 0.4013 bf16. So the large relative
-    figure is the metric, not the network: nothing to keep in fp32."""
+    """The bundled xian2018 on a real Kinect frame (kinect/4), OpenVINO bf16 against fp32. Stage 13's
+    ResNet-18 differed by at most 1.2e-2 of its score's range; stage 18's EfficientNet-Lite0 (shipped)
+    by 3.4e-2 (mean 1.1e-2), twice the mean near the image's nearest pixels. The published quantity
+    ``(z - z_min) / (z_med - z_min)`` is 0 at the nearest pixel, so a relative difference there
+    divides by ~0: 4.8 at a pixel published as 0.003 (the frame's nearest), while the absolute
+    difference stays <= 0.12 (the median is 1) and over the 99 % of pixels published >= 0.25 it is
+    at most 0.18 relative (mean 0.031). Median-scaled AbsRel against the Kinect depth: 0.4114 fp32,
+    0.4015 bf16: bf16 moves it by 0.010, twice the README's 0.005 bound (README, Backends)."""
     import openvino as ov
 
     from training.evaluate.real_sets import load_kinect
@@ -321,23 +321,23 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     za, zb = (est.infer_raw(frame.rgb)[0, 0].astype(np.float64) for est in (fp32, bf16))
     raw = np.abs(zb - za) / np.ptp(za)
     nearest = za <= np.percentile(za, 1)
-    assert 1e-4 < raw.max() <= 0.03 and raw.mean() <= 0.01 and raw[nearest].mean() <= 1.5 * raw.mean()
+    assert 1e-4 < raw.max() <= 0.045 and raw.mean() <= 0.015 and raw[nearest].mean() <= 2.5 * raw.mean()
     da, db = (est.estimate(frame.rgb).depth_m.astype(np.float64) for est in (fp32, bf16))
     both = np.isfinite(da) & np.isfinite(db)
     a, b = da[both], db[both]
     rel = np.abs(b - a) / a
     worst = int(np.argmax(rel))
     assert rel[worst] > 1.0 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
-    assert np.abs(b - a).max() <= 0.08
+    assert np.abs(b - a).max() <= 0.15
     far = a >= 0.25
-    assert far.mean() > 0.9 and rel[far].max() <= 0.1 and rel[far].mean() <= 0.025
+    assert far.mean() > 0.9 and rel[far].max() <= 0.25 and rel[far].mean() <= 0.045
 
     def abs_rel(depth: np.ndarray) -> float:
         ok = np.isfinite(depth) & np.isfinite(frame.depth_m)
         scaled = depth[ok] * np.median(frame.depth_m[ok]) / np.median(depth[ok])
         return float(np.mean(np.abs(scaled - frame.depth_m[ok]) / frame.depth_m[ok]))
 
-    # the README's accuracy bound for a CPU path is 0.005; stage 14's xian2018 (EfficientNet-Lite0)
-    # moves this frame's AbsRel by 0.006 at bf16 (stage 13's ResNet-18: within 0.005), so bf16 misses
-    # it for xian2018 now (README, Backends); the test pins the measured size
-    assert 0.004 < abs(abs_rel(db) - abs_rel(da)) <= 0.0075
+    # the README's accuracy bound for a CPU path is 0.005; stage 18's xian2018 moves this frame's
+    # AbsRel by 0.010 at bf16 (stage 14's: 0.006; stage 13's ResNet-18: within 0.005), so bf16 misses
+    # it for xian2018 (README, Backends); the test pins the measured size
+    assert 0.007 < abs(abs_rel(db) - abs_rel(da)) <= 0.013
