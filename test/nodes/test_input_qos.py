@@ -149,7 +149,9 @@ def test_reliable_driver_without_the_profile_loses_nothing_into_the_default(grap
         # machine running a second test suite beside this one lost 27 of 90 (the executor starved),
         # so the bound is the old default's best here (61 of 90) plus a margin, not zero loss
         need = 75
-        wait_until(lambda: node.slot.received >= need, timeout_s=10,
+        # reliable delivery may trail the publisher on a loaded 2-core machine (one full run here: 66 of
+        # 90 after 10 s, none lost): the wait is for the frames, not for a rate
+        wait_until(lambda: node.slot.received >= need, timeout_s=30,
                    what=f"{need} frames received (received {node.slot.received}, lost {node.upstream.lost})")
         assert node.image_input.reliability == "reliable"  # while the camera's publisher is there
     finally:
