@@ -11,7 +11,8 @@ input) are mapped back exactly to the camera image. ``refinement`` (``motion_ref
 that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
 ``photometric`` always (else with the learned intrinsics); ``rest`` (the default) only chooses
 between the estimate, its translation without the rotation and no motion; ``none`` leaves the
-network's estimate.
+network's estimate. ``flip_average`` (``motion_flip_average``) also runs the network on the
+mirrored pair and averages the two estimates, the mirrored one mapped back (``run_motion``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
@@ -30,7 +32,13 @@ from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, check_refinement, \
     refine_direction, rest_check
-from mono_depth_ros.inference.processing import DepthResult, intrinsics_to_source, motion_input, plan_input
+from mono_depth_ros.inference.processing import FLIP_MODES, DepthResult, intrinsics_to_source, motion_input, \
+    plan_input
+
+#: ``motion_flip_average``'s default; ``auto`` runs li2020's motion network on the mirrored pair too
+#: when AUTO_FLIPS_MOTION, chosen on the synthetic validation sequences (README)
+DEFAULT_MOTION_FLIP_AVERAGE = "auto"
+AUTO_FLIPS_MOTION = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,36 @@ def motion_result(outputs: dict[str, np.ndarray] | tuple[np.ndarray, ...], fit: 
     return EgoMotionResult(T, field, intrinsics_to_source(fit, net_intr))
 
 
+def unmirror_motion(outputs: tuple[np.ndarray, ...], net_w: int) -> tuple[np.ndarray, ...]:
+    """The motion network's outputs for a horizontally mirrored input (pixel x -> net_w - 1 - x,
+    camera X -> -X), expressed in the unmirrored frame: rotation (1, 3) axis-angle (rx, ry, rz) ->
+    (rx, -ry, -rz) (a mirror maps an axis as a pseudovector), translation (1, 3) (tx, ty, tz) ->
+    (-tx, ty, tz), residual (1, 3, h, w) mirrored back with its x component negated, intrinsics
+    (1, 3, 3) cx -> net_w - 1 - cx. The mapping is its own inverse."""
+    rotation, translation, residual, k = (np.array(o, dtype=np.float32) for o in outputs)
+    rotation[..., 1:] *= -1.0
+    translation[..., 0] *= -1.0
+    residual = np.ascontiguousarray(residual[..., ::-1])
+    residual[:, 0] *= -1.0
+    k[:, 0, 2] = (net_w - 1) - k[:, 0, 2]
+    return rotation, translation, residual, k
+
+
+def run_motion(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], x: np.ndarray,
+               flip: bool = False) -> tuple[np.ndarray, ...]:
+    """The motion network's outputs (rotation (1, 3), translation (1, 3), residual (1, 3, h, w),
+    intrinsics (1, 3, 3)) for the input ``x`` (1, 8, h, w) (``motion_input``); ``run``: input ->
+    those outputs. ``flip``: the mean of the direct estimate and the estimate of the mirrored pair
+    (both frames and depths mirrored, as training's random flip shows them) mapped back by
+    ``unmirror_motion``: a bias that is not mirror-symmetric cancels. Small rotations: axis-angle
+    vectors are averaged."""
+    direct = tuple(np.asarray(o, dtype=np.float32) for o in run(x))
+    if not flip:
+        return direct
+    mirrored = unmirror_motion(tuple(run(np.ascontiguousarray(x[..., ::-1]))), x.shape[-1])
+    return tuple(0.5 * (a + b) for a, b in zip(direct, mirrored))
+
+
 def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
                   refinement: str, intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
     """``result`` with T_b_from_a checked or refined against the frames: frame a, placed by
@@ -71,6 +109,14 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     step = rest_check if mode == "rest" else refine_direction
     refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
     return replace(result, T_b_from_a=refined.T_b_from_a, choice=refined.choice)
+
+
+def motion_flip_enabled(mode: str) -> bool:
+    """Whether the motion network averages over the mirrored pair (``motion_flip_average``, the
+    words of ``flip_average``): ``always``; ``auto`` when AUTO_FLIPS_MOTION; ``never``."""
+    if mode not in FLIP_MODES:
+        raise InputError("motion_flip_average", mode, f"must be one of {', '.join(FLIP_MODES)}")
+    return mode == "always" or (mode == "auto" and AUTO_FLIPS_MOTION)
 
 
 def bundled_calibration_depth(resize_mode: str = DEFAULT_RESIZE_MODE) -> Callable[[np.ndarray], DepthResult]:
@@ -104,12 +150,15 @@ class EgoMotionEstimator(BackendModel):
     the default, ``auto``, ``photometric`` or ``none``) is applied by ``estimate``."""
 
     refinement: str = DEFAULT_MOTION_REFINEMENT
+    flip_average: bool = False  # motion_flip_average: also run the mirrored pair (run_motion)
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  refinement: str = DEFAULT_MOTION_REFINEMENT, **options: Any) -> "EgoMotionEstimator":
-        """Load the motion network; ``options`` go to ``create_backend``. With ``calibration_dir``
+                  refinement: str = DEFAULT_MOTION_REFINEMENT, flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
+                  **options: Any) -> "EgoMotionEstimator":
+        """Load the motion network; ``flip_average``: auto | always | never (``motion_flip_average``);
+        ``options`` go to ``create_backend``. With ``calibration_dir``
         (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
         ``calibration_depth`` is given."""
         if options.get("calibration_dir") and options.get("calibration_depth") is None:
@@ -118,11 +167,16 @@ class EgoMotionEstimator(BackendModel):
                                             expect_motion=True, warmup=warmup, **options)
         estimator = cls(spec, runner, reason, resize_mode)
         estimator.refinement = check_refinement(refinement)
+        estimator.flip_average = motion_flip_enabled(flip_average)
         return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
         """How a frame of ``image_hw`` = (H, W) is fitted to this network's input."""
         return plan_input(image_hw, self.input_hw, self.resize_mode)
+
+    def _run(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        out = self.backend.infer({self.spec.input_names[0]: x})
+        return tuple(out[n] for n in self.spec.output_names)
 
     def make_input(self, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
                    depth_b: DepthResult | np.ndarray) -> np.ndarray:
@@ -136,6 +190,5 @@ class EgoMotionEstimator(BackendModel):
         (None: unknown; ``auto`` then does not refine, ``photometric`` uses the learned ones)."""
         fit = self.fit_for(rgb_a.shape[:2])
         x = motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, fit)
-        out = self.backend.infer({self.spec.input_names[0]: x})
-        result = motion_result(tuple(out[n] for n in self.spec.output_names), fit)
+        result = motion_result(run_motion(self._run, x, self.flip_average), fit)
         return refine_result(result, rgb_a, depth_a, rgb_b, self.refinement, intrinsics)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from mono_depth_ros.core.fit import RESIZE_MODES
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE
+from mono_depth_ros.inference.processing import FLIP_MODES
 
 EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
@@ -58,6 +60,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default, and always: every depth network; li2020's "
                              "motion network still gets the direct pass's depth)")
+    parser.add_argument("--motion-flip-average", choices=FLIP_MODES, default=DEFAULT_MOTION_FLIP_AVERAGE,
+                        help="as ego_motion_node's motion_flip_average: also run li2020's motion network on the "
+                             "mirrored pair and average the two estimates (default auto: as the node's)")
     parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
                              "the network's estimate with the dataset's intrinsics (default rest, as the node's: the "
@@ -87,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,
-                       motion_refinement=args.motion_refinement, photometric=True)
+                       motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
+                       photometric=True)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/{wrote(results['pictures'])}")

@@ -22,7 +22,8 @@ from torch import nn
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
-from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, motion_result, refine_result
+from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, motion_flip_enabled, motion_result, \
+    refine_result, run_motion
 from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
     plan_windows
 from mono_depth_ros.inference.spec import get_spec
@@ -42,6 +43,7 @@ class LoadedModels:
     resize_mode: str = DEFAULT_RESIZE_MODE
     estimators: dict[str, Any] = field(default_factory=dict)
     flip_average: str = "never"  # auto | always | never, as the depth node's parameter (processing.flip_enabled)
+    motion_flip_average: str = "never"  # the same words for li2020's motion net, as ego_motion_node's parameter
 
     @property
     def depth_spec(self) -> str | None:
@@ -164,8 +166,10 @@ def predict_motion_result(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.nda
     depth_b = predict_depth_result(models, rgb_b, "li2020_depth")
     fit = models.fit_for(rgb_a.shape[:2])
     x = motion_input(rgb_a, depth_a, rgb_b, depth_b, get_spec("li2020_motion"), fit)
-    outputs = models.nets["li2020_motion"](torch.from_numpy(x))
-    result = motion_result(tuple(t.float().numpy() for t in outputs), fit)
+    net = models.nets["li2020_motion"]
+    outputs = run_motion(lambda inp: tuple(t.float().numpy() for t in net(torch.from_numpy(inp))), x,
+                         motion_flip_enabled(models.motion_flip_average))
+    result = motion_result(outputs, fit)
     return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics)
 
 
