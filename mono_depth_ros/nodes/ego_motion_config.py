@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
+from mono_depth_ros.inference.processing import FLIP_MODES
 from mono_depth_ros.nodes.depth_config import BACKENDS, CALIBRATION_DIR_PARAM, PRECISIONS, RECTIFY_PARAM, \
     RESIZE_MODE_PARAM, THREADS_PARAM, check_calibration_dir, check_model_path
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, \
@@ -81,6 +83,11 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "/diagnostics: refinement_intrinsics. On synthetic validation auto has the lowest rotation and direction "
               "errors, rest the lowest ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
+    ParamSpec("motion_flip_average", DEFAULT_MOTION_FLIP_AVERAGE,
+              "always: also run the motion network on the mirrored pair and average the two estimates (twice its "
+              "cost); auto (default): as chosen on synthetic validation, where the flip did not lower rotation and "
+              "direction errors with motion_refinement rest, so auto does not flip; never: one pass (README).",
+              choices=FLIP_MODES),
     ParamSpec("publish_motion_field", False, "Publish ~/motion_field (32FC3 residual translation)."),
     ParamSpec("publish_camera_info_estimated", True, "Publish ~/camera_info_estimated (learned intrinsics)."),
 ) + io_param_specs(output_depth=10, input_auto=True)
@@ -115,6 +122,7 @@ class EgoMotionConfig:
     translation_std_m: float
     rotation_std_rad: float
     motion_refinement: str
+    motion_flip_average: str
     publish_motion_field: bool
     publish_camera_info_estimated: bool
     input_reliability: str

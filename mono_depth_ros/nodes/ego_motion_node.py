@@ -51,6 +51,7 @@ from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
+from mono_depth_ros.inference.ego_motion_estimator import motion_flip_enabled
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.depth_cache import CachedDepth, DepthCache
@@ -100,6 +101,7 @@ class EgoMotionNode(Node):
         self.effective_precision = checked_precision(self.motion, cfg.backend, cfg.precision,
                                                      self.get_logger().warning, calibration_dir=cfg.calibration_dir)
         self.motion.refinement = cfg.motion_refinement  # and on each parameter change
+        self.motion.flip_average = motion_flip_enabled(cfg.motion_flip_average)
         self.refinement_intrinsics = "none"  # camera_info | learned | none known: the last frame's
         self.depth_cache = depth_cache
         self.depth_estimator = depth_estimator
@@ -257,6 +259,7 @@ class EgoMotionNode(Node):
             self.tf_conflict = None  # set true again: publish, and watch for another broadcaster again
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         self.motion.refinement = new_config.motion_refinement
+        self.motion.flip_average = motion_flip_enabled(new_config.motion_flip_average)
         off = outputs_off(new_config)
         if self.tf_conflict is not None:
             off["/tf"] = self.tf_conflict
@@ -443,7 +446,8 @@ class EgoMotionNode(Node):
                 "latency_p95_ms": latency["p95"], "metric": scale_from != "none", "scale": scale,
                 "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,
                 "camera_tf_conflict": self.camera_tf_conflict or "", "tf_conflict": self.tf_conflict or "",
-                "motion_refinement": self.motion.refinement, "refinement_intrinsics": self.refinement_intrinsics,
+                "motion_refinement": self.motion.refinement, "motion_flip_average": self.motion.flip_average,
+                "refinement_intrinsics": self.refinement_intrinsics,
                 # frames whose motion is the network's, the aligned one, its translation alone, or no motion
                 **{f"motion_{choice}_frames": count for choice, count in self.motion_choices.items()}}
 

@@ -311,3 +311,45 @@ def test_tile_coverage_counts_windows_overlap_and_gaps():
     same = tile_coverage(plan_windows((480, 640), (120, 160), "tile"))
     assert (same.windows, same.seen_fraction, same.unseen) == (1, 1.0, ())
     assert "runs 1 window of 640x480 px (2 inferences a frame" in same.describe(2)
+
+
+def test_motion_flip_average_makes_the_estimate_mirror_equivariant(onnx_files, input_hw):
+    """``motion_flip_average: always``: the motion of a mirrored pair is the mirror of the pair's
+    motion (M R M, M t with M = diag(-1, 1, 1)), to float precision; one pass is not (a random
+    network has no such symmetry). The averaged estimate is the mean of the two passes."""
+    from mono_depth_ros.inference.ego_motion_estimator import AUTO_FLIPS_MOTION, motion_flip_enabled, \
+        unmirror_motion
+
+    h, w = input_hw["li2020_motion"]  # the network's own size: mirroring the frame mirrors the input
+    rng = np.random.default_rng(5)
+    rgb_a = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    rgb_b = np.roll(rgb_a, 2, axis=1)
+    depth = np.linspace(2.0, 6.0, w, dtype=np.float32)[None].repeat(h, 0)
+    mirror = lambda image: np.ascontiguousarray(image[:, ::-1])  # noqa: E731
+    M = np.diag([-1.0, 1.0, 1.0, 1.0])
+    poses = {}
+    for mode in ("never", "always"):
+        est = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
+                                           refinement="none", flip_average=mode)
+        assert est.flip_average is (mode == "always")
+        direct = est.estimate(rgb_a, depth, rgb_b, depth)
+        mirrored = est.estimate(mirror(rgb_a), mirror(depth), mirror(rgb_b), mirror(depth))
+        poses[mode] = (direct, mirrored)
+    flipped, flipped_mirror = poses["always"]
+    np.testing.assert_allclose(M @ flipped_mirror.T_b_from_a @ M, flipped.T_b_from_a, atol=1e-6)
+    np.testing.assert_allclose(flipped_mirror.residual_translation[:, ::-1] * [-1, 1, 1],
+                               flipped.residual_translation, atol=1e-6)
+    assert flipped.intrinsics.cx == pytest.approx(w - 1 - flipped_mirror.intrinsics.cx, abs=1e-4)
+    one, one_mirror = poses["never"]
+    assert np.abs(M @ one_mirror.T_b_from_a @ M - one.T_b_from_a)[:3, 3].max() > 1e-5
+    # the mean of the direct and the mapped-back mirrored pass
+    np.testing.assert_allclose(flipped.T_b_from_a[:3, 3], 0.5 * (one.T_b_from_a[:3, 3]
+                               + (M @ one_mirror.T_b_from_a @ M)[:3, 3]), atol=1e-6)
+    outputs = (np.array([[0.1, -0.2, 0.3]]), np.array([[1.0, 2.0, 3.0]]), rng.normal(size=(1, 3, 2, 4)),
+               np.array([[[5.0, 0, 1.0], [0, 6.0, 2.0], [0, 0, 1]]]))
+    for a, b in zip(unmirror_motion(unmirror_motion(outputs, 4), 4), outputs):  # its own inverse
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert motion_flip_enabled("always") and not motion_flip_enabled("never")
+    assert motion_flip_enabled("auto") is AUTO_FLIPS_MOTION
+    with pytest.raises(InputError, match="motion_flip_average"):
+        EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", flip_average="on")

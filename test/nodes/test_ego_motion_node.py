@@ -99,12 +99,13 @@ def test_odometry_and_tf_from_shared_depth(graph, light_checkpoints):
 
 
 
-@pytest.mark.parametrize("refinement", ["none", "rest", "auto"])
-def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement):
+@pytest.mark.parametrize("refinement,flip", [("none", "auto"), ("rest", "auto"), ("auto", "auto"),
+                                             ("rest", "always")])
+def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement, flip):
     """Trained demo weights on a held-out synthetic sequence (seed never used in training): the
     odometry moves forward (+x in base_link, REP 103) as the camera does, also with
     ``motion_refinement`` rest (the default) and auto, which use camera_info's intrinsics (passed on
-    by depth_node through the shared cache)."""
+    by depth_node through the shared cache), and with ``motion_flip_average`` always."""
     require_inference()
     from mono_depth_ros.inference.weights import default_weights_path
     from mono_depth_ros.core.camera import camera_info_from_intrinsics
@@ -117,7 +118,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     seq = SyntheticSequence(SynthConfig(frames=10, seed=321, size_wh=(160, 120), scene="indoor",
                                         trajectory="forward"))
     intr = sequence_intrinsics(seq)
-    depth, ego = _pipeline(graph, weights, motion_refinement=refinement)
+    depth, ego = _pipeline(graph, weights, motion_refinement=refinement, motion_flip_average=flip)
     helper = graph.helper()
     qos = make_qos("reliable", 10)
     pub = helper.create_publisher(Image, f"{graph.namespace}/cam/image_raw", qos)
@@ -137,6 +138,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     assert last.x > 0 and last.x > 2 * abs(last.y), (last.x, last.y, last.z)
     stats = ego.stats()  # what /diagnostics shows
     assert stats["motion_refinement"] == refinement
+    assert stats["motion_flip_average"] is (flip == "always")  # auto: AUTO_FLIPS_MOTION, False
     assert stats["refinement_intrinsics"] == ("none" if refinement == "none" else "camera_info")
     # every pair's outcome is counted (9 pairs of 10 frames); none leaves every estimate the network's
     choices = {choice: stats[f"motion_{choice}_frames"]
