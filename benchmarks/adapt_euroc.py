@@ -22,7 +22,11 @@ Both fine-tunes also run with the depth network frozen (``optimizer.depth_lr_sca
 motion network and the intrinsics adapt), the variant for recordings too short to teach depth, and
 with the depth network anchored to the starting weights (``loss_weights.depth_anchor``, its weight
 chosen on synthetic validation sequences by ``sweep_depth_anchor.py``): it may adapt, but pays for
-changing the structure of the starting depth (not its scale).
+changing the structure of the starting depth (not its scale). A fourth variant keeps the depth
+net's batch-norm statistics as they were (``optimizer.depth_bn_stats=frozen``: batches of 4 frames
+of one recording are a poor estimate of them); rule, fixed before its first run: the recipe
+recommends it if its pick scores lower than the plain fine-tune's on the val split (photometric, no
+labels); the held-out figures are reported, not used.
 
 The weights (``--weights``, default the bundled ones) set the variant and input size. Nothing is
 tuned on the held-out frames: the step counts and settings are fixed in advance.
@@ -59,6 +63,9 @@ FINETUNE = [
 
 #: The short-recording variant: the depth network frozen, the motion network and intrinsics adapt.
 MOTION_ONLY = ("optimizer.depth_lr_scale=0",)
+
+#: The batch-norm variant: the depth net's stored statistics kept (its scales and offsets adapt).
+BN_FROZEN = ("optimizer.depth_bn_stats=frozen",)
 
 #: ``loss_weights.depth_anchor`` of the anchored variant (depth kept near the starting weights'),
 #: chosen on the synthetic validation sequences by ``benchmarks/sweep_depth_anchor.py``.
@@ -245,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         anchor_run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_anchor", args.euroc_steps,
                               args.threads, ("trainer.checkpoint_every_n_steps=100", *anchored(args.depth_anchor)))
         anchor_chosen = select_on_val(anchor_run, args.out / "euroc", args.weights)
+        bn_run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_bn", args.euroc_steps,
+                          args.threads, ("trainer.checkpoint_every_n_steps=100", *BN_FROZEN))
+        bn_chosen = select_on_val(bn_run, args.out / "euroc", args.weights)
+        rule = "recommended" if bn_chosen["best_score"] < chosen["best_score"] else "not recommended"
+        print(f"batch-norm statistics frozen: val-split pick {bn_chosen['best_score']:.5f} against the plain "
+              f"fine-tune's {chosen['best_score']:.5f}: {rule} (the rule fixed before the run)", flush=True)
+        results["bn_frozen_rule"] = {"frozen_val": bn_chosen["best_score"], "plain_val": chosen["best_score"],
+                                     "verdict": rule}
         rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
                 "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
                 f"fine-tuned ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings),
@@ -257,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"depth anchored ({args.depth_anchor:g}), step {anchor_chosen['best_step']} selected on the val split"
                 + ("" if anchor_chosen["ship"] else ": the bundled weights scored better there"):
                     photometric(args.out / "euroc", "test",
-                                anchor_run / "selected" if anchor_chosen["ship"] else args.weights, settings)}
+                                anchor_run / "selected" if anchor_chosen["ship"] else args.weights, settings),
+                f"batch-norm statistics frozen, step {bn_chosen['best_step']} selected on the val split"
+                + ("" if bn_chosen["ship"] else ": the bundled weights scored better there"):
+                    photometric(args.out / "euroc", "test", bn_run / "selected" if bn_chosen["ship"] else args.weights,
+                                settings)}
         print_photometric(rows)
         results["euroc"] = rows
     else:
@@ -269,13 +288,16 @@ def main(argv: list[str] | None = None) -> int:
                           MOTION_ONLY)
         anchor_run = finetune(folder, args.weights, args.out / "run_kitti_anchor", args.kitti_steps, args.threads,
                               anchored(args.depth_anchor))
+        bn_run = finetune(folder, args.weights, args.out / "run_kitti_bn", args.kitti_steps, args.threads, BN_FROZEN)
         rows = {"bundled weights": kitti_metrics(args.weights / "li2020_depth.pt", folder, args.out / "eval_bundled"),
                 f"KITTI fine-tuned ({args.kitti_steps} steps)": kitti_metrics(run / "li2020_depth.pt", folder,
                                                                               args.out / "eval_finetuned"),
                 f"motion only, depth frozen ({args.kitti_steps} steps)":
                     kitti_metrics(frozen / "li2020_depth.pt", folder, args.out / "eval_motion_only"),
                 f"depth anchored ({args.depth_anchor:g}, {args.kitti_steps} steps)":
-                    kitti_metrics(anchor_run / "li2020_depth.pt", folder, args.out / "eval_anchored")}
+                    kitti_metrics(anchor_run / "li2020_depth.pt", folder, args.out / "eval_anchored"),
+                f"batch-norm statistics frozen ({args.kitti_steps} steps)":
+                    kitti_metrics(bn_run / "li2020_depth.pt", folder, args.out / "eval_bn_frozen")}
         no_motion = _no_motion(folder)
         print_kitti(rows, no_motion)
         results["kitti"] = {**rows, "no_motion": no_motion}

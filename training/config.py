@@ -257,11 +257,16 @@ class Li2020Schedule:
 @dataclass(frozen=True)
 class Li2020Optimizer:
     """``depth_lr_scale`` (ours): the depth network's learning rate as a fraction of ``lr``; 0 freezes
-    it (no gradients), so a short recording adapts the motion network and the intrinsics only."""
+    it (no gradients), so a short recording adapts the motion network and the intrinsics only.
+    ``depth_bn_stats`` (ours; batch-norm depth nets, ``lite0``): ``batch`` normalises with each
+    batch's statistics and updates the stored ones (plain training); ``frozen`` normalises with the
+    stored statistics and keeps them (their scales and offsets still learn): fine-tuning on small
+    batches of one recording. No effect on a net without batch norm."""
 
     lr: float = 2e-4
     weight_decay: float = 0.0
     depth_lr_scale: float = 1.0
+    depth_bn_stats: str = "batch"
 
 
 @dataclass(frozen=True)
@@ -508,6 +513,8 @@ def validate_config(config: Any) -> None:
         raise ConfigError("loss.ignore_among", config.loss.ignore_among, "expected 'all' or 'unequal'")
     if isinstance(config, Xian2018Config) and config.loss.target_source not in ("auto", "depth", "stereo"):
         raise ConfigError("loss.target_source", config.loss.target_source, "expected 'auto', 'depth' or 'stereo'")
+    if isinstance(config, Li2020Config) and config.optimizer.depth_bn_stats not in ("batch", "frozen"):
+        raise ConfigError("optimizer.depth_bn_stats", config.optimizer.depth_bn_stats, "must be batch or frozen")
     if isinstance(config, Li2020Config) and config.optimizer.depth_lr_scale < 0:
         raise ConfigError("optimizer.depth_lr_scale", config.optimizer.depth_lr_scale, "must be >= 0 (0 = frozen)")
     if isinstance(config, Li2020Config) and config.loss_weights.depth_anchor > 0 and not t.init_from:

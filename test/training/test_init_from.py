@@ -293,3 +293,34 @@ def test_init_from_weights_of_another_input_size_says_so(caplog):
         lines = [r.getMessage() for r in caplog.records if "--init-from" in r.getMessage()]
         assert lines == (['--init-from eigen2014 was trained at 96x128, this run trains at 48x64 (data.input_hw): '
                           '--set "data.input_hw=[96, 128]" continues at its size'] if warned else [])
+
+
+@pytest.mark.parametrize("stats", ["frozen", "batch"])
+def test_depth_bn_stats_frozen_keeps_the_stored_statistics_while_the_weights_adapt(tiny_dataset, tmp_path, stats):
+    """optimizer.depth_bn_stats=frozen: 2 steps at lr 1e-3 move the depth net's parameters but no
+    batch-norm buffer (running mean / var); with batch (plain training) the buffers move too."""
+    if BUNDLED_VARIANT != "lite0":
+        pytest.skip(f"the bundled li2020 depth net ({BUNDLED_VARIANT}) has no batch norm")
+    sets = [arg for item in TINY + ["optimizer.lr=1e-3", f"optimizer.depth_bn_stats={stats}",
+                                    "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0"]
+            for arg in ("--set", item)]
+    assert main(["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+                 "--out", str(tmp_path / "run"), "--no-progress", *sets]) == 0
+    bundled = read_checkpoint_payload(BUNDLED_DIR / "li2020_depth.pt")["state_dict"]
+    model = load_model_checkpoint(tmp_path / "run" / "li2020_depth.pt")[0]
+    params = {k for k, _ in model.named_parameters()}
+
+    def moved(keys):  # exported weights are fp16: compare after the same rounding
+        state = model.state_dict()
+        return sum(not torch.equal(state[k].half().float(), bundled[k].float()) for k in keys)
+
+    stats_keys = [k for k in model.state_dict() if k.endswith(("running_mean", "running_var"))]
+    assert len(stats_keys) > 50 and moved(params) > 0
+    assert (moved(stats_keys) == 0) == (stats == "frozen"), moved(stats_keys)
+
+
+def test_unknown_depth_bn_stats_is_refused():
+    from training.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match=r"optimizer.depth_bn_stats.*must be batch or frozen"):
+        validate_config(load_config("li2020", overrides=["optimizer.depth_bn_stats=fixed"]))

@@ -122,11 +122,20 @@ class Li2020Method(MethodModule):
         """The anchor copy, and the depth net when ``optimizer.depth_lr_scale`` is 0, stay in eval
         mode: a batch-norm net (``lite0``) in train mode would update its running statistics, so a
         "frozen" network would still change. Lightning never calls ``train()`` on a module built in
-        train mode, so this also runs before every training batch."""
+        train mode, so this also runs before every training batch. With ``optimizer.depth_bn_stats``
+        frozen, the depth net's batch-norm layers stay in eval (stored statistics, kept)."""
         if self.anchor_depth_net is not None:
             self.anchor_depth_net.eval()
         if self.training and self.config.optimizer.depth_lr_scale == 0:
             self.depth_net.eval()
+        elif self.training and self._bn_stats_frozen:
+            for module in self.depth_net.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+
+    @property
+    def _bn_stats_frozen(self) -> bool:
+        return self.config.optimizer.depth_bn_stats == "frozen"
 
     def _anchor_term(self, rgb: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         """Scale-invariant log difference (Eigen 2014, lambda 1) between ``depth`` (N,1,H,W) and the
@@ -141,9 +150,10 @@ class Li2020Method(MethodModule):
     def _anchor_depth(self, rgb: torch.Tensor) -> torch.Tensor:
         """The anchor's depth (N,1,H,W) normalised as the training depth net's is: a batch-norm net
         (``lite0``) in train mode uses the batch's statistics, so the anchor does too (its stored
-        statistics are put back after), and the term then measures what the parameters changed."""
+        statistics are put back after), and the term then measures what the parameters changed;
+        with ``depth_bn_stats`` frozen both use the stored statistics."""
         anchor = self.anchor_depth_net
-        if not self.depth_net.training:
+        if not self.depth_net.training or self._bn_stats_frozen:
             return anchor(rgb)
         stored = {name: buffer.clone() for name, buffer in anchor.named_buffers()}
         try:
