@@ -92,6 +92,24 @@ def axis_angle_to_matrix(rotvec: Sequence[float]) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * K + (1.0 - np.cos(angle)) * (K @ K)
 
 
+def matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
+    """Axis-angle vector (3,) in radians of a (3, 3) rotation (the inverse of axis_angle_to_matrix;
+    angle in [0, pi])."""
+    R = _finite("R", R, (3, 3))
+    angle = float(np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)))
+    skew = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+    if angle < 1e-6:
+        return 0.5 * skew  # sin(angle) ~ angle
+    if np.pi - angle < 1e-3:  # sin(angle) ~ 0: the axis from the symmetric part, R + I = 2 a a^T
+        sym = (R + np.eye(3)) / 2.0
+        i = int(np.argmax(np.diag(sym)))
+        axis = sym[:, i] / np.sqrt(max(sym[i, i], 1e-12))
+        if np.dot(axis, skew) < 0:
+            axis = -axis
+        return angle * axis / np.linalg.norm(axis)
+    return angle * skew / (2.0 * np.sin(angle))
+
+
 def euler_to_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
     """(3, 3) rotation Rz(yaw) @ Ry(pitch) @ Rx(roll), radians (tf2 ``setRPY`` convention)."""
     r, p, y = _finite("roll_pitch_yaw", (roll, pitch, yaw), (3,))

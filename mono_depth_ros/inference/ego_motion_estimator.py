@@ -26,7 +26,7 @@ import numpy as np
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
-from mono_depth_ros.core.transforms import axis_angle_to_matrix, se3
+from mono_depth_ros.core.transforms import axis_angle_to_matrix, matrix_to_axis_angle, se3
 from mono_depth_ros.inference.backends.base import BackendUnavailable
 from mono_depth_ros.inference.calibration import MOTION_CALIBRATION_DEPTH
 from mono_depth_ros.inference.loading import BackendModel, load_backend
@@ -93,6 +93,24 @@ def run_motion(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], x: np.ndarra
         return direct
     mirrored = unmirror_motion(tuple(run(np.ascontiguousarray(x[..., ::-1]))), x.shape[-1])
     return tuple(0.5 * (a + b) for a, b in zip(direct, mirrored))
+
+
+def with_camera_intrinsics(result: EgoMotionResult, intrinsics: CameraIntrinsics | None) -> EgoMotionResult:
+    """The network's estimate re-expressed for the camera's known ``intrinsics`` (None, or another
+    image size: unchanged). The motion network explains the image motion under the intrinsics it
+    learned (``result.intrinsics``); an image shift of s pixels is a rotation of s / f, and a
+    lateral translation of s Z / f, so with f_learned / f_camera = k (per axis) the rotations
+    about x and y scale by k_y and k_x, the translation's x and y by k_x and k_y (small-angle, about
+    the image centre); the rotation about the optical axis and the forward translation do not
+    depend on f. The residual field is left as it is."""
+    k = result.intrinsics
+    if intrinsics is None or (intrinsics.width, intrinsics.height) != (k.width, k.height):
+        return result
+    kx, ky = k.fx / intrinsics.fx, k.fy / intrinsics.fy
+    T = result.T_b_from_a
+    rotation = matrix_to_axis_angle(T[:3, :3]) * np.array([ky, kx, 1.0])
+    translation = T[:3, 3] * np.array([kx, ky, 1.0])
+    return replace(result, T_b_from_a=se3(axis_angle_to_matrix(rotation), translation))
 
 
 def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,

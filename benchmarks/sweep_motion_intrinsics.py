@@ -1,0 +1,68 @@
+"""Choose whether li2020's motion estimate is re-expressed for the camera's known intrinsics.
+
+The motion network explains the image motion under the intrinsics it learned; on the validation
+sequences those barely follow the camera (fx about 100 px at 160 px wide whatever the lens), so a
+rotation is reported in the network's own pixels-per-radian. ``with_camera_intrinsics`` rescales
+the rotation about x and y and the translation's x and y by f_learned / f_camera where camera_info
+gives the intrinsics (``motion_intrinsics: auto``); ``learned`` leaves the network's estimate.
+Rule, fixed before this script's first run: ``auto`` becomes the default only if, with the node's
+default ``motion_refinement: rest``, the mean over the 8 synthetic validation sequences of the
+rotation error and of ATE are lower with the rescaling and the direction error is at most 2 %
+higher. The network alone (``none``) is printed beside it. The real frames play no part.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_motion_intrinsics.py --data runs/demo/data/val_*
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.sweep_rest_margin import folder_pairs, score  # noqa: E402
+from mono_depth_ros.inference.ego_motion_estimator import refine_result, with_camera_intrinsics  # noqa: E402
+from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
+from training.data.datasets import DatasetFolder  # noqa: E402
+from training.evaluate.predict import load_models  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", nargs="+", required=True, help="validation dataset folders (training extract)")
+    parser.add_argument("--weights", default=str(default_weights_path("li2020_depth")),
+                        help="li2020_depth.pt (its li2020_motion.pt beside it); default: the bundled one")
+    args = parser.parse_args(argv)
+    models = load_models([args.weights])
+    models.flip_average = "auto"  # the depth as the nodes' default
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    focal: list[str] = []
+    for path in tqdm(args.data, desc="sequences"):
+        folder = DatasetFolder(path)
+        intr = folder.intrinsics
+        rgbs, depths, results, poses, stamps = folder_pairs(models, folder)
+        focal.append(f"{Path(path).name}: fx {intr.fx:.1f}, learned {np.median([r.intrinsics.fx for r in results]):.1f}")
+        for mode in ("learned", "auto"):
+            estimates = results if mode == "learned" else [with_camera_intrinsics(r, intr) for r in results]
+            rows.setdefault((mode, "none"), []).append(score([r.T_b_from_a for r in estimates], poses, stamps))
+            refined = [refine_result(r, a, d, b, "rest", intr) for r, a, d, b in zip(estimates, rgbs, depths, rgbs[1:])]
+            rows.setdefault((mode, "rest"), []).append(score([r.T_b_from_a for r in refined], poses, stamps))
+    print("\n".join(focal))
+    print(f"motion_intrinsics on {len(args.data)} sequences ({args.weights}); mean over the sequences")
+    print("| motion_intrinsics | motion_refinement | rotation err deg | direction err deg | ATE m |")
+    print("|---|---|---|---|---|")
+    means = {key: np.mean(np.array(values), axis=0) for key, values in rows.items()}
+    for (mode, refinement), (rot, direction, ate) in sorted(means.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"| {mode} | {refinement} | {rot:.4f} | {direction:.3f} | {ate:.4f} |")
+    new, old = means[("auto", "rest")], means[("learned", "rest")]
+    chosen = bool(new[0] < old[0] and new[2] < old[2] and new[1] <= 1.02 * old[1])
+    print(f"rule (rest: rotation and ATE lower, direction at most 2 % higher): default auto = {chosen}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
