@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
-from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE  # noqa: E402
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
+    MOTION_INTRINSICS  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
@@ -195,7 +196,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         data_root: Path = DEFAULT_DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
-        motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE) -> dict:
+        motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE, motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
     ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm
@@ -203,14 +204,14 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     caps = DepthCaps()
     real_sets, skipped = load_sets(list(sets), Path(data_root), max_frames, Path(stereodemo_dir))
     nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None,
-                         models, flip_average, motion_refinement, motion_flip_average)
+                         models, flip_average, motion_refinement, motion_flip_average, motion_intrinsics)
     depth_of = DepthCache(nets)
     units = sum(sum(f.depth_m is not None for f in s.frames) for s in real_sets if s.depth_source != "none")
     units += sum(len(s.frames) - 1 for s in real_sets if s.video and nets.motion is not None)
     bar = tqdm(total=units, desc="bench_real", unit="step", disable=not progress)
     results = {"networks": nets.descriptions, "skipped_sets": skipped, "resize_mode": resize_mode or "default",
                "flip_average": flip_average, "motion_refinement": motion_refinement,
-               "motion_flip_average": motion_flip_average,
+               "motion_flip_average": motion_flip_average, "motion_intrinsics": motion_intrinsics,
                "backend": backend, "sets": {}}
     metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
     results["metric_methods"] = sorted(metric)
@@ -348,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--motion-flip-average", choices=FLIP_MODES, default=DEFAULT_MOTION_FLIP_AVERAGE,
                         help="li2020's motion network also on the mirrored pair, as ego_motion_node's "
                              f"motion_flip_average (default {DEFAULT_MOTION_FLIP_AVERAGE})")
+    parser.add_argument("--motion-intrinsics", choices=MOTION_INTRINSICS, default=DEFAULT_MOTION_INTRINSICS,
+                        help="as ego_motion_node's motion_intrinsics: camera re-expresses the motion network's "
+                             f"rotation for the sets' calibration (default {DEFAULT_MOTION_INTRINSICS})")
     parser.add_argument("--max-frames", type=int, default=None, help="first N frames of each set")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)
@@ -370,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
                   args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
                   args.whdr_pairs, models=models, flip_average=args.flip_average,
-                  motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average)
+                  motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
+                  motion_intrinsics=args.motion_intrinsics)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

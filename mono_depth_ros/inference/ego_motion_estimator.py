@@ -40,6 +40,17 @@ from mono_depth_ros.inference.processing import FLIP_MODES, DepthResult, intrins
 DEFAULT_MOTION_FLIP_AVERAGE = "auto"
 AUTO_FLIPS_MOTION = False
 
+#: ``motion_intrinsics``: ``camera`` re-expresses the network's rotation for the camera's known
+#: intrinsics (``with_camera_intrinsics``; chosen on synthetic validation: README), ``learned`` keeps it
+MOTION_INTRINSICS = ("camera", "learned")
+DEFAULT_MOTION_INTRINSICS = "camera"
+
+
+def check_motion_intrinsics(mode: str) -> str:
+    if mode not in MOTION_INTRINSICS:
+        raise InputError("motion_intrinsics", mode, f"must be one of {', '.join(MOTION_INTRINSICS)}")
+    return mode
+
 
 @dataclass(frozen=True)
 class EgoMotionResult:
@@ -95,22 +106,34 @@ def run_motion(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], x: np.ndarra
     return tuple(0.5 * (a + b) for a, b in zip(direct, mirrored))
 
 
-def with_camera_intrinsics(result: EgoMotionResult, intrinsics: CameraIntrinsics | None) -> EgoMotionResult:
+def with_camera_intrinsics(result: EgoMotionResult, intrinsics: CameraIntrinsics | None,
+                           translation: bool = True) -> EgoMotionResult:
     """The network's estimate re-expressed for the camera's known ``intrinsics`` (None, or another
     image size: unchanged). The motion network explains the image motion under the intrinsics it
     learned (``result.intrinsics``); an image shift of s pixels is a rotation of s / f, and a
     lateral translation of s Z / f, so with f_learned / f_camera = k (per axis) the rotations
     about x and y scale by k_y and k_x, the translation's x and y by k_x and k_y (small-angle, about
     the image centre); the rotation about the optical axis and the forward translation do not
-    depend on f. The residual field is left as it is."""
+    depend on f. ``translation`` False: the rotation alone. The residual field is left as it is."""
     k = result.intrinsics
     if intrinsics is None or (intrinsics.width, intrinsics.height) != (k.width, k.height):
         return result
     kx, ky = k.fx / intrinsics.fx, k.fy / intrinsics.fy
     T = result.T_b_from_a
     rotation = matrix_to_axis_angle(T[:3, :3]) * np.array([ky, kx, 1.0])
-    translation = T[:3, 3] * np.array([kx, ky, 1.0])
-    return replace(result, T_b_from_a=se3(axis_angle_to_matrix(rotation), translation))
+    moved = T[:3, 3] * (np.array([kx, ky, 1.0]) if translation else 1.0)
+    return replace(result, T_b_from_a=se3(axis_angle_to_matrix(rotation), moved))
+
+
+def finish_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray,
+                  rgb_b: np.ndarray, refinement: str, intrinsics: CameraIntrinsics | None = None,
+                  motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> EgoMotionResult:
+    """The network's estimate as the node publishes it: with ``motion_intrinsics`` camera and the
+    camera's ``intrinsics`` known, its rotation re-expressed for them (``with_camera_intrinsics``,
+    rotation only), then ``refine_result``."""
+    if check_motion_intrinsics(motion_intrinsics) == "camera":
+        result = with_camera_intrinsics(result, intrinsics, translation=False)
+    return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics)
 
 
 def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResult | np.ndarray, rgb_b: np.ndarray,
@@ -169,13 +192,15 @@ class EgoMotionEstimator(BackendModel):
 
     refinement: str = DEFAULT_MOTION_REFINEMENT
     flip_average: bool = False  # motion_flip_average: also run the mirrored pair (run_motion)
+    motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS  # camera | learned (finish_result)
 
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
                   refinement: str = DEFAULT_MOTION_REFINEMENT, flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
-                  **options: Any) -> "EgoMotionEstimator":
+                  motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS, **options: Any) -> "EgoMotionEstimator":
         """Load the motion network; ``flip_average``: auto | always | never (``motion_flip_average``);
+        ``motion_intrinsics``: camera | learned (``finish_result``);
         ``options`` go to ``create_backend``. With ``calibration_dir``
         (int8) the calibration pairs get their depths from ``bundled_calibration_depth`` unless
         ``calibration_depth`` is given."""
@@ -186,6 +211,7 @@ class EgoMotionEstimator(BackendModel):
         estimator = cls(spec, runner, reason, resize_mode)
         estimator.refinement = check_refinement(refinement)
         estimator.flip_average = motion_flip_enabled(flip_average)
+        estimator.motion_intrinsics = check_motion_intrinsics(motion_intrinsics)
         return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
@@ -209,4 +235,4 @@ class EgoMotionEstimator(BackendModel):
         fit = self.fit_for(rgb_a.shape[:2])
         x = motion_input(rgb_a, depth_a, rgb_b, depth_b, self.spec, fit)
         result = motion_result(run_motion(self._run, x, self.flip_average), fit)
-        return refine_result(result, rgb_a, depth_a, rgb_b, self.refinement, intrinsics)
+        return finish_result(result, rgb_a, depth_a, rgb_b, self.refinement, intrinsics, self.motion_intrinsics)

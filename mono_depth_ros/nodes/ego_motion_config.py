@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
+    MOTION_INTRINSICS
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
 from mono_depth_ros.inference.processing import FLIP_MODES
 from mono_depth_ros.nodes.depth_config import BACKENDS, CALIBRATION_DIR_PARAM, PRECISIONS, RECTIFY_PARAM, \
@@ -83,6 +84,12 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "/diagnostics: refinement_intrinsics. On synthetic validation auto has the lowest rotation and direction "
               "errors, rest the lowest ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
+    ParamSpec("motion_intrinsics", DEFAULT_MOTION_INTRINSICS,
+              "camera (default): with the camera's intrinsics known (camera_info, or depth_node's in one process), "
+              "the motion network's rotation is re-expressed for them (the network reports rotations in the focal "
+              "length it learned, about the same for every lens: rotation about x and y scaled by f_learned / "
+              "f_camera); learned: the network's estimate as it is. Applied before motion_refinement (README).",
+              choices=MOTION_INTRINSICS),
     ParamSpec("motion_flip_average", DEFAULT_MOTION_FLIP_AVERAGE,
               "always: also run the motion network on the mirrored pair and average the two estimates (twice its "
               "cost); auto (default): as chosen on synthetic validation, where the flip did not lower rotation and "
@@ -122,6 +129,7 @@ class EgoMotionConfig:
     translation_std_m: float
     rotation_std_rad: float
     motion_refinement: str
+    motion_intrinsics: str
     motion_flip_average: str
     publish_motion_field: bool
     publish_camera_info_estimated: bool

@@ -102,6 +102,7 @@ class EgoMotionNode(Node):
                                                      self.get_logger().warning, calibration_dir=cfg.calibration_dir)
         self.motion.refinement = cfg.motion_refinement  # and on each parameter change
         self.motion.flip_average = motion_flip_enabled(cfg.motion_flip_average)
+        self.motion.motion_intrinsics = cfg.motion_intrinsics
         self.refinement_intrinsics = "none"  # camera_info | learned | none known: the last frame's
         self.depth_cache = depth_cache
         self.depth_estimator = depth_estimator
@@ -260,6 +261,7 @@ class EgoMotionNode(Node):
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         self.motion.refinement = new_config.motion_refinement
         self.motion.flip_average = motion_flip_enabled(new_config.motion_flip_average)
+        self.motion.motion_intrinsics = new_config.motion_intrinsics
         off = outputs_off(new_config)
         if self.tf_conflict is not None:
             off["/tf"] = self.tf_conflict
@@ -322,9 +324,10 @@ class EgoMotionNode(Node):
             self._publish_pose(self.odometry.T_odom_base.copy(), np.zeros(6), None, stamp_ns)  # no step: twist unknown
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
-        intrinsics = None
-        if self.motion.refinement != "none":  # the camera's intrinsics when camera_info matches
+        intrinsics = None  # the camera's when camera_info matches: for motion_intrinsics and the refinement
+        if self.motion.refinement != "none" or self.motion.motion_intrinsics == "camera":
             intrinsics = self._frame_intrinsics(msg, rgb.shape)
+        if self.motion.refinement != "none":
             self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
                 "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
@@ -447,6 +450,7 @@ class EgoMotionNode(Node):
                 "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,
                 "camera_tf_conflict": self.camera_tf_conflict or "", "tf_conflict": self.tf_conflict or "",
                 "motion_refinement": self.motion.refinement, "motion_flip_average": self.motion.flip_average,
+                "motion_intrinsics": self.motion.motion_intrinsics,
                 "refinement_intrinsics": self.refinement_intrinsics,
                 # frames whose motion is the network's, the aligned one, its translation alone, or no motion
                 **{f"motion_{choice}_frames": count for choice, count in self.motion_choices.items()}}

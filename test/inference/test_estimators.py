@@ -353,3 +353,47 @@ def test_motion_flip_average_makes_the_estimate_mirror_equivariant(onnx_files, i
     assert motion_flip_enabled("auto") is AUTO_FLIPS_MOTION
     with pytest.raises(InputError, match="motion_flip_average"):
         EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", flip_average="on")
+
+
+def test_motion_intrinsics_camera_re_expresses_the_rotation_for_the_cameras_focal_length(onnx_files, rgb):
+    """``motion_intrinsics: camera`` (the default): with the camera's intrinsics given, the rotation
+    about x and y is scaled by f_learned / f_camera (a pixel shift s is a rotation s / f), the roll
+    and the translation stay; without intrinsics, or with ``learned``, the network's estimate."""
+    from mono_depth_ros.core.transforms import matrix_to_axis_angle
+    from mono_depth_ros.inference.ego_motion_estimator import with_camera_intrinsics
+
+    depth = np.full(rgb.shape[:2], 4.0, np.float32)
+    rgb_b = np.roll(rgb, 3, axis=1)
+    est = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
+                                       refinement="none")
+    assert est.motion_intrinsics == "camera"
+    plain = est.estimate(rgb, depth, rgb_b, depth)
+    learned = plain.intrinsics
+    camera = CameraIntrinsics(120, 90, 2.0 * learned.fx, 0.5 * learned.fy, 59.5, 44.5)
+    fixed = est.estimate(rgb, depth, rgb_b, depth, camera)
+    r_plain, r_fixed = matrix_to_axis_angle(plain.T_b_from_a[:3, :3]), matrix_to_axis_angle(fixed.T_b_from_a[:3, :3])
+    assert np.abs(r_plain[:2]).min() > 1e-6  # the check bites: both scaled components are non-zero
+    np.testing.assert_allclose(r_fixed, r_plain * [2.0, 0.5, 1.0], rtol=1e-6, atol=1e-12)
+    np.testing.assert_array_equal(fixed.T_b_from_a[:3, 3], plain.T_b_from_a[:3, 3])
+    # the full form (rejected on validation, kept for benchmarks/sweep_motion_intrinsics.py) scales x/y too
+    full = with_camera_intrinsics(plain, camera)
+    np.testing.assert_allclose(full.T_b_from_a[:3, 3], plain.T_b_from_a[:3, 3] * [0.5, 2.0, 1.0], rtol=1e-9)
+    other_size = CameraIntrinsics(240, 180, 100.0, 100.0, 119.5, 89.5)  # not this image's: left alone
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, other_size).T_b_from_a, plain.T_b_from_a)
+    est.motion_intrinsics = "learned"
+    np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, camera).T_b_from_a, plain.T_b_from_a)
+    with pytest.raises(InputError, match="motion_intrinsics"):
+        EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", motion_intrinsics="given")
+
+
+def test_axis_angle_round_trip_including_half_turns():
+    from mono_depth_ros.core.transforms import axis_angle_to_matrix, matrix_to_axis_angle
+
+    rng = np.random.default_rng(2)
+    vectors = [np.zeros(3), np.array([1e-9, 0, 0]), np.array([0.0, np.pi, 0.0]), np.array([0, 0, np.pi - 1e-4])]
+    vectors += list(rng.normal(size=(20, 3)))
+    for v in vectors:
+        back = matrix_to_axis_angle(axis_angle_to_matrix(v))
+        assert 0 <= np.linalg.norm(back) <= np.pi + 1e-9
+        np.testing.assert_allclose(axis_angle_to_matrix(back), axis_angle_to_matrix(v), atol=1e-9)
+    np.testing.assert_allclose(matrix_to_axis_angle(axis_angle_to_matrix([0.1, -0.2, 0.3])), [0.1, -0.2, 0.3])

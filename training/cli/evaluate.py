@@ -7,7 +7,8 @@ from pathlib import Path
 
 from mono_depth_ros.core.fit import RESIZE_MODES
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
-from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
+    MOTION_INTRINSICS
 from mono_depth_ros.inference.processing import FLIP_MODES
 
 EPILOG = """examples:
@@ -63,6 +64,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--motion-flip-average", choices=FLIP_MODES, default=DEFAULT_MOTION_FLIP_AVERAGE,
                         help="as ego_motion_node's motion_flip_average: also run li2020's motion network on the "
                              "mirrored pair and average the two estimates (default auto: as the node's)")
+    parser.add_argument("--motion-intrinsics", choices=MOTION_INTRINSICS, default=DEFAULT_MOTION_INTRINSICS,
+                        help="as ego_motion_node's motion_intrinsics: camera (default) re-expresses the motion "
+                             "network's rotation for the dataset's intrinsics; learned keeps the network's")
     parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
                              "the network's estimate with the dataset's intrinsics (default rest, as the node's: the "
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,
                        motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
-                       photometric=True)
+                       motion_intrinsics=args.motion_intrinsics, photometric=True)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)
     print(markdown_table(results))
     print(f"wrote {args.out}/{wrote(results['pictures'])}")

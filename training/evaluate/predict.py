@@ -22,8 +22,8 @@ from torch import nn
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
-from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, motion_flip_enabled, motion_result, \
-    refine_result, run_motion
+from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, finish_result, motion_flip_enabled, \
+    motion_result, run_motion
 from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
     plan_windows
 from mono_depth_ros.inference.spec import get_spec
@@ -44,6 +44,7 @@ class LoadedModels:
     estimators: dict[str, Any] = field(default_factory=dict)
     flip_average: str = "never"  # auto | always | never, as the depth node's parameter (processing.flip_enabled)
     motion_flip_average: str = "never"  # the same words for li2020's motion net, as ego_motion_node's parameter
+    motion_intrinsics: str = "learned"  # camera | learned, as ego_motion_node's (finish_result)
 
     @property
     def depth_spec(self) -> str | None:
@@ -158,7 +159,7 @@ def predict_motion_result(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.nda
                           intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
     """EgoMotionResult of b's camera relative to a from li2020 nets fed as EgoMotionEstimator feeds
     them (each depth at the network resolution); ``refinement`` and ``intrinsics`` (else the
-    learned ones) as EgoMotionEstimator's (``refine_result``; its ``choice`` says what the
+    learned ones) as EgoMotionEstimator's (``finish_result``, with ``models.motion_intrinsics``; its ``choice`` says what the
     refinement made of the network's estimate)."""
     if "li2020_motion" not in models.nets or "li2020_depth" not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "ego-motion needs li2020_depth and li2020_motion")
@@ -170,7 +171,7 @@ def predict_motion_result(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.nda
     outputs = run_motion(lambda inp: tuple(t.float().numpy() for t in net(torch.from_numpy(inp))), x,
                          motion_flip_enabled(models.motion_flip_average))
     result = motion_result(outputs, fit)
-    return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics)
+    return finish_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics, models.motion_intrinsics)
 
 
 def predict_motion(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.ndarray, refinement: str = "none",

@@ -36,7 +36,8 @@ import numpy as np
 import torch
 
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
-from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, EgoMotionEstimator
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
+    EgoMotionEstimator
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 from mono_depth_ros.inference.processing import DepthResult
 from mono_depth_ros.inference.weights import default_weights_path
@@ -79,10 +80,11 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
                   estimator_options: dict | None = None,
                   models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never",
                   motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
-                  motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE) -> Networks:
+                  motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
+                  motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
-    network (``motion_refinement``, ``motion_flip_average`` as ego_motion_node's). ``models``: a user's (ONNX, model card or None for the one beside it), each scored
+    network (``motion_refinement``, ``motion_flip_average``, ``motion_intrinsics`` as ego_motion_node's). ``models``: a user's (ONNX, model card or None for the one beside it), each scored
     under its card's name beside the methods."""
     options = dict(estimator_options or {})
     nets = Networks({})
@@ -96,7 +98,8 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
         if method == "li2020":
             motion_path = model_file(weights_dir, "li2020_motion")
             nets.motion = EgoMotionEstimator.from_path(motion_path, backend=backend, refinement=motion_refinement,
-                                                       flip_average=motion_flip_average, **options)
+                                                       flip_average=motion_flip_average,
+                                                       motion_intrinsics=motion_intrinsics, **options)
             nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
     for path, card in models:
         est = DepthEstimator.from_path(path, backend=backend, card=card, flip_average=flip_average, **options)

@@ -39,6 +39,7 @@ class EvalOptions:
     # networks alone, `training evaluate` defaults to auto as the node does
     motion_refinement: str = "none"
     motion_flip_average: str = "never"  # as ego_motion_node's (never here: select scores the network as trained)
+    motion_intrinsics: str = "learned"  # as ego_motion_node's (learned here: select scores the network as trained)
     progress: bool = True  # per-frame progress bars (off for `training select --no-progress`)
     # li2020: its label-free photometric score on the split's pairs beside the identity warp's (as
     # `training select --criterion photometric`); on in `training evaluate`, off here for callers that
@@ -258,6 +259,7 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
         models.resize_mode = opts.resize_mode
     models.flip_average = opts.flip_average
     models.motion_flip_average = opts.motion_flip_average
+    models.motion_intrinsics = opts.motion_intrinsics
     for estimator in models.estimators.values():  # a carded ONNX runs through the node's DepthEstimator
         estimator.flip_average = flip_enabled(opts.flip_average)
     folder = DatasetFolder(data_dir)
@@ -268,7 +270,8 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
                                               "takes every frame)")
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
                      "resize_mode": models.resize_mode, "flip_average": opts.flip_average,
-                     "motion_flip_average": opts.motion_flip_average, "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
+                     "motion_flip_average": opts.motion_flip_average, "motion_intrinsics": opts.motion_intrinsics,
+                     "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
     pictures = []
     if models.depth_spec:
