@@ -86,8 +86,8 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               choices=MOTION_REFINEMENTS),
     ParamSpec("motion_intrinsics", DEFAULT_MOTION_INTRINSICS,
               "camera (default): with the camera's intrinsics known (camera_info, or depth_node's in one process), "
-              "the motion network's rotation is re-expressed for them (the network reports rotations in the focal "
-              "length it learned, about the same for every lens: rotation about x and y scaled by f_learned / "
+              "the motion network's rotation is re-expressed for them (the network reports rotations in its intrinsics "
+              "head's focal length, about the same for every lens: rotation about x and y scaled by f_head / "
               "f_camera); learned: the network's estimate as it is. Applied before motion_refinement (README).",
               choices=MOTION_INTRINSICS),
     ParamSpec("motion_flip_average", DEFAULT_MOTION_FLIP_AVERAGE,
