@@ -303,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         results["kitti"] = {**rows, "no_motion": no_motion}
     else:
         print(f"KITTI frames not found at {args.kitti}: skipped")
+    args.out.mkdir(parents=True, exist_ok=True)  # also when both sets were skipped
     (args.out / "adapt_results.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"\nwrote {args.out / 'adapt_results.json'}")
     return 0
