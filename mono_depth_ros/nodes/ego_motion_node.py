@@ -14,12 +14,10 @@ saying so while they are. ~/motion_field, ~/camera_info_estimated and /tf are ad
 while their publish_* flag is on. With the camera pose from parameters, base_frame -> the image's
 frame_id is published on /tf_static, so rviz2 (Fixed Frame odom) can place the cloud.
 
-One parent per frame: this node watches /tf_static and /tf for other nodes' transforms (its own
-are recognised by their exact content, odometry.SentTransforms). When another node gives the
-image's frame a parent on /tf_static, the node's own camera transform is not published (or is
-withdrawn, with a WARNING naming both parents); when another node publishes odom_child_frame's
-parent on /tf (wheel odometry, an EKF), the node stops its /tf with a WARNING and keeps
-~/odometry. Latest-frame-only processing as in depth_node: the motion is between the last two
+One parent per frame (tf_guard.TfGuard): when another node gives the image's frame a parent on
+/tf_static, the node's own camera transform is not published (or is withdrawn, with a WARNING
+naming both parents); when another node publishes odom_child_frame's parent on /tf (wheel
+odometry, an EKF), the node stops its /tf with a WARNING and keeps ~/odometry. Latest-frame-only processing as in depth_node: the motion is between the last two
 *processed* frames.
 
 Scale: Li 2020's depth and translation are up to one common unit. With the shared depth of a
@@ -34,7 +32,6 @@ none: the translation is in the network's own unit, and its covariance says unkn
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any, Mapping
 
@@ -44,13 +41,12 @@ from rcl_interfaces.msg import SetParametersResult
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from nav_msgs.msg import Odometry
 from diagnostic_msgs.msg import DiagnosticArray
-from tf2_msgs.msg import TFMessage
 
 from mono_depth_ros.core.camera import camera_info_from_intrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.image import compressed_to_rgb8, image_to_rgb8
 from mono_depth_ros.core.stamps import stamp_to_ns
-from mono_depth_ros.core.transforms import make_odometry, make_tf_message, make_transform_stamped, transform_msg_to_matrix
+from mono_depth_ros.core.transforms import make_odometry
 from mono_depth_ros.inference.ego_motion_estimator import motion_flip_enabled
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
@@ -62,13 +58,13 @@ from mono_depth_ros.nodes.ego_motion_config import EGO_PARAMS, EgoMotionConfig
 from mono_depth_ros.nodes.frame_slot import FrameWorker, LatestSlot
 from mono_depth_ros.nodes.model_loading import checked_precision, load_depth_estimator, load_motion_estimator, \
     runtime_options
-from mono_depth_ros.nodes.odometry import UNKNOWN_VARIANCE, OdometryIntegrator, SentTransforms, StaticTfTree, \
-    base_from_optical
+from mono_depth_ros.nodes.odometry import UNKNOWN_VARIANCE, OdometryIntegrator, base_from_optical
 from mono_depth_ros.nodes.outputs import OptionalPublisher, outputs_off_line, sync_outputs
 from mono_depth_ros.nodes.depth_config import DEPTH_PARAMS
 from mono_depth_ros.nodes.params import ConfigError, build_config, declare_parameters, updated_config, \
     warn_unknown_parameters
-from mono_depth_ros.nodes.qos import make_qos, tf_qos, tf_static_listener_qos, tf_static_qos
+from mono_depth_ros.nodes.qos import make_qos
+from mono_depth_ros.nodes.tf_guard import TfGuard
 
 
 class EgoMotionNode(Node):
@@ -113,13 +109,7 @@ class EgoMotionNode(Node):
                                                         cfg.backend, cfg.precision, cfg.resize_mode, options=options)
         step_std = np.array([cfg.translation_std_m] * 3 + [cfg.rotation_std_rad] * 3)
         self.odometry = OdometryIntegrator(base_from_optical(cfg.camera_xyz_m, cfg.camera_rpy_rad), step_std)
-        self.static_tf = StaticTfTree()  # other nodes' /tf_static (this node's own are left out)
-        self._sent = SentTransforms()  # what this node sent on /tf and /tf_static
-        self._static_lock = threading.Lock()  # orders the camera transform's publish and its withdrawal
         self.extrinsic_from = "parameters"  # or tf_static: where the camera's pose comes from now
-        self.camera_tf_conflict: str | None = None  # why this node's camera transform is not on /tf_static
-        self.tf_conflict: str | None = None  # another node's transform that made this node stop its /tf
-        self.own_tf_seen = 0  # this node's own /tf transforms delivered back to it (told apart from others')
         self._warned_not_metric = False
         self.image_sub_topic, self.info_sub_topic = input_topics(self, cfg.image_topic, cfg.camera_info_topic,
                                                                  cfg.use_compressed)
@@ -133,7 +123,6 @@ class EgoMotionNode(Node):
         self.depth_scale: float | None = None  # the last metric scale of the shared depth (held)
         self._prev: tuple[int, np.ndarray, np.ndarray, str] | None = None  # stamp_ns, rgb, depth_m, frame_id
         self._last_pose_stamp_ns: int | None = None  # newest stamp on /tf and ~/odometry
-        self._static_frame: str | None = None  # image frame_id last sent on /tf_static
         self.poses_withheld = 0  # poses whose stamp was older than what was already published
         self._withheld_run = 0  # poses withheld since the last published one (/diagnostics WARN while > 0)
         self._withheld_stamp_ns = 0  # the stamp of the last withheld pose
@@ -159,16 +148,11 @@ class EgoMotionNode(Node):
                                                       (CameraInfo, self.info_sub_topic, self._on_camera_info))]
             self.no_image_watch = NoImageWatch(self, self.inputs[0], lambda: self.slot.received,
                                                on_tick=lambda: [sub.check() for sub in self.inputs])
-        if cfg.extrinsic_source != "parameters" or cfg.publish_camera_tf:  # its chain, or who else parents the camera
-            self.create_subscription(TFMessage, "/tf_static", self._on_tf_static, tf_static_listener_qos())
         out_qos = make_qos(cfg.output_reliability, cfg.output_depth)
         self.pub_odom = self.create_publisher(Odometry, "~/odometry", out_qos)
         off = outputs_off(cfg)  # outputs exist only while their flag is on (see _on_set_parameters)
-        self.pub_tf = OptionalPublisher(self, TFMessage, "/tf", tf_qos(), "/tf" not in off)
-        self._tf_sub = None  # /tf of other nodes, watched while this node publishes odom_frame -> child_frame
-        self._watch_tf()
-        # advertised when the camera's pose from parameters is first published (never with a chain)
-        self.pub_tf_static = OptionalPublisher(self, TFMessage, "/tf_static", tf_static_qos(), False)
+        # /tf and /tf_static, stepping aside when another node parents the same frame
+        self.tf_guard = TfGuard(self, lambda: self.config, self.get_logger().warning, "/tf" not in off)
         self.pub_field = OptionalPublisher(self, Image, "~/motion_field", out_qos, "~/motion_field" not in off)
         self.pub_info = OptionalPublisher(self, CameraInfo, "~/camera_info_estimated", out_qos,
                                           "~/camera_info_estimated" not in off)
@@ -191,83 +175,23 @@ class EgoMotionNode(Node):
         self.input_rate.tick()
         self.slot.put((entry, entry.receive_s))
 
-    def _on_tf_static(self, msg: TFMessage) -> None:
-        for transform in msg.transforms:
-            if transform in self._sent:
-                continue  # this node's own camera transform, delivered back
-            self.static_tf.add(transform.header.frame_id, transform.child_frame_id,
-                               transform_msg_to_matrix(transform))
-            child = transform.child_frame_id.lstrip("/")
-            if child == self._static_frame:
-                self._camera_tf_conflict(child, transform.header.frame_id.lstrip("/"), published=True)
-
-    def _camera_tf_conflict(self, frame: str, other_parent: str, published: bool) -> None:
-        """Another node gives the image's ``frame`` a parent on /tf_static: this node's camera transform
-        would be a second one (tf2 keeps whichever came last). Withdraw it (or never publish it), once."""
-        base = self.config.base_frame
-        with self._static_lock:
-            if self.camera_tf_conflict is not None:
-                return
-            self.camera_tf_conflict = f"/tf_static parent of {frame} is {other_parent} (another node)"
-        if published:
-            text = (f"/tf_static gives {frame} two parents: {other_parent} (another node) and {base} (this node, "
-                    "from camera_xyz_m/camera_rpy_rad); this node withdrew its transform")
-        else:
-            text = (f"/tf_static already gives {frame} the parent {other_parent} (another node): this node does not "
-                    f"publish its {base} -> {frame} (a second parent would break the tree)")
-        if self.config.extrinsic_source == "parameters":
-            text += ("; the odometry still uses camera_xyz_m/camera_rpy_rad: extrinsic_source auto (or tf_static) "
-                     f"uses the /tf_static chain {base} -> {frame}")
-        else:
-            text += f"; the odometry uses the /tf_static chain {base} -> {frame} once it is complete"
-        self.get_logger().warning(text)  # before the withdrawal: said even if destroying the publisher fails
-        with self._static_lock:
-            self.pub_tf_static.sync(False)
-
-    def _watch_tf(self) -> None:
-        """Subscribe to /tf (best effort: matches every broadcaster) while this node publishes on it."""
-        if self.config.publish_tf and self._tf_sub is None:
-            self._tf_sub = self.create_subscription(TFMessage, "/tf", self._on_tf, make_qos("best_effort", 100))
-
-    def _on_tf(self, msg: TFMessage) -> None:
-        """Another node's parent of child_frame on /tf (wheel odometry, an EKF, a second camera's
-        ego-motion): two broadcasters would make the frame jump between them. Stop ours, once."""
-        cfg = self.config
-        if self.tf_conflict is not None or not cfg.publish_tf:
-            return
-        child = cfg.child_frame
-        for transform in msg.transforms:
-            if transform.child_frame_id.lstrip("/") != child:
-                continue
-            if transform in self._sent:
-                self.own_tf_seen += 1  # this node's own, delivered back
-                continue
-            parent = transform.header.frame_id.lstrip("/")
-            self.tf_conflict = f"another node publishes {parent} -> {child} on /tf"
-            self.pub_tf.sync(False)
-            self.get_logger().warning(
-                f"{self.tf_conflict}: this node stopped publishing {cfg.odom_frame} -> {child} (two broadcasters "
-                "make the frame jump between them) and keeps ~/odometry; set publish_tf false and fuse "
-                f"~/odometry (robot_localization), or odom_child_frame:=vo_{child} to see both")
-            return
-
     def _on_set_parameters(self, params: list) -> SetParametersResult:
         try:
             new_config = updated_config(self.config, EGO_PARAMS, {p.name: p.value for p in params})
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         if new_config.publish_tf and any(p.name == "publish_tf" for p in params):
-            self.tf_conflict = None  # set true again: publish, and watch for another broadcaster again
+            self.tf_guard.publish_tf_again()
         self.config = new_config  # the translation scale is chosen per frame (_translation_scale)
         self.motion.refinement = new_config.motion_refinement
         self.motion.flip_average = motion_flip_enabled(new_config.motion_flip_average)
         self.motion.motion_intrinsics = new_config.motion_intrinsics
         off = outputs_off(new_config)
-        if self.tf_conflict is not None:
-            off["/tf"] = self.tf_conflict
-        sync_outputs({"/tf": self.pub_tf, "~/motion_field": self.pub_field, "~/camera_info_estimated": self.pub_info},
+        if self.tf_guard.tf_conflict is not None:
+            off["/tf"] = self.tf_guard.tf_conflict
+        sync_outputs({"/tf": self.tf_guard.pub_tf, "~/motion_field": self.pub_field, "~/camera_info_estimated": self.pub_info},
                      off, self.get_logger().info)
-        self._watch_tf()
+        self.tf_guard.watch_tf()
         return SetParametersResult(successful=True)
 
     def _frame_of(self, item: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -297,18 +221,18 @@ class EgoMotionNode(Node):
         it, resolved once) or the parameters, then published; False while tf_static has no chain yet."""
         cfg = self.config
         if self.extrinsic_from == "parameters" and cfg.extrinsic_source != "parameters":
-            T = self.static_tf.lookup(cfg.base_frame, frame_id)
+            T = self.tf_guard.static_tf.lookup(cfg.base_frame, frame_id)
             if T is not None:
                 self.odometry.T_base_optical, self.extrinsic_from = T, "tf_static"
                 self.get_logger().info(f"camera pose from the /tf_static chain "
-                                       f"{self.static_tf.chain(cfg.base_frame, frame_id)} (another node's); this "
+                                       f"{self.tf_guard.static_tf.chain(cfg.base_frame, frame_id)} (another node's); this "
                                        "node publishes no camera transform")
             elif cfg.extrinsic_source == "tf_static":
                 self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {cfg.base_frame} -> "
                                     f"{frame_id} yet")
                 return False
         if self.extrinsic_from == "parameters":
-            self._publish_camera_tf(frame_id, stamp_ns)
+            self.tf_guard.send_camera(self.odometry.T_base_optical, frame_id, stamp_ns)
         return True
 
     def process(self, msg: Any, receive_s: float) -> bool:
@@ -381,25 +305,6 @@ class EgoMotionNode(Node):
             return False
         return True
 
-    def _publish_camera_tf(self, frame_id: str, stamp_ns: int) -> None:
-        """base_frame -> the image's frame_id on /tf_static (camera pose from parameters), once per frame_id,
-        unless another node already gives that frame a parent there (then one WARNING and nothing)."""
-        frame = frame_id.lstrip("/")
-        if not self.config.publish_camera_tf or not frame or frame == self._static_frame:
-            return
-        other_parent = self.static_tf.parent_of(frame)
-        if other_parent is not None:
-            self._camera_tf_conflict(frame, other_parent, published=False)
-            return
-        with self._static_lock:  # a conflict seen meanwhile by _on_tf_static must not be re-advertised
-            if self.camera_tf_conflict is not None:
-                return
-            self._static_frame = frame
-            transform = make_transform_stamped(self.odometry.T_base_optical, self.config.base_frame, frame, stamp_ns)
-            self._sent.add(transform)
-            self.pub_tf_static.sync(True)
-            self.pub_tf_static.publish(make_tf_message([transform], msg_cls=TFMessage))
-
     def _publish_pose(self, T_odom_base: np.ndarray, twist: np.ndarray, dt_s: float | None, stamp_ns: int) -> None:
         """~/odometry and /tf, never older than what was published (REP 105: TF listeners must not
         see the past). After a backwards stamp the reset pose is withheld until stamps pass the
@@ -419,10 +324,7 @@ class EgoMotionNode(Node):
                              pose_cov=self.odometry.pose_cov, twist_cov=self.odometry.twist_cov(dt_s),
                              msg_cls=Odometry)
         self.pub_odom.publish(odom)
-        if cfg.publish_tf and self.tf_conflict is None:
-            transform = make_transform_stamped(T_odom_base, cfg.odom_frame, cfg.child_frame, stamp_ns)
-            self._sent.add(transform)  # before it can come back on /tf
-            self.pub_tf.publish(make_tf_message([transform], msg_cls=TFMessage))
+        self.tf_guard.send_pose(T_odom_base, stamp_ns)
 
     def _publish_extras(self, header: Any, result: Any) -> None:
         cfg = self.config
@@ -448,7 +350,7 @@ class EgoMotionNode(Node):
                 "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": scale_from != "none", "scale": scale,
                 "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,
-                "camera_tf_conflict": self.camera_tf_conflict or "", "tf_conflict": self.tf_conflict or "",
+                "camera_tf_conflict": self.tf_guard.camera_conflict or "", "tf_conflict": self.tf_guard.tf_conflict or "",
                 "motion_refinement": self.motion.refinement, "motion_flip_average": self.motion.flip_average,
                 "motion_intrinsics": self.motion.motion_intrinsics,
                 "refinement_intrinsics": self.refinement_intrinsics,
@@ -473,10 +375,7 @@ class EgoMotionNode(Node):
         withheld = self.withheld_problem()
         if withheld:
             problems.append(withheld)
-        if self.tf_conflict:
-            problems.append(f"{self.tf_conflict}: this node's /tf stopped (publish_tf false, fuse ~/odometry)")
-        if self.camera_tf_conflict and self.extrinsic_from == "parameters":  # auto then took the chain: no problem
-            problems.append(f"{self.camera_tf_conflict}: this node's camera transform not published")
+        problems += self.tf_guard.problems(self.extrinsic_from)
         name = self.get_fully_qualified_name()  # two cameras' nodes differ by namespace only
         self.pub_diag.publish(diagnostic_array(self.get_clock().now().to_msg(), f"{name.lstrip('/')}: ego_motion",
                                                name, self.stats(), problems))

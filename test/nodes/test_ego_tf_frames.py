@@ -116,10 +116,10 @@ def test_parameters_never_give_the_urdf_camera_frame_a_second_parent(graph, capf
     f = frame_names()
     ego, cache, helper, odom = ego_node(graph, f, extrinsic_source="parameters")
     publish_urdf(helper, f)
-    wait_until(lambda: ego.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
+    wait_until(lambda: ego.tf_guard.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
     first = send_frame(cache, odom, f, T0_NS, 1)
     second = send_frame(cache, odom, f, T0_NS + PERIOD_NS, 2)
-    assert not ego.pub_tf_static.advertised and "/tf_static" not in advertised_topics(helper, ego)
+    assert not ego.tf_guard.pub_tf_static.advertised and "/tf_static" not in advertised_topics(helper, ego)
     lines = warnings_with(capfd, "/tf_static already gives")
     assert len(lines) == 1, lines
     assert f"gives {f.optical} the parent {f.camera_link} (another node)" in lines[0]
@@ -134,11 +134,11 @@ def test_auto_uses_the_urdf_chain_and_publishes_no_camera_transform(graph, capfd
     f = frame_names()
     ego, cache, helper, odom = ego_node(graph, f)
     publish_urdf(helper, f)
-    wait_until(lambda: ego.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
+    wait_until(lambda: ego.tf_guard.static_tf.parent_of(f.optical) == f.camera_link, what="the URDF's /tf_static taken")
     first = send_frame(cache, odom, f, T0_NS, 1)
     second = send_frame(cache, odom, f, T0_NS + PERIOD_NS, 2)
     np.testing.assert_allclose(position(second) - position(first), URDF_STEP, atol=1e-12)
-    assert ego.stats()["extrinsic_from"] == "tf_static" and not ego.pub_tf_static.advertised
+    assert ego.stats()["extrinsic_from"] == "tf_static" and not ego.tf_guard.pub_tf_static.advertised
     lines = [line for line in capfd.readouterr().err.splitlines() if "camera pose from the /tf_static chain" in line]
     assert len(lines) == 1 and f"{f.base} -> {f.camera_link} -> {f.optical}" in lines[0], lines
 
@@ -153,9 +153,9 @@ def test_camera_transform_is_withdrawn_when_the_urdf_appears_later(graph, capfd,
     static = Collector(helper, TFMessage, "/tf_static", tf_static_listener_qos())
     poses = [send_frame(cache, odom, f, T0_NS, 1)]
     ours = static.wait_for(1, where=lambda m: m.transforms[0].child_frame_id == f.optical)[0].transforms[0]
-    assert ours.header.frame_id == f.base and ego.pub_tf_static.advertised
+    assert ours.header.frame_id == f.base and ego.tf_guard.pub_tf_static.advertised
     publish_urdf(helper, f)
-    wait_until(lambda: ego.camera_tf_conflict is not None and not ego.pub_tf_static.advertised,
+    wait_until(lambda: ego.tf_guard.camera_conflict is not None and not ego.tf_guard.pub_tf_static.advertised,
                what="the second parent seen and the node's transform withdrawn")
     wait_until(lambda: "/tf_static" not in advertised_topics(helper, ego), what="the camera transform withdrawn")
     lines = warnings_with(capfd, "two parents", also=lambda: f"; spin skipped: {graph.skipped}")
@@ -183,10 +183,10 @@ def test_wheel_odometry_already_on_tf_stops_the_nodes_tf(graph, capfd):
     tf = Collector(helper, TFMessage, "/tf", tf_qos())
     publisher, message = wheel_odometry(helper, f.odom, f.base)
     # a broadcaster publishes on: again until the node has seen one (its /tf reader is best effort)
-    wait_until(lambda: publisher.publish(message) or ego.tf_conflict is not None, what="the other broadcaster seen")
+    wait_until(lambda: publisher.publish(message) or ego.tf_guard.tf_conflict is not None, what="the other broadcaster seen")
     for i in range(3):
         send_frame(cache, odom, f, T0_NS + i * PERIOD_NS, i + 1)
-    assert not ego.pub_tf.advertised
+    assert not ego.tf_guard.pub_tf.advertised
     wait_until(lambda: "/tf" not in advertised_topics(helper, ego), what="/tf withdrawn")
     assert all(t.transform.translation.x == 5.0 for m in tf.messages for t in m.transforms)  # the wheel's only
     lines = warnings_with(capfd, f"another node publishes {f.odom} -> {f.base} on /tf")
@@ -202,18 +202,18 @@ def test_a_later_broadcaster_of_the_child_frame_stops_the_nodes_tf(graph, other_
     f = frame_names()
     ego, cache, helper, odom = ego_node(graph, f)
     tf = Collector(helper, TFMessage, "/tf", tf_qos())
-    wait_until(lambda: ego.pub_tf.get_subscription_count() >= 2, what="/tf readers matched")
+    wait_until(lambda: ego.tf_guard.pub_tf.get_subscription_count() >= 2, what="/tf readers matched")
     for i in range(2):
         send_frame(cache, odom, f, T0_NS + i * PERIOD_NS, i + 1)
     tf.wait_for(2, where=lambda m: m.transforms[0].child_frame_id == f.base)
-    wait_until(lambda: ego.own_tf_seen == 2, what="the node's own /tf back")
-    assert ego.tf_conflict is None and ego.pub_tf.advertised
+    wait_until(lambda: ego.tf_guard.own_tf_seen == 2, what="the node's own /tf back")
+    assert ego.tf_guard.tf_conflict is None and ego.tf_guard.pub_tf.advertised
     parent = f.odom if other_parent == "same" else f"wheel_{f.odom}"
     publisher, message = wheel_odometry(helper, parent, f.base)
-    wait_until(lambda: publisher.publish(message) or ego.tf_conflict is not None, what="the other broadcaster seen")
-    assert ego.tf_conflict == f"another node publishes {parent} -> {f.base} on /tf"
+    wait_until(lambda: publisher.publish(message) or ego.tf_guard.tf_conflict is not None, what="the other broadcaster seen")
+    assert ego.tf_guard.tf_conflict == f"another node publishes {parent} -> {f.base} on /tf"
     send_frame(cache, odom, f, T0_NS + 2 * PERIOD_NS, 3)
-    assert not ego.pub_tf.advertised
+    assert not ego.tf_guard.pub_tf.advertised
 
 
 def test_odom_child_frame_publishes_beside_wheel_odometry(graph):
@@ -232,8 +232,8 @@ def test_odom_child_frame_publishes_beside_wheel_odometry(graph):
     assert all((m.header.frame_id, m.child_frame_id) == (f.odom, vo) for m in poses)
     ours = tf.wait_for(2, where=lambda m: m.transforms[0].child_frame_id == vo)
     assert all(m.transforms[0].header.frame_id == f.odom for m in ours)
-    wait_until(lambda: ego.own_tf_seen == 2, what="the node's own /tf back")
-    assert ego.tf_conflict is None and ego.pub_tf.advertised
+    wait_until(lambda: ego.tf_guard.own_tf_seen == 2, what="the node's own /tf back")
+    assert ego.tf_guard.tf_conflict is None and ego.tf_guard.pub_tf.advertised
     camera = static.wait_for(1, where=lambda m: m.transforms[0].child_frame_id == f.optical)[0].transforms[0]
     assert camera.header.frame_id == f.base
     np.testing.assert_allclose(position(poses[1]) - position(poses[0]), LEVEL_STEP, atol=1e-12)
