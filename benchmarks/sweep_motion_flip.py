@@ -14,32 +14,22 @@ direction error a pair are lower with the flip than without. The network alone
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.sweep_rest_margin import folder_pairs, score  # noqa: E402
+from benchmarks.sweep_rest_margin import folder_pairs, print_mode_table, score, validation_sweep  # noqa: E402
 from mono_depth_ros.inference.ego_motion_estimator import refine_result  # noqa: E402
-from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.data.datasets import DatasetFolder  # noqa: E402
-from training.evaluate.predict import load_models  # noqa: E402
 
 MODES = ("never", "always")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", nargs="+", required=True, help="validation dataset folders (training extract)")
-    parser.add_argument("--weights", default=str(default_weights_path("li2020_depth")),
-                        help="li2020_depth.pt (its li2020_motion.pt beside it); default: the bundled one")
-    args = parser.parse_args(argv)
-    models = load_models([args.weights])
-    models.flip_average = "auto"  # the depth as the nodes' default
+    args, models = validation_sweep(__doc__, argv)
     rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for path in tqdm(args.data, desc="sequences"):
         folder = DatasetFolder(path)
@@ -50,12 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             refined = [refine_result(r, a, d, b, "rest", folder.intrinsics)
                        for r, a, d, b in zip(results, rgbs, depths, rgbs[1:])]
             rows.setdefault((mode, "rest"), []).append(score([r.T_b_from_a for r in refined], poses, stamps))
-    print(f"motion_flip_average on {len(args.data)} sequences ({args.weights}); mean over the sequences")
-    print("| motion_flip_average | motion_refinement | rotation err deg | direction err deg | ATE m |")
-    print("|---|---|---|---|---|")
-    means = {key: np.mean(np.array(values), axis=0) for key, values in rows.items()}
-    for (mode, refinement), (rot, direction, ate) in sorted(means.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"| {mode} | {refinement} | {rot:.4f} | {direction:.3f} | {ate:.4f} |")
+    means = print_mode_table("motion_flip_average", rows, args)
     flip, plain = means[("always", "rest")], means[("never", "rest")]
     chosen = bool(flip[0] < plain[0] and flip[1] < plain[1])
     print(f"rule (rest: rotation and direction both lower with the flip): AUTO_FLIPS_MOTION = {chosen}")

@@ -18,7 +18,6 @@ rotation alone (``rotation``).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,21 +26,13 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.sweep_rest_margin import folder_pairs, score  # noqa: E402
+from benchmarks.sweep_rest_margin import folder_pairs, print_mode_table, score, validation_sweep  # noqa: E402
 from mono_depth_ros.inference.ego_motion_estimator import refine_result, with_camera_intrinsics  # noqa: E402
-from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.data.datasets import DatasetFolder  # noqa: E402
-from training.evaluate.predict import load_models  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", nargs="+", required=True, help="validation dataset folders (training extract)")
-    parser.add_argument("--weights", default=str(default_weights_path("li2020_depth")),
-                        help="li2020_depth.pt (its li2020_motion.pt beside it); default: the bundled one")
-    args = parser.parse_args(argv)
-    models = load_models([args.weights])
-    models.flip_average = "auto"  # the depth as the nodes' default
+    args, models = validation_sweep(__doc__, argv)
     rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     focal: list[str] = []
     for path in tqdm(args.data, desc="sequences"):
@@ -56,12 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             refined = [refine_result(r, a, d, b, "rest", intr) for r, a, d, b in zip(estimates, rgbs, depths, rgbs[1:])]
             rows.setdefault((mode, "rest"), []).append(score([r.T_b_from_a for r in refined], poses, stamps))
     print("\n".join(focal))
-    print(f"motion_intrinsics on {len(args.data)} sequences ({args.weights}); mean over the sequences")
-    print("| motion_intrinsics | motion_refinement | rotation err deg | direction err deg | ATE m |")
-    print("|---|---|---|---|---|")
-    means = {key: np.mean(np.array(values), axis=0) for key, values in rows.items()}
-    for (mode, refinement), (rot, direction, ate) in sorted(means.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"| {mode} | {refinement} | {rot:.4f} | {direction:.3f} | {ate:.4f} |")
+    means = print_mode_table("motion_intrinsics", rows, args)
     old = means[("learned", "rest")]
     for mode in ("auto", "rotation"):
         new = means[(mode, "rest")]

@@ -55,14 +55,34 @@ def score(rel: list[np.ndarray], poses: list[np.ndarray], stamps: np.ndarray) ->
             float(np.nanmean([e["translation_direction_error_deg"] for e in errors])), float(metrics["ate_mean_m"]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def validation_sweep(doc: str, argv: list[str] | None):
+    """(args with ``data`` and ``weights``, the li2020 pair loaded with its depth flip-averaged as the
+    nodes' default): the command line of the validation sweeps (this one, sweep_motion_flip.py,
+    sweep_motion_intrinsics.py)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", nargs="+", required=True, help="validation dataset folders (training extract)")
     parser.add_argument("--weights", default=str(default_weights_path("li2020_depth")),
                         help="li2020_depth.pt (its li2020_motion.pt beside it); default: the bundled one")
     args = parser.parse_args(argv)
     models = load_models([args.weights])
     models.flip_average = "auto"
+    return args, models
+
+
+def print_mode_table(name: str, rows: dict[tuple[str, str], list[tuple[float, float, float]]], args) -> dict:
+    """Print (markdown) the mean over the sequences of (rotation deg, direction deg, ATE m) for each
+    (``name``'s value, motion_refinement) of ``rows``; returns those means by key."""
+    print(f"{name} on {len(args.data)} sequences ({args.weights}); mean over the sequences")
+    print(f"| {name} | motion_refinement | rotation err deg | direction err deg | ATE m |")
+    print("|---|---|---|---|---|")
+    means = {key: np.mean(np.array(values), axis=0) for key, values in rows.items()}
+    for (mode, refinement), (rot, direction, ate) in sorted(means.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"| {mode} | {refinement} | {rot:.4f} | {direction:.3f} | {ate:.4f} |")
+    return means
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, models = validation_sweep(__doc__, argv)
     rows: dict[str, list[tuple[float, float, float, float]]] = {}
     for path in tqdm(args.data, desc="sequences"):
         folder = DatasetFolder(path)
