@@ -3,7 +3,8 @@
 ``motion_refinement: rest`` keeps li2020's rotation only where dropping it raises the photometric
 cost by more than the margin. The margin was chosen on the 8 synthetic validation sequences with
 an earlier li2020; this re-runs that choice for the weights that ship. Each pair's network
-estimate and depth are computed once (li2020 alone, flip-averaged depth as the node's
+estimate and depth are computed once (li2020 alone, its rotation re-expressed for the camera's
+focal length as the node's default ``motion_intrinsics: camera``, flip-averaged depth as the node's
 ``flip_average: auto``); each margin then only re-runs the rest check. Prints, per margin, the
 mean over the sequences of rotation error and translation direction error a pair, ATE (mean,
 Sim3-aligned) and the share of pairs that dropped the rotation; "never" is the network alone.
@@ -25,7 +26,8 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mono_depth_ros.inference import pose_refinement  # noqa: E402
-from mono_depth_ros.inference.ego_motion_estimator import refine_result  # noqa: E402
+from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_INTRINSICS, refine_result, \
+    with_camera_intrinsics  # noqa: E402
 from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.data.datasets import DatasetFolder  # noqa: E402
 from training.evaluate.pose_metrics import (chain_relative, pair_errors, relative_from_poses,  # noqa: E402
@@ -88,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = DatasetFolder(path)
         rgbs, depths, results, poses, stamps = folder_pairs(models, folder)
         intr = folder.intrinsics
+        if DEFAULT_MOTION_INTRINSICS == "camera":  # as the node: the rotation in the camera's focal length
+            results = [with_camera_intrinsics(r, intr, translation=False) for r in results]
         rows.setdefault("never", []).append((*score([r.T_b_from_a for r in results], poses, stamps), 0.0))
         for margin in MARGINS:
             pose_refinement.NO_ROTATION_MARGIN = margin
