@@ -3,7 +3,7 @@
 Publishes ``--frames`` rgb8 images (and their camera_info) at ``--rate_hz`` on ``--topic`` with
 stamps ``t0 + i / rate`` (``--restart_at K``: the stamps start over at frame K, 10 s before the first
 loop's, as a looping bag's go back), with the shipped Fast DDS profile unless the environment already names one. It
-starts once a subscriber has matched, prints ``published N`` when done and then waits for
+starts once a subscriber has matched (``--wait_reliable``: a reliable one), prints ``published N`` when done and then waits for
 stdin to close, so that nothing it sent is torn down before the reader took it.
 
     python test/nodes/camera_process.py --topic /cam/image_raw --frames 90 --reliability reliable
@@ -29,12 +29,16 @@ def main() -> int:
     parser.add_argument("--restart_at", type=int, default=0)
     parser.add_argument("--frame_id", default="camera_optical")
     parser.add_argument("--wait_subscribers", type=int, default=1, help="matched subscriptions to wait for")
+    parser.add_argument("--wait_reliable", action="store_true",
+                        help="also wait until a subscription on the topic asks for reliable delivery (a node "
+                             "whose input_reliability auto has switched)")
     args = parser.parse_args()
 
     from mono_depth_ros.nodes.transport import apply_fastdds_profile
 
     apply_fastdds_profile()
     import rclpy
+    from rclpy.qos import ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
 
     from mono_depth_ros.core.camera import CameraIntrinsics, camera_info_from_intrinsics
@@ -52,7 +56,14 @@ def main() -> int:
     focal = 0.8 * args.width
     intr = CameraIntrinsics(args.width, args.height, focal, focal, args.width / 2.0, args.height / 2.0)
     deadline = time.monotonic() + 60.0
-    while pub_img.get_subscription_count() < args.wait_subscribers and time.monotonic() < deadline:
+    def ready() -> bool:
+        if pub_img.get_subscription_count() < args.wait_subscribers:
+            return False
+        return not args.wait_reliable or any(
+            info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+            for info in node.get_subscriptions_info_by_topic(args.topic))
+
+    while not ready() and time.monotonic() < deadline:
         rclpy.spin_once(node, timeout_sec=0.05)
     print(f"matched {pub_img.get_subscription_count()}", flush=True)
     period_s = 1.0 / args.rate_hz
