@@ -11,8 +11,10 @@ input) are mapped back exactly to the camera image. ``refinement`` (``motion_ref
 that estimate (pose_refinement.py): ``auto`` when the camera's intrinsics are given,
 ``photometric`` always (else with the learned intrinsics); ``rest`` (the default) only chooses
 between the estimate, its translation without the rotation and no motion; ``none`` leaves the
-network's estimate. ``flip_average`` (``motion_flip_average``) also runs the network on the
-mirrored pair and averages the two estimates, the mirrored one mapped back (``run_motion``).
+network's estimate. Before the refinement, ``motion_intrinsics`` camera (the default) re-expresses
+the network's rotation for the camera's known focal length (``finish_result``). ``flip_average``
+(``motion_flip_average``) also runs the network on the mirrored pair and averages the two
+estimates, the mirrored one mapped back (``run_motion``).
 """
 
 from __future__ import annotations
@@ -109,8 +111,9 @@ def run_motion(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], x: np.ndarra
 def with_camera_intrinsics(result: EgoMotionResult, intrinsics: CameraIntrinsics | None,
                            translation: bool = True) -> EgoMotionResult:
     """The network's estimate re-expressed for the camera's known ``intrinsics`` (None, or another
-    image size: unchanged). The motion network explains the image motion under the intrinsics it
-    learned (``result.intrinsics``); an image shift of s pixels is a rotation of s / f, and a
+    image size: unchanged). The motion network explains the image motion under the intrinsics of
+    its intrinsics head (``result.intrinsics``; untrained in the bundled weights, whose training
+    data had intrinsics, and about the same for every lens: README); an image shift of s pixels is a rotation of s / f, and a
     lateral translation of s Z / f, so with f_learned / f_camera = k (per axis) the rotations
     about x and y scale by k_y and k_x, the translation's x and y by k_x and k_y (small-angle, about
     the image centre); the rotation about the optical axis and the forward translation do not
