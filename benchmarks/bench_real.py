@@ -196,7 +196,8 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         data_root: Path = DEFAULT_DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
-        motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE, motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> dict:
+        motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
+        motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
     ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = DatasetFolder(path)
         intr = folder.intrinsics
         rgbs, depths, results, poses, stamps = folder_pairs(models, folder)
-        focal.append(f"{Path(path).name}: fx {intr.fx:.1f}, learned {np.median([r.intrinsics.fx for r in results]):.1f}")
+        head_fx = np.median([r.intrinsics.fx for r in results])
+        focal.append(f"{Path(path).name}: fx {intr.fx:.1f}, learned {head_fx:.1f}")
         for mode in ("learned", "auto", "rotation"):
             estimates = results if mode == "learned" else [
                 with_camera_intrinsics(r, intr, translation=mode == "auto") for r in results]

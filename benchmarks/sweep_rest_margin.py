@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         rgbs, depths, results, poses, stamps = folder_pairs(models, folder)
         intr = folder.intrinsics
         if DEFAULT_MOTION_INTRINSICS == "camera":  # as the node: the rotation in the camera's focal length
-            results = [with_camera_intrinsics(r, intr, translation=False) for r in results]
+            results = [with_camera_intrinsics(r, intr) for r in results]
         rows.setdefault("never", []).append((*score([r.T_b_from_a for r in results], poses, stamps), 0.0))
         for margin in MARGINS:
             pose_refinement.NO_ROTATION_MARGIN = margin

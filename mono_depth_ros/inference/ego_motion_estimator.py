@@ -109,15 +109,17 @@ def run_motion(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], x: np.ndarra
 
 
 def with_camera_intrinsics(result: EgoMotionResult, intrinsics: CameraIntrinsics | None,
-                           translation: bool = True) -> EgoMotionResult:
+                           translation: bool = False) -> EgoMotionResult:
     """The network's estimate re-expressed for the camera's known ``intrinsics`` (None, or another
     image size: unchanged). The motion network explains the image motion under the intrinsics of
     its intrinsics head (``result.intrinsics``; untrained in the bundled weights, whose training
-    data had intrinsics, and about the same for every lens: README); an image shift of s pixels is a rotation of s / f, and a
-    lateral translation of s Z / f, so with f_learned / f_camera = k (per axis) the rotations
-    about x and y scale by k_y and k_x, the translation's x and y by k_x and k_y (small-angle, about
-    the image centre); the rotation about the optical axis and the forward translation do not
-    depend on f. ``translation`` False: the rotation alone. The residual field is left as it is."""
+    data had intrinsics, and about the same for every lens: README); an image shift of s pixels is
+    a rotation of s / f, and a lateral translation of s Z / f, so with f_head / f_camera = k (per
+    axis) the rotations about x and y scale by k_y and k_x, the translation's x and y by k_x and
+    k_y (small-angle, about the image centre); the rotation about the optical axis and the forward
+    translation do not depend on f. ``translation`` False (the shipped form, ``motion_intrinsics:
+    camera``): the rotation alone; True also scales the lateral translation (rejected on
+    validation; kept for benchmarks/sweep_motion_intrinsics.py). The residual field is left as it is."""
     k = result.intrinsics
     if intrinsics is None or (intrinsics.width, intrinsics.height) != (k.width, k.height):
         return result
@@ -135,7 +137,7 @@ def finish_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     camera's ``intrinsics`` known, its rotation re-expressed for them (``with_camera_intrinsics``,
     rotation only), then ``refine_result``."""
     if check_motion_intrinsics(motion_intrinsics) == "camera":
-        result = with_camera_intrinsics(result, intrinsics, translation=False)
+        result = with_camera_intrinsics(result, intrinsics)
     return refine_result(result, rgb_a, depth_a, rgb_b, refinement, intrinsics)
 
 

@@ -17,8 +17,8 @@ frame_id is published on /tf_static, so rviz2 (Fixed Frame odom) can place the c
 One parent per frame (tf_guard.TfGuard): when another node gives the image's frame a parent on
 /tf_static, the node's own camera transform is not published (or is withdrawn, with a WARNING
 naming both parents); when another node publishes odom_child_frame's parent on /tf (wheel
-odometry, an EKF), the node stops its /tf with a WARNING and keeps ~/odometry. Latest-frame-only processing as in depth_node: the motion is between the last two
-*processed* frames.
+odometry, an EKF), the node stops its /tf with a WARNING and keeps ~/odometry. Latest-frame-only
+processing as in depth_node: the motion is between the last two *processed* frames.
 
 Scale: Li 2020's depth and translation are up to one common unit. With the shared depth of a
 depth_node whose ``scale_source`` gives that depth a metric scale (``CachedDepth.metric_scale``)
@@ -189,8 +189,8 @@ class EgoMotionNode(Node):
         off = outputs_off(new_config)
         if self.tf_guard.tf_conflict is not None:
             off["/tf"] = self.tf_guard.tf_conflict
-        sync_outputs({"/tf": self.tf_guard.pub_tf, "~/motion_field": self.pub_field, "~/camera_info_estimated": self.pub_info},
-                     off, self.get_logger().info)
+        sync_outputs({"/tf": self.tf_guard.pub_tf, "~/motion_field": self.pub_field,
+                      "~/camera_info_estimated": self.pub_info}, off, self.get_logger().info)
         self.tf_guard.watch_tf()
         return SetParametersResult(successful=True)
 
@@ -225,7 +225,8 @@ class EgoMotionNode(Node):
             if T is not None:
                 self.odometry.T_base_optical, self.extrinsic_from = T, "tf_static"
                 self.get_logger().info(f"camera pose from the /tf_static chain "
-                                       f"{self.tf_guard.static_tf.chain(cfg.base_frame, frame_id)} (another node's); this "
+                                       f"{self.tf_guard.static_tf.chain(cfg.base_frame, frame_id)} (another "
+                                       "node's); this "
                                        "node publishes no camera transform")
             elif cfg.extrinsic_source == "tf_static":
                 self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {cfg.base_frame} -> "
@@ -248,9 +249,8 @@ class EgoMotionNode(Node):
             self._publish_pose(self.odometry.T_odom_base.copy(), np.zeros(6), None, stamp_ns)  # no step: twist unknown
             return True
         dt_s = (stamp_ns - prev[0]) * 1e-9
-        intrinsics = None  # the camera's when camera_info matches: for motion_intrinsics and the refinement
-        if self.motion.refinement != "none" or self.motion.motion_intrinsics == "camera":
-            intrinsics = self._frame_intrinsics(msg, rgb.shape)
+        # the camera's intrinsics when camera_info matches: for motion_intrinsics and the refinement
+        intrinsics = self._frame_intrinsics(msg, rgb.shape)
         if self.motion.refinement != "none":
             self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
                 "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
@@ -350,7 +350,8 @@ class EgoMotionNode(Node):
                 "depth_reused": self.depth_reused, **self.camera.stats(), "latency_mean_ms": latency["mean"],
                 "latency_p95_ms": latency["p95"], "metric": scale_from != "none", "scale": scale,
                 "scale_from": scale_from, "extrinsic_from": self.extrinsic_from,
-                "camera_tf_conflict": self.tf_guard.camera_conflict or "", "tf_conflict": self.tf_guard.tf_conflict or "",
+                "camera_tf_conflict": self.tf_guard.camera_conflict or "",
+                "tf_conflict": self.tf_guard.tf_conflict or "",
                 "motion_refinement": self.motion.refinement, "motion_flip_average": self.motion.flip_average,
                 "motion_intrinsics": self.motion.motion_intrinsics,
                 "refinement_intrinsics": self.refinement_intrinsics,

@@ -376,7 +376,7 @@ def test_motion_intrinsics_camera_re_expresses_the_rotation_for_the_cameras_foca
     np.testing.assert_allclose(r_fixed, r_plain * [2.0, 0.5, 1.0], rtol=1e-6, atol=1e-12)
     np.testing.assert_array_equal(fixed.T_b_from_a[:3, 3], plain.T_b_from_a[:3, 3])
     # the full form (rejected on validation, kept for benchmarks/sweep_motion_intrinsics.py) scales x/y too
-    full = with_camera_intrinsics(plain, camera)
+    full = with_camera_intrinsics(plain, camera, translation=True)
     np.testing.assert_allclose(full.T_b_from_a[:3, 3], plain.T_b_from_a[:3, 3] * [0.5, 2.0, 1.0], rtol=1e-9)
     other_size = CameraIntrinsics(240, 180, 100.0, 100.0, 119.5, 89.5)  # not this image's: left alone
     np.testing.assert_array_equal(est.estimate(rgb, depth, rgb_b, depth, other_size).T_b_from_a, plain.T_b_from_a)

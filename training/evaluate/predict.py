@@ -159,8 +159,8 @@ def predict_motion_result(models: LoadedModels, rgb_a: np.ndarray, rgb_b: np.nda
                           intrinsics: CameraIntrinsics | None = None) -> EgoMotionResult:
     """EgoMotionResult of b's camera relative to a from li2020 nets fed as EgoMotionEstimator feeds
     them (each depth at the network resolution); ``refinement`` and ``intrinsics`` (else the
-    learned ones) as EgoMotionEstimator's (``finish_result``, with ``models.motion_intrinsics``; its ``choice`` says what the
-    refinement made of the network's estimate)."""
+    learned ones) as EgoMotionEstimator's (``finish_result``, with ``models.motion_intrinsics``; its
+    ``choice`` says what the refinement made of the network's estimate)."""
     if "li2020_motion" not in models.nets or "li2020_depth" not in models.nets:
         raise InputError("checkpoint", sorted(models.nets), "ego-motion needs li2020_depth and li2020_motion")
     depth_a = predict_depth_result(models, rgb_a, "li2020_depth")

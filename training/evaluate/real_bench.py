@@ -84,7 +84,8 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
                   motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
-    network (``motion_refinement``, ``motion_flip_average``, ``motion_intrinsics`` as ego_motion_node's). ``models``: a user's (ONNX, model card or None for the one beside it), each scored
+    network (``motion_refinement``, ``motion_flip_average``, ``motion_intrinsics`` as
+    ego_motion_node's). ``models``: a user's (ONNX, model card or None for the one beside it), each scored
     under its card's name beside the methods."""
     options = dict(estimator_options or {})
     nets = Networks({})
