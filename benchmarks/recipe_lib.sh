@@ -16,6 +16,7 @@ render() {  # name scene seed trajectory moving_objects [extra flags]: one seque
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
+  mkdir -p "$OUT/bags" "$OUT/data"
   "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size 160x120 --scene "$2" --seed "$3" --trajectory "$4" \
       --moving-objects "$5" --stereo --realistic "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
@@ -56,7 +57,7 @@ render_broad_validation() {  # the 48 where missing, two processes side by side;
   FRAMES=12 PREFIX=valb render_seeds indoor $(seq 9001 9024) & indoor=$!
   FRAMES=12 PREFIX=valb render_seeds street $(seq 9501 9524) & street=$!
   wait "$indoor"; wait "$street"
-  mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*"; compgen -G "$OUT/data/valb_*")
+  mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*" || true; compgen -G "$OUT/data/valb_*" || true)
   [ "${#BROAD_VAL[@]}" = 56 ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not 56" >&2; return 1; }
 }
 stage10_data() {  # LAST_ROOM LAST_STREET: the 8 validation sequences and stage 10's training sequences
