@@ -268,6 +268,31 @@ def camera_info_sibling(image_topic: str) -> str:
     return f"{namespace}/camera_info" if namespace or image_topic.startswith("/") else "camera_info"
 
 
+def _default_text(spec: ParamSpec) -> str:
+    """The default as a user writes it on the command line (lists as ROS writes them:
+    -p camera_xyz_m:=[0.0, 0.0, 0.0]; booleans lower case; strings quoted)."""
+    if isinstance(spec.default, bool):
+        return str(spec.default).lower()
+    if isinstance(spec.default, str):
+        return repr(spec.default)
+    if isinstance(spec.default, (list, tuple)):
+        return f"[{', '.join(map(str, spec.default))}]"
+    return str(spec.default)
+
+
+def _limits(spec: ParamSpec) -> list[str]:
+    """The choices, the range and whether the value is fixed at start, in words."""
+    limits = []
+    if spec.choices:
+        limits.append("one of " + ", ".join(spec.choices))
+    if spec.low is not None or spec.high is not None:
+        limits.append(f"range [{spec.low if spec.low is not None else '-inf'}, "
+                      f"{spec.high if spec.high is not None else 'inf'}]")
+    if spec.read_only:
+        limits.append("start-up only")
+    return limits
+
+
 def parameters_help(node_name: str, specs: Sequence[ParamSpec], width: int = 100) -> str:
     """Text for a console script's ``--help``: each parameter of ``node_name`` with its default,
     its range or choices, whether it is read-only, and its description (wrapped to ``width``)."""
@@ -275,22 +300,22 @@ def parameters_help(node_name: str, specs: Sequence[ParamSpec], width: int = 100
 
     lines = [f"{node_name} parameters (set with --ros-args -p NAME:=VALUE or --params-file FILE):"]
     for spec in specs:
-        default = (str(spec.default).lower() if isinstance(spec.default, bool)
-                   else repr(spec.default) if isinstance(spec.default, str)
-                   else f"[{', '.join(map(str, spec.default))}]" if isinstance(spec.default, (list, tuple))
-                   else spec.default)  # lists as ROS writes them: -p camera_xyz_m:=[0.0, 0.0, 0.0]
-        limits = []
-        if spec.choices:
-            limits.append("one of " + ", ".join(spec.choices))
-        if spec.low is not None or spec.high is not None:
-            limits.append(f"range [{spec.low if spec.low is not None else '-inf'}, "
-                          f"{spec.high if spec.high is not None else 'inf'}]")
-        if spec.read_only:
-            limits.append("start-up only")
-        lines.append(f"  {spec.name} (default {default}{'; ' + '; '.join(limits) if limits else ''})")
+        limits = _limits(spec)
+        lines.append(f"  {spec.name} (default {_default_text(spec)}{'; ' + '; '.join(limits) if limits else ''})")
         lines.extend(textwrap.wrap(spec.description, width=width, initial_indent="      ",
                                    subsequent_indent="      "))
     return "\n".join(lines)
+
+
+def parameters_markdown(node_name: str, specs: Sequence[ParamSpec]) -> str:
+    """A markdown section for ``node_name``: one table row per parameter (name, default, choices or
+    range and start-up only, description), the same words as ``parameters_help``."""
+    rows = [f"## {node_name}", "", "| parameter | default | allowed | description |", "|---|---|---|---|"]
+    for spec in specs:
+        cells = [f"`{spec.name}`", f"`{_default_text(spec)}`", "; ".join(_limits(spec)),
+                 spec.description.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def console_help(program: str, summary: str, tables: Sequence[tuple[str, Sequence[ParamSpec]]],
