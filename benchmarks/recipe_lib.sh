@@ -152,6 +152,17 @@ train_xian_lite0() {  # run minutes log threads [extra args]: xian2018 lite0 at 
       --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
+train_li_lite0() {  # run minutes log threads [extra args]: li2020 lite0 (depth and motion) at 120x160 on DATA,
+  # batch 6, a checkpoint every 250 steps, LI_CONTINUE's schedules, resumed from RUN/checkpoints/last.ckpt
+  # when there is one (stages 17 and 19; the start and learning rate come in the extra args)
+  local run=$1 minutes=$2 log=$3 threads=$4; shift 4
+  # shellcheck disable=SC2046
+  OMP_NUM_THREADS=$threads "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
+      --data "${DATA[@]}" --out "$OUT/runs/$run" --set model.variant=lite0 --set "data.input_hw=[120, 160]" \
+      --set data.train_split=all --set trainer.val_batches=0 --set trainer.num_workers=1 \
+      --set trainer.checkpoint_every_n_steps=250 "${LI_CONTINUE[@]}" --no-progress --max-minutes "$minutes" "$@" \
+      $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
+}
 li_stage_120x160() {  # run minutes log [extra args]: li2020 (depth and motion) continued from the shipped
   # weights at 120x160, lr 3e-5, on every training sequence (validation rendered where missing), on
   # LI_THREADS threads (default 2), then selected against the shipped pair every SEL_EVERY steps

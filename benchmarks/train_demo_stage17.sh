@@ -24,11 +24,5 @@ recipe_setup "$@"
 start="$OUT/runs/li2020_stage16/checkpoints/last.ckpt"
 [ -f "$start" ] || { echo "error: no $start: run benchmarks/train_demo_stage16.sh first" >&2; exit 2; }
 stage10_data 7200 8100
-run="$OUT/runs/li2020_stage17"
-# shellcheck disable=SC2046
-OMP_NUM_THREADS=${LI_THREADS:-2} "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
-    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --init-from "$start" \
-    --set "data.input_hw=[120, 160]" --set data.train_split=all \
-    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-    "${LI_CONTINUE[@]}" --no-progress --max-minutes "${LI_MIN:-60}" $(resume "$run") > "$OUT/li_stage17.log" 2>&1
+train_li_lite0 li2020_stage17 "${LI_MIN:-60}" li_stage17.log "${LI_THREADS:-2}" --init-from "$start"
 DIRECTION_BETTER=1 SEL_EVERY=500 select_ship_li li2020_stage17

@@ -28,12 +28,6 @@ recipe_setup "$@"
 start="$OUT/runs/li2020_stage17/checkpoints/last.ckpt"
 [ -f "$start" ] || { echo "error: no $start: run benchmarks/train_demo_stage17.sh first" >&2; exit 2; }
 stage10_data 7200 8100
-run="$OUT/runs/li2020_stage19"
-# shellcheck disable=SC2046
-OMP_NUM_THREADS=${LI_THREADS:-1} "$PY" -m training train --method li2020 --config config/training/li2020.yaml \
-    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --init-from "$start" \
-    --set "data.input_hw=[120, 160]" --set data.train_split=all \
-    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-    "${LI_CONTINUE[@]}" --set optimizer.lr=0.00003 --no-progress --max-minutes "${LI_MIN:-75}" \
-    $(resume "$run") > "$OUT/li_stage19.log" 2>&1
+train_li_lite0 li2020_stage19 "${LI_MIN:-75}" li_stage19.log "${LI_THREADS:-1}" --init-from "$start" \
+    --set optimizer.lr=0.00003
 BROAD=1 DIRECTION_BETTER=1 SEL_EVERY=500 select_ship_li li2020_stage19
