@@ -303,7 +303,9 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     divides by ~0: 4.8 at a pixel published as 0.003 (the frame's nearest), while the absolute
     difference stays <= 0.12 (the median is 1) and over the 99 % of pixels published >= 0.25 it is
     at most 0.18 relative (mean 0.031). Median-scaled AbsRel against the Kinect depth: 0.4114 fp32,
-    0.4015 bf16: bf16 moves it by 0.010, twice the README's 0.005 bound (README, Backends)."""
+    0.4015 bf16: bf16 moved it by 0.010, twice the 0.005 bound (docs/backends.md). Stage 18's step
+    5500, shipped since its choice was made again on the broad validation set: 0.089 absolute, 0.167
+    relative on those pixels (mean 0.022), AbsRel 0.4186 fp32 -> 0.4150 bf16, 0.0036: within it."""
     import openvino as ov
 
     from training.evaluate.real_sets import load_kinect
@@ -337,7 +339,7 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
         scaled = depth[ok] * np.median(frame.depth_m[ok]) / np.median(depth[ok])
         return float(np.mean(np.abs(scaled - frame.depth_m[ok]) / frame.depth_m[ok]))
 
-    # the README's accuracy bound for a CPU path is 0.005; stage 18's xian2018 moves this frame's
-    # AbsRel by 0.010 at bf16 (stage 14's: 0.006; stage 13's ResNet-18: within 0.005), so bf16 misses
-    # it for xian2018 (README, Backends); the test pins the measured size
-    assert 0.007 < abs(abs_rel(db) - abs_rel(da)) <= 0.013
+    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 18,
+    # step 5500) moves this frame's AbsRel by 0.0036 at bf16 (step 8000: 0.010; stage 14's: 0.006;
+    # stage 13's ResNet-18: within 0.005); the test pins the measured size
+    assert 0.002 < abs(abs_rel(db) - abs_rel(da)) <= 0.005
