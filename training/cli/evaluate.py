@@ -65,8 +65,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="as ego_motion_node's motion_flip_average: also run li2020's motion network on the "
                              "mirrored pair and average the two estimates (default auto: as the node's)")
     parser.add_argument("--motion-intrinsics", choices=MOTION_INTRINSICS, default=DEFAULT_MOTION_INTRINSICS,
-                        help="as ego_motion_node's motion_intrinsics: camera (default) re-expresses the motion "
-                             "network's rotation for the dataset's intrinsics; learned keeps the network's")
+                        help="as ego_motion_node's motion_intrinsics: camera re-expresses the motion network's "
+                             "rotation for the dataset's intrinsics; learned keeps the network's (default "
+                             f"{DEFAULT_MOTION_INTRINSICS}, as the node's)")
     parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="as ego_motion_node's motion_refinement: align each pair at the frames' resolution from "
                              "the network's estimate with the dataset's intrinsics (default rest, as the node's: the "
