@@ -77,11 +77,13 @@ more_training_data() {  # DATA = every training sequence; exits 2 when train_dem
   mapfile -t DATA < <(compgen -G "$OUT/data/train_*" || true; compgen -G "$OUT/data/more_*")
   echo "training sequences: ${#DATA[@]}"
 }
-select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences, the shipped model
-  # scored beside it (eigen2014 by AbsRel every 1000 steps, xian2018 by WHDR every 500)
-  local every=1000 criterion=abs_rel
+select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences (with BROAD=1, from
+  # stage 19 on: the broad validation set), the shipped model scored beside it (eigen2014 by AbsRel
+  # every 1000 steps, xian2018 by WHDR every 500)
+  local every=1000 criterion=abs_rel val=("$OUT"/data/val_*)
   [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
-  "$PY" -m training select --run "$OUT/runs/$2" --data "$OUT"/data/val_* --split all --every "$every" \
+  [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
+  "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
       --criterion "$criterion" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
 }
 select_ship() {  # method run: select_run, and ship the pick only if it wins
