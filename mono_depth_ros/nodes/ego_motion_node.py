@@ -226,8 +226,7 @@ class EgoMotionNode(Node):
                 self.odometry.T_base_optical, self.extrinsic_from = T, "tf_static"
                 self.get_logger().info(f"camera pose from the /tf_static chain "
                                        f"{self.tf_guard.static_tf.chain(cfg.base_frame, frame_id)} (another "
-                                       "node's); this "
-                                       "node publishes no camera transform")
+                                       "node's); this node publishes no camera transform")
             elif cfg.extrinsic_source == "tf_static":
                 self.rejects.reject("extrinsic_unavailable", f"no /tf_static chain {cfg.base_frame} -> "
                                     f"{frame_id} yet")
