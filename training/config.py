@@ -106,9 +106,11 @@ class Eigen2014Optimizer:
     """SGD with momentum and the paper's per-layer learning rates (Eigen et al. 2014, sec. 3.3).
 
     Coarse: conv layers 0.001, the two fully connected layers 0.1. Fine: layers 1 and 3 0.001,
-    layer 2 0.01.
+    layer 2 0.01. ``kind``: ``sgd`` (the paper) or ``adam`` (ours: Adam over the same per-layer
+    groups and rates, which then need Adam-sized values, e.g. 1e-4; ``momentum`` unused).
     """
 
+    kind: str = "sgd"
     momentum: float = 0.9
     weight_decay: float = 0.0
     lr_coarse_conv: float = 0.001
@@ -533,6 +535,8 @@ def _validate_model_and_optimizer(config: Any) -> None:
                 "li2020": li2020.DEPTH_VARIANTS}[config.method]
     if config.model.variant not in variants:
         raise ConfigError("model.variant", config.model.variant, f"expected one of {sorted(variants)}")
+    if config.method == "eigen2014" and config.optimizer.kind not in ("sgd", "adam"):
+        raise ConfigError("optimizer.kind", config.optimizer.kind, "expected 'sgd' (the paper) or 'adam'")
     encoder_init = getattr(config.model, "encoder_init", "none")
     if encoder_init not in ("none", "imagenet"):
         raise ConfigError("model.encoder_init", encoder_init, "expected 'none' or 'imagenet'")

@@ -27,6 +27,22 @@ def test_paper_hyperparameters():
     assert li.optimizer.lr == 2e-4
 
 
+def test_eigen_optimizer_kind_builds_the_named_optimizer_over_the_paper_groups():
+    import torch
+
+    from training.methods.eigen2014 import Eigen2014Method
+
+    assert load_config("eigen2014").optimizer.kind == "sgd"  # the paper's
+    for kind, cls in (("sgd", torch.optim.SGD), ("adam", torch.optim.Adam)):
+        cfg = load_config("eigen2014", overrides=[f"optimizer.kind={kind}", "model.variant=light",
+                                                  "optimizer.lr_coarse_fc=0.002"])
+        opt = Eigen2014Method(cfg).configure_optimizers()
+        assert type(opt) is cls
+        assert [g["lr"] for g in opt.param_groups] == [0.001, 0.002, 0.001, 0.01, 0.001]
+    with pytest.raises(ConfigError, match="optimizer.kind"):
+        load_config("eigen2014", overrides=["optimizer.kind=rmsprop"])
+
+
 def test_unknown_key_is_named(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("optimizer:\n  lr_coarse_fcc: 0.1\n")

@@ -81,6 +81,9 @@ class Eigen2014Method(MethodModule):
 
     def configure_optimizers(self):
         opt = self.config.optimizer
+        if opt.kind == "adam":  # ours; the paper's SGD below
+            return torch.optim.Adam(eigen_param_groups(self.model, opt), lr=opt.lr_coarse_conv,
+                                    weight_decay=opt.weight_decay)
         return torch.optim.SGD(eigen_param_groups(self.model, opt), lr=opt.lr_coarse_conv, momentum=opt.momentum,
                                weight_decay=opt.weight_decay)
 
