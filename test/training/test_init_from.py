@@ -282,17 +282,17 @@ def test_resume_with_another_anchor_setting_is_one_line(tiny_dataset, tmp_path, 
 
 
 def test_init_from_weights_of_another_input_size_says_so(caplog):
-    """eigen2014's config trains at 228x304, its bundled weights were trained at 96x128: one line."""
+    """eigen2014's config trains at 228x304, its bundled weights (lite0) were trained at 120x160: one line."""
     import logging
 
     caplog.set_level(logging.WARNING, logger="training.loop")
-    for size, warned in (("[48, 64]", True), ("[96, 128]", False)):
+    for size, warned in (("[64, 96]", True), ("[120, 160]", False)):
         caplog.clear()
-        config = load_config("eigen2014", overrides=["model.variant=light", f"data.input_hw={size}"])
+        config = load_config("eigen2014", overrides=["model.variant=lite0", f"data.input_hw={size}"])
         initialise_from(build_method(config), "bundled")
         lines = [r.getMessage() for r in caplog.records if "--init-from" in r.getMessage()]
-        assert lines == (['--init-from eigen2014 was trained at 96x128, this run trains at 48x64 (data.input_hw): '
-                          '--set "data.input_hw=[96, 128]" continues at its size'] if warned else [])
+        assert lines == (['--init-from eigen2014 was trained at 120x160, this run trains at 64x96 (data.input_hw): '
+                          '--set "data.input_hw=[120, 160]" continues at its size'] if warned else [])
 
 
 @pytest.mark.parametrize("stats", ["frozen", "batch"])
