@@ -3,7 +3,8 @@
 Stage 1 (steps < ``schedule.coarse_steps``) trains the coarse network on its own output;
 stage 2 freezes the coarse network (eval mode, no gradients) and trains the fine network.
 SGD with momentum 0.9 and the paper's per-layer learning rates (config keys
-``optimizer.lr_coarse_conv``, ``lr_coarse_fc``, ``lr_fine_layer1..3``).
+``optimizer.lr_coarse_conv``, ``lr_coarse_fc``, ``lr_fine_layer1..3``); ``optimizer.kind: adam``
+(ours: stage 20's coarse stage from ImageNet) uses Adam over the same groups and rates.
 """
 
 from __future__ import annotations
