@@ -12,10 +12,10 @@
 # 1. renders the 8 validation sequences and stage 10's 300 training sequences where they are missing;
 # 2. coarse stage: eigen2014 lite0 at 120x160 from ImageNet, Adam (optimizer.kind=adam; ours, the
 #    paper's SGD in stage 15) at EIGEN_LR_CONV / EIGEN_LR_FC, batch 8, colour jitter as stage 13,
-#    COARSE_MIN minutes (default 45, over all sittings), EIGEN_THREADS threads (default 2); resumable;
+#    COARSE_MIN minutes (default 65, as run; over all sittings), EIGEN_THREADS threads (default 2); resumable;
 # 3. the fine stage's start: that run's last coarse network with the shipped light fine network;
 # 4. fine stage (coarse frozen, the paper's SGD rates as stages 6 and 13), FINE_MIN minutes (default
-#    20); resumable;
+#    25, as run); resumable;
 # 5. selects the fine stage's checkpoints every 1000 steps by AbsRel on the broad validation set
 #    (BROAD=1) beside the shipped weights and ships the pick when it is within 2 % of them (stage 14
 #    and 15's rule for an ImageNet start, fixed before the run). The real frames play no part.
@@ -36,12 +36,12 @@ eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on D
       --set trainer.batch_size=8 --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$run") > "$OUT/$log" 2>&1
 }
-eigen_lite0 "$coarse" "${COARSE_MIN:-45}" eigen_stage20_coarse.log --set model.encoder_init=imagenet \
+eigen_lite0 "$coarse" "${COARSE_MIN:-65}" eigen_stage20_coarse.log --set model.encoder_init=imagenet \
     --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
     --set optimizer.lr_coarse_conv="${EIGEN_LR_CONV:-0.0001}" --set optimizer.lr_coarse_fc="${EIGEN_LR_FC:-0.0001}"
 start="$OUT/runs/eigen2014_stage20_start.pt"
 [ -f "$start" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$coarse/checkpoints/last.ckpt" \
     --fine "$W/eigen2014.pt" --out "$start"
-eigen_lite0 "$fine" "${FINE_MIN:-20}" eigen_stage20_fine.log --init-from "$start" --set schedule.coarse_steps=0
+eigen_lite0 "$fine" "${FINE_MIN:-25}" eigen_stage20_fine.log --init-from "$start" --set schedule.coarse_steps=0
 BROAD=1 select_run eigen2014 eigen2014_stage20
 TOLERANCE=${TOLERANCE:-0.02} ship_within eigen2014 eigen2014_stage20
