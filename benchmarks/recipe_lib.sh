@@ -154,6 +154,18 @@ train_xian_lite0() {  # run minutes log threads [extra args]: xian2018 lite0 at 
       --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
+train_eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA with colour jitter,
+  # batch 8, a checkpoint every 250 steps, EIGEN_THREADS threads (default 2), resumed from
+  # RUN/checkpoints/last.ckpt when there is one (stages 15 and 20; start, schedule and optimizer in the extra args)
+  local run=$1 minutes=$2 log=$3; shift 3
+  # shellcheck disable=SC2046
+  OMP_NUM_THREADS=${EIGEN_THREADS:-2} "$PY" -m training train --method eigen2014 \
+      --config config/training/eigen2014.yaml --data "${DATA[@]}" --out "$OUT/runs/$run" --set model.variant=lite0 \
+      --set "data.input_hw=[120, 160]" --set data.train_split=all --set data.colour_jitter=1.0 \
+      --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
+      --set trainer.batch_size=8 --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
+      $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
+}
 train_li_lite0() {  # run minutes log threads [extra args]: li2020 lite0 (depth and motion) at 120x160 on DATA,
   # batch 6, a checkpoint every 250 steps, LI_CONTINUE's schedules, resumed from RUN/checkpoints/last.ckpt
   # when there is one (stages 17 and 19; the start and learning rate come in the extra args)

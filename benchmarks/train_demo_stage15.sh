@@ -20,13 +20,7 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 imagenet_stage_data
-run="$OUT/runs/eigen2014_stage15"
-# shellcheck disable=SC2046
-OMP_NUM_THREADS=${EIGEN_THREADS:-2} "$PY" -m training train --method eigen2014 --config config/training/eigen2014.yaml \
-    --data "${DATA[@]}" --out "$run" --set model.variant=lite0 --set model.encoder_init=imagenet \
-    --set "data.input_hw=[120, 160]" --set data.train_split=all --set data.colour_jitter=1.0 \
-    --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-    --set trainer.batch_size=8 --set trainer.max_steps=14000 --set schedule.coarse_steps=8000 --no-progress \
-    --max-minutes "${EIGEN_MIN:-60}" $(resume "$run") > "$OUT/eigen_stage15.log" 2>&1
+train_eigen_lite0 eigen2014_stage15 "${EIGEN_MIN:-60}" eigen_stage15.log \
+    --set model.encoder_init=imagenet --set trainer.max_steps=14000 --set schedule.coarse_steps=8000
 select_run eigen2014 eigen2014_stage15
 TOLERANCE=${TOLERANCE:-0.02} ship_within eigen2014 eigen2014_stage15

@@ -25,23 +25,13 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 stage10_data 7200 8100
-coarse="$OUT/runs/eigen2014_stage20_coarse" fine="$OUT/runs/eigen2014_stage20"
-eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA, batch 8, resumable
-  local run=$1 minutes=$2 log=$3; shift 3
-  # shellcheck disable=SC2046
-  OMP_NUM_THREADS=${EIGEN_THREADS:-2} "$PY" -m training train --method eigen2014 \
-      --config config/training/eigen2014.yaml --data "${DATA[@]}" --out "$run" --set model.variant=lite0 \
-      --set "data.input_hw=[120, 160]" --set data.train_split=all --set data.colour_jitter=1.0 \
-      --set trainer.val_batches=0 --set trainer.num_workers=1 --set trainer.checkpoint_every_n_steps=250 \
-      --set trainer.batch_size=8 --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
-      $(resume "$run") > "$OUT/$log" 2>&1
-}
-eigen_lite0 "$coarse" "${COARSE_MIN:-65}" eigen_stage20_coarse.log --set model.encoder_init=imagenet \
-    --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
+train_eigen_lite0 eigen2014_stage20_coarse "${COARSE_MIN:-65}" eigen_stage20_coarse.log \
+    --set model.encoder_init=imagenet --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
     --set optimizer.lr_coarse_conv="${EIGEN_LR_CONV:-0.0001}" --set optimizer.lr_coarse_fc="${EIGEN_LR_FC:-0.0001}"
 start="$OUT/runs/eigen2014_stage20_start.pt"
-[ -f "$start" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$coarse/checkpoints/last.ckpt" \
+[ -f "$start" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$OUT/runs/eigen2014_stage20_coarse/checkpoints/last.ckpt" \
     --fine "$W/eigen2014.pt" --out "$start"
-eigen_lite0 "$fine" "${FINE_MIN:-25}" eigen_stage20_fine.log --init-from "$start" --set schedule.coarse_steps=0
+train_eigen_lite0 eigen2014_stage20 "${FINE_MIN:-25}" eigen_stage20_fine.log --init-from "$start" \
+    --set schedule.coarse_steps=0
 BROAD=1 select_run eigen2014 eigen2014_stage20
 TOLERANCE=${TOLERANCE:-0.02} ship_within eigen2014 eigen2014_stage20
