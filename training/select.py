@@ -5,6 +5,10 @@ trial beat the 30-minute one), so the model to ship is chosen on validation sequ
 neither training nor test data. Criteria (lower is better, averaged over the validation folders):
 - ``abs_rel_vs_constant``: AbsRel divided by the constant-depth-map baseline's (depth networks);
 - ``abs_rel``: plain AbsRel; ``whdr``: ordinal error (relative depth);
+- ``silog``: the scale-invariant log error (100 x sqrt(mean d^2 - mean(d)^2), d = log pred - log
+  truth per frame; Eigen et al. 2014's scale-invariant error): the structure of a metric network's
+  output, blind to the one overall scale that decides plain AbsRel on short sequences
+  (docs/training_history.md, stage 21);
 - ``sgbm_whdr``, ``sgbm_abs_rel_vs_constant``: the same two against an SGBM reference on frames with a
   right image and no depth (a stereo-only recording, as xian2018 trains on; median-scaled,
   ``training.evaluate.stereo_reference``): a relative reference, not ground truth;
@@ -41,11 +45,11 @@ from tqdm import tqdm
 from mono_depth_ros.core.errors import InputError
 
 SHIP_MARGIN = 1e-3  # relative: the fp16 copy that ships scores within ~1e-4 of its fp32 source
-CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "sgbm_whdr", "sgbm_abs_rel_vs_constant",
+CRITERIA = ("abs_rel_vs_constant", "abs_rel", "whdr", "silog", "sgbm_whdr", "sgbm_abs_rel_vs_constant",
             "translation_direction_error_deg", "rotation_error_deg", "photometric")
 #: what each group of criteria needs of the run and of the validation folders (for error messages)
 CRITERIA_NEEDS = (
-    (("abs_rel_vs_constant", "abs_rel", "whdr"), "a depth network and frames with depth"),
+    (("abs_rel_vs_constant", "abs_rel", "whdr", "silog"), "a depth network and frames with depth"),
     (("sgbm_whdr", "sgbm_abs_rel_vs_constant"), "a depth network and frames with a right image and no depth, "
                                                 "scored against SGBM (a relative reference, not ground truth)"),
     (("translation_direction_error_deg", "rotation_error_deg"), "a li2020 run and 3 consecutive frames with poses"),
@@ -169,7 +173,7 @@ def _cannot_score(results: dict, criterion: str, section: str, has: str | None) 
     if (results.get("depth_vs_sgbm") or {}).get("rows"):
         hint = "; this folder scores with --criterion sgbm_whdr or sgbm_abs_rel_vs_constant"
     elif "abs_rel" in (results.get("depth") or {}):
-        hint = "; this folder has depth: --criterion abs_rel_vs_constant, abs_rel or whdr"
+        hint = "; this folder has depth: --criterion abs_rel_vs_constant, abs_rel, whdr or silog"
     return InputError("criterion", criterion, f"needs {needs_of(criterion)} ({found}){hint}; what each criterion "
                                               f"needs: {groups}")
 

@@ -227,6 +227,29 @@ def test_select_with_a_second_criterion_ships_only_within_tolerance_of_the_incum
         select_checkpoint(run_dir, [tiny_dataset], criterion="abs_rel", also="abs_rel")
 
 
+def test_select_by_silog_scores_structure_whatever_the_overall_scale(eigen_run, tiny_dataset):
+    """``silog`` (the scale-invariant log error): each checkpoint's score is its report's silog, and
+    that figure does not move when every predicted depth is scaled, where AbsRel does."""
+    import numpy as np
+
+    from training.evaluate.depth_metrics import depth_errors
+    from training.select import select_checkpoint
+
+    _, run_dir = eigen_run
+    best, candidates = select_checkpoint(run_dir, [tiny_dataset], criterion="silog", opts=None, progress=False,
+                                         also="abs_rel")
+    for c in candidates:
+        report = json.loads((run_dir / "selection" / f"step{c.step}" / tiny_dataset.name / "metrics.json").read_text())
+        assert (c.score, c.also_score) == pytest.approx((report["depth"]["silog"], report["depth"]["abs_rel"]))
+    assert best.score == min(c.score for c in candidates)
+    rng = np.random.default_rng(0)
+    gt = rng.uniform(1.0, 10.0, (24, 32))
+    pred = gt * np.exp(rng.normal(0.0, 0.2, gt.shape))
+    one, scaled = depth_errors(pred, gt), depth_errors(1.6 * pred, gt)
+    assert scaled["silog"] == pytest.approx(one["silog"], rel=1e-9) and one["silog"] > 10.0
+    assert scaled["abs_rel"] > one["abs_rel"] + 0.3
+
+
 def test_select_average_scores_the_mean_weights_of_the_checkpoints_around_the_best(eigen_run, tiny_dataset,
                                                                                     tmp_path, capsys):
     from mono_depth_ros.core.errors import InputError

@@ -36,6 +36,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="split of those folders to score on (default val; 'all' for folders kept for validation)")
     parser.add_argument("--criterion", choices=CRITERIA, default="abs_rel_vs_constant",
                         help="what to minimise, averaged over the folders (default: AbsRel / constant-map AbsRel; "
+                             "silog: the scale-invariant log error, the structure of a metric network's output "
+                             "whatever its overall scale (pair it with --also abs_rel); "
                              "photometric: li2020's own photometric loss, needs no labels; sgbm_whdr / "
                              "sgbm_abs_rel_vs_constant: a stereo-only folder, against an SGBM reference of "
                              "each pair, relative, not ground truth)")
