@@ -191,7 +191,7 @@ def test_select_score_without_depth_names_the_reason():
     results = {"data": "data/cam", "depth": {"frames": 0, "not_scored": "no frame of split 'val' has depth"}}
     with pytest.raises(InputError, match=r"^invalid criterion='abs_rel': needs a depth network and frames with "
                                          r"depth \(data/cam: no frame of split 'val' has depth\); "
-                                         r"what each criterion needs: abs_rel_vs_constant, abs_rel, whdr: .*; "
+                                         r"what each criterion needs: abs_rel_vs_constant, abs_rel, whdr, silog: .*; "
                                          r"sgbm_whdr, sgbm_abs_rel_vs_constant: a depth network and frames with a "
                                          r"right image and no depth, .*; photometric: a li2020 run and consecutive "
                                          r"frames \(no labels\)$"):

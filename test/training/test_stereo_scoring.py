@@ -178,7 +178,7 @@ def test_select_on_a_stereo_only_folder(stereo, tmp_path, capsys):
     assert ("error: invalid criterion='abs_rel_vs_constant': needs a depth network and frames with depth ("
             f"{stereo_only} has split 'all': 6 frames, 0 with depth, 6 with a right image, 6 with a pose); "
             "this folder scores with --criterion sgbm_whdr or sgbm_abs_rel_vs_constant; what each criterion needs: "
-            "abs_rel_vs_constant, abs_rel, whdr: a depth network and frames with depth") in error
+            "abs_rel_vs_constant, abs_rel, whdr, silog: a depth network and frames with depth") in error
     assert "sgbm_whdr, sgbm_abs_rel_vs_constant: a depth network and frames with a right image and no depth" in error
 
     assert main([*base, "--criterion", "sgbm_whdr", "--incumbent", "bundled"]) == 0
@@ -203,8 +203,8 @@ def test_score_of_sgbm_criteria():
     with pytest.raises(InputError, match=r"^invalid criterion='sgbm_whdr': needs a depth network and frames with a "
                                          r"right image and no depth, scored against SGBM \(a relative reference, "
                                          r"not ground truth\) \(data/rgbd: no frame with a right image and no "
-                                         r"depth\); this folder has depth: --criterion abs_rel_vs_constant, abs_rel "
-                                         r"or whdr; what each criterion needs: "):
+                                         r"depth\); this folder has depth: --criterion abs_rel_vs_constant, abs_rel, "
+                                         r"whdr or silog; what each criterion needs: "):
         score_of(with_depth, "sgbm_whdr")
 
 
