@@ -154,6 +154,20 @@ train_xian_lite0() {  # run minutes log threads [extra args]: xian2018 lite0 at 
       --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
+continue_xian_lite0() {  # run minutes log threads lr: the shipped xian2018 (copied to RUN_start.pt where
+  # missing) trained on at LR (train_xian_lite0), selected by select_run (BROAD=1: the broad set) and
+  # shipped by ship_within at TOLERANCE (default 0: only when no worse); stages 18 and 22
+  local run=$1 start="$OUT/runs/$1_start.pt"
+  [ -f "$start" ] || cp "$W/xian2018.pt" "$start"
+  train_xian_lite0 "$run" "$2" "$3" "$4" --init-from "$start" --set optimizer.lr="$5"
+  select_run xian2018 "$run"
+  TOLERANCE=${TOLERANCE:-0} ship_within xian2018 "$run"
+}
+eigen_lite0_start() {  # coarse_run start_pt: START_PT (where missing) = RUN's last coarse network with the
+  # shipped eigen2014's fine network (benchmarks/eigen_lite0_start.py); stages 20 and 21
+  [ -f "$2" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$OUT/runs/$1/checkpoints/last.ckpt" \
+      --fine "$W/eigen2014.pt" --out "$2"
+}
 train_eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA with colour jitter,
   # batch 8, a checkpoint every 250 steps, EIGEN_THREADS threads (default 2), resumed from
   # RUN/checkpoints/last.ckpt when there is one (stages 15 and 20; start, schedule and optimizer in the extra args)

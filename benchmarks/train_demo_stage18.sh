@@ -21,9 +21,4 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 stage10_data 7200 8100
-start="$OUT/runs/xian2018_stage18_start.pt"
-[ -f "$start" ] || cp "$W/xian2018.pt" "$start"
-train_xian_lite0 xian2018_stage18 "${XIAN_MIN:-75}" xian_stage18.log "${XIAN_THREADS:-1}" \
-    --init-from "$start" --set optimizer.lr=0.00002
-select_run xian2018 xian2018_stage18
-TOLERANCE=${TOLERANCE:-0} ship_within xian2018 xian2018_stage18
+continue_xian_lite0 xian2018_stage18 "${XIAN_MIN:-75}" xian_stage18.log "${XIAN_THREADS:-1}" 0.00002

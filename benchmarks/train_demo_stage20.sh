@@ -29,8 +29,7 @@ train_eigen_lite0 eigen2014_stage20_coarse "${COARSE_MIN:-65}" eigen_stage20_coa
     --set model.encoder_init=imagenet --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
     --set optimizer.lr_coarse_conv="${EIGEN_LR_CONV:-0.0001}" --set optimizer.lr_coarse_fc="${EIGEN_LR_FC:-0.0001}"
 start="$OUT/runs/eigen2014_stage20_start.pt"
-[ -f "$start" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$OUT/runs/eigen2014_stage20_coarse/checkpoints/last.ckpt" \
-    --fine "$W/eigen2014.pt" --out "$start"
+eigen_lite0_start eigen2014_stage20_coarse "$start"
 train_eigen_lite0 eigen2014_stage20 "${FINE_MIN:-25}" eigen_stage20_fine.log --init-from "$start" \
     --set schedule.coarse_steps=0
 BROAD=1 select_run eigen2014 eigen2014_stage20

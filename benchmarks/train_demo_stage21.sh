@@ -27,14 +27,12 @@ set -euo pipefail
 recipe_setup "$@"
 stage10_data 7200 8100
 start20="$OUT/runs/eigen2014_stage20_start.pt"
-[ -f "$start20" ] || "$PY" benchmarks/eigen_lite0_start.py \
-    --coarse "$OUT/runs/eigen2014_stage20_coarse/checkpoints/last.ckpt" --fine "$W/eigen2014.pt" --out "$start20"
+eigen_lite0_start eigen2014_stage20_coarse "$start20"
 train_eigen_lite0 eigen2014_stage21_coarse "${COARSE_MIN:-30}" eigen_stage21_coarse.log --init-from "$start20" \
     --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
     --set optimizer.lr_coarse_conv=0.00001 --set optimizer.lr_coarse_fc=0.00001
 start="$OUT/runs/eigen2014_stage21_start.pt"
-[ -f "$start" ] || "$PY" benchmarks/eigen_lite0_start.py \
-    --coarse "$OUT/runs/eigen2014_stage21_coarse/checkpoints/last.ckpt" --fine "$W/eigen2014.pt" --out "$start"
+eigen_lite0_start eigen2014_stage21_coarse "$start"
 train_eigen_lite0 eigen2014_stage21 "${FINE_MIN:-20}" eigen_stage21_fine.log --init-from "$start" \
     --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
     --set optimizer.lr_fine_layer3=0.0001

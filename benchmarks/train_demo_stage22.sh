@@ -18,9 +18,4 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 stage10_data 7200 8100
-start="$OUT/runs/xian2018_stage22_start.pt"
-[ -f "$start" ] || cp "$W/xian2018.pt" "$start"
-train_xian_lite0 xian2018_stage22 "${XIAN_MIN:-20}" xian_stage22.log "${XIAN_THREADS:-2}" \
-    --init-from "$start" --set optimizer.lr=0.000002
-BROAD=1 select_run xian2018 xian2018_stage22
-TOLERANCE=0 ship_within xian2018 xian2018_stage22
+BROAD=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage22 "${XIAN_MIN:-20}" xian_stage22.log "${XIAN_THREADS:-2}" 0.000002
