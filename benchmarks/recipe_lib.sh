@@ -22,14 +22,14 @@ render() {  # name scene seed trajectory moving_objects [extra flags]: one seque
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
 }
-render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1;
-  # named PREFIX_<scene>_<seed> (PREFIX default more)
+render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1
+  # (desk as indoor); named PREFIX_<scene>_<seed> (PREFIX default more)
   local scene=$1 s lens paths; shift
-  if [ "$scene" = indoor ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
+  if [ "$scene" != street ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
   for s in "$@"; do
-    lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 "$([ "$scene" = indoor ] && echo -0.28 || echo -0.35)")
+    lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 "$([ "$scene" != street ] && echo -0.28 || echo -0.35)")
     render "${PREFIX:-more}_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
-        "$([ "$scene" = indoor ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
+        "$([ "$scene" != street ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
   done
 }
 # the 8 validation sequences (name scene seed trajectory moving_objects [lens]), as train_demo_models.sh renders them
@@ -51,14 +51,31 @@ render_validation() {  # scene: that world's validation sequences where they are
 # sequences'. The same number of frames as the 8 sequences above, six times the scenes: on those 8,
 # one or two sequences decided li2020's direction criterion (stage 17's third sitting: val_indoor_c
 # alone moved the mean by up to 1 deg, against a 0.6 deg margin).
-render_broad_validation() {  # the 48 where missing, two processes side by side; BROAD_VAL = the 8 and the 48
+render_broad_validation() {  # the 48 where missing, two processes side by side; BROAD_VAL = the 8 and the 48;
+  # with DESK_VAL=1 (stage 23 on) also 24 close-range desk sequences (seeds 9801-9824, 12 frames): 80
   mkdir -p "$OUT/bags" "$OUT/data"
-  local indoor street
+  local indoor street want=56
   FRAMES=12 PREFIX=valb render_seeds indoor $(seq 9001 9024) & indoor=$!
   FRAMES=12 PREFIX=valb render_seeds street $(seq 9501 9524) & street=$!
   wait "$indoor"; wait "$street"
-  mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*" || true; compgen -G "$OUT/data/valb_*" || true)
-  [ "${#BROAD_VAL[@]}" = 56 ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not 56" >&2; return 1; }
+  if [ "${DESK_VAL:-0}" = 1 ]; then
+    FRAMES=12 PREFIX=valb render_seeds desk $(seq 9801 2 9824) & indoor=$!
+    FRAMES=12 PREFIX=valb render_seeds desk $(seq 9802 2 9824) & street=$!
+    wait "$indoor"; wait "$street"
+    want=80
+  fi
+  mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*" || true; compgen -G "$OUT/data/valb_indoor_*" || true
+                           compgen -G "$OUT/data/valb_street_*" || true
+                           [ "${DESK_VAL:-0}" = 1 ] && { compgen -G "$OUT/data/valb_desk_*" || true; })
+  [ "${#BROAD_VAL[@]}" = "$want" ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not $want" >&2; return 1; }
+}
+desk_data() {  # FIRST LAST: close-range desk training sequences (stage 23 on) where missing, two processes
+  # side by side, added to DATA
+  local a b s
+  PREFIX=more render_seeds desk $(seq "$1" 2 "$2") & a=$!
+  PREFIX=more render_seeds desk $(seq $(($1 + 1)) 2 "$2") & b=$!
+  wait "$a"; wait "$b"
+  for s in $(seq "$1" "$2"); do DATA+=("$OUT/data/more_desk_$s"); done
 }
 stage10_data() {  # LAST_ROOM LAST_STREET: the 8 validation sequences and stage 10's training sequences
   # rooms 7001-LAST_ROOM and streets 8001-LAST_STREET where missing, two processes side by side; DATA = those
@@ -79,12 +96,13 @@ more_training_data() {  # DATA = every training sequence; exits 2 when train_dem
 }
 select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences (with BROAD=1, from
   # stage 19 on: the broad validation set), the shipped model scored beside it (eigen2014 by AbsRel
-  # every 1000 steps, xian2018 by WHDR every 500)
-  local every=1000 criterion=abs_rel val=("$OUT"/data/val_*)
+  # every 1000 steps, xian2018 by WHDR every 500; CRITERION overrides; ALSO=criterion:tolerance adds --also)
+  local every=1000 criterion=abs_rel val=("$OUT"/data/val_*) also=()
   [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
+  [ -n "${ALSO:-}" ] && also=(--also "${ALSO%%:*}" --tolerance "${ALSO##*:}")
   "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
-      --criterion "$criterion" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
+      --criterion "${CRITERION:-$criterion}" "${also[@]}" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
 }
 select_ship() {  # method run: select_run, and ship the pick only if it wins
   select_run "$1" "$2"

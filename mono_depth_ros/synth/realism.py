@@ -46,8 +46,11 @@ class CameraRig:
         return max(8, 2 * int(round(height_px * self.aspect / 2))), int(height_px)
 
 
-def fixed_rig(size_wh: tuple[int, int]) -> CameraRig:
-    """The historical camera: 66 deg horizontal FOV, 1.5 m high, level, the given aspect."""
+def fixed_rig(size_wh: tuple[int, int], scene: str = "indoor") -> CameraRig:
+    """The historical camera: 66 deg horizontal FOV, 1.5 m high, level, the given aspect; for
+    ``scene="desk"`` 1.2 m high, turned 70 deg left and 30 deg down, towards the desks."""
+    if scene == "desk":
+        return CameraRig(size_wh[0] / size_wh[1], 66.0, 1.2, float(np.radians(30.0)), 0.0, float(np.radians(70.0)))
     return CameraRig(size_wh[0] / size_wh[1], 66.0, 1.5)
 
 
@@ -59,8 +62,15 @@ def sample_rig(rng: np.random.Generator, scene: str) -> CameraRig:
     a heading 15-65 deg off the direction of travel (walls, shelves and tables seen close-up, as
     Kinect/TUM sequences do; not only down the room). Street: a car camera at
     1.65 m (+-0.1), or occasionally a hand-held one (1.3-1.7 m); 80-90 deg HFOV for the wide
-    KITTI-like aspect, pitch +-3 deg, roll +-2 deg.
+    KITTI-like aspect, pitch +-3 deg, roll +-2 deg. Desk (close range): hand-held at 0.9-1.6 m
+    (standing) or 0.85-1.05 m (seated), turned 45-90 deg left towards the desks, 15-45 deg down,
+    roll +-6 deg, 55-90 deg HFOV.
     """
+    if scene == "desk":
+        aspect = float(rng.choice(_INDOOR_ASPECTS))
+        height = rng.uniform(0.9, 1.6) if rng.random() < 0.6 else rng.uniform(0.85, 1.05)
+        return CameraRig(aspect, float(rng.uniform(55.0, 90.0)), float(height), float(np.radians(rng.uniform(15.0, 45.0))),
+                         float(np.radians(rng.uniform(-6.0, 6.0))), float(np.radians(rng.uniform(45.0, 90.0))))
     if scene == "indoor":
         aspect = float(rng.choice(_INDOOR_ASPECTS))
         robot = rng.random() < 0.35

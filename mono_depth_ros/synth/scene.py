@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from mono_depth_ros.synth.layouts import build_indoor_rich, build_street_rich
+from mono_depth_ros.synth.layouts import build_desk, build_indoor_rich, build_street_rich
 from mono_depth_ros.synth.textures import PHOTOS, make_texture
 from mono_depth_ros.synth.world import Box, Scene  # noqa: F401  (re-exported: the scene's types)
 from mono_depth_ros.synth.world import box as _box
 from mono_depth_ros.synth.world import unit as _unit
 
-SCENES = ("indoor", "street")
+SCENES = ("indoor", "street", "desk")
 LAYOUTS = ("basic", "rich")
 TEXTURE_MODES = ("basic", "photos")
 
@@ -138,8 +138,8 @@ _GROUND_PHOTOS = ("gravel", "grass", "brick")
 
 def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, layout: str = "basic",
                 textures: str = "basic") -> Scene:
-    """Deterministic scene ``name`` ("indoor" | "street") for ``seed``; ``layout`` "basic" | "rich"
-    (see layouts.py), ``textures`` "basic" (fixed photo per surface) | "photos" (random crops)."""
+    """Deterministic scene ``name`` ("indoor" | "street" | "desk") for ``seed``; ``layout`` "basic" | "rich"
+    (see layouts.py; "desk" has one layout, ``build_desk``), ``textures`` "basic" (fixed photo per surface) | "photos" (random crops)."""
     if name not in SCENES:
         raise ValueError(f"scene={name!r}: expected one of {SCENES}")
     if moving_objects < 0:
@@ -150,7 +150,9 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
         raise ValueError(f"textures={textures!r}: expected one of {TEXTURE_MODES}")
     rng = np.random.default_rng(seed)
     mk = photo_texture_maker(np.random.default_rng((seed, 17))) if textures == "photos" else make_texture
-    if layout == "rich":
+    if name == "desk":  # one layout: close range is what it is for
+        builder = build_desk
+    elif layout == "rich":
         builder = build_indoor_rich if name == "indoor" else build_street_rich
     else:
         builder = build_indoor if name == "indoor" else build_street

@@ -23,8 +23,8 @@ from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES, build_sce
 from mono_depth_ros.synth.trajectory import TRAJECTORIES, Trajectory
 from mono_depth_ros.synth.world import PATH_MARGIN_M
 
-_DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning"}
-_SPEED_MPS = {"indoor": 1.0, "street": 6.0}
+_DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning", "desk": "handheld"}
+_SPEED_MPS = {"indoor": 1.0, "street": 6.0, "desk": 0.25}
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class SyntheticSequence:
             self.rig = sample_rig(np.random.default_rng((config.seed, 3)), config.scene)
             width, height = self.rig.size_wh(int(config.size_wh[1]))
         else:
-            self.rig = fixed_rig(config.size_wh)
+            self.rig = fixed_rig(config.size_wh, config.scene)
             width, height = config.size_wh
         camera = default_camera(int(width), int(height), self.rig.hfov_deg)
         if config.distortion_k1 != 0.0:
