@@ -53,3 +53,59 @@ def test_table_tops_carry_objects():
                              and abs(float(b.center_m[0]) - float(top.center_m[0])) <= float(top.half_m[0])
                              and abs(float(b.center_m[1]) - float(top.center_m[1])) <= float(top.half_m[1]))
     assert on_tables >= 10
+
+
+def _desk_sequence(seed: int, **kw) -> SyntheticSequence:
+    return SyntheticSequence(SynthConfig(frames=20, seed=seed, size_wh=(64, 48), scene="desk", layout="rich",
+                                         textures="photos", camera="real", **kw))
+
+
+def test_desk_scenes_are_close_range():
+    """Real desk and tabletop frames are 0.4-3 m deep; the rooms and streets never come that close
+    in the middle of the view. Most desk frames have their median depth there, and nothing is
+    nearer than 0.2 m (the camera never stands inside a desk)."""
+    medians, nearest = [], []
+    for seed in range(1, 13):
+        seq = _desk_sequence(seed)
+        for index in (0, 19):
+            depth = seq.frame(index).depth_m
+            assert np.isfinite(depth).all()
+            medians.append(float(np.median(depth)))
+            nearest.append(float(depth.min()))
+    medians = np.array(medians)
+    assert ((medians > 0.4) & (medians < 3.0)).mean() >= 0.8, medians
+    assert min(nearest) > 0.2, nearest
+    rooms = [float(np.median(SyntheticSequence(SynthConfig(frames=1, seed=s, size_wh=(64, 48), scene="indoor",
+                                                           layout="rich", camera="real")).frame(0).depth_m))
+             for s in range(1, 13)]
+    assert np.median(medians) < 0.6 * np.median(rooms), (np.median(medians), np.median(rooms))
+
+
+def test_desk_tops_are_crowded_and_the_camera_looks_at_them():
+    scene = build_scene("desk", 3, 1.5 + 10.0)
+    tops = [b for b in scene.boxes if abs(float(b.half_m[2]) - 0.02) < 1e-9 and float(b.half_m[1]) > 0.2]
+    assert tops
+    on_top = 0
+    for top in tops:
+        z_top = float(top.center_m[2]) + 0.02
+        on_top += sum(1 for b in scene.boxes if abs(float(b.center_m[2]) - float(b.half_m[2]) - z_top) < 0.13
+                      and abs(float(b.center_m[0]) - float(top.center_m[0])) <= float(top.half_m[0])
+                      and b is not top)
+    assert on_top >= 4 * len(tops), (on_top, len(tops))
+    # the rig turns left (+y, where the desks stand) by 45-90 deg and looks down by 15-45 deg
+    for seed in range(1, 9):
+        rig = _desk_sequence(seed).rig
+        assert 45.0 <= np.degrees(rig.yaw_rad) <= 90.0 and 15.0 <= np.degrees(rig.pitch_rad) <= 45.0
+
+
+def test_desk_with_the_fixed_camera_and_moving_objects():
+    seq = SyntheticSequence(SynthConfig(frames=30, seed=5, size_wh=(64, 48), scene="desk", moving_objects=2))
+    assert np.degrees(seq.rig.yaw_rad) == 70.0 and seq.rig.height_m == 1.2
+    moving = [b for b in seq.scene.boxes if b.is_moving]
+    assert len(moving) == 2
+    first, last = seq.frame(0), seq.frame(29)
+    assert float(np.median(first.depth_m)) < 3.0
+    # a desk-top object slides along the desk: it moves by its motion axis (0.2-0.5 m), not more
+    shift = np.linalg.norm(moving[0].center_at(1.5) - moving[0].center_at(0.0))
+    assert 0.0 < shift <= 2 * 0.5
+    assert not np.array_equal(first.rgb, last.rgb)

@@ -8,6 +8,7 @@ stage trains and selects on, so their names, frame counts and lenses are checked
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,36 @@ def test_broad_validation_refuses_an_incomplete_set(tmp_path: Path):
     done = _bash("render_broad_validation", tmp_path)
     assert done.returncode != 0
     assert "error: 48 validation sequences, not 56" in done.stderr
+
+
+def test_desk_validation_joins_the_broad_set_only_when_asked(tmp_path: Path):
+    """DESK_VAL=1 (stages 23-24) adds the 24 desk sequences to the 56: 80 found; without it the desk
+    folders are left out, so earlier stages' selections see the same 56 as before."""
+    names = [f"val_x{i}" for i in range(8)] + [f"valb_indoor_{s}" for s in range(9001, 9025)] \
+        + [f"valb_street_{s}" for s in range(9501, 9525)] + [f"valb_desk_{s}" for s in range(9801, 9825)]
+    for name in names:
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.csv").write_text("index\n")
+    count = 'echo "n=${#BROAD_VAL[@]} desk=$(printf "%s\\n" "${BROAD_VAL[@]}" | grep -c valb_desk_ || true)"'
+    plain = _bash(f"render_broad_validation; {count}", tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "n=56 desk=0" in plain.stdout
+    desk = _bash(f"render_broad_validation; {count}", tmp_path, DESK_VAL="1")
+    assert desk.returncode == 0, desk.stderr
+    assert "n=80 desk=24" in desk.stdout
+
+
+def test_desk_data_renders_close_range_sequences_into_data(tmp_path: Path):
+    """desk_data renders `--scene desk` sequences (two processes) and appends them to DATA; seed 4
+    goes through the indoor lens, as every 4th seed does."""
+    done = _bash('DATA=(); FRAMES=2 desk_data 3 4; printf "%s\\n" "${DATA[@]}"', tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [f"{tmp_path}/data/more_desk_3", f"{tmp_path}/data/more_desk_4"]
+    for seed in (3, 4):
+        assert len((tmp_path / "data" / f"more_desk_{seed}" / "manifest.csv").read_text().strip().splitlines()) == 3
+    log = (tmp_path / "bags" / "more_desk_3.synth.log").read_text()
+    pitch, yaw = (float(re.search(rf"{key} (-?[0-9.]+) deg", log).group(1)) for key in ("pitch", "yaw"))
+    assert 15.0 <= pitch <= 45.0 and 45.0 <= yaw <= 90.0, log  # the desk rig: turned to the desks, looking down
+    lensed = yaml.safe_load((tmp_path / "data" / "more_desk_4" / "intrinsics.yaml").read_text())
+    assert lensed["raw"]["d"][0] == pytest.approx(-0.28)

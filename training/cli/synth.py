@@ -33,9 +33,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=100, help="number of frames")
     parser.add_argument("--seed", type=int, default=0, help="random seed (scene, textures, path)")
     parser.add_argument("--size", type=_size, default=(320, 240), metavar="WxH", help="image size")
-    parser.add_argument("--scene", choices=SCENES, default="indoor", help="procedural world")
+    parser.add_argument("--scene", choices=SCENES, default="indoor",
+                        help="procedural world: indoor (rooms), street, desk (close range: desks crowded with "
+                             "objects seen from above, 0.4-3 m; one layout)")
     parser.add_argument("--trajectory", choices=TRAJECTORIES, default=None,
-                        help="camera path (default: handheld indoors, turning on the street)")
+                        help="camera path (default: handheld indoors and at the desks, turning on the street)")
     parser.add_argument("--stereo", action="store_true", help="also render a right camera")
     parser.add_argument("--baseline", type=float, default=0.12, help="stereo baseline in metres")
     parser.add_argument("--moving-objects", type=int, default=0, help="independently moving boxes")
