@@ -186,6 +186,20 @@ eigen_lite0_start() {  # coarse_run start_pt: START_PT (where missing) = RUN's l
   [ -f "$2" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$OUT/runs/$1/checkpoints/last.ckpt" \
       --fine "$W/eigen2014.pt" --out "$2"
 }
+eigen_coarse_then_fine() {  # stage coarse_start fine_start lr: eigen2014 lite0's two stages (stages 21 and 24):
+  # coarse from COARSE_START (Adam at LR, COARSE_MIN minutes, default 30) as eigen2014_STAGE_coarse, then
+  # FINE_START (where missing) = its last coarse network with the shipped fine network, and the fine
+  # stage (coarse frozen) from it at the paper's SGD rates divided by 10, FINE_MIN minutes (default
+  # 20), as eigen2014_STAGE; both resumable
+  local stage=$1 coarse_start=$2 fine_start=$3 lr=$4
+  train_eigen_lite0 "eigen2014_${stage}_coarse" "${COARSE_MIN:-30}" "eigen_${stage}_coarse.log" \
+      --init-from "$coarse_start" --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
+      --set optimizer.lr_coarse_conv="$lr" --set optimizer.lr_coarse_fc="$lr"
+  eigen_lite0_start "eigen2014_${stage}_coarse" "$fine_start"
+  train_eigen_lite0 "eigen2014_$stage" "${FINE_MIN:-20}" "eigen_${stage}_fine.log" --init-from "$fine_start" \
+      --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
+      --set optimizer.lr_fine_layer3=0.0001
+}
 train_eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA with colour jitter,
   # batch 8, a checkpoint every 250 steps, EIGEN_THREADS threads (default 2), resumed from
   # RUN/checkpoints/last.ckpt when there is one (stages 15 and 20; start, schedule and optimizer in the extra args)

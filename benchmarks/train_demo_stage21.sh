@@ -28,13 +28,6 @@ recipe_setup "$@"
 stage10_data 7200 8100
 start20="$OUT/runs/eigen2014_stage20_start.pt"
 eigen_lite0_start eigen2014_stage20_coarse "$start20"
-train_eigen_lite0 eigen2014_stage21_coarse "${COARSE_MIN:-30}" eigen_stage21_coarse.log --init-from "$start20" \
-    --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
-    --set optimizer.lr_coarse_conv=0.00001 --set optimizer.lr_coarse_fc=0.00001
-start="$OUT/runs/eigen2014_stage21_start.pt"
-eigen_lite0_start eigen2014_stage21_coarse "$start"
-train_eigen_lite0 eigen2014_stage21 "${FINE_MIN:-20}" eigen_stage21_fine.log --init-from "$start" \
-    --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
-    --set optimizer.lr_fine_layer3=0.0001
+eigen_coarse_then_fine stage21 "$start20" "$OUT/runs/eigen2014_stage21_start.pt" 0.00001
 BROAD=1 select_run eigen2014 eigen2014_stage21
 TOLERANCE=0 ship_within eigen2014 eigen2014_stage21

@@ -26,12 +26,6 @@ desk_data 10001 10100
 export EIGEN_THREADS=${EIGEN_THREADS:-1}
 start="$OUT/runs/eigen2014_stage24_start.pt"
 [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-train_eigen_lite0 eigen2014_stage24_coarse "${COARSE_MIN:-28}" eigen_stage24_coarse.log --init-from "$start" \
-    --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
-    --set optimizer.lr_coarse_conv=0.00003 --set optimizer.lr_coarse_fc=0.00003
-fine_start="$OUT/runs/eigen2014_stage24_fine_start.pt"
-eigen_lite0_start eigen2014_stage24_coarse "$fine_start"
-train_eigen_lite0 eigen2014_stage24 "${FINE_MIN:-22}" eigen_stage24_fine.log --init-from "$fine_start" \
-    --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
-    --set optimizer.lr_fine_layer3=0.0001
+COARSE_MIN=${COARSE_MIN:-28} FINE_MIN=${FINE_MIN:-22} eigen_coarse_then_fine stage24 "$start" \
+    "$OUT/runs/eigen2014_stage24_fine_start.pt" 0.00003
 BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 eigen2014_stage24
