@@ -305,7 +305,9 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     at most 0.18 relative (mean 0.031). Median-scaled AbsRel against the Kinect depth: 0.4114 fp32,
     0.4015 bf16: bf16 moved it by 0.010, twice the 0.005 bound (docs/backends.md). Stage 18's step
     5500, shipped since its choice was made again on the broad validation set: 0.089 absolute, 0.167
-    relative on those pixels (mean 0.022), AbsRel 0.4186 fp32 -> 0.4150 bf16, 0.0036: within it."""
+    relative on those pixels (mean 0.022), AbsRel 0.4186 fp32 -> 0.4150 bf16, 0.0036: within it. Stage
+    23's step 3000 (shipped now): 0.069 absolute, 0.096 relative (mean 0.017), AbsRel 0.5313 -> 0.5395,
+    0.0082: beyond it again."""
     import openvino as ov
 
     from training.evaluate.real_sets import load_kinect
@@ -339,7 +341,8 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
         scaled = depth[ok] * np.median(frame.depth_m[ok]) / np.median(depth[ok])
         return float(np.mean(np.abs(scaled - frame.depth_m[ok]) / frame.depth_m[ok]))
 
-    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 18,
-    # step 5500) moves this frame's AbsRel by 0.0036 at bf16 (step 8000: 0.010; stage 14's: 0.006;
-    # stage 13's ResNet-18: within 0.005); the test pins the measured size
-    assert 0.002 < abs(abs_rel(db) - abs_rel(da)) <= 0.005
+    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 23,
+    # step 3000) moves this frame's AbsRel by 0.0082 at bf16, beyond it (stage 18's step 5500: 0.0036;
+    # its step 8000: 0.010; stage 14's: 0.006; stage 13's ResNet-18: within 0.005); the test pins the
+    # measured size
+    assert 0.005 < abs(abs_rel(db) - abs_rel(da)) <= 0.011
