@@ -269,46 +269,47 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
         colour = tuple(rng.uniform(0.2, 1.0, 3)) if name is None else tuple(rng.uniform(0.8, 1.0, 3))
         tex.append(mk(rng, name, colour, float(rng.uniform(0.2, 0.8)), noise_mix=float(rng.uniform(0.05, 0.5))))
     obj = list(range(first, len(tex)))
-    front = rng.uniform(0.35, 0.8)  # desk front edge, from the camera path
-    depth = rng.uniform(0.55, 0.9)
-    wall_gap = rng.uniform(0.0, 0.4) if rng.random() < 0.7 else rng.uniform(1.5, 4.0)
-    half_w = front + depth + wall_gap  # the room is symmetric about the path; the -y side is mostly unseen
-    half_h = rng.uniform(1.2, 1.6)
-    path_end_x = length_m - PATH_MARGIN_M
-    far_wall_x = path_end_x + rng.uniform(1.0, 4.0)
-    room_len = far_wall_x + 4.2
-    boxes = [_box([room_len / 2 - 4.0, 0.0, half_h], [room_len / 2, half_w, half_h], (0, 0, 0, 0, 1, 2), inside=True)]
+    front_m = rng.uniform(0.35, 0.8)  # desk front_m edge, from the camera path
+    desk_depth_m = rng.uniform(0.55, 0.9)
+    wall_gap_m = rng.uniform(0.0, 0.4) if rng.random() < 0.7 else rng.uniform(1.5, 4.0)
+    half_w_m = front_m + desk_depth_m + wall_gap_m  # the room is symmetric about the path; the -y side is mostly unseen
+    half_h_m = rng.uniform(1.2, 1.6)
+    path_end_x_m = length_m - PATH_MARGIN_M
+    far_wall_x_m = path_end_x_m + rng.uniform(1.0, 4.0)
+    room_len_m = far_wall_x_m + 4.2
+    boxes = [_box([room_len_m / 2 - 4.0, 0.0, half_h_m], [room_len_m / 2, half_w_m, half_h_m], (0, 0, 0, 0, 1, 2),
+                  inside=True)]
     scene = Scene("desk", boxes, tex, sky=False, sun_dir=_unit(rng.uniform([-0.5, -0.5, 0.4], [0.5, 0.5, 1.0])),
                   length_m=length_m, half_width_m=0.15, ambient=float(rng.uniform(0.35, 0.75)))
-    boxes.append(_box([far_wall_x + 0.1, 0.0, half_h], [0.1, half_w, half_h], int(rng.choice([0, 7]))))
-    y_mid = front + depth / 2
+    boxes.append(_box([far_wall_x_m + 0.1, 0.0, half_h_m], [0.1, half_w_m, half_h_m], int(rng.choice([0, 7]))))
+    y_mid_m = front_m + desk_depth_m / 2
     tops = []
     x = -3.0
-    while x < far_wall_x - 0.3:
-        seg = min(float(rng.uniform(1.0, 2.4)), far_wall_x - 0.05 - x)
+    while x < far_wall_x_m - 0.3:
+        seg = min(float(rng.uniform(1.0, 2.4)), far_wall_x_m - 0.05 - x)
         top_h = rng.uniform(0.7, 0.78) if rng.random() < 0.75 else rng.uniform(0.85, 0.95)  # desk or workbench
         if rng.random() < 0.85:
-            top = _box([x + seg / 2, y_mid, top_h], [seg / 2, depth / 2, 0.02], 3)
+            top = _box([x + seg / 2, y_mid_m, top_h], [seg / 2, desk_depth_m / 2, 0.02], 3)
             boxes.append(top)
             tops.append(top)
             if rng.random() < 0.5:  # a cabinet under it, else legs
-                boxes.append(_box([x + 0.3, y_mid, top_h / 2], [0.25, depth / 2 - 0.03, top_h / 2 - 0.02], 7))
+                boxes.append(_box([x + 0.3, y_mid_m, top_h / 2], [0.25, desk_depth_m / 2 - 0.03, top_h / 2 - 0.02], 7))
             else:
                 for lx in (x + 0.05, x + seg - 0.05):
-                    boxes.append(_box([lx, front + 0.05, top_h / 2], [0.025, 0.025, top_h / 2], 7))
-            if rng.random() < 0.35:  # a chair in front of it, between the camera and the desk
+                    boxes.append(_box([lx, front_m + 0.05, top_h / 2], [0.025, 0.025, top_h / 2], 7))
+            if rng.random() < 0.35:  # a chair in front_m of it, between the camera and the desk
                 cx = x + rng.uniform(0.3, max(0.31, seg - 0.3))
-                boxes.append(_box([cx, front - 0.05, 0.46], [0.22, 0.22, 0.03], int(rng.choice(obj))))
-                boxes.append(_box([cx, front - 0.25, 0.75], [0.22, 0.03, 0.28], int(rng.choice(obj))))
+                boxes.append(_box([cx, front_m - 0.05, 0.46], [0.22, 0.22, 0.03], int(rng.choice(obj))))
+                boxes.append(_box([cx, front_m - 0.25, 0.75], [0.22, 0.03, 0.28], int(rng.choice(obj))))
         else:  # a tall cabinet or shelf standing on the floor
             h = rng.uniform(0.5, 1.0)
-            boxes.append(_box([x + seg / 2, y_mid, h], [seg / 2 - 0.05, depth / 2, h], (7, 7, 7, 6, 7, 7)))
-        if wall_gap < 0.5 and rng.random() < 0.6:  # shelf or poster on the wall above
+            boxes.append(_box([x + seg / 2, y_mid_m, h], [seg / 2 - 0.05, desk_depth_m / 2, h], (7, 7, 7, 6, 7, 7)))
+        if wall_gap_m < 0.5 and rng.random() < 0.6:  # shelf or poster on the wall above
             if rng.random() < 0.5:
-                boxes.append(_box([x + seg / 2, half_w - 0.15, rng.uniform(1.3, 1.8)], [seg / 2 - 0.1, 0.15, 0.12],
+                boxes.append(_box([x + seg / 2, half_w_m - 0.15, rng.uniform(1.3, 1.8)], [seg / 2 - 0.1, 0.15, 0.12],
                                   (6, 6, 7, 6, 7, 7)))
             else:
-                boxes.append(_box([x + seg / 2, half_w - 0.02, rng.uniform(1.2, 1.7)], [0.35, 0.02, 0.25],
+                boxes.append(_box([x + seg / 2, half_w_m - 0.02, rng.uniform(1.2, 1.7)], [0.35, 0.02, 0.25],
                                   int(rng.choice([5, *obj[:3]]))))
         x += seg + (rng.uniform(0.05, 0.6) if rng.random() < 0.5 else 0.0)
     for top in tops:  # crowded desk tops
@@ -317,16 +318,17 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
         for _ in range(int(rng.integers(4 + int(4 * hx), 6 + int(10 * hx)))):
             kind = rng.random()
             px = cx0 + rng.uniform(-1, 1) * max(0.0, hx - 0.15)
-            py = y_mid + rng.uniform(-0.8, 0.8) * depth / 2
+            py = y_mid_m + rng.uniform(-0.8, 0.8) * desk_depth_m / 2
             yaw = float(rng.uniform(-0.6, 0.6))
             if kind < 0.2:  # monitor on a stand, towards the back
                 w, h = rng.uniform(0.2, 0.35), rng.uniform(0.15, 0.25)
-                py = y_mid + depth / 4
+                py = y_mid_m + desk_depth_m / 4
                 boxes.append(_box([px, py, z + 0.06], [0.08, 0.06, 0.06], 4, yaw_rad=yaw / 3))
                 boxes.append(_box([px, py, z + 0.12 + h], [w, 0.02, h], (4, 4, 5 if rng.random() < 0.5 else 4, 4, 4, 4),
                                   yaw_rad=yaw / 3))
-            elif kind < 0.35:  # keyboard or laptop base, towards the front
-                boxes.append(_box([px, front + 0.15, z + 0.015], [rng.uniform(0.15, 0.25), 0.08, 0.015], 4, yaw_rad=yaw / 4))
+            elif kind < 0.35:  # keyboard or laptop base, towards the front_m
+                boxes.append(_box([px, front_m + 0.15, z + 0.015], [rng.uniform(0.15, 0.25), 0.08, 0.015], 4,
+                                  yaw_rad=yaw / 4))
             elif kind < 0.55:  # a stack of books or paper
                 size = rng.uniform([0.08, 0.1, 0.02], [0.16, 0.14, 0.12])
                 boxes.append(_box([px, py, z + size[2]], size, (6, 6, 6, 6, 6, int(rng.choice(obj))), yaw_rad=yaw))
@@ -347,7 +349,8 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
             break
         top = tops[int(rng.integers(len(tops)))]
         size = rng.uniform([0.05, 0.05, 0.04], [0.15, 0.12, 0.12])
-        boxes.append(_box([float(top.center_m[0]), y_mid - depth / 6, float(top.center_m[2]) + 0.02 + size[2]], size,
+        centre = [float(top.center_m[0]), y_mid_m - desk_depth_m / 6, float(top.center_m[2]) + 0.02 + size[2]]
+        boxes.append(_box(centre, size,
                           int(rng.choice(obj)), motion_axis_m=np.array([rng.uniform(0.2, 0.5), 0.0, 0.0]),
                           period_s=rng.uniform(3.0, 6.0)))
     return scene

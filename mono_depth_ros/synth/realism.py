@@ -69,7 +69,8 @@ def sample_rig(rng: np.random.Generator, scene: str) -> CameraRig:
     if scene == "desk":
         aspect = float(rng.choice(_INDOOR_ASPECTS))
         height = rng.uniform(0.9, 1.6) if rng.random() < 0.6 else rng.uniform(0.85, 1.05)
-        return CameraRig(aspect, float(rng.uniform(55.0, 90.0)), float(height), float(np.radians(rng.uniform(15.0, 45.0))),
+        hfov = float(rng.uniform(55.0, 90.0))
+        return CameraRig(aspect, hfov, float(height), float(np.radians(rng.uniform(15.0, 45.0))),
                          float(np.radians(rng.uniform(-6.0, 6.0))), float(np.radians(rng.uniform(45.0, 90.0))))
     if scene == "indoor":
         aspect = float(rng.choice(_INDOOR_ASPECTS))
