@@ -85,11 +85,11 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "errors, rest the lowest ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
     ParamSpec("motion_intrinsics", DEFAULT_MOTION_INTRINSICS,
-              "learned (default): the network's estimate as it is; camera: with the camera's intrinsics known "
-              "(camera_info, or depth_node's in one process), the motion network's rotation is re-expressed for them "
-              "(the network reports rotations in its intrinsics head's focal length, about the same for every lens: "
-              "rotation about x and y scaled by f_head / f_camera). Applied before motion_refinement; the default "
-              "was chosen on synthetic validation (docs/motion_refinement.md).",
+              "camera (default): with the camera's intrinsics known (camera_info, or depth_node's in one process), "
+              "the motion network's rotation is re-expressed for them (the network reports rotations in its "
+              "intrinsics head's focal length, about the same for every lens: rotation about x and y scaled by "
+              "f_head / f_camera); learned: the network's estimate as it is. Applied before motion_refinement; the "
+              "default was chosen on synthetic validation (docs/motion_refinement.md).",
               choices=MOTION_INTRINSICS),
     ParamSpec("motion_flip_average", DEFAULT_MOTION_FLIP_AVERAGE,
               "always: also run the motion network on the mirrored pair and average the two estimates (twice its "

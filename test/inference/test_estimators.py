@@ -356,7 +356,7 @@ def test_motion_flip_average_makes_the_estimate_mirror_equivariant(onnx_files, i
 
 
 def test_motion_intrinsics_camera_re_expresses_the_rotation_for_the_cameras_focal_length(onnx_files, rgb):
-    """``motion_intrinsics: camera`` (an option; the default is learned): with the camera's intrinsics given, the rotation
+    """``motion_intrinsics: camera`` (the default since stage 25's li2020): with the camera's intrinsics given, the rotation
     about x and y is scaled by f_learned / f_camera (a pixel shift s is a rotation s / f), the roll
     and the translation stay; without intrinsics, or with ``learned``, the network's estimate."""
     from mono_depth_ros.core.transforms import matrix_to_axis_angle
@@ -366,8 +366,7 @@ def test_motion_intrinsics_camera_re_expresses_the_rotation_for_the_cameras_foca
     rgb_b = np.roll(rgb, 3, axis=1)
     est = EgoMotionEstimator.from_path(onnx_files["li2020_motion"], backend="onnxruntime", threads=1,
                                        refinement="none")
-    assert est.motion_intrinsics == "learned"  # the default
-    est.motion_intrinsics = "camera"
+    assert est.motion_intrinsics == "camera"  # the default
     plain = est.estimate(rgb, depth, rgb_b, depth)
     learned = plain.intrinsics
     camera = CameraIntrinsics(120, 90, 2.0 * learned.fx, 0.5 * learned.fy, 59.5, 44.5)

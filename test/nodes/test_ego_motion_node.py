@@ -139,7 +139,7 @@ def test_bundled_weights_follow_a_forward_synthetic_trajectory(graph, refinement
     stats = ego.stats()  # what /diagnostics shows
     assert stats["motion_refinement"] == refinement
     assert stats["motion_flip_average"] is (flip == "always")  # auto: AUTO_FLIPS_MOTION, False
-    assert stats["motion_intrinsics"] == "learned"  # the default: the network's estimate (camera: an option)
+    assert stats["motion_intrinsics"] == "camera"  # the default: camera_info's focal length re-expresses the rotation
     assert stats["refinement_intrinsics"] == ("none" if refinement == "none" else "camera_info")
     # every pair's outcome is counted (9 pairs of 10 frames); none leaves every estimate the network's
     choices = {choice: stats[f"motion_{choice}_frames"]
