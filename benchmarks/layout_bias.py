@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mono_depth_ros.inference.depth_estimator import DepthEstimator  # noqa: E402
-from training.evaluate.real_sets import load_kinect  # noqa: E402
+from training.evaluate.real_sets import DEFAULT_DATA_ROOT, load_kinect  # noqa: E402
 
 NETWORKS = ("eigen2014", "xian2018", "li2020_depth")
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--weights-dir", action="append", default=None,
                         help="folder of <network>.pt (repeatable; default: the bundled weights)")
-    parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "real"),
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT,
                         help="the real data folder (rgbd_kinect_5frames inside)")
     args = parser.parse_args(argv)
     dirs = args.weights_dir or ["mono_depth_ros/weights"]
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = [n for n in NETWORKS if not (Path(d) / f"{n}.pt").is_file()]
         if missing:
             parser.error(f"--weights-dir {d}: no {', '.join(m + '.pt' for m in missing)}")
-    frames = load_kinect(Path(args.data_root)).frames
+    frames = load_kinect(args.data_root).frames
     truth = [bottom_over_middle(np.where(f.depth_m > 0, f.depth_m, np.nan)) for f in frames]
     print("| depth | bottom / middle third, per Kinect frame | mean |\n|---|---|---|")
     print(f"| ground truth | {' '.join(f'{r:.2f}' for r in truth)} | {np.mean(truth):.2f} |")

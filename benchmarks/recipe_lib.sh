@@ -59,9 +59,7 @@ render_broad_validation() {  # the 48 where missing, two processes side by side;
   FRAMES=12 PREFIX=valb render_seeds street $(seq 9501 9524) & street=$!
   wait "$indoor"; wait "$street"
   if [ "${DESK_VAL:-0}" = 1 ]; then
-    FRAMES=12 PREFIX=valb render_seeds desk $(seq 9801 2 9824) & indoor=$!
-    FRAMES=12 PREFIX=valb render_seeds desk $(seq 9802 2 9824) & street=$!
-    wait "$indoor"; wait "$street"
+    FRAMES=12 PREFIX=valb render_split desk 9801 9824
     want=80
   fi
   mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*" || true; compgen -G "$OUT/data/valb_indoor_*" || true
@@ -69,12 +67,17 @@ render_broad_validation() {  # the 48 where missing, two processes side by side;
                            [ "${DESK_VAL:-0}" = 1 ] && { compgen -G "$OUT/data/valb_desk_*" || true; })
   [ "${#BROAD_VAL[@]}" = "$want" ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not $want" >&2; return 1; }
 }
+render_split() {  # scene FIRST LAST: render_seeds FIRST..LAST where missing, odd and even seeds in two
+  # processes side by side
+  local a b
+  render_seeds "$1" $(seq "$2" 2 "$3") & a=$!
+  render_seeds "$1" $(seq $(($2 + 1)) 2 "$3") & b=$!
+  wait "$a"; wait "$b"
+}
 desk_data() {  # FIRST LAST: close-range desk training sequences (stage 23 on) where missing, two processes
   # side by side, added to DATA
-  local a b s
-  PREFIX=more render_seeds desk $(seq "$1" 2 "$2") & a=$!
-  PREFIX=more render_seeds desk $(seq $(($1 + 1)) 2 "$2") & b=$!
-  wait "$a"; wait "$b"
+  local s
+  PREFIX=more render_split desk "$1" "$2"
   for s in $(seq "$1" "$2"); do DATA+=("$OUT/data/more_desk_$s"); done
 }
 stage10_data() {  # LAST_ROOM LAST_STREET: the 8 validation sequences and stage 10's training sequences

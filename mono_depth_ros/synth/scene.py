@@ -138,8 +138,9 @@ _GROUND_PHOTOS = ("gravel", "grass", "brick")
 
 def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, layout: str = "basic",
                 textures: str = "basic") -> Scene:
-    """Deterministic scene ``name`` ("indoor" | "street" | "desk") for ``seed``; ``layout`` "basic" | "rich"
-    (see layouts.py; "desk" has one layout, ``build_desk``), ``textures`` "basic" (fixed photo per surface) | "photos" (random crops)."""
+    """Deterministic scene ``name`` ("indoor" | "street" | "desk") for ``seed``; ``layout`` "basic" |
+    "rich" (see layouts.py; "desk" has one layout, ``build_desk``), ``textures`` "basic" (fixed photo
+    per surface) | "photos" (random crops)."""
     if name not in SCENES:
         raise ValueError(f"scene={name!r}: expected one of {SCENES}")
     if moving_objects < 0:
