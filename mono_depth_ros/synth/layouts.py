@@ -247,11 +247,14 @@ def _car(boxes, rng, x: float, y: float, paint: int, **kw) -> None:
 
 def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, mk) -> Scene:
     """Close range (``scene="desk"``): a row of desks and workbenches along the +y side of a room,
-    0.35-0.8 m from the camera path, crowded with monitors, keyboards, books, cups, boxes, lamps and
+    crowded with monitors, keyboards, books, cups, boxes, lamps and
     plants, shelves and posters on the wall behind them (in 30 % of scenes the desks stand in the
-    open, the wall 1.5-4 m behind), the far wall 1-4 m beyond the path's end. The camera
-    (``sample_rig(..., "desk")``) looks at the desks from above, as in TUM's desk sequences and
-    Middlebury-like close-ups: most depths between 0.4 and 3 m. Moving objects are things sliding
+    open, the wall 1.5-4 m behind), the far wall 1-4 m beyond the path's end. In half the scenes the
+    camera path runs 0.1-0.3 m in front of the desk edge (the camera held over it, the nearest desk
+    surface at the bottom of the view, as in TUM's desk sequences; no workbenches or chairs there,
+    things at least 0.3 m in from the edge), in the other half 0.35-0.8 m (held back: floor and chairs
+    at the bottom). The camera (``sample_rig(..., "desk")``) looks at the desks from above, as in
+    Middlebury-like close-ups too: most depths between 0.4 and 3 m. Moving objects are things sliding
     along a desk. ``mk`` makes textures."""
     tex = [
         mk(rng, "camera", tuple(rng.uniform(0.75, 1.0, 3)), rng.uniform(1.0, 3.0), noise_mix=0.6),  # 0 walls
@@ -269,7 +272,11 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
         colour = tuple(rng.uniform(0.2, 1.0, 3)) if name is None else tuple(rng.uniform(0.8, 1.0, 3))
         tex.append(mk(rng, name, colour, float(rng.uniform(0.2, 0.8)), noise_mix=float(rng.uniform(0.05, 0.5))))
     obj = list(range(first, len(tex)))
-    front_m = rng.uniform(0.35, 0.8)  # desk front_m edge, from the camera path
+    # half the scenes: the camera held over the near desk edge (a person standing or sitting at the
+    # desk; the bottom of the view is the nearest desk surface, as in TUM's desk sequences); the other
+    # half: held back from the desks (the bottom of the view is the floor or a chair in front of them)
+    at_edge = rng.random() < 0.5
+    front_m = rng.uniform(0.1, 0.3) if at_edge else rng.uniform(0.35, 0.8)  # desk front edge, from the path
     desk_depth_m = rng.uniform(0.55, 0.9)
     wall_gap_m = rng.uniform(0.0, 0.4) if rng.random() < 0.7 else rng.uniform(1.5, 4.0)
     half_w_m = front_m + desk_depth_m + wall_gap_m  # the room is symmetric about the path; the -y side is mostly unseen
@@ -287,8 +294,9 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
     x = -3.0
     while x < far_wall_x_m - 0.3:
         seg = min(float(rng.uniform(1.0, 2.4)), far_wall_x_m - 0.05 - x)
-        top_h = rng.uniform(0.7, 0.78) if rng.random() < 0.75 else rng.uniform(0.85, 0.95)  # desk or workbench
-        if rng.random() < 0.85:
+        workbench = not at_edge and rng.random() < 0.25  # the camera (>= 1.05 m) clears a desk it stands over
+        top_h = rng.uniform(0.85, 0.95) if workbench else rng.uniform(0.7, 0.78)
+        if at_edge or rng.random() < 0.85:  # a desk (always where the camera is held over its edge)
             top = _box([x + seg / 2, y_mid_m, top_h], [seg / 2, desk_depth_m / 2, 0.02], 3)
             boxes.append(top)
             tops.append(top)
@@ -297,7 +305,7 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
             else:
                 for lx in (x + 0.05, x + seg - 0.05):
                     boxes.append(_box([lx, front_m + 0.05, top_h / 2], [0.025, 0.025, top_h / 2], 7))
-            if rng.random() < 0.35:  # a chair in front_m of it, between the camera and the desk
+            if front_m > 0.5 and rng.random() < 0.35:  # a chair in front of it, between the camera and the desk
                 cx = x + rng.uniform(0.3, max(0.31, seg - 0.3))
                 boxes.append(_box([cx, front_m - 0.05, 0.46], [0.22, 0.22, 0.03], int(rng.choice(obj))))
                 boxes.append(_box([cx, front_m - 0.25, 0.75], [0.22, 0.03, 0.28], int(rng.choice(obj))))
@@ -319,6 +327,8 @@ def build_desk(rng: np.random.Generator, length_m: float, moving_objects: int, m
             kind = rng.random()
             px = cx0 + rng.uniform(-1, 1) * max(0.0, hx - 0.15)
             py = y_mid_m + rng.uniform(-0.8, 0.8) * desk_depth_m / 2
+            if at_edge:  # things stand at least 0.3 m in from the edge the camera is held over
+                py = max(py, front_m + 0.3)
             yaw = float(rng.uniform(-0.6, 0.6))
             if kind < 0.2:  # monitor on a stand, towards the back
                 w, h = rng.uniform(0.2, 0.35), rng.uniform(0.15, 0.25)

@@ -62,13 +62,13 @@ def sample_rig(rng: np.random.Generator, scene: str) -> CameraRig:
     a heading 15-65 deg off the direction of travel (walls, shelves and tables seen close-up, as
     Kinect/TUM sequences do; not only down the room). Street: a car camera at
     1.65 m (+-0.1), or occasionally a hand-held one (1.3-1.7 m); 80-90 deg HFOV for the wide
-    KITTI-like aspect, pitch +-3 deg, roll +-2 deg. Desk (close range): hand-held at 0.9-1.6 m
-    (standing) or 0.85-1.05 m (seated), turned 45-90 deg left towards the desks, 15-45 deg down,
+    KITTI-like aspect, pitch +-3 deg, roll +-2 deg. Desk (close range): hand-held at 1.1-1.6 m
+    (standing) or 1.05-1.25 m (seated, above any desk top), turned 45-90 deg left towards the desks, 15-45 deg down,
     roll +-6 deg, 55-90 deg HFOV.
     """
     if scene == "desk":
         aspect = float(rng.choice(_INDOOR_ASPECTS))
-        height = rng.uniform(0.9, 1.6) if rng.random() < 0.6 else rng.uniform(0.85, 1.05)
+        height = rng.uniform(1.1, 1.6) if rng.random() < 0.6 else rng.uniform(1.05, 1.25)
         hfov = float(rng.uniform(55.0, 90.0))
         return CameraRig(aspect, hfov, float(height), float(np.radians(rng.uniform(15.0, 45.0))),
                          float(np.radians(rng.uniform(-6.0, 6.0))), float(np.radians(rng.uniform(45.0, 90.0))))
