@@ -4,12 +4,12 @@
 #
 #   benchmarks/train_demo_stage26.sh [OUT_DIR]                        (default runs/demo)
 #
-# 1. renders, where missing, two processes side by side: the 8 validation sequences, rooms 7001-7100
-#    and streets 8001-8050 of stage 10 (half of stage 23's 300, for the time), 100 desk v2 sequences
+# 1. renders, where missing, two processes side by side: the 8 validation sequences, stage 10's rooms
+#    7001-7200 and streets 8001-8100 (as stages 23-25), 100 desk v2 sequences
 #    (10001-10100) and the 80 validation sequences of stage 23 (their 24 desk ones now desk v2);
 # 2. trains, one thread each, from the shipped weights with stages 23-25's recipes: xian2018 (lr 2e-5,
-#    XIAN_MIN minutes, default 50), eigen2014 (coarse at Adam 3e-5 for COARSE_MIN, default 26, then the
-#    fine stage for FINE_MIN, default 20) and li2020 (lr 3e-5, LI_MIN, default 50); all resumable;
+#    XIAN_MIN minutes, default 65), eigen2014 (coarse at Adam 3e-5 for COARSE_MIN, default 35, then the
+#    fine stage for FINE_MIN, default 28) and li2020 (lr 3e-5, LI_MIN, default 65); all resumable;
 # 3. selects each on the 80 validation sequences by the rules of stages 23-25, fixed before the run:
 #    xian2018 ships only when better in WHDR; eigen2014 by `--criterion silog --also abs_rel
 #    --tolerance 0.05`; li2020 only no more than 2 % worse in direction error and in AbsRel / constant
@@ -21,29 +21,29 @@ set -euo pipefail
 recipe_setup "$@"
 mkdir -p "$OUT/bags" "$OUT/data"
 render_validation indoor & a=$!; render_validation street & b=$!; wait "$a"; wait "$b"
-PREFIX=more render_split indoor 7001 7100
-PREFIX=more render_split street 8001 8050
+PREFIX=more render_split indoor 7001 7200
+PREFIX=more render_split street 8001 8100
 DATA=()
-for s in $(seq 7001 7100); do DATA+=("$OUT/data/more_indoor_$s"); done
-for s in $(seq 8001 8050); do DATA+=("$OUT/data/more_street_$s"); done
+for s in $(seq 7001 7200); do DATA+=("$OUT/data/more_indoor_$s"); done
+for s in $(seq 8001 8100); do DATA+=("$OUT/data/more_street_$s"); done
 desk_data 10001 10100
 DESK_VAL=1 render_broad_validation
 echo "stage 26: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"
 
 xian() {
-  BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage26 "${XIAN_MIN:-50}" xian_stage26.log 1 0.00002
+  BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage26 "${XIAN_MIN:-65}" xian_stage26.log 1 0.00002
 }
 eigen() {
   local start="$OUT/runs/eigen2014_stage26_start.pt"
   [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-  EIGEN_THREADS=1 COARSE_MIN=${COARSE_MIN:-26} FINE_MIN=${FINE_MIN:-20} eigen_coarse_then_fine stage26 "$start" \
+  EIGEN_THREADS=1 COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} eigen_coarse_then_fine stage26 "$start" \
       "$OUT/runs/eigen2014_stage26_fine_start.pt" 0.00003
   BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 eigen2014_stage26
 }
 li() {
   local start="$OUT/runs/li2020_stage26_start"
   [ -f "$start/li2020_motion.pt" ] || { mkdir -p "$start"; cp "$W/li2020_depth.pt" "$W/li2020_motion.pt" "$start/"; }
-  train_li_lite0 li2020_stage26 "${LI_MIN:-50}" li_stage26.log 1 --init-from "$start" --set optimizer.lr=0.00003
+  train_li_lite0 li2020_stage26 "${LI_MIN:-65}" li_stage26.log 1 --init-from "$start" --set optimizer.lr=0.00003
   BROAD=1 DESK_VAL=1 SEL_EVERY=500 select_ship_li li2020_stage26
 }
 xian > "$OUT/stage26_xian.out" 2>&1 & x=$!
