@@ -81,6 +81,34 @@ def test_desk_scenes_are_close_range():
     assert np.median(medians) < 0.6 * np.median(rooms), (np.median(medians), np.median(rooms))
 
 
+def _bottom_over_middle(depth_m: np.ndarray) -> float:
+    """Median depth of the bottom third of the view over the middle third's."""
+    h = depth_m.shape[0]
+    return float(np.median(depth_m[2 * h // 3:]) / np.median(depth_m[h // 3:2 * h // 3]))
+
+
+def test_half_the_desk_cameras_are_held_over_the_desk_edge():
+    """Desk world v2: in about half the scenes the camera path runs 0.1-0.3 m in front of the desk
+    edge (no chairs there), and then the bottom of the view is mostly the nearest desk surface; held
+    back (0.35-0.8 m), the bottom is mostly floor or chairs, farther than the middle of the view."""
+    edge_ratios, back_ratios = [], []
+    for seed in range(1, 31):
+        seq = _desk_sequence(seed)
+        boxes = seq.scene.boxes
+        tops = [b for b in boxes if abs(float(b.half_m[2]) - 0.02) < 1e-9 and float(b.half_m[1]) > 0.2]
+        front_m = min(float(b.center_m[1] - b.half_m[1]) for b in tops)
+        at_edge = front_m < 0.32
+        assert (0.1 <= front_m <= 0.3) if at_edge else (0.35 <= front_m <= 0.8), front_m
+        chairs = [b for b in boxes if abs(float(b.center_m[2]) - 0.46) < 1e-9 and abs(float(b.half_m[2]) - 0.03) < 1e-9]
+        assert not (at_edge and chairs)
+        assert 1.05 <= seq.rig.height_m <= 1.6
+        ratio = _bottom_over_middle(seq.frame(0).depth_m)
+        (edge_ratios if at_edge else back_ratios).append(ratio)
+    assert 8 <= len(edge_ratios) <= 22, len(edge_ratios)
+    assert np.mean(np.array(edge_ratios) < 1.0) >= 0.65, edge_ratios
+    assert np.median(edge_ratios) < 0.9 < np.median(back_ratios), (edge_ratios, back_ratios)
+
+
 def test_desk_tops_are_crowded_and_the_camera_looks_at_them():
     scene = build_scene("desk", 3, 1.5 + 10.0)
     tops = [b for b in scene.boxes if abs(float(b.half_m[2]) - 0.02) < 1e-9 and float(b.half_m[1]) > 0.2]
