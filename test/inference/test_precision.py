@@ -306,8 +306,11 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     0.4015 bf16: bf16 moved it by 0.010, twice the 0.005 bound (docs/backends.md). Stage 18's step
     5500, shipped since its choice was made again on the broad validation set: 0.089 absolute, 0.167
     relative on those pixels (mean 0.022), AbsRel 0.4186 fp32 -> 0.4150 bf16, 0.0036: within it. Stage
-    23's step 3000 (shipped now): 0.069 absolute, 0.096 relative (mean 0.017), AbsRel 0.5313 -> 0.5395,
-    0.0082: beyond it again."""
+    23's step 3000: 0.069 absolute, 0.096 relative (mean 0.017), AbsRel 0.5313 -> 0.5395, 0.0082:
+    beyond it again. Stage 26's step 4000 (shipped now): at most 0.028 of the score's range (mean
+    0.009); the nearest pixel (published 0.0097) moves by 0.85 relative, 0.12 absolute at most; over
+    the 96 % published >= 0.25 at most 0.17 relative (mean 0.031); AbsRel 0.4361 -> 0.4647, 0.0286:
+    six times the bound."""
     import openvino as ov
 
     from training.evaluate.real_sets import load_kinect
@@ -331,7 +334,7 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     a, b = da[both], db[both]
     rel = np.abs(b - a) / a
     worst = int(np.argmax(rel))
-    assert rel[worst] > 1.0 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
+    assert rel[worst] > 0.5 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
     assert np.abs(b - a).max() <= 0.15
     far = a >= 0.25
     assert far.mean() > 0.9 and rel[far].max() <= 0.25 and rel[far].mean() <= 0.045
@@ -341,8 +344,9 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
         scaled = depth[ok] * np.median(frame.depth_m[ok]) / np.median(depth[ok])
         return float(np.mean(np.abs(scaled - frame.depth_m[ok]) / frame.depth_m[ok]))
 
-    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 23,
-    # step 3000) moves this frame's AbsRel by 0.0082 at bf16, beyond it (stage 18's step 5500: 0.0036;
+    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 26,
+    # step 4000) moves this frame's AbsRel by 0.0286 at bf16, beyond it (stage 23's step 3000: 0.0082;
+    # stage 18's step 5500: 0.0036;
     # its step 8000: 0.010; stage 14's: 0.006; stage 13's ResNet-18: within 0.005); the test pins the
     # measured size
-    assert 0.005 < abs(abs_rel(db) - abs_rel(da)) <= 0.011
+    assert 0.02 < abs(abs_rel(db) - abs_rel(da)) <= 0.035
