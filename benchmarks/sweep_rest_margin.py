@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'margin':<8}{'rotation deg':>14}{'direction deg':>15}{'ATE m':>9}{'no-rotation pairs':>19}")
     for name, values in rows.items():
         rot, direction, ate, dropped = np.mean(np.array(values), axis=0)
-        print(f"{name:<8}{rot:14.3f}{direction:15.2f}{ate:9.3f}{dropped:18.0%}")
+        print(f"{name:<8}{rot:14.4f}{direction:15.2f}{ate:9.4f}{dropped:18.0%}")
     return 0
 
 
