@@ -49,8 +49,7 @@ print("| weights | sequence | network | AbsRel | WHDR | constant AbsRel | ramp A
 print("|---|---|---|---|---|---|---|")
 for row in sys.argv[1:]:
     weights, seq, net, path = row.split("|")
-    m = json.load(open(path))
-    m = m.get("depth", m)
+    m = json.load(open(path))["depth"]
     print(f"| {weights} | {seq} | {net} | {m['abs_rel']:.3f} | {m['whdr']:.3f} | {m['constant_depth_abs_rel']:.3f} "
           f"| {m['ramp_abs_rel']:.3f} / {m['ramp_whdr']:.3f} |")
 PY

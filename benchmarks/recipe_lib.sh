@@ -81,12 +81,15 @@ desk_data() {  # FIRST LAST: close-range desk training sequences (stage 23 on) w
   for s in $(seq "$1" "$2"); do DATA+=("$OUT/data/more_desk_$s"); done
 }
 stage10_data() {  # LAST_ROOM LAST_STREET: the 8 validation sequences and stage 10's training sequences
-  # rooms 7001-LAST_ROOM and streets 8001-LAST_STREET where missing, two processes side by side; DATA = those
+  # rooms 7001-LAST_ROOM and streets 8001-LAST_STREET where missing, two processes side by side
+  # (render_split); DATA = those
   mkdir -p "$OUT/bags" "$OUT/data"
   local indoor street s
-  { render_validation indoor; render_seeds indoor $(seq 7001 "$1"); } & indoor=$!
-  { render_validation street; render_seeds street $(seq 8001 "$2"); } & street=$!
+  render_validation indoor & indoor=$!
+  render_validation street & street=$!
   wait "$indoor"; wait "$street"
+  PREFIX=more render_split indoor 7001 "$1"
+  PREFIX=more render_split street 8001 "$2"
   DATA=()
   for s in $(seq 7001 "$1"); do DATA+=("$OUT/data/more_indoor_$s"); done
   for s in $(seq 8001 "$2"); do DATA+=("$OUT/data/more_street_$s"); done

@@ -19,13 +19,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-mkdir -p "$OUT/bags" "$OUT/data"
-render_validation indoor & a=$!; render_validation street & b=$!; wait "$a"; wait "$b"
-PREFIX=more render_split indoor 7001 7200
-PREFIX=more render_split street 8001 8100
-DATA=()
-for s in $(seq 7001 7200); do DATA+=("$OUT/data/more_indoor_$s"); done
-for s in $(seq 8001 8100); do DATA+=("$OUT/data/more_street_$s"); done
+stage10_data 7200 8100
 desk_data 10001 10100
 DESK_VAL=1 render_broad_validation
 echo "stage 26: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"

@@ -334,7 +334,7 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     a, b = da[both], db[both]
     rel = np.abs(b - a) / a
     worst = int(np.argmax(rel))
-    assert rel[worst] > 0.5 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
+    assert rel[worst] > 0.7 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
     assert np.abs(b - a).max() <= 0.15
     far = a >= 0.25
     assert far.mean() > 0.9 and rel[far].max() <= 0.25 and rel[far].mean() <= 0.045
