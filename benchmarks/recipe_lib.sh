@@ -12,12 +12,12 @@ recipe_setup() {  # [OUT_DIR]: the repository root as working folder, OUT (defau
 }
 
 render() {  # name scene seed trajectory moving_objects [extra flags]: one sequence of FRAMES frames
-  # (default 60), extracted
+  # (default 60) of SIZE (default 160x120: the networks' input), extracted
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
   mkdir -p "$OUT/bags" "$OUT/data"
-  "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size 160x120 --scene "$2" --seed "$3" --trajectory "$4" \
+  "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size "${SIZE:-160x120}" --scene "$2" --seed "$3" --trajectory "$4" \
       --moving-objects "$5" --stereo --realistic "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
@@ -66,6 +66,22 @@ render_broad_validation() {  # the 48 where missing, two processes side by side;
                            compgen -G "$OUT/data/valb_street_*" || true
                            [ "${DESK_VAL:-0}" = 1 ] && { compgen -G "$OUT/data/valb_desk_*" || true; })
   [ "${#BROAD_VAL[@]}" = "$want" ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not $want" >&2; return 1; }
+}
+render_camera_resolution_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1)
+  # again, the same seeds, scenes and paths rendered at 480 lines (SIZE 640x480; the width follows
+  # each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the camera's
+  # resolution, not the network's (motion_refinement: a 160x120 render gives an alignment nothing
+  # the network did not see)
+  local spec words s
+  for spec in "${VAL_SEQUENCES[@]}"; do
+    read -ra words <<< "$spec"
+    SIZE=640x480 render "valhr_${words[0]#val_}" "${words[@]:1}"
+  done
+  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds indoor $(seq 9001 9024)
+  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds street $(seq 9501 9524)
+  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds desk $(seq 9801 9824)
+  mapfile -t HR_VAL < <(compgen -G "$OUT/data/valhr_*" || true)
+  [ "${#HR_VAL[@]}" = 80 ] || { echo "error: ${#HR_VAL[@]} camera-resolution validation sequences, not 80" >&2; return 1; }
 }
 render_split() {  # scene FIRST LAST: render_seeds FIRST..LAST where missing, odd and even seeds in two
   # processes side by side
