@@ -52,8 +52,10 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix
 # fallback field of view, a dataset's calibration), else none
 MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
 # rest by default: on validation it has the lowest mean ATE (0.271 m; the network alone 0.290, auto
-# 0.277) at a tenth of the alignment's cost, and it stops a camera at rest from drifting; auto has
-# the lowest rotation and direction errors (README)
+# 0.277) at a tenth of the alignment's cost, and it stops a camera at rest from drifting; auto had
+# the lowest rotation and direction errors then. Re-run for stage 26's li2020 on 80 validation
+# sequences (benchmarks/sweep_motion_refinement.py): ATE rest 0.0381 m, auto 0.0456, none 0.0388 at
+# 160x120; rendered at 480 lines rest 0.0353, auto 0.0405, none 0.0362 (docs/motion_refinement.md)
 DEFAULT_MOTION_REFINEMENT = "rest"
 # what a refinement returned: the network's estimate, the aligned one (photometric / auto), its
 # translation without the rotation, or no motion (rest_check); counted on ego_motion_node's /diagnostics
