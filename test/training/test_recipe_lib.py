@@ -94,3 +94,41 @@ def test_desk_data_renders_close_range_sequences_into_data(tmp_path: Path):
     assert 15.0 <= pitch <= 45.0 and 45.0 <= yaw <= 90.0, log  # the desk rig: turned to the desks, looking down
     lensed = yaml.safe_load((tmp_path / "data" / "more_desk_4" / "intrinsics.yaml").read_text())
     assert lensed["raw"]["d"][0] == pytest.approx(-0.28)
+
+
+def test_size_renders_the_same_sequence_at_the_camera_resolution(tmp_path: Path):
+    """SIZE reaches the render: seed 5 at 640x480 is the same scene and camera path as at the default
+    160x120 (identical poses), with the focal length scaled by 4 (render_camera_resolution_validation's
+    valhr_* sequences mirror the validation set at the camera's resolution)."""
+    small = _bash("FRAMES=2 PREFIX=s render_seeds indoor 5", tmp_path)
+    large = _bash("SIZE=640x480 FRAMES=2 PREFIX=l render_seeds indoor 5", tmp_path)
+    assert small.returncode == 0 and large.returncode == 0, small.stderr + large.stderr
+    s_dir, l_dir = tmp_path / "data" / "s_indoor_5", tmp_path / "data" / "l_indoor_5"
+    assert (s_dir / "poses_tum.txt").read_text() == (l_dir / "poses_tum.txt").read_text()
+    s_intr = yaml.safe_load((s_dir / "intrinsics.yaml").read_text())
+    l_intr = yaml.safe_load((l_dir / "intrinsics.yaml").read_text())
+    assert l_intr["height"] == 480 and s_intr["height"] == 120
+    # the width follows the camera's aspect at each height (rounded: 854 px against 4 x 214)
+    assert abs(l_intr["width"] - 4 * s_intr["width"]) <= 3
+    assert l_intr["fy"] == pytest.approx(4 * s_intr["fy"], rel=5e-3)
+
+
+
+def test_camera_resolution_validation_finds_the_80(tmp_path: Path):
+    """With the 80 valhr_* folders present (the 8 long ones' and the 72 short ones'), nothing is
+    rendered (the python given does not exist) and HR_VAL holds all 80; with one missing and the
+    render failing, the function fails instead of returning a partial set."""
+    names = ["valhr_indoor", "valhr_indoor_b", "valhr_indoor_c", "valhr_indoor_d", "valhr_street",
+             "valhr_street_b", "valhr_street_c", "valhr_street_d"] \
+        + [f"valhr_indoor_{s}" for s in range(9001, 9025)] + [f"valhr_street_{s}" for s in range(9501, 9525)] \
+        + [f"valhr_desk_{s}" for s in range(9801, 9825)]
+    for name in names:
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.csv").write_text("index\n")
+    done = _bash('render_camera_resolution_validation; echo "n=${#HR_VAL[@]}"', tmp_path, PY="/nonexistent/python")
+    assert done.returncode == 0, done.stderr
+    assert "n=80" in done.stdout
+    (tmp_path / "data" / "valhr_desk_9824" / "manifest.csv").unlink()
+    partial = _bash('render_camera_resolution_validation; echo "n=${#HR_VAL[@]}"', tmp_path, PY="/nonexistent/python")
+    assert partial.returncode != 0 and "n=" not in partial.stdout
