@@ -8,7 +8,11 @@ focal length as the node's default ``motion_intrinsics: camera``, flip-averaged 
 ``flip_average: auto``); each margin then only re-runs the rest check. Prints, per margin, the
 mean over the sequences of rotation error and translation direction error a pair, ATE (mean,
 Sim3-aligned) and the share of pairs that dropped the rotation; "never" is the network alone.
-Validation data only: the real frames play no part.
+Validation data only: the real frames play no part. The rule: the margin with the lowest mean
+rotation error. The rest check runs at the pyramid level at most 400 px wide, so on the 160x120
+validation renders it sees a quarter of the pixels it sees on a 640x480 camera; from stage 26 on the
+margin is chosen on the same 80 sequences rendered at 480 lines (``valhr_*``,
+``render_camera_resolution_validation`` in benchmarks/recipe_lib.sh), as the node runs.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_rest_margin.py \
         --data runs/demo/data/val_indoor runs/demo/data/val_street ...
