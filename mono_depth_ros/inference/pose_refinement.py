@@ -84,8 +84,10 @@ MIN_COST_GAIN = 0.1
 # the lowest rotation error moved to 0.2; on the broad validation set, 56 sequences, rotation error:
 # stage 17's 0.1 -> 0.290, 0.2 -> 0.288, 0.3 -> 0.289; stage 19's with motion_intrinsics learned
 # 0.1 -> 0.271, 0.2 -> 0.269, 0.3 -> 0.271: kept; stage 26's with motion_intrinsics camera on its 80
-# validation sequences: 0.1 -> 0.2998, 0.2 -> 0.3010, 0.3 -> 0.3063: the lowest moved to 0.1)
-NO_ROTATION_MARGIN = 0.1
+# validation sequences: 0.1 -> 0.2998, 0.2 -> 0.3010, 0.3 -> 0.3063: the lowest moved to 0.1; the same 80
+# rendered at 480 lines, where the rest check sees the pixels it sees on a camera: 0 -> 0.2934, 0.1 ->
+# 0.2874, 0.2 -> 0.2843, 0.3 -> 0.2909: back to 0.2, chosen at the camera's resolution from now on)
+NO_ROTATION_MARGIN = 0.2
 
 
 @dataclass(frozen=True)

@@ -75,14 +75,15 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("motion_refinement", DEFAULT_MOTION_REFINEMENT,
               "rest (default): the simplest of no motion, the network's translation without its rotation, and the "
               "network's estimate that explains the frames well enough (no motion: 10 % better than the estimate; "
-              "no rotation: at most 10 % worse): a camera at rest does not drift, a noisy rotation is dropped; "
+              "no rotation: at most 20 % worse): a camera at rest does not drift, a noisy rotation is dropped; "
               "a few ms. photometric: align the two frames at camera resolution "
               "(the depth places frame a's pixels) from the estimate, kept only where it lowers the photometric cost "
               "by 10 %, with the network's translation length, then the rest check (camera_info's intrinsics, or in "
               "one process depth_node's fallback_hfov_deg, else the learned ones); auto: photometric only with the "
               "camera's intrinsics (with the learned ones it measured worse); none: the network alone. "
-              "/diagnostics: refinement_intrinsics. On synthetic validation auto has the lowest rotation and direction "
-              "errors, rest the lowest ATE; the alignment costs tens of ms of CPU a frame (README).",
+              "/diagnostics: refinement_intrinsics. On synthetic validation rest has the lowest rotation error and ATE "
+              "and auto is worse than the network alone; on the real KITTI pairs auto has the lowest direction error "
+              "and ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
     ParamSpec("motion_intrinsics", DEFAULT_MOTION_INTRINSICS,
               "camera (default): with the camera's intrinsics known (camera_info, or depth_node's in one process), "
