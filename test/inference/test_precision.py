@@ -310,7 +310,10 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     beyond it again. Stage 26's step 4000 (shipped now): at most 0.028 of the score's range (mean
     0.009); the nearest pixel (published 0.0097) moves by 0.85 relative, 0.12 absolute at most; over
     the 96 % published >= 0.25 at most 0.17 relative (mean 0.031); AbsRel 0.4361 -> 0.4647, 0.0286:
-    six times the bound."""
+    six times the bound. Stage 27's step 5000 (shipped now): at most 0.044 of the score's range (mean
+    0.012); the pixel that moves most (1.41 relative) is published 0.056, among the nearest 0.2 %;
+    over the 96 % published >= 0.25 at most 0.38 relative (mean 0.033); AbsRel 0.4728 -> 0.4596,
+    0.0132: under half stage 26's change, still beyond the bound."""
     import openvino as ov
 
     from training.evaluate.real_sets import load_kinect
@@ -328,25 +331,25 @@ def test_xian2018_bf16_error_on_a_real_frame_is_near_zero_published_depth_not_ac
     za, zb = (est.infer_raw(frame.rgb)[0, 0].astype(np.float64) for est in (fp32, bf16))
     raw = np.abs(zb - za) / np.ptp(za)
     nearest = za <= np.percentile(za, 1)
-    assert 1e-4 < raw.max() <= 0.045 and raw.mean() <= 0.015 and raw[nearest].mean() <= 2.5 * raw.mean()
+    assert 1e-4 < raw.max() <= 0.05 and raw.mean() <= 0.015 and raw[nearest].mean() <= 2.5 * raw.mean()
     da, db = (est.estimate(frame.rgb).depth_m.astype(np.float64) for est in (fp32, bf16))
     both = np.isfinite(da) & np.isfinite(db)
     a, b = da[both], db[both]
     rel = np.abs(b - a) / a
     worst = int(np.argmax(rel))
-    assert rel[worst] > 0.7 and a[worst] < 0.01 and np.mean(a < a[worst]) < 1e-3  # the nearest pixels
+    assert rel[worst] > 0.7 and a[worst] < 0.1 and np.mean(a < a[worst]) < 5e-3  # among the nearest pixels
     assert np.abs(b - a).max() <= 0.15
     far = a >= 0.25
-    assert far.mean() > 0.9 and rel[far].max() <= 0.25 and rel[far].mean() <= 0.045
+    assert far.mean() > 0.9 and rel[far].max() <= 0.45 and rel[far].mean() <= 0.045
 
     def abs_rel(depth: np.ndarray) -> float:
         ok = np.isfinite(depth) & np.isfinite(frame.depth_m)
         scaled = depth[ok] * np.median(frame.depth_m[ok]) / np.median(depth[ok])
         return float(np.mean(np.abs(scaled - frame.depth_m[ok]) / frame.depth_m[ok]))
 
-    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 26,
-    # step 4000) moves this frame's AbsRel by 0.0286 at bf16, beyond it (stage 23's step 3000: 0.0082;
-    # stage 18's step 5500: 0.0036;
+    # the accuracy bound for a CPU path is 0.005 (docs/backends.md); the shipped xian2018 (stage 27,
+    # step 5000) moves this frame's AbsRel by 0.0132 at bf16, beyond it (stage 26's step 4000: 0.0286;
+    # stage 23's step 3000: 0.0082; stage 18's step 5500: 0.0036;
     # its step 8000: 0.010; stage 14's: 0.006; stage 13's ResNet-18: within 0.005); the test pins the
     # measured size
-    assert 0.02 < abs(abs_rel(db) - abs_rel(da)) <= 0.035
+    assert 0.01 < abs(abs_rel(db) - abs_rel(da)) <= 0.02
