@@ -67,6 +67,14 @@ render_broad_validation() {  # the 48 where missing, two processes side by side;
                            [ "${DESK_VAL:-0}" = 1 ] && { compgen -G "$OUT/data/valb_desk_*" || true; })
   [ "${#BROAD_VAL[@]}" = "$want" ] || { echo "error: ${#BROAD_VAL[@]} validation sequences, not $want" >&2; return 1; }
 }
+desk_v2_stage_data() {  # stage: stages 26-27's data, rendered where missing: stage 10's 300 sequences
+  # (stage10_data), 100 desk v2 sequences (10001-10100) in DATA, the 80 validation sequences in BROAD_VAL;
+  # prints what the stage trains and selects on
+  stage10_data 7200 8100
+  desk_data 10001 10100
+  DESK_VAL=1 render_broad_validation
+  echo "stage $1: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"
+}
 render_camera_resolution_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1)
   # again, the same seeds, scenes and paths rendered at 480 lines (SIZE 640x480; the width follows
   # each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the camera's

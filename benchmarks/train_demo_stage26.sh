@@ -19,10 +19,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-stage10_data 7200 8100
-desk_data 10001 10100
-DESK_VAL=1 render_broad_validation
-echo "stage 26: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"
+desk_v2_stage_data 26
 
 xian() {
   BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage26 "${XIAN_MIN:-65}" xian_stage26.log 1 0.00002

@@ -27,10 +27,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-stage10_data 7200 8100
-desk_data 10001 10100
-DESK_VAL=1 render_broad_validation
-echo "stage 27: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"
+desk_v2_stage_data 27
 
 eigen() {
   local start="$OUT/runs/eigen2014_stage27_start.pt"
