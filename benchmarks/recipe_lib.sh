@@ -37,13 +37,15 @@ VAL_SEQUENCES=("val_indoor indoor 201 handheld 1" "val_indoor_b indoor 203 forwa
                "val_indoor_c indoor 205 turning 2 --distortion-k1 -0.28" "val_indoor_d indoor 207 handheld 0"
                "val_street street 202 turning 2" "val_street_b street 204 forward 1"
                "val_street_c street 206 handheld 0 --distortion-k1 -0.35" "val_street_d street 208 forward 2")
-render_validation() {  # scene: that world's validation sequences where they are missing; fails if one did not render
-  local spec words
+render_validation() {  # scene: that world's validation sequences where they are missing (named
+  # VAL_PREFIX_<rest of the name>, VAL_PREFIX default val); fails if one did not render
+  local spec words name
   for spec in "${VAL_SEQUENCES[@]}"; do
     read -ra words <<< "$spec"
     [ "${words[1]}" = "$1" ] || continue
-    render "${words[@]}"
-    [ -f "$OUT/data/${words[0]}/manifest.csv" ] || { echo "error: render failed: $OUT/data/${words[0]}" >&2; return 1; }
+    name="${VAL_PREFIX:-val}_${words[0]#val_}"
+    render "$name" "${words[@]:1}"
+    [ -f "$OUT/data/$name/manifest.csv" ] || { echo "error: render failed: $OUT/data/$name" >&2; return 1; }
   done
 }
 # The broad validation set (stage 19 on): 48 short sequences, 24 rooms (seeds 9001-9024) and 24
@@ -51,17 +53,20 @@ render_validation() {  # scene: that world's validation sequences where they are
 # sequences'. The same number of frames as the 8 sequences above, six times the scenes: on those 8,
 # one or two sequences decided li2020's direction criterion (stage 17's third sitting: val_indoor_c
 # alone moved the mean by up to 1 deg, against a 0.6 deg margin).
+render_broad_seeds() {  # prefix: the broad set's 48 short sequences where missing, two processes side
+  # by side, named PREFIX_<scene>_<seed>; with DESK_VAL=1 also its 24 desk sequences
+  mkdir -p "$OUT/bags" "$OUT/data"
+  local indoor street
+  FRAMES=12 PREFIX=$1 render_seeds indoor $(seq 9001 9024) & indoor=$!
+  FRAMES=12 PREFIX=$1 render_seeds street $(seq 9501 9524) & street=$!
+  wait "$indoor"; wait "$street"
+  [ "${DESK_VAL:-0}" != 1 ] || FRAMES=12 PREFIX=$1 render_split desk 9801 9824
+}
 render_broad_validation() {  # the 48 where missing, two processes side by side; BROAD_VAL = the 8 and the 48;
   # with DESK_VAL=1 (stage 23 on) also 24 close-range desk sequences (seeds 9801-9824, 12 frames): 80
-  mkdir -p "$OUT/bags" "$OUT/data"
-  local indoor street want=56
-  FRAMES=12 PREFIX=valb render_seeds indoor $(seq 9001 9024) & indoor=$!
-  FRAMES=12 PREFIX=valb render_seeds street $(seq 9501 9524) & street=$!
-  wait "$indoor"; wait "$street"
-  if [ "${DESK_VAL:-0}" = 1 ]; then
-    FRAMES=12 PREFIX=valb render_split desk 9801 9824
-    want=80
-  fi
+  local want=56
+  render_broad_seeds valb
+  [ "${DESK_VAL:-0}" != 1 ] || want=80
   mapfile -t BROAD_VAL < <(compgen -G "$OUT/data/val_*" || true; compgen -G "$OUT/data/valb_indoor_*" || true
                            compgen -G "$OUT/data/valb_street_*" || true
                            [ "${DESK_VAL:-0}" = 1 ] && { compgen -G "$OUT/data/valb_desk_*" || true; })
@@ -80,14 +85,9 @@ render_camera_resolution_validation() {  # the 80 validation sequences of render
   # each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the camera's
   # resolution, not the network's (motion_refinement: a 160x120 render gives an alignment nothing
   # the network did not see)
-  local spec words s
-  for spec in "${VAL_SEQUENCES[@]}"; do
-    read -ra words <<< "$spec"
-    SIZE=640x480 render "valhr_${words[0]#val_}" "${words[@]:1}"
-  done
-  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds indoor $(seq 9001 9024)
-  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds street $(seq 9501 9524)
-  SIZE=640x480 FRAMES=12 PREFIX=valhr render_seeds desk $(seq 9801 9824)
+  SIZE=640x480 VAL_PREFIX=valhr render_validation indoor
+  SIZE=640x480 VAL_PREFIX=valhr render_validation street
+  SIZE=640x480 DESK_VAL=1 render_broad_seeds valhr
   mapfile -t HR_VAL < <(compgen -G "$OUT/data/valhr_*" || true)
   [ "${#HR_VAL[@]}" = 80 ] || { echo "error: ${#HR_VAL[@]} camera-resolution validation sequences, not 80" >&2; return 1; }
 }

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.sweep_rest_margin import folder_pairs, score, validation_sweep  # noqa: E402
+from benchmarks.sweep_rest_margin import folder_pairs, print_mode_table, score, validation_sweep  # noqa: E402
 from mono_depth_ros.inference.ego_motion_estimator import refine_result, with_camera_intrinsics  # noqa: E402
 from training.data.datasets import DatasetFolder  # noqa: E402
 
@@ -40,7 +40,7 @@ def _without_rotation(T: np.ndarray) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     args, models = validation_sweep(__doc__, argv)
-    rows: dict[str, list[tuple[float, float, float]]] = {}
+    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for path in tqdm(args.data, desc="sequences"):
         folder = DatasetFolder(path)
         rgbs, depths, results, poses, stamps = folder_pairs(models, folder)
@@ -48,15 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         results = [with_camera_intrinsics(r, intr) for r in results]
         for mode in MODES:
             refined = [refine_result(r, a, d, b, mode, intr) for r, a, d, b in zip(results, rgbs, depths, rgbs[1:])]
-            rows.setdefault(mode, []).append(score([r.T_b_from_a for r in refined], poses, stamps))
-        rows.setdefault("no rotation (network's translation)", []).append(
+            rows.setdefault(("network", mode), []).append(score([r.T_b_from_a for r in refined], poses, stamps))
+        rows.setdefault(("its translation, no rotation", "none"), []).append(
             score([_without_rotation(r.T_b_from_a) for r in results], poses, stamps))
-    print(f"motion_refinement on {len(args.data)} sequences ({args.weights}); mean over the sequences")
-    print("| motion_refinement | rotation err deg | direction err deg | ATE mean m |\n|---|---|---|---|")
-    means = {name: np.mean(np.array(values), axis=0) for name, values in rows.items()}
-    for name, (rot, direction, ate) in means.items():
-        print(f"| {name} | {rot:.4f} | {direction:.3f} | {ate:.4f} |")
-    best = min(MODES, key=lambda m: means[m][2])
+    means = print_mode_table("motion", rows, args)
+    best = min(MODES, key=lambda m: means[("network", m)][2])
     print(f"lowest mean ATE (the rule): {best}")
     return 0
 
