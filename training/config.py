@@ -201,6 +201,8 @@ class Li2020Model:
     layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
     auto_mask: bool = True  # official: zero residual translations with norm <= the mean norm
     max_pixel_aspect: float = 1.1  # ours: learned fy/fx within [1/1.1, 1.1]; principal point inside the image
+    #: depth decoder upsampling: nearest (ours, first) | bilinear (ours: no horizontal bands); official: transposed conv
+    decoder_upsample: str = "nearest"
 
 
 @dataclass(frozen=True)
@@ -522,6 +524,8 @@ def validate_config(config: Any) -> None:
     if isinstance(config, Li2020Config) and config.loss_weights.depth_anchor > 0 and not t.init_from:
         raise ConfigError("loss_weights.depth_anchor", config.loss_weights.depth_anchor,
                           "needs trainer.init_from (--init-from): the weights the depth network is kept near")
+    if isinstance(config, Li2020Config) and config.model.decoder_upsample not in ("nearest", "bilinear"):
+        raise ConfigError("model.decoder_upsample", config.model.decoder_upsample, "expected 'nearest' or 'bilinear'")
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
         raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
                           "expected 'auto', 'always' or 'never'")

@@ -244,6 +244,8 @@ def initialise_from(module: Any, text: str) -> dict[str, str]:
                        for k, (a, b) in differ.items())
         _check_fits(net, state, name, source, note)
         net.load_state_dict(state, strict=True)  # float16 storage (bundled weights) is cast to the net's dtype
+        if differ:  # the tensors fit, the network around them differs (li2020's decoder_upsample)
+            LOG.warning("%s: %s", name, note.lstrip("; ").replace("; ", ", "))
         used[name] = source
         LOG.info("%s initialised from %s", name, source)
     module.after_init_from()

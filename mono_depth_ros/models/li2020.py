@@ -13,6 +13,10 @@ fx, fy = softplus(.) * (W, H), cx, cy = (. + 0.5) * (W, H), unbounded): fx = sof
 fy = fx * a with the pixel aspect a = max_pixel_aspect ** tanh(.) (square pixels up to
 ``max_pixel_aspect``, default 1.1), principal point cx, cy = sigmoid(.) * (W, H) inside the
 image (both start at the official values: the centre, and a = 1).
+Depth decoder upsampling (``decoder_upsample``): ``nearest`` (this project's first choice; the
+official decoder uses 3x3 stride-2 transposed convolutions) or ``bilinear`` (ours: nearest copies
+each coarse cell into a block that the following 3x3 convolutions do not fully smooth, which shows
+as horizontal bands in the output, strongest at a period of 8 rows).
 Variants: ``paper`` and ``light`` (narrower encoders for CPU), and ``lite0``: the depth net's encoder
 is EfficientNet-Lite0 (strides 2-32, 16/24/40/112/320 channels, under the same decoder) so that it
 can start from ImageNet as the paper's ResNet-18 does (its ImageNet weights are the ones this
@@ -34,6 +38,7 @@ from mono_depth_ros.models.norm import RandomizedLayerNorm
 from mono_depth_ros.models.resnet import ResNetEncoder
 
 DEPTH_DECODER_WIDTHS = (256, 128, 64, 32, 16)
+DECODER_UPSAMPLE_MODES = ("nearest", "bilinear")
 DEPTH_VARIANTS = {"paper": 64, "light": 32, "lite0": "efficientnet_lite0"}  # ResNet-18 width, or the encoder
 _LIGHT_MOTION = (16, 32, 64, 64, 128, 128, 256)
 MOTION_VARIANTS = {"paper": (16, 32, 64, 128, 256, 512, 1024), "light": _LIGHT_MOTION, "lite0": _LIGHT_MOTION}
@@ -59,10 +64,13 @@ def _check_variant(variant: str, table: dict) -> None:
 class Li2020DepthNet(nn.Module):
     """forward(rgb (B,3,H,W) in [0,1]) -> depth (B,1,H,W) >= MIN_DEPTH (scale set by the photometric loss)."""
 
-    def __init__(self, variant: str = "paper", noise_stddev: float = 0.5) -> None:
+    def __init__(self, variant: str = "paper", noise_stddev: float = 0.5, decoder_upsample: str = "nearest") -> None:
         super().__init__()
         _check_variant(variant, DEPTH_VARIANTS)
+        if decoder_upsample not in DECODER_UPSAMPLE_MODES:
+            raise ValueError(f"decoder_upsample={decoder_upsample!r}: must be one of {DECODER_UPSAMPLE_MODES}")
         self.variant = variant
+        self.decoder_upsample = decoder_upsample
         width = DEPTH_VARIANTS[variant]
         self.encoder = (EfficientNetLite0Encoder() if width == "efficientnet_lite0" else
                         ResNetEncoder(18, width=width, norm_layer=lambda c: RandomizedLayerNorm(c, noise_stddev)))
@@ -87,7 +95,10 @@ class Li2020DepthNet(nn.Module):
         skips = (feats[3], feats[2], feats[1], feats[0], None)
         for up, fuse, skip in zip(self.up_convs, self.fuse_convs, skips):
             size = skip.shape[-2:] if skip is not None else x.shape[-2:]
-            y = F.interpolate(up(y), size=size, mode="nearest")
+            if self.decoder_upsample == "bilinear":
+                y = F.interpolate(up(y), size=size, mode="bilinear", align_corners=False)
+            else:
+                y = F.interpolate(up(y), size=size, mode="nearest")
             y = fuse(y if skip is None else torch.cat([y, skip], dim=1))
         return F.softplus(self.head(y)) + MIN_DEPTH
 

@@ -24,7 +24,7 @@ barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if co
 ``train/counted_pixel_fraction`` and stops training when either falls below its limit.
 
 Options that depart from the official defaults (all default to the official values):
-``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
+``model.decoder_upsample`` (``bilinear``: see below), ``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
 ``loss.occluded_pixel_weight`` (a positive weight keeps pixels that fail the occlusion test in
 the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field).
 
@@ -36,7 +36,8 @@ jitter, blur, noise; not from the paper), ``data.resize_mode``.
 Known differences from the official code, kept and documented (they need retraining or an
 interface change to remove): the networks take rgb in [0, 1] (official: ``2 * rgb - 1``; the model
 card's normalisation is shared with the nodes); the depth decoder upsamples by nearest neighbour
-+ 3x3 convolution with ELU (official: transposed convolutions); rotations are axis-angle vectors
++ 3x3 convolution with ELU (official: transposed convolutions; ``model.decoder_upsample=bilinear``
+upsamples bilinearly instead, against the horizontal bands nearest leaves); rotations are axis-angle vectors
 (official: Euler angles; the same to first order at the small inter-frame rotations); the
 background-motion convolution has a bias (official: none; removing it changes the bundled weights'
 layout); bilinear resampling uses ``align_corners=True`` pixel-centre coordinates in the warp
@@ -91,8 +92,9 @@ class Li2020Method(MethodModule):
         from mono_depth_ros.models.li2020 import Li2020DepthNet, Li2020MotionNet
 
         self.model_kwargs = {"variant": config.model.variant}
-        # the noise only acts in training, so exported models are rebuilt from the variant alone
-        self.depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=config.model.layer_norm_noise_stddev)
+        # the noise only acts in training, so exported models are rebuilt without it
+        self.depth_kwargs = {**self.model_kwargs, "decoder_upsample": config.model.decoder_upsample}
+        self.depth_net = Li2020DepthNet(**self.depth_kwargs, noise_stddev=config.model.layer_norm_noise_stddev)
         from training.pretrained import apply_encoder_init
 
         # the paper's start: an ImageNet-trained depth encoder
@@ -106,7 +108,7 @@ class Li2020Method(MethodModule):
         # adaptation (ours): a frozen copy of the starting depth network, filled by after_init_from
         self.anchor_depth_net: nn.Module | None = None
         if config.loss_weights.depth_anchor > 0:
-            self.anchor_depth_net = Li2020DepthNet(**self.model_kwargs, noise_stddev=0.0).requires_grad_(False)
+            self.anchor_depth_net = Li2020DepthNet(**self.depth_kwargs, noise_stddev=0.0).requires_grad_(False)
 
     def after_init_from(self) -> None:
         """Freeze a copy of the depth network as loaded from ``trainer.init_from`` (the anchor)."""
@@ -268,5 +270,5 @@ class Li2020Method(MethodModule):
                              colour_jitter=data.colour_jitter)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
-        return [("li2020_depth", self.depth_net, self.model_kwargs),
+        return [("li2020_depth", self.depth_net, self.depth_kwargs),
                 ("li2020_motion", self.motion_net, self.motion_kwargs)]
