@@ -76,3 +76,29 @@ def test_cli_export_with_input_size(checkpoints, tmp_path, capsys):
     backend = OnnxRuntimeBackend(out, threads=1).load()
     assert backend.input_shapes == {"rgb": (1, 3, 96, 128)}
     assert backend.infer({"rgb": np.zeros((1, 3, 96, 128), np.float32)})["log_depth"].shape == (1, 1, 24, 32)
+
+
+def test_bilinear_decoder_round_trips_through_checkpoint_and_onnx(tmp_path):
+    """li2020_depth with model.decoder_upsample=bilinear: the file records it, loading rebuilds it
+    (an output that differs from the same weights under nearest), and ONNX Runtime matches PyTorch."""
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
+    from training.export import export_onnx
+
+    torch.manual_seed(3)
+    spec = get_spec("li2020_depth")
+    kwargs = {"variant": "light", "decoder_upsample": "bilinear"}
+    path = save_model_checkpoint(tmp_path / "li2020_depth.pt", "li2020_depth", spec.build(**kwargs), kwargs,
+                                 {"data": {"input_hw": [64, 96]}})
+    model = load_model_checkpoint(path)[0]
+    assert model.decoder_upsample == "bilinear"
+    nearest = spec.build(variant="light").eval()
+    nearest.load_state_dict(model.state_dict())
+    x = torch.from_numpy(np.random.default_rng(2).random((1, 3, 64, 96), dtype=np.float32))
+    with torch.inference_mode():
+        ref, other = model.eval()(x), nearest(x)
+    assert float((ref - other).abs().max()) > 1e-3 * float(ref.abs().max())  # a different network
+    onnx_path = export_onnx(path, tmp_path / "li2020_depth.onnx").path
+    assert json.loads(read_onnx_metadata(onnx_path)["model_kwargs"]) == kwargs
+    got = OnnxRuntimeBackend(onnx_path, threads=1).load().infer({spec.input_names[0]: x.numpy()})
+    error, _ = output_difference(ref.numpy(), got[spec.output_names[0]], masked=False)
+    assert error <= 1e-4

@@ -219,3 +219,14 @@ def test_encoder_init_imagenet_only_for_lite0():
         load_config("xian2018", overrides=["model.variant=lite0", "model.encoder_init=coco"])
     assert load_config("xian2018", overrides=["model.variant=lite0", "model.encoder_init=imagenet"]).model.encoder_init \
         == "imagenet"
+
+
+def test_li_depth_bilinear_decoder_has_the_same_tensors():
+    nearest, bilinear = Li2020DepthNet("light"), Li2020DepthNet("light", decoder_upsample="bilinear").train()
+    assert {k: v.shape for k, v in nearest.state_dict().items()} == {k: v.shape for k, v in bilinear.state_dict().items()}
+    out = bilinear(torch.rand(2, 3, 64, 96))
+    assert out.shape == (2, 1, 64, 96) and bool((out > 0).all())
+    _weighted_sum(out).backward()
+    _assert_all_grads(bilinear)
+    with pytest.raises(ValueError, match="decoder_upsample='cubic'"):
+        Li2020DepthNet("light", decoder_upsample="cubic")

@@ -324,3 +324,27 @@ def test_unknown_depth_bn_stats_is_refused():
 
     with pytest.raises(ConfigError, match=r"optimizer.depth_bn_stats.*must be batch or frozen"):
         validate_config(load_config("li2020", overrides=["optimizer.depth_bn_stats=fixed"]))
+
+
+def test_a_file_whose_decoder_differs_starts_the_network_and_says_so(tmp_path, caplog):
+    """Tensors that fit under a different model kwarg (li2020_depth's decoder_upsample) load, with a
+    WARNING naming the kwarg and the --set that continues the file's network."""
+    import logging
+
+    from mono_depth_ros.inference.checkpoint import save_model_checkpoint
+    from mono_depth_ros.models.li2020 import Li2020DepthNet
+
+    caplog.set_level(logging.WARNING, logger="training.loop")
+    kwargs = {"variant": BUNDLED_VARIANT, "decoder_upsample": "bilinear"}
+    path = save_model_checkpoint(tmp_path / "li2020_depth.pt", "li2020_depth", Li2020DepthNet(**kwargs), kwargs,
+                                 None)
+    module = build_method(load_config("li2020", overrides=TINY))
+    assert initialise_from(module, str(path)) == {"li2020_depth": str(path)}
+    assert module.depth_net.decoder_upsample == "nearest"
+    lines = [r.getMessage() for r in caplog.records if "decoder_upsample" in r.getMessage()]
+    assert len(lines) == 1 and "'bilinear'" in lines[0] and "--set model.decoder_upsample=bilinear" in lines[0], lines
+    module = build_method(load_config("li2020", overrides=TINY + ["model.decoder_upsample=bilinear"]))
+    caplog.clear()
+    initialise_from(module, str(path))
+    assert module.depth_net.decoder_upsample == "bilinear" and not any("decoder_upsample" in r.getMessage()
+                                                                       for r in caplog.records)
