@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def banding():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("depth_banding", BENCH / "depth_banding.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def banding(load_benchmark):
+    return load_benchmark("depth_banding")
 
 
 def _noise(seed: int, hw=(240, 320)) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,10 @@ from mono_depth_ros.models.eigen2014 import Eigen2014
 from training.config import config_to_dict, load_config
 from training.methods.eigen2014 import Eigen2014Method
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def start_tool():
-    spec = importlib.util.spec_from_file_location("eigen_lite0_start", BENCH / "eigen_lite0_start.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def start_tool(load_benchmark):
+    return load_benchmark("eigen_lite0_start")
 
 
 def _lightning_like(path: Path, variant: str, hw: str) -> Eigen2014Method:

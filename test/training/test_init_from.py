@@ -141,16 +141,11 @@ def test_cli_reports_a_mismatch_in_one_line(tiny_dataset, tmp_path, capsys):
                      re.MULTILINE)
 
 
-def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_dataset):
+def test_adapt_benchmark_no_motion_baseline_is_the_plain_frame_difference(tiny_dataset, load_benchmark):
     """benchmarks/adapt_euroc.py: the identity warp counts every pixel and its figures are |b - a|."""
-    import importlib.util
-
     from training.data.datasets import Li2020Dataset
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "adapt_euroc.py"
-    spec = importlib.util.spec_from_file_location("adapt_euroc", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("adapt_euroc")
     settings = bench.weights_settings(BUNDLED_DIR) + bench.FINETUNE
     identity = bench.photometric(tiny_dataset, "all", None, settings)
     from mono_depth_ros.inference.checkpoint import read_checkpoint_payload

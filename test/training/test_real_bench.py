@@ -3,7 +3,6 @@ sets: real frames, the bundled networks on ONNX Runtime, numbers checked against
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -18,14 +17,10 @@ from training.evaluate.real_bench import (LAYOUT_REFERENCE, baseline_depth, comm
                                           photometric_error, ramp_depth)
 from training.evaluate.real_sets import STEREODEMO_DIR, SetUnavailable, load_set
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_real.py"
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_real", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def bench(load_benchmark):
+    return load_benchmark("bench_real")
 
 
 def _angle_deg(R: np.ndarray) -> float:
@@ -57,8 +52,7 @@ def test_baselines_share_the_median_and_pixels():
     assert perfect["abs_rel_raw"] == pytest.approx(2.0) and perfect["delta1_med"] == 1.0
 
 
-def test_verdict_names_the_baselines_a_method_loses_to():
-    bench = _bench()
+def test_verdict_names_the_baselines_a_method_loses_to(bench):
     baselines = {"constant": {"abs_rel_med": 0.2, "whdr": 0.9}, "ramp": {"abs_rel_med": 0.3, "whdr": 0.3}}
     lost = bench.losses({"abs_rel_med": 0.25, "whdr": 0.4}, baselines, bench.DEPTH_COLUMNS)
     assert lost == {"AbsRel_med": ["constant"], "WHDR": ["ramp"]}
@@ -118,8 +112,7 @@ def test_photometric_error_follows_the_true_motion(shared_data):
     assert mean["true"] < 0.75 * mean["none"] < 0.75 * mean["reversed"]
 
 
-def test_bench_real_subset(shared_data, tmp_path):
-    bench = _bench()
+def test_bench_real_subset(shared_data, tmp_path, bench):
     figure = tmp_path / "grid.png"
     results = bench.run(["middlebury", "kitti", "euroc"], ["eigen2014", "xian2018", "li2020"], max_frames=3,
                         data_root=shared_data, figure=figure, whdr_pairs=2000, progress=False)
@@ -155,8 +148,7 @@ def test_bench_real_subset(shared_data, tmp_path):
     json.dumps(results, default=float)
 
 
-def test_bench_real_says_why_no_layout_share_with_one_frame(shared_data):
-    bench = _bench()
+def test_bench_real_says_why_no_layout_share_with_one_frame(shared_data, bench):
     results = bench.run(["kitti"], ["eigen2014"], max_frames=2, data_root=shared_data, figure=None,
                         whdr_pairs=500, progress=False)  # KITTI has depth for its frame 0 only
     assert "layout_share" not in results
@@ -196,9 +188,9 @@ def test_layout_share_is_one_for_a_fixed_map_and_the_common_part_otherwise():
     assert np.isnan(layout_share([fixed]))
 
 
-def test_bench_real_rejects_an_unknown_set(capsys):
+def test_bench_real_rejects_an_unknown_set(capsys, bench):
     with pytest.raises(SystemExit) as exc:
-        _bench().main(["--sets", "kitti,nyu"])
+        bench.main(["--sets", "kitti,nyu"])
     assert exc.value.code == 2 and "unknown set 'nyu'" in capsys.readouterr().err
 
 

@@ -22,21 +22,11 @@ TINY = [f"model.variant={BUNDLED_VARIANT}", "data.input_hw=[48, 64]", "data.trai
         "model.layer_norm_noise_stddev=0", "schedule.motion_field_burnin_steps=0", "schedule.depth_mean_steps=0"]
 
 
-def _adapt_bench():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "adapt_euroc", Path(__file__).resolve().parents[2] / "benchmarks" / "adapt_euroc.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
-
-
-def test_the_bundled_networks_reconstruct_better_than_no_motion(tiny_dataset, monkeypatch):
+def test_the_bundled_networks_reconstruct_better_than_no_motion(tiny_dataset, monkeypatch, load_benchmark):
     """On a synthetic street sequence the bundled li2020's warp beats the identity warp in the
     masked loss and in the plain in-view L1; chunked passes add up to one pass over all pairs."""
     bundled = photometric_score(BUNDLED_DIR, tiny_dataset, "all")
-    bench = _adapt_bench()
+    bench = load_benchmark("adapt_euroc")
     identity = bench.photometric(tiny_dataset, "all", None, bench.weights_settings(BUNDLED_DIR) + bench.FINETUNE)
     assert bundled["pairs"] == identity["pairs"] == 7
     assert bundled["weighted"] < 0.9 * identity["weighted"] and bundled["inview_l1"] < 0.95 * identity["inview_l1"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,16 +9,10 @@ import pytest
 from training.data import folder_format as ff
 from training.data.datasets import DatasetFolder
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def sweep():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("sweep_depth_anchor", BENCH / "sweep_depth_anchor.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def sweep(load_benchmark):
+    return load_benchmark("sweep_depth_anchor")
 
 
 def test_short_copy_keeps_the_first_train_frames_and_the_test_split(sweep, tiny_dataset, tmp_path):
