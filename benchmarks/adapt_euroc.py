@@ -77,10 +77,12 @@ def anchored(weight: float) -> tuple[str, ...]:
 
 
 def weights_settings(weights: Path) -> list[str]:
-    """variant and input size of the starting weights (the fine-tuned nets must have their shapes)."""
+    """the depth net's model kwargs (variant, decoder_upsample) and input size of the starting weights
+    (the fine-tuned nets must have their shapes and their decoder)."""
     payload = read_checkpoint_payload(weights / "li2020_depth.pt")
     input_hw = payload["config"]["data"]["input_hw"]
-    return [f"model.variant={payload['model_kwargs']['variant']}", f"data.input_hw=[{input_hw[0]},{input_hw[1]}]"]
+    return [f"model.{key}={value}" for key, value in payload["model_kwargs"].items()] + \
+        [f"data.input_hw=[{input_hw[0]},{input_hw[1]}]"]
 
 
 def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, extra: tuple[str, ...] = ()) -> Path:
