@@ -57,6 +57,8 @@ def validation_frames(folders: list[Path]) -> list[tuple[np.ndarray, np.ndarray]
     """The middle frame of each extracted folder: [(rgb (H, W, 3) uint8, depth_m (H, W))]."""
     frames = []
     for folder in folders:
+        if not (folder / "manifest.csv").is_file():
+            raise SystemExit(f"error: --val {folder}: no manifest.csv (not an extracted folder: python -m training extract)")
         records = [r for r in read_manifest(folder / "manifest.csv") if r.depth]
         if not records:
             raise SystemExit(f"error: --val {folder}: no frame with depth in its manifest.csv")
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     bad = [n for n in networks if n not in NETWORKS]
     if bad:
         parser.error(f"--networks: unknown {', '.join(bad)} (expected {', '.join(NETWORKS)})")
+    unknown = [s for s in args.sets.split(",") if s and s not in SET_NAMES]
+    if unknown:
+        parser.error(f"--sets: unknown {', '.join(unknown)} (expected {', '.join(SET_NAMES)})")
     dirs = args.weights_dir or ["mono_depth_ros/weights"]
     for d in dirs:
         missing = [n for n in networks if not (Path(d) / f"{n}.pt").is_file()]

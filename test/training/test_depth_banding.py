@@ -41,3 +41,14 @@ def test_runs_on_extracted_frames_beside_the_truth(banding, tiny_dataset, capsys
     assert len(row) == 1
     truth, li = (float(c) for c in row[0].strip("| ").split(" | ")[1:])
     assert 0.05 < truth < 20 and 0.05 < li < 20
+
+
+def test_bad_arguments_are_one_line_errors(banding, tmp_path, capsys):
+    with pytest.raises(SystemExit, match="no manifest.csv"):
+        banding.main(["--networks", "li2020_depth", "--val", str(tmp_path), "--sets", ""])
+    for args, message in ((["--sets", "kitti,nyu"], "--sets: unknown nyu"),
+                          (["--networks", "li2020"], "--networks: unknown li2020"),
+                          (["--weights-dir", str(tmp_path)], "no eigen2014.pt")):
+        with pytest.raises(SystemExit) as exc:
+            banding.main(args)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
