@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| frames | truth | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
     for label, frames in groups:
-        truth = [banding_ratio(np.where(d > 0, d, np.nan)) for _, d in frames if d is not None]
+        truth = [banding_ratio(d) for _, d in frames if d is not None]  # 0 / NaN: no depth there
         truth_text = f"{np.nanmedian(truth):.2f}" if truth and np.isfinite(truth).any() else "-"
         cells = []
         for d in dirs:

@@ -524,21 +524,22 @@ def validate_config(config: Any) -> None:
     if isinstance(config, Li2020Config) and config.loss_weights.depth_anchor > 0 and not t.init_from:
         raise ConfigError("loss_weights.depth_anchor", config.loss_weights.depth_anchor,
                           "needs trainer.init_from (--init-from): the weights the depth network is kept near")
-    if isinstance(config, Li2020Config) and config.model.decoder_upsample not in ("nearest", "bilinear"):
-        raise ConfigError("model.decoder_upsample", config.model.decoder_upsample, "expected 'nearest' or 'bilinear'")
     if isinstance(config, Li2020Config) and config.model.learn_intrinsics not in ("auto", "always", "never"):
         raise ConfigError("model.learn_intrinsics", config.model.learn_intrinsics,
                           "expected 'auto', 'always' or 'never'")
 
 
 def _validate_model_and_optimizer(config: Any) -> None:
-    """model.variant names a built network size; learning rates and weight decay are >= 0 (0 freezes)."""
+    """model.variant names a built network size (li2020: decoder_upsample a built decoder); learning rates and weight decay are >= 0 (0 freezes)."""
     from mono_depth_ros.models import eigen2014, li2020, xian2018
 
     variants = {"eigen2014": eigen2014.VARIANTS, "xian2018": xian2018.VARIANTS,
                 "li2020": li2020.DEPTH_VARIANTS}[config.method]
     if config.model.variant not in variants:
         raise ConfigError("model.variant", config.model.variant, f"expected one of {sorted(variants)}")
+    if config.method == "li2020" and config.model.decoder_upsample not in li2020.DECODER_UPSAMPLE_MODES:
+        raise ConfigError("model.decoder_upsample", config.model.decoder_upsample,
+                          f"expected one of {list(li2020.DECODER_UPSAMPLE_MODES)}")
     if config.method == "eigen2014" and config.optimizer.kind not in ("sgd", "adam"):
         raise ConfigError("optimizer.kind", config.optimizer.kind, "expected 'sgd' (the paper) or 'adam'")
     encoder_init = getattr(config.model, "encoder_init", "none")

@@ -95,10 +95,8 @@ class Li2020DepthNet(nn.Module):
         skips = (feats[3], feats[2], feats[1], feats[0], None)
         for up, fuse, skip in zip(self.up_convs, self.fuse_convs, skips):
             size = skip.shape[-2:] if skip is not None else x.shape[-2:]
-            if self.decoder_upsample == "bilinear":
-                y = F.interpolate(up(y), size=size, mode="bilinear", align_corners=False)
-            else:
-                y = F.interpolate(up(y), size=size, mode="nearest")
+            y = F.interpolate(up(y), size=size, mode=self.decoder_upsample,
+                              align_corners=False if self.decoder_upsample == "bilinear" else None)
             y = fuse(y if skip is None else torch.cat([y, skip], dim=1))
         return F.softplus(self.head(y)) + MIN_DEPTH
 

@@ -343,3 +343,10 @@ def test_a_file_whose_decoder_differs_starts_the_network_and_says_so(tmp_path, c
     initialise_from(module, str(path))
     assert module.depth_net.decoder_upsample == "bilinear" and not any("decoder_upsample" in r.getMessage()
                                                                        for r in caplog.records)
+
+
+def test_unknown_decoder_upsample_is_refused():
+    from training.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match=r"model.decoder_upsample.*expected one of \['nearest', 'bilinear'\]"):
+        validate_config(load_config("li2020", overrides=["model.decoder_upsample=cubic"]))

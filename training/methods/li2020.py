@@ -24,7 +24,7 @@ barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if co
 ``train/counted_pixel_fraction`` and stops training when either falls below its limit.
 
 Options that depart from the official defaults (all default to the official values):
-``model.decoder_upsample`` (``bilinear``: see below), ``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
+``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
 ``loss.occluded_pixel_weight`` (a positive weight keeps pixels that fail the occlusion test in
 the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field).
 
