@@ -25,6 +25,18 @@ from mono_depth_ros.synth.world import PATH_MARGIN_M
 
 _DEFAULT_TRAJECTORY = {"indoor": "handheld", "street": "turning", "desk": "handheld"}
 _SPEED_MPS = {"indoor": 1.0, "street": 6.0, "desk": 0.25}
+MAX_VERTICAL_MOTION_M = 2.0
+_FLOOR_CLEARANCE_M = 0.2  # the lowest the vertical excursion takes the camera
+_INDOOR_TOP_M = 2.2  # the highest, under a ceiling (rooms are 2.4-3.2 m high)
+
+
+def vertical_amplitude_m(requested_m: float, height_m: float, scene: str) -> float:
+    """The vertical excursion's amplitude for a camera mounted ``height_m`` above the floor: the
+    requested one, limited to keep the camera above the floor and (not in the street) below the ceiling."""
+    room = max(0.0, height_m - _FLOOR_CLEARANCE_M)
+    if scene != "street":
+        room = min(room, max(0.0, _INDOOR_TOP_M - height_m))
+    return float(min(requested_m, room))
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,8 @@ class SynthConfig:
     pitch, roll of real cameras; the image keeps ``size_wh``'s height and takes the rig's aspect),
     ``look`` "clean" | "real" (exposure, white balance, gamma, vignetting, blur, noise, 30 % mono
     sensors), ``distortion_k1``: plumb_bob D = (k1, -k1 / 4, 0, 0, 0) (EuRoC-like at -0.28).
+    ``vertical_motion_m``: amplitude of a slow up-and-down excursion added to the camera path (0: none;
+    limited so that the camera stays 0.2 m above the floor and, indoors, below 2.2 m).
     """
 
     frames: int = 30
@@ -54,6 +68,7 @@ class SynthConfig:
     camera: str = "fixed"
     look: str = "clean"
     distortion_k1: float = 0.0
+    vertical_motion_m: float = 0.0
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field."""
@@ -75,6 +90,8 @@ class SynthConfig:
                 raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
         if not -0.6 <= self.distortion_k1 <= 0.6:
             raise ValueError(f"distortion_k1={self.distortion_k1}: expected within [-0.6, 0.6]")
+        if not 0.0 <= self.vertical_motion_m <= MAX_VERTICAL_MOTION_M:
+            raise ValueError(f"vertical_motion_m={self.vertical_motion_m}: expected within [0, {MAX_VERTICAL_MOTION_M}]")
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,9 @@ class SyntheticSequence:
         self.scene = build_scene(config.scene, config.seed, speed * duration_s + PATH_MARGIN_M, config.moving_objects,
                                  layout=config.layout, textures=config.textures)
         self.trajectory = Trajectory.create(kind, config.seed, speed, self.rig.height_m, self.scene.half_width_m,
-                                            self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad)
+                                            self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad,
+                                            vertical_amplitude_m(config.vertical_motion_m, self.rig.height_m,
+                                                                 config.scene))
         self.raycaster = Raycaster(self.scene, self.camera)
         self.look = sample_look(np.random.default_rng((config.seed, 4))) if config.look == "real" else Look()
         self._apply_look = LookApplier(self.look, width, height, config.seed) if config.look == "real" else None

@@ -4,7 +4,9 @@
 - ``forward``: driving straight at constant speed with a slight lateral sway;
 - ``turning``: heading oscillates (S-curves), position integrates the heading;
 - ``handheld``: slow walk plus small deterministic shake in position and orientation.
-All are deterministic for a seed (random phases/amplitudes drawn once).
+All are deterministic for a seed (random phases/amplitudes drawn once). Any kind can add a slow
+vertical excursion (``vertical_m``: the camera raised and lowered, as a hand-held camera, a drone or
+stairs move it), so that the image moves down the columns as well as along the rows.
 """
 
 from __future__ import annotations
@@ -45,15 +47,19 @@ class Trajectory:
     pitch_rad: float = 0.0  # constant mounting pitch added to the path's own (positive: down)
     roll_rad: float = 0.0  # constant mounting roll
     yaw_rad: float = 0.0  # constant heading offset from the direction of travel
+    vertical_m: float = 0.0  # amplitude of the vertical excursion (metres; 0: none)
 
     @staticmethod
     def create(kind: str, seed: int, speed_mps: float, height_m: float, half_width_m: float,
-               pitch_rad: float = 0.0, roll_rad: float = 0.0, yaw_rad: float = 0.0) -> "Trajectory":
+               pitch_rad: float = 0.0, roll_rad: float = 0.0, yaw_rad: float = 0.0,
+               vertical_m: float = 0.0) -> "Trajectory":
         if kind not in TRAJECTORIES:
             raise ValueError(f"trajectory={kind!r}: expected one of {TRAJECTORIES}")
+        if not vertical_m >= 0.0:
+            raise ValueError(f"vertical_m={vertical_m}: must be >= 0")
         phases = np.random.default_rng(seed + 7919).uniform(0, 2 * np.pi, 8)
         return Trajectory(kind, float(speed_mps), float(height_m), float(half_width_m), phases,
-                          float(pitch_rad), float(roll_rad), float(yaw_rad))
+                          float(pitch_rad), float(roll_rad), float(yaw_rad), float(vertical_m))
 
     def pose(self, time_s: float) -> np.ndarray:
         """(4, 4) T_odom_camera_link at ``time_s``."""
@@ -77,6 +83,9 @@ class Trajectory:
             yaw = 0.15 * np.sin(0.35 * t + p[4]) + 0.02 * np.sin(4.1 * t + p[5])
             pitch = 0.03 * np.sin(2.7 * t + p[6])
             roll = 0.025 * np.sin(3.7 * t + p[7])
+        if self.vertical_m > 0.0:
+            # two incommensurate waves, |excursion| <= vertical_m; peak vertical speed about 1.5 x vertical_m m/s
+            z += self.vertical_m * (0.75 * np.sin(1.1 * t + p[2] + p[5]) + 0.25 * np.sin(2.9 * t + p[6] + p[1]))
         T = np.eye(4)
         T[:3, :3] = rotation_zyx(yaw + self.yaw_rad, pitch + self.pitch_rad, roll + self.roll_rad)
         T[:3, 3] = (x, y, z)

@@ -57,6 +57,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     real.add_argument("--distortion-k1", type=float, default=0.0,
                       help="plumb_bob radial distortion D = (k1, -k1/4, 0, 0, 0) in image and camera_info "
                            "(EuRoC-like: -0.28); depth stays the optical z of each distorted pixel")
+    real.add_argument("--vertical-motion", type=float, default=0.0, metavar="M",
+                      help="amplitude in metres of a slow up-and-down excursion of the camera (hand-held, drone, "
+                           "stairs), so the image also moves down the columns; limited to keep the camera 0.2 m "
+                           "above the floor and indoors below 2.2 m")
     real.add_argument("--realistic", action="store_true",
                       help="shorthand for --layout rich --textures photos --camera real --look real")
     return parser
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from mono_depth_ros.synth import write_synthetic_bag
 
     realism = dict(layout=args.layout, textures=args.textures, camera=args.camera, look=args.look,
-                   distortion_k1=args.distortion_k1)
+                   distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion)
     if args.realistic:
         realism.update(layout="rich", textures="photos", camera="real", look="real")
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
@@ -79,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
     cam, rig = seq.camera, seq.rig
     print(f"wrote {args.frames} frames of {cam.width}x{cam.height} to {args.out} (hfov {rig.hfov_deg:.0f} deg, "
           f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, yaw {rig.yaw_rad * 57.2958:.0f} deg, "
-          f"mono {seq.look.grayscale})")
+          f"mono {seq.look.grayscale}"
+          + (f", vertical +-{seq.trajectory.vertical_m:.2f} m" if seq.trajectory.vertical_m > 0 else "") + ")")
     return 0
