@@ -58,5 +58,5 @@ def test_cli_refuses_a_bad_amplitude_in_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "training", "synth", "--out", str(tmp_path / "bag"), "--frames", "2",
                           "--size", "16x12", "--vertical-motion", "2.5"], capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
-    assert "vertical_motion_m=2.5: expected within [0, 2.0]" in out.stderr
+    assert out.stderr.strip().splitlines() == ["error: vertical_motion_m=2.5: expected within [0, 2.0]"]  # no bar
     assert not (tmp_path / "bag").exists()

@@ -69,12 +69,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from mono_depth_ros.synth import write_synthetic_bag
+    from mono_depth_ros.synth import SynthConfig, write_synthetic_bag
 
     realism = dict(layout=args.layout, textures=args.textures, camera=args.camera, look=args.look,
                    distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion)
     if args.realistic:
         realism.update(layout="rich", textures="photos", camera="real", look="real")
+    # a bad option is one line before anything is drawn (write_synthetic_bag validates the same config again)
+    SynthConfig(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
+                baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
+                trajectory=args.trajectory, **realism).validate()
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
         seq = write_synthetic_bag(args.out, frames=args.frames, seed=args.seed, size_wh=args.size,
                                   scene=args.scene, stereo=args.stereo, moving_objects=args.moving_objects,
