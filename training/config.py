@@ -201,7 +201,7 @@ class Li2020Model:
     layer_norm_noise_stddev: float = 0.5  # official randomized layer norm; 0 = plain layer norm
     auto_mask: bool = True  # official: zero residual translations with norm <= the mean norm
     max_pixel_aspect: float = 1.1  # ours: learned fy/fx within [1/1.1, 1.1]; principal point inside the image
-    #: depth decoder upsampling: nearest (ours, first) | bilinear (ours: no horizontal bands); official: transposed conv
+    #: depth decoder upsampling: nearest (ours, first) | bilinear (ours: fewer bands until retrained, stage 28); official: transposed conv
     decoder_upsample: str = "nearest"
 
 
