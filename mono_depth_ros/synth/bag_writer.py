@@ -91,7 +91,7 @@ def write_synthetic_bag(out_dir: str | Path, frames: int = 30, seed: int = 0,
     """Render a sequence and write it as a rosbag2 MCAP folder ``out_dir`` (must not exist).
 
     ``realism``: further :class:`SynthConfig` fields (layout, textures, camera, look,
-    distortion_k1); the image size in the bag is ``seq.camera``'s (``camera="real"`` changes it).
+    distortion_k1, vertical_motion_m); the image size in the bag is ``seq.camera``'s (``camera="real"`` changes it).
 
     Returns the :class:`SyntheticSequence` (ground truth: ``seq.frame(i)``). ``progress`` is
     called with 1 after every written frame (e.g. ``tqdm.update``).
