@@ -71,19 +71,15 @@ def run(args: argparse.Namespace) -> int:
 
     from mono_depth_ros.synth import SynthConfig, write_synthetic_bag
 
-    realism = dict(layout=args.layout, textures=args.textures, camera=args.camera, look=args.look,
-                   distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion)
+    options = dict(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
+                   baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
+                   trajectory=args.trajectory, layout=args.layout, textures=args.textures, camera=args.camera,
+                   look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion)
     if args.realistic:
-        realism.update(layout="rich", textures="photos", camera="real", look="real")
-    # a bad option is one line before anything is drawn (write_synthetic_bag validates the same config again)
-    SynthConfig(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
-                baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
-                trajectory=args.trajectory, **realism).validate()
+        options.update(layout="rich", textures="photos", camera="real", look="real")
+    SynthConfig(**options).validate()  # a bad option is one line before the progress bar starts
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
-        seq = write_synthetic_bag(args.out, frames=args.frames, seed=args.seed, size_wh=args.size,
-                                  scene=args.scene, stereo=args.stereo, moving_objects=args.moving_objects,
-                                  fps=args.fps, baseline_m=args.baseline, trajectory=args.trajectory,
-                                  progress=bar.update, **realism)
+        seq = write_synthetic_bag(args.out, progress=bar.update, **options)
     cam, rig = seq.camera, seq.rig
     print(f"wrote {args.frames} frames of {cam.width}x{cam.height} to {args.out} (hfov {rig.hfov_deg:.0f} deg, "
           f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, yaw {rig.yaw_rad * 57.2958:.0f} deg, "
