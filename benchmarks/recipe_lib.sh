@@ -25,13 +25,13 @@ render() {  # name scene seed trajectory moving_objects [extra flags]: one seque
 render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1
   # (desk as indoor); named PREFIX_<scene>_<seed> (PREFIX default more); VERTICAL=M adds an up-and-down
   # excursion of amplitude M metres to every camera path (stage 29)
-  local scene=$1 s lens paths; shift
+  local scene=$1 s flags paths; shift
   if [ "$scene" != street ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
   for s in "$@"; do
-    lens=(); [ $((s % 4)) = 0 ] && lens=(--distortion-k1 "$([ "$scene" != street ] && echo -0.28 || echo -0.35)")
-    [ -n "${VERTICAL:-}" ] && lens+=(--vertical-motion "$VERTICAL")
+    flags=(); [ $((s % 4)) = 0 ] && flags=(--distortion-k1 "$([ "$scene" != street ] && echo -0.28 || echo -0.35)")
+    [ -z "${VERTICAL:-}" ] || flags+=(--vertical-motion "$VERTICAL")
     render "${PREFIX:-more}_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
-        "$([ "$scene" != street ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${lens[@]}"
+        "$([ "$scene" != street ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${flags[@]}"
   done
 }
 # the 8 validation sequences (name scene seed trajectory moving_objects [lens]), as train_demo_models.sh renders them
