@@ -82,6 +82,20 @@ desk_v2_stage_data() {  # stage: stages 26-27's data, rendered where missing: st
   DESK_VAL=1 render_broad_validation
   echo "stage $1: ${#DATA[@]} training sequences, ${#BROAD_VAL[@]} validation sequences; training from $(date)"
 }
+vertical_stage_data() {  # stage 29's 150 sequences with a vertical excursion (`training synth
+  # --vertical-motion`) where missing, two processes side by side; VDATA = those (stages 29 and 30)
+  local a b s
+  { VERTICAL=0.5 PREFIX=vert render_seeds indoor $(seq 11001 11060)
+    VERTICAL=0.2 PREFIX=vert render_seeds desk $(seq 11801 11825); } & a=$!
+  { VERTICAL=1.0 PREFIX=vert render_seeds street $(seq 11501 11540)
+    VERTICAL=0.2 PREFIX=vert render_seeds desk $(seq 11826 11850); } & b=$!
+  wait "$a"; wait "$b"
+  VDATA=()
+  for s in $(seq 11001 11060); do VDATA+=("$OUT/data/vert_indoor_$s"); done
+  for s in $(seq 11501 11540); do VDATA+=("$OUT/data/vert_street_$s"); done
+  for s in $(seq 11801 11850); do VDATA+=("$OUT/data/vert_desk_$s"); done
+  for s in "${VDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+}
 render_camera_resolution_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1)
   # again, the same seeds, scenes and paths rendered at 480 lines (SIZE 640x480; the width follows
   # each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the camera's

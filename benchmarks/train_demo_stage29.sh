@@ -27,21 +27,7 @@ set -euo pipefail
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
 desk_v2_stage_data 29
-vertical_data() {  # the 150 sequences with a vertical excursion where missing (two processes side by
-  # side); VDATA = those
-  local a b s
-  { VERTICAL=0.5 PREFIX=vert render_seeds indoor $(seq 11001 11060)
-    VERTICAL=0.2 PREFIX=vert render_seeds desk $(seq 11801 11825); } & a=$!
-  { VERTICAL=1.0 PREFIX=vert render_seeds street $(seq 11501 11540)
-    VERTICAL=0.2 PREFIX=vert render_seeds desk $(seq 11826 11850); } & b=$!
-  wait "$a"; wait "$b"
-  VDATA=()
-  for s in $(seq 11001 11060); do VDATA+=("$OUT/data/vert_indoor_$s"); done
-  for s in $(seq 11501 11540); do VDATA+=("$OUT/data/vert_street_$s"); done
-  for s in $(seq 11801 11850); do VDATA+=("$OUT/data/vert_desk_$s"); done
-  for s in "${VDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
-}
-vertical_data
+vertical_stage_data
 
 start="$OUT/runs/li2020_stage29_start"
 [ -f "$start/li2020_motion.pt" ] || { mkdir -p "$start"; cp "$W/li2020_depth.pt" "$W/li2020_motion.pt" "$start/"; }
