@@ -10,7 +10,9 @@ it. Each pair's network estimate and depth are computed once (li2020 alone, its 
 re-expressed for the camera's focal length as the node's default ``motion_intrinsics: camera``,
 flip-averaged depth as the node's ``flip_average: auto``); the intrinsics are the sequences'
 (``auto`` refines because they are known, as with a camera_info). "no rotation" and "no motion"
-rows are the trivial baselines. Validation data only: the real frames play no part.
+rows are the trivial baselines. Validation data only: the real frames play no part. Run it on both
+renderings of the validation sequences (160x120 and the 480-line ``valhr_*``): since stage 29 a
+challenger replaces the default only where it wins at both (docs/motion_refinement.md).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_motion_refinement.py --data runs/demo/data/val_* ...
 """

@@ -56,8 +56,8 @@ MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
 # the lowest rotation and direction errors then. Re-run for stage 26's li2020 on 80 validation
 # sequences (benchmarks/sweep_motion_refinement.py): ATE rest 0.0381 m, auto 0.0456, none 0.0388 at
 # 160x120; rendered at 480 lines rest 0.0353, auto 0.0405, none 0.0362 (docs/motion_refinement.md); stage 29's:
-# rest 0.0392, none 0.0399 at 160x120, but none 0.0360, rest 0.0367 at 480 lines: kept for now (which rendering
-# decides was never written down; docs/motion_refinement.md)
+# rest 0.0392, none 0.0399 at 160x120, but none 0.0360, rest 0.0367 at 480 lines: kept (which rendering
+# decides was never written down; the rule since: a challenger must win at both; docs/motion_refinement.md)
 DEFAULT_MOTION_REFINEMENT = "rest"
 # what a refinement returned: the network's estimate, the aligned one (photometric / auto), its
 # translation without the rotation, or no motion (rest_check); counted on ego_motion_node's /diagnostics
