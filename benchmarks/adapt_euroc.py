@@ -88,15 +88,17 @@ def weights_settings(weights: Path) -> list[str]:
 def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, extra: tuple[str, ...] = ()) -> Path:
     """Run ``training train --init-from`` as a user would (``extra``: more ``--set`` items); returns the run folder."""
     sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}", *extra]
+    interactive = sys.stderr.isatty()  # a terminal sees training's own progress bar; a log gets the outcome
     command = [sys.executable, "-m", "training", "train", "--method", "li2020", "--data", str(data),
-               "--init-from", str(weights), "--out", str(out), "--no-progress"]
+               "--init-from", str(weights), "--out", str(out)] + ([] if interactive else ["--no-progress"])
     command += [arg for item in sets for arg in ("--set", item)]
     print("$ python " + " ".join(command[1:]), flush=True)
     start = time.monotonic()
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(REPO)}
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=not interactive, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"fine-tuning failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        shown = "" if interactive else f":\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        raise SystemExit(f"fine-tuning failed (exit {done.returncode}; {out}){shown}")
     print(f"  {steps} steps in {time.monotonic() - start:.0f} s", flush=True)
     return out
 
