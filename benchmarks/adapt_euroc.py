@@ -1,8 +1,9 @@
 """Adapt li2020 to a camera without labels: fine-tune from the bundled weights on real video.
 
-One command (about 10 minutes on one CPU thread with the defaults):
+One command (34 minutes with ``--threads 2`` on this project's 2-core machine, stage 29's weights;
+about an hour on one thread):
 
-    .venv/bin/python benchmarks/adapt_euroc.py --out runs/adapt
+    .venv/bin/python benchmarks/adapt_euroc.py --threads 2 --out runs/adapt
 
 1. EuRoC (``training import --format euroc``: rectified cam0, contiguous splits 66 / 10 / 19
    frames): fine-tune li2020 self-supervised from the bundled weights on the first 70 % with
