@@ -246,6 +246,15 @@ eigen_coarse_then_fine() {  # stage coarse_start fine_start lr: eigen2014 lite0'
       --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
       --set optimizer.lr_fine_layer3=0.0001
 }
+continue_eigen_lite0() {  # stage lr: the shipped eigen2014 (copied to eigen2014_STAGE_start.pt where missing)
+  # through eigen_coarse_then_fine at LR on EIGEN_THREADS threads (default 1 here; COARSE_MIN and FINE_MIN
+  # as there), then selected on the broad validation set with the desks by silog, AbsRel within 5 %
+  # (stage 26's rule), and shipped only when it wins (stages 26, 27 and 30)
+  local start="$OUT/runs/eigen2014_$1_start.pt"
+  [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
+  EIGEN_THREADS=${EIGEN_THREADS:-1} eigen_coarse_then_fine "$1" "$start" "$OUT/runs/eigen2014_$1_fine_start.pt" "$2"
+  BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 "eigen2014_$1"
+}
 train_eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA with colour jitter,
   # batch 8, a checkpoint every 250 steps, EIGEN_THREADS threads (default 2), resumed from
   # RUN/checkpoints/last.ckpt when there is one (stages 15 and 20; start, schedule and optimizer in the extra args)

@@ -25,11 +25,7 @@ xian() {
   BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage26 "${XIAN_MIN:-65}" xian_stage26.log 1 0.00002
 }
 eigen() {
-  local start="$OUT/runs/eigen2014_stage26_start.pt"
-  [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-  EIGEN_THREADS=1 COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} eigen_coarse_then_fine stage26 "$start" \
-      "$OUT/runs/eigen2014_stage26_fine_start.pt" 0.00003
-  BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 eigen2014_stage26
+  COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} continue_eigen_lite0 stage26 0.00003
 }
 li() {
   local start="$OUT/runs/li2020_stage26_start"

@@ -30,11 +30,7 @@ recipe_setup "$@"
 desk_v2_stage_data 27
 
 eigen() {
-  local start="$OUT/runs/eigen2014_stage27_start.pt"
-  [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-  EIGEN_THREADS=1 COARSE_MIN=${COARSE_MIN:-45} FINE_MIN=${FINE_MIN:-25} \
-      eigen_coarse_then_fine stage27 "$start" "$OUT/runs/eigen2014_stage27_fine_start.pt" 0.0001
-  BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 eigen2014_stage27
+  COARSE_MIN=${COARSE_MIN:-45} FINE_MIN=${FINE_MIN:-25} continue_eigen_lite0 stage27 0.0001
 }
 xian() {
   local run="$OUT/runs/xian2018_stage27"

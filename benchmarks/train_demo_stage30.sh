@@ -29,11 +29,7 @@ xian() {
   BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage30 "${XIAN_MIN:-65}" xian_stage30.log 1 0.00002
 }
 eigen() {
-  local start="$OUT/runs/eigen2014_stage30_start.pt"
-  [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-  EIGEN_THREADS=1 COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} eigen_coarse_then_fine stage30 "$start" \
-      "$OUT/runs/eigen2014_stage30_fine_start.pt" 0.00003
-  BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 eigen2014_stage30
+  COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} continue_eigen_lite0 stage30 0.00003
 }
 status=0
 case "${ONLY:-both}" in
