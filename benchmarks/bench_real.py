@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
 from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
     MOTION_INTRINSICS  # noqa: E402
-from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES  # noqa: E402
+from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, DEFAULT_GUIDED_FILTER, FLIP_MODES, \
+    GUIDED_FILTER_MODES  # noqa: E402
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
 from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, LAYOUT_REFERENCE,  # noqa: E402
@@ -197,7 +198,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
         motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
-        motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> dict:
+        motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS, guided_filter: str = DEFAULT_GUIDED_FILTER) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
     ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
     from tqdm import tqdm
@@ -205,13 +206,14 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     caps = DepthCaps()
     real_sets, skipped = load_sets(list(sets), Path(data_root), max_frames, Path(stereodemo_dir))
     nets = load_networks(methods, backend, weights_dir, {"resize_mode": resize_mode} if resize_mode else None,
-                         models, flip_average, motion_refinement, motion_flip_average, motion_intrinsics)
+                         models, flip_average, motion_refinement, motion_flip_average, motion_intrinsics,
+                         guided_filter)
     depth_of = DepthCache(nets)
     units = sum(sum(f.depth_m is not None for f in s.frames) for s in real_sets if s.depth_source != "none")
     units += sum(len(s.frames) - 1 for s in real_sets if s.video and nets.motion is not None)
     bar = tqdm(total=units, desc="bench_real", unit="step", disable=not progress)
     results = {"networks": nets.descriptions, "skipped_sets": skipped, "resize_mode": resize_mode or "default",
-               "flip_average": flip_average, "motion_refinement": motion_refinement,
+               "flip_average": flip_average, "guided_filter": guided_filter, "motion_refinement": motion_refinement,
                "motion_flip_average": motion_flip_average, "motion_intrinsics": motion_intrinsics,
                "backend": backend, "sets": {}}
     metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
@@ -253,6 +255,7 @@ def report(results: dict) -> str:
     """The printed tables of ``run``'s results."""
     out = ["networks: " + "; ".join(f"{k}: {v}" for k, v in results["networks"].items()),
            f"resize_mode: {results['resize_mode']}, flip_average: {results.get('flip_average', 'never')}, "
+           f"guided_filter: {results.get('guided_filter', 'never')}, "
            f"motion_refinement: {results.get('motion_refinement', 'none')}"]
     for name, reason in results["skipped_sets"].items():
         out.append(f"skipped set {name}: {reason}")
@@ -344,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                              "overlapping windows across a wide image, depth networks only)")
     parser.add_argument("--flip-average", choices=FLIP_MODES, default=DEFAULT_FLIP_AVERAGE,
                         help=f"test-time flip of the depth networks, as the node's flip_average (default {DEFAULT_FLIP_AVERAGE})")
+    parser.add_argument("--guided-filter", choices=GUIDED_FILTER_MODES, default=DEFAULT_GUIDED_FILTER,
+                        help="edge-aware smoothing of the depth networks' output, as the node's guided_filter "
+                             f"(default {DEFAULT_GUIDED_FILTER})")
     parser.add_argument("--motion-refinement", choices=MOTION_REFINEMENTS, default=DEFAULT_MOTION_REFINEMENT,
                         help="li2020 ego-motion as ego_motion_node's motion_refinement (default "
                              f"{DEFAULT_MOTION_REFINEMENT}, the node's; auto: refined with the sets' calibration)")
@@ -376,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
                   args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
                   args.whdr_pairs, models=models, flip_average=args.flip_average,
                   motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
-                  motion_intrinsics=args.motion_intrinsics)
+                  motion_intrinsics=args.motion_intrinsics, guided_filter=args.guided_filter)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mono_depth_ros.inference.depth_estimator import DepthEstimator  # noqa: E402
+from mono_depth_ros.inference.processing import GUIDED_FILTER_MODES  # noqa: E402
 from training.data.folder_format import read_depth, read_manifest, read_rgb  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SET_NAMES, SetUnavailable, load_set  # noqa: E402
 
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default=",".join(SET_NAMES), help="real sets, comma-separated")
     parser.add_argument("--max-frames", type=int, default=10, help="frames per real set")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="the real data folder")
+    parser.add_argument("--guided-filter", choices=GUIDED_FILTER_MODES, default="never",
+                        help="as depth_node's guided_filter (never: the networks' output as it is)")
     args = parser.parse_args(argv)
     networks = [n for n in args.networks.split(",") if n]
     bad = [n for n in networks if n not in NETWORKS]
@@ -102,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         groups.append((f"{name} ({len(real.frames)} frames)", [(f.rgb, f.depth_m) for f in real.frames]))
     estimators = {(d, n): DepthEstimator.from_path(str(Path(d) / f"{n}.pt"), backend="onnxruntime",
-                                                   cache_dir=tempfile.mkdtemp()) for d in dirs for n in networks}
+                                                   cache_dir=tempfile.mkdtemp(), guided_filter=args.guided_filter)
+                  for d in dirs for n in networks}
     columns = [f"{n} ({d})" for d in dirs for n in networks]
     print("Vertical / horizontal roughness of log-depth at 120 rows (median over frames; 1 = as rough both ways)\n")
     print("| frames | truth | " + " | ".join(columns) + " |")

@@ -14,8 +14,8 @@ import numpy as np
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, MAX_TILES, ImageFit
 from mono_depth_ros.inference.loading import BackendModel, load_backend
-from mono_depth_ros.inference.processing import DepthResult, as_rgb8, estimate_depth, flip_enabled, plan_input, \
-    plan_windows, raw_output
+from mono_depth_ros.inference.processing import DepthResult, as_rgb8, estimate_depth, flip_enabled, \
+    guided_filter_setting, plan_input, plan_windows, raw_output
 
 LOG = logging.getLogger(__name__)
 
@@ -85,10 +85,13 @@ class DepthEstimator(BackendModel):
 
     Attributes: ``spec``, ``backend``, ``backend_description``, ``backend_reason`` (why ``auto``
     chose it), ``input_hw`` (the network's input size), ``resize_mode`` (crop | pad | stretch | tile),
-    ``flip_average`` (bool: each frame also runs mirrored and the two outputs are averaged).
+    ``flip_average`` (bool: each frame also runs mirrored and the two outputs are averaged),
+    ``guided_filter`` ((radius fraction, eps) of ``processing.guided_filter_depth`` applied to every
+    output, or None).
     """
 
     flip_average = False
+    guided_filter: tuple[float, float] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,15 +100,18 @@ class DepthEstimator(BackendModel):
     @classmethod
     def from_path(cls, path: str | Path, backend: str = "auto", precision: str = "fp32",
                   spec_name: str | None = None, warmup: bool = True, resize_mode: str = DEFAULT_RESIZE_MODE,
-                  card: str | Path | None = None, flip_average: str = "never", **options: Any) -> "DepthEstimator":
+                  card: str | Path | None = None, flip_average: str = "never", guided_filter: str = "never",
+                  **options: Any) -> "DepthEstimator":
         """Load a ``.pt`` checkpoint, ``.onnx`` or ``.engine``; ``card``: its model card YAML (default:
         ``<stem>.card.yaml`` beside it when present); ``flip_average``: auto | always | never
-        (``processing.flip_enabled``). ``options`` go to ``create_backend`` (device, input_hw,
+        (``processing.flip_enabled``); ``guided_filter``: auto | always | never
+        (``processing.guided_filter_setting``). ``options`` go to ``create_backend`` (device, input_hw,
         threads, cache_dir, force_engine_rebuild, channels_last, compile)."""
         spec, runner, reason = load_backend(path, backend, precision, spec_name, expect_motion=False,
                                             warmup=warmup, card=card, **options)
         estimator = cls(spec, runner, reason, resize_mode)
         estimator.flip_average = flip_enabled(flip_average)
+        estimator.guided_filter = guided_filter_setting(guided_filter, spec.name)
         return estimator
 
     def fit_for(self, image_hw: tuple[int, int]) -> ImageFit:
@@ -141,4 +147,5 @@ class DepthEstimator(BackendModel):
         is NaN elsewhere and a relative output is normalised over them only. With
         ``resize_mode: tile`` the windows' outputs are merged (``processing.merge_tiles``)."""
         rgb = as_rgb8(rgb)
-        return estimate_depth(rgb, self.spec, self.fits_for(rgb.shape[:2]), self._run, self.flip_average, seen)
+        return estimate_depth(rgb, self.spec, self.fits_for(rgb.shape[:2]), self._run, self.flip_average, seen,
+                              self.guided_filter)

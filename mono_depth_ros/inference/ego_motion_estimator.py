@@ -155,7 +155,8 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     mode = check_refinement(refinement)
     if mode == "none" or (mode == "auto" and intrinsics is None):
         return result
-    depth = depth_a.depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
+    # the network's own depth (not guided_filter's): the refinement rules were measured with it
+    depth = depth_a.network_depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
     step = rest_check if mode == "rest" else refine_direction
     refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
     return replace(result, T_b_from_a=refined.T_b_from_a, choice=refined.choice)

@@ -41,6 +41,7 @@ fitted as the depth network's input and the depth network's output at the networ
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -65,12 +66,19 @@ class DepthResult:
     """depth_m (H, W) float32 at camera resolution, NaN invalid or unseen; is_metric says if it is
     metres; net_depth (h, w) float32: the same quantity at the network input, of the direct pass
     (without the flip average: what the motion network is fed, as in training); fit: how the image
-    was fitted to the network."""
+    was fitted to the network; unfiltered_m: depth_m before ``guided_filter`` (None when it was not
+    filtered): what the ego-motion refinement warps with, as its rules were measured."""
 
     depth_m: np.ndarray
     is_metric: bool
     net_depth: np.ndarray | None = None
     fit: ImageFit | None = None
+    unfiltered_m: np.ndarray | None = None
+
+    @property
+    def network_depth_m(self) -> np.ndarray:
+        """(H, W) depth at camera resolution as the network gave it (``unfiltered_m`` or ``depth_m``)."""
+        return self.depth_m if self.unfiltered_m is None else self.unfiltered_m
 
 
 def as_rgb8(image: np.ndarray, name: str = "rgb") -> np.ndarray:
@@ -197,6 +205,85 @@ def flip_passes(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple
     return 0.5 * (direct + mirrored), direct
 
 
+GUIDED_FILTER_MODES = FLIP_MODES
+DEFAULT_GUIDED_FILTER = "auto"
+#: ``guided_filter``'s setting per network: (radius as a fraction of the image's longer side, eps in
+#: squared grey levels of [0, 1]); ``auto`` filters the networks listed here, chosen on the synthetic
+#: validation sequences by the rule in benchmarks/sweep_guided_filter.py; ``always`` filters every
+#: depth network, with its own setting or GUIDED_FILTER_FALLBACK
+AUTO_GUIDED_FILTER: dict[str, tuple[float, float]] = {
+    "eigen2014": (0.04, 1e-2), "xian2018": (0.02, 1e-3), "li2020_depth": (0.04, 1e-2)}
+#: ``always`` for a network without its own setting (a model card's): the middle of the swept grid
+GUIDED_FILTER_FALLBACK = (0.02, 1e-2)
+
+
+def guided_filter_setting(mode: str, spec_name: str) -> tuple[float, float] | None:
+    """(radius fraction, eps) a depth network's output is filtered with under ``guided_filter``
+    ``mode`` (auto | always | never), or None."""
+    if mode not in GUIDED_FILTER_MODES:
+        raise InputError("guided_filter", mode, f"must be one of {', '.join(GUIDED_FILTER_MODES)}")
+    if mode == "never" or (mode == "auto" and spec_name not in AUTO_GUIDED_FILTER):
+        return None
+    return AUTO_GUIDED_FILTER.get(spec_name, GUIDED_FILTER_FALLBACK)
+
+
+#: guided_filter_depth fits its local models on the image brought (area) to at most this many pixels
+#: along its longer side (He and Sun's fast guided filter, 2015): about the networks' output size
+GUIDED_FILTER_WORK_PX = 256
+
+
+def guided_filter_depth(depth: np.ndarray, rgb: np.ndarray, radius_fraction: float, eps: float) -> np.ndarray:
+    """Edge-aware smoothing of a depth map (He, Sun, Tang: guided image filtering, 2010/2013).
+
+    ``depth``: (H, W) float32, NaN or <= 0 invalid; ``rgb``: (H, W, 3) or (H, W) uint8, the same
+    image, its grey levels in [0, 1] the guide. Log depth is fitted locally as ``a * grey + b`` in
+    boxes of radius ``radius_fraction * max(H, W)`` pixels, ``eps`` the ridge on ``a`` (small: the
+    image's edges stay edges of the depth; large: a plain box mean). The fits are made on the image
+    brought to at most GUIDED_FILTER_WORK_PX pixels along its longer side and their coefficients
+    resized back (the fast guided filter, He and Sun 2015), so a VGA frame costs about what a
+    160-pixel one does; the invalid pixels take no part and stay NaN. Depth ratios are what it
+    smooths: a metric map keeps its scale, a map known up to scale stays so. Returns (H, W) float32."""
+    depth = np.asarray(depth, dtype=np.float32)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb.reshape(rgb.shape[:2])
+    guide = grey.astype(np.float32) * np.float32(1.0 / 255.0)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(depth) & (depth > 0)
+    if not valid.any():
+        return depth.copy()
+    p = cv2.log(np.where(valid, depth, np.float32(1.0)))
+    m = valid.astype(np.float32)
+    height, width = depth.shape
+    factor = 1.0 / math.ceil(max(height, width) / GUIDED_FILTER_WORK_PX)  # whole steps: area's fast path
+    low_hw = (max(1, round(height * factor)), max(1, round(width * factor)))
+
+    def down(x: np.ndarray) -> np.ndarray:
+        return x if factor == 1.0 else cv2.resize(x, (low_hw[1], low_hw[0]), interpolation=cv2.INTER_AREA)
+
+    r = max(1, int(round(radius_fraction * max(low_hw))))
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
+
+    w = down(m)  # the share of valid pixels under each low-resolution pixel: its weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g, d = down(guide * m) / w, down(p * m) / w  # the guide and log depth over the valid pixels only
+        g, d = np.nan_to_num(g), np.nan_to_num(d)
+        n = box(w)
+        mean_i, mean_p = box(g * w) / n, box(d * w) / n
+        cov_ip = box(g * d * w) / n - mean_i * mean_p
+        var_i = box(g * g * w) / n - mean_i * mean_i
+        a = cov_ip / (np.maximum(var_i, 0.0) + eps)
+        b = mean_p - a * mean_i
+        a, b = np.nan_to_num(a), np.nan_to_num(b)  # boxes without a valid pixel
+        a, b = np.nan_to_num(box(a * w) / n), np.nan_to_num(box(b * w) / n)
+    if factor != 1.0:
+        a = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
+    out = cv2.exp(cv2.multiply(a, guide) + b)
+    out[~valid] = np.nan
+    return out
+
+
 def output_plane(raw: np.ndarray, spec: ModelSpec) -> np.ndarray:
     """The depth output (1, 1, h, w), or (1, h, w) / (h, w) for a card with ``output_shape`` 1xHxW /
     HxW -> (h, w) float32; InputError naming the expected shape otherwise."""
@@ -312,11 +399,14 @@ def raw_output(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit, run: Callable[[n
 
 
 def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
-                   run: Callable[[np.ndarray], np.ndarray], flip: bool, seen: np.ndarray | None = None) -> DepthResult:
+                   run: Callable[[np.ndarray], np.ndarray], flip: bool, seen: np.ndarray | None = None,
+                   guided: tuple[float, float] | None = None) -> DepthResult:
     """DepthResult of ``rgb`` (H, W, 3) uint8 at its own size: each of ``windows`` (``plan_windows``)
     through ``run`` and ``postprocess_depth`` (``net_depth`` from the direct pass with ``flip``;
-    ``seen`` (H, W) bool or None: the pixels that show the scene), merged by ``merge_tiles``. The
-    one path of the node's DepthEstimator and of ``training evaluate``'s torch networks."""
+    ``seen`` (H, W) bool or None: the pixels that show the scene), merged by ``merge_tiles``, then
+    with ``guided`` (``guided_filter_setting``) ``depth_m`` filtered along the image's edges
+    (``guided_filter_depth``; ``net_depth``, what the motion network is fed, stays as the network
+    gave it). The one path of the node's DepthEstimator and of ``training evaluate``'s torch networks."""
     if seen is not None:
         seen = np.asarray(seen, dtype=bool)  # a 0/1 mask of another dtype would index, not select
         if seen.shape != tuple(rgb.shape[:2]):
@@ -325,7 +415,11 @@ def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
     for fit in windows:
         raw, direct = raw_outputs(rgb, spec, fit, run, flip)
         results.append(postprocess_depth(raw, spec, fit, net_raw=direct, seen=seen))
-    return merge_tiles(results, spec)
+    merged = merge_tiles(results, spec)
+    if guided is None:
+        return merged
+    return DepthResult(guided_filter_depth(merged.depth_m, rgb, *guided), merged.is_metric, merged.net_depth, merged.fit,
+                       unfiltered_m=merged.depth_m)
 
 
 def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:

@@ -10,7 +10,8 @@ from typing import Any
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
 from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
 from mono_depth_ros.inference.backends.registry import BACKENDS, PRECISIONS
-from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, FLIP_MODES
+from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, DEFAULT_GUIDED_FILTER, FLIP_MODES, \
+    GUIDED_FILTER_MODES
 from mono_depth_ros.nodes.params import ConfigError, ParamSpec, check_frame_id, check_topic_name, \
     io_param_specs
 
@@ -91,6 +92,13 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "of the mirrored image (2 passes a frame). auto (= always): on for every network; li2020's motion "
               "network is still fed the direct pass's depth, as it was trained; never: one pass.",
               choices=FLIP_MODES, read_only=True),
+    ParamSpec("guided_filter", DEFAULT_GUIDED_FILTER, "Smooth the network's depth along the image's own edges "
+              "(a guided filter of log depth, the grey image as guide; about 4 ms a 640x480 frame on 2 CPU cores): removes texture "
+              "and bands the scene does not have. auto: the bundled networks, each with the setting that "
+              "lowered AbsRel and WHDR on synthetic validation (benchmarks/sweep_guided_filter.py), not a "
+              "model card's; always: every network; never: the network's output as it is. li2020's motion "
+              "network and the ego-motion refinement still get the unfiltered depth.",
+              choices=GUIDED_FILTER_MODES, read_only=True),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
               "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",
@@ -154,6 +162,7 @@ class DepthNodeConfig:
     colormap_max_depth_m: float
     resize_mode: str
     flip_average: str
+    guided_filter: str
     nonmetric_median_depth_m: float
     scale_source: str
     camera_height_m: float

@@ -72,6 +72,7 @@ from mono_depth_ros.core.pointcloud import depth_to_pointcloud2, warm_up_kernels
 from mono_depth_ros.core.scale import ScaleEstimator, ScaleResult, SparseDepth
 from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
+from mono_depth_ros.inference.processing import guided_filter_setting
 from mono_depth_ros.nodes.camera_model import CameraModel, input_topics
 from mono_depth_ros.nodes.colormap import colorize_depth
 from mono_depth_ros.nodes.depth_cache import CachedDepth, CompressedMetricDepth, DepthCache, LatestMetricCloud, \
@@ -127,6 +128,8 @@ class DepthNode(Node):
         self.effective_precision = checked_precision(self.estimator, cfg.backend, cfg.precision,
                                                      self.get_logger().warning, calibration_dir=cfg.calibration_dir)
         spec = self.estimator.spec
+        # a shared (injected) estimator too: the filter is this node's choice, applied in estimate()
+        self.estimator.guided_filter = guided_filter_setting(cfg.guided_filter, spec.name)
         self.model_label = f"{spec.name} ({spec.label})" if spec.source != "built-in" else cfg.method
         self.is_metric = spec.is_metric
         self._init_stats()
@@ -142,7 +145,13 @@ class DepthNode(Node):
         self._worker = FrameWorker(f"{node_name}_worker", self.slot, self.process, self.rejects.reject)
         self.get_logger().info(
             f"{self.model_label} on {self.estimator.backend_description}; input {self.image_sub_topic} "
-            f"({self.image_input.describe()}), camera_info {self.info_sub_topic}; {self.camera.describe()}")
+            f"({self.image_input.describe()}), camera_info {self.info_sub_topic}; {self.camera.describe()}; "
+            f"guided_filter {self._guided_label()}")
+
+    def _guided_label(self) -> str:
+        """``off`` or ``radius 4% of the longer side, eps 0.01`` (the log and /diagnostics)."""
+        setting = self.estimator.guided_filter
+        return "off" if setting is None else f"radius {setting[0]:.0%} of the longer side, eps {setting[1]:g}"
 
     def _init_scale(self, cfg: DepthNodeConfig, output_kind: str) -> None:
         """The metric scale of a non-metric model with a scale_source (``scale_estimator`` None: the
@@ -447,7 +456,7 @@ class DepthNode(Node):
                 "frames_out": self.frames_out, "drops_latest_only": self.slot.dropped,
                 "lost_before_node": self.upstream.lost, "lost_before_node_pct": self.upstream.loss_percent(),
                 "camera_rate_hz": self.upstream.rate_hz(), "stream_restarts": self.upstream.restarts,
-                "precision": self.effective_precision,
+                "precision": self.effective_precision, "guided_filter": self._guided_label(),
                 "rejected": self.rejects.total,
                 **{f"rejected_{reason}": n for reason, n in self.rejects.snapshot().items()},
                 "input_reliability": self.image_input.reliability, **self.camera.stats(),

@@ -208,6 +208,27 @@ def test_flip_average_is_the_mean_of_the_direct_and_the_mirrored_pass(name, onnx
         flip_enabled("sometimes")
 
 
+@pytest.mark.parametrize("name", ["eigen2014", "xian2018", "li2020_depth"])
+def test_guided_filter_changes_the_published_depth_only(name, onnx_files, rgb):
+    """``guided_filter: auto`` filters a bundled network's ``depth_m`` (processing.guided_filter_depth
+    of the unfiltered map, which ``unfiltered_m`` keeps for the ego-motion refinement); ``net_depth``,
+    what the motion network is fed, is the same as without it."""
+    from mono_depth_ros.inference.processing import AUTO_GUIDED_FILTER, guided_filter_depth
+
+    frame = rgb
+    plain = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1)
+    smooth = DepthEstimator.from_path(onnx_files[name], backend="onnxruntime", threads=1, guided_filter="auto")
+    assert plain.guided_filter is None and smooth.guided_filter == AUTO_GUIDED_FILTER[name]
+    one, two = plain.estimate(frame), smooth.estimate(frame)
+    assert one.unfiltered_m is None and one.network_depth_m is one.depth_m
+    np.testing.assert_array_equal(two.unfiltered_m, one.depth_m)
+    np.testing.assert_array_equal(two.net_depth, one.net_depth)
+    np.testing.assert_allclose(two.depth_m, guided_filter_depth(one.depth_m, frame, *AUTO_GUIDED_FILTER[name]),
+                               rtol=1e-6, equal_nan=True)
+    assert np.nanmax(np.abs(np.log(two.depth_m / one.depth_m))) > 1e-3
+    assert (np.isnan(two.depth_m) == np.isnan(one.depth_m)).all()
+
+
 @pytest.mark.parametrize("name", ["eigen2014", "xian2018"])
 @pytest.mark.parametrize("hw", [(376, 1160), (360, 640)])
 def test_tile_sees_the_whole_wide_image_and_keeps_the_crop_in_the_middle(name, hw, onnx_files):

@@ -206,3 +206,72 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     assert np.abs(np.diff(cut[:, 350:520], axis=1)).max() > 20 * own_step
     published_step = np.abs(np.diff(expected[:, 350:520], axis=1)).max()  # the scene's step in merge units
     assert np.abs(np.diff(merged[:, 350:520], axis=1)).max() < 5 * published_step
+
+
+def _striped_depth_and_edge_image(hw: tuple[int, int] = (120, 160)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(depth with horizontal bands the image does not have, the image: a bright left half and a dark
+    right half, the banded depth's clean version: 2 m left, 6 m right)."""
+    h, w = hw
+    clean = np.where(np.arange(w)[None, :] < w // 2, 2.0, 6.0).repeat(h, axis=0).astype(np.float32)
+    bands = np.where((np.arange(h) // 4) % 2 == 0, 1.15, 1 / 1.15)[:, None].astype(np.float32)
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:, : w // 2] = 200
+    rgb[:, w // 2:] = 40
+    return clean * bands, rgb, clean
+
+
+@pytest.mark.parametrize("hw", [(120, 160), (480, 640), (376, 1241)])
+def test_guided_filter_removes_bands_the_image_lacks_and_keeps_its_edges(hw):
+    """Bands of +-15 % down the image, not in the guide: the filter takes most of them out, and the
+    2 m / 6 m step at the image's edge stays a step (columns a couple of working pixels either side
+    of it keep their depth within 5 %), at the camera size and through the reduced working size."""
+    from mono_depth_ros.inference.processing import guided_filter_depth
+
+    banded, rgb, clean = _striped_depth_and_edge_image(hw)
+    out = guided_filter_depth(banded, rgb, 0.04, 1e-2)
+    assert out.shape == banded.shape and out.dtype == np.float32
+    err_before = np.abs(np.log(banded / clean)).mean()
+    err_after = np.abs(np.log(out / clean)).mean()
+    assert err_before == pytest.approx(np.log(1.15), rel=1e-3)
+    assert err_after < 0.35 * err_before
+    w = hw[1]
+    inner, near = slice(hw[0] // 4, 3 * hw[0] // 4), 2 + w // 80  # 1-2 working pixels
+    np.testing.assert_allclose(np.median(out[inner, w // 2 - near - 1]), 2.0, rtol=0.05)
+    np.testing.assert_allclose(np.median(out[inner, w // 2 + near]), 6.0, rtol=0.05)
+
+
+def test_guided_filter_keeps_scale_nan_and_a_flat_map():
+    """A constant map stays that constant (metric scale kept), a map times k comes out times k
+    (up-to-scale stays so), invalid pixels stay NaN and take no part, mono guides work."""
+    from mono_depth_ros.inference.processing import guided_filter_depth
+
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    flat = np.full((60, 80), 3.5, np.float32)
+    np.testing.assert_allclose(guided_filter_depth(flat, rgb, 0.02, 1e-3), 3.5, rtol=1e-5)
+    depth = rng.uniform(1.0, 8.0, (60, 80)).astype(np.float32)
+    depth[:, :10] = 1e6  # a far block: the output stays finite beside it
+    depth[:5] = np.nan
+    depth[10, 10] = 0.0
+    out = guided_filter_depth(depth, rgb, 0.02, 1e-3)
+    assert np.isnan(out[:5]).all() and np.isnan(out[10, 10]) and np.isfinite(out[5:, 11:]).all()
+    np.testing.assert_allclose(guided_filter_depth(depth * 7.0, rgb, 0.02, 1e-3), out * 7.0, rtol=1e-4)
+    mono = guided_filter_depth(depth, rgb[..., 0], 0.02, 1e-3)
+    assert mono.shape == depth.shape and np.isnan(mono[:5]).all()
+    empty = np.full((20, 30), np.nan, np.float32)
+    assert np.isnan(guided_filter_depth(empty, rgb[:20, :30], 0.02, 1e-3)).all()
+
+
+def test_guided_filter_setting_follows_the_validated_table():
+    """auto: the bundled networks with their own (radius, eps), not a model card's; always: every
+    network (a card's with the fallback); never: none; another word: a one-line error."""
+    from mono_depth_ros.inference.processing import AUTO_GUIDED_FILTER, GUIDED_FILTER_FALLBACK, \
+        guided_filter_setting
+
+    for name, setting in AUTO_GUIDED_FILTER.items():
+        assert guided_filter_setting("auto", name) == setting == guided_filter_setting("always", name)
+        assert guided_filter_setting("never", name) is None
+    assert guided_filter_setting("auto", "my_midas") is None
+    assert guided_filter_setting("always", "my_midas") == GUIDED_FILTER_FALLBACK
+    with pytest.raises(InputError, match="guided_filter='on'"):
+        guided_filter_setting("on", "li2020_depth")

@@ -9,7 +9,7 @@ from mono_depth_ros.core.fit import RESIZE_MODES
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
 from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
     MOTION_INTRINSICS
-from mono_depth_ros.inference.processing import FLIP_MODES
+from mono_depth_ros.inference.processing import DEFAULT_GUIDED_FILTER, FLIP_MODES, GUIDED_FILTER_MODES
 
 EPILOG = """examples:
   python -m training evaluate --checkpoint runs/eigen/eigen2014.pt --data data/test --out eval/eigen
@@ -61,6 +61,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="test-time flip, as the depth node's flip_average: average each frame's output with "
                              "that of the mirrored frame (auto, the default, and always: every depth network; li2020's "
                              "motion network still gets the direct pass's depth)")
+    parser.add_argument("--guided-filter", choices=GUIDED_FILTER_MODES, default=DEFAULT_GUIDED_FILTER,
+                        help="as the depth node's guided_filter: smooth each depth output along the frame's "
+                             "own edges (auto, the default: the bundled networks with their validated settings; "
+                             "always: every network; never: the networks' output as it is)")
     parser.add_argument("--motion-flip-average", choices=FLIP_MODES, default=DEFAULT_MOTION_FLIP_AVERAGE,
                         help="as ego_motion_node's motion_flip_average: also run li2020's motion network on the "
                              "mirrored pair and average the two estimates (default auto: as the node's)")
@@ -97,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     opts = EvalOptions(split=args.split, median_scaling=args.median_scaling,
                        caps=DepthCaps(args.min_depth, args.max_depth), pictures=args.pictures,
                        classical=args.classical, resize_mode=args.resize_mode, flip_average=args.flip_average,
+                       guided_filter=args.guided_filter,
                        motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
                        motion_intrinsics=args.motion_intrinsics, photometric=True)
     results = evaluate(args.checkpoint, args.data, args.out, opts, card=args.card)

@@ -24,8 +24,8 @@ from mono_depth_ros.core.errors import InputError, one_line
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, ImageFit
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionResult, finish_result, motion_flip_enabled, \
     motion_result, run_motion
-from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, motion_input, plan_input, \
-    plan_windows
+from mono_depth_ros.inference.processing import DepthResult, estimate_depth, flip_enabled, guided_filter_setting, \
+    motion_input, plan_input, plan_windows
 from mono_depth_ros.inference.spec import get_spec
 
 DEPTH_KIND = {"eigen2014": "metric_depth", "xian2018": "relative_depth", "li2020_depth": "depth_up_to_scale"}
@@ -44,6 +44,7 @@ class LoadedModels:
     estimators: dict[str, Any] = field(default_factory=dict)
     flip_average: str = "never"  # auto | always | never, as the depth node's parameter (processing.flip_enabled)
     motion_flip_average: str = "never"  # the same words for li2020's motion net, as ego_motion_node's parameter
+    guided_filter: str = "never"  # auto | always | never, as the depth node's (processing.guided_filter_setting)
     motion_intrinsics: str = "learned"  # camera | learned, as ego_motion_node's (finish_result)
 
     @property
@@ -145,7 +146,8 @@ def predict_depth_result(models: LoadedModels, rgb: np.ndarray, name: str | None
     def run(net_input: np.ndarray) -> np.ndarray:
         return models.nets[name](torch.from_numpy(net_input)).float().numpy()
     return estimate_depth(rgb, get_spec(name), plan_windows(rgb.shape[:2], models.input_hw, models.resize_mode),
-                          run, flip_enabled(models.flip_average))
+                          run, flip_enabled(models.flip_average),
+                          guided=guided_filter_setting(models.guided_filter, name))
 
 
 def predict_depth(models: LoadedModels, rgb: np.ndarray) -> np.ndarray:

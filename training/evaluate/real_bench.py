@@ -81,11 +81,11 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
                   models: Iterable[tuple[Path, Path | None]] = (), flip_average: str = "never",
                   motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
                   motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
-                  motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS) -> Networks:
+                  motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS, guided_filter: str = "never") -> Networks:
     """Load each method through the node's DepthEstimator (``estimator_options`` go to from_path,
     e.g. ``resize_mode``; ``flip_average`` to the depth estimators only); li2020 brings its motion
     network (``motion_refinement``, ``motion_flip_average``, ``motion_intrinsics`` as
-    ego_motion_node's). ``models``: a user's (ONNX, model card or None for the one beside it), each scored
+    ego_motion_node's); ``guided_filter`` to the depth estimators, as depth_node's. ``models``: a user's (ONNX, model card or None for the one beside it), each scored
     under its card's name beside the methods."""
     options = dict(estimator_options or {})
     nets = Networks({})
@@ -94,7 +94,8 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
             raise ValueError(f"method={method!r}: expected one of {', '.join(DEPTH_SPECS)}")
         path = model_file(weights_dir, DEPTH_SPECS[method])
         nets.depth[method] = DepthEstimator.from_path(path, backend=backend, spec_name=DEPTH_SPECS[method],
-                                                      flip_average=flip_average, **options)
+                                                      flip_average=flip_average, guided_filter=guided_filter,
+                                                      **options)
         nets.descriptions[method] = f"{path.name} on {nets.depth[method].backend_description}"
         if method == "li2020":
             motion_path = model_file(weights_dir, "li2020_motion")
@@ -103,7 +104,8 @@ def load_networks(methods: Iterable[str], backend: str = "onnxruntime", weights_
                                                        motion_intrinsics=motion_intrinsics, **options)
             nets.descriptions["li2020_motion"] = f"{motion_path.name} on {nets.motion.backend_description}"
     for path, card in models:
-        est = DepthEstimator.from_path(path, backend=backend, card=card, flip_average=flip_average, **options)
+        est = DepthEstimator.from_path(path, backend=backend, card=card, flip_average=flip_average,
+                                       guided_filter=guided_filter, **options)
         if est.spec.name in DEPTH_SPECS or est.spec.name in nets.depth:
             raise ValueError(f"model card name {est.spec.name!r} ({path}) is taken: rename it in the card")
         nets.depth[est.spec.name] = est
@@ -259,7 +261,7 @@ def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
     per_pair: dict[str, dict[str, list[float]]] = {name: {} for name in estimates}
     # photometric: li2020's depth and step length for every method, scored on shared pixels
     for i, (a, b) in enumerate(pairs):
-        depth_a = depth_of("li2020", a)
+        depth_a = depth_of.result("li2020", a).network_depth_m  # as the refinement sees it (no guided_filter)
         step = float(np.linalg.norm(estimates["li2020"][i][:3, 3]))
         errors = {name: photometric_error(a, b, depth_a, _with_step(est[i], step) if name == "orb" else est[i], k)
                   for name, est in estimates.items()}

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mono_depth_ros.core.errors import InputError
-from mono_depth_ros.inference.processing import flip_enabled
+from mono_depth_ros.inference.processing import flip_enabled, guided_filter_setting
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
@@ -35,6 +35,7 @@ class EvalOptions:
     classical: str = "orb"  # "orb" | "sift" | "none"
     resize_mode: str | None = None  # how frames are fitted to the networks; None: the run's data.resize_mode
     flip_average: str = "never"  # auto | always | never: test-time flip, as the depth node's parameter
+    guided_filter: str = "never"  # auto | always | never: as the depth node's (never here: select scores the network)
     # as ego_motion_node's (with the dataset's intrinsics); none here: `training select` scores the
     # networks alone, `training evaluate` defaults to auto as the node does
     motion_refinement: str = "none"
@@ -258,10 +259,12 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
             raise InputError("resize_mode", opts.resize_mode, "an ONNX with a model card is fitted by its card")
         models.resize_mode = opts.resize_mode
     models.flip_average = opts.flip_average
+    models.guided_filter = opts.guided_filter
     models.motion_flip_average = opts.motion_flip_average
     models.motion_intrinsics = opts.motion_intrinsics
     for estimator in models.estimators.values():  # a carded ONNX runs through the node's DepthEstimator
         estimator.flip_average = flip_enabled(opts.flip_average)
+        estimator.guided_filter = guided_filter_setting(opts.guided_filter, estimator.spec.name)
     folder = DatasetFolder(data_dir)
     indices = folder.indices(opts.split)
     if not indices:
@@ -270,6 +273,7 @@ def evaluate(checkpoints: list[str | Path], data_dir: str | Path, out_dir: str |
                                               "takes every frame)")
     results: dict = {"checkpoint": ", ".join(str(c) for c in checkpoints), "data": str(data_dir),
                      "resize_mode": models.resize_mode, "flip_average": opts.flip_average,
+                     "guided_filter": opts.guided_filter,
                      "motion_flip_average": opts.motion_flip_average, "motion_intrinsics": opts.motion_intrinsics,
                      "split": opts.split, "networks": sorted([*models.nets, *models.estimators]),
                      "caps_m": [opts.caps.min_depth_m, opts.caps.max_depth_m]}
