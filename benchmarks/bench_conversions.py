@@ -6,7 +6,8 @@ one of them a NaN point) and at the node's stride; a plain copy of the cloud's b
 reference. Goal: the full-size cloud build stays within 4x of the plain copy. Where
 ``../shared/data`` is present, the same conversions on the real Kinect and KITTI frames: the
 recording's depth (Kinect's sensor, holes NaN) and the bundled eigen2014's depth of the same
-frames (ONNX Runtime, as the node), with the colour map and the 32FC1 depth image beside them.
+frames (ONNX Runtime, as the node), with the colour map and the 32FC1 depth image beside them, and
+what ``guided_filter`` adds to a frame beside what the network's ``estimate()`` costs.
 
     .venv/bin/python benchmarks/bench_conversions.py --repeats 50
 """
@@ -112,6 +113,7 @@ def real_frames(repeats: int) -> None:
     one (Kinect's sensor, holes NaN; KITTI frame 0's SGBM reference) and the bundled eigen2014's
     (crop, so on KITTI NaN where the network saw nothing, and far sky beyond ``max_range_m``)."""
     from mono_depth_ros.inference.depth_estimator import DepthEstimator
+    from mono_depth_ros.inference.processing import AUTO_GUIDED_FILTER, guided_filter_depth
     from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SetUnavailable, load_set
 
     estimator = None
@@ -129,6 +131,11 @@ def real_frames(repeats: int) -> None:
         intr, rows = real.intrinsics, {}
         for frame in real.frames:
             network_m = np.ascontiguousarray(estimator.estimate(frame.rgb).depth_m, dtype=np.float32)
+            rows.setdefault("eigen2014 estimate(), flipped, unfiltered", []).append(
+                median_ms(lambda: estimator.estimate(frame.rgb), max(3, repeats // 5)))
+            rows.setdefault("guided_filter of that depth (li2020's setting)", []).append(
+                median_ms(lambda: guided_filter_depth(network_m, frame.rgb, *AUTO_GUIDED_FILTER["li2020_depth"]),
+                          repeats))
             cloud = np.frombuffer(depth_to_pointcloud2(network_m, intr, header, rgb=frame.rgb).data, np.uint8).copy()
             copy_ms = median_ms(lambda: cloud.tobytes(), repeats)
             rows.setdefault("plain bytes copy of the xyzrgb cloud", []).append(copy_ms)

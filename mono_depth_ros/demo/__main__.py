@@ -28,7 +28,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
                         "bundled weights were trained on) or plain (textured boxes); default: %(default)s")
     parser.add_argument("--rate", type=float, default=1.0, help="replay speed factor (default: %(default)s)")
     parser.add_argument("--method", default="eigen2014", choices=tuple(METHOD_SPECS),
-                        help="depth network (ego-motion always uses li2020; default: eigen2014, the best bundled depth)")
+                        help="depth network (ego-motion always uses li2020; default: eigen2014, the only metric "
+                             "one; li2020 reads real frames best, up to scale: README)")
     parser.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="inference backend (auto: the fastest that loads here)")
     parser.add_argument("--model-path", default="", help="depth model (.pt/.onnx/.engine); default: bundled")

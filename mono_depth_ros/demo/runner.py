@@ -175,7 +175,7 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
         play_start = time.monotonic()
         player.play(on_message=on_message)
         play_s = time.monotonic() - play_start
-        _wait(lambda: _drained(recorder, nodes), 30.0)
+        _wait(lambda: _drained(recorder, nodes, len(published), play_start + play_s), 30.0)
     finally:
         stats = [n.stats() for n in nodes]
         executor.shutdown(timeout_sec=5.0)
@@ -187,12 +187,17 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
     return summarize(opts, recorder, stats, published, rgb_by_stamp, gt_depths, gt_poses, play_s)
 
 
-def _drained(recorder: Any, nodes: list[Any]) -> bool:
-    """True once every node has no pending frame and has been idle for a moment."""
-    idle = all(n.slot.pending == 0 for n in nodes)
+def _drained(recorder: Any, nodes: list[Any], published: int, play_end_s: float) -> bool:
+    """True once the first node has received the ``published`` frames (or 3 s have passed since the
+    bag ended: some were lost), every node has no frame waiting or in inference, and no output has
+    come for a moment. A short bag's first frame, still in its first inference when the bag ends,
+    is waited for."""
+    now = time.monotonic()
+    arrived = nodes[0].slot.received >= published or now - play_end_s > 3.0
+    idle = all(n.slot.idle for n in nodes)
     outputs = ("/depth_node/depth/image", "/ego_motion_node/odometry")  # not /diagnostics: it never stops
     last = max((recorder.arrivals[t][-1][1] for t in outputs if recorder.arrivals[t]), default=0.0)
-    return idle and time.monotonic() - last > 1.5
+    return arrived and idle and now - max(last, play_end_s) > 1.5
 
 
 def summarize(opts: DemoOptions, recorder: Any, stats: list[dict[str, Any]], published: dict[int, float],

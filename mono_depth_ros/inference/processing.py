@@ -251,32 +251,41 @@ def guided_filter_depth(depth: np.ndarray, rgb: np.ndarray, radius_fraction: flo
     if not valid.any():
         return depth.copy()
     p = cv2.log(np.where(valid, depth, np.float32(1.0)))
-    m = valid.astype(np.float32)
     height, width = depth.shape
-    factor = 1.0 / math.ceil(max(height, width) / GUIDED_FILTER_WORK_PX)  # whole steps: area's fast path
-    low_hw = (max(1, round(height * factor)), max(1, round(width * factor)))
+    k = math.ceil(max(height, width) / GUIDED_FILTER_WORK_PX)  # whole steps: area's fast path
+    low_hw = (max(1, height // k), max(1, width // k))
 
-    def down(x: np.ndarray) -> np.ndarray:
-        return x if factor == 1.0 else cv2.resize(x, (low_hw[1], low_hw[0]), interpolation=cv2.INTER_AREA)
+    def down(x: np.ndarray) -> np.ndarray:  # the top-left whole multiple of k; the rest is < k pixels
+        if k == 1:
+            return x
+        return cv2.resize(x[:low_hw[0] * k, :low_hw[1] * k], (low_hw[1], low_hw[0]), interpolation=cv2.INTER_AREA)
 
     r = max(1, int(round(radius_fraction * max(low_hw))))
 
     def box(x: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
 
-    w = down(m)  # the share of valid pixels under each low-resolution pixel: its weight
     with np.errstate(invalid="ignore", divide="ignore"):
-        g, d = down(guide * m) / w, down(p * m) / w  # the guide and log depth over the valid pixels only
-        g, d = np.nan_to_num(g), np.nan_to_num(d)
-        n = box(w)
-        mean_i, mean_p = box(g * w) / n, box(d * w) / n
-        cov_ip = box(g * d * w) / n - mean_i * mean_p
-        var_i = box(g * g * w) / n - mean_i * mean_i
+        if valid.all():  # the usual frame: no weights to carry
+            g, d, w = down(guide), down(p), None
+        else:
+            m = valid.astype(np.float32)
+            w = down(m)  # the share of valid pixels under each low-resolution pixel: its weight
+            g = np.nan_to_num(down(guide * m) / w)  # the guide and log depth over the valid pixels only
+            d = np.nan_to_num(down(p * m) / w)
+        n = box(w) if w is not None else None
+
+        def mean(x: np.ndarray) -> np.ndarray:  # box mean over the valid pixels
+            return box(x) if w is None else box(x * w) / n
+
+        mean_i, mean_p = mean(g), mean(d)
+        cov_ip = mean(g * d) - mean_i * mean_p
+        var_i = mean(g * g) - mean_i * mean_i
         a = cov_ip / (np.maximum(var_i, 0.0) + eps)
         b = mean_p - a * mean_i
         a, b = np.nan_to_num(a), np.nan_to_num(b)  # boxes without a valid pixel
-        a, b = np.nan_to_num(box(a * w) / n), np.nan_to_num(box(b * w) / n)
-    if factor != 1.0:
+        a, b = np.nan_to_num(mean(a)), np.nan_to_num(mean(b))
+    if k != 1:
         a = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
         b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
     out = cv2.exp(cv2.multiply(a, guide) + b)

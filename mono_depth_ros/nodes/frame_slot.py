@@ -25,6 +25,8 @@ class LatestSlot:
         self.received = 0
         self.dropped = 0
         self.max_pending = 0
+        self._taken = 0  # items handed to the worker
+        self._finished = 0  # of those, processed or rejected (``finish``)
 
     def put(self, item: Any) -> None:
         """Store ``item`` (e.g. ``(msg, receive_time)``), replacing and counting an unprocessed one."""
@@ -47,7 +49,19 @@ class LatestSlot:
             if not self._has_item:
                 return None
             item, self._item, self._has_item = self._item, None, False
+            self._taken += 1
             return item
+
+    def finish(self) -> None:
+        """The worker is done with the item it took last (published, dropped as unwanted or rejected)."""
+        with self._cond:
+            self._finished += 1
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and nothing in the worker's hands (a frame being inferred is not idle)."""
+        with self._cond:
+            return not self._has_item and self._taken == self._finished
 
     @property
     def pending(self) -> int:
@@ -80,6 +94,8 @@ def serve_latest(slot: LatestSlot, stop: threading.Event, process: Callable[[Any
             reject(f"invalid_{exc.field}".replace(" ", "_"), f"stamp {_stamp_text(msg)}: {exc}")
         except Exception as exc:  # keep serving frames; the error is logged and counted
             reject("internal_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            slot.finish()
 
 
 class FrameWorker:
