@@ -265,6 +265,11 @@ def report(results: dict) -> str:
             out.append(f"\n== {name}: depth ({d['frames']} frame(s), {entry['depth_source']}; scored pixels "
                        f"{100 * d['coverage']:.0f}% of valid; {entry['note']}) ==")
             out.append(format_table(d["rows"], DEPTH_COLUMNS, judge_depth(d, set(results["metric_methods"]))))
+            scales = [f"{m} {np.exp(d['rows'][m]['log_scale']):.2f}" for m in results["metric_methods"]
+                      if np.isfinite(d["rows"].get(m, {}).get("log_scale", np.nan))]
+            if scales:  # how far a metric network's metres are off here (1.00: right)
+                out.append("metric scale, median of the truth over the prediction's (geometric mean over frames; "
+                           "1.00 = right): " + ", ".join(scales))
         if "ego_motion" in entry:
             e = entry["ego_motion"]
             out.append(f"\n== {name}: ego-motion ({e['pairs']} pairs, ORB failures {e['orb_failures']}; "

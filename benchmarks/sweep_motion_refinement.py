@@ -15,6 +15,12 @@ renderings of the validation sequences (160x120 and the 480-line ``valhr_*``): s
 challenger replaces the default only where it wins at both (docs/motion_refinement.md).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sweep_motion_refinement.py --data runs/demo/data/val_* ...
+
+``--refine-depth filtered`` gives the refinement the depth that depth_node publishes with
+``guided_filter: auto`` instead of the network's own (the shipped form since that filter came).
+Rule, fixed before its first run: the refinement would warp with the filtered depth only if, at
+both renderings, ``rest``'s mean ATE is lower with it and its rotation and direction errors are not
+higher.
 """
 
 from __future__ import annotations
@@ -41,7 +47,17 @@ def _without_rotation(T: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    filtered = "--refine-depth" in argv and argv[argv.index("--refine-depth") + 1] == "filtered"
+    if "--refine-depth" in argv:
+        choice = argv.pop(argv.index("--refine-depth") + 1)
+        argv.remove("--refine-depth")
+        if choice not in ("network", "filtered"):
+            raise SystemExit(f"error: --refine-depth {choice}: expected network or filtered")
     args, models = validation_sweep(__doc__, argv)
+    if filtered:
+        models.guided_filter = "auto"  # DepthResult.depth_m filtered, as depth_node publishes it
+    print("refinement warps with " + ("the guided-filtered depth" if filtered else "the network's own depth"))
     rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for path in tqdm(args.data, desc="sequences"):
         folder = DatasetFolder(path)
@@ -49,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         intr = folder.intrinsics
         results = [with_camera_intrinsics(r, intr) for r in results]
         for mode in MODES:
-            refined = [refine_result(r, a, d, b, mode, intr) for r, a, d, b in zip(results, rgbs, depths, rgbs[1:])]
+            refined = [refine_result(r, a, d.depth_m if filtered else d, b, mode, intr)
+                       for r, a, d, b in zip(results, rgbs, depths, rgbs[1:])]
             rows.setdefault(("network", mode), []).append(score([r.T_b_from_a for r in refined], poses, stamps))
         rows.setdefault(("its translation, no rotation", "none"), []).append(
             score([_without_rotation(r.T_b_from_a) for r in results], poses, stamps))

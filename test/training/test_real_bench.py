@@ -50,6 +50,8 @@ def test_baselines_share_the_median_and_pixels():
     perfect = depth_scores(gt * 3.0, gt, mask, DepthCaps())
     assert perfect["abs_rel_med"] == pytest.approx(0.0, abs=1e-12) and perfect["whdr"] == 0.0
     assert perfect["abs_rel_raw"] == pytest.approx(2.0) and perfect["delta1_med"] == 1.0
+    assert perfect["log_scale"] == pytest.approx(np.log(1 / 3.0))  # metres three times too large
+    assert scores["log_scale"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_verdict_names_the_baselines_a_method_loses_to(bench):
@@ -139,6 +141,9 @@ def test_bench_real_subset(shared_data, tmp_path, bench):
     assert 0.0 < euroc["ego_motion"]["rows"]["no_motion"]["photo_err"] < 10.0  # a nearly static start
     text = bench.report(results)
     assert text.count("beats baselines") + text.count("worse than") >= 3
+    scale = np.exp(middlebury["rows"]["eigen2014"]["log_scale"])  # the one metric network: printed per set
+    assert "metric scale, median of the truth over the prediction's" in text and f"eigen2014 {scale:.2f}" in text
+    assert "li2020 " not in text.split("metric scale")[1].split("\n")[0]
     layout = results["layout_share"]  # Middlebury's frame and KITTI's frame 0: two frames with depth
     assert layout["frames"] == 2 and set(layout["shares"]) == {"eigen2014", "xian2018", "li2020", LAYOUT_REFERENCE}
     assert all(0.0 <= share <= 1.0 for share in layout["shares"].values())

@@ -144,13 +144,18 @@ def baseline_depth(kind: str, gt_m: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def depth_scores(pred: np.ndarray, gt_m: np.ndarray, mask: np.ndarray, caps: DepthCaps, seed: int = 0,
                  whdr_pairs: int = 10000) -> dict[str, float]:
-    """abs_rel_raw, abs_rel_med (median-scaled), delta1_med, whdr of ``pred`` on ``mask`` (H, W)."""
+    """abs_rel_raw, abs_rel_med (median-scaled), delta1_med, whdr of ``pred`` on ``mask`` (H, W);
+    ``log_scale``: log of the truth's median over the prediction's (0 for a metric network whose
+    scale is right; the mean over frames is a geometric mean of the ratios)."""
     pred_m = np.where(mask, pred, np.nan)
     gt = np.where(mask, gt_m, np.nan)
     raw = depth_errors(pred_m, gt, caps, median_scaling=False)
     med = depth_errors(pred_m, gt, caps, median_scaling=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_scale = float(np.log(np.nanmedian(gt) / np.nanmedian(pred_m)))
     return {"abs_rel_raw": raw["abs_rel"], "abs_rel_med": med["abs_rel"], "delta1_med": med["delta1"],
-            "whdr": whdr(pred_m, gt, n_pairs=whdr_pairs, seed=seed), "pixels": float(mask.sum())}
+            "whdr": whdr(pred_m, gt, n_pairs=whdr_pairs, seed=seed), "pixels": float(mask.sum()),
+            "log_scale": log_scale}
 
 
 def common_mask(gt_m: np.ndarray, preds: Iterable[np.ndarray], caps: DepthCaps) -> np.ndarray:
