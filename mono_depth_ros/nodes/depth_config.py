@@ -93,7 +93,7 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "network is still fed the direct pass's depth, as it was trained; never: one pass.",
               choices=FLIP_MODES, read_only=True),
     ParamSpec("guided_filter", DEFAULT_GUIDED_FILTER, "Smooth the network's depth along the image's own edges "
-              "(a guided filter of log depth, the grey image as guide; about 4 ms a 640x480 frame on 2 CPU cores): removes texture "
+              "(a guided filter of log depth, the grey image as guide; about 2.5 ms a 640x480 frame on 2 CPU cores): removes texture "
               "and bands the scene does not have. auto: the bundled networks, each with the setting that "
               "lowered AbsRel and WHDR on synthetic validation (benchmarks/sweep_guided_filter.py), not a "
               "model card's; always: every network; never: the network's output as it is. li2020's motion "
