@@ -94,11 +94,12 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               choices=FLIP_MODES, read_only=True),
     ParamSpec("guided_filter", DEFAULT_GUIDED_FILTER, "Smooth the network's depth along the image's own edges "
               "(a guided filter of log depth, the grey image as guide; about 2.5 ms a 640x480 frame on 2 CPU cores): removes texture "
-              "and bands the scene does not have. auto: the bundled networks, each with the setting that "
-              "lowered AbsRel and WHDR on synthetic validation (benchmarks/sweep_guided_filter.py), not a "
-              "model card's; always: every network; never: the network's output as it is. li2020's motion "
-              "network and the ego-motion refinement still get the unfiltered depth.",
-              choices=GUIDED_FILTER_MODES, read_only=True),
+              "and bands the scene does not have. auto: eigen2014, xian2018 and li2020 (your own trained "
+              "ones too), each with the setting that lowered AbsRel and WHDR on synthetic validation for the "
+              "bundled weights (benchmarks/sweep_guided_filter.py), not a model card's; always: every network; never: the network's output as it is. li2020's motion "
+              "network and the ego-motion refinement still get the unfiltered depth. Can be changed while "
+              "running (ros2 param set), to compare in rviz2.",
+              choices=GUIDED_FILTER_MODES),
     ParamSpec("nonmetric_median_depth_m", 0.0, "Scale rule of ~/points for a non-metric model "
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
               "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",

@@ -272,6 +272,8 @@ class DepthNode(Node):
         except ConfigError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = new_config  # frozen: the worker reads one consistent snapshot per frame
+        # one attribute, read once per frame by estimate(): the next frame takes the new setting
+        self.estimator.guided_filter = guided_filter_setting(new_config.guided_filter, self.estimator.spec.name)
         sync_outputs({"~/points": self.pub_points}, self._outputs_off(new_config), self.get_logger().info)
         return SetParametersResult(successful=True)
 

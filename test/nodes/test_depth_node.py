@@ -143,6 +143,12 @@ def test_runtime_parameter_validation(graph, light_checkpoints):
     assert node.set_parameters([Parameter("point_stride_px", value=4)])[0].successful
     assert node.config.point_stride_px == 4
     assert node.get_parameter("depth_is_metric").value is True  # eigen2014: metric
+    from mono_depth_ros.inference.processing import AUTO_GUIDED_FILTER
+    assert node.estimator.guided_filter == AUTO_GUIDED_FILTER["eigen2014"]  # the default, auto
+    assert node.set_parameters([Parameter("guided_filter", value="never")])[0].successful
+    assert node.estimator.guided_filter is None and node.stats()["guided_filter"] == "off"
+    refused = node.set_parameters([Parameter("guided_filter", value="on")])[0]
+    assert not refused.successful and "guided_filter" in refused.reason and node.estimator.guided_filter is None
 
 
 @pytest.mark.parametrize("ros_args, text", [

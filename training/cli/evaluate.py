@@ -63,7 +63,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "motion network still gets the direct pass's depth)")
     parser.add_argument("--guided-filter", choices=GUIDED_FILTER_MODES, default=DEFAULT_GUIDED_FILTER,
                         help="as the depth node's guided_filter: smooth each depth output along the frame's "
-                             "own edges (auto, the default: the bundled networks with their validated settings; "
+                             "own edges (auto, the default: the three methods' networks with the settings validated for the bundled weights; "
                              "always: every network; never: the networks' output as it is)")
     parser.add_argument("--motion-flip-average", choices=FLIP_MODES, default=DEFAULT_MOTION_FLIP_AVERAGE,
                         help="as ego_motion_node's motion_flip_average: also run li2020's motion network on the "
