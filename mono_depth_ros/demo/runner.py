@@ -163,7 +163,9 @@ def run_demo(opts: DemoOptions) -> dict[str, Any]:
     published: dict[int, float] = {}
     rgb_by_stamp: dict[int, np.ndarray] = {}
     try:
-        _wait(lambda: io_node.count_subscribers(opts.image_topic) >= len(nodes), 10.0)
+        # depth_node subscribes to the images, and so does ego_motion_node unless it reads depth_node's cache
+        readers = 1 + sum(1 for n in nodes[1:] if n.depth_cache is None)
+        _wait(lambda: io_node.count_subscribers(opts.image_topic) >= readers, 10.0)
         _wait(lambda: nodes[0].pub_depth.get_subscription_count() > 0, 10.0)
 
         def on_message(topic: str, stamp_ns: int, msg: Any) -> None:
