@@ -14,3 +14,11 @@ def test_motion_refinement_option():
     with pytest.raises(SystemExit) as exc:
         parse_args(["--motion-refinement", "bundle"])
     assert exc.value.code == 2
+
+
+def test_guided_filter_option():
+    assert parse_args([]).guided_filter == "auto"  # depth_node's default
+    assert parse_args(["--guided-filter", "never"]).guided_filter == "never"
+    with pytest.raises(SystemExit) as exc:
+        parse_args(["--guided-filter", "on"])
+    assert exc.value.code == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 from mono_depth_ros.demo.runner import DEMO_WORLDS, DemoOptions
 from mono_depth_ros.inference.backends.registry import BACKENDS
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT, MOTION_REFINEMENTS
+from mono_depth_ros.inference.processing import DEFAULT_GUIDED_FILTER, GUIDED_FILTER_MODES
 from mono_depth_ros.nodes.depth_config import METHOD_SPECS
 
 
@@ -37,12 +38,15 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--no-ego-motion", action="store_true", help="run depth_node only")
     parser.add_argument("--motion-refinement", default=DEFAULT_MOTION_REFINEMENT, choices=MOTION_REFINEMENTS,
                         help="ego_motion_node's motion_refinement (default: %(default)s, the node's)")
+    parser.add_argument("--guided-filter", default=DEFAULT_GUIDED_FILTER, choices=GUIDED_FILTER_MODES,
+                        help="depth_node's guided_filter (default: %(default)s, the node's; never: the "
+                             "network's depth as it is)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     return DemoOptions(out_dir=args.out, bag=args.bag, frames=args.frames, size_wh=(width, height),
                        scene=args.scene, world=args.world, rate=args.rate, method=args.method, backend=args.backend,
                        model_path=args.model_path, image_topic=args.image_topic, ego_motion=not args.no_ego_motion,
-                       motion_refinement=args.motion_refinement)
+                       motion_refinement=args.motion_refinement, guided_filter=args.guided_filter)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from mono_depth_ros.core.stamps import stamp_to_ns
 from mono_depth_ros.core.transforms import transform_msg_to_matrix
 from mono_depth_ros.demo import report
 from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
+from mono_depth_ros.inference.processing import DEFAULT_GUIDED_FILTER
 
 
 #: synthetic worlds of the demo: ``realistic`` is the world the bundled weights were trained on
@@ -50,6 +51,7 @@ class DemoOptions:
     gt_child_frame: str = "camera_link"
     ego_motion: bool = True
     motion_refinement: str = DEFAULT_MOTION_REFINEMENT  # ego_motion_node's motion_refinement
+    guided_filter: str = DEFAULT_GUIDED_FILTER  # depth_node's guided_filter
     snapshots: int = 3
 
 
@@ -97,7 +99,8 @@ def build_nodes(opts: DemoOptions, context: Any) -> list[Any]:
     cache = DepthCache() if opts.method == "li2020" else None
     depth = DepthNode(context=context, depth_cache=cache, parameter_overrides={
         "image_topic": opts.image_topic, "method": opts.method, "model_path": opts.model_path,
-        "backend": opts.backend, "fallback_hfov_deg": 60.0, "max_range_m": 30.0})
+        "backend": opts.backend, "fallback_hfov_deg": 60.0, "max_range_m": 30.0,
+        "guided_filter": opts.guided_filter})
     nodes = [depth]
     if opts.ego_motion:
         nodes.append(EgoMotionNode(context=context, depth_cache=cache, parameter_overrides={
