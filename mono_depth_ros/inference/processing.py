@@ -28,7 +28,9 @@ Output kinds -> ``DepthResult.depth_m``:
   turns it into metres. Disparity is resampled to the camera image before it is inverted.
   ``is_metric`` False.
 Metric outputs keep only ``spec.depth_range_m`` (a card's valid range) when it is set. Non-finite
-and non-positive values become NaN (invalid).
+and non-positive values become NaN (invalid). ``guided_filter`` (``guided_filter_depth``) then
+smooths the camera-resolution depth along the image's edges; a relative output is divided by its
+filtered median, so it stays 1 at the median.
 
 The input follows the spec (the model card): ``channel_order`` RGB or BGR, ``value_range`` [0, 1]
 or [0, 255] before ``(x - mean) / std``, ``layout`` NCHW or NHWC; the depth output is (1, 1, h, w)
@@ -427,8 +429,10 @@ def estimate_depth(rgb: np.ndarray, spec: ModelSpec, windows: list[ImageFit],
     merged = merge_tiles(results, spec)
     if guided is None:
         return merged
-    return DepthResult(guided_filter_depth(merged.depth_m, rgb, *guided), merged.is_metric, merged.net_depth, merged.fit,
-                       unfiltered_m=merged.depth_m)
+    filtered = guided_filter_depth(merged.depth_m, rgb, *guided)
+    if spec.output_kind in ("relative_depth", "relative_inverse_depth") and np.isfinite(filtered).any():
+        filtered /= np.float32(np.nanmedian(filtered))  # still the documented quantity: 1 at the median
+    return DepthResult(filtered, merged.is_metric, merged.net_depth, merged.fit, unfiltered_m=merged.depth_m)
 
 
 def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
