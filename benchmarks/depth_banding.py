@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="the real data folder")
     parser.add_argument("--guided-filter", choices=GUIDED_FILTER_MODES, default="never",
                         help="as depth_node's guided_filter (never: the networks' output as it is)")
+    parser.add_argument("--figure", type=Path, default=None,
+                        help="also draw, for the first frame of each real set: the image, each network's "
+                             "depth (flipped, as the node) unfiltered and with guided_filter auto (log scale)")
     args = parser.parse_args(argv)
     networks = [n for n in args.networks.split(",") if n]
     bad = [n for n in networks if n not in NETWORKS]
@@ -120,7 +123,51 @@ def main(argv: list[str] | None = None) -> int:
                 ratios = [banding_ratio(estimators[(d, n)].estimate(rgb).depth_m) for rgb, _ in frames]
                 cells.append(f"{np.nanmedian(ratios):.2f}")
         print(f"| {label} | {truth_text} | " + " | ".join(cells) + " |")
+    if args.figure:
+        draw_filter_figure(args.figure, [(label, frames[0][0]) for label, frames in groups if "validation" not in label],
+                           {n: str(Path(dirs[0]) / f"{n}.pt") for n in networks})
+        print(f"figure: {args.figure}")
     return 0
+
+
+def draw_filter_figure(path: Path, images: list[tuple[str, np.ndarray]], weights: dict[str, str]) -> None:
+    """One row an image: the image, then each network's depth (flipped, as depth_node's default) without
+    and with guided_filter auto."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def load(w: str, guided: str) -> DepthEstimator:  # as depth_node runs it: flipped
+        return DepthEstimator.from_path(w, backend="onnxruntime", cache_dir=tempfile.mkdtemp(), flip_average="auto",
+                                        guided_filter=guided)
+
+    pairs = {n: (load(w, "never"), load(w, "auto")) for n, w in weights.items()}
+    cols = 1 + 2 * len(pairs)
+    ratios = [rgb.shape[0] / rgb.shape[1] for _, rgb in images]
+    fig, axes = plt.subplots(len(images), cols, figsize=(2.4 * cols, 0.5 + sum(2.4 * r + 0.3 for r in ratios)),
+                             squeeze=False, gridspec_kw={"height_ratios": ratios})
+    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="black")
+    for r, (label, rgb) in enumerate(images):
+        axes[r, 0].imshow(rgb)
+        axes[r, 0].set_title(label.split(" ")[0], fontsize=8)
+        c = 1
+        for name, (plain, smooth) in pairs.items():
+            raw = plain.estimate(rgb).depth_m
+            lo, hi = np.nanpercentile(raw, [2, 98])
+            norm = matplotlib.colors.LogNorm(max(lo, 1e-6), max(hi, lo * 1.01, 1e-6))
+            for est, what in ((plain, "unfiltered"), (smooth, "guided_filter auto")):
+                depth = raw if est is plain else est.estimate(rgb).depth_m
+                axes[r, c].imshow(depth, cmap=cmap, norm=norm)
+                axes[r, c].set_title(f"{name}: {what}", fontsize=8)
+                c += 1
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("near (blue) to far (red), log scale, each network's own range; black: not seen", fontsize=9)
+    from benchmarks.bench_real import _save_png  # the benchmarks' one PNG writer (256 colours)
+
+    _save_png(fig, path)
 
 
 if __name__ == "__main__":
