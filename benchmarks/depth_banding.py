@@ -138,12 +138,10 @@ def draw_filter_figure(path: Path, images: list[tuple[str, np.ndarray]], weights
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def load(w: str, guided: str) -> DepthEstimator:  # as depth_node runs it: flipped
-        return DepthEstimator.from_path(w, backend="onnxruntime", cache_dir=tempfile.mkdtemp(), flip_average="auto",
-                                        guided_filter=guided)
-
-    pairs = {n: (load(w, "never"), load(w, "auto")) for n, w in weights.items()}
-    cols = 1 + 2 * len(pairs)
+    # as depth_node runs them: flipped; one pass gives both maps (DepthResult.unfiltered_m)
+    estimators = {n: DepthEstimator.from_path(w, backend="onnxruntime", cache_dir=tempfile.mkdtemp(),
+                                              flip_average="auto", guided_filter="auto") for n, w in weights.items()}
+    cols = 1 + 2 * len(estimators)
     ratios = [rgb.shape[0] / rgb.shape[1] for _, rgb in images]
     fig, axes = plt.subplots(len(images), cols, figsize=(2.4 * cols, 0.5 + sum(2.4 * r + 0.3 for r in ratios)),
                              squeeze=False, gridspec_kw={"height_ratios": ratios})
@@ -152,12 +150,11 @@ def draw_filter_figure(path: Path, images: list[tuple[str, np.ndarray]], weights
         axes[r, 0].imshow(rgb)
         axes[r, 0].set_title(label.split(" ")[0], fontsize=8)
         c = 1
-        for name, (plain, smooth) in pairs.items():
-            raw = plain.estimate(rgb).depth_m
-            lo, hi = np.nanpercentile(raw, [2, 98])
+        for name, est in estimators.items():
+            result = est.estimate(rgb)
+            lo, hi = np.nanpercentile(result.network_depth_m, [2, 98])
             norm = matplotlib.colors.LogNorm(max(lo, 1e-6), max(hi, lo * 1.01, 1e-6))
-            for est, what in ((plain, "unfiltered"), (smooth, "guided_filter auto")):
-                depth = raw if est is plain else est.estimate(rgb).depth_m
+            for depth, what in ((result.network_depth_m, "unfiltered"), (result.depth_m, "guided_filter auto")):
                 axes[r, c].imshow(depth, cmap=cmap, norm=norm)
                 axes[r, c].set_title(f"{name}: {what}", fontsize=8)
                 c += 1

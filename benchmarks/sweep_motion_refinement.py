@@ -47,14 +47,10 @@ def _without_rotation(T: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    filtered = "--refine-depth" in argv and argv[argv.index("--refine-depth") + 1] == "filtered"
-    if "--refine-depth" in argv:
-        choice = argv.pop(argv.index("--refine-depth") + 1)
-        argv.remove("--refine-depth")
-        if choice not in ("network", "filtered"):
-            raise SystemExit(f"error: --refine-depth {choice}: expected network or filtered")
-    args, models = validation_sweep(__doc__, argv)
+    args, models = validation_sweep(__doc__, argv, lambda parser: parser.add_argument(
+        "--refine-depth", choices=("network", "filtered"), default="network",
+        help="the depth the refinement warps with: the network's own (shipped) or guided_filter's"))
+    filtered = args.refine_depth == "filtered"
     if filtered:
         models.guided_filter = "auto"  # DepthResult.depth_m filtered, as depth_node publishes it
     print("refinement warps with " + ("the guided-filtered depth" if filtered else "the network's own depth"))

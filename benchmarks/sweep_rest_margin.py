@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -61,11 +62,13 @@ def score(rel: list[np.ndarray], poses: list[np.ndarray], stamps: np.ndarray) ->
             float(np.nanmean([e["translation_direction_error_deg"] for e in errors])), float(metrics["ate_mean_m"]))
 
 
-def validation_sweep(doc: str, argv: list[str] | None):
+def validation_sweep(doc: str, argv: list[str] | None,
+                     more_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None):
     """(args with ``data`` and ``weights``, the li2020 pair loaded with its depth flip-averaged as the
     nodes' default): the command line of the validation sweeps (this one, sweep_motion_flip.py,
-    sweep_motion_intrinsics.py)."""
+    sweep_motion_intrinsics.py, sweep_motion_refinement.py); ``more_arguments`` adds a sweep's own."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    more_arguments(parser)
     parser.add_argument("--data", nargs="+", required=True, help="validation dataset folders (training extract)")
     parser.add_argument("--weights", default=str(default_weights_path("li2020_depth")),
                         help="li2020_depth.pt (its li2020_motion.pt beside it); default: the bundled one")

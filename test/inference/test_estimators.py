@@ -228,6 +228,10 @@ def test_guided_filter_changes_the_published_depth_only(name, onnx_files, rgb):
         expected /= np.nanmedian(expected)
         assert np.nanmedian(two.depth_m) == pytest.approx(1.0, abs=1e-6)
         assert np.nanmedian(one.depth_m) == pytest.approx(1.0, abs=0.01)  # its median is the network grid's
+        big = smooth.estimate(np.repeat(np.repeat(frame, 4, axis=0), 4, axis=1)).depth_m  # 360x480: every 2nd pixel
+        grid = big[::2, ::2]
+        assert np.median(grid[np.isfinite(grid)]) == pytest.approx(1.0, abs=1e-6)
+        assert np.nanmedian(big) == pytest.approx(1.0, abs=0.01)
     np.testing.assert_allclose(two.depth_m, expected, rtol=1e-6, equal_nan=True)
     assert np.nanmax(np.abs(np.log(two.depth_m / one.depth_m))) > 1e-3
     assert (np.isnan(two.depth_m) == np.isnan(one.depth_m)).all()
