@@ -12,13 +12,14 @@ recipe_setup() {  # [OUT_DIR]: the repository root as working folder, OUT (defau
 }
 
 render() {  # name scene seed trajectory moving_objects [extra flags]: one sequence of FRAMES frames
-  # (default 60) of SIZE (default 160x120: the networks' input), extracted
+  # (default 60) of SIZE (default 160x120: the networks' input), extracted; LIGHTING=shadows lights it
+  # with cast shadows, a lamp indoors and darkened creases (stage 31; default: flat)
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
   mkdir -p "$OUT/bags" "$OUT/data"
   "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size "${SIZE:-160x120}" --scene "$2" --seed "$3" --trajectory "$4" \
-      --moving-objects "$5" --stereo --realistic "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
+      --moving-objects "$5" --stereo --realistic --lighting "${LIGHTING:-flat}" "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
 }
@@ -107,6 +108,15 @@ render_camera_resolution_validation() {  # the 80 validation sequences of render
   mapfile -t HR_VAL < <(compgen -G "$OUT/data/valhr_*" || true)
   [ "${#HR_VAL[@]}" = 80 ] || { echo "error: ${#HR_VAL[@]} camera-resolution validation sequences, not 80" >&2; return 1; }
 }
+lit_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again, the same
+  # seeds, scenes and paths lit with shadows (LIGHTING=shadows) as litval_* and litvalb_*, where missing;
+  # LIT_BROAD_VAL = those (stage 31)
+  LIGHTING=shadows VAL_PREFIX=litval render_validation indoor
+  LIGHTING=shadows VAL_PREFIX=litval render_validation street
+  LIGHTING=shadows DESK_VAL=1 render_broad_seeds litvalb
+  mapfile -t LIT_BROAD_VAL < <(compgen -G "$OUT/data/litval_*" || true; compgen -G "$OUT/data/litvalb_*" || true)
+  [ "${#LIT_BROAD_VAL[@]}" = 80 ] || { echo "error: ${#LIT_BROAD_VAL[@]} lit validation sequences, not 80" >&2; return 1; }
+}
 render_split() {  # scene FIRST LAST: render_seeds FIRST..LAST where missing, odd and even seeds in two
   # processes side by side
   local a b
@@ -146,6 +156,7 @@ select_run() {  # method run: pick the run's checkpoint on the 8 validation sequ
   local every=1000 criterion=abs_rel val=("$OUT"/data/val_*) also=()
   [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
+  [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 31: both lights
   [ -n "${ALSO:-}" ] && also=(--also "${ALSO%%:*}" --tolerance "${ALSO##*:}")
   "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
       --criterion "${CRITERION:-$criterion}" "${also[@]}" --max-depth 60 --no-progress --incumbent "$W/$1.pt"

@@ -11,10 +11,12 @@ import cv2
 import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
+from mono_depth_ros.synth.lighting import SHADOW_OFFSET_M, Lighting, crease_darkening, lamp_falloff, occluded
 from mono_depth_ros.synth.world import Box, Scene
 from mono_depth_ros.synth.textures import sky_gradient
 
 _EPS = 1e-4
+_EXPOSED_LIGHT = 0.8  # lit renders are exposed so that their 75th percentile of light reaches this
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 
 
@@ -54,11 +56,15 @@ def optical_rays(camera: CameraIntrinsics) -> np.ndarray:
 
 
 class Raycaster:
-    """Renders a :class:`Scene` for a pinhole camera (no distortion) at any pose and time."""
+    """Renders a :class:`Scene` for a pinhole camera (no distortion) at any pose and time.
 
-    def __init__(self, scene: Scene, camera: CameraIntrinsics) -> None:
+    ``lighting`` None is the flat light of every earlier render (each face by its angle to the sun);
+    a :class:`Lighting` adds cast shadows, a lamp indoors and darkened creases (lighting.py)."""
+
+    def __init__(self, scene: Scene, camera: CameraIntrinsics, lighting: Lighting | None = None) -> None:
         self.scene = scene
         self.camera = camera
+        self.lighting = lighting
         self._rays_optical = optical_rays(camera).reshape(-1, 3)
         self._tex = np.stack([t.pixels for t in scene.textures])  # (T, S, S, 3) uint8
         self._tex_flat = self._tex.reshape(-1, 3)
@@ -117,7 +123,9 @@ class Raycaster:
         return r0, r1, c0, c1
 
     def _shade(self, dirs, origin, depth, ids, centers) -> np.ndarray:
-        """Texture lookup by face coordinates and Lambert shading; sky gradient where no hit."""
+        """Texture lookup by face coordinates and Lambert shading; sky gradient where no hit. With a
+        ``lighting``: the direct light of every hit pixel in one pass (shadow rays), darkened creases
+        and an auto exposure."""
         cam = self.camera
         rgb = np.empty((cam.height, cam.width, 3), np.float32)
         rgb[:] = self._sky[:, None, :] if self.scene.sky else 0.0
@@ -126,21 +134,39 @@ class Raycaster:
         order = np.argsort(ids_flat, kind="stable")  # pixels grouped by box, one pass
         boxes_present, starts = np.unique(ids_flat[order], return_index=True)
         ends = np.append(starts[1:], order.size)
-        for index, start, end in zip(boxes_present, starts, ends):
-            if index >= 0:
-                pix = order[start:end]
-                rgb_flat[pix] = self._shade_box(self.scene.boxes[index], centers[index], origin,
-                                                dirs_flat[pix], depth_flat[pix])
+        groups = [(index, order[start:end]) for index, start, end in zip(boxes_present, starts, ends) if index >= 0]
+        light = crease = None
+        if self.lighting is not None:
+            normals = np.zeros((depth_flat.size, 3))
+            for index, pix in groups:
+                box = self.scene.boxes[index]
+                _, axis, sign = _face(box, centers[index], origin, dirs_flat[pix], depth_flat[pix])
+                normals[pix] = (box.rotation[:, axis] * (-sign if box.inside else sign)).T  # towards the camera side
+            hit = np.flatnonzero(ids_flat >= 0)
+            points = origin + dirs_flat[hit].astype(np.float64) * depth_flat[hit, None]
+            light = np.zeros(depth_flat.size, np.float32)
+            light[hit] = self._direct_light(points, normals[hit], ids_flat[hit], centers)
+            crease = crease_darkening(depth, self.lighting.ao_strength).reshape(-1)
+        shade = np.zeros(depth_flat.shape, np.float32)  # each hit pixel's light, for the exposure
+        for index, pix in groups:
+            rgb_flat[pix] = self._shade_box(self.scene.boxes[index], centers[index], origin, dirs_flat[pix],
+                                            depth_flat[pix], None if light is None else light[pix],
+                                            None if crease is None else crease[pix], shade, pix)
+        if self.lighting is not None:  # auto exposure: a lit scene's 75th light percentile at flat light's level
+            hit = ids_flat >= 0
+            if hit.any():
+                gain = float(np.clip(_EXPOSED_LIGHT / max(np.percentile(shade[hit], 75), 1e-3), 1.0, 2.5))
+                rgb_flat[hit] *= np.float32(gain)
         return np.clip(rgb, 0, 255).astype(np.uint8)
 
-    def _shade_box(self, box: Box, center, origin, dirs, depth_m) -> np.ndarray:
-        """(N, 3) float32 colours of N pixels whose rays hit ``box`` at ``depth_m``."""
+    def _shade_box(self, box: Box, center, origin, dirs, depth_m, light=None, crease=None, shade_out=None,
+                   pix=None) -> np.ndarray:
+        """(N, 3) float32 colours of N pixels whose rays hit ``box`` at ``depth_m``; ``light``: (N,)
+        direct light (lighting) or None (Lambert towards the sun); ``crease``: (N,) darkening factors
+        or None; the light is also written to ``shade_out[pix]`` where given."""
         tex_px = self._tex.shape[1]
-        offset = (origin - center).astype(np.float32)
-        local = (offset + dirs * depth_m[:, None]) @ box.rotation.astype(np.float32)
-        axis = np.argmax(np.abs(local) / box.half_m, axis=1)
+        local, axis, sign = _face(box, center, origin, dirs, depth_m)
         rows = np.arange(local.shape[0])
-        sign = np.sign(local[rows, axis])
         tex_id = np.asarray(box.face_textures)[2 * axis + (sign > 0)]
         # in-face coordinates: the two other axes; z (up) maps to texture rows, upright
         u_axis = np.where(axis == 0, 1, 0)
@@ -151,13 +177,53 @@ class Raycaster:
         col = (u_m * scale).astype(np.int32) % tex_px
         row = (v_m * scale).astype(np.int32) % tex_px
         color = self._tex_flat[(tex_id * tex_px + row) * tex_px + col]
-        normal_dot_sun = (box.rotation.T @ self.scene.sun_dir)[axis] * sign
-        lambert = np.clip(-normal_dot_sun if box.inside else normal_dot_sun, 0.0, 1.0)
-        shade = (self.scene.ambient + (1.0 - self.scene.ambient) * lambert).astype(np.float32)
+        if light is None:
+            normal_dot_sun = (box.rotation.T @ self.scene.sun_dir)[axis] * sign
+            lambert = np.clip(-normal_dot_sun if box.inside else normal_dot_sun, 0.0, 1.0)
+        else:
+            lambert = light
+        ambient = self.scene.ambient if self.lighting is None else self.lighting.ambient
+        shade = (ambient + (1.0 - ambient) * lambert).astype(np.float32)
+        if crease is not None:
+            shade = shade * crease
+        if shade_out is not None:
+            shade_out[pix] = shade
         if not self.scene.sky:
             return color * shade[:, None]
         fog = np.exp(depth_m * np.float32(-1.0 / 150.0))  # aerial perspective outdoors
         return color * (shade * fog)[:, None] + (np.float32(200.0) * (1.0 - fog))[:, None]
+
+    def _direct_light(self, points: np.ndarray, normals: np.ndarray, box_ids: np.ndarray, centers) -> np.ndarray:
+        """(N,) direct light in [0, 1.5] on N surface points (N, 3) with unit normals (N, 3), world
+        frame, lying on boxes ``box_ids`` (N,): Lambert towards the sun or the lamp, times the lamp's
+        fall-off, zero in shadow."""
+        lamp = self.lighting.lamp_m
+        if lamp is None:
+            to_light = np.broadcast_to(self.lighting.sun_dir, points.shape)
+            distance = np.full(points.shape[0], np.inf)
+            falloff = np.ones(points.shape[0], np.float32)
+        else:
+            offset = lamp - points
+            distance = np.linalg.norm(offset, axis=1)
+            to_light = offset / np.maximum(distance, 1e-6)[:, None]
+            falloff = lamp_falloff(distance, self.lighting.falloff_m)
+        lambert = np.clip(np.einsum("ij,ij->i", normals, to_light), 0.0, 1.0).astype(np.float32)
+        lit = np.flatnonzero(lambert > 0)
+        if lit.size:
+            shadowed = occluded(self.scene.boxes, centers, box_ids[lit], points[lit] + SHADOW_OFFSET_M * normals[lit],
+                                np.ascontiguousarray(to_light[lit]), distance[lit])
+            lambert[lit[shadowed]] = 0.0
+        return lambert * falloff
+
+
+def _face(box: Box, center, origin, dirs, depth_m):
+    """Where N rays ``origin + depth_m * dirs`` (dirs (N, 3) float32) meet ``box``: the box-frame
+    points (N, 3) float32, the index of the face's axis (N,) and its side (N,) +-1."""
+    offset = (origin - center).astype(np.float32)
+    local = (offset + dirs * depth_m[:, None]) @ box.rotation.astype(np.float32)
+    axis = np.argmax(np.abs(local) / box.half_m, axis=1)
+    sign = np.sign(local[np.arange(local.shape[0]), axis])
+    return local, axis, sign
 
 
 def _intersect_box(box: Box, center: np.ndarray, origin: np.ndarray, dirs: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
+from mono_depth_ros.synth.lighting import LIGHTING_MODES, sample_lighting
 from mono_depth_ros.synth.raycast import Raycaster, default_camera
 from mono_depth_ros.synth.realism import (CAMERA_MODES, LOOK_MODES, Look, LookApplier, fixed_rig, sample_look,
                                           sample_rig)
@@ -51,6 +52,8 @@ class SynthConfig:
     sensors), ``distortion_k1``: plumb_bob D = (k1, -k1 / 4, 0, 0, 0) (EuRoC-like at -0.28).
     ``vertical_motion_m``: amplitude of a slow up-and-down excursion added to the camera path (0: none;
     limited so that the camera stays 0.2 m above the floor and, indoors, below 2.2 m).
+    ``lighting`` "flat" (each face by its angle to the sun) | "shadows" (cast shadows, a lamp
+    indoors, darkened creases; lighting.py).
     """
 
     frames: int = 30
@@ -69,6 +72,7 @@ class SynthConfig:
     look: str = "clean"
     distortion_k1: float = 0.0
     vertical_motion_m: float = 0.0
+    lighting: str = "flat"
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field."""
@@ -85,7 +89,7 @@ class SynthConfig:
         if self.moving_objects < 0:
             raise ValueError(f"moving_objects={self.moving_objects}: must be >= 0")
         for name, allowed in (("layout", LAYOUTS), ("textures", TEXTURE_MODES), ("camera", CAMERA_MODES),
-                              ("look", LOOK_MODES)):
+                              ("look", LOOK_MODES), ("lighting", LIGHTING_MODES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
         if not -0.6 <= self.distortion_k1 <= 0.6:
@@ -145,7 +149,9 @@ class SyntheticSequence:
                                             self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad,
                                             vertical_amplitude_m(config.vertical_motion_m, self.rig.height_m,
                                                                  config.scene))
-        self.raycaster = Raycaster(self.scene, self.camera)
+        self.lighting = (sample_lighting(np.random.default_rng((config.seed, 5)), self.scene)
+                         if config.lighting == "shadows" else None)
+        self.raycaster = Raycaster(self.scene, self.camera, self.lighting)
         self.look = sample_look(np.random.default_rng((config.seed, 4))) if config.look == "real" else Look()
         self._apply_look = LookApplier(self.look, width, height, config.seed) if config.look == "real" else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mono_depth_ros.synth.lighting import LIGHTING_MODES
 from mono_depth_ros.synth.realism import CAMERA_MODES, LOOK_MODES
 from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES
 from mono_depth_ros.synth.trajectory import TRAJECTORIES
@@ -61,6 +62,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="amplitude in metres of a slow up-and-down excursion of the camera (hand-held, drone, "
                            "stairs), so the image also moves down the columns; limited to keep the camera 0.2 m "
                            "above the floor and indoors below 2.2 m")
+    real.add_argument("--lighting", choices=LIGHTING_MODES, default="flat",
+                      help="shadows: cast shadows (the sun outdoors, a ceiling lamp with fall-off indoors) and "
+                           "darkened creases and contacts; flat: each face lit by its angle to the sun alone")
     real.add_argument("--realistic", action="store_true",
                       help="shorthand for --layout rich --textures photos --camera real --look real")
     return parser
@@ -74,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     options = dict(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
                    baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
                    trajectory=args.trajectory, layout=args.layout, textures=args.textures, camera=args.camera,
-                   look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion)
+                   look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion,
+                   lighting=args.lighting)
     if args.realistic:
         options.update(layout="rich", textures="photos", camera="real", look="real")
     SynthConfig(**options).validate()  # a bad option is one line before the progress bar starts
@@ -84,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.frames} frames of {cam.width}x{cam.height} to {args.out} (hfov {rig.hfov_deg:.0f} deg, "
           f"height {rig.height_m:.2f} m, pitch {rig.pitch_rad * 57.2958:.1f} deg, yaw {rig.yaw_rad * 57.2958:.0f} deg, "
           f"mono {seq.look.grayscale}"
-          + (f", vertical +-{seq.trajectory.vertical_m:.2f} m" if seq.trajectory.vertical_m > 0 else "") + ")")
+          + (f", vertical +-{seq.trajectory.vertical_m:.2f} m" if seq.trajectory.vertical_m > 0 else "")
+          + (f"; {seq.lighting.describe()}" if seq.lighting is not None else "") + ")")
     return 0
