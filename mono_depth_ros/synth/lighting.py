@@ -29,7 +29,7 @@ from mono_depth_ros.synth.world import Box, Scene
 
 LIGHTING_MODES = ("flat", "shadows")
 SHADOW_OFFSET_M = 1e-3  # shadow rays start this far off the surface (no self-hit)
-_AO_SIGMA_OF_WIDTH = 0.02  # the occlusion estimate's inner ring: 2 % of the image width (3 px at 160)
+_AO_RING_OF_WIDTH = 0.02  # the occlusion estimate's inner ring: 2 % of the image width (3 px at 160)
 _AO_FULL_LOG = 0.04  # a log-depth excess over the neighbours' mean that darkens fully (4 % farther)
 _AO_EDGE_LOG = 0.3  # beyond this the excess is a depth edge (a background beside an object), not a crease
 _SKY_M = 1e3  # sky pixels' depth for the occlusion estimate
@@ -38,7 +38,7 @@ _LAMP_REF_M = 1.5  # the distance at which a lamp's fall-off is 1
 
 @dataclass(frozen=True)
 class Lighting:
-    """How one sequence is lit (``mode`` "shadows"; ``None`` in the renderer is "flat").
+    """How one sequence is lit with ``lighting="shadows"`` (the renderer's ``None`` is flat light).
 
     Attributes:
         sun_dir: (3,) unit vector towards the sun, world frame (outdoors; indoors unused).
@@ -137,7 +137,7 @@ def crease_darkening(depth_m: np.ndarray, strength: float) -> np.ndarray:
     height, width = log_d.shape
     occlusion = np.zeros_like(log_d)
     pairs = 0
-    for radius in (_AO_SIGMA_OF_WIDTH * width, 2.0 * _AO_SIGMA_OF_WIDTH * width):
+    for radius in (_AO_RING_OF_WIDTH * width, 2.0 * _AO_RING_OF_WIDTH * width):
         r = max(1, int(round(radius)))
         padded = cv2.copyMakeBorder(log_d, r, r, r, r, cv2.BORDER_REPLICATE)
         for angle in np.arange(4) * (np.pi / 4):
