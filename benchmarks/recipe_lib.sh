@@ -304,3 +304,18 @@ li_stage_120x160() {  # run minutes log [extra args]: li2020 (depth and motion) 
 }
 # shellcheck source=benchmarks/ship_selected.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ship_selected.sh"
+run_xian_and_eigen() {  # stage: the calling script's `xian` and `eigen` functions as ONLY says: eigen,
+  # xian, or both (default) side by side with their output in OUT/stageSTAGE_{xian,eigen}.out; returns 1
+  # when one failed (stages 27, 30 and 31)
+  local status=0 x e
+  case "${ONLY:-both}" in
+    eigen) eigen || status=1 ;;
+    xian) xian || status=1 ;;
+    both) xian > "$OUT/stage$1_xian.out" 2>&1 & x=$!
+          eigen > "$OUT/stage$1_eigen.out" 2>&1 & e=$!
+          wait "$x" || status=1; wait "$e" || status=1 ;;
+    *) echo "error: ONLY=${ONLY}: expected eigen, xian or both" >&2; exit 2 ;;
+  esac
+  echo "stage $1 done at $(date) (status $status); see $OUT/stage$1_*.out"
+  return "$status"
+}

@@ -43,13 +43,4 @@ xian() {
   BROAD=1 DESK_VAL=1 select_run xian2018 xian2018_stage27
   TOLERANCE=0 ship_within xian2018 xian2018_stage27
 }
-status=0
-case "${ONLY:-both}" in
-  eigen) eigen || status=1 ;;
-  xian) xian || status=1 ;;
-  *) eigen > "$OUT/stage27_eigen.out" 2>&1 & e=$!
-     xian > "$OUT/stage27_xian.out" 2>&1 & x=$!
-     wait "$e" || status=1; wait "$x" || status=1 ;;
-esac
-echo "stage 27 done at $(date) (status $status)"
-exit "$status"
+run_xian_and_eigen 27

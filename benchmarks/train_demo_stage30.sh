@@ -31,14 +31,4 @@ xian() {
 eigen() {
   COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} continue_eigen_lite0 stage30 0.00003
 }
-status=0
-case "${ONLY:-both}" in
-  eigen) eigen || status=1 ;;
-  xian) xian || status=1 ;;
-  both) xian > "$OUT/stage30_xian.out" 2>&1 & x=$!
-        eigen > "$OUT/stage30_eigen.out" 2>&1 & e=$!
-        wait "$x" || status=1; wait "$e" || status=1 ;;
-  *) echo "error: ONLY=${ONLY}: expected eigen, xian or both" >&2; exit 2 ;;
-esac
-echo "stage 30 done at $(date) (status $status); see $OUT/stage30_*.out"
-exit "$status"
+run_xian_and_eigen 30

@@ -57,14 +57,4 @@ xian() {
 eigen() {
   LIT_VAL=1 COARSE_MIN=${COARSE_MIN:-35} FINE_MIN=${FINE_MIN:-28} continue_eigen_lite0 stage31 0.00003
 }
-status=0
-case "${ONLY:-both}" in
-  eigen) eigen || status=1 ;;
-  xian) xian || status=1 ;;
-  both) xian > "$OUT/stage31_xian.out" 2>&1 & x=$!
-        eigen > "$OUT/stage31_eigen.out" 2>&1 & e=$!
-        wait "$x" || status=1; wait "$e" || status=1 ;;
-  *) echo "error: ONLY=${ONLY}: expected eigen, xian or both" >&2; exit 2 ;;
-esac
-echo "stage 31 done at $(date) (status $status); see $OUT/stage31_*.out"
-exit "$status"
+run_xian_and_eigen 31

@@ -135,37 +135,36 @@ class Raycaster:
         boxes_present, starts = np.unique(ids_flat[order], return_index=True)
         ends = np.append(starts[1:], order.size)
         groups = [(index, order[start:end]) for index, start, end in zip(boxes_present, starts, ends) if index >= 0]
-        light = crease = None
+        faces = [_face(self.scene.boxes[index], centers[index], origin, dirs_flat[pix], depth_flat[pix])
+                 for index, pix in groups]
+        light = crease = shade = None
         if self.lighting is not None:
             normals = np.zeros((depth_flat.size, 3))
-            for index, pix in groups:
+            for (index, pix), (_, axis, sign) in zip(groups, faces):
                 box = self.scene.boxes[index]
-                _, axis, sign = _face(box, centers[index], origin, dirs_flat[pix], depth_flat[pix])
                 normals[pix] = (box.rotation[:, axis] * (-sign if box.inside else sign)).T  # towards the camera side
             hit = np.flatnonzero(ids_flat >= 0)
             points = origin + dirs_flat[hit].astype(np.float64) * depth_flat[hit, None]
             light = np.zeros(depth_flat.size, np.float32)
             light[hit] = self._direct_light(points, normals[hit], ids_flat[hit], centers)
             crease = crease_darkening(depth, self.lighting.ao_strength).reshape(-1)
-        shade = np.zeros(depth_flat.shape, np.float32)  # each hit pixel's light, for the exposure
-        for index, pix in groups:
-            rgb_flat[pix] = self._shade_box(self.scene.boxes[index], centers[index], origin, dirs_flat[pix],
-                                            depth_flat[pix], None if light is None else light[pix],
+            shade = np.zeros(depth_flat.shape, np.float32)  # each hit pixel's light, for the exposure
+        for (index, pix), face in zip(groups, faces):
+            rgb_flat[pix] = self._shade_box(self.scene.boxes[index], face, depth_flat[pix],
+                                            None if light is None else light[pix],
                                             None if crease is None else crease[pix], shade, pix)
-        if self.lighting is not None:  # auto exposure: a lit scene's 75th light percentile at flat light's level
-            hit = ids_flat >= 0
-            if hit.any():
-                gain = float(np.clip(_EXPOSED_LIGHT / max(np.percentile(shade[hit], 75), 1e-3), 1.0, 2.5))
-                rgb_flat[hit] *= np.float32(gain)
+        if shade is not None and hit.size:  # auto exposure: a lit scene's 75th light percentile at flat light's level
+            gain = float(np.clip(_EXPOSED_LIGHT / max(np.percentile(shade[hit], 75), 1e-3), 1.0, 2.5))
+            rgb_flat[hit] *= np.float32(gain)
         return np.clip(rgb, 0, 255).astype(np.uint8)
 
-    def _shade_box(self, box: Box, center, origin, dirs, depth_m, light=None, crease=None, shade_out=None,
-                   pix=None) -> np.ndarray:
-        """(N, 3) float32 colours of N pixels whose rays hit ``box`` at ``depth_m``; ``light``: (N,)
-        direct light (lighting) or None (Lambert towards the sun); ``crease``: (N,) darkening factors
-        or None; the light is also written to ``shade_out[pix]`` where given."""
+    def _shade_box(self, box: Box, face, depth_m, light=None, crease=None, shade_out=None, pix=None) -> np.ndarray:
+        """(N, 3) float32 colours of N pixels whose rays hit ``box`` at ``depth_m``, where ``face`` is
+        :func:`_face`'s (local, axis, sign) for them; ``light``: (N,) direct light (lighting) or None
+        (Lambert towards the sun); ``crease``: (N,) darkening factors or None; the light is also
+        written to ``shade_out[pix]`` where given."""
         tex_px = self._tex.shape[1]
-        local, axis, sign = _face(box, center, origin, dirs, depth_m)
+        local, axis, sign = face
         rows = np.arange(local.shape[0])
         tex_id = np.asarray(box.face_textures)[2 * axis + (sign > 0)]
         # in-face coordinates: the two other axes; z (up) maps to texture rows, upright
