@@ -117,6 +117,22 @@ lit_validation() {  # the 80 validation sequences of render_broad_validation (DE
   mapfile -t LIT_BROAD_VAL < <(compgen -G "$OUT/data/litval_*" || true; compgen -G "$OUT/data/litvalb_*" || true)
   [ "${#LIT_BROAD_VAL[@]}" = 80 ] || { echo "error: ${#LIT_BROAD_VAL[@]} lit validation sequences, not 80" >&2; return 1; }
 }
+lit_stage_data() {  # stage 31's 240 lit training sequences where missing, two processes side by side;
+  # LDATA = those (stages 31 and 32)
+  local a b s
+  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12001 12050)
+    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12501 12530)
+    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12801 12840); } & a=$!
+  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12051 12100)
+    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12531 12560)
+    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12841 12880); } & b=$!
+  wait "$a"; wait "$b"
+  LDATA=()
+  for s in $(seq 12001 12100); do LDATA+=("$OUT/data/lit_indoor_$s"); done
+  for s in $(seq 12501 12560); do LDATA+=("$OUT/data/lit_street_$s"); done
+  for s in $(seq 12801 12880); do LDATA+=("$OUT/data/lit_desk_$s"); done
+  for s in "${LDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+}
 render_split() {  # scene FIRST LAST: render_seeds FIRST..LAST where missing, odd and even seeds in two
   # processes side by side
   local a b
@@ -169,9 +185,11 @@ select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequ
   # error AND depth AbsRel / constant map (--also), against the shipped pair, every SEL_EVERY steps
   # (default 500); ships only a winner: no more than 2 % worse on either and better on one (stages
   # 8-12); with DIRECTION_BETTER=1 (stages 16-17) also better in direction error; with BROAD=1
-  # (stage 19 on) on the broad validation set (render_broad_validation), each sequence weighted alike
+  # (stage 19 on) on the broad validation set (render_broad_validation), each sequence weighted alike;
+  # with LIT_VAL=1 (stage 32) also on the same 80 lit (lit_validation)
   local val=("$OUT"/data/val_*)
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
+  [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 32: both lights
   "$PY" -m training select --run "$OUT/runs/$1" --data "${val[@]}" --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"

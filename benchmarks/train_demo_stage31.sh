@@ -30,21 +30,6 @@ recipe_setup "$@"
 desk_v2_stage_data 31
 vertical_stage_data
 DATA+=("${VDATA[@]}")
-lit_stage_data() {  # the 240 lit training sequences where missing, two processes side by side; LDATA = those
-  local a b s
-  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12001 12050)
-    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12501 12530)
-    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12801 12840); } & a=$!
-  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12051 12100)
-    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12531 12560)
-    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12841 12880); } & b=$!
-  wait "$a"; wait "$b"
-  LDATA=()
-  for s in $(seq 12001 12100); do LDATA+=("$OUT/data/lit_indoor_$s"); done
-  for s in $(seq 12501 12560); do LDATA+=("$OUT/data/lit_street_$s"); done
-  for s in $(seq 12801 12880); do LDATA+=("$OUT/data/lit_desk_$s"); done
-  for s in "${LDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
-}
 lit_stage_data
 DATA+=("${LDATA[@]}")
 lit_validation
