@@ -27,6 +27,7 @@ bench: setup
 	$(PY) benchmarks/bench_node.py
 	$(PY) benchmarks/bench_node.py --variant paper
 	$(PY) benchmarks/bench_real.py --no-figure
+	$(PY) benchmarks/bench_metric_scale.py
 
 gpu-check:
 	bash scripts/gpu_check.sh

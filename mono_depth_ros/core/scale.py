@@ -3,7 +3,8 @@
 Output kinds (``OUTPUT_KINDS``, the model card's names) and how the published depth p (the
 network's DepthResult.depth_m) relates to metres z:
 
-- ``metric_depth``, ``log_depth``: z = p (already metres).
+- ``metric_depth``, ``log_depth``: z = p (already metres); with a metric source, z = s * p as for
+  ``depth_up_to_scale`` (the scene corrects the network's metres; frames without a scale keep s = 1).
 - ``depth_up_to_scale`` (li2020): z = s * p.
 - ``relative_depth`` (xian2018's ranking score): z = s * p + t, affine in depth.
 - ``relative_inverse_depth`` (MiDaS, Depth Anything; p = median(d) / d for the disparity d):
@@ -23,7 +24,8 @@ Metric sources (``SCALE_SOURCES``):
 Everything is in the camera optical frame (REP 103: x right, y down, z forward; a level camera's
 up is (0, -1, 0)). No rule raises on a scene it cannot use: it returns a ``ScaleMeasurement`` with
 ``scale`` None and the reason. ``ScaleEstimator`` is the per-frame entry point of a node, and
-smooths the scale of depth_up_to_scale over time (``ScaleSmoother``). Deterministic (seeded).
+smooths the scale of depth_up_to_scale (and of a metric output's correction) over time
+(``ScaleSmoother``). Deterministic (seeded).
 
 The rules live in core/ground_plane.py (the ground plane, ``ground_plane_scale``) and
 core/affine_scale.py (sparse depth, affine outputs); their public names are importable from here.
@@ -176,10 +178,12 @@ def affine_input(output_kind: str, depth: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ScaleResult:
-    """A frame's scale. From the published depth p: z = scale * p (depth_up_to_scale), or the
-    affine map of ``affine_input(p)`` in the kind's space (AFFINE_KINDS), or z = p (metric).
-    ``scale`` None: none; ``source``: "network" (metric output), "camera_height", "depth_topic"
-    or "none"; ``reason``: why not metric, or why this frame held the previous scale."""
+    """A frame's scale. From the published depth p: z = scale * p (depth_up_to_scale, and a
+    metric output: scale 1 as the network gives it, or the scene's correction with a metric source),
+    or the affine map of ``affine_input(p)`` in the kind's space (AFFINE_KINDS).
+    ``scale`` None: none; ``source``: "network" (a metric output's own metres), "camera_height",
+    "depth_topic" or "none"; ``reason``: why not metric, why this frame held the previous scale, or
+    why a metric network's own metres were kept."""
 
     scale: float | None
     shift: float
@@ -198,7 +202,7 @@ class ScaleResult:
                                              + self.reason)
             return affine_to_depth(affine_input(self.output_kind, depth), self.scale, self.shift,
                                    AFFINE_KINDS[self.output_kind])
-        factor = 1.0 if self.scale is None or self.output_kind in METRIC_KINDS else self.scale
+        factor = 1.0 if self.scale is None else self.scale
         return (np.asarray(depth, dtype=np.float32) * np.float32(factor)).astype(np.float32, copy=False)
 
     def metric_depth_m(self, depth: np.ndarray) -> np.ndarray:
@@ -244,7 +248,8 @@ class ScaleEstimator:
         ``missing``: why this frame lacks an input (no camera_info, no sparse depth in time): it is
         then measured as "no scale" with that reason (the smoothing still sees the frame)."""
         cfg = self.config
-        if cfg.output_kind in METRIC_KINDS:
+        metric = cfg.output_kind in METRIC_KINDS
+        if metric and cfg.source == "none":
             return ScaleResult(1.0, 0.0, True, "network", "", cfg.output_kind)
         if cfg.source == "none":
             return ScaleResult(None, 0.0, False, "none", "scale_source is none: depth up to scale", cfg.output_kind)
@@ -262,4 +267,7 @@ class ScaleEstimator:
         if m.scale is not None and not accepted:
             reason = f"measured scale {m.scale:.4g} rejected as an outlier"
         diagnostics["accepted"] = float(accepted)
+        if metric and scale is None:  # a metric network without a scale from the scene: its own metres
+            return ScaleResult(1.0, 0.0, True, "network", f"the network's own metres: {reason}", cfg.output_kind,
+                               diagnostics)
         return ScaleResult(scale, 0.0, scale is not None, cfg.source, reason, cfg.output_kind, diagnostics)

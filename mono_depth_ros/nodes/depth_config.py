@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, RESIZE_MODES
-from mono_depth_ros.core.scale import METRIC_KINDS, SCALE_SOURCES, ScaleConfig
+from mono_depth_ros.core.scale import SCALE_SOURCES, ScaleConfig
 from mono_depth_ros.inference.backends.registry import BACKENDS, PRECISIONS
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, DEFAULT_GUIDED_FILTER, FLIP_MODES, \
     GUIDED_FILTER_MODES
@@ -104,11 +104,12 @@ DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "(xian2018, li2020, a card's relative kinds) with scale_source none: each frame's depth is "
               "scaled so that the median depth of the cloud's points is this many metres; 0 = no ~/points. ~/depth is not scaled.",
               low=0.0, high=1000.0),
-    ParamSpec("scale_source", "none", "Metric scale of a non-metric model's depth: none (~/depth holds the "
-              "normalised depth), camera_height (the ground plane seen below the camera, camera_height_m "
+    ParamSpec("scale_source", "none", "Metric scale of a model's depth: none (a non-metric model's ~/depth holds "
+              "the normalised depth), camera_height (the ground plane seen below the camera, camera_height_m "
               "under it) or depth_topic (sparse metric depth on metric_depth_topic and/or a lidar cloud on "
               "metric_cloud_topic). Frames with a scale publish metres on ~/depth and ~/points; frames without "
-              "publish the normalised depth and no ~/points (diagnostics say why). A metric model ignores it.",
+              "publish the normalised depth and no ~/points (diagnostics say why). A metric model's metres "
+              "(eigen2014) are rescaled by it where a frame gives a scale, else kept as the network gives them.",
               choices=SCALE_SOURCES, read_only=True),
     ParamSpec("camera_height_m", 1.5, "scale_source camera_height: height of the camera above the ground, "
               "metres.", low=0.01, high=100.0, read_only=True),
@@ -196,21 +197,23 @@ class DepthNodeConfig:
         check_frame_id("base_frame", self.base_frame)
 
     def scale_config(self, output_kind: str) -> ScaleConfig | None:
-        """The core's scale configuration for a network of ``output_kind``; None when the node keeps
-        today's rule (a metric network, or scale_source none)."""
-        if output_kind in METRIC_KINDS or self.scale_source == "none":
+        """The core's scale configuration for a network of ``output_kind``; None with scale_source none
+        (a metric network's metres as it gives them, a non-metric one's normalised depth). With a
+        source, a metric network's metres are corrected by the scene's scale where it finds one."""
+        if self.scale_source == "none":
             return None
         return ScaleConfig(output_kind=output_kind, source=self.scale_source,
                            camera_height_m=self.camera_height_m).validate()
 
     def output_summary(self, model: str, is_metric: bool) -> tuple[str, str]:
         """(log level, one start-up line) saying what ~/depth and ~/points hold for ``model``."""
+        rule = (f"the ground {self.camera_height_m:g} m below the camera" if self.scale_source == "camera_height"
+                else self.metric_sources_text)
         if is_metric:
-            return ("warning", f"scale_source {self.scale_source} ignored: {model} is metric") \
-                if self.scale_source != "none" else ("info", "")
+            return ("info", f"{model} is metric; its metres are rescaled per frame to {rule} where a frame gives a "
+                    "scale (held for a while), else published as the network gives them (/diagnostics: scale, "
+                    "scale_source, scale_reason)") if self.scale_source != "none" else ("info", "")
         if self.scale_source != "none":
-            rule = (f"the ground {self.camera_height_m:g} m below the camera" if self.scale_source == "camera_height"
-                    else self.metric_sources_text)
             return "info", (f"{model} is not metric: each frame is scaled to metres from {rule}; frames without "
                             "a scale publish the normalised depth and no ~/points (/diagnostics: depth_is_metric, "
                             "scale_reason)")

@@ -396,8 +396,10 @@ class DepthNode(Node):
                  scale: ScaleResult | None, wanted: dict[str, bool], cfg: DepthNodeConfig) -> None:
         """Outputs of one frame: metres when the network or this frame's scale is metric, else the
         normalised depth (~/points then only by nonmetric_median_depth_m, without a scale source)."""
-        metric_m = depth_m if self.is_metric else (scale.depth(depth_m) if scale is not None and scale.is_metric
-                                                   else None)
+        if scale is not None and scale.is_metric:  # a scale source's metres (a metric network's corrected)
+            metric_m = scale.depth(depth_m)
+        else:
+            metric_m = depth_m if self.is_metric else None
         out_m = depth_m if metric_m is None else metric_m
         # camera_info goes out with every depth image, just before it, so that a subscriber
         # pairing them by stamp (depth_image_proc, rviz2's DepthCloud) never waits for it

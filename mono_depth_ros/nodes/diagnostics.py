@@ -346,7 +346,7 @@ class ScaleReport:
         self.source = source
         self._info, self._warning = info, warning
         self.period_s = float(period_s)
-        self._announced: bool | None = None  # the state the log last reported
+        self._announced: tuple[bool, str] | None = None  # the state the log last reported: (metric, from)
         self._logged_s = -math.inf
         self._last: Any = None
         self.frames_metric = 0
@@ -363,9 +363,10 @@ class ScaleReport:
             else:
                 self.frames_not_metric += 1
         now_s = time.monotonic()
-        if metric == self._announced or now_s - self._logged_s < self.period_s:
+        state = (metric, result.source)  # a metric network's metres: its own, or the scene's correction
+        if state == self._announced or now_s - self._logged_s < self.period_s:
             return
-        self._announced, self._logged_s = metric, now_s
+        self._announced, self._logged_s = state, now_s
         if metric:
             self._info(f"metric scale available from {result.source}: {_scale_text(result)}; ~/depth/image "
                        "and ~/points in metres")
@@ -378,6 +379,7 @@ class ScaleReport:
             last, metric, not_metric = self._last, self.frames_metric, self.frames_not_metric
         values: dict[str, Any] = {"depth_is_metric": bool(last is not None and last.is_metric),
                                   "scale_source": self.source,
+                                  "scale_from": "none" if last is None else last.source,
                                   "scale": float("nan") if last is None or last.scale is None else last.scale}
         if last is not None and last.output_kind in AFFINE_KINDS:
             values["scale_shift"] = last.shift if last.scale is not None else float("nan")

@@ -268,8 +268,8 @@ def test_output_kinds_are_the_model_cards():
 
 def test_estimator_metric_and_none_sources(street):
     depth = np.full((240, 320), 2.0, np.float32)
-    metric = ScaleEstimator(ScaleConfig(output_kind="metric_depth")).update(depth, street.camera)
-    assert metric.is_metric and metric.source == "network" and metric.scale == 1.0
+    metric = ScaleEstimator(ScaleConfig(output_kind="metric_depth", source="none")).update(depth, street.camera)
+    assert metric.is_metric and metric.source == "network" and metric.scale == 1.0 and metric.reason == ""
     np.testing.assert_array_equal(metric.metric_depth_m(depth), depth)
     none = ScaleEstimator(ScaleConfig(source="none")).update(depth, street.camera)
     assert not none.is_metric and none.scale is None
@@ -312,3 +312,24 @@ def test_scale_module_imports_without_ros_torch_or_training():
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("no ground plane found")
+
+
+@pytest.mark.parametrize("kind", ["metric_depth", "log_depth"])
+def test_a_metric_networks_metres_corrected_from_the_ground(street, kind):
+    """A metric network FACTOR times too near (eigen2014 reads real scenes 2-7 times too near):
+    with camera_height its metres are rescaled where the ground shows, held over a frame without
+    ground, and kept as the network gives them before any scale."""
+    frame = street.frame(10)
+    up, height_m = up_and_height(frame.T_odom_optical)
+    rule = ScaleEstimator(ScaleConfig(output_kind=kind, source="camera_height", camera_height_m=height_m))
+    wall = np.full(frame.depth_m.shape, 2.0, np.float32)
+    first = rule.update(wall, street.camera, up, stamp_ns=0)
+    assert first.is_metric and first.source == "network" and first.scale == 1.0
+    assert first.reason.startswith("the network's own metres: no ground plane found")
+    np.testing.assert_array_equal(first.metric_depth_m(wall), wall)
+    found = rule.update(frame.depth_m / FACTOR, street.camera, up, stamp_ns=10**8)
+    assert found.source == "camera_height" and found.scale == pytest.approx(FACTOR, rel=0.01)
+    assert median_relative_error(found.metric_depth_m(frame.depth_m / FACTOR), frame.depth_m) < 0.01
+    held = rule.update(wall, street.camera, up, stamp_ns=2 * 10**8)
+    assert held.source == "camera_height" and held.scale == found.scale
+    assert held.reason.startswith("holding the last scale: no ground plane found")

@@ -8,6 +8,7 @@ is ``TRUE_SCALE`` = 0.51; every expected number below follows from the scene by 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -211,6 +212,42 @@ def test_a_frame_without_ground_publishes_normalised_depth_and_no_cloud(graph, c
     _of(outs["points"], street_stamp)
     assert [stamp_to_ns(m.header.stamp) for m in outs["points"].messages] == [street_stamp]
     assert node.scale_report.frames_metric == 1 and node.scale_report.frames_not_metric == 1
+
+
+@pytest.fixture(scope="module")
+def metric_onnx(carded_onnx, tmp_path_factory):
+    """The same network under a card that calls its output metres (kind metric_depth): a metric
+    network whose metres are 500 / 255 = 1.96 times the truth, as eigen2014's are off by about 2 on
+    real cameras (README, "On real frames")."""
+    folder = tmp_path_factory.mktemp("metric_node")
+    shutil.copy(carded_onnx, folder / "decode.onnx")
+    (folder / "decode.card.yaml").write_text(CARD.replace("tiny_up_to_scale", "tiny_metric")
+                                             .replace("depth_up_to_scale", "metric_depth"))
+    return folder / "decode.onnx"
+
+
+def test_camera_height_corrects_a_metric_networks_metres(graph, metric_onnx):
+    node = _node(graph, metric_onnx, scale_source="camera_height", camera_height_m=CAMERA_HEIGHT_M)
+    pub_img, pub_info, outs = _io(graph, node)
+    diag = _diagnostics(graph.helper(), node)
+    # no ground in view yet: the network's own metres, and their cloud
+    wall_m = wall_depth_m()
+    stamp = _send(pub_img, pub_info, wall_m, 0)
+    own_m = depth_from_image(_of(outs["depth"], stamp))
+    np.testing.assert_allclose(own_m, network_depth(wall_m), rtol=1e-6)
+    np.testing.assert_allclose(pointcloud2_to_xyz(_of(outs["points"], stamp))[..., 2], own_m, rtol=1e-6)
+    values = _status(diag, node, frames_metric="1")
+    assert values["depth_is_metric"] == "True" and values["scale_from"] == "network"
+    assert values["scale_source"] == "camera_height" and values["scale_reason"].startswith("the network's own metres: no ground plane found"), values
+    # the street: its ground 1.5 m below corrects the metres by 0.51
+    truth_m = street_depth_m()
+    stamp = _send(pub_img, pub_info, truth_m, 1)
+    depth_m = depth_from_image(_of(outs["depth"], stamp))
+    assert np.max(np.abs(depth_m / truth_m - 1.0)) < 0.05 and np.median(np.abs(depth_m / truth_m - 1.0)) < 0.01
+    np.testing.assert_allclose(pointcloud2_to_xyz(_of(outs["points"], stamp))[..., 2], depth_m, rtol=1e-6)
+    values = _status(diag, node, frames_metric="2")
+    assert values["scale_from"] == "camera_height" and values["metric"] == "True" and values["scale_reason"] == "ok"
+    assert float(values["scale"]) == pytest.approx(TRUE_SCALE, rel=0.02)
 
 
 @pytest.mark.parametrize("params, name, text", [
