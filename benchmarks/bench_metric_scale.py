@@ -85,6 +85,55 @@ def evaluate_set(real, methods: list[str], depth_of: DepthCache, caps: DepthCaps
     return out
 
 
+def scatter_figure(path: Path, sets: list, methods: list[str], depth_of: DepthCache, caps: DepthCaps,
+                   pixels: int = 1500) -> None:
+    """One panel a set: the truth (x) against each network's metres from the mount (y) on the first
+    frame whose truth shows a floor, eigen2014's own metres beside them, log-log with y = x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    fig, axes = plt.subplots(1, len(sets), figsize=(4.2 * len(sets), 4.2), squeeze=False)
+    rng = np.random.default_rng(0)
+    for ax, real in zip(axes[0], sets):
+        frame, mount = next(((f, m) for f in real.frames if f.depth_m is not None
+                             for m in [mount_from_truth(f.depth_m, real.intrinsics)[0]] if m is not None), (None, None))
+        ax.set_title(f"{real.name}: {frame.name.split('/')[-1] if frame else 'no floor'}", fontsize=9)
+        if frame is None:
+            continue
+        preds = {m: depth_of(m, frame) for m in methods}
+        mask = common_mask(frame.depth_m, preds.values(), caps)
+        pick = rng.choice(np.flatnonzero(mask), min(pixels, int(mask.sum())), replace=False)
+        truth = frame.depth_m.ravel()[pick]
+        shown = [truth]
+        for index, m in enumerate(methods):
+            kind = depth_of.nets.depth[m].spec.output_kind
+            metres, _ = metres_from_mount(preds[m], kind, real.intrinsics, mount)
+            series = ([(preds[m], "its own metres", "x")] if kind in METRIC_KINDS else []) + \
+                ([(metres, "from the camera height", "o")] if metres is not None else [])
+            for depth, label, marker in series:  # one colour a network in every panel
+                values = depth.ravel()[pick]
+                shown.append(values)
+                ax.scatter(truth, values, s=3, alpha=0.4, marker=marker, color=f"C{index}", label=f"{m}, {label}")
+        every = np.concatenate(shown)
+        every = every[np.isfinite(every) & (every > 0)]
+        low, high = float(every.min()) / 1.5, float(every.max()) * 1.5
+        ax.plot([low, high], [low, high], "k-", lw=0.8, label="right")
+        ax.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high), xlabel="truth (m)",
+               ylabel="metres published (m)")
+        for axis in (ax.xaxis, ax.yaxis):  # decades only: minor labels collide on a narrow range
+            axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=7, markerscale=4, loc="upper left")
+    fig.suptitle(f"metres with scale_source camera_height (mount from the truth's floor: "
+                 f"{', '.join(f'{r.name}' for r in sets)})", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def _f(value: float, digits: int = 3) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:.{digits}f}"
 
@@ -127,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-frames", type=int, default=None, help="at most this many frames a set")
     parser.add_argument("--json", type=Path, help="write the full results here")
     parser.add_argument("--markdown", type=Path, help="write the table here")
+    parser.add_argument("--figure", type=Path, help="write a picture here: truth against the metres published, "
+                        "one frame a set (docs/images/metric_scale.png)")
     args = parser.parse_args(argv)
     sets = [s for s in args.sets.split(",") if s]
     methods = [m for m in args.methods.split(",") if m]
@@ -140,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     depth_of, caps = DepthCache(nets), DepthCaps()
     results = {"methods": methods, "flip_average": args.flip_average, "guided_filter": args.guided_filter,
                "sets": {}, "skipped": {}}
+    loaded = []
     for name in tqdm(sets, desc="sets"):
         try:
             real = load_set(name, args.data_root, args.max_frames, args.stereodemo_dir)
@@ -147,7 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             results["skipped"][name] = str(exc)
             print(f"skipped {name}: {exc}")
             continue
+        loaded.append(real)
         results["sets"][name] = evaluate_set(real, methods, depth_of, caps)
+    if args.figure and loaded:
+        scatter_figure(args.figure, loaded, methods, depth_of, caps)
+        print(f"wrote {args.figure}")
     table = markdown(results)
     print(table)
     for name, res in results["sets"].items():

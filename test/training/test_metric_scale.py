@@ -81,7 +81,10 @@ def test_bench_metric_scale_on_middlebury(load_benchmark, capsys, tmp_path: Path
         pytest.skip(str(exc))
     bench = load_benchmark("bench_metric_scale")
     out = tmp_path / "metric.json"
-    assert bench.main(["--sets", "middlebury", "--methods", "eigen2014,li2020", "--json", str(out)]) == 0
+    figure = tmp_path / "metric.png"
+    assert bench.main(["--sets", "middlebury", "--methods", "eigen2014,li2020", "--json", str(out),
+                       "--figure", str(figure)]) == 0
+    assert figure.stat().st_size > 10_000
     import json
     res = json.loads(out.read_text())["sets"]["middlebury"]
     assert res["floors"] == 1 and 0.9 < res["mounts"][0]["height_m"] < 1.3
