@@ -37,7 +37,7 @@ from benchmarks.sweep_rest_margin import folder_pairs, print_mode_table, score, 
 from mono_depth_ros.inference.ego_motion_estimator import refine_result, with_camera_intrinsics  # noqa: E402
 from training.data.datasets import DatasetFolder  # noqa: E402
 
-MODES = ("none", "rest", "auto")
+MODES = ("none", "rest", "auto", "translation")
 
 
 def _without_rotation(T: np.ndarray) -> np.ndarray:

@@ -151,14 +151,21 @@ def refine_result(result: EgoMotionResult, rgb_a: np.ndarray, depth_a: DepthResu
     ``depth_a`` (camera resolution), aligned onto b. ``intrinsics``: the images' (None: unknown,
     the learned ones are used). ``refinement`` ``rest``: the estimate, its translation alone or no
     motion (``rest_check``); ``photometric``: ``refine_direction``; ``auto``: ``refine_direction`` only
-    when ``intrinsics`` are known (with the learned ones it measured worse); ``none``: unchanged."""
+    when ``intrinsics`` are known (with the learned ones it measured worse); ``translation``:
+    ``refine_direction`` of the translation alone (the network's rotation kept) when ``intrinsics``
+    are known, else ``rest``; ``none``: unchanged."""
     mode = check_refinement(refinement)
     if mode == "none" or (mode == "auto" and intrinsics is None):
         return result
+    if mode == "translation" and intrinsics is None:
+        mode = "rest"
     # the network's own depth (not guided_filter's): the refinement rules were measured with it
     depth = depth_a.network_depth_m if isinstance(depth_a, DepthResult) else np.asarray(depth_a, np.float32)
-    step = rest_check if mode == "rest" else refine_direction
-    refined = step(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
+    if mode == "rest":
+        refined = rest_check(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics)
+    else:
+        refined = refine_direction(rgb_a, depth, rgb_b, result.T_b_from_a, intrinsics or result.intrinsics,
+                                   keep_rotation=mode == "translation")
     return replace(result, T_b_from_a=refined.T_b_from_a, choice=refined.choice)
 
 

@@ -50,7 +50,9 @@ from mono_depth_ros.core.transforms import axis_angle_to_matrix
 # motion, the simplest that explains the frames well enough (rest_check); photometric:
 # refine_direction; auto: photometric where the camera's intrinsics are known (camera_info, a
 # fallback field of view, a dataset's calibration), else none
-MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest")
+# translation: refine_direction with the network's rotation kept (the translation's direction alone
+# is aligned) where the camera's intrinsics are known, else rest
+MOTION_REFINEMENTS = ("auto", "none", "photometric", "rest", "translation")
 # rest by default: on validation it has the lowest mean ATE (0.271 m; the network alone 0.290, auto
 # 0.277) at a tenth of the alignment's cost, and it stops a camera at rest from drifting; auto had
 # the lowest rotation and direction errors then. Re-run for stage 26's li2020 on 80 validation
@@ -258,10 +260,11 @@ def rest_check(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_fr
 
 
 def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_from_a: np.ndarray,
-                  intrinsics: CameraIntrinsics) -> Refinement:
+                  intrinsics: CameraIntrinsics, keep_rotation: bool = False) -> Refinement:
     """Refine ``T_b_from_a`` by direct alignment of frame a (pixels with ``depth_a``) onto frame b.
 
     ``intrinsics`` of the (H, W) images; ``depth_a`` (H, W) in the units of T's translation.
+    ``keep_rotation``: only the translation is aligned (3 unknowns), the rotation stays T's.
     """
     gray_a, gray_b, depth = _inputs(rgb_a, depth_a, rgb_b)
     R0, t0 = np.asarray(T_b_from_a, np.float64)[:3, :3], np.asarray(T_b_from_a, np.float64)[:3, 3]
@@ -281,10 +284,14 @@ def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b
                 break
             r = r - np.median(r)  # global brightness change between the frames
             w, _ = _huber_weights(r)
+            if keep_rotation:
+                J = J[:, :3]
             Jw = J * w[:, None]
             H = Jw.T @ J
-            H += 1e-6 * np.trace(H) / 6 * np.eye(6)
+            H += 1e-6 * np.trace(H) / len(H) * np.eye(len(H))
             step = -np.linalg.solve(H, Jw.T @ r)
+            if keep_rotation:
+                step = np.concatenate([step, np.zeros(3)])
             dR = axis_angle_to_matrix(step[3:])
             R, t = dR @ R, dR @ t + step[:3]  # T <- exp(step) T
             if np.abs(step[3:]).max() < 1e-6 and np.abs(step[:3]).max() < 1e-6 * (1 + np.linalg.norm(t)):
@@ -314,16 +321,17 @@ def refine_motion(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b
 
 
 def refine_direction(rgb_a: np.ndarray, depth_a: np.ndarray, rgb_b: np.ndarray, T_b_from_a: np.ndarray,
-                     intrinsics: CameraIntrinsics) -> Refinement:
+                     intrinsics: CameraIntrinsics, keep_rotation: bool = False) -> Refinement:
     """``motion_refinement`` auto / photometric: ``refine_motion``'s rotation and translation
-    direction with the translation's length kept from ``T_b_from_a``, then ``rest_check``.
+    direction with the translation's length kept from ``T_b_from_a``, then ``rest_check``;
+    ``translation`` (``keep_rotation``): the direction alone, the rotation kept from ``T_b_from_a``.
 
     The alignment measures the translation in units of frame a's depth, which the depth network
     scales a little differently from frame to frame; the motion network's lengths agree better
     along a sequence (validation ATE 0.320 m with the refined lengths, 0.293 with the network's,
     0.290 unrefined). A camera at rest, whose length must go to 0, is ``rest_check``'s job.
     """
-    refined = refine_motion(rgb_a, depth_a, rgb_b, T_b_from_a, intrinsics)
+    refined = refine_motion(rgb_a, depth_a, rgb_b, T_b_from_a, intrinsics, keep_rotation)
     T = refined.T_b_from_a.copy()
     if refined.accepted:
         length, refined_length = np.linalg.norm(T_b_from_a[:3, 3]), np.linalg.norm(T[:3, 3])

@@ -80,10 +80,13 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
               "(the depth places frame a's pixels) from the estimate, kept only where it lowers the photometric cost "
               "by 10 %, with the network's translation length, then the rest check (camera_info's intrinsics, or in "
               "one process depth_node's fallback_hfov_deg, else the learned ones); auto: photometric only with the "
-              "camera's intrinsics (with the learned ones it measured worse); none: the network alone. "
+              "camera's intrinsics (with the learned ones it measured worse); translation: as photometric for the "
+              "translation's direction alone, the network's rotation kept (camera's intrinsics only, else rest); "
+              "none: the network alone. "
               "/diagnostics: refinement_intrinsics. On synthetic validation rest has the lowest rotation error and ATE "
-              "and auto is worse than the network alone; on the real KITTI pairs auto has the lowest direction error "
-              "and ATE; the alignment costs tens of ms of CPU a frame (README).",
+              "and auto is worse than the network alone, translation has the lowest rotation and direction errors "
+              "but a higher ATE than rest; on the real KITTI pairs translation beats ORB + essential matrix in "
+              "rotation, direction and ATE; the alignment costs tens of ms of CPU a frame (README).",
               choices=MOTION_REFINEMENTS),
     ParamSpec("motion_intrinsics", DEFAULT_MOTION_INTRINSICS,
               "camera (default): with the camera's intrinsics known (camera_info, or depth_node's in one process), "

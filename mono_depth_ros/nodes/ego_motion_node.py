@@ -252,7 +252,7 @@ class EgoMotionNode(Node):
         intrinsics = self._frame_intrinsics(msg, rgb.shape)
         if self.motion.refinement != "none":
             self.refinement_intrinsics = "camera_info" if intrinsics is not None else (
-                "learned" if self.motion.refinement in ("photometric", "rest") else "none known: not refined")
+                "learned" if self.motion.refinement in ("photometric", "rest", "translation") else "none known: not refined")
         result = self.motion.estimate(prev[1], prev[2], rgb, depth_m, intrinsics)
         self.motion_choices[result.choice] += 1
         self.odometry.scale, scale_from = self._translation_scale()

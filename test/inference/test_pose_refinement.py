@@ -59,6 +59,26 @@ def test_refine_direction_keeps_the_network_translation_length():
     assert np.degrees(np.arccos(min(cos, 1.0))) < 1.0  # the direction is the truth's
 
 
+def test_translation_mode_aligns_the_direction_and_keeps_the_rotation():
+    """motion_refinement translation: the network's rotation (here right) is kept as it is; its
+    translation, leaning 12 deg sideways and 20 % too long, gets the truth's direction and keeps
+    its length (the lean of li2020's KITTI translations, README)."""
+    truth = se3(axis_angle_to_matrix(np.radians([0.3, -0.8, 0.2])), [0.05, 0.0, 0.3])
+    rgb_a, depth_a, rgb_b, intr = _plane_pair(truth)
+    start = truth.copy()
+    start[:3, 3] = axis_angle_to_matrix(np.radians([0.0, 12.0, 0.0])) @ truth[:3, 3] * 1.2
+    t0 = start[:3, 3].copy()
+    result = refine_direction(rgb_a, depth_a, rgb_b, start, intr, keep_rotation=True)
+    assert result.accepted and result.choice == "aligned"
+    np.testing.assert_array_equal(result.T_b_from_a[:3, :3], truth[:3, :3])  # untouched
+    t = result.T_b_from_a[:3, 3]
+    assert np.linalg.norm(t) == pytest.approx(np.linalg.norm(t0), rel=1e-9)
+
+    def off_deg(v):
+        return float(np.degrees(np.arccos(min(v @ truth[:3, 3] / np.linalg.norm(v) / np.linalg.norm(truth[:3, 3]), 1))))
+    assert off_deg(t0) > 11.0 and off_deg(t) < 1.0, (off_deg(t0), off_deg(t))
+
+
 def test_a_camera_at_rest_is_brought_to_rest():
     """Both frames the same (a camera standing still) and a network reporting a small motion (1 %
     of the 4 m depth, 0.1 deg): the translation change is 100 % of the network's translation but
