@@ -75,7 +75,7 @@ EGO_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("motion_refinement", DEFAULT_MOTION_REFINEMENT,
               "rest (default): the simplest of no motion, the network's translation without its rotation, and the "
               "network's estimate that explains the frames well enough (no motion: 10 % better than the estimate; "
-              "no rotation: at most 20 % worse): a camera at rest does not drift, a noisy rotation is dropped; "
+              "no rotation: at most 10 % worse): a camera at rest does not drift, a noisy rotation is dropped; "
               "a few ms. photometric: align the two frames at camera resolution "
               "(the depth places frame a's pixels) from the estimate, kept only where it lowers the photometric cost "
               "by 10 %, with the network's translation length, then the rest check (camera_info's intrinsics, or in "
