@@ -133,6 +133,16 @@ lit_stage_data() {  # stage 31's 240 lit training sequences where missing, two p
   for s in $(seq 12801 12880); do LDATA+=("$OUT/data/lit_desk_$s"); done
   for s in "${LDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
 }
+lit_world_data() {  # stage: stage 31's data, rendered where missing: stage 30's 550 sequences and the 240
+  # lit ones in DATA, the 80 validation sequences in both lights (BROAD_VAL, LIT_BROAD_VAL); stages 31 and 32
+  desk_v2_stage_data "$1"
+  vertical_stage_data
+  DATA+=("${VDATA[@]}")
+  lit_stage_data
+  DATA+=("${LDATA[@]}")
+  lit_validation
+  echo "stage $1: ${#DATA[@]} training sequences, $((${#BROAD_VAL[@]} + ${#LIT_BROAD_VAL[@]})) validation sequences"
+}
 render_split() {  # scene FIRST LAST: render_seeds FIRST..LAST where missing, odd and even seeds in two
   # processes side by side
   local a b

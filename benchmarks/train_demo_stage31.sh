@@ -27,13 +27,7 @@ set -euo pipefail
 
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-desk_v2_stage_data 31
-vertical_stage_data
-DATA+=("${VDATA[@]}")
-lit_stage_data
-DATA+=("${LDATA[@]}")
-lit_validation
-echo "stage 31: ${#DATA[@]} training sequences, $((${#BROAD_VAL[@]} + ${#LIT_BROAD_VAL[@]})) validation sequences"
+lit_world_data 31
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
 xian() {

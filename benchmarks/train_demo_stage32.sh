@@ -22,13 +22,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-desk_v2_stage_data 32
-vertical_stage_data
-DATA+=("${VDATA[@]}")
-lit_stage_data
-DATA+=("${LDATA[@]}")
-lit_validation
-echo "stage 32: ${#DATA[@]} training sequences, $((${#BROAD_VAL[@]} + ${#LIT_BROAD_VAL[@]})) validation sequences"
+lit_world_data 32
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
 start="$OUT/runs/li2020_stage32_start"
