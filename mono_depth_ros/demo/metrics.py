@@ -1,25 +1,8 @@
-"""Demo metrics: depth AbsRel (median-scaled when not metric) and trajectory ATE (Sim(3) aligned)."""
+"""Demo metrics: trajectory ATE (Sim(3) aligned) and latency; depth scores are ``core.depth_metrics``'s."""
 
 from __future__ import annotations
 
 import numpy as np
-
-
-def abs_rel(pred_m: np.ndarray, gt_m: np.ndarray, median_scale: bool, max_depth_m: float = 80.0) -> float:
-    """mean(|pred - gt| / gt) over pixels valid in both; pred scaled by median(gt)/median(pred)
-    first when ``median_scale`` (relative / up-to-scale models). NaN when nothing is valid."""
-    pred = np.asarray(pred_m, dtype=np.float64)
-    gt = np.asarray(gt_m, dtype=np.float64)
-    if pred.shape != gt.shape:
-        raise ValueError(f"pred shape {pred.shape} != gt shape {gt.shape}")
-    with np.errstate(invalid="ignore"):
-        valid = np.isfinite(pred) & np.isfinite(gt) & (gt > 0) & (gt < max_depth_m) & (pred > 0)
-    if not valid.any():
-        return float("nan")
-    p, g = pred[valid], gt[valid]
-    if median_scale:
-        p = p * (np.median(g) / np.median(p))
-    return float(np.mean(np.abs(p - g) / g))
 
 
 def umeyama_sim3(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -209,7 +209,7 @@ def summarize(opts: DemoOptions, recorder: Any, stats: list[dict[str, Any]], pub
               rgb_by_stamp: dict[int, np.ndarray], gt_depths: dict[int, np.ndarray],
               gt_poses: dict[int, np.ndarray], play_s: float) -> dict[str, Any]:
     """Metrics, files and the printed table."""
-    from mono_depth_ros.demo.summary import depth_row, ego_row
+    from mono_depth_ros.demo.summary import accuracy_table, depth_row, ego_row
 
     rows = [depth_row(opts, recorder, stats[0], published, rgb_by_stamp, gt_depths, play_s)]
     if len(stats) > 1:
@@ -217,6 +217,9 @@ def summarize(opts: DemoOptions, recorder: Any, stats: list[dict[str, Any]], pub
     columns = ["node", "frames_in", "frames_out", "drops", "latency_mean_ms", "latency_p95_ms", "fps",
                "AbsRel", "ATE_m", "backend"]
     table = report.format_table(rows, columns)
+    accuracy = accuracy_table(rows, opts.method)
+    if accuracy:
+        table += "\n\n" + accuracy
     print(table)
     (opts.out_dir / "summary.txt").write_text(table + "\n")
     print(f"outputs in {opts.out_dir}/ (output_bag/, snapshot_*.png, points.ply, trajectory.png, summary.txt)")

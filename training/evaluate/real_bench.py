@@ -42,13 +42,14 @@ from mono_depth_ros.inference.pose_refinement import DEFAULT_MOTION_REFINEMENT
 from mono_depth_ros.inference.processing import DepthResult
 from mono_depth_ros.inference.weights import default_weights_path
 from training.evaluate.classical_vo import essential_pose
-from training.evaluate.depth_metrics import DepthCaps, depth_errors, layout_grid, ramp_depth, whdr  # noqa: F401
+from mono_depth_ros.core.depth_metrics import (DEPTH_BASELINES, DepthCaps, baseline_depth, common_mask,  # noqa: F401
+                                               depth_errors, depth_scores, ramp_depth, whdr)
+from training.evaluate.depth_metrics import layout_grid
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.real_sets import RealFrame, RealSet
 from training.losses.geometry import resample, transform_depth_map
 
 DEPTH_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
-DEPTH_BASELINES = ("constant", "ramp")
 MOTION_BASELINES = ("orb", "no_motion")
 # recoverPose returns a pose even from 0 inliers (a 180 deg rotation on a static pair): fewer than
 # this many inliers counts as an ORB failure, reported as "no motion"
@@ -129,42 +130,6 @@ class DepthCache:
 
     def __call__(self, method: str, frame: RealFrame) -> np.ndarray:
         return self.result(method, frame).depth_m
-
-
-def baseline_depth(kind: str, gt_m: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(H, W) baseline ``kind`` ('constant' | 'ramp') with the median of ``gt_m[mask]``."""
-    median = float(np.median(gt_m[mask]))
-    if kind == "constant":
-        return np.full(gt_m.shape, median)
-    if kind == "ramp":
-        ramp = ramp_depth(gt_m.shape)
-        return ramp * (median / float(np.median(ramp[mask])))
-    raise ValueError(f"baseline={kind!r}: expected one of {', '.join(DEPTH_BASELINES)}")
-
-
-def depth_scores(pred: np.ndarray, gt_m: np.ndarray, mask: np.ndarray, caps: DepthCaps, seed: int = 0,
-                 whdr_pairs: int = 10000) -> dict[str, float]:
-    """abs_rel_raw, abs_rel_med (median-scaled), delta1_med, whdr of ``pred`` on ``mask`` (H, W);
-    ``log_scale``: log of the truth's median over the prediction's (0 for a metric network whose
-    scale is right; the mean over frames is a geometric mean of the ratios)."""
-    pred_m = np.where(mask, pred, np.nan)
-    gt = np.where(mask, gt_m, np.nan)
-    raw = depth_errors(pred_m, gt, caps, median_scaling=False)
-    med = depth_errors(pred_m, gt, caps, median_scaling=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_scale = float(np.log(np.nanmedian(gt) / np.nanmedian(pred_m)))
-    return {"abs_rel_raw": raw["abs_rel"], "abs_rel_med": med["abs_rel"], "delta1_med": med["delta1"],
-            "whdr": whdr(pred_m, gt, n_pairs=whdr_pairs, seed=seed), "pixels": float(mask.sum()),
-            "log_scale": log_scale}
-
-
-def common_mask(gt_m: np.ndarray, preds: Iterable[np.ndarray], caps: DepthCaps) -> np.ndarray:
-    """(H, W) bool: ground truth inside the caps and every prediction finite and > 0."""
-    with np.errstate(invalid="ignore"):
-        mask = np.isfinite(gt_m) & (gt_m > caps.min_depth_m) & (gt_m < caps.max_depth_m)
-        for pred in preds:
-            mask &= np.isfinite(pred) & (pred > 0)
-    return mask
 
 
 def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, caps: DepthCaps,
