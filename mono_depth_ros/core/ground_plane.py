@@ -37,7 +37,10 @@ class ScaleMeasurement:
 class GroundPlaneConfig:
     """RANSAC ground-plane fit. Tolerances are relative to the plane distance (camera height in
     prediction units), so they hold at any scale; ``min_depression_deg`` keeps only pixels whose
-    ray points that far below the horizon (the ground, and not its noisy far end)."""
+    ray points that far below the horizon (the ground, and not its noisy far end).
+    ``level_fallback``: where no plane within ``max_tilt_deg`` of up is found, trust the up
+    direction as given and take the ground's distance alone (``fit_level_ground``), as the affine
+    rule falls back to its first, level fit (decided on validation: sweep_ground_fit.py)."""
 
     max_tilt_deg: float = 15.0
     inlier_tolerance: float = 0.05
@@ -47,6 +50,7 @@ class GroundPlaneConfig:
     min_inliers: int = 100
     min_inlier_fraction: float = 0.15
     seed: int = 0
+    level_fallback: bool = False
 
     def validate(self) -> "GroundPlaneConfig":
         check_range("max_tilt_deg", self.max_tilt_deg, 0.0, 60.0)
@@ -166,6 +170,36 @@ def fit_ground_plane(points: np.ndarray, up_optical, config: GroundPlaneConfig =
     return plane, ""
 
 
+def fit_level_ground(points: np.ndarray, up_optical, config: GroundPlaneConfig = GroundPlaneConfig()
+                     ) -> tuple[GroundPlane | None, str]:
+    """Ground of (N, 3) optical-frame points (any scale) whose normal is ``up_optical`` exactly:
+    (plane, "") or (None, reason). Only its distance is fitted: the densest level below the camera,
+    a window of relative half-width ``inlier_tolerance`` in log height (the height of a point below
+    the camera is -p . up), re-centred on its inliers' median twice. For a depth whose floor is
+    tilted against the known up (a network's reading of a real room), where the plane fit finds no
+    plane within ``max_tilt_deg``."""
+    cfg = config.validate()
+    up = unit_up(up_optical)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    heights = -(points @ up)
+    heights = heights[np.isfinite(heights) & (heights > 0)]
+    if len(heights) < cfg.min_inliers:
+        return None, f"no level ground found: {len(heights)} usable points below the camera (need {cfg.min_inliers})"
+    log_h = np.sort(np.log(heights))
+    half = math.log1p(cfg.inlier_tolerance)
+    ends = np.searchsorted(log_h, log_h + 2 * half, side="right")
+    start = int(np.argmax(ends - np.arange(len(log_h))))
+    centre = float(np.median(log_h[start:ends[start]]))
+    for _ in range(2):
+        centre = float(np.median(log_h[np.abs(log_h - centre) <= half]))
+    count = int((np.abs(log_h - centre) <= half).sum())
+    plane = GroundPlane(up, math.exp(centre), count, len(points), 0.0)
+    if count < cfg.min_inliers or plane.inlier_fraction < cfg.min_inlier_fraction:
+        return None, (f"no level ground found: its densest level has {count} points ({100 * plane.inlier_fraction:.0f} % "
+                      f"of {len(points)}; need {cfg.min_inliers} and {100 * cfg.min_inlier_fraction:.0f} %)")
+    return plane, ""
+
+
 def sample_indices(mask: np.ndarray, max_points: int, seed: int) -> np.ndarray:
     """Flat indices of True pixels of ``mask``, at most ``max_points``, sorted (seeded draw)."""
     flat = np.flatnonzero(mask)
@@ -219,9 +253,14 @@ def ground_plane_scale(depth: np.ndarray, intrinsics: CameraIntrinsics, up_optic
     mask, points = below_horizon_points(depth, intrinsics, up_optical, cfg.min_depression_deg)
     chosen = points.reshape(-1, 3)[sample_indices(mask, cfg.max_points, cfg.seed)]
     plane, reason = fit_ground_plane(chosen, up_optical, cfg)
+    level = plane is None and cfg.level_fallback
+    if level:
+        plane, why_not = fit_level_ground(chosen, up_optical, cfg)
+        reason = f"{reason}; {why_not}" if plane is None else ""
     if plane is None:
         return ScaleMeasurement(None, reason=reason, diagnostics={"points": float(len(chosen))})
     return ScaleMeasurement(camera_height_m / plane.distance, diagnostics={
         "inliers": float(plane.inlier_count), "inlier_fraction": plane.inlier_fraction,
-        "points": float(plane.point_count), "tilt_deg": plane.tilt_deg, "plane_distance": plane.distance})
+        "points": float(plane.point_count), "tilt_deg": plane.tilt_deg, "plane_distance": plane.distance,
+        "level_fit": float(level)})
 

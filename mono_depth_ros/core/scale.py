@@ -45,12 +45,13 @@ from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.ground_plane import (GroundPlane, GroundPlaneConfig, ScaleMeasurement,
                                               below_horizon_points, check_camera_height, check_range,
-                                              fit_ground_plane, ground_plane_scale)
+                                              fit_ground_plane, fit_level_ground, ground_plane_scale)
 
 __all__ = ["OUTPUT_KINDS", "METRIC_KINDS", "AFFINE_KINDS", "AFFINE_SPACES", "SCALE_SOURCES",
            "MetricScaleUnavailable", "ScaleMeasurement", "GroundPlaneConfig", "GroundPlane", "AffineFitConfig",
            "SparseDepth", "ScaleSmoother", "ScaleConfig", "ScaleResult", "ScaleEstimator", "affine_input",
-           "affine_to_depth", "below_horizon_points", "fit_affine", "fit_ground_plane", "ground_affine_scale",
+           "affine_to_depth", "below_horizon_points", "fit_affine", "fit_ground_plane", "fit_level_ground",
+           "ground_affine_scale",
            "ground_plane_scale", "sparse_affine_scale", "sparse_depth_scale"]
 
 # the depth kinds of inference.spec.OUTPUT_KINDS (core does not import inference)

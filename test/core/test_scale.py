@@ -4,6 +4,7 @@ smoothing over time; on synthetic street frames with exact depth and on a real K
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,8 @@ from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.scale import (OUTPUT_KINDS, GroundPlaneConfig, MetricScaleUnavailable, ScaleConfig,
                                        ScaleEstimator, ScaleResult, ScaleSmoother, SparseDepth, affine_to_depth,
-                                       fit_ground_plane, ground_affine_scale, ground_plane_scale,
+                                       fit_ground_plane, fit_level_ground, ground_affine_scale,
+                                       ground_plane_scale,
                                        sparse_affine_scale, sparse_depth_scale)
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
 from mono_depth_ros.synth.sequence import SynthConfig, SyntheticSequence
@@ -101,6 +103,39 @@ def test_fit_ground_plane_on_exact_points():
     assert plane.inlier_count >= 400
     # a plane above the camera (the ceiling) is not the ground
     assert fit_ground_plane(-ground, up)[0] is None
+
+
+def test_fit_level_ground_takes_the_densest_level_below_the_camera():
+    rng = np.random.default_rng(1)
+    up = np.array([0.0, -math.cos(0.2), -math.sin(0.2)])
+    floor = rng.uniform(-5, 5, (500, 3))
+    floor -= np.outer(floor @ up + 2.0, up)  # 2 units below
+    table = rng.uniform(-1, 1, (150, 3))
+    table -= np.outer(table @ up + 1.2, up)  # a smaller surface 1.2 below
+    clutter = rng.uniform(-5, 5, (200, 3))
+    plane, reason = fit_level_ground(np.vstack([floor, table, clutter]), up)
+    assert reason == "" and plane.distance == pytest.approx(2.0, rel=1e-3)
+    np.testing.assert_allclose(plane.normal, up)
+    assert plane.tilt_deg == 0.0 and 500 <= plane.inlier_count < 530
+    plane, reason = fit_level_ground(clutter, up)  # no level carries 15 % of the points
+    assert plane is None and reason.startswith("no level ground found: its densest level has")
+
+
+def test_level_fallback_where_no_plane_is_found(street):
+    """Forced by a plane fit that accepts no tilt: with the right up, the level fit alone finds the
+    factor; with an up 20 deg off it still gives a scale, 1.5 times or more off (what trusting
+    the up costs when the up is wrong: sweep_ground_fit.py decides whether it is used)."""
+    depth_m, up, height_m = tilted_frame(street, 20.0)
+    strict = GroundPlaneConfig(max_tilt_deg=0.0)
+    m = ground_plane_scale(depth_m / FACTOR, street.camera, up, height_m, strict)
+    assert m.scale is None and m.reason.startswith("no ground plane found")
+    m = ground_plane_scale(depth_m / FACTOR, street.camera, up, height_m, replace(strict, level_fallback=True))
+    assert m.scale == pytest.approx(FACTOR, rel=0.01) and m.diagnostics["level_fit"] == 1.0
+    wrong = ground_plane_scale(depth_m / FACTOR, street.camera, (0.0, -1.0, 0.0), height_m,
+                               GroundPlaneConfig(level_fallback=True))
+    assert wrong.diagnostics["level_fit"] == 1.0 and wrong.scale > 1.5 * FACTOR
+    found = ground_plane_scale(depth_m / FACTOR, street.camera, up, height_m, GroundPlaneConfig(level_fallback=True))
+    assert found.diagnostics["level_fit"] == 0.0  # a plane found: the fallback does not act
 
 
 def test_ground_plane_scale_is_deterministic(street):

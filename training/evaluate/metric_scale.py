@@ -62,10 +62,12 @@ def mount_from_truth(depth_m: np.ndarray, intrinsics: CameraIntrinsics) -> tuple
 
 
 def metres_from_mount(depth: np.ndarray, output_kind: str, intrinsics: CameraIntrinsics,
-                      mount: Mount) -> tuple[np.ndarray | None, str]:
+                      mount: Mount, ground: GroundPlaneConfig | None = None) -> tuple[np.ndarray | None, str]:
     """((H, W) float32 metres, "") of a network's published ``depth`` (H, W) of ``output_kind`` by
-    the node's camera_height rule with ``mount``, or (None, why the rule found no scale)."""
-    rule = ScaleEstimator(ScaleConfig(output_kind=output_kind, source="camera_height", camera_height_m=mount.height_m))
+    the node's camera_height rule with ``mount``, or (None, why the rule found no scale).
+    ``ground``: the rule's ground fit (default: the node's)."""
+    rule = ScaleEstimator(ScaleConfig(output_kind=output_kind, source="camera_height", camera_height_m=mount.height_m,
+                                      ground=ground if ground is not None else GroundPlaneConfig()))
     found = rule.measure(depth, intrinsics, mount.up_optical)
     if found.scale is None:
         return None, found.reason
