@@ -9,8 +9,8 @@ eigen2014 on every Kinect frame, bench_metric_scale.py) gets no plane, so no met
 affine rule already falls back to it. ``level_fallback`` uses it where the plane fit finds nothing.
 
 Rule, fixed before the first run: on the validation sequences rendered at 480 lines (``valhr_*``,
-where the node measures: at the camera's resolution; sequences with a distorted lens are left out,
-their truth is of the distorted image), up to ``--frames`` frames each, on every frame whose truth
+where the node measures: at the camera's resolution; extraction rectifies the distorted lenses, and a
+folder whose intrinsics still carry a distortion would be left out), up to ``--frames`` frames each, on every frame whose truth
 shows a floor (``mount_from_truth``, as bench_metric_scale.py: the mount a user would measure), for
 each network whose rule is the plane fit (eigen2014, rescaled; li2020, up to scale):
 ``level_fallback`` becomes the default when, for both, on the frames where the plane fit finds no
