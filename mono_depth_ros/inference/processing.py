@@ -14,11 +14,15 @@ Output kinds -> ``DepthResult.depth_m``:
 - ``depth_up_to_scale`` (Li 2020): the positive prediction as is, in the unknown unit the
   photometric loss settled on; ``is_metric`` False.
 - ``relative_depth`` (Xian 2018, ranking loss: the score ``z`` is known only up to an affine map,
-  larger = farther): published as ``(z - z_min) / (z_median - z_min)`` with the minimum and the
-  median taken over the pixels the network saw in this frame. Unitless, not clipped: 0 at the
-  nearest pixel (invalid, NaN, as REP 118 reserves 0), 1 at the median, order kept. Ratios of
-  this quantity are depth ratios only if the nearest pixel is much nearer than the rest; turn it
-  into metres with an explicit rule (the depth node's ``nonmetric_median_depth_m``).
+  larger = farther): published as ``(t + c) / (1 + c)`` with ``t = (z - z_min) / (z_median - z_min)``
+  and ``c = RELATIVE_NEAR_OFFSET``, the minimum and the median taken over the pixels the network saw
+  in this frame. Unitless, not clipped: 1 at the median, ``c / (1 + c)`` (0.26) at the nearest
+  pixel, order kept. The score has no zero; ``c`` places one below the nearest pixel, at the
+  distance that made these ratios closest to depth ratios on the synthetic validation sequences
+  (``benchmarks/sweep_relative_offset.py``: median-scaled AbsRel 12 % lower than with ``c = 0``,
+  the nearest pixel at 0, which earlier rounds published). Ratios of this quantity are still
+  approximate depth ratios; turn it into metres with an explicit rule (the depth node's
+  ``nonmetric_median_depth_m``, or a scale source, which fits scale and shift).
   ``is_metric`` False.
 - ``relative_inverse_depth`` (MiDaS, Depth Anything: a disparity ``d``, larger = nearer, known
   only up to scale and shift): published as ``median(d) / d``, the median over the pixels the
@@ -61,6 +65,9 @@ MIN_IMAGE_SIDE_PX = 16
 MOTION_DEPTH_FLOOR = 1e-3
 #: disparity at or below this fraction of the frame's largest is invalid (beyond 1000x the nearest depth)
 MIN_DISPARITY_FRACTION = 1e-3
+#: relative_depth's published zero, below its nearest pixel: ``(t + c) / (1 + c)`` (module doc);
+#: chosen on the synthetic validation sequences by benchmarks/sweep_relative_offset.py
+RELATIVE_NEAR_OFFSET = 0.35
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,16 +136,23 @@ def preprocess(rgb: np.ndarray, spec: ModelSpec, fit: ImageFit) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if spec.layout == "NHWC" else x
 
 
-def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
-    """(h, w) relative score z (any affine, larger = farther) -> ``(z - z_min) / (z_median - z_min)``
-    float32, statistics over the finite pixels of ``seen`` (default all); NaN where z is not finite
-    or where the frame has no spread."""
+def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None,
+                       offset: float = RELATIVE_NEAR_OFFSET) -> np.ndarray:
+    """(h, w) relative score z (any affine, larger = farther) -> ``(t + offset) / (1 + offset)``
+    float32 with ``t = (z - z_min) / (z_median - z_min)``: 1 at the median, ``offset / (1 + offset)``
+    at the minimum; statistics over the finite pixels of ``seen`` (default all); NaN where z is
+    not finite or where the frame has no spread."""
     relative = np.asarray(relative, dtype=np.float32)
     finite = np.isfinite(relative)
     stats = relative[finite & seen] if seen is not None else relative[finite]
     out = np.full(relative.shape, np.nan, dtype=np.float32)
     if stats.size == 0:
         return out
+    z_min, z_med = float(stats.min()), float(np.median(stats))
+    if not z_med > z_min:
+        return out
+    out[finite] = ((relative[finite] - z_min) / (z_med - z_min) + offset) / (1.0 + offset)
+    return out
     z_min, z_med = float(stats.min()), float(np.median(stats))
     if not z_med > z_min:
         return out
@@ -455,12 +469,12 @@ def merge_tiles(results: list[DepthResult], spec: ModelSpec) -> DepthResult:
     The merged map is then put in the kind's published quantity over every seen pixel
     (``_renormalise``), as ``postprocess_depth`` does for one window. A positive scale keeps depth
     positive and in the middle window's units (a metric network's metres). A relative score has an
-    order but no zero: each window's 0 is its own nearest pixel, so an outer window that sees
-    something nearer than the middle one (a car beside the street) aligns below the middle's 0.
-    The alignment is right, the zero was taken over too few pixels: clamping would break the
+    order but no zero: each window's zero is placed from its own nearest pixel, so an outer window
+    that sees something much nearer than the middle one (a car beside the street) can align below
+    the middle's 0. The alignment is right, the zero was taken over too few pixels: clamping would break the
     order, and a score without a zero has no log or inverse space. So the merge is re-normalised
-    by ``normalize_relative`` over all seen pixels (0 = NaN at the image's nearest pixel, 1 at its
-    median; a positive affine map: order and seams kept), ``relative_inverse_depth`` by
+    by ``normalize_relative`` over all seen pixels (``RELATIVE_NEAR_OFFSET / (1 + RELATIVE_NEAR_OFFSET)``
+    at the image's nearest pixel, 1 at its median; a positive affine map: order and seams kept), ``relative_inverse_depth`` by
     ``normalize_inverse`` of its inverse (1 at the image's median); then ``_invalid_to_nan`` (and a
     metric card's ``depth_range_m``) as for one window.
     """

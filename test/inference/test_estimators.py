@@ -11,7 +11,7 @@ from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
 from mono_depth_ros.inference.pose_refinement import refine_direction, rest_check
-from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, preprocess
+from mono_depth_ros.inference.processing import MIN_IMAGE_SIDE_PX, RELATIVE_NEAR_OFFSET, preprocess
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 
 
@@ -243,8 +243,9 @@ def test_tile_sees_the_whole_wide_image_and_keeps_the_crop_in_the_middle(name, h
     """A 3.1:1 and a 16:9 frame: ``crop`` sees its middle, ``tile`` all of it (3 windows, the middle
     one crop's: a 16:9 frame, which 2 would cover, also takes 3), positive on every pixel it keeps,
     in the output kind's published quantity: eigen2014 metres, in crop's scale (where only the
-    middle window reaches, ``tile`` is exactly ``crop``); xian2018 ``(z - z_min) / (z_med - z_min)``
-    over the whole image (0 -> NaN at its nearest pixel, 1 at its median), a positive affine map of
+    middle window reaches, ``tile`` is exactly ``crop``); xian2018 ``(t + c) / (1 + c)``, ``t = (z -
+    z_min) / (z_med - z_min)`` over the whole image (c / (1 + c) at its nearest pixel, 1 at its
+    median; ``processing.RELATIVE_NEAR_OFFSET``), a positive affine map of
     crop's where only the middle window reaches. Its network-input depth (what the motion network
     pairs with) is crop's; ``fits_for`` lists what runs."""
     rgb = np.random.default_rng(2).integers(0, 256, hw + (3,), dtype=np.uint8)
@@ -255,10 +256,10 @@ def test_tile_sees_the_whole_wide_image_and_keeps_the_crop_in_the_middle(name, h
     a, b = crop.estimate(rgb), tile.estimate(rgb)
     assert np.isfinite(a.depth_m).mean() <= a.fit.seen_mask().mean() < 0.9  # crop: its window only
     finite = np.isfinite(b.depth_m)
-    assert finite.mean() > 0.999 and np.all(b.depth_m[finite] > 0)  # tile: everything (relative: min -> 0 -> NaN)
-    if name == "xian2018":  # 0 at the image's nearest pixel (the NaN ones), 1 at its median
-        assert np.median(b.depth_m[finite]) == pytest.approx(1.0, abs=1e-3)
-        assert np.min(b.depth_m[finite]) < 1e-2
+    assert finite.all() and np.all(b.depth_m > 0)  # tile: everything
+    if name == "xian2018":  # c / (1 + c) at the image's nearest pixel, 1 at its median
+        assert np.median(b.depth_m) == pytest.approx(1.0, abs=1e-3)
+        assert np.min(b.depth_m) == pytest.approx(RELATIVE_NEAR_OFFSET / (1 + RELATIVE_NEAR_OFFSET), abs=1e-5)
     assert b.fit == a.fit.__class__(**{**a.fit.__dict__, "mode": "tile"})  # the motion network's window
     np.testing.assert_array_equal(b.net_depth, a.net_depth)
     only_middle = windows[1].seen_mask() & ~windows[0].seen_mask() & ~windows[2].seen_mask()

@@ -8,7 +8,8 @@ import pytest
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.core.fit import plan_fit
-from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, MOTION_DEPTH_FLOOR, DepthResult, as_rgb8,
+from mono_depth_ros.inference.processing import (MIN_IMAGE_SIDE_PX, MOTION_DEPTH_FLOOR, RELATIVE_NEAR_OFFSET,
+                                                 DepthResult, as_rgb8,
                                                  intrinsics_to_source, motion_depth_plane, normalize_relative,
                                                  plan_input, postprocess_depth, preprocess)
 from mono_depth_ros.inference.spec import get_spec
@@ -91,16 +92,17 @@ def test_up_to_scale_depth_is_not_metric_and_invalid_is_nan():
     assert not result.is_metric and np.isnan(result.depth_m[0, 0]) and result.depth_m[2, 2] == 3.0
 
 
-def test_relative_depth_is_zero_at_min_one_at_median_not_clipped():
+def test_relative_depth_is_offset_at_min_one_at_median_not_clipped():
     raw = np.arange(100, dtype=np.float32).reshape(1, 1, 10, 10) * -7.0 + 40.0
     raw[0, 0, 0, 0] = 1e4  # an outlier is kept (no percentile clipping)
     depth = postprocess_depth(raw, get_spec("xian2018"), plan_fit((10, 10), (10, 10))).depth_m
-    z = raw[0, 0]
+    z, c = raw[0, 0], RELATIVE_NEAR_OFFSET
     z_min, z_med = z.min(), np.median(z)
-    np.testing.assert_allclose(depth[0, 0], (1e4 - z_min) / (z_med - z_min), rtol=1e-5)
-    assert np.isnan(depth[9, 9])  # the nearest pixel is 0 = invalid (REP 118)
-    assert np.nanmedian(depth) == pytest.approx(1.0, abs=0.02)
-    assert np.all(np.diff(depth.ravel()[1:-1]) < 0)  # order kept
+    np.testing.assert_allclose(depth[0, 0], ((1e4 - z_min) / (z_med - z_min) + c) / (1 + c), rtol=1e-5)
+    assert c == 0.35 and depth[9, 9] == pytest.approx(c / (1 + c))  # the nearest pixel: 0.26, valid
+    assert np.median(depth) == pytest.approx(1.0, abs=0.02) and np.isfinite(depth).all()
+    assert np.all(np.diff(depth.ravel()[1:]) < 0)  # order kept
+    np.testing.assert_allclose(normalize_relative(np.array([[40.0, 33.0, 26.0]]), offset=0.0), [[2.0, 1.0, 0.0]])
     assert np.isnan(normalize_relative(np.full((2, 2), np.nan))).all()
     assert np.isnan(normalize_relative(np.full((2, 2), 3.0))).all()  # no spread: nothing to say
 
@@ -110,9 +112,11 @@ def test_relative_statistics_ignore_the_pad_border():
     raw[0, 0, 5:15] = np.linspace(1.0, 3.0, 20)[None, :]  # content rows; border rows 0 (below min)
     fit = plan_fit((30, 60), (20, 20), "pad")
     net = postprocess_depth(raw, get_spec("xian2018"), fit).net_depth
-    # over the content z_min = 1, z_median = 2: (z - 1) / 1; with the border it would be (z - 0) / 2
-    np.testing.assert_allclose(net[5:15, 19], 2.0, rtol=1e-6)
-    assert np.isnan(net[5:15, 0]).all() and np.isnan(net[:5]).all()  # nearest pixel and border (< 0)
+    # over the content z_min = 1, z_median = 2: t = (z - 1) / 1; with the border it would be (z - 0) / 2
+    c = RELATIVE_NEAR_OFFSET
+    np.testing.assert_allclose(net[5:15, 19], (2.0 + c) / (1 + c), rtol=1e-6)
+    np.testing.assert_allclose(net[5:15, 0], c / (1 + c), rtol=1e-6)  # the content's nearest pixel
+    assert np.isnan(net[:5]).all()  # the border, below the content's zero: invalid
 
 
 def test_intrinsics_round_trip_exactly():
@@ -163,7 +167,7 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     units for depth, in the kind's published quantity over the whole image for relative kinds.
     The scene is nearest in the left window (below anything the middle one sees): aligned to the
     middle window, that is below the middle's 0, yet the merge stays positive, 0 only at the
-    image's nearest pixel (NaN: invalid, as in one window) and 1 at its median."""
+    image's nearest pixel (c / (1 + c), as in one window) and 1 at its median."""
     import dataclasses
 
     from mono_depth_ros.core.fit import plan_tiles
@@ -179,9 +183,8 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     results = []
     for fit, (a, b) in zip(tiles, maps):
         seen = np.where(fit.seen_mask(), a * scene + b, np.nan).astype(np.float32)
-        if kind == "relative_depth":  # as postprocess_depth publishes a window: its own min = 0 -> NaN
+        if kind == "relative_depth":  # as postprocess_depth publishes a window
             seen = normalize_relative(seen)
-            seen[seen <= 0] = np.nan
         results.append(DepthResult(seen, kind == "metric_depth", None, fit))
     spec = get_spec("eigen2014" if kind == "metric_depth" else "xian2018")
     spec = dataclasses.replace(spec, output_kind=kind) if kind == "relative_inverse_depth" else spec
@@ -189,12 +192,12 @@ def test_merged_tiles_follow_the_middle_window_and_cover_the_image(kind):
     expected = {"metric_depth": scene, "relative_depth": normalize_relative(scene),
                 "relative_inverse_depth": scene * np.median(1.0 / scene)}[kind]  # median(d) / d, d = 1 / scene
     finite = np.isfinite(merged.depth_m)
-    # relative: NaN only at the left window's own nearest pixel and at the merge's (both 0)
-    assert merged.fit == tiles[1] and (finite.all() or (kind == "relative_depth" and (~finite).sum() <= 2))
+    assert merged.fit == tiles[1] and finite.all()
     assert np.all(merged.depth_m[finite] > 0)
     np.testing.assert_allclose(merged.depth_m[finite], expected[finite], rtol=1e-4, atol=1e-4)
     if kind == "relative_depth":  # the documented quantity over the whole image, not the middle window
-        assert np.argmin(scene) in np.flatnonzero(~finite)  # the image's nearest pixel: 0 = invalid
+        c = RELATIVE_NEAR_OFFSET  # the image's nearest pixel, not the middle window's
+        assert merged.depth_m.ravel()[np.argmin(scene)] == pytest.approx(c / (1 + c), abs=1e-4)
         assert np.median(merged.depth_m[finite]) == pytest.approx(1.0, abs=1e-4)
     # a window whose error grows across it (alignment cannot remove that) is blended with a ramp
     # across the overlap [370, 501): the merged depth has no step there, unlike a hard cut

@@ -72,7 +72,7 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
             import cv2
             gt = cv2.resize(gt, (pred.shape[1], pred.shape[0]), interpolation=cv2.INTER_NEAREST)
         seen = models.fit_for(rgb.shape[:2]).seen_mask()  # outside a crop the prediction is NaN by design
-        if np.isfinite(pred[seen]).mean() < 0.99:  # (relative depth's nearest pixel is 0 = NaN, also by design)
+        if np.isfinite(pred[seen]).mean() < 0.99:
             non_finite += 1
         try:
             per_image.append(depth_errors(pred, gt, opts.caps, median))
