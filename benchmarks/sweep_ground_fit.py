@@ -38,6 +38,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.sweep_guided_filter import frames_of  # noqa: E402
 from mono_depth_ros.core.depth_metrics import DepthCaps, baseline_depth, common_mask  # noqa: E402
 from mono_depth_ros.core.ground_plane import GroundPlaneConfig  # noqa: E402
 from mono_depth_ros.inference.spec import METRIC_KINDS  # noqa: E402
@@ -51,12 +52,6 @@ DECIDING = ("eigen2014", "li2020")
 MIN_FRAMES = 10
 PLANE = GroundPlaneConfig()
 LEVEL = replace(PLANE, level_fallback=True)
-
-
-def frames_of(folder: DatasetFolder, count: int) -> list[int]:
-    """Up to ``count`` frames with depth, spread over the sequence."""
-    idx = [i for i in folder.indices("all") if folder.by_index[i].depth]
-    return idx[::max(1, len(idx) // count)][:count]
 
 
 def _mean(values: list[float]) -> float:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.sweep_guided_filter import frames_of  # noqa: E402
 from mono_depth_ros.core.depth_metrics import DepthCaps, depth_scores  # noqa: E402
 from mono_depth_ros.inference.depth_estimator import DepthEstimator  # noqa: E402
 from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
@@ -40,12 +41,6 @@ from training.data.datasets import DatasetFolder  # noqa: E402
 OFFSETS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.0)
 RENDERINGS = {"160x120": ("val_*", "valb_*"), "480 lines": ("valhr_*",)}
 MIN_GAIN = 0.02
-
-
-def frames_of(folder: DatasetFolder, count: int) -> list[int]:
-    """Up to ``count`` frames with depth, spread over the sequence."""
-    idx = [i for i in folder.indices("all") if folder.by_index[i].depth]
-    return idx[::max(1, len(idx) // count)][:count]
 
 
 def sweep(est: DepthEstimator, folders: list[Path], frames: int, caps: DepthCaps) -> dict[str, dict[str, float]]:
