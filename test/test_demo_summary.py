@@ -53,3 +53,6 @@ def test_accuracy_table_prints_each_row_beside_its_baselines():
     assert "0.300" in lines["constant (the truth's median everywhere)"]
     assert "1.200" in lines["no motion (one pose)"]
     assert accuracy_table([{"accuracy": {}}], "li2020") is None  # no ground truth, no table
+    rows[0]["metric"] = False  # a relative network's published quantity has no unit: no unscaled AbsRel
+    line = next(x for x in accuracy_table(rows, "xian2018").splitlines() if x.startswith("xian2018"))
+    assert "0.500" not in line and "n/a" in line and "0.100" in line

@@ -60,7 +60,8 @@ def depth_row(opts: Any, recorder: Any, stats: dict[str, Any], published: dict[i
             "drops": stats["drops_latest_only"] + stats["rejected"], "latency_mean_ms": mean_ms,
             "latency_p95_ms": p95_ms, "fps": _fps(recorder, topic),
             "AbsRel": accuracy["network"][published_abs_rel] if accuracy else None, "ATE_m": None,
-            "backend": stats["backend"], "accuracy": accuracy, "frames_scored": len(per_row["network"])}
+            "backend": stats["backend"], "accuracy": accuracy, "frames_scored": len(per_row["network"]),
+            "metric": stats["metric"]}
 
 
 def ego_row(opts: Any, recorder: Any, stats: dict[str, Any], published: dict[int, float],
@@ -96,15 +97,16 @@ BASELINE_LABELS = {"constant": "constant (the truth's median everywhere)",
 
 def accuracy_table(rows: list[dict[str, Any]], method: str) -> str | None:
     """The depth and odometry scores beside their trivial baselines (None without ground truth).
-    AbsRel is as published (metres for a metric network) and median-scaled; the constant map
-    holds the truth's median (an oracle scale), so it is the bar for both."""
+    AbsRel is as published (metres: a metric network's only; n/a for a non-metric one) and
+    median-scaled; the constant map holds the truth's median (an oracle scale), so it is the bar
+    for both."""
     from mono_depth_ros.demo.report import format_table
 
     depth = rows[0].get("accuracy") or {}
     parts = []
     if depth:
         lines = [{"depth": f"{method} (published)" if name == "network" else BASELINE_LABELS[name],
-                  "AbsRel": scores["abs_rel_raw"] if name == "network" else None,
+                  "AbsRel": scores["abs_rel_raw"] if name == "network" and rows[0].get("metric", True) else None,
                   "AbsRel_med": scores["abs_rel_med"], "delta1_med": scores["delta1_med"], "WHDR": scores["whdr"]}
                  for name, scores in depth.items()]
         columns = ["depth", "AbsRel", "AbsRel_med", "delta1_med", "WHDR"]
