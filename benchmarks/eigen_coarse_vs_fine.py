@@ -84,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<12} " + " ".join(f"{r[0]:>15.3f} / {r[1]:.3f}" for r in rows.values()))
     folders = sorted(args.validation.glob("valb_*"))[::3]
     if folders:
-        frames = [(DatasetFolder(p).rgb(i), DatasetFolder(p).depth_m(i)) for p in folders
-                  for i in frames_of(DatasetFolder(p), 2)]
+        frames = [(f.rgb(i), f.depth_m(i)) for f in map(DatasetFolder, folders) for i in frames_of(f, 2)]
         rows = score(frames, depth_of, caps)
         print(f"{'validation':<12} " + " ".join(f"{r[0]:>15.3f} / {r[1]:.3f}" for r in rows.values())
               + f"   ({len(frames)} frames of {len(folders)} valb_* sequences)")

@@ -153,11 +153,6 @@ def normalize_relative(relative: np.ndarray, seen: np.ndarray | None = None,
         return out
     out[finite] = ((relative[finite] - z_min) / (z_med - z_min) + offset) / (1.0 + offset)
     return out
-    z_min, z_med = float(stats.min()), float(np.median(stats))
-    if not z_med > z_min:
-        return out
-    out[finite] = (relative[finite] - z_min) / (z_med - z_min)
-    return out
 
 
 def normalize_inverse(disparity: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from mono_depth_ros.core.depth_metrics import DEPTH_BASELINES, baseline_depth, common_mask
 from mono_depth_ros.core.errors import InputError
 from mono_depth_ros.inference.processing import flip_enabled, guided_filter_setting
 from mono_depth_ros.inference.pose_refinement import MOTION_CHOICES
 from training.data.datasets import DatasetFolder
 from training.evaluate.classical_vo import essential_pose
 from training.evaluate.depth_metrics import (LAYOUT_GRID_HW, DepthCaps, depth_errors, layout_grid, layout_share,
-                                             mean_metrics, ramp_depth, whdr)
+                                             mean_metrics, whdr)
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.predict import LoadedModels, load_models, predict_depth, predict_motion_result
 from training.evaluate.report import depth_figure, markdown_table, trajectory_figure, write_json
@@ -77,12 +78,11 @@ def evaluate_depth(models: LoadedModels, folder: DatasetFolder, indices: list[in
         try:
             per_image.append(depth_errors(pred, gt, opts.caps, median))
             whdrs.append(whdr(pred, gt, n_pairs=opts.whdr_pairs, seed=index))
-            constant_abs_rel.append(depth_errors(np.ones_like(gt), gt, opts.caps, True)["abs_rel"])
-            ramp_m = ramp_depth(gt.shape)
+            scored = common_mask(gt, [pred], opts.caps)
+            constant_m, ramp_m = (baseline_depth(b, gt, scored) for b in DEPTH_BASELINES)
+            constant_abs_rel.append(depth_errors(constant_m, gt, opts.caps, True)["abs_rel"])
             ramp["abs_rel"].append(depth_errors(ramp_m, gt, opts.caps, True)["abs_rel"])
             ramp["whdr"].append(whdr(ramp_m, gt, n_pairs=opts.whdr_pairs, seed=index))
-            scored = np.isfinite(gt) & (gt > opts.caps.min_depth_m) & (gt < opts.caps.max_depth_m) \
-                & np.isfinite(pred) & (pred > 0)
             if gt.shape[0] >= LAYOUT_GRID_HW[0] and gt.shape[1] >= LAYOUT_GRID_HW[1]:
                 layout["pred"].append(layout_grid(pred, scored))
                 layout["gt"].append(layout_grid(gt, scored))
