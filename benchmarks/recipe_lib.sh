@@ -13,13 +13,15 @@ recipe_setup() {  # [OUT_DIR]: the repository root as working folder, OUT (defau
 
 render() {  # name scene seed trajectory moving_objects [extra flags]: one sequence of FRAMES frames
   # (default 60) of SIZE (default 160x120: the networks' input), extracted; LIGHTING=shadows lights it
-  # with cast shadows, a lamp indoors and darkened creases (stage 31; default: flat)
+  # with cast shadows, a lamp indoors and darkened creases (stage 31; default: flat); TEXTURES=heldout
+  # covers it in photographs no training render uses (validation only: heldout_texture_validation)
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
   mkdir -p "$OUT/bags" "$OUT/data"
   "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size "${SIZE:-160x120}" --scene "$2" --seed "$3" --trajectory "$4" \
-      --moving-objects "$5" --stereo --realistic --lighting "${LIGHTING:-flat}" "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
+      --moving-objects "$5" --stereo --realistic --lighting "${LIGHTING:-flat}" ${TEXTURES:+--textures "$TEXTURES"} \
+      "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
 }
@@ -116,6 +118,17 @@ lit_validation() {  # the 80 validation sequences of render_broad_validation (DE
   LIGHTING=shadows DESK_VAL=1 render_broad_seeds litvalb
   mapfile -t LIT_BROAD_VAL < <(compgen -G "$OUT/data/litval_*" || true; compgen -G "$OUT/data/litvalb_*" || true)
   [ "${#LIT_BROAD_VAL[@]}" = 80 ] || { echo "error: ${#LIT_BROAD_VAL[@]} lit validation sequences, not 80" >&2; return 1; }
+}
+heldout_texture_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again,
+  # the same seeds, scenes, paths and looks, their photographic surfaces covered in photographs no
+  # training render uses (TEXTURES=heldout: scikit-learn's and matplotlib's sample photos) as htval_* and
+  # htvalb_*, where missing; HT_VAL = those. For how far a network carries to surfaces it never saw
+  # (benchmarks/heldout_textures.py); never trained on
+  TEXTURES=heldout VAL_PREFIX=htval render_validation indoor
+  TEXTURES=heldout VAL_PREFIX=htval render_validation street
+  TEXTURES=heldout DESK_VAL=1 render_broad_seeds htvalb
+  mapfile -t HT_VAL < <(compgen -G "$OUT/data/htval_*" || true; compgen -G "$OUT/data/htvalb_*" || true)
+  [ "${#HT_VAL[@]}" = 80 ] || { echo "error: ${#HT_VAL[@]} held-out texture validation sequences, not 80" >&2; return 1; }
 }
 lit_stage_data() {  # stage 31's 240 lit training sequences where missing, two processes side by side;
   # LDATA = those (stages 31 and 32)

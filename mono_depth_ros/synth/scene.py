@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from mono_depth_ros.synth.layouts import build_desk, build_indoor_rich, build_street_rich
-from mono_depth_ros.synth.textures import PHOTOS, make_texture
+from mono_depth_ros.synth.textures import HELDOUT_PHOTOS, PHOTOS, make_texture
 from mono_depth_ros.synth.world import Box, Scene  # noqa: F401  (re-exported: the scene's types)
 from mono_depth_ros.synth.world import box as _box
 from mono_depth_ros.synth.world import unit as _unit
 
 SCENES = ("indoor", "street", "desk")
 LAYOUTS = ("basic", "rich")
-TEXTURE_MODES = ("basic", "photos")
+TEXTURE_MODES = ("basic", "photos", "heldout")  # heldout: validation only, never a training render
 
 
 def _moving(rng: np.random.Generator, scene: Scene, count: int, tex_ids: list[int],
@@ -117,17 +117,23 @@ def build_street(rng: np.random.Generator, length_m: float, moving_objects: int,
     return scene
 
 
-def photo_texture_maker(rng: np.random.Generator, plain_fraction: float = 0.6):
+def photo_texture_maker(rng: np.random.Generator, plain_fraction: float = 0.6, heldout: bool = False):
     """A ``make_texture`` stand-in for ``textures="photos"``: ground-like photographs (gravel,
     grass, brick) keep their kind but take a random crop and scale; other photographic surfaces
     take a random crop of a random skimage photograph; plain surfaces (paint, wood) become
-    photographs with probability ``1 - plain_fraction``."""
-    names = sorted(PHOTOS)
+    photographs with probability ``1 - plain_fraction``. With ``heldout`` (``textures="heldout"``)
+    every photographic surface, the ground-like ones too, takes a crop of one of the held-out
+    photographs (``HELDOUT_PHOTOS``) instead, with the same random draws: the same scene, path and
+    look, surfaces no training render shows."""
+    names = sorted(HELDOUT_PHOTOS if heldout else PHOTOS)
 
     def mk(rng_, photo, base_rgb, size_m, noise_mix=0.35):
         if photo is None and rng.random() < plain_fraction:
             return make_texture(rng_, None, base_rgb, size_m, noise_mix)
-        name = photo if photo in _GROUND_PHOTOS else str(rng.choice(names))
+        if photo in _GROUND_PHOTOS:  # no draw here, as before: the other surfaces' draws stay the same
+            name = names[_GROUND_PHOTOS.index(photo) % len(names)] if heldout else photo
+        else:
+            name = str(rng.choice(names))
         return make_texture(rng_, name, base_rgb, size_m * rng.uniform(0.6, 1.6), min(noise_mix, 0.4), crop=True)
 
     return mk
@@ -140,7 +146,8 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
                 textures: str = "basic") -> Scene:
     """Deterministic scene ``name`` ("indoor" | "street" | "desk") for ``seed``; ``layout`` "basic" |
     "rich" (see layouts.py; "desk" has one layout, ``build_desk``), ``textures`` "basic" (fixed photo
-    per surface) | "photos" (random crops)."""
+    per surface) | "photos" (random crops) | "heldout" (random crops of photographs no training
+    render uses: validation only)."""
     if name not in SCENES:
         raise ValueError(f"scene={name!r}: expected one of {SCENES}")
     if moving_objects < 0:
@@ -150,7 +157,8 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
     if textures not in TEXTURE_MODES:
         raise ValueError(f"textures={textures!r}: expected one of {TEXTURE_MODES}")
     rng = np.random.default_rng(seed)
-    mk = photo_texture_maker(np.random.default_rng((seed, 17))) if textures == "photos" else make_texture
+    mk = (photo_texture_maker(np.random.default_rng((seed, 17)), heldout=textures == "heldout")
+          if textures in ("photos", "heldout") else make_texture)
     if name == "desk":  # one layout: close range is what it is for
         builder = build_desk
     elif layout == "rich":

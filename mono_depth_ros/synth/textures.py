@@ -36,6 +36,15 @@ PHOTOS: dict[str, tuple[str, tuple[float, float, float]]] = {
 }
 # never used as textures: skimage's stereo_motorcycle is the Middlebury pair of the real benchmark
 
+# Held-out photographs (``textures="heldout"``): real photos from two other registry packages that
+# no training render uses, for validation sequences whose surfaces look like nothing the networks
+# were trained on, as a real camera's do. name -> (package, file, tint).
+HELDOUT_PHOTOS: dict[str, tuple[str, str, tuple[float, float, float]]] = {
+    "china": ("sklearn", "china.jpg", (1.0, 1.0, 1.0)),
+    "flower": ("sklearn", "flower.jpg", (1.0, 1.0, 1.0)),
+    "grace_hopper": ("matplotlib", "grace_hopper.jpg", (1.0, 1.0, 1.0)),
+}
+
 
 
 @dataclass(frozen=True)
@@ -57,19 +66,35 @@ _PHOTO_CACHE: dict[str, np.ndarray] = {}
 def _photo(name: str) -> np.ndarray:
     """(H, W, 3) float32 in [0, 1]: the skimage.data photograph ``name`` (cached per process)."""
     if name not in _PHOTO_CACHE:
-        from skimage import data as skdata  # imported lazily: skimage import is slow
+        if name in HELDOUT_PHOTOS:
+            img = _heldout_photo(*HELDOUT_PHOTOS[name][:2])
+        else:
+            from skimage import data as skdata  # imported lazily: skimage import is slow
 
-        img = getattr(skdata, PHOTOS[name][0])()
+            img = getattr(skdata, PHOTOS[name][0])()
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=2)
         _PHOTO_CACHE[name] = img[..., :3].astype(np.float32) / 255.0
     return _PHOTO_CACHE[name]
 
 
+def _heldout_photo(package: str, file: str) -> np.ndarray:
+    """(H, W, 3) uint8: a sample photograph shipped inside ``package`` (no download)."""
+    if package == "sklearn":
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(file)
+    import matplotlib.cbook
+    import matplotlib.image
+
+    with matplotlib.cbook.get_sample_data(file) as f:
+        return np.asarray(matplotlib.image.imread(f))
+
+
 def _load_photo(name: str, crop_rng: np.random.Generator | None = None) -> np.ndarray:
     """(TEXTURE_PX, TEXTURE_PX, 3) float32 in [0, 1] from a skimage.data photograph: its top-left
     square, or with ``crop_rng`` a random square crop of 30-100 % of the short side, maybe mirrored."""
-    tint = PHOTOS[name][1]
+    tint = HELDOUT_PHOTOS[name][2] if name in HELDOUT_PHOTOS else PHOTOS[name][1]
     img = _photo(name)
     side = min(img.shape[:2])
     if crop_rng is None:
@@ -108,7 +133,7 @@ def make_texture(rng: np.random.Generator, photo: str | None, base_rgb: tuple[fl
     """Photograph (or flat ``base_rgb``) modulated by procedural noise.
 
     Args:
-        photo: key of ``PHOTOS`` or None for a plain coloured, noisy surface.
+        photo: key of ``PHOTOS`` (or ``HELDOUT_PHOTOS``) or None for a plain coloured, noisy surface.
         base_rgb: colour multiplier in [0, 1] applied to the tile.
         size_m: physical tile size in metres.
         noise_mix: 0 = pure photograph, 1 = pure noise.

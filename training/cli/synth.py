@@ -47,8 +47,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     real.add_argument("--layout", choices=LAYOUTS, default="basic",
                       help="rich: rooms with doors, windows, shelves, tables, chairs; streets with lane markings, "
                            "sidewalks, facades, open space, cars/vans, trees, poles, people")
-    real.add_argument("--textures", choices=TEXTURE_MODES, default="basic",
-                      help="photos: random crops of many scikit-image photographs on walls, floors, objects")
+    real.add_argument("--textures", choices=TEXTURE_MODES, default=None,
+                      help="basic (default; --realistic: photos): photos: random crops of many scikit-image "
+                           "photographs on walls, floors, objects; heldout: the same with photographs no "
+                           "training render uses (scikit-learn's and matplotlib's samples), for validation only")
     real.add_argument("--camera", choices=CAMERA_MODES, default="fixed",
                       help="real: aspect (4:3, 16:10 indoors; up to 3.3:1 street), FOV, height (0.3-1.7 m "
                            "indoors, ~1.65 m car), pitch, roll and (indoors) heading off the path of real cameras; "
@@ -66,8 +68,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="shadows: cast shadows (the sun outdoors, a ceiling lamp with fall-off indoors) and "
                            "darkened creases and contacts; flat: each face lit by its angle to the sun alone")
     real.add_argument("--realistic", action="store_true",
-                      help="shorthand for --layout rich --textures photos --camera real --look real")
+                      help="shorthand for --layout rich --textures photos --camera real --look real (an explicit "
+                           "--textures stays)")
     return parser
+
+
+def synth_options(args: argparse.Namespace) -> dict:
+    """SynthConfig's keyword arguments from the parsed command line (``--realistic`` expanded; an
+    explicit ``--textures`` stays)."""
+    options = dict(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
+                   baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
+                   trajectory=args.trajectory, layout=args.layout, textures=args.textures or "basic", camera=args.camera,
+                   look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion,
+                   lighting=args.lighting)
+    if args.realistic:
+        options.update(layout="rich", textures=args.textures or "photos", camera="real", look="real")
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,13 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mono_depth_ros.synth import SynthConfig, write_synthetic_bag
 
-    options = dict(frames=args.frames, seed=args.seed, size_wh=args.size, scene=args.scene, stereo=args.stereo,
-                   baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
-                   trajectory=args.trajectory, layout=args.layout, textures=args.textures, camera=args.camera,
-                   look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion,
-                   lighting=args.lighting)
-    if args.realistic:
-        options.update(layout="rich", textures="photos", camera="real", look="real")
+    options = synth_options(args)
     SynthConfig(**options).validate()  # a bad option is one line before the progress bar starts
     with tqdm(total=args.frames, unit="frame", desc="synth") as bar:
         seq = write_synthetic_bag(args.out, progress=bar.update, **options)
