@@ -55,9 +55,9 @@ class Outputs:
 
     def __init__(self) -> None:
         self.eigen = Eigen2014Outputs()
-        self.others = {name: DepthEstimator.from_path(default_weights_path(name), backend="onnxruntime",
-                                                      spec_name=name, flip_average="auto", guided_filter="auto")
-                       for name in ("xian2018", "li2020")}
+        self.others = {name: DepthEstimator.from_path(default_weights_path(spec), backend="onnxruntime",
+                                                      spec_name=spec, flip_average="auto", guided_filter="auto")
+                       for name, spec in (("xian2018", "xian2018"), ("li2020", "li2020_depth"))}
 
     def __call__(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
         """{output name: (H, W) float64 published depth} of ``rgb`` (H, W, 3) uint8."""
