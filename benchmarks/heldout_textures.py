@@ -22,7 +22,8 @@ and its mean WHDR are both at least 2 % lower than the coarse + fine output's. O
 output stays. The as-rendered set is printed beside it and does not enter the rule (its surfaces
 are the training renders' own photographs).
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/heldout_textures.py --json docs/heldout_textures.json
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/heldout_textures.py --json docs/heldout_textures.json \\
+        --figure docs/images/heldout_textures.png
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class Outputs:
         return out
 
 
+def scene_of(folder: Path) -> str:
+    """"indoor", "street" or "desk" from a validation folder's name (val_indoor_b, htvalb_desk_9801)."""
+    return folder.name.split("_")[1]
+
+
 def score_set(folders: list[Path], outputs: Outputs, frames: int, caps: DepthCaps) -> dict[str, dict[str, float]]:
     """{output or baseline: {abs_rel_med, whdr, frames}}: means over the folders' frames."""
     rows: dict[str, list[tuple[float, float]]] = {name: [] for name in (*OUTPUTS, *DEPTH_BASELINES)}
@@ -85,6 +91,47 @@ def score_set(folders: list[Path], outputs: Outputs, frames: int, caps: DepthCap
                    "frames": len(v)} for name, v in rows.items() if v}
 
 
+def twin_figure(path: Path, data: Path, outputs: Outputs) -> None:
+    """Per scene one validation frame (its middle frame): as rendered | with held-out surfaces |
+    the truth | each network's output on both (median-scaled to the truth), log depth."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.bench_real import _save_png
+
+    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="black")
+    names = ("eigen2014", "xian2018", "li2020")
+    scenes = ("valb_indoor_9003", "valb_street_9503", "valb_desk_9803")
+    fig, axes = plt.subplots(len(scenes), 3 + 2 * len(names), figsize=(2.0 * (3 + 2 * len(names)), 1.9 * len(scenes) + 0.5),
+                             squeeze=False)
+    for r, name in enumerate(scenes):
+        frames = {}
+        for label, folder in (("as rendered", DatasetFolder(data / name)), ("held-out", DatasetFolder(data / f"ht{name}"))):
+            i = folder.indices("all")[len(folder.indices("all")) // 2]
+            frames[label] = (folder.rgb(i), folder.depth_m(i))
+        truth = frames["as rendered"][1]
+        norm = matplotlib.colors.LogNorm(*np.nanpercentile(truth, [2, 98]))
+        panels = [(frames["as rendered"][0], "as rendered", None), (frames["held-out"][0], "held-out surfaces", None),
+                  (truth, "truth", norm)]
+        for label, (rgb, _) in frames.items():
+            preds = outputs(rgb)
+            for net in names:
+                pred = preds[net]
+                ok = np.isfinite(pred) & np.isfinite(truth)
+                panels.append((pred * float(np.median(truth[ok]) / np.median(pred[ok])), f"{net}, {label}", norm))
+        order = panels[:3] + [p for k in range(len(names)) for p in (panels[3 + k], panels[3 + len(names) + k])]
+        for c, (img, title, n) in enumerate(order):
+            axes[r, c].imshow(img, cmap=cmap if n is not None else None, norm=n)
+            axes[r, c].set_title(title, fontsize=7)
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+    fig.suptitle("the same scene and depth with surfaces no training render shows; near (blue) to far (red), "
+                 "log scale, median-scaled", fontsize=9)
+    _save_png(fig, path)
+
+
 def decide(results: dict[str, dict[str, dict[str, float]]]) -> tuple[str, str]:
     """("coarse" or "fine", why) by the module's rule."""
     held = results[RULE_SET]
@@ -102,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of the validation folders (val_*, valb_*, htval_*, htvalb_*)")
     parser.add_argument("--frames", type=int, default=4, help="at most this many frames a sequence")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--figure", type=Path, help="write a picture of three scenes' twins and outputs here (png)")
     args = parser.parse_args(argv)
     folder_sets = {}
     for name, patterns in SETS.items():
@@ -113,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         folder_sets[name] = folders
     outputs, caps = Outputs(), DepthCaps()
     results = {name: score_set(folders, outputs, args.frames, caps) for name, folders in folder_sets.items()}
+    by_scene = {scene: score_set([f for f in folder_sets["as rendered"] if scene_of(f) == scene], outputs,
+                                 args.frames, caps) for scene in ("indoor", "street", "desk")}
     chosen, why = decide(results)
     print(f"{'output':<18} " + " ".join(f"{name + ' AbsRel / WHDR':>34}" for name in results) + f" {'change':>16}")
     for name in results[RULE_SET]:
@@ -123,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     counts = [f"{s} {results[s][OUTPUTS[0]]['frames']}" for s in results]
     print(f"frames: {', '.join(counts)}")
     print(f"eigen2014's node output: {chosen} ({why})")
+    print(f"\nas rendered, by scene (AbsRel / WHDR)\n{'output':<18} " + " ".join(f"{s:>16}" for s in by_scene))
+    for name in results[RULE_SET]:
+        print(f"{name:<18} " + " ".join(f"{r[name]['abs_rel_med']:>7.3f} / {r[name]['whdr']:.3f}" for r in by_scene.values()))
+    if args.figure:
+        twin_figure(args.figure, args.data, outputs)
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "eigen2014_output": chosen, "why": why}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"results": results, "as_rendered_by_scene": by_scene, "eigen2014_output": chosen,
+                                         "why": why}, indent=1) + "\n")
     return 0
 
 
