@@ -132,3 +132,33 @@ def test_camera_resolution_validation_finds_the_80(tmp_path: Path):
     (tmp_path / "data" / "valhr_desk_9824" / "manifest.csv").unlink()
     partial = _bash('render_camera_resolution_validation; echo "n=${#HR_VAL[@]}"', tmp_path, PY="/nonexistent/python")
     assert partial.returncode != 0 and "n=" not in partial.stdout
+
+
+def test_textures_reach_the_render_and_heldout_validation_finds_the_80(tmp_path: Path):
+    """TEXTURES=heldout reaches `training synth` after --realistic: the same sequence, identical
+    depth, other pixels (heldout_texture_validation's htval_* twins). With the 80 twins present
+    nothing is rendered and HT_VAL holds all 80; with one missing and the render failing, it fails."""
+    plain = _bash("FRAMES=2 PREFIX=p render_seeds indoor 5", tmp_path)
+    held = _bash("TEXTURES=heldout FRAMES=2 PREFIX=h render_seeds indoor 5", tmp_path)
+    assert plain.returncode == 0 and held.returncode == 0, plain.stderr + held.stderr
+    import cv2
+    import numpy as np
+
+    p_dir, h_dir = tmp_path / "data" / "p_indoor_5", tmp_path / "data" / "h_indoor_5"
+    assert (p_dir / "poses_tum.txt").read_text() == (h_dir / "poses_tum.txt").read_text()
+    for sub, same in (("depth", True), ("rgb", False)):
+        a, b = (sorted((d / sub).iterdir())[-1] for d in (p_dir, h_dir))
+        assert np.array_equal(cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED)) is same
+    names = ["htval_indoor", "htval_indoor_b", "htval_indoor_c", "htval_indoor_d", "htval_street",
+             "htval_street_b", "htval_street_c", "htval_street_d"] \
+        + [f"htvalb_{scene}_{s}" for scene, first in (("indoor", 9001), ("street", 9501), ("desk", 9801))
+           for s in range(first, first + 24)]
+    for name in names:
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.csv").write_text("index\n")
+    done = _bash('heldout_texture_validation; echo "n=${#HT_VAL[@]}"', tmp_path, PY="/nonexistent/python")
+    assert done.returncode == 0 and "n=80" in done.stdout, done.stderr
+    (tmp_path / "data" / "htvalb_desk_9824" / "manifest.csv").unlink()
+    partial = _bash('heldout_texture_validation; echo "n=${#HT_VAL[@]}"', tmp_path, PY="/nonexistent/python")
+    assert partial.returncode != 0 and "n=" not in partial.stdout
