@@ -52,13 +52,13 @@ sys.path.insert(0, str(REPO))
 from mono_depth_ros.inference.checkpoint import read_checkpoint_payload  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT  # noqa: E402
 
-#: Fine-tuning settings, fixed before looking at any held-out frame (see the README's recipe).
+#: The README's recipe (fixed before looking at any held-out frame): plain layer norm, no burn-in or
+#: re-anchoring, EuRoC's near-duplicate threshold, lr 1e-4; its step counts are this benchmark's own.
+ADAPT_CONFIG = REPO / "config" / "training" / "li2020_adapt.yaml"
+
+#: This benchmark's settings over the recipe: one CPU process, no validation batches, no periodic checkpoints.
 FINETUNE = [
-    "model.layer_norm_noise_stddev=0",        # plain layer norm: start from the network as it runs
-    "schedule.motion_field_burnin_steps=0",   # the bundled motion net is past its burn-in
-    "schedule.depth_mean_steps=0",            # the scale is set already; no re-anchoring
-    "data.duplicates_filter_threshold=0.001",  # EuRoC's MAV hovers: consecutive frames differ 0.0006-0.009
-    "optimizer.lr=1e-4", "trainer.batch_size=4", "trainer.num_workers=0", "trainer.val_batches=0",
+    "trainer.batch_size=4", "trainer.num_workers=0", "trainer.val_batches=0",
     "trainer.accelerator=cpu", "trainer.log_every_n_steps=10", "trainer.checkpoint_every_n_steps=100000",
 ]
 
@@ -78,12 +78,14 @@ def anchored(weight: float) -> tuple[str, ...]:
 
 
 def weights_settings(weights: Path) -> list[str]:
-    """the depth net's model kwargs (variant, decoder_upsample) and input size of the starting weights
-    (the fine-tuned nets must have their shapes and their decoder)."""
-    payload = read_checkpoint_payload(weights / "li2020_depth.pt")
-    input_hw = payload["config"]["data"]["input_hw"]
-    return [f"model.{key}={value}" for key, value in payload["model_kwargs"].items()] + \
-        [f"data.input_hw=[{input_hw[0]},{input_hw[1]}]"]
+    """The starting weights' architecture as --set items (``training.loop.starting_settings``, what
+    ``training train --init-from`` takes by itself): the depth net's variant, decoder_upsample, the
+    motion net's settings and the input size (the fine-tuned nets must have their shapes and decoder)."""
+    from training.loop import starting_settings
+
+    found = starting_settings("li2020", str(weights))
+    return [f"{section}.{key}={json.dumps(value, separators=(',', ':'))}"
+            for section, items in found.items() for key, value in items.items()]
 
 
 def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, extra: tuple[str, ...] = ()) -> Path:
@@ -91,7 +93,8 @@ def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, ext
     sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}", *extra]
     interactive = sys.stderr.isatty()  # a terminal sees training's own progress bar; a log gets the outcome
     command = [sys.executable, "-m", "training", "train", "--method", "li2020", "--data", str(data),
-               "--init-from", str(weights), "--out", str(out)] + ([] if interactive else ["--no-progress"])
+               "--init-from", str(weights), "--config", str(ADAPT_CONFIG), "--out", str(out)] \
+        + ([] if interactive else ["--no-progress"])
     command += [arg for item in sets for arg in ("--set", item)]
     print("$ python " + " ".join(command[1:]), flush=True)
     start = time.monotonic()
@@ -122,7 +125,7 @@ def photometric(folder: Path, split: str, weights: Path | None, settings: list[s
 
     if weights is not None:
         return photometric_score(weights, folder, split)
-    config = load_config("li2020", overrides=settings)
+    config = load_config("li2020", ADAPT_CONFIG, overrides=settings)
     module = build_method(config, dataset_has_intrinsics=True).eval()
     dataset = module.make_dataset(DatasetFolder(folder), split, train=False)
     batch = collate([dataset[i] for i in range(len(dataset))])
@@ -246,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     import shutil
     shutil.rmtree(args.out, ignore_errors=True)
     settings = weights_settings(args.weights) + FINETUNE
-    results: dict = {"weights": str(args.weights), "settings": settings}
+    results: dict = {"weights": str(args.weights), "config": str(ADAPT_CONFIG.relative_to(REPO)), "settings": settings}
     if args.euroc.is_dir():
         print(import_euroc(args.euroc, args.out / "euroc").summary())
         run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads,

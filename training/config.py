@@ -429,16 +429,19 @@ def _deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def load_config(method: str, path: str | Path | None = None, overrides: list[str] | dict | None = None) -> Any:
-    """Build the method's config: defaults <- YAML file <- overrides (dotted ``KEY=VALUE``).
+def load_config(method: str, path: str | Path | None = None, overrides: list[str] | dict | None = None,
+                base: dict | None = None) -> Any:
+    """Build the method's config: defaults <- ``base`` <- YAML file <- overrides (dotted ``KEY=VALUE``).
 
+    ``base``: a nested mapping under the file, e.g. the architecture of the weights a run starts
+    from (``training.loop.starting_settings``).
     Raises ConfigError naming the key for unknown keys, wrong types or a mismatching ``method``.
     """
     if method not in CONFIG_CLASSES:
         raise ConfigError("method", method, f"expected one of {sorted(CONFIG_CLASSES)}")
-    data: dict = {}
+    data: dict = dict(base or {})
     if path is not None:
-        data = _read_yaml_file(path)
+        data = _deep_merge(data, _read_yaml_file(path))
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
     file_data, data = data, _deep_merge(data, extra)
     if data.get("method", method) != method:

@@ -162,6 +162,45 @@ def export_model_files(module: Any, run_dir: Path, config: Any, metrics: dict) -
     return files
 
 
+def starting_settings(method: str, text: str) -> dict:
+    """The architecture of the weights a run starts from (``trainer.init_from`` = ``text``) as config
+    keys: ``{"model": {...}, "data": {"input_hw": [h, w]}}``. From a model file (``bundled``, a folder of
+    ``<spec>.pt``, a ``.pt``): the model kwargs it records (variant; li2020's decoder_upsample,
+    auto_mask, max_pixel_aspect) and the input size it was trained at; from a Lightning ``.ckpt``:
+    its model.variant and input size. The CLI puts this under ``--config`` and ``--set``
+    (``load_config(base=...)``), so the weights need no flags to be continued. {} where nothing can
+    be read: ``initialise_from`` then names what is wrong.
+    """
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload, safe_torch_load
+    from mono_depth_ros.inference.spec import MODEL_SPECS
+    from training.config import load_config
+
+    path = Path(mono_depth_ros.__file__).parent / "weights" if text == BUNDLED else Path(text)
+    model_keys = set(config_to_dict(load_config(method))["model"])
+    settings: dict = {"model": {}, "data": {}}
+    try:
+        if path.suffix == ".ckpt" and path.is_file():
+            recorded = safe_torch_load(path).get("resolved_config") or {}
+            if recorded.get("method") != method:
+                return {}
+            if "variant" in (recorded.get("model") or {}):
+                settings["model"]["variant"] = recorded["model"]["variant"]
+            hw = _trained_hw(recorded)
+        else:
+            files = [path / f"{name}.pt" for name, spec in MODEL_SPECS.items() if spec.method == method] \
+                if path.is_dir() else [path]
+            payloads = [read_checkpoint_payload(f) for f in files if f.is_file()]
+            payloads = [p for p in payloads if (p.get("config") or {}).get("method") == method]
+            for payload in payloads:
+                settings["model"].update({k: v for k, v in payload["model_kwargs"].items() if k in model_keys})
+            hw = next((h for h in (_trained_hw(p.get("config")) for p in payloads) if h), None)
+    except (OSError, InputError, FileNotFoundError, RuntimeError, KeyError, ValueError):
+        return {}
+    if hw:
+        settings["data"]["input_hw"] = list(hw)
+    return {k: v for k, v in settings.items() if v}
+
+
 def _check_fits(net: nn.Module, state: dict, spec_name: str, where: str, kwargs_note: str) -> None:
     """Raise InputError naming every tensor of ``state`` that is missing, extra or of another shape."""
     own = net.state_dict()

@@ -350,3 +350,35 @@ def test_unknown_decoder_upsample_is_refused():
 
     with pytest.raises(ConfigError, match=r"model.decoder_upsample.*expected one of \['nearest', 'bilinear'\]"):
         validate_config(load_config("li2020", overrides=["model.decoder_upsample=cubic"]))
+
+
+def test_cli_takes_the_architecture_from_the_starting_weights(tiny_dataset, tmp_path, capsys):
+    """No model.variant or input size given: --init-from bundled with the adapt preset trains (2 steps),
+    one line names what it took from the weights, and the run's config records it; an explicit --set
+    still wins (input size), and the recipe's keys come from config/training/li2020_adapt.yaml."""
+    repo = Path(__file__).resolve().parents[2]
+    run = tmp_path / "run"
+    argv = ["train", "--method", "li2020", "--data", str(tiny_dataset), "--init-from", "bundled",
+            "--config", str(repo / "config" / "training" / "li2020_adapt.yaml"), "--out", str(run), "--no-progress",
+            "--set", "data.input_hw=[48, 64]"] + [a for s in TINY[2:] for a in ("--set", s)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    line = next(t for t in out.splitlines() if t.startswith("--init-from bundled:"))
+    assert f'model.variant="{BUNDLED_VARIANT}"' in line and 'model.decoder_upsample="nearest"' in line
+    assert "input_hw" not in line  # overridden by --set: not claimed
+    resolved = yaml.safe_load((run / "config.yaml").read_text())
+    assert resolved["model"]["variant"] == BUNDLED_VARIANT and resolved["data"]["input_hw"] == [48, 64]
+    assert resolved["model"]["layer_norm_noise_stddev"] == 0 and resolved["optimizer"]["lr"] == pytest.approx(1e-4)
+
+
+def test_starting_settings_of_each_source(tmp_path):
+    from training.loop import starting_settings
+
+    eigen = read_checkpoint_payload(BUNDLED_DIR / "eigen2014.pt")
+    assert starting_settings("eigen2014", "bundled") == {"model": {"variant": eigen["model_kwargs"]["variant"]},
+                                                         "data": {"input_hw": eigen["config"]["data"]["input_hw"]}}
+    assert starting_settings("eigen2014", str(BUNDLED_DIR / "eigen2014.pt")) == starting_settings("eigen2014", "bundled")
+    assert starting_settings("xian2018", str(BUNDLED_DIR / "eigen2014.pt")) == {}  # another method's file
+    assert starting_settings("li2020", str(tmp_path / "absent.pt")) == {}  # initialise_from names the problem
+    li = starting_settings("li2020", "bundled")
+    assert li["model"]["variant"] == BUNDLED_VARIANT and "decoder_upsample" in li["model"]

@@ -11,14 +11,17 @@ EPILOG = """examples:
   python -m training train --method li2020 --data data/street --config config/training/li2020.yaml \\
       --set trainer.max_steps=2000 --set data.input_hw=[96,128] --out runs/li --max-minutes 30
   python -m training train --method li2020 --data data/street --out runs/li --resume runs/li/checkpoints/last.ckpt
-  python -m training train --method li2020 --data data/my_camera --init-from bundled --set model.variant=light \
-      --set data.input_hw=[48,64] --set schedule.motion_field_burnin_steps=0 --out runs/adapt
+  python -m training train --method li2020 --data data/my_camera --init-from bundled \\
+      --config config/training/li2020_adapt.yaml --out runs/adapt
 
 The run folder gets config.yaml (resolved), checkpoints/ (Lightning, resumable), logs/metrics.csv,
 tensorboard/ (when installed) and one <spec>.pt per network for 'training export' and the nodes.
 --init-from starts every network from existing weights ('bundled', a folder of <spec>.pt such as
-RUN/selected, a model .pt, or a Lightning .ckpt); the config must build the same shapes (the
-bundled weights are model.variant=light). It is recorded as trainer.init_from in config.yaml.
+RUN/selected, a model .pt, or a Lightning .ckpt). Their architecture (model.variant and the other
+model settings the file records, data.input_hw) becomes the run's default, printed in one line;
+--config and --set still override it. It is recorded as trainer.init_from in config.yaml.
+config/training/<method>_adapt.yaml holds the README's recipe for adapting bundled weights to a
+camera (fine-tuning rates and steps).
 
 Several processes (DDP): --set trainer.devices=N [--set trainer.num_nodes=M], then either let
 Lightning spawn the N processes of one machine, or start the same command on every machine with
@@ -72,15 +75,24 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.config import load_config
-    from training.loop import BUNDLED, train
+    from training.config import config_to_dict, load_config
+    from training.loop import BUNDLED, starting_settings, train
 
     overrides = list(args.overrides)
+    base = {}
     if args.init_from:  # recorded in the resolved config; absolute so the record names the file
         source = args.init_from if args.init_from == BUNDLED else str(Path(args.init_from).resolve())
         overrides.append(f"trainer.init_from={json.dumps(source)}")
-    config = load_config(args.method, args.config, overrides)  # ConfigError: one line, exit 2
+        if not args.resume:  # the starting weights' architecture, under --config and --set
+            base = starting_settings(args.method, source)
+    config = load_config(args.method, args.config, overrides, base=base)  # ConfigError: one line, exit 2
     _check_paths(args)
+    if base:
+        resolved = config_to_dict(config)
+        kept = [f"{section}.{key}={json.dumps(value)}" for section, items in base.items() for key, value in items.items()
+                if resolved[section][key] == value]
+        print(f"--init-from {args.init_from}: {', '.join(kept)} (the starting weights'; --config or --set "
+              "overrides them)")
     result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
                    progress=not args.no_progress)
     print(f"finished: {result.steps} steps; {result.last_checkpoint}")
