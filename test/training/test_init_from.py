@@ -364,8 +364,9 @@ def test_cli_takes_the_architecture_from_the_starting_weights(tiny_dataset, tmp_
     assert main(argv) == 0
     out = capsys.readouterr().out
     line = next(t for t in out.splitlines() if t.startswith("--init-from bundled:"))
-    assert f'model.variant="{BUNDLED_VARIANT}"' in line and 'model.decoder_upsample="nearest"' in line
+    assert f'model.variant="{BUNDLED_VARIANT}"' in line
     assert "input_hw" not in line  # overridden by --set: not claimed
+    assert "auto_mask" not in line  # the method's default anyway: not claimed
     resolved = yaml.safe_load((run / "config.yaml").read_text())
     assert resolved["model"]["variant"] == BUNDLED_VARIANT and resolved["data"]["input_hw"] == [48, 64]
     assert resolved["model"]["layer_norm_noise_stddev"] == 0 and resolved["optimizer"]["lr"] == pytest.approx(1e-4)

@@ -87,12 +87,13 @@ def run(args: argparse.Namespace) -> int:
             base = starting_settings(args.method, source)
     config = load_config(args.method, args.config, overrides, base=base)  # ConfigError: one line, exit 2
     _check_paths(args)
-    if base:
-        resolved = config_to_dict(config)
-        kept = [f"{section}.{key}={json.dumps(value)}" for section, items in base.items() for key, value in items.items()
-                if resolved[section][key] == value]
-        print(f"--init-from {args.init_from}: {', '.join(kept)} (the starting weights'; --config or --set "
-              "overrides them)")
+    if base:  # name what the weights changed (not what the defaults, --config or --set give anyway)
+        resolved, without = config_to_dict(config), config_to_dict(load_config(args.method, args.config, overrides))
+        taken = [f"{section}.{key}={json.dumps(value)}" for section, items in base.items() for key, value in items.items()
+                 if resolved[section][key] == value != without[section][key]]
+        if taken:
+            print(f"--init-from {args.init_from}: {', '.join(taken)} (the starting weights'; --config or --set "
+                  "overrides them)")
     result = train(config, args.data, args.out, max_minutes=args.max_minutes, resume=args.resume,
                    progress=not args.no_progress)
     print(f"finished: {result.steps} steps; {result.last_checkpoint}")
