@@ -25,14 +25,11 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.heldout_textures import OUTPUTS, Outputs  # noqa: E402
-from benchmarks.sweep_guided_filter import frames_of  # noqa: E402
-from mono_depth_ros.core.depth_metrics import DepthCaps, common_mask, depth_scores  # noqa: E402
-from training.data.datasets import DatasetFolder  # noqa: E402
+from benchmarks.heldout_textures import OUTPUTS, Outputs, score_set  # noqa: E402
+from mono_depth_ros.core.depth_metrics import DepthCaps  # noqa: E402
 
 
 def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -87,27 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     if len(folders) != 80:
         parser.error(f"--data: {len(folders)} valhr_* folders, not 80 (render_camera_resolution_validation "
                      "in benchmarks/recipe_lib.sh renders them)")
-    frames = [(f.rgb(i), f.depth_m(i), i) for f in map(DatasetFolder, folders) for i in frames_of(f, args.frames)]
     outputs, caps = Outputs(), DepthCaps()
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for step, apply in STEPS.items():
-        rows: dict[str, list[tuple[float, float]]] = {name: [] for name in OUTPUTS}
-        for rgb, truth, index in tqdm(frames, desc=step, leave=False):
-            preds = outputs(apply(rgb))
-            mask = common_mask(truth, preds.values(), caps)
-            if mask.sum() < 100:
-                continue
-            for name, pred in preds.items():
-                s = depth_scores(pred, truth, mask, caps, seed=index, whdr_pairs=2000)
-                rows[name].append((s["abs_rel_med"], s["whdr"]))
-        results[step] = {name: {"abs_rel_med": float(np.mean([r[0] for r in v])),
-                                "whdr": float(np.mean([r[1] for r in v])), "frames": len(v)} for name, v in rows.items()}
+    results = {step: score_set(folders, outputs, args.frames, caps, transform=apply, desc=step)
+               for step, apply in STEPS.items()}
     print(f"{'step':<34} " + " ".join(f"{name + ' AbsRel / WHDR':>28}" for name in OUTPUTS))
     for step, row in results.items():
         print(f"{step:<34} " + " ".join(f"{row[n]['abs_rel_med']:>19.4f} / {row[n]['whdr']:.4f}" for n in OUTPUTS))
-    print(f"{len(frames)} frames of {len(folders)} sequences")
+    frames = results["none (as rendered)"][OUTPUTS[0]]["frames"]
+    print(f"{frames} frames of {len(folders)} sequences")
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "frames": len(frames)}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"results": results, "frames": frames}, indent=1) + "\n")
     return 0
 
 

@@ -32,6 +32,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -72,14 +73,17 @@ def scene_of(folder: Path) -> str:
     return folder.name.split("_")[1]
 
 
-def score_set(folders: list[Path], outputs: Outputs, frames: int, caps: DepthCaps) -> dict[str, dict[str, float]]:
-    """{output or baseline: {abs_rel_med, whdr, frames}}: means over the folders' frames."""
+def score_set(folders: list[Path], outputs: Outputs, frames: int, caps: DepthCaps,
+              transform: Callable[[np.ndarray], np.ndarray] | None = None, desc: str | None = None
+              ) -> dict[str, dict[str, float]]:
+    """{output or baseline: {abs_rel_med, whdr, frames}}: means over the folders' frames (up to
+    ``frames`` each), each rgb first through ``transform`` where given (camera_processing.py)."""
     rows: dict[str, list[tuple[float, float]]] = {name: [] for name in (*OUTPUTS, *DEPTH_BASELINES)}
-    for path in tqdm(folders, leave=False):
+    for path in tqdm(folders, desc=desc, leave=False):
         folder = DatasetFolder(path)
         for i in frames_of(folder, frames):
-            truth = folder.depth_m(i)
-            preds = outputs(folder.rgb(i))
+            truth, rgb = folder.depth_m(i), folder.rgb(i)
+            preds = outputs(transform(rgb) if transform is not None else rgb)
             mask = common_mask(truth, preds.values(), caps)
             if mask.sum() < 100:
                 continue
