@@ -88,7 +88,26 @@ def test_real_loaders_geometry(shared_data):
     moved = np.abs(euroc.frames[0].rgb[:, :, 0] - raw)
     # undistortion (k1 = -0.28) keeps the principal point and moves the corners
     assert moved[238:258, 357:377].mean() < 3.0 < 10.0 < moved[:40, :40].mean()
-    assert euroc.depth_source == "none" and not euroc.has_poses
+    assert euroc.depth_source == "SGBM reference" and not euroc.has_poses
+    # the first frame's stereo depth, carried into the undistorted image: a floor below a wall 1-3 m away
+    depth = euroc.frames[0].depth_m
+    assert euroc.frames[1].depth_m is None and np.isfinite(depth).mean() > 0.4
+    assert np.isnan(depth[~euroc.frames[0].valid]).all()
+    assert 1.0 < np.nanmedian(depth) < 4.0
+    assert np.nanmedian(depth[400:460, 300:500]) < 0.75 * np.nanmedian(depth[120:200, 300:500])
+
+
+def test_euroc_stereo_geometry(shared_data):
+    """The EuRoC rig: a 0.11 m baseline; the undistorted left pixel at the principal point looks along
+    the rectified camera's axis turned by less than 2 deg (z barely rescaled)."""
+    from training.evaluate.real_sets import EurocStereo, Rectifier, _euroc_intrinsics
+
+    cam0 = shared_data / "euroc_v101_micro" / "cam0" / "sensor.yaml"
+    undistorted = Rectifier.build(_euroc_intrinsics(cam0)).rectified
+    stereo = EurocStereo(cam0, shared_data / "euroc_v101_micro" / "cam1" / "sensor.yaml", undistorted)
+    assert stereo.baseline_m == pytest.approx(0.110, abs=0.002)
+    centre = stereo.z_ratio[int(undistorted.cy), int(undistorted.cx)]
+    assert 1.0 <= centre < 1.0 / np.cos(np.radians(2.0))
 
 
 def test_oakd_sgbm_reference():
@@ -137,15 +156,15 @@ def test_bench_real_subset(shared_data, tmp_path, bench):
     assert kitti["rows"]["no_motion"]["rot_err_deg"] == pytest.approx(np.mean([_angle_deg(T[:3, :3]) for T in gt_rel]))
     assert kitti["rows"]["no_motion"]["ate_m"] > 0.5  # 1.7 m driven, none estimated
     euroc = results["sets"]["euroc"]
-    assert "depth" not in euroc and "ate_m" not in euroc["ego_motion"]["rows"]["li2020"]
+    assert euroc["depth"]["frames"] == 1 and "ate_m" not in euroc["ego_motion"]["rows"]["li2020"]
     assert 0.0 < euroc["ego_motion"]["rows"]["no_motion"]["photo_err"] < 10.0  # a nearly static start
     text = bench.report(results)
     assert text.count("beats baselines") + text.count("worse than") >= 3
     scale = np.exp(middlebury["rows"]["eigen2014"]["log_scale"])  # the one metric network: printed per set
     assert "metric scale, median of the truth over the prediction's" in text and f"eigen2014 {scale:.2f}" in text
     assert "li2020 " not in text.split("metric scale")[1].split("\n")[0]
-    layout = results["layout_share"]  # Middlebury's frame and KITTI's frame 0: two frames with depth
-    assert layout["frames"] == 2 and set(layout["shares"]) == {"eigen2014", "xian2018", "li2020", LAYOUT_REFERENCE}
+    layout = results["layout_share"]  # Middlebury's frame, KITTI's and EuRoC's frame 0: three frames with depth
+    assert layout["frames"] == 3 and set(layout["shares"]) == {"eigen2014", "xian2018", "li2020", LAYOUT_REFERENCE}
     assert all(0.0 <= share <= 1.0 for share in layout["shares"].values())
     assert "layout share" in text and "layout share" in bench.markdown_summary(results)
     assert Path(results["layout_figure"]) == tmp_path / "grid_layout.png"

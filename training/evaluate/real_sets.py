@@ -7,7 +7,11 @@ camera-to-world poses where the recording has them. Sets and what their "depth" 
 - ``kinect``: 5 Kinect RGB-D frames (16-bit mm depth, 0 invalid) with TUM-style poses.
 - ``kitti``: KITTI odometry 00 frames 0-5 with ground-truth poses; depth only for frame 0, from
   OpenCV SGBM on its stereo pair (a stereo *reference*, not ground truth).
-- ``euroc``: EuRoC V1_01_easy video, undistorted with the package's rectifier; no depth, no poses.
+- ``euroc``: EuRoC V1_01_easy video, undistorted with the package's rectifier; no poses. Depth on
+  the first frame: SGBM on its pair stereo-rectified with both cameras' calibration (a stereo
+  *reference*, not ground truth), carried into the undistorted left image the networks see
+  (:class:`EurocStereo`). The MAV stands still through these 95 frames (ORB: 0.007 deg a pair), so
+  the other 18 right frames show the same view and are not scored again.
 - ``middlebury``: the Middlebury 2014 Motorcycle pair at quarter resolution shipped by
   scikit-image, with its ground-truth disparity: ``Z = f * B / (d + doffs)``.
 - ``oakd``: 12 OAK-D pairs of the stereodemo 0.7 wheel (unpacked by ``scripts/setup_env.sh``);
@@ -140,11 +144,15 @@ def load_kitti(root: Path, max_frames: int | None = None) -> RealSet:
                    "depth of frame 0 only, from SGBM on its stereo pair (a reference, not ground truth)")
 
 
-def _euroc_intrinsics(sensor_yaml: Path) -> CameraIntrinsics:
+def _euroc_sensor(sensor_yaml: Path) -> dict:
     import yaml
 
     text = sensor_yaml.read_text()
-    config = yaml.safe_load(text.split("\n", 1)[1] if text.startswith("%YAML") else text)  # OpenCV header
+    return yaml.safe_load(text.split("\n", 1)[1] if text.startswith("%YAML") else text)  # OpenCV header
+
+
+def _euroc_intrinsics(sensor_yaml: Path) -> CameraIntrinsics:
+    config = _euroc_sensor(sensor_yaml)
     fu, fv, cu, cv = config["intrinsics"]
     width, height = config["resolution"]
     if config.get("distortion_model") != "radial-tangential":
@@ -152,17 +160,77 @@ def _euroc_intrinsics(sensor_yaml: Path) -> CameraIntrinsics:
     return CameraIntrinsics(width, height, fu, fv, cu, cv, "plumb_bob", tuple(config["distortion_coefficients"]))
 
 
+class EurocStereo:
+    """SGBM depth of EuRoC's left camera from its unrectified stereo pair, in the left image as the
+    package's rectifier undistorts it (what the networks see).
+
+    The pair is stereo-rectified with both cameras' intrinsics, distortion and extrinsics
+    (``cv2.stereoRectify``: the left camera turned by R1 onto the common image plane), matched by
+    SGBM with a left-right check (:func:`sgbm_depth_m`), and each undistorted left pixel takes the
+    depth where its ray meets the stereo-rectified image (same optical centre; z rescaled from the
+    rotated frame to the unrotated one). NaN where SGBM is not confident.
+    """
+
+    MAX_DISPARITY_PX = 96  # 0.5 m at EuRoC's 0.11 m baseline and 458 px
+
+    def __init__(self, left_yaml: Path, right_yaml: Path, undistorted: CameraIntrinsics) -> None:
+        left, right = _euroc_sensor(left_yaml), _euroc_sensor(right_yaml)
+        k_l, k_r = (self._camera_matrix(c) for c in (left, right))
+        d_l, d_r = (np.asarray(c["distortion_coefficients"], np.float64) for c in (left, right))
+        t_body_l, t_body_r = (np.asarray(c["T_BS"]["data"], np.float64).reshape(4, 4) for c in (left, right))
+        right_from_left = np.linalg.inv(t_body_r) @ t_body_l  # x_right = R x_left + T
+        size = tuple(left["resolution"])
+        r1, r2, p1, p2, *_ = cv2.stereoRectify(k_l, d_l, k_r, d_r, size, right_from_left[:3, :3],
+                                               right_from_left[:3, 3:].copy(), flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
+        self.baseline_m = float(np.linalg.norm(right_from_left[:3, 3]))
+        self.fx_px = float(p1[0, 0])
+        self.maps = [cv2.initUndistortRectifyMap(k, d, r, p, size, cv2.CV_32FC1)
+                     for k, d, r, p in ((k_l, d_l, r1, p1), (k_r, d_r, r2, p2))]
+        # each undistorted left pixel's ray, turned into the rectified frame and projected there
+        u, v = np.meshgrid(np.arange(undistorted.width, dtype=np.float64), np.arange(undistorted.height, dtype=np.float64))
+        rays = np.stack([(u - undistorted.cx) / undistorted.fx, (v - undistorted.cy) / undistorted.fy, np.ones_like(u)], -1)
+        turned = rays @ r1.T
+        self.z_ratio = (1.0 / turned[..., 2]).astype(np.float32)  # z_undistorted = z_rectified / turned_z
+        self.lookup = ((p1[0, 0] * turned[..., 0] / turned[..., 2] + p1[0, 2]).astype(np.float32),
+                       (p1[1, 1] * turned[..., 1] / turned[..., 2] + p1[1, 2]).astype(np.float32))
+
+    @staticmethod
+    def _camera_matrix(config: dict) -> np.ndarray:
+        fu, fv, cu, cv = config["intrinsics"]
+        return np.array([[fu, 0.0, cu], [0.0, fv, cv], [0.0, 0.0, 1.0]])
+
+    def depth_m(self, left_raw: np.ndarray, right_raw: np.ndarray) -> np.ndarray:
+        """(H, W) float32 metres in the undistorted left image of the raw (distorted) pair."""
+        left, right = (cv2.remap(img, mx, my, cv2.INTER_LINEAR) for img, (mx, my) in zip((left_raw, right_raw), self.maps))
+        depth = sgbm_depth_m(left, right, self.fx_px, self.baseline_m, self.MAX_DISPARITY_PX)
+        carried = cv2.remap(depth, *self.lookup, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=float("nan"))
+        return carried * self.z_ratio
+
+
 def load_euroc(root: Path, max_frames: int | None = None) -> RealSet:
     folder = _require(root / "euroc_v101_micro" / "cam0")
     rectifier = Rectifier.build(_euroc_intrinsics(folder / "sensor.yaml"))
+    right_folder = root / "euroc_v101_micro" / "cam1"
+    stereo = EurocStereo(folder / "sensor.yaml", right_folder / "sensor.yaml", rectifier.rectified) \
+        if (right_folder / "sensor.yaml").is_file() else None
     rows = [line.split(",") for line in (folder / "data.csv").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
     frames = []
     for stamp, filename in rows[:max_frames]:
-        rgb = rectifier.apply(_read_grey_as_rgb(folder / "data" / filename.strip()))
-        frames.append(RealFrame(f"euroc/{stamp}", rgb, None, None, int(stamp), rectifier.valid_mask()))
-    return RealSet("euroc", tuple(frames), rectifier.rectified, "none", True,
-                   "undistorted (k1 = -0.28) with the package's rectifier; no ground truth")
+        raw = _read_grey_as_rgb(folder / "data" / filename.strip())
+        right_path = right_folder / "data" / filename.strip()
+        first_pair = not any(f.depth_m is not None for f in frames)  # the MAV is at rest: one view
+        depth = stereo.depth_m(raw, _read_grey_as_rgb(right_path)) if stereo and first_pair and right_path.is_file() \
+            else None
+        if depth is not None:
+            depth[~rectifier.valid_mask()] = np.nan
+        frames.append(RealFrame(f"euroc/{stamp}", rectifier.apply(raw), depth, None, int(stamp), rectifier.valid_mask()))
+    with_depth = sum(f.depth_m is not None for f in frames)
+    return RealSet("euroc", tuple(frames), rectifier.rectified, "SGBM reference" if with_depth else "none", True,
+                   "undistorted (k1 = -0.28) with the package's rectifier; no ground truth"
+                   + ("; depth on the first frame from SGBM on its stereo-rectified pair (the MAV is at rest "
+                      "through the clip: its 19 pairs show one view)" if with_depth else ""))
 
 
 def load_middlebury(root: Path | None = None, max_frames: int | None = None) -> RealSet:
