@@ -37,7 +37,7 @@ from training.evaluate.real_bench import DEPTH_BASELINES, DEPTH_SPECS, DepthCach
     common_mask, load_networks  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT, STEREODEMO_DIR, SetUnavailable, load_set  # noqa: E402
 
-DEPTH_SETS = ("kinect", "kitti", "middlebury", "oakd")
+DEPTH_SETS = ("kinect", "kitti", "euroc", "middlebury", "oakd")
 
 
 def _mean(values: list[float]) -> float:

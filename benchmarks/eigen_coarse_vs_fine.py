@@ -30,7 +30,7 @@ from training.data.datasets import DatasetFolder  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT, STEREODEMO_DIR, SetUnavailable, load_set  # noqa: E402
 
 STAGES = ("fine", "coarse")
-SETS = ("kinect", "kitti", "middlebury", "oakd")
+SETS = ("kinect", "kitti", "euroc", "middlebury", "oakd")
 
 
 class Eigen2014Outputs:
