@@ -430,6 +430,13 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     cropped = crop_note(folders, config.data.input_hw, config.data.resize_mode)
     if cropped:
         LOG.warning("%s", cropped)
+    if config.method == "li2020":  # self-supervised: depth needs the camera to move
+        from training.data.motion_check import static_camera_note
+
+        for folder in folders:
+            note = static_camera_note(folder, config.data.train_split)
+            if note:
+                LOG.warning("%s", note)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
     save_config_yaml(config, run_dir / "config.yaml")
     val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None

@@ -1,0 +1,75 @@
+"""li2020 needs a moving camera: training.data.motion_check measures feature motion between
+consecutive frames and the training run warns on a recording where the camera stands still
+(EuRoC's first 95 frames, the MAV at rest, are the real case)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from training.data.datasets import DatasetFolder
+from training.data.motion_check import STATIC_MOTION_FRACTION, camera_motion, feature_motion_fraction, \
+    static_camera_note
+
+
+def _textured(seed: int = 0, size=(480, 640)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = cv2.resize(rng.random((size[0] // 8, size[1] // 8)).astype(np.float32), size[::-1],
+                       interpolation=cv2.INTER_CUBIC)
+    grey = (255 * np.clip(noise, 0, 1)).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def test_feature_motion_is_the_shift_as_a_fraction_of_the_long_side():
+    orb = cv2.ORB_create(1000)
+    img = _textured()
+    shifted = np.roll(img, 6, axis=1)  # 6 px to the right
+    assert feature_motion_fraction(img, shifted, orb) == pytest.approx(6 / 640, abs=0.5 / 640)
+    assert feature_motion_fraction(img, img.copy(), orb) == 0.0
+    assert feature_motion_fraction(np.full_like(img, 128), img, orb) is None  # a blank frame: nothing to match
+
+
+def test_real_euroc_start_is_static_and_warned(shared_data, tmp_path):
+    from training.data.import_euroc import import_euroc
+
+    import_euroc(shared_data / "euroc_v101_micro", tmp_path / "euroc")
+    folder = DatasetFolder(tmp_path / "euroc")
+    motion = camera_motion(folder, "train")
+    assert motion.pairs >= 20 and motion.mostly_static and motion.median_fraction < STATIC_MOTION_FRACTION
+    note = static_camera_note(folder, "train")
+    assert note is not None and "hardly moves" in note and "'train'" in note
+
+
+def test_real_kitti_drive_is_not_static(shared_data, tmp_path):
+    from training.data.import_frames import import_kitti
+
+    import_kitti(shared_data / "kitti_odometry00_6frames", tmp_path / "kitti")
+    folder = DatasetFolder(tmp_path / "kitti")
+    motion = camera_motion(folder, "all")
+    assert motion.pairs == 5 and motion.static_pairs == 0 and motion.median_fraction > 5 * STATIC_MOTION_FRACTION
+    assert static_camera_note(folder, "all") is None
+
+
+def test_li2020_training_warns_on_a_still_camera(tiny_dataset, tmp_path, caplog):
+    """The tiny street sequence with every frame replaced by its first: the run still trains (a
+    warning, not an error) and the log names the folder and the split."""
+    from training.config import load_config
+    from training.loop import train
+
+    still = tmp_path / "still"
+    shutil.copytree(tiny_dataset, still)
+    frames = sorted((still / "rgb").iterdir())
+    big = cv2.resize(cv2.imread(str(frames[0])), (640, 480), interpolation=cv2.INTER_CUBIC)
+    for path in frames:  # one textured view, large enough for ORB
+        cv2.imwrite(str(path), big)
+    config = load_config("li2020", overrides=["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all",
+                                              "trainer.batch_size=2", "trainer.num_workers=0", "trainer.val_batches=0",
+                                              "trainer.accelerator=cpu", "trainer.max_steps=1",
+                                              "trainer.checkpoint_every_n_steps=1", "data.duplicates_filter_threshold=0"])
+    with caplog.at_level(logging.WARNING, logger="training.loop"):
+        train(config, still, tmp_path / "run", progress=False)
+    assert any("hardly moves" in r.getMessage() and str(still) in r.getMessage() for r in caplog.records)
