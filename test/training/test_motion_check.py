@@ -73,3 +73,9 @@ def test_li2020_training_warns_on_a_still_camera(tiny_dataset, tmp_path, caplog)
     with caplog.at_level(logging.WARNING, logger="training.loop"):
         train(config, still, tmp_path / "run", progress=False)
     assert any("hardly moves" in r.getMessage() and str(still) in r.getMessage() for r in caplog.records)
+
+
+def test_a_large_frame_is_measured_downscaled_with_the_same_fraction():
+    orb = cv2.ORB_create(1000)
+    img = _textured(1, (1500, 2000))
+    assert feature_motion_fraction(img, np.roll(img, 20, axis=1), orb) == pytest.approx(20 / 2000, abs=1.0 / 960)

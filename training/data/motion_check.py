@@ -20,6 +20,7 @@ from training.data.datasets import DatasetFolder
 
 STATIC_MOTION_FRACTION = 0.0005  # 0.05 % of the long side: 0.3 px at 640x480 (sensor noise moves ORB corners less)
 MIN_MATCHES = 20
+MAX_SIDE_PX = 960  # larger frames are measured downscaled (ORB's time stays bounded on 4K cameras)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ def feature_motion_fraction(a: np.ndarray, b: np.ndarray, orb: cv2.ORB) -> float
     """Median displacement of ORB features matched from ``a`` to ``b`` ((H, W, 3) uint8 rgb), as a
     fraction of the long side; None with fewer than MIN_MATCHES matches (too little texture)."""
     grey = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img for img in (a, b)]
+    scale = min(1.0, MAX_SIDE_PX / max(a.shape[:2]))  # a fraction of the long side does not depend on it
+    if scale < 1.0:
+        grey = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for g in grey]
     (ka, da), (kb, db) = (orb.detectAndCompute(g, None) for g in grey)
     if da is None or db is None or len(ka) < MIN_MATCHES or len(kb) < MIN_MATCHES:
         return None
@@ -50,7 +54,7 @@ def feature_motion_fraction(a: np.ndarray, b: np.ndarray, orb: cv2.ORB) -> float
         return None
     moved = [np.hypot(kb[m.trainIdx].pt[0] - ka[m.queryIdx].pt[0], kb[m.trainIdx].pt[1] - ka[m.queryIdx].pt[1])
              for m in good]
-    return float(np.median(moved)) / max(a.shape[:2])
+    return float(np.median(moved)) / max(grey[0].shape[:2])
 
 
 def camera_motion(folder: DatasetFolder, split: str, max_pairs: int = 30) -> CameraMotion:
