@@ -203,6 +203,27 @@ def _no_motion(folder: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------- tables
+def euroc_depth(weights_dirs: dict[str, Path]) -> dict:
+    """li2020's depth on EuRoC's first frame against SGBM on its stereo pair (``bench_real.py``'s
+    EuRoC depth row: median-scaled AbsRel, delta1, WHDR) for each {label: folder of li2020_*.pt},
+    and the constant map and the ramp on the same pixels. That frame lies in the fine-tune's
+    training part (no depth label is used there): this asks what the fine-tune did to the depth of
+    the very camera it adapted to, not how it generalises."""
+    from benchmarks.bench_real import run as bench_run
+
+    rows: dict = {}
+    for label, folder in weights_dirs.items():
+        depth = bench_run(["euroc"], ["li2020"], weights_dir=folder, figure=None, progress=False)["sets"]["euroc"]["depth"]
+        rows[label] = depth["rows"]["li2020"]
+        rows.setdefault("constant map", depth["rows"]["constant"])
+        rows.setdefault("vertical ramp", depth["rows"]["ramp"])
+    print("\n| EuRoC frame 0 against SGBM on its stereo pair | AbsRel (median-scaled) | delta1 | WHDR |")
+    print("|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['abs_rel_med']:.3f} | {r['delta1_med']:.3f} | {r['whdr']:.3f} |")
+    return rows
+
+
 def print_photometric(rows: dict) -> None:
     print("\n| held-out EuRoC pairs | rgb_consistency | ssim | weighted (1, 3) | counted | in-view L1 |")
     print("|---|---|---|---|---|---|")
@@ -287,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
                                 settings)}
         print_photometric(rows)
         results["euroc"] = rows
+        results["euroc_depth"] = euroc_depth({
+            "bundled weights": args.weights,
+            "fine-tuned, selected on the val split": run / "selected" if chosen["ship"] else args.weights,
+            "motion only, depth frozen": frozen,
+            "depth anchored, selected": anchor_run / "selected" if anchor_chosen["ship"] else args.weights,
+            "batch-norm statistics frozen, selected": bn_run / "selected" if bn_chosen["ship"] else args.weights})
     else:
         print(f"EuRoC frames not found at {args.euroc}: skipped")
     if args.kitti.is_dir():
