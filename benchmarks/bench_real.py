@@ -194,7 +194,7 @@ def load_sets(names: list[str], data_root: Path, max_frames: int | None, stereod
 
 def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), backend: str = "onnxruntime",
         weights_dir: Path | None = None, resize_mode: str | None = None, max_frames: int | None = None,
-        data_root: Path = DEFAULT_DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = FIGURE,
+        data_root: Path = DEFAULT_DATA_ROOT, stereodemo_dir: Path = STEREODEMO_DIR, figure: Path | None = None,
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
         motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
@@ -368,8 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     parser.add_argument("--stereodemo-dir", type=Path, default=STEREODEMO_DIR)
     parser.add_argument("--whdr-pairs", type=int, default=10000)
-    parser.add_argument("--figure", type=Path, default=FIGURE)
-    parser.add_argument("--no-figure", action="store_true")
+    parser.add_argument("--figure", type=Path, default=None,
+                        help=f"write the picture (one frame a set) here, and its layout picture beside it; none "
+                             f"without it (the README's: --figure {FIGURE.relative_to(REPO)}; a subset run must not "
+                             "replace it)")
+    parser.add_argument("--no-figure", action="store_true", help="no picture (the default; kept for old commands)")
     parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
     parser.add_argument("--markdown", type=Path, default=None, help="write the summary tables (markdown) here")
     args = parser.parse_args(argv)

@@ -431,7 +431,7 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     if cropped:
         LOG.warning("%s", cropped)
     if config.method == "li2020":  # self-supervised: depth needs the camera to move
-        from training.data.motion_check import static_camera_note
+        from training.evaluate.motion_check import static_camera_note
 
         for folder in folders:
             note = static_camera_note(folder, config.data.train_split)

@@ -100,10 +100,11 @@ def test_real_loaders_geometry(shared_data):
 def test_euroc_stereo_geometry(shared_data):
     """The EuRoC rig: a 0.11 m baseline; the undistorted left pixel at the principal point looks along
     the rectified camera's axis turned by less than 2 deg (z barely rescaled)."""
-    from training.evaluate.real_sets import EurocStereo, Rectifier, _euroc_intrinsics
+    from training.data.import_euroc import read_sensor_yaml
+    from training.evaluate.real_sets import EurocStereo, Rectifier
 
     cam0 = shared_data / "euroc_v101_micro" / "cam0" / "sensor.yaml"
-    undistorted = Rectifier.build(_euroc_intrinsics(cam0)).rectified
+    undistorted = Rectifier.build(read_sensor_yaml(cam0)).rectified
     stereo = EurocStereo(cam0, shared_data / "euroc_v101_micro" / "cam1" / "sensor.yaml", undistorted)
     assert stereo.baseline_m == pytest.approx(0.110, abs=0.002)
     centre = stereo.z_ratio[int(undistorted.cy), int(undistorted.cx)]

@@ -66,9 +66,8 @@ def camera_folder(src: str | Path) -> Path:
     raise InputError("src", str(src), "no EuRoC camera folder (data.csv + sensor.yaml) here, in cam0/ or mav0/cam0/")
 
 
-def read_sensor_yaml(path: str | Path) -> CameraIntrinsics:
-    """Raw (distorted) intrinsics of a EuRoC/Kalibr ``sensor.yaml``; InputError naming the bad key."""
-    path = Path(path)
+def _sensor_mapping(path: Path) -> dict:
+    """The mapping in a EuRoC/Kalibr ``sensor.yaml`` (its OpenCV ``%YAML`` header dropped)."""
     text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("%"))
     try:
         data = yaml.safe_load(text)
@@ -76,6 +75,24 @@ def read_sensor_yaml(path: str | Path) -> CameraIntrinsics:
         raise InputError("sensor.yaml", str(path), f"not YAML ({exc})".splitlines()[0]) from None
     if not isinstance(data, dict):
         raise InputError("sensor.yaml", str(path), "top level must be a mapping")
+    return data
+
+
+def read_sensor_extrinsics(path: str | Path) -> np.ndarray:
+    """(4, 4) ``T_BS`` of a EuRoC/Kalibr ``sensor.yaml``: the camera (sensor) frame in the body frame;
+    InputError naming the key when it is not 16 finite numbers."""
+    path = Path(path)
+    value = (_sensor_mapping(path).get("T_BS") or {}).get("data")
+    if not isinstance(value, list) or len(value) != 16 or not all(
+            isinstance(v, (int, float)) and math.isfinite(v) for v in value):
+        raise InputError(f"{path}:T_BS.data", value, "expected 16 finite numbers (a 4x4 row-major transform)")
+    return np.asarray(value, np.float64).reshape(4, 4)
+
+
+def read_sensor_yaml(path: str | Path) -> CameraIntrinsics:
+    """Raw (distorted) intrinsics of a EuRoC/Kalibr ``sensor.yaml``; InputError naming the bad key."""
+    path = Path(path)
+    data = _sensor_mapping(path)
 
     def numbers(key: str, count: tuple[int, ...]) -> list[float]:
         value = data.get(key)

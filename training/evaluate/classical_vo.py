@@ -16,6 +16,20 @@ def _detector(kind: str):
     raise InputError("kind", kind, "expected 'orb' or 'sift'")
 
 
+def matched_points(rgb_a: np.ndarray, rgb_b: np.ndarray, kind: str = "orb") -> tuple[np.ndarray, np.ndarray]:
+    """(N, 2) float64 pixel positions in a and in b of the cross-checked feature matches between
+    two (H, W, 3) uint8 frames (N = 0 when either has no features)."""
+    det, norm = _detector(kind)
+    gray_a, gray_b = (cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (rgb_a, rgb_b))
+    kp_a, des_a = det.detectAndCompute(gray_a, None)
+    kp_b, des_b = det.detectAndCompute(gray_b, None)
+    if des_a is None or des_b is None:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    matches = cv2.BFMatcher(norm, crossCheck=True).match(des_a, des_b)
+    return (np.float64([kp_a[m.queryIdx].pt for m in matches]).reshape(-1, 2),
+            np.float64([kp_b[m.trainIdx].pt for m in matches]).reshape(-1, 2))
+
+
 def essential_pose(rgb_a: np.ndarray, rgb_b: np.ndarray, k: np.ndarray, kind: str = "orb"
                    ) -> tuple[np.ndarray | None, int]:
     """Relative motion of frame b's camera w.r.t. frame a (maps a's camera points into b's).
@@ -23,17 +37,9 @@ def essential_pose(rgb_a: np.ndarray, rgb_b: np.ndarray, k: np.ndarray, kind: st
     Args: rgb_a, rgb_b (H, W, 3) uint8; k (3, 3) intrinsics.
     Returns: ((4, 4) with unit-norm translation, or None when too few matches), inlier count.
     """
-    det, norm = _detector(kind)
-    gray_a, gray_b = (cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (rgb_a, rgb_b))
-    kp_a, des_a = det.detectAndCompute(gray_a, None)
-    kp_b, des_b = det.detectAndCompute(gray_b, None)
-    if des_a is None or des_b is None or len(kp_a) < 8 or len(kp_b) < 8:
+    pts_a, pts_b = matched_points(rgb_a, rgb_b, kind)
+    if len(pts_a) < 8:
         return None, 0
-    matches = cv2.BFMatcher(norm, crossCheck=True).match(des_a, des_b)
-    if len(matches) < 8:
-        return None, 0
-    pts_a = np.float64([kp_a[m.queryIdx].pt for m in matches])
-    pts_b = np.float64([kp_b[m.trainIdx].pt for m in matches])
     E, mask = cv2.findEssentialMat(pts_a, pts_b, k, method=cv2.RANSAC, prob=0.999, threshold=1.0)
     if E is None or E.shape != (3, 3):
         return None, 0

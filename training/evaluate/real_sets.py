@@ -33,6 +33,7 @@ import numpy as np
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.core.rectify import Rectifier
 from mono_depth_ros.core.transforms import quat_to_matrix, se3
+from training.data.import_euroc import read_sensor_extrinsics, read_sensor_yaml
 from training.data.stereo import stereo_relative_depth
 
 SET_NAMES = ("kinect", "kitti", "euroc", "middlebury", "oakd")
@@ -144,22 +145,6 @@ def load_kitti(root: Path, max_frames: int | None = None) -> RealSet:
                    "depth of frame 0 only, from SGBM on its stereo pair (a reference, not ground truth)")
 
 
-def _euroc_sensor(sensor_yaml: Path) -> dict:
-    import yaml
-
-    text = sensor_yaml.read_text()
-    return yaml.safe_load(text.split("\n", 1)[1] if text.startswith("%YAML") else text)  # OpenCV header
-
-
-def _euroc_intrinsics(sensor_yaml: Path) -> CameraIntrinsics:
-    config = _euroc_sensor(sensor_yaml)
-    fu, fv, cu, cv = config["intrinsics"]
-    width, height = config["resolution"]
-    if config.get("distortion_model") != "radial-tangential":
-        raise SetUnavailable(f"{sensor_yaml}: distortion_model {config.get('distortion_model')!r} not handled")
-    return CameraIntrinsics(width, height, fu, fv, cu, cv, "plumb_bob", tuple(config["distortion_coefficients"]))
-
-
 class EurocStereo:
     """SGBM depth of EuRoC's left camera from its unrectified stereo pair, in the left image as the
     package's rectifier undistorts it (what the networks see).
@@ -174,12 +159,11 @@ class EurocStereo:
     MAX_DISPARITY_PX = 96  # 0.5 m at EuRoC's 0.11 m baseline and 458 px
 
     def __init__(self, left_yaml: Path, right_yaml: Path, undistorted: CameraIntrinsics) -> None:
-        left, right = _euroc_sensor(left_yaml), _euroc_sensor(right_yaml)
-        k_l, k_r = (self._camera_matrix(c) for c in (left, right))
-        d_l, d_r = (np.asarray(c["distortion_coefficients"], np.float64) for c in (left, right))
-        t_body_l, t_body_r = (np.asarray(c["T_BS"]["data"], np.float64).reshape(4, 4) for c in (left, right))
-        right_from_left = np.linalg.inv(t_body_r) @ t_body_l  # x_right = R x_left + T
-        size = tuple(left["resolution"])
+        left, right = read_sensor_yaml(left_yaml), read_sensor_yaml(right_yaml)
+        k_l, k_r = left.k, right.k
+        d_l, d_r = (np.asarray(c.d, np.float64) for c in (left, right))
+        right_from_left = np.linalg.inv(read_sensor_extrinsics(right_yaml)) @ read_sensor_extrinsics(left_yaml)
+        size = (left.width, left.height)  # x_right = R x_left + T above
         r1, r2, p1, p2, *_ = cv2.stereoRectify(k_l, d_l, k_r, d_r, size, right_from_left[:3, :3],
                                                right_from_left[:3, 3:].copy(), flags=cv2.CALIB_ZERO_DISPARITY, alpha=0)
         self.baseline_m = float(np.linalg.norm(right_from_left[:3, 3]))
@@ -194,11 +178,6 @@ class EurocStereo:
         self.lookup = ((p1[0, 0] * turned[..., 0] / turned[..., 2] + p1[0, 2]).astype(np.float32),
                        (p1[1, 1] * turned[..., 1] / turned[..., 2] + p1[1, 2]).astype(np.float32))
 
-    @staticmethod
-    def _camera_matrix(config: dict) -> np.ndarray:
-        fu, fv, cu, cv = config["intrinsics"]
-        return np.array([[fu, 0.0, cu], [0.0, fv, cv], [0.0, 0.0, 1.0]])
-
     def depth_m(self, left_raw: np.ndarray, right_raw: np.ndarray) -> np.ndarray:
         """(H, W) float32 metres in the undistorted left image of the raw (distorted) pair."""
         left, right = (cv2.remap(img, mx, my, cv2.INTER_LINEAR) for img, (mx, my) in zip((left_raw, right_raw), self.maps))
@@ -210,27 +189,26 @@ class EurocStereo:
 
 def load_euroc(root: Path, max_frames: int | None = None) -> RealSet:
     folder = _require(root / "euroc_v101_micro" / "cam0")
-    rectifier = Rectifier.build(_euroc_intrinsics(folder / "sensor.yaml"))
+    rectifier = Rectifier.build(read_sensor_yaml(folder / "sensor.yaml"))
     right_folder = root / "euroc_v101_micro" / "cam1"
     stereo = EurocStereo(folder / "sensor.yaml", right_folder / "sensor.yaml", rectifier.rectified) \
         if (right_folder / "sensor.yaml").is_file() else None
     rows = [line.split(",") for line in (folder / "data.csv").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
-    frames = []
+    frames, valid, has_depth = [], rectifier.valid_mask(), False
     for stamp, filename in rows[:max_frames]:
         raw = _read_grey_as_rgb(folder / "data" / filename.strip())
         right_path = right_folder / "data" / filename.strip()
-        first_pair = not any(f.depth_m is not None for f in frames)  # the MAV is at rest: one view
-        depth = stereo.depth_m(raw, _read_grey_as_rgb(right_path)) if stereo and first_pair and right_path.is_file() \
-            else None
-        if depth is not None:
-            depth[~rectifier.valid_mask()] = np.nan
-        frames.append(RealFrame(f"euroc/{stamp}", rectifier.apply(raw), depth, None, int(stamp), rectifier.valid_mask()))
-    with_depth = sum(f.depth_m is not None for f in frames)
-    return RealSet("euroc", tuple(frames), rectifier.rectified, "SGBM reference" if with_depth else "none", True,
+        depth = None
+        if stereo and not has_depth and right_path.is_file():  # the MAV is at rest: the first pair is the view
+            depth = stereo.depth_m(raw, _read_grey_as_rgb(right_path))
+            depth[~valid] = np.nan
+            has_depth = True
+        frames.append(RealFrame(f"euroc/{stamp}", rectifier.apply(raw), depth, None, int(stamp), valid))
+    return RealSet("euroc", tuple(frames), rectifier.rectified, "SGBM reference" if has_depth else "none", True,
                    "undistorted (k1 = -0.28) with the package's rectifier; no ground truth"
                    + ("; depth on the first frame from SGBM on its stereo-rectified pair (the MAV is at rest "
-                      "through the clip: its 19 pairs show one view)" if with_depth else ""))
+                      "through the clip: its 19 pairs show one view)" if has_depth else ""))
 
 
 def load_middlebury(root: Path | None = None, max_frames: int | None = None) -> RealSet:

@@ -5,7 +5,7 @@ li2020's WHDR against their stereo reference from 0.226 to 0.942 under the adapt
 while its photometric loss fell).
 
 :func:`camera_motion` samples consecutive frame pairs of a split and measures how far ORB features
-move between them (median over matched features, as a fraction of the image's long side). A pair
+(matched as the ORB + essential matrix baseline matches them) move between them (median over matched features, as a fraction of the image's long side). A pair
 whose features move less than :data:`STATIC_MOTION_FRACTION` is static.
 """
 
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from training.data.datasets import DatasetFolder
+from training.evaluate.classical_vo import matched_points
 
 STATIC_MOTION_FRACTION = 0.0005  # 0.05 % of the long side: 0.3 px at 640x480 (sensor noise moves ORB corners less)
 MIN_MATCHES = 20
@@ -38,23 +39,17 @@ class CameraMotion:
         return self.pairs > 0 and self.static_pairs > self.pairs / 2
 
 
-def feature_motion_fraction(a: np.ndarray, b: np.ndarray, orb: cv2.ORB) -> float | None:
-    """Median displacement of ORB features matched from ``a`` to ``b`` ((H, W, 3) uint8 rgb), as a
-    fraction of the long side; None with fewer than MIN_MATCHES matches (too little texture)."""
-    grey = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img for img in (a, b)]
+def feature_motion_fraction(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Median displacement of the ORB features matched between ``a`` and ``b`` ((H, W, 3) uint8
+    rgb; ``training.evaluate.classical_vo.matched_points``, the ORB + essential matrix baseline's
+    matching), as a fraction of the long side; None with fewer than MIN_MATCHES matches."""
     scale = min(1.0, MAX_SIDE_PX / max(a.shape[:2]))  # a fraction of the long side does not depend on it
     if scale < 1.0:
-        grey = [cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for g in grey]
-    (ka, da), (kb, db) = (orb.detectAndCompute(g, None) for g in grey)
-    if da is None or db is None or len(ka) < MIN_MATCHES or len(kb) < MIN_MATCHES:
+        a, b = (cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for img in (a, b))
+    pts_a, pts_b = matched_points(a, b, "orb")
+    if len(pts_a) < MIN_MATCHES:
         return None
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(da, db, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
-    if len(good) < MIN_MATCHES:
-        return None
-    moved = [np.hypot(kb[m.trainIdx].pt[0] - ka[m.queryIdx].pt[0], kb[m.trainIdx].pt[1] - ka[m.queryIdx].pt[1])
-             for m in good]
-    return float(np.median(moved)) / max(grey[0].shape[:2])
+    return float(np.median(np.linalg.norm(pts_b - pts_a, axis=1))) / max(a.shape[:2])
 
 
 def camera_motion(folder: DatasetFolder, split: str, max_pairs: int = 30) -> CameraMotion:
@@ -62,9 +57,7 @@ def camera_motion(folder: DatasetFolder, split: str, max_pairs: int = 30) -> Cam
     idx = folder.indices(split)
     consecutive = [(i, j) for i, j in zip(idx, idx[1:]) if j == i + 1]
     sampled = consecutive[::max(1, len(consecutive) // max_pairs)][:max_pairs]
-    orb = cv2.ORB_create(1000)
-    motions = [m for m in (feature_motion_fraction(folder.rgb(i), folder.rgb(j), orb) for i, j in sampled)
-               if m is not None]
+    motions = [m for m in (feature_motion_fraction(folder.rgb(i), folder.rgb(j)) for i, j in sampled) if m is not None]
     return CameraMotion(len(motions), sum(m < STATIC_MOTION_FRACTION for m in motions),
                         float(np.median(motions)) if motions else float("nan"))
 
