@@ -111,3 +111,17 @@ def test_bad_sources_raise_naming_what_is_wrong(tmp_path, breakage, match):
     src = tmp_path / "elsewhere" if breakage == "no_folder" else tmp_path
     with pytest.raises(InputError, match=match):
         import_euroc(src, tmp_path / "ds")
+
+
+def test_sensor_extrinsics_are_read_and_a_bad_one_is_named(tmp_path):
+    from mono_depth_ros.core.errors import InputError
+    from training.data.import_euroc import read_sensor_extrinsics
+
+    good = tmp_path / "good.yaml"
+    good.write_text("%YAML:1.0\nT_BS:\n  cols: 4\n  rows: 4\n  data: [1, 0, 0, 0.1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]\n")
+    t = read_sensor_extrinsics(good)
+    assert t.shape == (4, 4) and t[0, 3] == 0.1 and t[3, 3] == 1.0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("T_BS:\n  data: [1, 0, 0]\n")
+    with pytest.raises(InputError, match=r"T_BS.data.*16 finite numbers"):
+        read_sensor_extrinsics(bad)
