@@ -39,6 +39,8 @@ from training.evaluate.real_bench import (DEPTH_BASELINES, DEPTH_SPECS, LAYOUT_R
                                           MOTION_BASELINES, DepthCache, baseline_depth, common_mask,
                                           evaluate_depth_set, evaluate_motion_set, load_networks)
 from training.evaluate.depth_metrics import layout_grid, layout_mean, layout_share  # noqa: E402
+from training.evaluate.uncertainty import (DEFAULT_LEVEL, DEFAULT_REPLICATES, bootstrap_depth,  # noqa: E402
+                                           bootstrap_pairs, call, difference_intervals)
 from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealSet,  # noqa: E402
                                         SetUnavailable, load_set)
 
@@ -71,6 +73,33 @@ def verdict(lost: dict[str, list[str]]) -> str:
         for name in names:
             by_base.setdefault(name, []).append(column)
     return "; ".join(f"worse than {b} ({', '.join(c)})" for b, c in by_base.items()) or "beats baselines"
+
+
+def within_noise(intervals: dict[str, dict[str, list[float]]], columns) -> list[str]:
+    """['WHDR vs ramp', ...]: the comparisons of one method whose interval of (method - baseline)
+    holds 0 (``intervals``: {baseline: {metric: [low, high]}}), in column order."""
+    out = []
+    for column, key, _ in columns:
+        for base, metrics in intervals.items():
+            if key in metrics and call(metrics[key]) == "within noise":
+                out.append(f"{column} vs {base}")
+    return out
+
+
+def interval_lines(intervals: dict[str, dict[str, dict[str, list[float]]]], columns, level: float) -> list[str]:
+    """One printed line per method: each (method - baseline) difference's interval and its call."""
+    lines = []
+    for method, by_base in intervals.items():
+        parts = []
+        for base, metrics in by_base.items():
+            for column, key, _ in columns:
+                if key in metrics:
+                    low, high = metrics[key]
+                    parts.append(f"{column} - {base} [{low:+.3f}, {high:+.3f}] {call(metrics[key])}")
+        if parts:
+            lines.append(f"  {method}: " + "; ".join(parts))
+    return [f"{100 * level:.0f}% interval of (method - baseline), paired bootstrap (lower is better):", *lines] \
+        if lines else []
 
 
 def format_table(rows: dict[str, dict], columns, judged: dict[str, dict[str, list[str]]]) -> str:
@@ -198,9 +227,12 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
         whdr_pairs: int = 10000, progress: bool = True, models: list[tuple[Path, Path | None]] = (),
         flip_average: str = DEFAULT_FLIP_AVERAGE, motion_refinement: str = DEFAULT_MOTION_REFINEMENT,
         motion_flip_average: str = DEFAULT_MOTION_FLIP_AVERAGE,
-        motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS, guided_filter: str = DEFAULT_GUIDED_FILTER) -> dict:
+        motion_intrinsics: str = DEFAULT_MOTION_INTRINSICS, guided_filter: str = DEFAULT_GUIDED_FILTER,
+        bootstrap: int = DEFAULT_REPLICATES, level: float = DEFAULT_LEVEL) -> dict:
     """Benchmark; returns {"networks", "skipped_sets", "sets": {name: {"depth", "ego_motion", ...}}}.
-    ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name."""
+    ``models``: a user's (ONNX, card or None) scored beside ``methods`` under the card's name.
+    ``bootstrap``: replicates of the paired bootstrap behind each set's "intervals" (0: none),
+    ``level``: the share of the replicates an interval spans (training/evaluate/uncertainty.py)."""
     from tqdm import tqdm
 
     caps = DepthCaps()
@@ -215,19 +247,28 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     results = {"networks": nets.descriptions, "skipped_sets": skipped, "resize_mode": resize_mode or "default",
                "flip_average": flip_average, "guided_filter": guided_filter, "motion_refinement": motion_refinement,
                "motion_flip_average": motion_flip_average, "motion_intrinsics": motion_intrinsics,
-               "backend": backend, "sets": {}}
+               "backend": backend, "bootstrap": bootstrap, "interval_level": level, "sets": {}}
     metric = {m for m, est in nets.depth.items() if est.spec.is_metric}
     results["metric_methods"] = sorted(metric)
     layout: dict[str, list] = {}
     for real in real_sets:
         entry = {"frames": len(real.frames), "depth_source": real.depth_source, "note": real.note}
         if real.depth_source != "none" and nets.depth:
+            samples: list = []
             entry["depth"] = evaluate_depth_set(real, list(nets.depth), depth_of, caps, whdr_pairs, bar.update,
-                                                layout)
+                                                layout, samples)
             entry["depth"]["verdicts"] = {m: verdict(v) for m, v in judge_depth(entry["depth"], metric).items()}
+            if bootstrap and samples:
+                draws = bootstrap_depth(samples, caps, bootstrap)
+                entry["depth"]["intervals"] = difference_intervals(draws, list(nets.depth), list(DEPTH_BASELINES),
+                                                                   level)
         if real.video and nets.motion is not None and len(real.frames) >= 2:
             entry["ego_motion"] = evaluate_motion_set(real, nets, depth_of, bar.update)
             entry["ego_motion"]["verdicts"] = {m: verdict(v) for m, v in judge_motion(entry["ego_motion"]).items()}
+            if bootstrap:
+                draws = bootstrap_pairs(entry["ego_motion"]["per_pair"], bootstrap)
+                entry["ego_motion"]["intervals"] = difference_intervals(draws, ["li2020"], list(MOTION_BASELINES),
+                                                                        level)
         results["sets"][real.name] = entry
     bar.close()
     if layout and len(layout[LAYOUT_REFERENCE]) < 2:  # one map is its own mean: no share to give
@@ -265,6 +306,7 @@ def report(results: dict) -> str:
             out.append(f"\n== {name}: depth ({d['frames']} frame(s), {entry['depth_source']}; scored pixels "
                        f"{100 * d['coverage']:.0f}% of valid; {entry['note']}) ==")
             out.append(format_table(d["rows"], DEPTH_COLUMNS, judge_depth(d, set(results["metric_methods"]))))
+            out += interval_lines(d.get("intervals", {}), DEPTH_COLUMNS, results.get("interval_level", DEFAULT_LEVEL))
             scales = [f"{m} {np.exp(d['rows'][m]['log_scale']):.2f}" for m in results["metric_methods"]
                       if np.isfinite(d["rows"].get(m, {}).get("log_scale", np.nan))]
             if scales:  # how far a metric network's metres are off here (1.00: right)
@@ -275,6 +317,7 @@ def report(results: dict) -> str:
             out.append(f"\n== {name}: ego-motion ({e['pairs']} pairs, ORB failures {e['orb_failures']}; "
                        f"{'with ground-truth poses' if 'ate_m' in e['rows']['li2020'] else 'no ground truth'}) ==")
             out.append(format_table(e["rows"], MOTION_COLUMNS, judge_motion(e)))
+            out += interval_lines(e.get("intervals", {}), MOTION_COLUMNS, results.get("interval_level", DEFAULT_LEVEL))
             out.append("li2020 motion_refinement outcome (pairs): "
                        + ", ".join(f"{choice} {count}" for choice, count in e["refinement"].items()))
             for name in ("li2020", "orb"):
@@ -303,29 +346,38 @@ def _cell(row: dict, key: str, bases: dict[str, dict]) -> str:
     return f"{row[key]:.3f} ({others})"
 
 
+def _noise_cell(entry: dict, noise: list[str]) -> str:
+    if "intervals" not in entry:
+        return "not computed"
+    return ", ".join(noise) if noise else "none"
+
+
 def markdown_summary(results: dict) -> str:
     """Two markdown tables (depth, ego-motion) with each baseline's figure in brackets."""
+    level = f"{100 * results.get('interval_level', DEFAULT_LEVEL):.0f}"
     out = ["| set | method | AbsRel med (constant / ramp) | delta1 med (constant / ramp) | WHDR (constant / ramp) "
-           "| verdict |", "|---|---|---|---|---|---|"]
+           f"| verdict | within noise ({level} % interval of the difference holds 0) |", "|---|---|---|---|---|---|---|"]
     for name, entry in results["sets"].items():
         if "depth" in entry:
             rows = entry["depth"]["rows"]
             bases = {b: rows[b] for b in DEPTH_BASELINES}
             for method, verdict_text in entry["depth"]["verdicts"].items():
                 cells = [_cell(rows[method], k, bases) for k in ("abs_rel_med", "delta1_med", "whdr")]
+                noise = within_noise(entry["depth"].get("intervals", {}).get(method, {}), DEPTH_COLUMNS)
                 out.append(f"| {name} ({entry['depth_source']}) | {method} | " + " | ".join(cells)
-                           + f" | {verdict_text} |")
+                           + f" | {verdict_text} | {_noise_cell(entry['depth'], noise)} |")
     out += ["", "| set | method | rotation err deg (ORB / none) | direction err deg (ORB / none) | ATE m (ORB / none) "
-            "| ATE from start m (ORB / none) | photometric err (ORB / none) | verdict |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| ATE from start m (ORB / none) | photometric err (ORB / none) | verdict "
+            f"| within noise ({level} % interval, per pair) |", "|---|---|---|---|---|---|---|---|---|"]
     for name, entry in results["sets"].items():
         if "ego_motion" in entry:
             rows = entry["ego_motion"]["rows"]
             bases = {b: rows[b] for b in MOTION_BASELINES}
             cells = [_cell(rows["li2020"], k, bases) for k in ("rot_err_deg", "dir_err_deg", "ate_m", "ate_start_m",
                                                                   "photo_err")]
+            noise = within_noise(entry["ego_motion"].get("intervals", {}).get("li2020", {}), MOTION_COLUMNS)
             out.append(f"| {name} ({entry['ego_motion']['pairs']} pairs) | li2020 | " + " | ".join(cells)
-                       + f" | {entry['ego_motion']['verdicts']['li2020']} |")
+                       + f" | {entry['ego_motion']['verdicts']['li2020']} | {_noise_cell(entry['ego_motion'], noise)} |")
     if "layout_share" in results:
         lay = results["layout_share"]
         out += ["", f"| layout share ({lay['frames']} frames with depth; 1 = one map for every image) | "
@@ -373,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
                              f"without it (the README's: --figure {FIGURE.relative_to(REPO)}; a subset run must not "
                              "replace it)")
     parser.add_argument("--no-figure", action="store_true", help="no picture (the default; kept for old commands)")
+    parser.add_argument("--bootstrap", type=int, default=DEFAULT_REPLICATES,
+                        help="replicates of the paired bootstrap behind each (method - baseline) interval: frames "
+                             f"and image blocks resampled, the same draws for every row (default {DEFAULT_REPLICATES}; "
+                             "0: no intervals)")
+    parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+                        help=f"share of the replicates an interval spans (default {DEFAULT_LEVEL})")
     parser.add_argument("--json", type=Path, default=None, help="write all results to this JSON file")
     parser.add_argument("--markdown", type=Path, default=None, help="write the summary tables (markdown) here")
     args = parser.parse_args(argv)
@@ -383,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in split(args.methods):
         if name not in DEPTH_SPECS:
             parser.error(f"--methods: unknown method {name!r} (expected {', '.join(DEPTH_SPECS)})")
+    if args.bootstrap < 0:
+        parser.error(f"--bootstrap={args.bootstrap}: must be >= 0 (0: no intervals)")
+    if not 0 < args.level < 1:
+        parser.error(f"--level={args.level}: must be between 0 and 1 (e.g. 0.9)")
     if len(args.card) > len(args.model):
         parser.error(f"--card: {len(args.card)} card(s) for {len(args.model)} --model(s)")
     models = [(path, args.card[i] if i < len(args.card) else None) for i, path in enumerate(args.model)]
@@ -390,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                   args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
                   args.whdr_pairs, models=models, flip_average=args.flip_average,
                   motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
-                  motion_intrinsics=args.motion_intrinsics, guided_filter=args.guided_filter)
+                  motion_intrinsics=args.motion_intrinsics, guided_filter=args.guided_filter,
+                  bootstrap=args.bootstrap, level=args.level)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

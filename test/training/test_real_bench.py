@@ -137,7 +137,7 @@ def test_photometric_error_follows_the_true_motion(shared_data):
 def test_bench_real_subset(shared_data, tmp_path, bench):
     figure = tmp_path / "grid.png"
     results = bench.run(["middlebury", "kitti", "euroc"], ["eigen2014", "xian2018", "li2020"], max_frames=3,
-                        data_root=shared_data, figure=figure, whdr_pairs=2000, progress=False)
+                        data_root=shared_data, figure=figure, whdr_pairs=2000, progress=False, bootstrap=40)
     assert figure.stat().st_size > 10_000
     middlebury = results["sets"]["middlebury"]["depth"]
     assert set(middlebury["rows"]) == {"eigen2014", "xian2018", "li2020", "constant", "ramp"}
@@ -170,6 +170,21 @@ def test_bench_real_subset(shared_data, tmp_path, bench):
     assert "layout share" in text and "layout share" in bench.markdown_summary(results)
     assert Path(results["layout_figure"]) == tmp_path / "grid_layout.png"
     assert (tmp_path / "grid_layout.png").stat().st_size > 5_000
+    # paired bootstrap intervals of (method - baseline): the constant's WHDR (about 0.9) is beaten beyond doubt
+    intervals = middlebury["intervals"]
+    assert set(intervals) == {"eigen2014", "xian2018", "li2020"}
+    for method, by_base in intervals.items():
+        assert set(by_base) == {"constant", "ramp"}
+        low, high = by_base["constant"]["whdr"]
+        assert low <= high < -0.3, method
+        point = middlebury["rows"][method]["whdr"] - middlebury["rows"]["ramp"]["whdr"]
+        assert by_base["ramp"]["whdr"][0] - 0.05 < point < by_base["ramp"]["whdr"][1] + 0.05, method
+    assert set(kitti["intervals"]["li2020"]["orb"]) == {"rot_err_deg", "dir_err_deg", "photo_err"}
+    assert "dir_err_deg" not in kitti["intervals"]["li2020"]["no_motion"]
+    assert "90% interval of (method - baseline)" in text and "WHDR - constant [" in text
+    summary = bench.markdown_summary(results)
+    assert "within noise (90 % interval of the difference holds 0)" in summary
+    assert summary.count("not computed") == 0
     json.dumps(results, default=float)
 
 
@@ -217,6 +232,14 @@ def test_bench_real_rejects_an_unknown_set(capsys, bench):
     with pytest.raises(SystemExit) as exc:
         bench.main(["--sets", "kitti,nyu"])
     assert exc.value.code == 2 and "unknown set 'nyu'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value, message", [("--bootstrap", "-1", "--bootstrap=-1: must be >= 0"),
+                                                  ("--level", "90", "--level=90.0: must be between 0 and 1")])
+def test_bench_real_rejects_a_bad_interval_setting(capsys, bench, flag, value, message):
+    with pytest.raises(SystemExit) as exc:
+        bench.main([flag, value])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_weights_dir_is_searched_for_onnx_then_pt(tmp_path):

@@ -47,6 +47,7 @@ from mono_depth_ros.core.depth_metrics import (DEPTH_BASELINES, DepthCaps, basel
 from training.evaluate.depth_metrics import layout_grid
 from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
 from training.evaluate.real_sets import RealFrame, RealSet
+from training.evaluate.uncertainty import FrameSample, frame_sample
 from training.losses.geometry import resample, transform_depth_map
 
 DEPTH_SPECS = {"eigen2014": "eigen2014", "xian2018": "xian2018", "li2020": "li2020_depth"}
@@ -134,10 +135,12 @@ class DepthCache:
 
 def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, caps: DepthCaps,
                        whdr_pairs: int = 10000, tick: Callable[[], None] = lambda: None,
-                       layout: dict[str, list] | None = None) -> dict:
+                       layout: dict[str, list] | None = None, samples: list[FrameSample] | None = None) -> dict:
     """Mean scores over the frames with depth: {"frames", "coverage", "rows": {name: scores}}.
     ``layout``: where given, each frame's ``layout_grid`` of every method and of the ground truth
-    (``LAYOUT_REFERENCE``) on the scored pixels is appended to ``layout[name]``."""
+    (``LAYOUT_REFERENCE``) on the scored pixels is appended to ``layout[name]``. ``samples``: where
+    given, each frame's ``uncertainty.frame_sample`` of every method and baseline is appended (for
+    ``uncertainty.bootstrap_depth``)."""
     per_row: dict[str, list[dict]] = {name: [] for name in [*methods, *DEPTH_BASELINES]}
     coverage = []
     for index, frame in enumerate(f for f in real.frames if f.depth_m is not None):
@@ -152,6 +155,8 @@ def evaluate_depth_set(real: RealSet, methods: list[str], depth_of: DepthCache, 
             for name, depth in [*preds.items(), (LAYOUT_REFERENCE, frame.depth_m)]:
                 layout.setdefault(name, []).append(layout_grid(depth, mask))
         preds.update({b: baseline_depth(b, frame.depth_m, mask) for b in DEPTH_BASELINES})
+        if samples is not None:
+            samples.append(frame_sample(frame.depth_m, mask, preds, seed=index))
         for name, pred in preds.items():
             per_row[name].append(depth_scores(pred, frame.depth_m, mask, caps, index, whdr_pairs))
     rows = {name: {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
