@@ -14,13 +14,15 @@ recipe_setup() {  # [OUT_DIR]: the repository root as working folder, OUT (defau
 render() {  # name scene seed trajectory moving_objects [extra flags]: one sequence of FRAMES frames
   # (default 60) of SIZE (default 160x120: the networks' input), extracted; LIGHTING=shadows lights it
   # with cast shadows, a lamp indoors and darkened creases (stage 31; default: flat); TEXTURES=heldout
-  # covers it in photographs no training render uses (validation only: heldout_texture_validation)
+  # covers it in photographs no training render uses (validation only: heldout_texture_validation);
+  # SHAPES=curved turns some props round (`training synth --shapes curved`)
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
   mkdir -p "$OUT/bags" "$OUT/data"
   "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size "${SIZE:-160x120}" --scene "$2" --seed "$3" --trajectory "$4" \
       --moving-objects "$5" --stereo --realistic --lighting "${LIGHTING:-flat}" ${TEXTURES:+--textures "$TEXTURES"} \
+      ${SHAPES:+--shapes "$SHAPES"} \
       "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
@@ -130,6 +132,31 @@ heldout_texture_validation() {  # the 80 validation sequences of render_broad_va
   mapfile -t HT_VAL < <(compgen -G "$OUT/data/htval_*" || true; compgen -G "$OUT/data/htvalb_*" || true)
   [ "${#HT_VAL[@]}" = 80 ] || { echo "error: ${#HT_VAL[@]} held-out texture validation sequences, not 80" >&2; return 1; }
 }
+curved_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again, the same
+  # seeds, scenes and paths, lit (LIGHTING=shadows) and with some props round (SHAPES=curved) as cvval_* and
+  # cvvalb_*, where missing; CURVED_VAL_SET = those (stage 33)
+  SHAPES=curved LIGHTING=shadows VAL_PREFIX=cvval render_validation indoor
+  SHAPES=curved LIGHTING=shadows VAL_PREFIX=cvval render_validation street
+  SHAPES=curved LIGHTING=shadows DESK_VAL=1 render_broad_seeds cvvalb
+  mapfile -t CURVED_VAL_SET < <(compgen -G "$OUT/data/cvval_*" || true; compgen -G "$OUT/data/cvvalb_*" || true)
+  [ "${#CURVED_VAL_SET[@]}" = 80 ] || { echo "error: ${#CURVED_VAL_SET[@]} curved validation sequences, not 80" >&2; return 1; }
+}
+curved_stage_data() {  # stage 33's 240 lit training sequences with round props (SHAPES=curved) where missing,
+  # two processes side by side; CDATA = those
+  local a b s
+  { SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds indoor $(seq 13001 13050)
+    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds street $(seq 13501 13530)
+    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds desk $(seq 13801 13840); } & a=$!
+  { SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds indoor $(seq 13051 13100)
+    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds street $(seq 13531 13560)
+    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds desk $(seq 13841 13880); } & b=$!
+  wait "$a"; wait "$b"
+  CDATA=()
+  for s in $(seq 13001 13100); do CDATA+=("$OUT/data/curv_indoor_$s"); done
+  for s in $(seq 13501 13560); do CDATA+=("$OUT/data/curv_street_$s"); done
+  for s in $(seq 13801 13880); do CDATA+=("$OUT/data/curv_desk_$s"); done
+  for s in "${CDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+}
 lit_stage_data() {  # stage 31's 240 lit training sequences where missing, two processes side by side;
   # LDATA = those (stages 31 and 32)
   local a b s
@@ -196,6 +223,7 @@ select_run() {  # method run: pick the run's checkpoint on the 8 validation sequ
   [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
   [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 31: both lights
+  [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
   [ -n "${ALSO:-}" ] && also=(--also "${ALSO%%:*}" --tolerance "${ALSO##*:}")
   "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
       --criterion "${CRITERION:-$criterion}" "${also[@]}" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
@@ -213,6 +241,7 @@ select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequ
   local val=("$OUT"/data/val_*)
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
   [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 32: both lights
+  [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
   "$PY" -m training select --run "$OUT/runs/$1" --data "${val[@]}" --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"

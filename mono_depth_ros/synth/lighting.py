@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mono_depth_ros.synth.solids import local_interval
 from mono_depth_ros.synth.world import Box, Scene
 
 LIGHTING_MODES = ("flat", "shadows")
@@ -91,7 +92,8 @@ def lamp_falloff(distance_m: np.ndarray, falloff_m: float) -> np.ndarray:
 
 def occluded(boxes: list[Box], centers: list[np.ndarray], skip: np.ndarray, origins: np.ndarray, dirs: np.ndarray,
              limit_m: np.ndarray) -> np.ndarray:
-    """(N,) bool: whether the segment ``origins + t * dirs``, 0 < t < ``limit_m``, hits any box but
+    """(N,) bool: whether the segment ``origins + t * dirs``, 0 < t < ``limit_m``, hits any box (or
+    the curved solid it holds) but
     rooms seen from inside and, for ray i, box ``skip[i]`` (the one it starts on: a convex box
     cannot shadow its own lit face). ``origins``, ``dirs``: (N, 3) world frame, ``dirs`` unit;
     ``skip``, ``limit_m``: (N,) (``limit_m`` inf for the sun)."""
@@ -114,6 +116,10 @@ def occluded(boxes: list[Box], centers: list[np.ndarray], skip: np.ndarray, orig
             continue
         o = (origins[todo] - center) @ box.rotation
         d = dirs[todo] @ box.rotation
+        if box.shape != "box":  # a curved solid inscribed in the box (solids.py)
+            t_near, t_far = local_interval(box.shape, box.half_m, o.T, d.T)
+            hit[todo] = (t_far >= t_near) & (t_far > 0.0) & (t_near < limit_m[todo])
+            continue
         with np.errstate(divide="ignore", invalid="ignore"):
             inv = 1.0 / d
             t_a, t_b = (-box.half_m - o) * inv, (box.half_m - o) * inv

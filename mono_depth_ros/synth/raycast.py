@@ -1,5 +1,10 @@
 """Vectorised per-pixel ray casting of a box scene: exact depth + textured, shaded colour.
 
+A box may hold a curved solid instead (``Box.shape``: the cylinder or ellipsoid inscribed in it,
+solids.py): the box is then its bounding volume for culling, its faces' texture coordinates are
+those of the nearest box face (the dominant axis of the point), and its shading follows the
+solid's own normals.
+
 Rays are built in the camera optical frame with z = 1 (``d = ((u - cx)/fx, (v - cy)/fy, 1)``), so
 the ray parameter at the hit IS the optical-frame depth z in metres (REP 118 depth). Each box is
 tested only on the image rectangle its projected corners cover (cheap culling).
@@ -12,6 +17,7 @@ import numpy as np
 
 from mono_depth_ros.core.camera import CameraIntrinsics
 from mono_depth_ros.synth.lighting import SHADOW_OFFSET_M, Lighting, crease_darkening, lamp_falloff, occluded
+from mono_depth_ros.synth.solids import local_interval, local_normals
 from mono_depth_ros.synth.world import Box, Scene
 from mono_depth_ros.synth.textures import sky_gradient
 
@@ -93,7 +99,7 @@ class Raycaster:
             if rect is None:
                 continue
             r0, r1, c0, c1 = rect
-            t = _intersect_box(box, center, origin, dirs_cm[:, r0:r1, c0:c1])
+            t = _intersect(box, center, origin, dirs_cm[:, r0:r1, c0:c1])
             sub_depth = depth[r0:r1, c0:c1]
             closer = t < sub_depth
             sub_depth[closer] = t[closer]
@@ -140,9 +146,9 @@ class Raycaster:
         light = crease = shade = None
         if self.lighting is not None:
             normals = np.zeros((depth_flat.size, 3))
-            for (index, pix), (_, axis, sign) in zip(groups, faces):
+            for (index, pix), face in zip(groups, faces):
                 box = self.scene.boxes[index]
-                normals[pix] = (box.rotation[:, axis] * (-sign if box.inside else sign)).T  # towards the camera side
+                normals[pix] = _world_normals(box, face)  # towards the camera side
             hit = np.flatnonzero(ids_flat >= 0)
             points = origin + dirs_flat[hit].astype(np.float64) * depth_flat[hit, None]
             light = np.zeros(depth_flat.size, np.float32)
@@ -176,7 +182,10 @@ class Raycaster:
         col = (u_m * scale).astype(np.int32) % tex_px
         row = (v_m * scale).astype(np.int32) % tex_px
         color = self._tex_flat[(tex_id * tex_px + row) * tex_px + col]
-        if light is None:
+        if light is None and box.shape != "box":
+            sun_local = (box.rotation.T @ self.scene.sun_dir).astype(np.float32)
+            lambert = np.clip(local_normals(box.shape, box.half_m, local) @ sun_local, 0.0, 1.0)
+        elif light is None:
             normal_dot_sun = (box.rotation.T @ self.scene.sun_dir)[axis] * sign
             lambert = np.clip(-normal_dot_sun if box.inside else normal_dot_sun, 0.0, 1.0)
         else:
@@ -213,6 +222,27 @@ class Raycaster:
                                 np.ascontiguousarray(to_light[lit]), distance[lit])
             lambert[lit[shadowed]] = 0.0
         return lambert * falloff
+
+
+def _world_normals(box: Box, face) -> np.ndarray:
+    """(N, 3) world-frame unit normals, facing the camera's side, of the N points of
+    :func:`_face`'s ``face`` = (local, axis, sign) on ``box``."""
+    local, axis, sign = face
+    if box.shape != "box":
+        return local_normals(box.shape, box.half_m, local) @ box.rotation.T.astype(np.float32)
+    return (box.rotation[:, axis] * (-sign if box.inside else sign)).T
+
+
+def _intersect(box: Box, center: np.ndarray, origin: np.ndarray, dirs: np.ndarray) -> np.ndarray:
+    """:func:`_intersect_box` for any ``box.shape``: the first hit (inf where none) of rays
+    ``origin + t * dirs``, ``dirs`` (3, h, w) float32 component-major; returns (h, w) float32."""
+    if box.shape == "box":
+        return _intersect_box(box, center, origin, dirs)
+    o_local = (origin - center) @ box.rotation
+    d_local = np.einsum("jk,jhw->khw", box.rotation.astype(np.float32), dirs)
+    t_near, t_far = local_interval(box.shape, box.half_m, o_local, d_local)
+    hit = (t_far >= t_near) & (t_near > _EPS)
+    return np.where(hit, t_near, np.float32(np.inf))
 
 
 def _face(box: Box, center, origin, dirs, depth_m):

@@ -11,6 +11,7 @@ import numpy as np
 
 from mono_depth_ros.synth.layouts import build_desk, build_indoor_rich, build_street_rich
 from mono_depth_ros.synth.textures import HELDOUT_PHOTOS, PHOTOS, make_texture
+from mono_depth_ros.synth.shapes import SHAPE_MODES, round_props
 from mono_depth_ros.synth.world import Box, Scene  # noqa: F401  (re-exported: the scene's types)
 from mono_depth_ros.synth.world import box as _box
 from mono_depth_ros.synth.world import unit as _unit
@@ -143,11 +144,12 @@ _GROUND_PHOTOS = ("gravel", "grass", "brick")
 
 
 def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, layout: str = "basic",
-                textures: str = "basic") -> Scene:
+                textures: str = "basic", shapes: str = "boxes") -> Scene:
     """Deterministic scene ``name`` ("indoor" | "street" | "desk") for ``seed``; ``layout`` "basic" |
     "rich" (see layouts.py; "desk" has one layout, ``build_desk``), ``textures`` "basic" (fixed photo
     per surface) | "photos" (random crops) | "heldout" (random crops of photographs no training
-    render uses: validation only)."""
+    render uses: validation only), ``shapes`` "boxes" | "curved" (some boxes become the cylinder or
+    ellipsoid inscribed in them, shapes.py; its own random stream)."""
     if name not in SCENES:
         raise ValueError(f"scene={name!r}: expected one of {SCENES}")
     if moving_objects < 0:
@@ -156,6 +158,8 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
         raise ValueError(f"layout={layout!r}: expected one of {LAYOUTS}")
     if textures not in TEXTURE_MODES:
         raise ValueError(f"textures={textures!r}: expected one of {TEXTURE_MODES}")
+    if shapes not in SHAPE_MODES:
+        raise ValueError(f"shapes={shapes!r}: expected one of {SHAPE_MODES}")
     rng = np.random.default_rng(seed)
     mk = (photo_texture_maker(np.random.default_rng((seed, 17)), heldout=textures == "heldout")
           if textures in ("photos", "heldout") else make_texture)
@@ -165,4 +169,7 @@ def build_scene(name: str, seed: int, length_m: float, moving_objects: int = 0, 
         builder = build_indoor_rich if name == "indoor" else build_street_rich
     else:
         builder = build_indoor if name == "indoor" else build_street
-    return builder(rng, float(length_m), int(moving_objects), mk)
+    scene = builder(rng, float(length_m), int(moving_objects), mk)
+    if shapes == "curved":
+        round_props(scene, np.random.default_rng((seed, 29)))
+    return scene

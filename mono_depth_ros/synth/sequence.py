@@ -17,6 +17,7 @@ import numpy as np
 
 from mono_depth_ros.core.transforms import T_BODY_FROM_OPTICAL
 from mono_depth_ros.synth.lighting import LIGHTING_MODES, sample_lighting
+from mono_depth_ros.synth.shapes import SHAPE_MODES
 from mono_depth_ros.synth.raycast import Raycaster, default_camera
 from mono_depth_ros.synth.realism import (CAMERA_MODES, LOOK_MODES, Look, LookApplier, fixed_rig, sample_look,
                                           sample_rig)
@@ -53,7 +54,9 @@ class SynthConfig:
     ``vertical_motion_m``: amplitude of a slow up-and-down excursion added to the camera path (0: none;
     limited so that the camera stays 0.2 m above the floor and, indoors, below 2.2 m).
     ``lighting`` "flat" (each face by its angle to the sun) | "shadows" (cast shadows, a lamp
-    indoors, darkened creases; lighting.py).
+    indoors, darkened creases; lighting.py). ``shapes`` "boxes" | "curved" (some props become the
+    cylinder or ellipsoid inscribed in their box: posts, people, trunks, crowns, round tables;
+    shapes.py).
     """
 
     frames: int = 30
@@ -73,6 +76,7 @@ class SynthConfig:
     distortion_k1: float = 0.0
     vertical_motion_m: float = 0.0
     lighting: str = "flat"
+    shapes: str = "boxes"
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field."""
@@ -89,7 +93,7 @@ class SynthConfig:
         if self.moving_objects < 0:
             raise ValueError(f"moving_objects={self.moving_objects}: must be >= 0")
         for name, allowed in (("layout", LAYOUTS), ("textures", TEXTURE_MODES), ("camera", CAMERA_MODES),
-                              ("look", LOOK_MODES), ("lighting", LIGHTING_MODES)):
+                              ("look", LOOK_MODES), ("lighting", LIGHTING_MODES), ("shapes", SHAPE_MODES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}={getattr(self, name)!r}: expected one of {allowed}")
         if not -0.6 <= self.distortion_k1 <= 0.6:
@@ -144,7 +148,7 @@ class SyntheticSequence:
         speed = _SPEED_MPS[config.scene] * (0.6 if kind == "handheld" and config.scene == "street" else 1.0)
         duration_s = config.frames / config.fps
         self.scene = build_scene(config.scene, config.seed, speed * duration_s + PATH_MARGIN_M, config.moving_objects,
-                                 layout=config.layout, textures=config.textures)
+                                 layout=config.layout, textures=config.textures, shapes=config.shapes)
         self.trajectory = Trajectory.create(kind, config.seed, speed, self.rig.height_m, self.scene.half_width_m,
                                             self.rig.pitch_rad, self.rig.roll_rad, self.rig.yaw_rad,
                                             vertical_amplitude_m(config.vertical_motion_m, self.rig.height_m,

@@ -1,5 +1,10 @@
 """The world the synthetic scenes are made of: textured oriented boxes in one Scene.
 
+A Box is also the bounding volume of the curved solids inscribed in it (``shape``): a cylinder
+standing along the box's z axis (elliptic where the x and y half extents differ: posts, trunks,
+people, round tables) or an ellipsoid (tree crowns, bushes, balls). Layouts place boxes; shapes.py
+turns some of them round.
+
 World frame = ``odom`` (REP 103: x forward, y left, z up), metres. scene.py builds the basic
 layouts and layouts.py the rich ones, both from these pieces.
 """
@@ -12,6 +17,9 @@ import numpy as np
 
 from mono_depth_ros.synth.textures import Texture
 
+
+#: the solids a Box can hold: itself, or the cylinder (along its z) or ellipsoid inscribed in it
+SHAPES = ("box", "cylinder", "ellipsoid")
 
 #: a scene is built this much longer than the camera path through it (``length_m`` = path + margin)
 PATH_MARGIN_M = 10.0
@@ -28,6 +36,8 @@ class Box:
         inside: True for a room seen from inside (ray exits the box).
         motion_axis_m: (3,) peak displacement of the back-and-forth motion (zeros = static).
         period_s: duration of one back-and-forth cycle.
+        shape: "box", or the solid inscribed in it: "cylinder" (axis along the box's z) or
+            "ellipsoid" (SHAPES).
     """
 
     center_m: np.ndarray
@@ -37,6 +47,7 @@ class Box:
     inside: bool = False
     motion_axis_m: np.ndarray = field(default_factory=lambda: np.zeros(3))
     period_s: float = 1.0
+    shape: str = "box"
 
     @property
     def is_moving(self) -> bool:

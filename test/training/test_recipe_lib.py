@@ -162,3 +162,32 @@ def test_textures_reach_the_render_and_heldout_validation_finds_the_80(tmp_path:
     (tmp_path / "data" / "htvalb_desk_9824" / "manifest.csv").unlink()
     partial = _bash('heldout_texture_validation; echo "n=${#HT_VAL[@]}"', tmp_path, PY="/nonexistent/python")
     assert partial.returncode != 0 and "n=" not in partial.stdout
+
+
+def test_shapes_reach_the_render_and_curved_validation_finds_the_80(tmp_path: Path):
+    """SHAPES=curved reaches `training synth`: the same path, other depth where a prop turned round
+    (curved_validation's cvval_* twins). With the 80 twins present nothing is rendered and
+    CURVED_VAL_SET holds all 80; with one missing and the render failing, it fails."""
+    plain = _bash("FRAMES=2 PREFIX=p render_seeds street 7", tmp_path)
+    round_ = _bash("SHAPES=curved FRAMES=2 PREFIX=c render_seeds street 7", tmp_path)
+    assert plain.returncode == 0 and round_.returncode == 0, plain.stderr + round_.stderr
+    import cv2
+    import numpy as np
+
+    p_dir, c_dir = tmp_path / "data" / "p_street_7", tmp_path / "data" / "c_street_7"
+    assert (p_dir / "poses_tum.txt").read_text() == (c_dir / "poses_tum.txt").read_text()
+    a, b = (sorted((d / "depth").iterdir())[-1] for d in (p_dir, c_dir))
+    assert not np.array_equal(cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED))
+    names = [f"cvval_{n}" for n in ("indoor", "indoor_b", "indoor_c", "indoor_d", "street", "street_b", "street_c",
+                                     "street_d")] \
+        + [f"cvvalb_{scene}_{s}" for scene, first in (("indoor", 9001), ("street", 9501), ("desk", 9801))
+           for s in range(first, first + 24)]
+    for name in names:
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.csv").write_text("index\n")
+    done = _bash('curved_validation; echo "n=${#CURVED_VAL_SET[@]}"', tmp_path, PY="/nonexistent/python")
+    assert done.returncode == 0 and "n=80" in done.stdout, done.stderr
+    (tmp_path / "data" / "cvvalb_desk_9824" / "manifest.csv").unlink()
+    partial = _bash('curved_validation; echo "n=${#CURVED_VAL_SET[@]}"', tmp_path, PY="/nonexistent/python")
+    assert partial.returncode != 0 and "n=" not in partial.stdout

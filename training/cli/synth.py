@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mono_depth_ros.synth.lighting import LIGHTING_MODES
+from mono_depth_ros.synth.shapes import SHAPE_MODES
 from mono_depth_ros.synth.realism import CAMERA_MODES, LOOK_MODES
 from mono_depth_ros.synth.scene import LAYOUTS, SCENES, TEXTURE_MODES
 from mono_depth_ros.synth.trajectory import TRAJECTORIES
@@ -67,6 +68,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     real.add_argument("--lighting", choices=LIGHTING_MODES, default="flat",
                       help="shadows: cast shadows (the sun outdoors, a ceiling lamp with fall-off indoors) and "
                            "darkened creases and contacts; flat: each face lit by its angle to the sun alone")
+    real.add_argument("--shapes", choices=SHAPE_MODES, default="boxes",
+                      help="curved: some props become the cylinder or ellipsoid inscribed in their box (posts, "
+                           "people, trunks, tree crowns, bushes, round tables; drawn from --seed, the layout "
+                           "unchanged); boxes: every object a box")
     real.add_argument("--realistic", action="store_true",
                       help="shorthand for --layout rich --textures photos --camera real --look real (an explicit "
                            "--textures stays)")
@@ -80,7 +85,7 @@ def synth_options(args: argparse.Namespace) -> dict:
                    baseline_m=args.baseline, moving_objects=args.moving_objects, fps=args.fps,
                    trajectory=args.trajectory, layout=args.layout, textures=args.textures or "basic", camera=args.camera,
                    look=args.look, distortion_k1=args.distortion_k1, vertical_motion_m=args.vertical_motion,
-                   lighting=args.lighting)
+                   lighting=args.lighting, shapes=args.shapes)
     if args.realistic:
         options.update(layout="rich", textures=args.textures or "photos", camera="real", look="real")
     return options
