@@ -134,6 +134,25 @@ def test_camera_resolution_validation_finds_the_80(tmp_path: Path):
     assert partial.returncode != 0 and "n=" not in partial.stdout
 
 
+def _twins_present_then_one_missing(tmp_path: Path, val: str, valb: str, function: str, array: str) -> None:
+    """With the 80 validation twins VAL_* and VALB_* present (empty folders with a manifest), the
+    recipe FUNCTION renders nothing and ARRAY holds all 80; with one missing and the render failing
+    (no python), it fails before it prints ARRAY's size."""
+    names = [f"{val}_{n}" for n in ("indoor", "indoor_b", "indoor_c", "indoor_d", "street", "street_b", "street_c",
+                                     "street_d")] \
+        + [f"{valb}_{scene}_{s}" for scene, first in (("indoor", 9001), ("street", 9501), ("desk", 9801))
+           for s in range(first, first + 24)]
+    for name in names:
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.csv").write_text("index\n")
+    done = _bash(f'{function}; echo "n=${{#{array}[@]}}"', tmp_path, PY="/nonexistent/python")
+    assert done.returncode == 0 and "n=80" in done.stdout, done.stderr
+    (tmp_path / "data" / f"{valb}_desk_9824" / "manifest.csv").unlink()
+    partial = _bash(f'{function}; echo "n=${{#{array}[@]}}"', tmp_path, PY="/nonexistent/python")
+    assert partial.returncode != 0 and "n=" not in partial.stdout
+
+
 def test_textures_reach_the_render_and_heldout_validation_finds_the_80(tmp_path: Path):
     """TEXTURES=heldout reaches `training synth` after --realistic: the same sequence, identical
     depth, other pixels (heldout_texture_validation's htval_* twins). With the 80 twins present
@@ -149,19 +168,7 @@ def test_textures_reach_the_render_and_heldout_validation_finds_the_80(tmp_path:
     for sub, same in (("depth", True), ("rgb", False)):
         a, b = (sorted((d / sub).iterdir())[-1] for d in (p_dir, h_dir))
         assert np.array_equal(cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED)) is same
-    names = ["htval_indoor", "htval_indoor_b", "htval_indoor_c", "htval_indoor_d", "htval_street",
-             "htval_street_b", "htval_street_c", "htval_street_d"] \
-        + [f"htvalb_{scene}_{s}" for scene, first in (("indoor", 9001), ("street", 9501), ("desk", 9801))
-           for s in range(first, first + 24)]
-    for name in names:
-        folder = tmp_path / "data" / name
-        folder.mkdir(parents=True)
-        (folder / "manifest.csv").write_text("index\n")
-    done = _bash('heldout_texture_validation; echo "n=${#HT_VAL[@]}"', tmp_path, PY="/nonexistent/python")
-    assert done.returncode == 0 and "n=80" in done.stdout, done.stderr
-    (tmp_path / "data" / "htvalb_desk_9824" / "manifest.csv").unlink()
-    partial = _bash('heldout_texture_validation; echo "n=${#HT_VAL[@]}"', tmp_path, PY="/nonexistent/python")
-    assert partial.returncode != 0 and "n=" not in partial.stdout
+    _twins_present_then_one_missing(tmp_path, "htval", "htvalb", "heldout_texture_validation", "HT_VAL")
 
 
 def test_shapes_reach_the_render_and_curved_validation_finds_the_80(tmp_path: Path):
@@ -178,16 +185,4 @@ def test_shapes_reach_the_render_and_curved_validation_finds_the_80(tmp_path: Pa
     assert (p_dir / "poses_tum.txt").read_text() == (c_dir / "poses_tum.txt").read_text()
     a, b = (sorted((d / "depth").iterdir())[-1] for d in (p_dir, c_dir))
     assert not np.array_equal(cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED))
-    names = [f"cvval_{n}" for n in ("indoor", "indoor_b", "indoor_c", "indoor_d", "street", "street_b", "street_c",
-                                     "street_d")] \
-        + [f"cvvalb_{scene}_{s}" for scene, first in (("indoor", 9001), ("street", 9501), ("desk", 9801))
-           for s in range(first, first + 24)]
-    for name in names:
-        folder = tmp_path / "data" / name
-        folder.mkdir(parents=True)
-        (folder / "manifest.csv").write_text("index\n")
-    done = _bash('curved_validation; echo "n=${#CURVED_VAL_SET[@]}"', tmp_path, PY="/nonexistent/python")
-    assert done.returncode == 0 and "n=80" in done.stdout, done.stderr
-    (tmp_path / "data" / "cvvalb_desk_9824" / "manifest.csv").unlink()
-    partial = _bash('curved_validation; echo "n=${#CURVED_VAL_SET[@]}"', tmp_path, PY="/nonexistent/python")
-    assert partial.returncode != 0 and "n=" not in partial.stdout
+    _twins_present_then_one_missing(tmp_path, "cvval", "cvvalb", "curved_validation", "CURVED_VAL_SET")
