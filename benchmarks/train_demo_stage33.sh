@@ -17,8 +17,8 @@
 # 2. the 80 validation sequences rendered again, lit and with round props (same seeds, scenes and
 #    paths: cvval_*, cvvalb_*);
 # 3. trains, one thread each, from the shipped weights with stage 31's recipes: xian2018 (lr 2e-5,
-#    XIAN_MIN minutes, default 55) and eigen2014 (coarse at Adam 3e-5 for COARSE_MIN, default 30, then
-#    the fine stage for FINE_MIN, default 25); resumable (li2020 is not trained: two cores);
+#    XIAN_MIN minutes, default 50) and eigen2014 (coarse at Adam 3e-5 for COARSE_MIN, default 28, then
+#    the fine stage for FINE_MIN, default 22: stage 31's lengths); resumable (li2020 is not trained: two cores);
 # 4. selects each by stage 31's rules, fixed here before the run, on 240 validation sequences: the 80
 #    as rendered so far, the same 80 lit, and the same 80 lit with round props, each sequence weighted
 #    alike (a network must not get worse in the old worlds to win in the new one): xian2018 ships only
@@ -37,9 +37,9 @@ echo "stage 33: ${#DATA[@]} training sequences, 240 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
 xian() {
-  CURVED_VAL=1 LIT_VAL=1 BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage33 "${XIAN_MIN:-55}" xian_stage33.log 1 0.00002
+  CURVED_VAL=1 LIT_VAL=1 BROAD=1 DESK_VAL=1 TOLERANCE=0 continue_xian_lite0 xian2018_stage33 "${XIAN_MIN:-50}" xian_stage33.log 1 0.00002
 }
 eigen() {
-  CURVED_VAL=1 LIT_VAL=1 COARSE_MIN=${COARSE_MIN:-30} FINE_MIN=${FINE_MIN:-25} continue_eigen_lite0 stage33 0.00003
+  CURVED_VAL=1 LIT_VAL=1 COARSE_MIN=${COARSE_MIN:-28} FINE_MIN=${FINE_MIN:-22} continue_eigen_lite0 stage33 0.00003
 }
 run_xian_and_eigen 33
