@@ -303,6 +303,7 @@ continue_xian_lite0() {  # run minutes log threads lr: the shipped xian2018 (cop
   # missing) trained on at LR (train_xian_lite0), selected by select_run (BROAD=1: the broad set) and
   # shipped by ship_within at TOLERANCE (default 0: only when no worse); stages 18 and 22
   local run=$1 start="$OUT/runs/$1_start.pt"
+  mkdir -p "$OUT/runs"
   [ -f "$start" ] || cp "$W/xian2018.pt" "$start"
   train_xian_lite0 "$run" "$2" "$3" "$4" --init-from "$start" --set optimizer.lr="$5"
   select_run xian2018 "$run"
@@ -332,6 +333,7 @@ continue_eigen_lite0() {  # stage lr: the shipped eigen2014 (copied to eigen2014
   # as there), then selected on the broad validation set with the desks by silog, AbsRel within 5 %
   # (stage 26's rule), and shipped only when it wins (stages 26, 27 and 30)
   local start="$OUT/runs/eigen2014_$1_start.pt"
+  mkdir -p "$OUT/runs"
   [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
   EIGEN_THREADS=${EIGEN_THREADS:-1} eigen_coarse_then_fine "$1" "$start" "$OUT/runs/eigen2014_$1_fine_start.pt" "$2"
   BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 "eigen2014_$1"
