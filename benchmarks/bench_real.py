@@ -254,7 +254,7 @@ def run(sets: list[str] = SET_NAMES, methods: list[str] = tuple(DEPTH_SPECS), ba
     for real in real_sets:
         entry = {"frames": len(real.frames), "depth_source": real.depth_source, "note": real.note}
         if real.depth_source != "none" and nets.depth:
-            samples: list = []
+            samples: list | None = [] if bootstrap else None  # each frame's pixels for the intervals
             entry["depth"] = evaluate_depth_set(real, list(nets.depth), depth_of, caps, whdr_pairs, bar.update,
                                                 layout, samples)
             entry["depth"]["verdicts"] = {m: verdict(v) for m, v in judge_depth(entry["depth"], metric).items()}

@@ -101,77 +101,70 @@ vertical_stage_data() {  # stage 29's 150 sequences with a vertical excursion (`
   for s in $(seq 11801 11850); do VDATA+=("$OUT/data/vert_desk_$s"); done
   for s in "${VDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
 }
-render_camera_resolution_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1)
-  # again, the same seeds, scenes and paths rendered at 480 lines (SIZE 640x480; the width follows
-  # each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the camera's
-  # resolution, not the network's (motion_refinement: a 160x120 render gives an alignment nothing
-  # the network did not see)
-  SIZE=640x480 VAL_PREFIX=valhr render_validation indoor
-  SIZE=640x480 VAL_PREFIX=valhr render_validation street
-  SIZE=640x480 DESK_VAL=1 render_broad_seeds valhr
-  mapfile -t HR_VAL < <(compgen -G "$OUT/data/valhr_*" || true)
-  [ "${#HR_VAL[@]}" = 80 ] || { echo "error: ${#HR_VAL[@]} camera-resolution validation sequences, not 80" >&2; return 1; }
+twin_validation() {  # val_prefix valb_prefix what: the 80 validation sequences of render_broad_validation
+  # (DESK_VAL=1) again, the same seeds, scenes and paths, rendered as the caller's SIZE, LIGHTING, TEXTURES
+  # and SHAPES say, as VAL_PREFIX_* and VALB_PREFIX_* where missing; TWIN_VAL = those; fails naming WHAT
+  # when not all 80 are there. Call it plainly: an `||` after the call would switch off set -e inside it
+  VAL_PREFIX=$1 render_validation indoor
+  VAL_PREFIX=$1 render_validation street
+  DESK_VAL=1 render_broad_seeds "$2"
+  mapfile -t TWIN_VAL < <(compgen -G "$OUT/data/$1_*" || true; [ "$1" = "$2" ] || compgen -G "$OUT/data/$2_*" || true)
+  [ "${#TWIN_VAL[@]}" = 80 ] || { echo "error: ${#TWIN_VAL[@]} $3 validation sequences, not 80" >&2; return 1; }
 }
-lit_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again, the same
-  # seeds, scenes and paths lit with shadows (LIGHTING=shadows) as litval_* and litvalb_*, where missing;
-  # LIT_BROAD_VAL = those (stage 31)
-  LIGHTING=shadows VAL_PREFIX=litval render_validation indoor
-  LIGHTING=shadows VAL_PREFIX=litval render_validation street
-  LIGHTING=shadows DESK_VAL=1 render_broad_seeds litvalb
-  mapfile -t LIT_BROAD_VAL < <(compgen -G "$OUT/data/litval_*" || true; compgen -G "$OUT/data/litvalb_*" || true)
-  [ "${#LIT_BROAD_VAL[@]}" = 80 ] || { echo "error: ${#LIT_BROAD_VAL[@]} lit validation sequences, not 80" >&2; return 1; }
+render_camera_resolution_validation() {  # the 80 validation sequences at 480 lines (SIZE 640x480; the width
+  # follows each camera's aspect) as valhr_*, where missing; HR_VAL = those. For choices made at the
+  # camera's resolution, not the network's (motion_refinement: a 160x120 render gives an alignment
+  # nothing the network did not see)
+  SIZE=640x480 twin_validation valhr valhr camera-resolution
+  HR_VAL=("${TWIN_VAL[@]}")
+  [ "${#HR_VAL[@]}" = 80 ]
 }
-heldout_texture_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again,
-  # the same seeds, scenes, paths and looks, their photographic surfaces covered in photographs no
-  # training render uses (TEXTURES=heldout: scikit-learn's and matplotlib's sample photos) as htval_* and
-  # htvalb_*, where missing; HT_VAL = those. For how far a network carries to surfaces it never saw
-  # (benchmarks/heldout_textures.py); never trained on
-  TEXTURES=heldout VAL_PREFIX=htval render_validation indoor
-  TEXTURES=heldout VAL_PREFIX=htval render_validation street
-  TEXTURES=heldout DESK_VAL=1 render_broad_seeds htvalb
-  mapfile -t HT_VAL < <(compgen -G "$OUT/data/htval_*" || true; compgen -G "$OUT/data/htvalb_*" || true)
-  [ "${#HT_VAL[@]}" = 80 ] || { echo "error: ${#HT_VAL[@]} held-out texture validation sequences, not 80" >&2; return 1; }
+lit_validation() {  # the 80 validation sequences lit with shadows (LIGHTING=shadows) as litval_* and
+  # litvalb_*, where missing; LIT_BROAD_VAL = those (stage 31)
+  LIGHTING=shadows twin_validation litval litvalb lit
+  LIT_BROAD_VAL=("${TWIN_VAL[@]}")
+  [ "${#LIT_BROAD_VAL[@]}" = 80 ]
 }
-curved_validation() {  # the 80 validation sequences of render_broad_validation (DESK_VAL=1) again, the same
-  # seeds, scenes and paths, lit (LIGHTING=shadows) and with some props round (SHAPES=curved) as cvval_* and
-  # cvvalb_*, where missing; CURVED_VAL_SET = those (stage 33)
-  SHAPES=curved LIGHTING=shadows VAL_PREFIX=cvval render_validation indoor
-  SHAPES=curved LIGHTING=shadows VAL_PREFIX=cvval render_validation street
-  SHAPES=curved LIGHTING=shadows DESK_VAL=1 render_broad_seeds cvvalb
-  mapfile -t CURVED_VAL_SET < <(compgen -G "$OUT/data/cvval_*" || true; compgen -G "$OUT/data/cvvalb_*" || true)
-  [ "${#CURVED_VAL_SET[@]}" = 80 ] || { echo "error: ${#CURVED_VAL_SET[@]} curved validation sequences, not 80" >&2; return 1; }
+heldout_texture_validation() {  # the 80 validation sequences with the same looks, their photographic surfaces
+  # covered in photographs no training render uses (TEXTURES=heldout: scikit-learn's and matplotlib's
+  # sample photos) as htval_* and htvalb_*, where missing; HT_VAL = those. For how far a network carries
+  # to surfaces it never saw (benchmarks/heldout_textures.py); never trained on
+  TEXTURES=heldout twin_validation htval htvalb "held-out texture"
+  HT_VAL=("${TWIN_VAL[@]}")
+  [ "${#HT_VAL[@]}" = 80 ]
 }
-curved_stage_data() {  # stage 33's 240 lit training sequences with round props (SHAPES=curved) where missing,
-  # two processes side by side; CDATA = those
-  local a b s
-  { SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds indoor $(seq 13001 13050)
-    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds street $(seq 13501 13530)
-    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds desk $(seq 13801 13840); } & a=$!
-  { SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds indoor $(seq 13051 13100)
-    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds street $(seq 13531 13560)
-    SHAPES=curved LIGHTING=shadows PREFIX=curv render_seeds desk $(seq 13841 13880); } & b=$!
+curved_validation() {  # the 80 validation sequences lit (LIGHTING=shadows) and with some props round
+  # (SHAPES=curved) as cvval_* and cvvalb_*, where missing; CURVED_VAL_SET = those (stage 33)
+  SHAPES=curved LIGHTING=shadows twin_validation cvval cvvalb curved
+  CURVED_VAL_SET=("${TWIN_VAL[@]}")
+  [ "${#CURVED_VAL_SET[@]}" = 80 ]
+}
+render_240() {  # prefix base: 240 training sequences where missing, rendered as the caller's LIGHTING and
+  # SHAPES say and named PREFIX_<scene>_<seed>: rooms BASE+1..BASE+100, streets BASE+501..BASE+560, desks
+  # BASE+801..BASE+880, two processes side by side; SET240 = those; exits when one did not render
+  local prefix=$1 base=$2 a b s
+  { PREFIX=$prefix render_seeds indoor $(seq $((base + 1)) $((base + 50)))
+    PREFIX=$prefix render_seeds street $(seq $((base + 501)) $((base + 530)))
+    PREFIX=$prefix render_seeds desk $(seq $((base + 801)) $((base + 840))); } & a=$!
+  { PREFIX=$prefix render_seeds indoor $(seq $((base + 51)) $((base + 100)))
+    PREFIX=$prefix render_seeds street $(seq $((base + 531)) $((base + 560)))
+    PREFIX=$prefix render_seeds desk $(seq $((base + 841)) $((base + 880))); } & b=$!
   wait "$a"; wait "$b"
-  CDATA=()
-  for s in $(seq 13001 13100); do CDATA+=("$OUT/data/curv_indoor_$s"); done
-  for s in $(seq 13501 13560); do CDATA+=("$OUT/data/curv_street_$s"); done
-  for s in $(seq 13801 13880); do CDATA+=("$OUT/data/curv_desk_$s"); done
-  for s in "${CDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+  SET240=()
+  for s in $(seq $((base + 1)) $((base + 100))); do SET240+=("$OUT/data/${prefix}_indoor_$s"); done
+  for s in $(seq $((base + 501)) $((base + 560))); do SET240+=("$OUT/data/${prefix}_street_$s"); done
+  for s in $(seq $((base + 801)) $((base + 880))); do SET240+=("$OUT/data/${prefix}_desk_$s"); done
+  for s in "${SET240[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
 }
-lit_stage_data() {  # stage 31's 240 lit training sequences where missing, two processes side by side;
-  # LDATA = those (stages 31 and 32)
-  local a b s
-  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12001 12050)
-    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12501 12530)
-    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12801 12840); } & a=$!
-  { LIGHTING=shadows PREFIX=lit render_seeds indoor $(seq 12051 12100)
-    LIGHTING=shadows PREFIX=lit render_seeds street $(seq 12531 12560)
-    LIGHTING=shadows PREFIX=lit render_seeds desk $(seq 12841 12880); } & b=$!
-  wait "$a"; wait "$b"
-  LDATA=()
-  for s in $(seq 12001 12100); do LDATA+=("$OUT/data/lit_indoor_$s"); done
-  for s in $(seq 12501 12560); do LDATA+=("$OUT/data/lit_street_$s"); done
-  for s in $(seq 12801 12880); do LDATA+=("$OUT/data/lit_desk_$s"); done
-  for s in "${LDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+curved_stage_data() {  # stage 33's 240 lit training sequences with round props (rooms 13001-13100, streets
+  # 13501-13560, desks 13801-13880) where missing; CDATA = those
+  SHAPES=curved LIGHTING=shadows render_240 curv 13000
+  CDATA=("${SET240[@]}")
+}
+lit_stage_data() {  # stage 31's 240 lit training sequences (rooms 12001-12100, streets 12501-12560, desks
+  # 12801-12880) where missing; LDATA = those (stages 31 and 32)
+  LIGHTING=shadows render_240 lit 12000
+  LDATA=("${SET240[@]}")
 }
 lit_world_data() {  # stage: stage 31's data, rendered where missing: stage 30's 550 sequences and the 240
   # lit ones in DATA, the 80 validation sequences in both lights (BROAD_VAL, LIT_BROAD_VAL); stages 31 and 32

@@ -1,4 +1,4 @@
-"""Ray intersection and surface normals of the curved solids a Box can hold (world.SHAPES): the
+"""Ray intersection and surface normals of the curved solids a Box can hold (``Box.shape``): the
 cylinder standing along the box's z axis and the ellipsoid inscribed in it.
 
 Everything is in the box frame (centre at the origin, axes along the box's), component-major so

@@ -18,9 +18,6 @@ import numpy as np
 from mono_depth_ros.synth.textures import Texture
 
 
-#: the solids a Box can hold: itself, or the cylinder (along its z) or ellipsoid inscribed in it
-SHAPES = ("box", "cylinder", "ellipsoid")
-
 #: a scene is built this much longer than the camera path through it (``length_m`` = path + margin)
 PATH_MARGIN_M = 10.0
 
@@ -37,7 +34,7 @@ class Box:
         motion_axis_m: (3,) peak displacement of the back-and-forth motion (zeros = static).
         period_s: duration of one back-and-forth cycle.
         shape: "box", or the solid inscribed in it: "cylinder" (axis along the box's z) or
-            "ellipsoid" (SHAPES).
+            "ellipsoid" (solids.py).
     """
 
     center_m: np.ndarray
