@@ -1,0 +1,1 @@
+"""Label-free adaptation of a trained network to a camera."""
