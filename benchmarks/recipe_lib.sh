@@ -292,13 +292,14 @@ train_xian_lite0() {  # run minutes log threads [extra args]: xian2018 lite0 at 
       --set trainer.max_steps=100000 --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
-continue_xian_lite0() {  # run minutes log threads lr: the shipped xian2018 (copied to RUN_start.pt where
-  # missing) trained on at LR (train_xian_lite0), selected by select_run (BROAD=1: the broad set) and
-  # shipped by ship_within at TOLERANCE (default 0: only when no worse); stages 18 and 22
+continue_xian_lite0() {  # run minutes log threads lr [extra args]: the shipped xian2018 (copied to
+  # RUN_start.pt where missing) trained on at LR (train_xian_lite0, with the extra args), selected by
+  # select_run (BROAD=1: the broad set) and shipped by ship_within at TOLERANCE (default 0: only when
+  # no worse); stages 18 and 22
   local run=$1 start="$OUT/runs/$1_start.pt"
   mkdir -p "$OUT/runs"
   [ -f "$start" ] || cp "$W/xian2018.pt" "$start"
-  train_xian_lite0 "$run" "$2" "$3" "$4" --init-from "$start" --set optimizer.lr="$5"
+  train_xian_lite0 "$run" "$2" "$3" "$4" --init-from "$start" --set optimizer.lr="$5" "${@:6}"
   select_run xian2018 "$run"
   TOLERANCE=${TOLERANCE:-0} ship_within xian2018 "$run"
 }

@@ -40,7 +40,9 @@ class DataConfig:
     and noise, the same for every frame of a sample. ``colour_jitter`` (with ``camera_augment``;
     ours): strength of a random white balance, saturation and hue turn
     (``training.data.augment.colour_matrix``; 0 off, 1: gains +- 20 %, saturation x [0.4, 1.4],
-    hue +- 90 deg), so that depth is not read from the renders' colours.
+    hue +- 90 deg), so that depth is not read from the renders' colours. ``exposure_metering``
+    (with ``camera_augment``; ours): the share of samples metered like a camera's auto exposure,
+    their mean luminance put at middle grey +- 1 EV (``training.data.augment.metering_gain``; 0 off).
     """
 
     input_hw: tuple[int, int] = (128, 416)
@@ -50,6 +52,7 @@ class DataConfig:
     resize_mode: str = "crop"
     camera_augment: bool = True
     colour_jitter: float = 0.0
+    exposure_metering: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -501,6 +504,12 @@ def validate_config(config: Any) -> None:
         raise ConfigError("data.colour_jitter", config.data.colour_jitter, "must be in [0, 1] (0 = off)")
     if config.data.colour_jitter > 0 and not (config.data.augment and config.data.camera_augment):
         raise ConfigError("data.colour_jitter", config.data.colour_jitter,
+                          "has no effect without data.augment and data.camera_augment: set them true or it to 0")
+    if not 0.0 <= config.data.exposure_metering <= 1.0:
+        raise ConfigError("data.exposure_metering", config.data.exposure_metering,
+                          "must be in [0, 1] (a share of the samples; 0 = off)")
+    if config.data.exposure_metering > 0 and not (config.data.augment and config.data.camera_augment):
+        raise ConfigError("data.exposure_metering", config.data.exposure_metering,
                           "has no effect without data.augment and data.camera_augment: set them true or it to 0")
     if config.data.resize_mode not in ("crop", "pad", "stretch"):
         raise ConfigError("data.resize_mode", config.data.resize_mode, "expected 'crop', 'pad' or 'stretch'")

@@ -186,3 +186,54 @@ def test_colour_jitter_out_of_range_is_a_config_error():
     with pytest.raises(ConfigError, match="no effect without data.augment and data.camera_augment"):
         validate_config(load_config("xian2018", XIAN_YAML,
                                     ["data.colour_jitter=1", "data.camera_augment=false"]))
+
+
+def test_exposure_metering_puts_the_mean_luminance_at_middle_grey_and_leaves_the_old_stream_alone():
+    from training.data.augment import (MIDDLE_GREY_LINEAR, camera_augment, linear_to_srgb, metering_gain,
+                                       srgb_to_linear)
+
+    x = np.linspace(0, 1, 1001, dtype=np.float32)
+    np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=1e-5)
+    assert float(linear_to_srgb(np.float32(MIDDLE_GREY_LINEAR))) * 255 == pytest.approx(117.9, abs=0.5)
+    # a dark render (grey 60 of 255) metered at offset 0: linear luminance 0.18 after the gain
+    dark = np.full((16, 16, 3), 60 / 255, np.float32)
+    gain = metering_gain(dark, 0.0)
+    assert float(srgb_to_linear(dark)[0, 0, 0]) * gain == pytest.approx(MIDDLE_GREY_LINEAR, rel=1e-5)
+    assert metering_gain(dark, 1.0) == pytest.approx(2 * gain, rel=1e-6)
+    assert metering_gain(np.zeros((4, 4, 3), np.float32), 0.0) == 16.0  # a black frame: the gain's bound
+    frame = (np.random.default_rng(0).random((32, 48, 3)) * 255).astype(np.uint8)
+    # share 0 draws nothing more: the pinned output of the code before metering existed
+    before = {0: "09496a6e5365d4f3", 1: "b2a4eb72586f2c24"}
+    for seed, digest in before.items():
+        out = camera_augment([frame, frame], np.random.default_rng(seed), 0.0, 0.0)
+        assert hashlib.sha256(b"".join(x.tobytes() for x in out)).hexdigest()[:16] == digest
+
+
+def test_exposure_metering_brightens_dark_renders_with_one_gain_per_sample():
+    from training.data.augment import camera_augment
+
+    rng = np.random.default_rng(1)
+    dark = (rng.random((32, 48, 3)) * 80).astype(np.uint8)  # mean about 40 of 255
+    darker = (dark // 2).astype(np.uint8)
+    means_on, means_off = [], []
+    for seed in range(40):
+        on_a, on_b = camera_augment([dark, darker], np.random.default_rng(seed), 0.0, 1.0)
+        off_a, off_b = camera_augment([dark, darker], np.random.default_rng(seed), 0.0, 0.0)
+        means_on.append(on_a.mean())
+        means_off.append(off_a.mean())
+        # one gain for the sample: the second frame stays darker than the first, as it was
+        assert on_b.mean() < on_a.mean()
+    # the camera augmentation's own draws (brightness, contrast, gamma) come after: metered frames
+    # centre near middle grey (118), the unmetered ones stay near the render's 40
+    assert np.median(means_off) < 60 < 90 < np.median(means_on) < 150
+
+
+def test_exposure_metering_out_of_range_or_without_camera_augment_is_a_config_error():
+    from training.config import ConfigError, load_config, validate_config
+
+    with pytest.raises(ConfigError, match="data.exposure_metering"):
+        validate_config(load_config("xian2018", XIAN_YAML, ["data.exposure_metering=1.5"]))
+    with pytest.raises(ConfigError, match="no effect without data.augment and data.camera_augment"):
+        validate_config(load_config("xian2018", XIAN_YAML,
+                                    ["data.exposure_metering=0.5", "data.camera_augment=false"]))
+    validate_config(load_config("xian2018", XIAN_YAML, ["data.exposure_metering=0.5"]))

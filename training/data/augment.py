@@ -148,8 +148,35 @@ def colour_matrix(rng: np.random.Generator, strength: float) -> np.ndarray:
     return (_YIQ_TO_RGB @ turn @ _RGB_TO_YIQ @ np.diag(gains)).astype(np.float32)
 
 
+# a camera's auto exposure puts the scene's mean luminance at middle grey: 18 % reflectance, linear
+# (the reflected-light meter's calibration: ISO 2720's K, the photographers' grey card); about 118
+# of 255 once sRGB-encoded
+MIDDLE_GREY_LINEAR = 0.18
+METERING_EV_SPAN = 1.0  # the metered exposure is off by up to +-1 EV (backlight, snow, a dark room)
+METERING_GAIN_RANGE = (1.0 / 16.0, 16.0)
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """[0, 1] sRGB-encoded values -> [0, 1] linear light (IEC 61966-2-1)."""
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    """[0, 1] linear light -> [0, 1] sRGB-encoded values (IEC 61966-2-1)."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def metering_gain(frame01: np.ndarray, ev_offset: float) -> float:
+    """The linear gain that meters ``frame01`` ((H, W, 3) sRGB-encoded [0, 1]) like a camera's auto
+    exposure: its mean linear luminance (Rec. 709 weights) to middle grey times ``2 ** ev_offset``,
+    within METERING_GAIN_RANGE (a black frame is not amplified without bound)."""
+    luminance = float(np.mean(srgb_to_linear(frame01) @ np.float32([0.2126, 0.7152, 0.0722])))
+    return float(np.clip(MIDDLE_GREY_LINEAR * 2.0 ** ev_offset / max(luminance, 1e-6), *METERING_GAIN_RANGE))
+
+
 def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
-                   colour_jitter: float = 0.0) -> list[np.ndarray]:
+                   colour_jitter: float = 0.0, exposure_metering: float = 0.0) -> list[np.ndarray]:
     """This project's robustness augmentation (not from the papers): what real cameras do to a frame.
 
     One draw for all frames of a sample: grayscale with probability 0.3 (KITTI / EuRoC frames are
@@ -158,6 +185,11 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
     noise (sigma in [0, 4] grey levels; drawn anew per frame, as a sensor's). ``colour_jitter`` > 0
     first applies :func:`colour_matrix` of that strength (white balance, saturation, hue), so that
     a network cannot read depth from the renders' colours; at 0 the random stream is as before.
+    ``exposure_metering`` (a probability; 0 off, and the random stream as before) meters that share
+    of samples like a camera's auto exposure before anything else: one linear gain for all frames
+    of the sample (``metering_gain`` of the first, at an offset uniform in +-METERING_EV_SPAN),
+    applied in linear light, so that a render's mean luminance lands near middle grey as a real
+    camera's does.
     A grey frame (three equal channels: a mono camera's) stays grey: no colour matrix, and the
     noise is the same in all channels, as for the grayscale draw.
 
@@ -170,10 +202,15 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
     noise_sigma = rng.uniform(0.0, 4.0)
     seeds = rng.integers(0, 2**31, size=len(frames))
     colour = colour_matrix(rng, colour_jitter) if colour_jitter > 0 and not gray else None
+    gain = None
+    if exposure_metering > 0 and rng.random() < exposure_metering:
+        gain = metering_gain(frames[0].astype(np.float32) / 255.0, rng.uniform(-METERING_EV_SPAN, METERING_EV_SPAN))
     out = []
     for frame, seed in zip(frames, seeds):
         mono = gray or is_grey(frame)
         x = frame.astype(np.float32) / 255.0
+        if gain is not None:
+            x = linear_to_srgb(srgb_to_linear(x) * np.float32(gain))
         if colour is not None and not mono:
             x = np.clip(x @ colour.T, 0.0, 1.0)
         if gray:

@@ -107,9 +107,11 @@ class Eigen2014Dataset(Dataset):
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
                  augment: bool = False, seed: int = 0, resize_mode: str = DEFAULT_RESIZE_MODE,
-                 camera_augment: bool = False, colour_jitter: float = 0.0) -> None:
+                 camera_augment: bool = False, colour_jitter: float = 0.0,
+                 exposure_metering: float = 0.0) -> None:
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.colour_jitter = _check_hw(output_hw), colour_jitter
+        self.exposure_metering = exposure_metering
         self.indices = [i for i in self.folder.indices(split) if self.folder.by_index[i].depth]
         self.augment, self.seed, self.epoch = augment, seed, 0
         self.resize_mode, self.camera_augment = resize_mode, camera_augment
@@ -128,7 +130,7 @@ class Eigen2014Dataset(Dataset):
             rgb, depth_m = _fit(rgb, self.output_hw, self.resize_mode), \
                 _fit(depth_m, self.output_hw, self.resize_mode, nearest=True)
         if self.camera_augment:
-            rgb = camera_augment([rgb], rng, self.colour_jitter)[0]
+            rgb = camera_augment([rgb], rng, self.colour_jitter, self.exposure_metering)[0]
         valid = np.isfinite(depth_m) & (depth_m > 0)
         return DepthBatch(_rgb_tensor(rgb), _map_tensor(np.where(valid, depth_m, 0).astype(np.float32)),
                           _map_tensor(valid))
@@ -145,13 +147,15 @@ class Xian2018Dataset(Dataset):
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
                  source: str = "auto", flip: bool = False, seed: int = 0, resize_mode: str = DEFAULT_RESIZE_MODE,
-                 camera_augment: bool = False, colour_jitter: float = 0.0) -> None:
+                 camera_augment: bool = False, colour_jitter: float = 0.0,
+                 exposure_metering: float = 0.0) -> None:
         if source not in ("auto", "depth", "stereo"):
             raise ValueError(f"source={source!r}: expected 'auto', 'depth' or 'stereo'")
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.source, self.flip, self.seed = _check_hw(output_hw), source, flip, seed
         self.resize_mode, self.camera_augment, self.epoch = resize_mode, camera_augment, 0
         self.colour_jitter = colour_jitter
+        self.exposure_metering = exposure_metering
         self.indices = [i for i in self.folder.indices(split) if self._usable(self.folder.by_index[i])]
 
     def _usable(self, rec: ff.FrameRecord) -> bool:
@@ -175,7 +179,7 @@ class Xian2018Dataset(Dataset):
         if self.flip and rng.random() < 0.5:
             rgb, target = rgb[:, ::-1], target[:, ::-1]
         if self.camera_augment:
-            rgb = camera_augment([np.ascontiguousarray(rgb)], rng, self.colour_jitter)[0]
+            rgb = camera_augment([np.ascontiguousarray(rgb)], rng, self.colour_jitter, self.exposure_metering)[0]
         valid = np.isfinite(target) & (target > 0)
         scale = float(np.median(target[valid])) if valid.any() else 1.0
         target = np.where(valid, target / scale, 0).astype(np.float32)
@@ -200,13 +204,15 @@ class Li2020Dataset(Dataset):
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
                  length: int = 3, stride: int = 1, augment: bool = False, seed: int = 0,
                  resize_mode: str = DEFAULT_RESIZE_MODE, camera_augment: bool = False,
-                 duplicates_filter_threshold: float = 0.0, colour_jitter: float = 0.0) -> None:
+                 duplicates_filter_threshold: float = 0.0, colour_jitter: float = 0.0,
+                 exposure_metering: float = 0.0) -> None:
         if length < 2:
             raise ValueError(f"length={length}: need at least 2 frames")
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.length, self.stride = _check_hw(output_hw), length, stride
         self.augment, self.seed, self.epoch = augment, seed, 0
         self.resize_mode, self.camera_augment, self.colour_jitter = resize_mode, camera_augment, colour_jitter
+        self.exposure_metering = exposure_metering
         present = set(self.folder.indices(split))
         camera = {i: self.folder.by_index[i].camera for i in present}  # nor a recalibration, nor a frame_id change
         starts = [i for i in sorted(present) if all(i + k * stride in present and camera[i + k * stride] == camera[i]
@@ -249,7 +255,7 @@ class Li2020Dataset(Dataset):
             fit = plan_fit(images[0].shape[:2], self.output_hw, self.resize_mode)
             images, intr = [fit.apply(im) for im in images], (fit.intrinsics(intr) if intr is not None else None)
         if self.camera_augment:
-            images = camera_augment(images, rng, self.colour_jitter)
+            images = camera_augment(images, rng, self.colour_jitter, self.exposure_metering)
         rgb = torch.stack([_rgb_tensor(im) for im in images])
         poses = [self.folder.pose(i) for i in frames]
         pose = torch.from_numpy(np.stack([p if p is not None else np.eye(4) for p in poses])).float()

@@ -93,7 +93,8 @@ class Eigen2014Method(MethodModule):
         augment = train and data.augment
         return Eigen2014Dataset(folder, split, data.input_hw, augment=augment, seed=self.config.trainer.seed,
                                 resize_mode=data.resize_mode, camera_augment=augment and data.camera_augment,
-                                colour_jitter=data.colour_jitter)
+                                colour_jitter=data.colour_jitter,
+                                exposure_metering=data.exposure_metering)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("eigen2014", self.model, self.model_kwargs)]

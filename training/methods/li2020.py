@@ -267,7 +267,8 @@ class Li2020Method(MethodModule):
         return Li2020Dataset(folder, split, data.input_hw, length=2, augment=augment, seed=self.config.trainer.seed,
                              resize_mode=data.resize_mode, camera_augment=augment and data.camera_augment,
                              duplicates_filter_threshold=data.duplicates_filter_threshold if train else 0.0,
-                             colour_jitter=data.colour_jitter)
+                             colour_jitter=data.colour_jitter,
+                             exposure_metering=data.exposure_metering)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("li2020_depth", self.depth_net, self.depth_kwargs),

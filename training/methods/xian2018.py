@@ -47,7 +47,8 @@ class Xian2018Method(MethodModule):
         return Xian2018Dataset(folder, split, data.input_hw, source=self.config.loss.target_source, flip=augment,
                                seed=self.config.trainer.seed, resize_mode=data.resize_mode,
                                camera_augment=augment and data.camera_augment,
-                               colour_jitter=data.colour_jitter)
+                               colour_jitter=data.colour_jitter,
+                               exposure_metering=data.exposure_metering)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("xian2018", self.model, self.model_kwargs)]
