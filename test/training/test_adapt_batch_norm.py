@@ -91,3 +91,17 @@ def test_the_benchmark_scores_the_bundled_network_as_bench_real_and_adapts_from_
     assert abs(adapted["abs_rel_med"] - bundled["abs_rel_med"]) > 1e-4 or abs(adapted["whdr"] - bundled["whdr"]) > 1e-4
     low, high = entry["intervals"]["xian2018"]["xian2018"]["whdr"]
     assert low <= adapted["whdr"] - bundled["whdr"] + 0.05 and high >= adapted["whdr"] - bundled["whdr"] - 0.05
+
+
+def test_domain_gap_reads_each_layers_input_and_measures_in_the_reference_units(load_benchmark):
+    gap = load_benchmark("bn_domain_gap")
+    net = _net().eval()
+    x = torch.rand(4, 3, 8, 10)
+    stats = gap.layer_statistics(net, x)
+    assert len(stats) == 2
+    np.testing.assert_allclose(stats[0][0], net[0](x).mean(dim=(0, 2, 3)).detach(), rtol=1e-5, atol=1e-6)
+    ref = [(np.zeros(2), np.full(2, 4.0))]  # std 2
+    shift, spread = gap.gaps([(np.array([1.0, -3.0]), np.array([4.0, 16.0]))], ref)
+    assert shift[0] == pytest.approx((0.5 + 1.5) / 2, rel=1e-4)  # |1| / 2 and |-3| / 2
+    assert spread[0] == pytest.approx(np.log(4.0) / 2, rel=1e-4)  # log 1 and log 4
+    assert gap.thirds([1, 1, 2, 2, 3, 3]) == (1.0, 2.0, 3.0)
