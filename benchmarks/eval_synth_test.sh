@@ -36,7 +36,10 @@ done
 rows=()
 for d in "${dirs[@]}"; do
   tag=$(cat "$d"/eigen2014.pt "$d"/xian2018.pt "$d"/li2020_*.pt | md5sum | cut -c1-12)  # a cache per weights
-  [ "$GUIDED" = never ] || tag="$tag-guided-$GUIDED"  # (and per filter; results from before it are "never")
+  # (and per filter: its mode and, for auto, its settings table; results from before it are "never")
+  [ "$GUIDED" = never ] || tag="$tag-guided-$GUIDED"
+  [ "$GUIDED" != auto ] || tag="$tag-$("$PY" -c "from mono_depth_ros.inference.processing import AUTO_GUIDED_FILTER as t
+print(sorted(t.items()))" | md5sum | cut -c1-8)"
   for t in "${tests[@]}"; do
     for net in eigen2014 xian2018 li2020_depth; do
       out="$OUT/eval_test/$tag/$net/$t"
