@@ -35,7 +35,7 @@ from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, DEFAULT_GU
 from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.adapt.batch_norm import network_inputs, recompute_batch_norm  # noqa: E402
 from training.evaluate.depth_metrics import DepthCaps  # noqa: E402
-from training.evaluate.real_bench import DEPTH_BASELINES, DEPTH_SPECS, evaluate_depth_set  # noqa: E402
+from training.evaluate.real_bench import DEPTH_BASELINES, DEPTH_SPECS, evaluate_depth_set, parse_methods  # noqa: E402
 from training.evaluate.real_sets import (DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, RealFrame,  # noqa: E402
                                         RealSet, SetUnavailable, load_set)
 from training.evaluate.uncertainty import DEFAULT_LEVEL, bootstrap_depth, call, difference_intervals  # noqa: E402
@@ -164,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     args = parser.parse_args(argv)
-    methods = [m for m in args.methods.split(",") if m]
-    unknown = [m for m in methods if m not in DEPTH_SPECS]
-    if unknown:
-        parser.error(f"--methods: unknown {', '.join(unknown)} (expected {', '.join(DEPTH_SPECS)})")
+    try:
+        methods = parse_methods(args.methods)
+    except ValueError as exc:
+        parser.error(f"--methods: {exc}")
     if args.bootstrap < 1:
         parser.error(f"--bootstrap={args.bootstrap}: must be >= 1")
     results = run([s for s in args.sets.split(",") if s], methods, args.data_root, args.stereodemo_dir,

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint  # noqa: E402
 from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.adapt.batch_norm import batch_norm_layers, network_inputs  # noqa: E402
-from training.evaluate.real_bench import DEPTH_SPECS  # noqa: E402
+from training.evaluate.real_bench import DEPTH_SPECS, parse_methods  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, SetUnavailable, load_set  # noqa: E402
 
 REAL_STRIDE = {"euroc": 10}  # EuRoC's MAV stands still: every 10th frame is plenty
@@ -167,10 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every layer's figures here")
     parser.add_argument("--figure", type=Path, help="draw the layers here (PNG)")
     args = parser.parse_args(argv)
-    methods = [m for m in args.methods.split(",") if m]
-    unknown = [m for m in methods if m not in DEPTH_SPECS]
-    if unknown:
-        parser.error(f"--methods: unknown {', '.join(unknown)} (expected {', '.join(DEPTH_SPECS)})")
+    try:
+        methods = parse_methods(args.methods)
+    except ValueError as exc:
+        parser.error(f"--methods: {exc}")
     results = run(args.data, args.real_root, args.stereodemo_dir, methods)
     print(table(results))
     if args.json:

@@ -105,3 +105,11 @@ def test_domain_gap_reads_each_layers_input_and_measures_in_the_reference_units(
     assert shift[0] == pytest.approx((0.5 + 1.5) / 2, rel=1e-4)  # |1| / 2 and |-3| / 2
     assert spread[0] == pytest.approx(np.log(4.0) / 2, rel=1e-4)  # log 1 and log 4
     assert gap.thirds([1, 1, 2, 2, 3, 3]) == (1.0, 2.0, 3.0)
+
+
+def test_methods_are_parsed_with_the_unknown_named():
+    from training.evaluate.real_bench import parse_methods
+
+    assert parse_methods("xian2018,,li2020") == ["xian2018", "li2020"]
+    with pytest.raises(ValueError, match="unknown midas, foo"):
+        parse_methods("eigen2014,midas,foo")

@@ -58,6 +58,15 @@ MIN_ORB_INLIERS = 15
 LAYOUT_REFERENCE = "ground truth"
 
 
+def parse_methods(text: str) -> list[str]:
+    """Comma-separated method names (``--methods``) -> list; ValueError naming the unknown ones."""
+    methods = [m for m in text.split(",") if m]
+    unknown = [m for m in methods if m not in DEPTH_SPECS]
+    if unknown:
+        raise ValueError(f"unknown {', '.join(unknown)} (expected {', '.join(DEPTH_SPECS)})")
+    return methods
+
+
 def model_file(weights_dir: Path | None, spec_name: str) -> Path:
     """``<weights_dir>/<spec>.onnx`` or ``.pt`` (the first that exists), else the bundled weights."""
     if weights_dir is None:
