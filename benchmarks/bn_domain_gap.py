@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from mono_depth_ros.inference.checkpoint import load_model_checkpoint  # noqa: E402
 from mono_depth_ros.inference.weights import default_weights_path  # noqa: E402
 from training.adapt.batch_norm import batch_norm_layers, network_inputs  # noqa: E402
+from training.data.datasets import DatasetFolder  # noqa: E402
 from training.evaluate.real_bench import DEPTH_SPECS, parse_methods  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR, SetUnavailable, load_set  # noqa: E402
 
@@ -39,15 +40,13 @@ REAL_STRIDE = {"euroc": 10}  # EuRoC's MAV stands still: every 10th frame is ple
 
 
 def render_frames(data_root: Path) -> list[np.ndarray]:
-    """The middle RGB frame of every validation sequence (val_*, valb_*), sorted by name."""
-    from PIL import Image
-
-    folders = sorted([*data_root.glob("val_*"), *data_root.glob("valb_*")])
+    """The middle RGB frame of every validation sequence (val_*, valb_*), sorted by name, read as
+    training reads it (``DatasetFolder``)."""
     frames = []
-    for folder in folders:
-        pngs = sorted((folder / "rgb").glob("*.png"))
-        if pngs:
-            frames.append(np.asarray(Image.open(pngs[len(pngs) // 2]).convert("RGB")))
+    for path in sorted([*data_root.glob("val_*"), *data_root.glob("valb_*")]):
+        folder = DatasetFolder(path)
+        indices = folder.indices("all")
+        frames.append(folder.rgb(indices[len(indices) // 2]))
     return frames
 
 
@@ -100,8 +99,8 @@ def run(data_root: Path, real_root: Path, stereodemo_dir: Path, methods: list[st
     half = len(renders) // 2
     out = {"render_frames": len(renders), "real_frames": counts, "networks": {}}
     for method in methods:
-        model, spec, _ = load_model_checkpoint(default_weights_path(DEPTH_SPECS[method]))
-        hw = spec.input_hw_for(_["model_kwargs"])
+        model, spec, payload = load_model_checkpoint(default_weights_path(DEPTH_SPECS[method]))
+        hw = spec.input_hw_for(payload["model_kwargs"])
         feed = {name: network_inputs(frames, spec, hw, "crop")
                 for name, frames in (("renders", renders), ("real", real), ("first half", renders[:half]),
                                      ("second half", renders[half:]))}
