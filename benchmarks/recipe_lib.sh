@@ -139,6 +139,14 @@ curved_validation() {  # the 80 validation sequences lit (LIGHTING=shadows) and 
   CURVED_VAL_SET=("${TWIN_VAL[@]}")
   [ "${#CURVED_VAL_SET[@]}" = 80 ]
 }
+metered_validation() {  # the 80 curved validation sequences (curved_validation) with their frames metered
+  # like a camera's auto exposure (benchmarks/metered_twin.py: one gain a sequence, middle grey +-1 EV)
+  # as mtval_* and mtvalb_*, where missing; METERED_VAL_SET = those (stage 36)
+  curved_validation
+  "$PY" benchmarks/metered_twin.py --rename cvval:mtval "${CURVED_VAL_SET[@]}" > "$OUT/data/metered_twin.log" 2>&1
+  mapfile -t METERED_VAL_SET < <(compgen -G "$OUT/data/mtval_*" || true; compgen -G "$OUT/data/mtvalb_*" || true)
+  [ "${#METERED_VAL_SET[@]}" = 80 ] || { echo "error: ${#METERED_VAL_SET[@]} metered validation sequences, not 80" >&2; return 1; }
+}
 render_240() {  # prefix base: 240 training sequences where missing, rendered as the caller's LIGHTING and
   # SHAPES say and named PREFIX_<scene>_<seed>: rooms BASE+1..BASE+100, streets BASE+501..BASE+560, desks
   # BASE+801..BASE+880, two processes side by side; SET240 = those; exits when one did not render
@@ -217,6 +225,7 @@ select_run() {  # method run: pick the run's checkpoint on the 8 validation sequ
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
   [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 31: both lights
   [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
+  [ -n "${METERED_VAL:-}" ] && { metered_validation; val+=("${METERED_VAL_SET[@]}"); }  # stage 36: metered
   [ -n "${ALSO:-}" ] && also=(--also "${ALSO%%:*}" --tolerance "${ALSO##*:}")
   "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
       --criterion "${CRITERION:-$criterion}" "${also[@]}" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
@@ -235,6 +244,7 @@ select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequ
   [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
   [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 32: both lights
   [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
+  [ -n "${METERED_VAL:-}" ] && { metered_validation; val+=("${METERED_VAL_SET[@]}"); }  # stage 36: metered
   "$PY" -m training select --run "$OUT/runs/$1" --data "${val[@]}" --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
@@ -308,7 +318,8 @@ eigen_lite0_start() {  # coarse_run start_pt: START_PT (where missing) = RUN's l
   [ -f "$2" ] || "$PY" benchmarks/eigen_lite0_start.py --coarse "$OUT/runs/$1/checkpoints/last.ckpt" \
       --fine "$W/eigen2014.pt" --out "$2"
 }
-eigen_coarse_then_fine() {  # stage coarse_start fine_start lr: eigen2014 lite0's two stages (stages 21 and 24):
+eigen_coarse_then_fine() {  # stage coarse_start fine_start lr [extra args, to both stages]: eigen2014 lite0's
+  # two stages (stages 21 and 24):
   # coarse from COARSE_START (Adam at LR, COARSE_MIN minutes, default 30) as eigen2014_STAGE_coarse, then
   # FINE_START (where missing) = its last coarse network with the shipped fine network, and the fine
   # stage (coarse frozen) from it at the paper's SGD rates divided by 10, FINE_MIN minutes (default
@@ -316,20 +327,21 @@ eigen_coarse_then_fine() {  # stage coarse_start fine_start lr: eigen2014 lite0'
   local stage=$1 coarse_start=$2 fine_start=$3 lr=$4
   train_eigen_lite0 "eigen2014_${stage}_coarse" "${COARSE_MIN:-30}" "eigen_${stage}_coarse.log" \
       --init-from "$coarse_start" --set schedule.coarse_steps=100000 --set optimizer.kind=adam \
-      --set optimizer.lr_coarse_conv="$lr" --set optimizer.lr_coarse_fc="$lr"
+      --set optimizer.lr_coarse_conv="$lr" --set optimizer.lr_coarse_fc="$lr" "${@:5}"
   eigen_lite0_start "eigen2014_${stage}_coarse" "$fine_start"
   train_eigen_lite0 "eigen2014_$stage" "${FINE_MIN:-20}" "eigen_${stage}_fine.log" --init-from "$fine_start" \
       --set schedule.coarse_steps=0 --set optimizer.lr_fine_layer1=0.0001 --set optimizer.lr_fine_layer2=0.001 \
-      --set optimizer.lr_fine_layer3=0.0001
+      --set optimizer.lr_fine_layer3=0.0001 "${@:5}"
 }
-continue_eigen_lite0() {  # stage lr: the shipped eigen2014 (copied to eigen2014_STAGE_start.pt where missing)
+continue_eigen_lite0() {  # stage lr [extra args]: the shipped eigen2014 (copied to eigen2014_STAGE_start.pt where missing)
   # through eigen_coarse_then_fine at LR on EIGEN_THREADS threads (default 1 here; COARSE_MIN and FINE_MIN
   # as there), then selected on the broad validation set with the desks by silog, AbsRel within 5 %
   # (stage 26's rule), and shipped only when it wins (stages 26, 27 and 30)
   local start="$OUT/runs/eigen2014_$1_start.pt"
   mkdir -p "$OUT/runs"
   [ -f "$start" ] || cp "$W/eigen2014.pt" "$start"
-  EIGEN_THREADS=${EIGEN_THREADS:-1} eigen_coarse_then_fine "$1" "$start" "$OUT/runs/eigen2014_$1_fine_start.pt" "$2"
+  EIGEN_THREADS=${EIGEN_THREADS:-1} eigen_coarse_then_fine "$1" "$start" "$OUT/runs/eigen2014_$1_fine_start.pt" "$2" \
+      "${@:3}"
   BROAD=1 DESK_VAL=1 CRITERION=silog ALSO=abs_rel:0.05 select_ship eigen2014 "eigen2014_$1"
 }
 train_eigen_lite0() {  # run minutes log [extra args]: eigen2014 lite0 at 120x160 on DATA with colour jitter,
