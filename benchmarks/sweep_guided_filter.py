@@ -94,9 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=Path("runs/demo/data"),
                         help="folder of the extracted validation sequences (default: runs/demo/data)")
     parser.add_argument("--frames", type=int, default=4, help="frames per sequence (default 4)")
-    parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated (default: all three)")
+    parser.add_argument("--networks", default=",".join(NETWORKS),
+                        help=f"comma-separated, of {', '.join(NETWORKS)} (default: all three)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.networks.split(",")) - set(NETWORKS))
+    if unknown:
+        parser.error(f"--networks: unknown {', '.join(unknown)}; known: {', '.join(NETWORKS)}")
     folders = {r: sorted(p for g in globs for p in args.data_root.glob(g)) for r, globs in RENDERINGS.items()}
     for r, found in folders.items():
         if not found:
