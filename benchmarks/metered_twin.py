@@ -25,15 +25,13 @@ import sys
 import zlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.data.augment import METERING_EV_SPAN, linear_to_srgb, metering_gain, srgb_to_linear  # noqa: E402
-
-IMAGE_DIRS = ("rgb", "right")
+from training.data import folder_format as ff  # noqa: E402
+from training.data.augment import METERING_EV_SPAN, apply_metering_gain, metering_gain  # noqa: E402
 
 
 def sequence_offset_ev(name: str) -> float:
@@ -42,29 +40,22 @@ def sequence_offset_ev(name: str) -> float:
     return float(rng.uniform(-METERING_EV_SPAN, METERING_EV_SPAN))
 
 
-def _read_rgb01(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError(f"cannot read image {path}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-
-
 def meter_folder(src: Path, dst: Path, offset_ev: float) -> float:
-    """Write ``dst``, a copy of dataset folder ``src`` with its colour frames metered; returns the gain.
-
-    The manifest is written last, so a folder with one is complete."""
-    first = src / "rgb" / "000000.png"
-    if not first.is_file():
-        raise ValueError(f"{src}: no rgb/000000.png (not an extracted dataset folder)")
-    gain = np.float32(metering_gain(_read_rgb01(first), offset_ev))
+    """Write ``dst``, a copy of dataset folder ``src`` whose colour frames (the manifest's rgb and
+    right images) are metered by one gain, that of its first frame; returns the gain. Frames are
+    read and written as extraction does (``folder_format``: a grey frame stays a grey PNG); the
+    manifest is written last, so a folder with one is complete."""
+    records = ff.read_manifest(src / "manifest.csv")
+    if not records:
+        raise ValueError(f"{src}: manifest.csv lists no frames (not an extracted dataset folder)")
+    first = min(records, key=lambda r: r.index)
+    gain = metering_gain(ff.read_rgb(src / first.rgb).astype(np.float32) / 255.0, offset_ev)
     tmp = dst.with_name(dst.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("manifest.csv"))
-    for sub in IMAGE_DIRS:
-        for path in sorted((tmp / sub).glob("*.png")) if (tmp / sub).is_dir() else []:
-            x = linear_to_srgb(srgb_to_linear(_read_rgb01(path)) * gain)
-            out = np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            cv2.imwrite(str(path), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+    for rel in [r.rgb for r in records] + [r.right for r in records if r.right]:
+        x = apply_metering_gain(ff.read_rgb(src / rel).astype(np.float32) / 255.0, gain)
+        ff.write_rgb(tmp / rel, np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8))
     shutil.copy2(src / "manifest.csv", tmp / "manifest.csv")
     shutil.rmtree(dst, ignore_errors=True)
     tmp.rename(dst)
@@ -91,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             gains.append(meter_folder(src, dst, sequence_offset_ev(src.name[len(old):])))
-        except ValueError as err:
+        except (ValueError, FileNotFoundError) as err:
             parser.error(str(err))
     if gains:
         print(f"metered {len(gains)} sequences: gain median {np.median(gains):.2f} "

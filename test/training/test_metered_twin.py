@@ -14,19 +14,22 @@ def twin(load_benchmark):
     return load_benchmark("metered_twin")
 
 
-def _folder(root, name, level):
-    """A two-frame dataset folder: dark grey-brown left and right frames, a depth map, a manifest."""
+def _folder(root, name, level, grey=False):
+    """A two-frame dataset folder: dark grey-brown (or grey) left and right frames, a depth map, a manifest."""
     d = root / name
     for sub in ("rgb", "right", "depth"):
         (d / sub).mkdir(parents=True)
     rng = np.random.default_rng(0)
+    rows = ["index,stamp_ns,rgb,depth,right,camera"]
     for i in range(2):
-        img = np.clip(rng.normal(level, 5, (24, 32, 3)) * [1.0, 0.8, 0.6], 0, 255).astype(np.uint8)
+        tint = [1.0, 1.0, 1.0] if grey else [1.0, 0.8, 0.6]
+        img = np.clip(rng.normal(level, 5, (24, 32, 1)) * tint, 0, 255).astype(np.uint8)
         cv2.imwrite(str(d / "rgb" / f"{i:06d}.png"), img)
         cv2.imwrite(str(d / "right" / f"{i:06d}.png"), img[:, ::-1])
         cv2.imwrite(str(d / "depth" / f"{i:06d}.png"), np.full((24, 32), 1000 + i, np.uint16))
+        rows.append(f"{i},{i * 100_000_000},rgb/{i:06d}.png,depth/{i:06d}.png,right/{i:06d}.png,0")
     (d / "poses_tum.txt").write_text("0 0 0 0 0 0 0 1\n")
-    (d / "manifest.csv").write_text("index,stamp_ns,rgb,depth,right,camera\n")
+    (d / "manifest.csv").write_text("\n".join(rows) + "\n")
     return d
 
 
@@ -54,6 +57,16 @@ def test_a_twin_is_metered_to_its_offset_and_keeps_everything_else(twin, tmp_pat
                                   np.full((24, 32), 1001, np.uint16))
     assert (dst / "poses_tum.txt").read_text() == "0 0 0 0 0 0 0 1\n"
     assert not (tmp_path / "mtval_indoor.partial").exists()
+    assert (dst / "manifest.csv").read_text() == (src / "manifest.csv").read_text()
+
+
+def test_a_grey_camera_stays_grey(twin, tmp_path):
+    src = _folder(tmp_path, "cvval_street_c", 60, grey=True)
+    assert twin.main(["--rename", "cvval:mtval", str(src)]) == 0
+    for sub in ("rgb", "right"):
+        out = cv2.imread(str(tmp_path / "mtval_street_c" / sub / "000001.png"), cv2.IMREAD_UNCHANGED)
+        assert out.ndim == 2  # written as extraction writes a mono camera's frame
+        assert out.mean() > 1.3 * cv2.imread(str(src / sub / "000001.png"), cv2.IMREAD_GRAYSCALE).mean()
 
 
 def test_the_draw_follows_the_name_without_its_prefix(twin):

@@ -175,6 +175,12 @@ def metering_gain(frame01: np.ndarray, ev_offset: float) -> float:
     return float(np.clip(MIDDLE_GREY_LINEAR * 2.0 ** ev_offset / max(luminance, 1e-6), *METERING_GAIN_RANGE))
 
 
+def apply_metering_gain(frame01: np.ndarray, gain: float) -> np.ndarray:
+    """``frame01`` ((H, W, 3) sRGB-encoded [0, 1]) exposed ``gain`` times longer: the gain applied in
+    linear light, clipped at white, encoded again. Returns float32 [0, 1]."""
+    return linear_to_srgb(srgb_to_linear(frame01) * np.float32(gain))
+
+
 def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
                    colour_jitter: float = 0.0, exposure_metering: float = 0.0) -> list[np.ndarray]:
     """This project's robustness augmentation (not from the papers): what real cameras do to a frame.
@@ -210,7 +216,7 @@ def camera_augment(frames: list[np.ndarray], rng: np.random.Generator,
         mono = gray or is_grey(frame)
         x = frame.astype(np.float32) / 255.0
         if gain is not None:
-            x = linear_to_srgb(srgb_to_linear(x) * np.float32(gain))
+            x = apply_metering_gain(x, gain)
         if colour is not None and not mono:
             x = np.clip(x @ colour.T, 0.0, 1.0)
         if gray:
