@@ -217,15 +217,22 @@ more_training_data() {  # DATA = every training sequence; exits 2 when train_dem
   mapfile -t DATA < <(compgen -G "$OUT/data/train_*" || true; compgen -G "$OUT/data/more_*")
   echo "training sequences: ${#DATA[@]}"
 }
+validation_set() {  # VAL_SET = the validation sequences a selection scores: the 8 (val_*), or with BROAD=1
+  # the broad set (render_broad_validation; DESK_VAL=1 adds its desks); LIT_VAL=1 adds the same 80 lit
+  # (stages 31-32), CURVED_VAL=1 lit with round props (stage 33), METERED_VAL=1 those metered (stage 36);
+  # each rendered where missing
+  VAL_SET=("$OUT"/data/val_*)
+  [ -z "${BROAD:-}" ] || { render_broad_validation; VAL_SET=("${BROAD_VAL[@]}"); }
+  [ -z "${LIT_VAL:-}" ] || { lit_validation; VAL_SET+=("${LIT_BROAD_VAL[@]}"); }
+  [ -z "${CURVED_VAL:-}" ] || { curved_validation; VAL_SET+=("${CURVED_VAL_SET[@]}"); }
+  [ -z "${METERED_VAL:-}" ] || { metered_validation; VAL_SET+=("${METERED_VAL_SET[@]}"); }
+}
 select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences (with BROAD=1, from
   # stage 19 on: the broad validation set), the shipped model scored beside it (eigen2014 by AbsRel
   # every 1000 steps, xian2018 by WHDR every 500; CRITERION overrides; ALSO=criterion:tolerance adds --also)
-  local every=1000 criterion=abs_rel val=("$OUT"/data/val_*) also=()
+  local every=1000 criterion=abs_rel val=() also=()
   [ "$1" = xian2018 ] && { every=500; criterion=whdr; }
-  [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
-  [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 31: both lights
-  [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
-  [ -n "${METERED_VAL:-}" ] && { metered_validation; val+=("${METERED_VAL_SET[@]}"); }  # stage 36: metered
+  validation_set; val=("${VAL_SET[@]}")
   [ -n "${ALSO:-}" ] && also=(--also "${ALSO%%:*}" --tolerance "${ALSO##*:}")
   "$PY" -m training select --run "$OUT/runs/$2" --data "${val[@]}" --split all --every "$every" \
       --criterion "${CRITERION:-$criterion}" "${also[@]}" --max-depth 60 --no-progress --incumbent "$W/$1.pt"
@@ -240,11 +247,8 @@ select_ship_li() {  # run: pick li2020 (depth and motion) on the validation sequ
   # 8-12); with DIRECTION_BETTER=1 (stages 16-17) also better in direction error; with BROAD=1
   # (stage 19 on) on the broad validation set (render_broad_validation), each sequence weighted alike;
   # with LIT_VAL=1 (stage 32) also on the same 80 lit (lit_validation)
-  local val=("$OUT"/data/val_*)
-  [ -n "${BROAD:-}" ] && { render_broad_validation; val=("${BROAD_VAL[@]}"); }
-  [ -n "${LIT_VAL:-}" ] && { lit_validation; val+=("${LIT_BROAD_VAL[@]}"); }  # stage 32: both lights
-  [ -n "${CURVED_VAL:-}" ] && { curved_validation; val+=("${CURVED_VAL_SET[@]}"); }  # stage 33: round props too
-  [ -n "${METERED_VAL:-}" ] && { metered_validation; val+=("${METERED_VAL_SET[@]}"); }  # stage 36: metered
+  local val=()
+  validation_set; val=("${VAL_SET[@]}")
   "$PY" -m training select --run "$OUT/runs/$1" --data "${val[@]}" --split all --every "${SEL_EVERY:-500}" \
       --criterion translation_direction_error_deg --also abs_rel_vs_constant --tolerance 0.02 --max-depth 60 \
       --no-progress --incumbent "$W/li2020_depth.pt" "$W/li2020_motion.pt"
