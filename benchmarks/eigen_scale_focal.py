@@ -16,7 +16,9 @@ learn an average. For every scored frame this prints the truth's median over the
   alone), so that the focal length's own share is the difference of the two.
 A canonical-camera target (depth labels divided by f / f_ref in training, multiplied back at
 inference) would remove this share at its source. The real frames (``--real``) are printed after,
-as a diagnostic only: nothing here is chosen on them.
+as a diagnostic only: nothing here is chosen on them; ``--real`` also prints each real set's scale
+error with its frames changed (``PROBES``: blurred, darkened, grey, flattened), to see whether
+the frames' appearance moves it.
 
     python benchmarks/eigen_scale_focal.py                       (80 validation renders, 3 frames each)
     python benchmarks/eigen_scale_focal.py --real --json docs/eigen_scale_focal.json
@@ -29,6 +31,7 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,6 +43,19 @@ DATA = Path("runs/demo/data")
 #: the 80 validation sequences lit with round props (stage 33's curved_validation)
 PATTERNS = ("cvval_*", "cvvalb_*")
 MAX_DEPTH_M = 60.0
+
+
+def _gamma(rgb: np.ndarray, g: float) -> np.ndarray:
+    return np.clip(255.0 * (rgb / 255.0) ** g, 0, 255).astype(np.uint8)
+
+
+#: how the real frames are changed to probe what moves the scale error: (H, W, 3) uint8 -> same
+PROBES = {
+    "blurred (sigma 4 px)": lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 4.0),
+    "darkened (gamma 1.8)": lambda rgb: _gamma(rgb, 1.8),
+    "grey": lambda rgb: np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2),
+    "half contrast": lambda rgb: np.clip(0.5 * (rgb.astype(np.float32) - 128.0) + 128.0, 0, 255).astype(np.uint8),
+}
 
 
 def frame_row(models, rgb: np.ndarray, truth_m: np.ndarray, fx_px: float, valid: np.ndarray | None = None):
@@ -119,13 +135,19 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - a missing set is reported, not fatal
                 print(f"skipped {name}: {exc}")
                 continue
-            rows = [(f.name, *row) for f in real.frames if f.depth_m is not None
-                    for row in [frame_row(models, f.rgb, f.depth_m, real.intrinsics.fx, f.valid)] if row is not None]
+            scored = [f for f in real.frames if f.depth_m is not None]
+
+            def scale_errors(change=None):
+                rows = [row for f in scored for row in [frame_row(models, change(f.rgb) if change else f.rgb,
+                                                                  f.depth_m, real.intrinsics.fx, f.valid)] if row]
+                return rows, [float(np.median(r[1]) / np.median(r[2])) for r in rows]
+
+            rows, ratio = scale_errors()
             if rows:
-                f_px = [r[1] for r in rows]
-                ratio = [np.median(r[2]) / np.median(r[3]) for r in rows]
-                results["real"][name] = {"frames": len(rows), "focal_px": float(np.median(f_px)),
-                                         "scale_error_median": float(np.median(ratio))}
+                results["real"][name] = {"frames": len(rows), "focal_px": float(np.median([r[0] for r in rows])),
+                                         "scale_error_median": float(np.median(ratio)),
+                                         "probes": {label: float(np.median(scale_errors(change)[1]))
+                                                    for label, change in PROBES.items()}}
     print(f"eigen2014 ({args.weights}), {sum(len(r) for r in worlds.values())} validation frames; scale error = "
           "truth's median / prediction's")
     print("| world | frames | focal (network px) | scale error | slope | r2 | AbsRel raw | median-scaled | "
@@ -135,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
               f"| {s['slope']:.2f} | {s['r2']:.2f} | {s['abs_rel_raw']:.3f} | {s['abs_rel_median_scaled']:.3f} | "
               f"{s['abs_rel_bias_corrected']:.3f} | {s['abs_rel_focal_corrected']:.3f} |")
     for name, s in results.get("real", {}).items():
+        probes = ", ".join(f"{label} {v:.2f}" for label, v in s["probes"].items())
         print(f"real {name}: {s['frames']} frames, focal {s['focal_px']:.0f} network px, scale error "
-              f"{s['scale_error_median']:.2f}")
+              f"{s['scale_error_median']:.2f} ({probes})")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(f"wrote {args.json}")
