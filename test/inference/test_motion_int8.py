@@ -147,19 +147,20 @@ def kitti_int8_change(shared_data, tmp_path_factory) -> dict[str, np.ndarray]:
     return {key: np.abs(np.subtract(errors["int8"][key], errors["fp32"][key])) for key in MOTION_BOUND_DEG}
 
 
-@pytest.mark.xfail(strict=True, reason="stage 34's motion net: int8 moves the KITTI pairs' rotation by 0.040-0.059 "
-                                       "deg (bound 0.05; stage 32's kept it, 0.001-0.026; stage 29's 0.002-0.053); "
+@pytest.mark.xfail(strict=True, reason="stage 37's motion net: int8 moves the KITTI pairs' rotation by 0.024-0.069 "
+                                       "deg (bound 0.05; stage 34's 0.040-0.059; stage 32's kept it, 0.001-0.026; "
+                                       "stage 29's 0.002-0.053); "
                                        "docs/backends.md, int8 for li2020_motion")
 def test_int8_motion_net_keeps_kitti_rotation_within_the_bound(kitti_int8_change):
     """The bound int8 is held to for rotation: stage 32's motion net kept it (0.001-0.026 deg), as
-    stage 26's did (0.008-0.034); stage 29's missed it (0.002-0.053, bound 0.05), and stage 34's
-    (shipped) misses it (0.040-0.059)."""
+    stage 26's did (0.008-0.034); stage 29's missed it (0.002-0.053, bound 0.05), stage 34's
+    (0.040-0.059), and stage 37's (shipped) misses it (0.024-0.069)."""
     change = kitti_int8_change["rot_err_deg"]
     assert len(change) == 5 and change.max() <= MOTION_BOUND_DEG["rot_err_deg"], change
 
 
-@pytest.mark.xfail(strict=True, reason="stage 34's motion net: int8 moves the KITTI pairs' direction by 4.2-11.0 deg "
-                                       "(bound 1 deg; stage 32's 1.6-7.0, stage 29's 3.7-10.1, stage 26's 3.0-5.3, stage 25's 2.4-9.3, "
+@pytest.mark.xfail(strict=True, reason="stage 37's motion net: int8 moves the KITTI pairs' direction by 4.8-9.5 deg "
+                                       "(bound 1 deg; stage 34's 4.2-11.0, stage 32's 1.6-7.0, stage 29's 3.7-10.1, stage 26's 3.0-5.3, stage 25's 2.4-9.3, "
                                        "stage 17's up to 1.8, "
                                        "stage 12's 0.05); "
                                        "docs/backends.md, "
