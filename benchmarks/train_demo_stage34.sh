@@ -30,8 +30,6 @@ curved_validation
 echo "stage 34: ${#DATA[@]} training sequences, 240 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
-start="$OUT/runs/li2020_stage34_start"
-[ -f "$start/li2020_motion.pt" ] || { mkdir -p "$start"; cp "$W/li2020_depth.pt" "$W/li2020_motion.pt" "$start/"; }
-train_li_lite0 li2020_stage34 "${LI_MIN:-60}" li_stage34.log 1 --init-from "$start" --set optimizer.lr=0.00003
+train_li_from_shipped 34
 CURVED_VAL=1 LIT_VAL=1 BROAD=1 DESK_VAL=1 SEL_EVERY=500 select_ship_li li2020_stage34
 echo "stage 34 done at $(date)"

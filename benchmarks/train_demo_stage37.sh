@@ -31,9 +31,6 @@ metered_validation
 echo "stage 37: ${#DATA[@]} training sequences, 320 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
-start="$OUT/runs/li2020_stage37_start"
-[ -f "$start/li2020_motion.pt" ] || { mkdir -p "$start"; cp "$W/li2020_depth.pt" "$W/li2020_motion.pt" "$start/"; }
-train_li_lite0 li2020_stage37 "${LI_MIN:-60}" li_stage37.log 1 --init-from "$start" --set optimizer.lr=0.00003 \
-    --set data.exposure_metering=0.5
+train_li_from_shipped 37 --set data.exposure_metering=0.5
 METERED_VAL=1 CURVED_VAL=1 LIT_VAL=1 BROAD=1 DESK_VAL=1 SEL_EVERY=500 select_ship_li li2020_stage37
 echo "stage 37 done at $(date)"
