@@ -36,13 +36,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_real import load_sets  # noqa: E402
+from mono_depth_ros.core.depth_metrics import DepthCaps, align_median, depth_errors  # noqa: E402
 from training.data import folder_format as ff  # noqa: E402
 from training.evaluate.predict import load_models, predict_depth  # noqa: E402
+from training.evaluate.real_sets import DEFAULT_DATA_ROOT, SET_NAMES, STEREODEMO_DIR  # noqa: E402
 
 DATA = Path("runs/demo/data")
 #: the 80 validation sequences lit with round props (stage 33's curved_validation)
 PATTERNS = ("cvval_*", "cvvalb_*")
-MAX_DEPTH_M = 60.0
+CAPS = DepthCaps(0.1, 60.0)  # as training select scores the validation sequences
 
 
 def _gamma(rgb: np.ndarray, g: float) -> np.ndarray:
@@ -62,7 +65,7 @@ def frame_row(models, rgb: np.ndarray, truth_m: np.ndarray, fx_px: float, valid:
     """-> (focal in network pixels, truth, prediction) on the scored pixels, or None when fewer than 100."""
     pred = predict_depth(models, rgb)
     fit = models.fit_for(rgb.shape[:2])
-    ok = np.isfinite(pred) & np.isfinite(truth_m) & (truth_m > 0.1) & (truth_m < MAX_DEPTH_M) & (pred > 0)
+    ok = np.isfinite(pred) & np.isfinite(truth_m) & (truth_m > CAPS.min_depth_m) & (truth_m < CAPS.max_depth_m) & (pred > 0)
     if valid is not None:
         ok &= valid
     if ok.sum() < 100:
@@ -70,14 +73,20 @@ def frame_row(models, rgb: np.ndarray, truth_m: np.ndarray, fx_px: float, valid:
     return fx_px * fit.content_w / fit.src_w, truth_m[ok].astype(np.float64), pred[ok].astype(np.float64)
 
 
-def abs_rel(pred: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean(np.abs(pred - truth) / truth))
+def abs_rel(pred: np.ndarray, truth: np.ndarray, median_scaling: bool = False) -> float:
+    """The project's AbsRel (``core.depth_metrics.depth_errors``, predictions clamped to ``CAPS``)."""
+    return depth_errors(pred, truth, CAPS, median_scaling)["abs_rel"]
+
+
+def scale_error(truth: np.ndarray, pred: np.ndarray) -> float:
+    """The truth's median over the prediction's (``align_median``'s scale; 1 = right)."""
+    return align_median(pred, truth)[1]
 
 
 def summarise(rows: list[tuple[str, float, np.ndarray, np.ndarray]]) -> dict:
     """rows: (sequence, focal px, truth, prediction) -> the world's figures (module docstring)."""
     f = np.array([r[1] for r in rows])
-    ratio = np.array([np.median(r[2]) / np.median(r[3]) for r in rows])
+    ratio = np.array([scale_error(r[2], r[3]) for r in rows])
     lf, lr = np.log(f), np.log(ratio)
     slope, _ = np.polyfit(lf, lr, 1)
     r2 = float(np.corrcoef(lf, lr)[0, 1] ** 2)
@@ -94,8 +103,7 @@ def summarise(rows: list[tuple[str, float, np.ndarray, np.ndarray]]) -> dict:
             "scale_error_median": float(np.exp(np.median(lr))), "log_scale_error_std": float(lr.std()),
             "slope": float(slope), "r2": r2,
             "abs_rel_raw": float(np.mean([abs_rel(r[3], r[2]) for r in rows])),
-            "abs_rel_median_scaled": float(np.mean([abs_rel(r[3] * np.median(r[2]) / np.median(r[3]), r[2])
-                                                    for r in rows])),
+            "abs_rel_median_scaled": float(np.mean([abs_rel(r[3], r[2], median_scaling=True) for r in rows])),
             "abs_rel_bias_corrected": float(np.mean(biased)),
             "abs_rel_focal_corrected": float(np.mean(corrected))}
 
@@ -127,20 +135,18 @@ def main(argv: list[str] | None = None) -> int:
                 worlds.setdefault(seq.name.split("_")[1], []).append((seq.name, *row))
     results = {"weights": str(args.weights), "validation": {w: summarise(r) for w, r in sorted(worlds.items())}}
     if args.real:
-        from training.evaluate.real_sets import DEFAULT_DATA_ROOT, STEREODEMO_DIR, load_set
         results["real"] = {}
-        for name in ("kinect", "kitti", "euroc", "middlebury", "oakd"):
-            try:
-                real = load_set(name, DEFAULT_DATA_ROOT, None, STEREODEMO_DIR)
-            except Exception as exc:  # noqa: BLE001 - a missing set is reported, not fatal
-                print(f"skipped {name}: {exc}")
-                continue
+        real_sets, skipped = load_sets(list(SET_NAMES), DEFAULT_DATA_ROOT, None, STEREODEMO_DIR)
+        for name, why in skipped.items():
+            print(f"skipped {name}: {why}")
+        for real in real_sets:
+            name = real.name
             scored = [f for f in real.frames if f.depth_m is not None]
 
             def scale_errors(change=None):
                 rows = [row for f in scored for row in [frame_row(models, change(f.rgb) if change else f.rgb,
                                                                   f.depth_m, real.intrinsics.fx, f.valid)] if row]
-                return rows, [float(np.median(r[1]) / np.median(r[2])) for r in rows]
+                return rows, [scale_error(r[1], r[2]) for r in rows]
 
             rows, ratio = scale_errors()
             if rows:
