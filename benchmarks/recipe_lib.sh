@@ -29,13 +29,14 @@ render() {  # name scene seed trajectory moving_objects [extra flags]: one seque
 }
 render_seeds() {  # scene seed... : camera path, moving objects and lens follow the seed as in stage 1
   # (desk as indoor); named PREFIX_<scene>_<seed> (PREFIX default more); VERTICAL=M adds an up-and-down
-  # excursion of amplitude M metres to every camera path (stage 29)
+  # excursion of amplitude M metres to every camera path (stage 29); TRAJECTORY=kind gives every
+  # sequence that camera path instead (stage 38: panning)
   local scene=$1 s flags paths; shift
   if [ "$scene" != street ]; then paths=(handheld forward turning); else paths=(forward turning handheld); fi
   for s in "$@"; do
     flags=(); [ $((s % 4)) = 0 ] && flags=(--distortion-k1 "$([ "$scene" != street ] && echo -0.28 || echo -0.35)")
     [ -z "${VERTICAL:-}" ] || flags+=(--vertical-motion "$VERTICAL")
-    render "${PREFIX:-more}_${scene}_$s" "$scene" "$s" "${paths[$((s % 3))]}" \
+    render "${PREFIX:-more}_${scene}_$s" "$scene" "$s" "${TRAJECTORY:-${paths[$((s % 3))]}}" \
         "$([ "$scene" != street ] && echo $((s % 3)) || echo $(((s + 1) % 3)))" "${flags[@]}"
   done
 }
@@ -147,6 +148,35 @@ metered_validation() {  # the 80 curved validation sequences (curved_validation)
   mapfile -t METERED_VAL_SET < <(compgen -G "$OUT/data/mtval_*" || true; compgen -G "$OUT/data/mtvalb_*" || true)
   [ "${#METERED_VAL_SET[@]}" = 80 ] || { echo "error: ${#METERED_VAL_SET[@]} metered validation sequences, not 80" >&2; return 1; }
 }
+panning_stage_data() {  # stage 38's 200 training sequences with a camera looking around at real hand-held
+  # rates (`training synth --trajectory panning`), lit with round props as stage 33's: rooms 14001-14100,
+  # streets 14501-14540, desks 14801-14860, where missing, two processes side by side; PDATA = those
+  local a b s
+  { TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds indoor $(seq 14001 14050)
+    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds street $(seq 14501 14520)
+    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds desk $(seq 14801 14830); } & a=$!
+  { TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds indoor $(seq 14051 14100)
+    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds street $(seq 14521 14540)
+    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds desk $(seq 14831 14860); } & b=$!
+  wait "$a"; wait "$b"
+  PDATA=()
+  for s in $(seq 14001 14100); do PDATA+=("$OUT/data/pan_indoor_$s"); done
+  for s in $(seq 14501 14540); do PDATA+=("$OUT/data/pan_street_$s"); done
+  for s in $(seq 14801 14860); do PDATA+=("$OUT/data/pan_desk_$s"); done
+  for s in "${PDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
+}
+panning_validation() {  # 40 short validation sequences (12 frames) looking around as panning_stage_data's,
+  # on seeds no training or other validation render uses: rooms 9101-9116, streets 9601-9612, desks
+  # 9901-9912, as pnvalb_*, where missing; PANNING_VAL_SET = those (stage 38)
+  local a b
+  { FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds indoor $(seq 9101 9116)
+    FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds desk $(seq 9901 9904); } & a=$!
+  { FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds street $(seq 9601 9612)
+    FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds desk $(seq 9905 9912); } & b=$!
+  wait "$a"; wait "$b"
+  mapfile -t PANNING_VAL_SET < <(compgen -G "$OUT/data/pnvalb_*" || true)
+  [ "${#PANNING_VAL_SET[@]}" = 40 ] || { echo "error: ${#PANNING_VAL_SET[@]} panning validation sequences, not 40" >&2; return 1; }
+}
 render_240() {  # prefix base: 240 training sequences where missing, rendered as the caller's LIGHTING and
   # SHAPES say and named PREFIX_<scene>_<seed>: rooms BASE+1..BASE+100, streets BASE+501..BASE+560, desks
   # BASE+801..BASE+880, two processes side by side; SET240 = those; exits when one did not render
@@ -219,13 +249,14 @@ more_training_data() {  # DATA = every training sequence; exits 2 when train_dem
 }
 validation_set() {  # VAL_SET = the validation sequences a selection scores: the 8 (val_*), or with BROAD=1
   # the broad set (render_broad_validation; DESK_VAL=1 adds its desks); LIT_VAL=1 adds the same 80 lit
-  # (stages 31-32), CURVED_VAL=1 lit with round props (stage 33), METERED_VAL=1 those metered (stage 36);
-  # each rendered where missing
+  # (stages 31-32), CURVED_VAL=1 lit with round props (stage 33), METERED_VAL=1 those metered (stage 36),
+  # PANNING_VAL=1 40 sequences looking around at hand-held rates (stage 38); each rendered where missing
   VAL_SET=("$OUT"/data/val_*)
   [ -z "${BROAD:-}" ] || { render_broad_validation; VAL_SET=("${BROAD_VAL[@]}"); }
   [ -z "${LIT_VAL:-}" ] || { lit_validation; VAL_SET+=("${LIT_BROAD_VAL[@]}"); }
   [ -z "${CURVED_VAL:-}" ] || { curved_validation; VAL_SET+=("${CURVED_VAL_SET[@]}"); }
   [ -z "${METERED_VAL:-}" ] || { metered_validation; VAL_SET+=("${METERED_VAL_SET[@]}"); }
+  [ -z "${PANNING_VAL:-}" ] || { panning_validation; VAL_SET+=("${PANNING_VAL_SET[@]}"); }
 }
 select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences (with BROAD=1, from
   # stage 19 on: the broad validation set), the shipped model scored beside it (eigen2014 by AbsRel

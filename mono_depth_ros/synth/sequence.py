@@ -145,7 +145,7 @@ class SyntheticSequence:
             camera = dataclasses.replace(camera, distortion_model="plumb_bob", d=(k1, -k1 / 4.0, 0.0, 0.0, 0.0))
         self.camera = camera
         kind = config.trajectory or _DEFAULT_TRAJECTORY[config.scene]
-        speed = _SPEED_MPS[config.scene] * (0.6 if kind == "handheld" and config.scene == "street" else 1.0)
+        speed = _SPEED_MPS[config.scene] * (0.6 if kind in ("handheld", "panning") and config.scene == "street" else 1.0)
         duration_s = config.frames / config.fps
         self.scene = build_scene(config.scene, config.seed, speed * duration_s + PATH_MARGIN_M, config.moving_objects,
                                  layout=config.layout, textures=config.textures, shapes=config.shapes)

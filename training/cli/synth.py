@@ -39,7 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="procedural world: indoor (rooms), street, desk (close range: desks crowded with "
                              "objects seen from above, 0.4-3 m; one layout)")
     parser.add_argument("--trajectory", choices=TRAJECTORIES, default=None,
-                        help="camera path (default: handheld indoors and at the desks, turning on the street)")
+                        help="camera path (default: handheld indoors and at the desks, turning on the street; panning: looking "
+                             "around at the rates of real hand-held cameras, 16 deg/s on average)")
     parser.add_argument("--stereo", action="store_true", help="also render a right camera")
     parser.add_argument("--baseline", type=float, default=0.12, help="stereo baseline in metres")
     parser.add_argument("--moving-objects", type=int, default=0, help="independently moving boxes")
