@@ -148,16 +148,17 @@ metered_validation() {  # the 80 curved validation sequences (curved_validation)
   mapfile -t METERED_VAL_SET < <(compgen -G "$OUT/data/mtval_*" || true; compgen -G "$OUT/data/mtvalb_*" || true)
   [ "${#METERED_VAL_SET[@]}" = 80 ] || { echo "error: ${#METERED_VAL_SET[@]} metered validation sequences, not 80" >&2; return 1; }
 }
-panning_stage_data() {  # stage 38's 200 training sequences with a camera looking around at real hand-held
-  # rates (`training synth --trajectory panning`), lit with round props as stage 33's: rooms 14001-14100,
-  # streets 14501-14540, desks 14801-14860, where missing, two processes side by side; PDATA = those
+render_panning() {  # scene seed...: render_seeds with every camera looking around at hand-held rates
+  # (`training synth --trajectory panning`), lit with round props as stage 33's (stage 38)
+  TRAJECTORY=panning SHAPES=curved LIGHTING=shadows render_seeds "$@"
+}
+panning_stage_data() {  # stage 38's 200 training sequences (render_panning): rooms 14001-14100, streets
+  # 14501-14540, desks 14801-14860, as pan_*, where missing, two processes side by side; PDATA = those
   local a b s
-  { TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds indoor $(seq 14001 14050)
-    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds street $(seq 14501 14520)
-    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds desk $(seq 14801 14830); } & a=$!
-  { TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds indoor $(seq 14051 14100)
-    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds street $(seq 14521 14540)
-    TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pan render_seeds desk $(seq 14831 14860); } & b=$!
+  { PREFIX=pan render_panning indoor $(seq 14001 14050); PREFIX=pan render_panning street $(seq 14501 14520)
+    PREFIX=pan render_panning desk $(seq 14801 14830); } & a=$!
+  { PREFIX=pan render_panning indoor $(seq 14051 14100); PREFIX=pan render_panning street $(seq 14521 14540)
+    PREFIX=pan render_panning desk $(seq 14831 14860); } & b=$!
   wait "$a"; wait "$b"
   PDATA=()
   for s in $(seq 14001 14100); do PDATA+=("$OUT/data/pan_indoor_$s"); done
@@ -165,14 +166,14 @@ panning_stage_data() {  # stage 38's 200 training sequences with a camera lookin
   for s in $(seq 14801 14860); do PDATA+=("$OUT/data/pan_desk_$s"); done
   for s in "${PDATA[@]}"; do [ -f "$s/manifest.csv" ] || { echo "error: render failed: $s" >&2; exit 1; }; done
 }
-panning_validation() {  # 40 short validation sequences (12 frames) looking around as panning_stage_data's,
-  # on seeds no training or other validation render uses: rooms 9101-9116, streets 9601-9612, desks
-  # 9901-9912, as pnvalb_*, where missing; PANNING_VAL_SET = those (stage 38)
+panning_validation() {  # 40 short validation sequences (12 frames, render_panning) on seeds no training or
+  # other validation render uses: rooms 9101-9116, streets 9601-9612, desks 9901-9912, as pnvalb_*, where
+  # missing; PANNING_VAL_SET = those (stage 38)
   local a b
-  { FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds indoor $(seq 9101 9116)
-    FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds desk $(seq 9901 9904); } & a=$!
-  { FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds street $(seq 9601 9612)
-    FRAMES=12 TRAJECTORY=panning SHAPES=curved LIGHTING=shadows PREFIX=pnvalb render_seeds desk $(seq 9905 9912); } & b=$!
+  { FRAMES=12 PREFIX=pnvalb render_panning indoor $(seq 9101 9116)
+    FRAMES=12 PREFIX=pnvalb render_panning desk $(seq 9901 9904); } & a=$!
+  { FRAMES=12 PREFIX=pnvalb render_panning street $(seq 9601 9612)
+    FRAMES=12 PREFIX=pnvalb render_panning desk $(seq 9905 9912); } & b=$!
   wait "$a"; wait "$b"
   mapfile -t PANNING_VAL_SET < <(compgen -G "$OUT/data/pnvalb_*" || true)
   [ "${#PANNING_VAL_SET[@]}" = 40 ] || { echo "error: ${#PANNING_VAL_SET[@]} panning validation sequences, not 40" >&2; return 1; }

@@ -224,7 +224,7 @@ DEFAULT_GUIDED_FILTER = "auto"
 #: depth network, with its own setting or GUIDED_FILTER_FALLBACK
 #: (eigen2014's re-decided for stage 31's weights: (0.04, 1e-2) before; docs/guided_filter_sweep_stage31.json;
 #: xian2018's for stage 33's: (0.02, 1e-3) before, docs/guided_filter_sweep_stage33.json; li2020's kept
-#: for stage 34's and stage 37's, docs/guided_filter_sweep_stage34.json, docs/guided_filter_sweep_stage37.json)
+#: for stage 34's, 37's and 38's, docs/guided_filter_sweep_stage34.json, _stage37.json, _stage38.json)
 AUTO_GUIDED_FILTER: dict[str, tuple[float, float]] = {
     "eigen2014": (0.02, 1e-3), "xian2018": (0.01, 1e-3), "li2020_depth": (0.04, 1e-2)}
 #: ``always`` for a network without its own setting (a model card's): the middle of the swept grid

@@ -140,7 +140,8 @@ class ModelSpec:
     #: refiners, i.e. its 6-DoF and intrinsics head (motions of a few milliradians, clipped to the
     #: calibration video's range when quantised) and the whole encoder feeding it (its input carries
     #: depth planes in the depth net's metres, whose range is the calibration camera's: EuRoC's reach
-    #: 5.6 m, KITTI's 8.4; quantised, the encoder moved KITTI directions by up to 9.5 deg)
+    #: 6.7 m, KITTI's 9.0 with stage 38's depth net; quantised, the encoder moved KITTI directions by
+    #: up to 9.5 deg; benchmarks/motion_int8_scope.py)
     int8_float_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -70,7 +70,7 @@ def test_motion_calibration_samples_are_the_estimators_own_input(pairs_dir):
 
 
 @NEEDS_OPENVINO
-def test_openvino_int8_motion_net_keeps_its_head_and_deep_encoder_float(onnx_files, pairs_dir, tmp_path):
+def test_openvino_int8_motion_net_keeps_all_but_its_refiners_float(onnx_files, pairs_dir, tmp_path):
     from mono_depth_ros.inference.backends.onnxruntime_backend import OnnxRuntimeBackend
 
     spec = get_spec("li2020_motion")
