@@ -15,14 +15,15 @@ render() {  # name scene seed trajectory moving_objects [extra flags]: one seque
   # (default 60) of SIZE (default 160x120: the networks' input), extracted; LIGHTING=shadows lights it
   # with cast shadows, a lamp indoors and darkened creases (stage 31; default: flat); TEXTURES=heldout
   # covers it in photographs no training render uses (validation only: heldout_texture_validation);
-  # SHAPES=curved turns some props round (`training synth --shapes curved`)
+  # SHAPES=curved turns some props round (`training synth --shapes curved`); FPS=hz sets the frame
+  # rate (default 10: `training synth`'s; a lower rate moves the camera further between frames)
   local bag="$OUT/bags/$1" data="$OUT/data/$1"
   [ -f "$data/manifest.csv" ] && return 0
   rm -rf "$bag"
   mkdir -p "$OUT/bags" "$OUT/data"
   "$PY" -m training synth --out "$bag" --frames "${FRAMES:-60}" --size "${SIZE:-160x120}" --scene "$2" --seed "$3" --trajectory "$4" \
       --moving-objects "$5" --stereo --realistic --lighting "${LIGHTING:-flat}" ${TEXTURES:+--textures "$TEXTURES"} \
-      ${SHAPES:+--shapes "$SHAPES"} \
+      ${SHAPES:+--shapes "$SHAPES"} ${FPS:+--fps "$FPS"} \
       "${@:6}" > "$OUT/bags/$1.synth.log" 2>&1
   "$PY" -m training extract "$bag" --out "$data" > "$OUT/bags/$1.extract.log" 2>&1
   rm -rf "$bag"
@@ -178,6 +179,19 @@ panning_validation() {  # 40 short validation sequences (12 frames, render_panni
   mapfile -t PANNING_VAL_SET < <(compgen -G "$OUT/data/pnvalb_*" || true)
   [ "${#PANNING_VAL_SET[@]}" = 40 ] || { echo "error: ${#PANNING_VAL_SET[@]} panning validation sequences, not 40" >&2; return 1; }
 }
+fast_panning_validation() {  # 40 validation sequences (12 frames, render_panning) at 2.5 Hz: the panning
+  # camera 4 times further between frames (6.4 deg a pair on average, up to 12), on seeds no other render
+  # uses: rooms 9121-9136, streets 9621-9632, desks 9921-9932, as pnfvalb_*, where missing;
+  # FAST_PANNING_VAL_SET = those (stage 39)
+  local a b
+  { FPS=2.5 FRAMES=12 PREFIX=pnfvalb render_panning indoor $(seq 9121 9136)
+    FPS=2.5 FRAMES=12 PREFIX=pnfvalb render_panning desk $(seq 9921 9924); } & a=$!
+  { FPS=2.5 FRAMES=12 PREFIX=pnfvalb render_panning street $(seq 9621 9632)
+    FPS=2.5 FRAMES=12 PREFIX=pnfvalb render_panning desk $(seq 9925 9932); } & b=$!
+  wait "$a"; wait "$b"
+  mapfile -t FAST_PANNING_VAL_SET < <(compgen -G "$OUT/data/pnfvalb_*" || true)
+  [ "${#FAST_PANNING_VAL_SET[@]}" = 40 ] || { echo "error: ${#FAST_PANNING_VAL_SET[@]} fast panning validation sequences, not 40" >&2; return 1; }
+}
 render_240() {  # prefix base: 240 training sequences where missing, rendered as the caller's LIGHTING and
   # SHAPES say and named PREFIX_<scene>_<seed>: rooms BASE+1..BASE+100, streets BASE+501..BASE+560, desks
   # BASE+801..BASE+880, two processes side by side; SET240 = those; exits when one did not render
@@ -251,13 +265,15 @@ more_training_data() {  # DATA = every training sequence; exits 2 when train_dem
 validation_set() {  # VAL_SET = the validation sequences a selection scores: the 8 (val_*), or with BROAD=1
   # the broad set (render_broad_validation; DESK_VAL=1 adds its desks); LIT_VAL=1 adds the same 80 lit
   # (stages 31-32), CURVED_VAL=1 lit with round props (stage 33), METERED_VAL=1 those metered (stage 36),
-  # PANNING_VAL=1 40 sequences looking around at hand-held rates (stage 38); each rendered where missing
+  # PANNING_VAL=1 40 sequences looking around at hand-held rates (stage 38), FAST_PANNING_VAL=1 40 more
+  # at 2.5 Hz (stage 39); each rendered where missing
   VAL_SET=("$OUT"/data/val_*)
   [ -z "${BROAD:-}" ] || { render_broad_validation; VAL_SET=("${BROAD_VAL[@]}"); }
   [ -z "${LIT_VAL:-}" ] || { lit_validation; VAL_SET+=("${LIT_BROAD_VAL[@]}"); }
   [ -z "${CURVED_VAL:-}" ] || { curved_validation; VAL_SET+=("${CURVED_VAL_SET[@]}"); }
   [ -z "${METERED_VAL:-}" ] || { metered_validation; VAL_SET+=("${METERED_VAL_SET[@]}"); }
   [ -z "${PANNING_VAL:-}" ] || { panning_validation; VAL_SET+=("${PANNING_VAL_SET[@]}"); }
+  [ -z "${FAST_PANNING_VAL:-}" ] || { fast_panning_validation; VAL_SET+=("${FAST_PANNING_VAL_SET[@]}"); }
 }
 select_run() {  # method run: pick the run's checkpoint on the 8 validation sequences (with BROAD=1, from
   # stage 19 on: the broad validation set), the shipped model scored beside it (eigen2014 by AbsRel

@@ -211,9 +211,14 @@ class Li2020Model:
 @dataclass(frozen=True)
 class Li2020Data(DataConfig):
     """``duplicates_filter_threshold``: official filter: a pair is dropped when the mean absolute
-    RGB difference (values in [0, 1]) of its frames is not above it (0 disables)."""
+    RGB difference (values in [0, 1]) of its frames is not above it (0 disables).
+    ``max_frame_stride`` (ours; training only): each training pair is frames i and i + s, s drawn
+    evenly from 1..max_frame_stride where that frame exists in the same chunk and camera, so the
+    motion network sees rotations and baselines up to that many frames' worth (1: consecutive
+    frames, the paper's). Validation always pairs consecutive frames."""
 
     duplicates_filter_threshold: float = 0.01
+    max_frame_stride: int = 1
 
 
 @dataclass(frozen=True)
@@ -529,6 +534,9 @@ def validate_config(config: Any) -> None:
         raise ConfigError("loss.ignore_among", config.loss.ignore_among, "expected 'all' or 'unequal'")
     if isinstance(config, Xian2018Config) and config.loss.target_source not in ("auto", "depth", "stereo"):
         raise ConfigError("loss.target_source", config.loss.target_source, "expected 'auto', 'depth' or 'stereo'")
+    if isinstance(config, Li2020Config) and config.data.max_frame_stride < 1:
+        raise ConfigError("data.max_frame_stride", config.data.max_frame_stride,
+                          "must be >= 1 (1 = consecutive frames, the paper's)")
     if isinstance(config, Li2020Config) and config.optimizer.depth_bn_stats not in ("batch", "frozen"):
         raise ConfigError("optimizer.depth_bn_stats", config.optimizer.depth_bn_stats, "must be batch or frozen")
     if isinstance(config, Li2020Config) and config.optimizer.depth_lr_scale < 0:

@@ -58,6 +58,24 @@ def test_li2020_triplets_and_scaled_intrinsics(synth_dataset):
     np.testing.assert_allclose(batch.pose[1, 0].numpy(), seq.frame(3).T_odom_optical, atol=1e-5)
 
 
+def test_li2020_random_stride_pairs_frames_further_apart_where_they_exist(synth_dataset):
+    out, seq, _ = synth_dataset  # 6 frames: pairs start at 0..4
+    ds = Li2020Dataset(out, "all", (36, 48), length=2, max_stride=3)
+    assert len(ds) == 5 and ds.max_stride == 3
+    seen: dict[int, set[int]] = {item: set() for item in range(len(ds))}
+    for epoch in range(12):
+        ds.epoch = epoch
+        for item in range(len(ds)):
+            stride = ds.stride_of(item)
+            seen[item].add(stride)
+        sample = ds[1]  # start 1: its second frame is frame 1 + stride
+        np.testing.assert_allclose(sample.pose[1].numpy(), seq.frame(1 + ds.stride_of(1)).T_odom_optical, atol=1e-5)
+    assert seen[0] == {1, 2, 3} and seen[3] == {1, 2} and seen[4] == {1}
+    assert {Li2020Dataset(out, "all", (36, 48), length=2).stride_of(i) for i in range(5)} == {1}
+    with pytest.raises(ValueError, match="max_stride=0"):
+        Li2020Dataset(out, "all", (36, 48), length=2, max_stride=0)
+
+
 def test_folder_and_collate_errors(tmp_path, synth_dataset):
     with pytest.raises(FileNotFoundError, match="manifest.csv"):
         DatasetFolder(tmp_path)
@@ -237,3 +255,12 @@ def test_exposure_metering_out_of_range_or_without_camera_augment_is_a_config_er
         validate_config(load_config("xian2018", XIAN_YAML,
                                     ["data.exposure_metering=0.5", "data.camera_augment=false"]))
     validate_config(load_config("xian2018", XIAN_YAML, ["data.exposure_metering=0.5"]))
+
+
+def test_max_frame_stride_below_one_is_a_config_error_naming_the_key():
+    from training.config import ConfigError, load_config, validate_config
+
+    li_yaml = XIAN_YAML.replace("xian2018.yaml", "li2020.yaml")
+    with pytest.raises(ConfigError, match=r"data.max_frame_stride.*must be >= 1"):
+        validate_config(load_config("li2020", li_yaml, ["data.max_frame_stride=0"]))
+    validate_config(load_config("li2020", li_yaml, ["data.max_frame_stride=4"]))

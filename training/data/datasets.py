@@ -195,6 +195,9 @@ class Li2020Dataset(Dataset):
     [0, 1] scale, measured on the frames fitted to ``output_hw``) not above it (a robot standing
     still teaches nothing and pulls depth to infinity); ``dropped_duplicates`` counts them and
     ``run_differences`` holds every candidate run's smallest difference (empty without the filter).
+    ``max_stride`` > ``stride`` (ours): each sample's stride is drawn evenly, per epoch and run,
+    from ``stride``..``max_stride`` among those whose frames all exist in the same chunk and
+    camera (runs are enumerated, and duplicates filtered, at ``stride``).
 
     Sample: :class:`FramesBatch`: rgb (T, 3, H, W), intrinsics (3, 3) at ``output_hw`` (zeros when
     unknown), intrinsics_known () bool, pose (T, 4, 4) optical-frame poses in odom (identity where
@@ -205,9 +208,11 @@ class Li2020Dataset(Dataset):
                  length: int = 3, stride: int = 1, augment: bool = False, seed: int = 0,
                  resize_mode: str = DEFAULT_RESIZE_MODE, camera_augment: bool = False,
                  duplicates_filter_threshold: float = 0.0, colour_jitter: float = 0.0,
-                 exposure_metering: float = 0.0) -> None:
+                 exposure_metering: float = 0.0, max_stride: int | None = None) -> None:
         if length < 2:
             raise ValueError(f"length={length}: need at least 2 frames")
+        if stride < 1 or (max_stride is not None and max_stride < stride):
+            raise ValueError(f"stride={stride}, max_stride={max_stride}: need 1 <= stride <= max_stride")
         self.folder = folder if isinstance(folder, DatasetFolder) else DatasetFolder(folder)
         self.output_hw, self.length, self.stride = _check_hw(output_hw), length, stride
         self.augment, self.seed, self.epoch = augment, seed, 0
@@ -215,8 +220,9 @@ class Li2020Dataset(Dataset):
         self.exposure_metering = exposure_metering
         present = set(self.folder.indices(split))
         camera = {i: self.folder.by_index[i].camera for i in present}  # nor a recalibration, nor a frame_id change
-        starts = [i for i in sorted(present) if all(i + k * stride in present and camera[i + k * stride] == camera[i]
-                                                     for k in range(1, length))]
+        self.max_stride = stride if max_stride is None else max_stride
+        self._present, self._camera = present, camera
+        starts = [i for i in sorted(present) if self._fits(i, stride)]
         self.duplicates_filter_threshold = duplicates_filter_threshold
         self.run_differences: list[float] = []
         self.starts = self._drop_duplicates(starts, duplicates_filter_threshold)
@@ -224,6 +230,19 @@ class Li2020Dataset(Dataset):
         if self.dropped_duplicates:
             LOG.info("%s: %d of %d runs left out as near-duplicates (mean |rgb difference| <= %g)",
                      self.folder.path, self.dropped_duplicates, len(starts), duplicates_filter_threshold)
+
+    def _fits(self, start: int, stride: int) -> bool:
+        """Whether the run from ``start`` at ``stride`` has all its frames, from one camera."""
+        return all(start + k * stride in self._present and self._camera[start + k * stride] == self._camera[start]
+                   for k in range(1, self.length))
+
+    def stride_of(self, item: int) -> int:
+        """The stride of sample ``item`` this epoch (``stride`` unless ``max_stride`` is larger)."""
+        start = self.starts[item]
+        if self.max_stride == self.stride:
+            return self.stride
+        fitting = [s for s in range(self.stride, self.max_stride + 1) if self._fits(start, s)]
+        return int(np.random.default_rng((self.seed, self.epoch, start, 7)).choice(fitting))
 
     def _drop_duplicates(self, starts: list[int], threshold: float) -> list[int]:
         if threshold <= 0:
@@ -243,7 +262,8 @@ class Li2020Dataset(Dataset):
         return len(self.starts)
 
     def __getitem__(self, item: int) -> FramesBatch:
-        frames = [self.starts[item] + k * self.stride for k in range(self.length)]
+        stride = self.stride_of(item)
+        frames = [self.starts[item] + k * stride for k in range(self.length)]
         images = [self.folder.rgb(i) for i in frames]
         intr = self.folder.intrinsics_of(frames[0])
         if intr is not None and (intr.height, intr.width) != images[0].shape[:2]:

@@ -268,7 +268,8 @@ class Li2020Method(MethodModule):
                              resize_mode=data.resize_mode, camera_augment=augment and data.camera_augment,
                              duplicates_filter_threshold=data.duplicates_filter_threshold if train else 0.0,
                              colour_jitter=data.colour_jitter,
-                             exposure_metering=data.exposure_metering)
+                             exposure_metering=data.exposure_metering,
+                             max_stride=data.max_frame_stride if train else 1)
 
     def export_models(self) -> list[tuple[str, nn.Module, dict]]:
         return [("li2020_depth", self.depth_net, self.depth_kwargs),
