@@ -179,6 +179,17 @@ panning_validation() {  # 40 short validation sequences (12 frames, render_panni
   mapfile -t PANNING_VAL_SET < <(compgen -G "$OUT/data/pnvalb_*" || true)
   [ "${#PANNING_VAL_SET[@]}" = 40 ] || { echo "error: ${#PANNING_VAL_SET[@]} panning validation sequences, not 40" >&2; return 1; }
 }
+panning_world_data() {  # stage: stage 38's data, rendered where missing: stage 37's training sequences
+  # (lit_world_data, the curved ones) and the 200 panning ones in DATA; stage 37's validation sequences and
+  # the 40 panning ones (stages 38 and 39)
+  lit_world_data "$1"
+  curved_stage_data
+  DATA+=("${CDATA[@]}")
+  panning_stage_data
+  DATA+=("${PDATA[@]}")
+  metered_validation
+  panning_validation
+}
 fast_panning_validation() {  # 40 validation sequences (12 frames, render_panning) at 2.5 Hz: the panning
   # camera 4 times further between frames (6.4 deg a pair on average, up to 12), on seeds no other render
   # uses: rooms 9121-9136, streets 9621-9632, desks 9921-9932, as pnfvalb_*, where missing;
