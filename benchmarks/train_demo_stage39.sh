@@ -27,13 +27,7 @@ set -euo pipefail
 # shellcheck source=benchmarks/recipe_lib.sh
 . "$(dirname "$0")/recipe_lib.sh"
 recipe_setup "$@"
-lit_world_data 39
-curved_stage_data
-DATA+=("${CDATA[@]}")
-panning_stage_data
-DATA+=("${PDATA[@]}")
-metered_validation
-panning_validation
+panning_world_data 39
 fast_panning_validation
 echo "stage 39: ${#DATA[@]} training sequences, 400 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
