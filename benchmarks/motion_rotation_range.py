@@ -18,17 +18,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
 from mono_depth_ros.inference.depth_estimator import DepthEstimator
 from mono_depth_ros.inference.ego_motion_estimator import EgoMotionEstimator
 from mono_depth_ros.inference.weights import WEIGHTS_DIR
 from training.data.datasets import DatasetFolder
-
-
-def angle_deg(rotation: np.ndarray) -> float:
-    """Angle (deg) of a (3, 3) rotation."""
-    return float(np.degrees(np.arccos(np.clip((np.trace(rotation) - 1.0) / 2.0, -1.0, 1.0))))
+from training.evaluate.pose_metrics import rotation_angle_deg
 
 
 def main() -> None:
@@ -42,8 +38,7 @@ def main() -> None:
     weights = Path(args.weights_dir) if args.weights_dir else WEIGHTS_DIR
     depth_net = DepthEstimator.from_path(weights / "li2020_depth.pt", backend="torch")
     motion_net = EgoMotionEstimator.from_path(weights / "li2020_motion.pt", backend="torch", refinement="none")
-    scale = float(torch.load(weights / "li2020_motion.pt", map_location="cpu", weights_only=False)
-                  ["state_dict"]["rotation_scale"])
+    scale = float(read_checkpoint_payload(weights / "li2020_motion.pt")["state_dict"]["rotation_scale"])
     true, said = [], []
     for folder in map(DatasetFolder, args.folders):
         indices = folder.indices("all")
@@ -53,8 +48,8 @@ def main() -> None:
             if pa is None or pb is None:
                 continue
             result = motion_net.estimate(folder.rgb(a), depth[a], folder.rgb(b), depth[b])
-            true.append(angle_deg((np.linalg.inv(pb) @ pa)[:3, :3]))
-            said.append(angle_deg(result.T_b_from_a[:3, :3]))
+            true.append(rotation_angle_deg((np.linalg.inv(pb) @ pa)[:3, :3]))
+            said.append(rotation_angle_deg(result.T_b_from_a[:3, :3]))
     true_deg, said_deg = np.array(true), np.array(said)
     edges = [float(e) for e in args.bins_deg.split(",")] + [np.inf]
     rows = []

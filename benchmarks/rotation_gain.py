@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from mono_depth_ros.inference.checkpoint import load_model_checkpoint
 from mono_depth_ros.models.li2020 import Li2020MotionNet
 
 
@@ -30,16 +31,16 @@ def main() -> None:
     if not args.gain > 0:
         parser.error(f"--gain {args.gain}: must be > 0")
     src, out = Path(args.src), Path(args.out)
-    blob = torch.load(src / "li2020_motion.pt", map_location="cpu", weights_only=False)
-    before = Li2020MotionNet(**blob["model_kwargs"]).eval()
-    before.load_state_dict(blob["state_dict"])
+    before, spec, blob = load_model_checkpoint(src / "li2020_motion.pt")
+    if not isinstance(before, Li2020MotionNet):
+        raise SystemExit(f"error: {src / 'li2020_motion.pt'} holds {blob['spec_name']}, not li2020's motion network")
     state = {k: v.clone() for k, v in blob["state_dict"].items()}
     state["background.weight"][:3] /= args.gain
     state["background.bias"][:3] /= args.gain
     state["unrefined_residual.weight"][:, :3] *= args.gain
     state["rotation_scale"] *= args.gain
-    after = Li2020MotionNet(**blob["model_kwargs"]).eval()
-    after.load_state_dict(state)
+    after = spec.build(**blob["model_kwargs"]).eval()
+    after.load_state_dict(state, strict=True)
     x = torch.rand(2, 8, 64, 96) * torch.tensor([1, 1, 1, 10, 1, 1, 1, 10.0]).view(1, 8, 1, 1)
     with torch.no_grad():
         a, b = before(x), after(x)

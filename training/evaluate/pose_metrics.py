@@ -25,13 +25,14 @@ def relative_from_poses(poses: list[np.ndarray]) -> list[np.ndarray]:
     return [np.linalg.inv(poses[i + 1]) @ poses[i] for i in range(len(poses) - 1)]
 
 
-def _angle_deg(R: np.ndarray) -> float:
+def rotation_angle_deg(R: np.ndarray) -> float:
+    """Angle (deg) of the rotation R (3, 3)."""
     return float(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1.0, 1.0))))
 
 
 def pair_errors(T_est: np.ndarray, T_gt: np.ndarray) -> dict[str, float]:
     """Rotation error (deg, angle of R_est^T R_gt) and translation-direction error (deg) of one pair."""
-    rot_deg = _angle_deg(T_est[:3, :3].T @ T_gt[:3, :3])
+    rot_deg = rotation_angle_deg(T_est[:3, :3].T @ T_gt[:3, :3])
     t_est, t_gt = T_est[:3, 3], T_gt[:3, 3]
     n_est, n_gt = np.linalg.norm(t_est), np.linalg.norm(t_gt)
     if n_est < 1e-12 or n_gt < 1e-12:

@@ -45,7 +45,8 @@ from training.evaluate.classical_vo import essential_pose
 from mono_depth_ros.core.depth_metrics import (DEPTH_BASELINES, DepthCaps, baseline_depth, common_mask,  # noqa: F401
                                                depth_errors, depth_scores, ramp_depth, whdr)
 from training.evaluate.depth_metrics import layout_grid
-from training.evaluate.pose_metrics import chain_relative, pair_errors, relative_from_poses, trajectory_metrics
+from training.evaluate.pose_metrics import (chain_relative, pair_errors, relative_from_poses, rotation_angle_deg,
+                                           trajectory_metrics)
 from training.evaluate.real_sets import RealFrame, RealSet
 from training.evaluate.uncertainty import FrameSample, frame_sample
 from training.losses.geometry import resample, transform_depth_map
@@ -195,10 +196,6 @@ def photometric_error(frame_a: RealFrame, frame_b: RealFrame, depth_a: np.ndarra
     return np.abs(_grey(frame_a.rgb)[0, 0].numpy() - warped), mask
 
 
-def _rotation_deg(R: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1.0, 1.0))))
-
-
 def _with_step(T: np.ndarray, length: float) -> np.ndarray:
     out = T.copy()
     norm = np.linalg.norm(T[:3, 3])
@@ -252,9 +249,9 @@ def evaluate_motion_set(real: RealSet, nets: Networks, depth_of: DepthCache,
         shared = np.logical_and.reduce([m for _, m in errors.values()])
         for name, (err, _) in errors.items():
             per_pair[name].setdefault("photo_err", []).append(float(err[shared].mean()) if shared.any() else np.nan)
-            per_pair[name].setdefault("rot_deg", []).append(_rotation_deg(estimates[name][i][:3, :3]))
+            per_pair[name].setdefault("rot_deg", []).append(rotation_angle_deg(estimates[name][i][:3, :3]))
             per_pair[name].setdefault("rot_vs_orb_deg", []).append(
-                _rotation_deg(estimates[name][i][:3, :3].T @ estimates["orb"][i][:3, :3]))
+                rotation_angle_deg(estimates[name][i][:3, :3].T @ estimates["orb"][i][:3, :3]))
     rows = {name: {} for name in estimates}
     if real.has_poses:
         gt_poses = [f.pose for f in real.frames]
