@@ -179,3 +179,53 @@ def test_gradcheck_losses_float64():
     x = torch.rand(1, 1, 13, 13, dtype=torch.float64, requires_grad=True)
     y = torch.rand(1, 1, 13, 13, dtype=torch.float64)
     assert torch.autograd.gradcheck(lambda a: ssim(a, y).mean(), (x,))
+
+
+@pytest.mark.parametrize("sigma", [0.7, 2.0, 4.0])
+def test_gaussian_blur_matches_scipy_nearest_mode(sigma):
+    from scipy.ndimage import gaussian_filter
+
+    from training.losses import gaussian_blur
+
+    image = torch.rand(2, 3, 20, 27, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    ours = gaussian_blur(image, sigma).numpy()
+    for b in range(2):
+        for c in range(3):
+            reference = gaussian_filter(image[b, c].numpy(), sigma, mode="nearest", truncate=3.0)
+            np.testing.assert_allclose(ours[b, c], reference, atol=1e-12)
+    assert gaussian_blur(image, 0.0) is image
+    with pytest.raises(InputError, match="image"):
+        gaussian_blur(image[0], 2.0)
+
+
+def _shifted_warp(h: int, w: int, shift_px: float):
+    """Frame 1 pixel (x, y) landing on (x + shift_px, y) in frame 2, every point in front of frame 2's depth."""
+    from training.losses import TransformedDepth
+
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    x = (xs + shift_px)[None]
+    mask = (x >= 0) & (x <= w - 1)
+    return TransformedDepth(x, ys[None], torch.ones(1, h, w, dtype=torch.float64), mask)
+
+
+def test_blurred_terms_reach_a_shift_the_sharp_terms_cannot_see():
+    """Per-pixel noise texture moved 8 px: the sharp RGB error is flat between warps of 0 and 4 px
+    (the texture decorrelates past a pixel), the sigma-4 one falls toward the true shift."""
+    from training.losses import gaussian_blur
+
+    g = torch.Generator().manual_seed(5)
+    texture = torch.rand(1, 3, 40, 168, generator=g, dtype=torch.float64)
+    frame_1, frame_2 = texture[..., 8:168], texture[..., 0:160]  # frame 1 pixel x shows frame 2 pixel x + 8
+    depth_2 = torch.full((1, 1, 40, 160), 2.0, dtype=torch.float64)
+
+    def error(shift: float, sigma: float) -> float:
+        a, b = gaussian_blur(frame_1, sigma), gaussian_blur(frame_2, sigma)
+        return float(rgbd_consistency_loss(_shifted_warp(40, 160, shift), a, depth_2, b)["rgb_error"]
+                     / _shifted_warp(40, 160, shift).mask.double().mean())
+
+    sharp = [error(s, 0.0) for s in (0.0, 2.0, 4.0)]
+    blurred = [error(s, 4.0) for s in (0.0, 2.0, 4.0)]
+    # the true warp explains both (the blurred frames differ near the borders each one replicates)
+    assert error(8.0, 0.0) < 1e-12 and error(8.0, 4.0) < 0.15 * blurred[0]
+    assert max(sharp) - min(sharp) < 0.05 * sharp[0], sharp  # noise: no slope toward 8 px
+    assert blurred[0] > 1.15 * blurred[1] > 1.15 ** 2 * blurred[2], blurred  # a slope all the way

@@ -65,3 +65,44 @@ def test_li2020_collapse_guard_stops_and_records_the_step():
     method.collapsed_at_step = None
     method._check_collapse(structured, counted_fraction=0.0)  # every pixel excluded
     assert method.collapsed_at_step == 0
+
+
+def test_li2020_blur_levels_average_the_photometric_terms_over_the_pyramid(tiny_dataset):
+    """photometric_blur_levels 0 is the official terms exactly; N averages them with the same warp's
+    on the frames blurred at sigma 2 .. 2^N px, and leaves every other term as it was."""
+    from training.evaluate.photometric import recorded_warps
+    from training.losses import gaussian_blur
+
+    terms = {}
+    for levels in (0, 2):
+        torch.manual_seed(0)
+        config = load_config("li2020", overrides=TINY["li2020"] + [f"loss.photometric_blur_levels={levels}"])
+        method = build_method(config, dataset_has_intrinsics=True).eval()
+        batch = _fixed_batch(method, DatasetFolder(tiny_dataset))
+        calls: list = []
+        with torch.no_grad(), recorded_warps(calls):
+            terms[levels] = method.loss_terms(batch)
+        assert len(calls) == levels + 1
+    moved, rgb, rgb_2, full = calls[0]  # levels 2's unblurred call: the official terms
+    assert float(terms[0]["rgb_consistency"]) == pytest.approx(2 * float(full["rgb_error"]), rel=1e-6)
+    assert float(terms[0]["ssim"]) == pytest.approx(float(full["ssim_error"]), rel=1e-6)
+    for (warp, blurred_1, blurred_2, _), sigma in zip(calls[1:], (2.0, 4.0)):  # the same warp, blurred frames
+        assert warp is moved
+        torch.testing.assert_close(blurred_1, gaussian_blur(rgb, sigma))
+        torch.testing.assert_close(blurred_2, gaussian_blur(rgb_2, sigma))
+    assert float(terms[2]["rgb_consistency"]) == pytest.approx(2 * sum(float(c[3]["rgb_error"]) for c in calls) / 3,
+                                                               rel=1e-6)
+    assert float(terms[2]["ssim"]) == pytest.approx(sum(float(c[3]["ssim_error"]) for c in calls) / 3, rel=1e-6)
+    assert float(terms[2]["rgb_consistency"]) != pytest.approx(float(terms[0]["rgb_consistency"]), rel=1e-3)
+    for key in ("depth_smoothing", "rotation_cycle_consistency", "translation_cycle_consistency", "motion_smoothing"):
+        assert float(terms[2][key]) == pytest.approx(float(terms[0][key]), rel=1e-6), key
+
+
+def test_li2020_blur_levels_out_of_range_is_a_config_error_naming_the_key():
+    from training.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match=r"loss.photometric_blur_levels.*must be 0"):
+        validate_config(load_config("li2020", overrides=["loss.photometric_blur_levels=5"]))
+    with pytest.raises(ConfigError, match=r"loss.photometric_blur_levels"):
+        validate_config(load_config("li2020", overrides=["loss.photometric_blur_levels=-1"]))
+    validate_config(load_config("li2020", overrides=["loss.photometric_blur_levels=2"]))

@@ -137,7 +137,7 @@ def photometric_terms(module: Any, folder: str | Path, split: str = "val", progr
         calls: list = []
         with recorded_warps(calls):
             terms = module.loss_terms(batch)
-        transformed, rgb_1, rgb_2, out = calls[-1]
+        transformed, rgb_1, rgb_2, out = calls[0]  # the unblurred frames (loss.photometric_blur_levels adds calls)
         l1, inview = inview_l1(transformed, rgb_1, rgb_2)
         for key, value in (("rgb_consistency", terms["rgb_consistency"]), ("ssim", terms["ssim"]),
                            ("counted_fraction", out["frame1_closer_to_camera"].float().mean()),

@@ -19,6 +19,26 @@ def _gaussian_kernel(window: int, sigma: float, channels: int, like: torch.Tenso
     return (g[:, None] * g[None, :]).expand(channels, 1, window, window).contiguous()
 
 
+def gaussian_blur(image: torch.Tensor, sigma_px: float) -> torch.Tensor:
+    """Separable Gaussian blur of standard deviation ``sigma_px`` pixels, borders replicated, taps
+    out to 3 sigma (as ``scipy.ndimage.gaussian_filter(mode="nearest", truncate=3)``).
+
+    Args: image (B, C, H, W). Returns: (B, C, H, W). ``sigma_px`` <= 0 returns ``image``.
+    """
+    check_4d("image", image)
+    if sigma_px <= 0:
+        return image
+    radius = int(3.0 * sigma_px + 0.5)
+    taps = torch.arange(-radius, radius + 1, dtype=image.dtype, device=image.device)
+    g = torch.exp(-taps ** 2 / (2.0 * sigma_px ** 2))
+    g = g / g.sum()
+    c = image.shape[1]
+    rows = F.conv2d(F.pad(image, (radius, radius, 0, 0), mode="replicate"), g.view(1, 1, 1, -1).expand(c, 1, 1, -1),
+                    groups=c)
+    return F.conv2d(F.pad(rows, (0, 0, radius, radius), mode="replicate"), g.view(1, 1, -1, 1).expand(c, 1, -1, 1),
+                    groups=c)
+
+
 def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5, data_range: float = 1.0,
          k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
     """Per-pixel SSIM (Wang et al. 2004) with a Gaussian window, 'valid' convolution.

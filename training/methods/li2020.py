@@ -57,8 +57,8 @@ from torch import nn
 from training.config import Li2020Config
 from training.data.batches import FramesBatch
 from training.data.datasets import Li2020Dataset
-from training.losses import (axis_angle_to_matrix, depth_variance_loss, disparity_smoothness, l1_smoothness,
-                             log_depth_mean_loss, motion_field_consistency, normalize_motion_map,
+from training.losses import (axis_angle_to_matrix, depth_variance_loss, disparity_smoothness, gaussian_blur,
+                             l1_smoothness, log_depth_mean_loss, motion_field_consistency, normalize_motion_map,
                              rgbd_consistency_loss, scale_invariant_log_loss, sqrt_sparsity, transform_depth_map)
 from training.methods.base import MethodModule
 
@@ -185,6 +185,19 @@ class Li2020Method(MethodModule):
         per_pair = batch.intrinsics[:, None].expand(-1, batch.rgb.shape[1] - 1, 3, 3).flatten(0, 1)
         return torch.cat([per_pair, per_pair]).to(predicted.dtype)
 
+    def _blurred_levels(self, moved: Any, rgb: torch.Tensor, depth_2: torch.Tensor, rgb_2: torch.Tensor,
+                        full: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rgb_error, ssim_error): ``full``'s, averaged with the same warp's on both frames blurred
+        at sigma 2, 4, .. px for ``loss.photometric_blur_levels`` levels (0: ``full``'s as they are)."""
+        levels = self.config.loss.photometric_blur_levels
+        rgb_error, ssim_error = full["rgb_error"], full["ssim_error"]
+        for level in range(1, levels + 1):
+            sigma_px = 2.0 ** level
+            blurred = rgbd_consistency_loss(moved, gaussian_blur(rgb, sigma_px), depth_2, gaussian_blur(rgb_2, sigma_px),
+                                            self.config.loss.occluded_pixel_weight)
+            rgb_error, ssim_error = rgb_error + blurred["rgb_error"], ssim_error + blurred["ssim_error"]
+        return rgb_error / (levels + 1), ssim_error / (levels + 1)
+
     def loss_terms(self, batch: FramesBatch) -> dict[str, torch.Tensor]:
         rgb_a, rgb_b = _split_pairs(batch.rgb)
         pairs = rgb_a.shape[0]
@@ -203,6 +216,7 @@ class Li2020Method(MethodModule):
         moved = transform_depth_map(depth, rotation, translation, k)
         rgbd = rgbd_consistency_loss(moved, rgb, flipped_depth.detach(), flipped_rgb,
                                      self.config.loss.occluded_pixel_weight)
+        rgb_error, ssim_error = self._blurred_levels(moved, rgb, flipped_depth.detach(), flipped_rgb, rgbd)
         flip = torch.cat([torch.arange(pairs, 2 * pairs), torch.arange(0, pairs)]).to(depth.device)
         cycle = motion_field_consistency(moved.pixel_x, moved.pixel_y, rgbd["frame1_closer_to_camera"],
                                          rotation, translation, rotation[flip], translation[flip])
@@ -210,7 +224,7 @@ class Li2020Method(MethodModule):
         weights = self.config.loss_weights
         self._check_collapse(depth, float(rgbd["frame1_closer_to_camera"].mean()))
         mean_on = float(self.global_step < self.config.schedule.depth_mean_steps)
-        return {"rgb_consistency": 2 * rgbd["rgb_error"], "ssim": rgbd["ssim_error"],
+        return {"rgb_consistency": 2 * rgb_error, "ssim": ssim_error,
                 "depth_smoothing": 2 * disparity_smoothness(depth, rgb),
                 "rotation_cycle_consistency": 2 * cycle["rotation_error"],
                 "translation_cycle_consistency": 2 * cycle["translation_error"],
