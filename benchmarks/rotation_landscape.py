@@ -14,7 +14,8 @@ level (both frames blurred by a Gaussian of sigma px, as ``loss.photometric_blur
 
 Run on the fast-panning validation renders (`fast_panning_validation` in recipe_lib.sh):
 
-    .venv/bin/python benchmarks/rotation_landscape.py runs/demo/data/pnfvalb_* --json docs/rotation_landscape.json
+    .venv/bin/python benchmarks/rotation_landscape.py runs/demo/data/pnfvalb_* --json docs/rotation_landscape.json \
+        --figure docs/images/rotation_landscape.png
     .venv/bin/python benchmarks/rotation_landscape.py --weights-dir DIR FOLDER...
 """
 
@@ -73,6 +74,30 @@ def pair_curves(module, batch, sigmas_px: tuple[float, ...]) -> tuple[float, flo
     return (float(np.degrees(np.linalg.norm(true[0].numpy()))), float(np.degrees(float(network[0].norm()))), curves)
 
 
+def draw_figure(path: Path, table: list[dict], pairs: int, true_deg: float, network_deg: float) -> None:
+    """Mean weighted terms along the path, one line per blur level, each divided by its value at alpha 0."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    for row in table:
+        curve = np.array(row["mean_curve"])
+        ax.plot(ALPHAS, curve / curve[0], marker="o",
+                label=f"sigma {row['sigma_px']:g} px (first step down on {row['first_step_down']:.0%} of pairs)")
+    ax.axvline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("rotation: 0 = the network's, 1 = the true one (axis-angle, straight path)")
+    ax.set_ylabel("photometric terms / at the network's")
+    ax.set_title(f"li2020 on {pairs} fast-panning pairs: true {true_deg:.1f} deg, network {network_deg:.2f} deg",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", nargs="+", help="extracted folders with poses (training extract / training synth)")
@@ -82,6 +107,7 @@ def main() -> None:
     parser.add_argument("--sigmas-px", default="0,1,2,4", help="blur levels, Gaussian sigma in network-input pixels")
     parser.add_argument("--every", type=int, default=2, help="every Nth pair of a folder (default 2)")
     parser.add_argument("--json", default=None, help="also write the table here")
+    parser.add_argument("--figure", default=None, help="also draw the mean curves into this PNG")
     args = parser.parse_args()
     sigmas = tuple(float(s) for s in args.sigmas_px.split(","))
     weights = Path(args.weights_dir) if args.weights_dir else WEIGHTS_DIR
@@ -112,11 +138,14 @@ def main() -> None:
         table.append({"sigma_px": sigma, "mean_curve": c.mean(0).tolist(), "first_step_down": down,
                       "truth_lower": truth, "bump": bump})
         print(f"{sigma:>8g} " + " ".join(f"{v:>7.4f}" for v in c.mean(0)) + f"{down:>17.0%}{truth:>13.0%}{bump:>7.0%}")
+    true_mean, network_mean = float(np.mean([r[0] for r in rows])), float(np.mean([r[1] for r in rows]))
+    if args.figure:
+        draw_figure(Path(args.figure), table, len(rows), true_mean, network_mean)
     if args.json:
         Path(args.json).write_text(json.dumps({"weights": str(weights), "pairs": len(rows), "alphas": ALPHAS,
                                                "min_deg": args.min_deg, "rows": table,
-                                               "true_mean_deg": float(np.mean([r[0] for r in rows])),
-                                               "network_mean_deg": float(np.mean([r[1] for r in rows]))}, indent=2))
+                                               "true_mean_deg": true_mean, "network_mean_deg": network_mean},
+                                              indent=2))
 
 
 if __name__ == "__main__":
