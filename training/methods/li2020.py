@@ -26,7 +26,10 @@ barrier (weight 0 by default as in the official code; raise it, e.g. 1e-6, if co
 Options that depart from the official defaults (all default to the official values):
 ``model.layer_norm_noise_stddev`` (0 turns the randomized layer normalisation into a plain one),
 ``loss.occluded_pixel_weight`` (a positive weight keeps pixels that fail the occlusion test in
-the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field).
+the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field),
+``loss.photometric_blur_levels`` (N > 0: the RGB and SSIM terms averaged with the same warp's on
+both frames blurred at sigma 2 .. 2^N px, an image pyramid's reach for large motions),
+``data.max_frame_stride`` (pairs up to N frames apart).
 
 Data (official): random crop-and-resize with intrinsics adjusted plus a random horizontal flip
 (``data.augment``), pairs whose frames differ by a mean |rgb difference| <= 0.01 dropped
