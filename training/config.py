@@ -226,7 +226,10 @@ class Li2020Weights:
     """Official code's DEFAULT_PARAMS['loss_weights'] (+ two terms of ours: the anti-collapse
     ``depth_mean`` and, for adaptation, ``depth_anchor``: the scale-invariant log difference
     between the depth network and a frozen copy of the weights it started from, which needs
-    ``trainer.init_from``; 0, the default, leaves the depth network free)."""
+    ``trainer.init_from``; 0, the default, leaves the depth network free; and ``rotation_supervision``:
+    the motion network's rotation against the dataset's poses, the L1 norm in radians of the error
+    rotation's sin(angle) * axis, averaged over the directions whose two frames have a pose, for
+    renders with exact poses; 0, the default, is the paper's self-supervision alone)."""
 
     rgb_consistency: float = 1.0
     ssim: float = 3.0
@@ -238,6 +241,7 @@ class Li2020Weights:
     depth_variance: float = 0.0
     depth_mean: float = 1.0
     depth_anchor: float = 0.0
+    rotation_supervision: float = 0.0
 
 
 @dataclass(frozen=True)

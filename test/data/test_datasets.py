@@ -100,7 +100,7 @@ def test_li2020_crop_resize_flip_keeps_intrinsics_consistent():
     flipped_seen = set()
     for seed in range(8):
         rng = np.random.default_rng(seed)
-        (out,), new = li2020_crop_resize_flip([image], intr, (60, 80), rng)
+        (out,), new, _ = li2020_crop_resize_flip([image], intr, (60, 80), rng)
         assert out.shape == (60, 80, 3) and (new.width, new.height) == (80, 60)
         v, u = np.mgrid[5:55, 5:75]
         flipped = bool(out[30, 10, 0] > out[30, 70, 0])
@@ -264,3 +264,4 @@ def test_max_frame_stride_below_one_is_a_config_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"data.max_frame_stride.*must be >= 1"):
         validate_config(load_config("li2020", li_yaml, ["data.max_frame_stride=0"]))
     validate_config(load_config("li2020", li_yaml, ["data.max_frame_stride=4"]))
+

@@ -229,3 +229,34 @@ def test_blurred_terms_reach_a_shift_the_sharp_terms_cannot_see():
     assert error(8.0, 0.0) < 1e-12 and error(8.0, 4.0) < 0.15 * blurred[0]
     assert max(sharp) - min(sharp) < 0.05 * sharp[0], sharp  # noise: no slope toward 8 px
     assert blurred[0] > 1.15 * blurred[1] > 1.15 ** 2 * blurred[2], blurred  # a slope all the way
+
+
+def test_rotation_supervision_is_the_error_angle_and_ignores_pairs_without_poses():
+    """sin(angle) * axis of R_pred R_true^T, L1, both directions; a pair missing a pose counts for nothing."""
+    from scipy.spatial.transform import Rotation
+
+    from training.methods.li2020 import rotation_supervision
+
+    rng = np.random.default_rng(2)
+    pose = np.tile(np.eye(4), (2, 2, 1, 1))  # B=2 samples of T=2 frames -> P=2 pairs
+    truth = []
+    for i in range(2):
+        pose[i, 0, :3, :3] = Rotation.from_rotvec(rng.normal(size=3) * 0.2).as_matrix()
+        pose[i, 0, :3, 3] = rng.normal(size=3)
+        pose[i, 1, :3, :3] = Rotation.from_rotvec(rng.normal(size=3) * 0.2).as_matrix()
+        truth.append((np.linalg.inv(pose[i, 1]) @ pose[i, 0])[:3, :3])
+    truth = np.stack(truth + [t.T for t in truth])  # a->b of both pairs, then b->a
+    pose_t, valid = torch.from_numpy(pose), torch.ones(2, 2, dtype=torch.bool)
+    exact = torch.from_numpy(truth)
+    assert rotation_supervision(exact, pose_t, valid).item() == pytest.approx(0.0, abs=1e-12)
+    off = Rotation.from_rotvec([0.0, 0.05, 0.0]).as_matrix()  # 0.05 rad about y on every prediction
+    predicted = torch.from_numpy(off @ truth)
+    assert rotation_supervision(predicted, pose_t, valid).item() == pytest.approx(math.sin(0.05), rel=1e-9)
+    wrong_first = exact.clone()
+    wrong_first[0] = torch.from_numpy(Rotation.from_rotvec([0.3, 0.0, 0.0]).as_matrix() @ truth[0])
+    wrong_first[2] = torch.from_numpy(Rotation.from_rotvec([0.3, 0.0, 0.0]).as_matrix() @ truth[2])
+    missing = valid.clone()
+    missing[0, 1] = False  # sample 0's second frame has no pose: its pair, both directions, drop out
+    assert rotation_supervision(wrong_first, pose_t, missing).item() == pytest.approx(0.0, abs=1e-12)
+    assert rotation_supervision(wrong_first, pose_t, valid).item() == pytest.approx(2 * math.sin(0.3) / 4, rel=1e-9)
+    assert rotation_supervision(exact, pose_t, torch.zeros(2, 2, dtype=torch.bool)).item() == 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -106,3 +107,30 @@ def test_li2020_blur_levels_out_of_range_is_a_config_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"loss.photometric_blur_levels"):
         validate_config(load_config("li2020", overrides=["loss.photometric_blur_levels=-1"]))
     validate_config(load_config("li2020", overrides=["loss.photometric_blur_levels=2"]))
+
+
+def test_li2020_flipped_samples_carry_mirrored_poses(tiny_dataset):
+    """The official augmentation flips half the samples: their poses are mirrored with them, so the
+    relative rotation is M R M (rotations about y and z change sign) and the translation's x too."""
+    from training.data.augment import mirror_pose
+    from training.data.datasets import DatasetFolder, Li2020Dataset
+
+    folder = DatasetFolder(tiny_dataset)
+    plain = Li2020Dataset(folder, "all", (48, 64), length=2, augment=False)
+    seen = {True: 0, False: 0}
+    for seed in range(12):
+        augmented = Li2020Dataset(folder, "all", (48, 64), length=2, augment=True, seed=seed)
+        sample, reference = augmented[0], plain[0]
+        truth = [folder.pose(augmented.starts[0] + k) for k in range(2)]
+        if truth[0] is None:
+            pytest.skip("the tiny dataset has no poses")
+        mirrored = torch.allclose(sample.pose[0], torch.from_numpy(mirror_pose(truth[0])).float(), atol=1e-6)
+        same = torch.allclose(sample.pose[0], reference.pose[0], atol=1e-6)
+        assert mirrored != same or np.allclose(truth[0][0, 1:3], 0)  # one or the other, unless symmetric
+        seen[mirrored] += 1
+        rel = np.linalg.inv(sample.pose[1].double().numpy()) @ sample.pose[0].double().numpy()
+        true_rel = np.linalg.inv(truth[1]) @ truth[0]
+        expected = np.diag([-1.0, 1, 1, 1]) @ true_rel @ np.diag([-1.0, 1, 1, 1]) if mirrored else true_rel
+        np.testing.assert_allclose(rel, expected, atol=1e-5)
+        assert np.isclose(np.linalg.det(sample.pose[0][:3, :3].double().numpy()), 1.0, atol=1e-5)
+    assert seen[True] and seen[False], seen

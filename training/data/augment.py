@@ -97,15 +97,25 @@ def flip_intrinsics(intr: CameraIntrinsics) -> CameraIntrinsics:
                             intr.distortion_model, intr.d, None)
 
 
+def mirror_pose(pose: np.ndarray) -> np.ndarray:
+    """The optical-frame pose (4, 4) of a horizontally flipped image's camera: x negated in the
+    camera and the world, M P M with M = diag(-1, 1, 1, 1), a proper rotation again. Relative motions
+    follow: inv(M P_b M) M P_a M = M inv(P_b) P_a M (rotations about y and z and x translations
+    change sign)."""
+    mirror = np.diag([-1.0, 1.0, 1.0, 1.0])
+    return mirror @ pose @ mirror
+
+
 def li2020_crop_resize_flip(frames: list[np.ndarray], intr: CameraIntrinsics | None, output_hw: tuple[int, int],
                             rng: np.random.Generator, resize_mode: str = "crop", flip: bool = True
-                            ) -> tuple[list[np.ndarray], CameraIntrinsics | None]:
+                            ) -> tuple[list[np.ndarray], CameraIntrinsics | None, bool]:
     """Li 2020 official ``random_crop_and_resize_pipeline`` for all frames of a sample alike:
     random crop (:func:`random_crop_box`), fit to ``output_hw`` (``resize_mode``), random
     horizontal flip; the intrinsics follow every step.
 
     Args: frames: T images (H, W, 3) uint8 of one size; intr: their intrinsics or None.
-    Returns: T images (h, w, 3) at ``output_hw`` and the intrinsics at ``output_hw`` (or None).
+    Returns: T images (h, w, 3) at ``output_hw``, the intrinsics at ``output_hw`` (or None), and
+    whether they were flipped (poses then follow with :func:`mirror_pose`).
     """
     box = random_crop_box(frames[0].shape[:2], output_hw, rng)
     fit = plan_fit((box.h, box.w), output_hw, resize_mode)
@@ -114,10 +124,11 @@ def li2020_crop_resize_flip(frames: list[np.ndarray], intr: CameraIntrinsics | N
         if (intr.height, intr.width) != frames[0].shape[:2]:
             intr = intr.scaled(frames[0].shape[1], frames[0].shape[0])
         intr = fit.intrinsics(intr.cropped(box.x0, box.y0, box.w, box.h))
-    if flip and rng.random() < 0.5:
+    flipped = bool(flip and rng.random() < 0.5)
+    if flipped:
         out = [np.ascontiguousarray(f[:, ::-1]) for f in out]
         intr = flip_intrinsics(intr) if intr is not None else None
-    return out, intr
+    return out, intr, flipped
 
 
 def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:

@@ -21,7 +21,8 @@ from torch.utils.data import Dataset
 
 from training.data import folder_format as ff
 from mono_depth_ros.core.fit import DEFAULT_RESIZE_MODE, plan_fit
-from training.data.augment import camera_augment, eigen_augment, li2020_crop_resize_flip, mean_abs_difference
+from training.data.augment import (camera_augment, eigen_augment, li2020_crop_resize_flip, mean_abs_difference,
+                                   mirror_pose)
 from training.data.batches import DepthBatch, FramesBatch, RelativeDepthBatch
 from training.data.stereo import stereo_relative_depth
 
@@ -201,7 +202,7 @@ class Li2020Dataset(Dataset):
 
     Sample: :class:`FramesBatch`: rgb (T, 3, H, W), intrinsics (3, 3) at ``output_hw`` (zeros when
     unknown), intrinsics_known () bool, pose (T, 4, 4) optical-frame poses in odom (identity where
-    unknown), pose_valid (T,) bool.
+    unknown; mirrored with the images when the augmentation flips them), pose_valid (T,) bool.
     """
 
     def __init__(self, folder: DatasetFolder | str | Path, split: str, output_hw: tuple[int, int],
@@ -269,8 +270,9 @@ class Li2020Dataset(Dataset):
         if intr is not None and (intr.height, intr.width) != images[0].shape[:2]:
             intr = intr.scaled(images[0].shape[1], images[0].shape[0])
         rng = np.random.default_rng((self.seed, self.epoch, frames[0]))
+        flipped = False
         if self.augment:
-            images, intr = li2020_crop_resize_flip(images, intr, self.output_hw, rng, self.resize_mode)
+            images, intr, flipped = li2020_crop_resize_flip(images, intr, self.output_hw, rng, self.resize_mode)
         else:
             fit = plan_fit(images[0].shape[:2], self.output_hw, self.resize_mode)
             images, intr = [fit.apply(im) for im in images], (fit.intrinsics(intr) if intr is not None else None)
@@ -278,6 +280,7 @@ class Li2020Dataset(Dataset):
             images = camera_augment(images, rng, self.colour_jitter, self.exposure_metering)
         rgb = torch.stack([_rgb_tensor(im) for im in images])
         poses = [self.folder.pose(i) for i in frames]
+        poses = [mirror_pose(p) if flipped and p is not None else p for p in poses]
         pose = torch.from_numpy(np.stack([p if p is not None else np.eye(4) for p in poses])).float()
         k = torch.from_numpy(intr.k).float() if intr is not None else torch.zeros(3, 3)
         return FramesBatch(rgb, k, torch.tensor(intr is not None), pose, torch.tensor([p is not None for p in poses]))

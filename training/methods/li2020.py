@@ -29,7 +29,9 @@ Options that depart from the official defaults (all default to the official valu
 the RGB term), ``model.auto_mask`` (false: keep the whole residual translation field),
 ``loss.photometric_blur_levels`` (N > 0: the RGB and SSIM terms averaged with the same warp's on
 both frames blurred at sigma 2 .. 2^N px, an image pyramid's reach for large motions),
-``data.max_frame_stride`` (pairs up to N frames apart).
+``data.max_frame_stride`` (pairs up to N frames apart), ``loss_weights.rotation_supervision``
+(the rotation against the renders' exact poses, for the bundled weights' synthetic training; the
+paper is self-supervised, and a user's bag without poses gets no such term).
 
 Data (official): random crop-and-resize with intrinsics adjusted plus a random horizontal flip
 (``data.augment``), pairs whose frames differ by a mean |rgb difference| <= 0.01 dropped
@@ -80,6 +82,24 @@ def layer_norm_noise_ramp(step: int, rampup_steps: int) -> float:
     if rampup_steps <= 0:
         return 1.0
     return float(min(step / rampup_steps, 1.0) ** 2)
+
+
+def rotation_supervision(rotation: torch.Tensor, pose: torch.Tensor, pose_valid: torch.Tensor) -> torch.Tensor:
+    """Mean L1 norm (radians) of sin(angle) * axis of each predicted rotation's error against the truth.
+
+    Args: rotation (2P, 3, 3): the motion network's, a->b for the P consecutive pairs, then b->a (as
+    loss_terms stacks them); pose (B, T, 4, 4) optical-frame poses in odom, P = B * (T - 1);
+    pose_valid (B, T) bool. Pairs without both poses count for nothing (0 when none has them).
+    """
+    a, b = pose[:, :-1].flatten(0, 1).double(), pose[:, 1:].flatten(0, 1).double()
+    valid = (pose_valid[:, :-1] & pose_valid[:, 1:]).flatten(0, 1)
+    b_from_a = torch.linalg.solve(b, a)[:, :3, :3]
+    truth = torch.cat([b_from_a, b_from_a.transpose(-1, -2)]).to(rotation.dtype)
+    valid = torch.cat([valid, valid]).to(rotation.dtype)
+    error = rotation @ truth.transpose(-1, -2)
+    sin_axis = 0.5 * torch.stack([error[:, 2, 1] - error[:, 1, 2], error[:, 0, 2] - error[:, 2, 0],
+                                  error[:, 1, 0] - error[:, 0, 1]], -1)
+    return (sin_axis.abs().sum(-1) * valid).sum() / valid.sum().clamp_min(1.0)
 
 
 def _split_pairs(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -235,7 +255,9 @@ class Li2020Method(MethodModule):
                 "motion_drift": 2 * sqrt_sparsity(normalized),
                 "depth_variance": 2 * depth_variance_loss(depth) if weights.depth_variance > 0 else depth.sum() * 0,
                 "depth_mean": mean_on * log_depth_mean_loss(depth),
-                "depth_anchor": self._anchor_term(rgb, depth)}
+                "depth_anchor": self._anchor_term(rgb, depth),
+                "rotation_supervision": rotation_supervision(rotation, batch.pose, batch.pose_valid)
+                if weights.rotation_supervision > 0 else depth.sum() * 0}
 
     def _check_collapse(self, depth: torch.Tensor, counted_fraction: float) -> None:
         """Every ``collapse_check_every_n_steps``: log the spread of log depth and the fraction of
