@@ -5,7 +5,7 @@
 #   RENDER_ONLY=1 benchmarks/train_demo_stage43.sh         (the data only)
 #
 # Why: stage 42 (written before its run: stage 40's pick with loss_weights.rotation_supervision=10, blurred
-# photometric terms and pairs up to 2 frames apart, lr 3e-5) was stopped at step 550 and never selected:
+# photometric terms and pairs up to 2 frames apart, lr 3e-5) was stopped at step 599 and never selected:
 # at its step 500 the motion network alone (motion_rotation_range.py on the 80 panning validation
 # sequences) said 0.74 / 0.90 / 0.80 / 0.76 deg for true 1-2 / 2-4 / 4-8 / 8-16 deg, where stage 40's
 # pick said 0.80 / 0.91 / 0.78 / 0.77: even told the rotation outright, the network did not move in 500
