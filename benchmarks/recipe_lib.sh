@@ -430,6 +430,14 @@ train_li_lite0() {  # run minutes log threads [extra args]: li2020 lite0 (depth 
       --set trainer.checkpoint_every_n_steps=250 "${LI_CONTINUE[@]}" --no-progress --max-minutes "$minutes" "$@" \
       $(resume "$OUT/runs/$run") > "$OUT/$log" 2>&1
 }
+li_start_from_pick() {  # stage run: RUN's selected li2020 pair copied once to OUT/runs/li2020_stageSTAGE_start, where
+  # train_li_from_shipped starts from it instead of the shipped pair (stages 41-43: stage 40's pick); exits when
+  # RUN has no selected pair
+  local start="$OUT/runs/li2020_stage$1_start" pick="$OUT/runs/$2/selected"
+  [ ! -f "$start/li2020_motion.pt" ] || return 0
+  [ -f "$pick/li2020_motion.pt" ] || { echo "error: no $pick: run the stage that makes $2 first" >&2; exit 1; }
+  mkdir -p "$start"; cp "$pick/li2020_depth.pt" "$pick/li2020_motion.pt" "$start/"
+}
 train_li_from_shipped() {  # stage [extra args]: li2020 from the shipped pair (copied once to
   # RUN_start, so a resumed run starts from the same weights) at stage 34's recipe (lr 3e-5, batch 6,
   # 120x160, one thread, LI_MIN minutes, default 60), as li2020_stageN, logging to li_stageN.log

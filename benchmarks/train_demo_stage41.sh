@@ -32,11 +32,7 @@ fast_panning_validation
 echo "stage 41: ${#DATA[@]} training sequences, 400 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
-start="$OUT/runs/li2020_stage41_start" stage40="$OUT/runs/li2020_stage40/selected"
-if [ ! -f "$start/li2020_motion.pt" ]; then
-  [ -f "$stage40/li2020_motion.pt" ] || { echo "error: no $stage40: run benchmarks/train_demo_stage40.sh first" >&2; exit 1; }
-  mkdir -p "$start"; cp "$stage40/li2020_depth.pt" "$stage40/li2020_motion.pt" "$start/"
-fi
+li_start_from_pick 41 li2020_stage40
 LI_MIN=${LI_MIN:-35} train_li_from_shipped 41 --set data.exposure_metering=0.5 --set loss.photometric_blur_levels=2
 FAST_PANNING_VAL=1 PANNING_VAL=1 METERED_VAL=1 CURVED_VAL=1 LIT_VAL=1 BROAD=1 DESK_VAL=1 SEL_EVERY=${SEL_EVERY:-1000} \
     select_ship_li li2020_stage41

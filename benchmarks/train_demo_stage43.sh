@@ -31,11 +31,7 @@ fast_panning_validation
 echo "stage 43: ${#DATA[@]} training sequences, 400 validation sequences"
 [ -z "${RENDER_ONLY:-}" ] || exit 0
 
-start="$OUT/runs/li2020_stage43_start" stage40="$OUT/runs/li2020_stage40/selected"
-if [ ! -f "$start/li2020_motion.pt" ]; then
-  [ -f "$stage40/li2020_motion.pt" ] || { echo "error: no $stage40: run benchmarks/train_demo_stage40.sh first" >&2; exit 1; }
-  mkdir -p "$start"; cp "$stage40/li2020_depth.pt" "$stage40/li2020_motion.pt" "$start/"
-fi
+li_start_from_pick 43 li2020_stage40
 LI_MIN=${LI_MIN:-30} train_li_from_shipped 43 --set data.exposure_metering=0.5 --set loss.photometric_blur_levels=2 \
     --set loss_weights.rotation_supervision=10 --set data.max_frame_stride=2 \
     --set optimizer.lr=0.0002 --set optimizer.depth_lr_scale=0.15

@@ -186,3 +186,20 @@ def test_shapes_reach_the_render_and_curved_validation_finds_the_80(tmp_path: Pa
     a, b = (sorted((d / "depth").iterdir())[-1] for d in (p_dir, c_dir))
     assert not np.array_equal(cv2.imread(str(a), cv2.IMREAD_UNCHANGED), cv2.imread(str(b), cv2.IMREAD_UNCHANGED))
     _twins_present_then_one_missing(tmp_path, "cvval", "cvvalb", "curved_validation", "CURVED_VAL_SET")
+
+
+def test_li_start_from_pick_copies_a_runs_pick_once_and_names_a_missing_one(tmp_path: Path):
+    """Stages 41-43 start from stage 40's pick: its two files are copied to the stage's start folder
+    once (a resumed run keeps the same start), and a run without a pick stops with one line naming it."""
+    pick = tmp_path / "runs" / "li2020_stage40" / "selected"
+    missing = _bash("li_start_from_pick 41 li2020_stage40", tmp_path)
+    assert missing.returncode == 1 and f"no {pick}" in missing.stderr, missing.stderr
+    pick.mkdir(parents=True)
+    for name in ("li2020_depth.pt", "li2020_motion.pt"):
+        (pick / name).write_text(name)
+    assert _bash("li_start_from_pick 41 li2020_stage40", tmp_path).returncode == 0
+    start = tmp_path / "runs" / "li2020_stage41_start"
+    assert (start / "li2020_motion.pt").read_text() == "li2020_motion.pt"
+    (pick / "li2020_motion.pt").write_text("changed")  # a later pick does not replace the start
+    assert _bash("li_start_from_pick 41 li2020_stage40", tmp_path).returncode == 0
+    assert (start / "li2020_motion.pt").read_text() == "li2020_motion.pt"
