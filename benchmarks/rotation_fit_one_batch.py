@@ -21,12 +21,14 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from mono_depth_ros.inference.weights import WEIGHTS_DIR
 from training.data.batches import FramesBatch, collate
 from training.data.datasets import DatasetFolder
 from training.evaluate.photometric import li2020_for_scoring
+from training.evaluate.pose_metrics import relative_from_poses, rotation_angle_deg
 
 
 def batch_of(module, folders: list[str], per_folder: int, every: int) -> FramesBatch:
@@ -46,9 +48,8 @@ def rotation_said(module, b: FramesBatch) -> tuple[float, float, float]:
     rgb, flipped = torch.cat([b.rgb[:, 0], b.rgb[:, 1]]), torch.cat([b.rgb[:, 1], b.rgb[:, 0]])
     depth = module.depth_net(rgb).clamp_min(1e-3)
     out = module.motion_net(torch.cat([rgb, depth, flipped, torch.cat([depth[n:], depth[:n]])], 1))
-    truth = torch.linalg.solve(b.pose[:, 1].double(), b.pose[:, 0].double())[:, :3, :3]
-    cos = ((truth.diagonal(dim1=-2, dim2=-1).sum(-1) - 1) / 2).clamp(-1, 1)
-    return (float(torch.rad2deg(torch.arccos(cos)).mean()), float(torch.rad2deg(out.rotation_rad[:n].norm(dim=1)).mean()),
+    truth = [rotation_angle_deg(relative_from_poses(list(poses))[0][:3, :3]) for poses in b.pose.double().numpy()]
+    return (float(np.mean(truth)), float(torch.rad2deg(out.rotation_rad[:n].norm(dim=1)).mean()),
             float(out.translation[:n, 0].abs().mean()))
 
 

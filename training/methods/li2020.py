@@ -208,15 +208,16 @@ class Li2020Method(MethodModule):
         per_pair = batch.intrinsics[:, None].expand(-1, batch.rgb.shape[1] - 1, 3, 3).flatten(0, 1)
         return torch.cat([per_pair, per_pair]).to(predicted.dtype)
 
-    def _blurred_levels(self, moved: Any, rgb: torch.Tensor, depth_2: torch.Tensor, rgb_2: torch.Tensor,
+    def _blurred_levels(self, moved: Any, rgb: torch.Tensor, depth_2: torch.Tensor, flip: torch.Tensor,
                         full: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(rgb_error, ssim_error): ``full``'s, averaged with the same warp's on both frames blurred
-        at sigma 2, 4, .. px for ``loss.photometric_blur_levels`` levels (0: ``full``'s as they are)."""
+        at sigma 2, 4, .. px for ``loss.photometric_blur_levels`` levels (0: ``full``'s as they are).
+        Frame 2 is ``rgb[flip]`` (both directions are stacked), so each level blurs the batch once."""
         levels = self.config.loss.photometric_blur_levels
         rgb_error, ssim_error = full["rgb_error"], full["ssim_error"]
         for level in range(1, levels + 1):
-            sigma_px = 2.0 ** level
-            blurred = rgbd_consistency_loss(moved, gaussian_blur(rgb, sigma_px), depth_2, gaussian_blur(rgb_2, sigma_px),
+            blurred_rgb = gaussian_blur(rgb, 2.0 ** level)
+            blurred = rgbd_consistency_loss(moved, blurred_rgb, depth_2, blurred_rgb[flip],
                                             self.config.loss.occluded_pixel_weight)
             rgb_error, ssim_error = rgb_error + blurred["rgb_error"], ssim_error + blurred["ssim_error"]
         return rgb_error / (levels + 1), ssim_error / (levels + 1)
@@ -239,8 +240,8 @@ class Li2020Method(MethodModule):
         moved = transform_depth_map(depth, rotation, translation, k)
         rgbd = rgbd_consistency_loss(moved, rgb, flipped_depth.detach(), flipped_rgb,
                                      self.config.loss.occluded_pixel_weight)
-        rgb_error, ssim_error = self._blurred_levels(moved, rgb, flipped_depth.detach(), flipped_rgb, rgbd)
         flip = torch.cat([torch.arange(pairs, 2 * pairs), torch.arange(0, pairs)]).to(depth.device)
+        rgb_error, ssim_error = self._blurred_levels(moved, rgb, flipped_depth.detach(), flip, rgbd)
         cycle = motion_field_consistency(moved.pixel_x, moved.pixel_y, rgbd["frame1_closer_to_camera"],
                                          rotation, translation, rotation[flip], translation[flip])
         normalized = normalize_motion_map(residual, translation)
