@@ -66,3 +66,31 @@ def test_photometric_score_refuses_what_it_cannot_score(tiny_dataset, tmp_path):
         photometric_score(tmp_path, tiny_dataset, "all")
     with pytest.raises(InputError, match="no consecutive frame pair"):
         photometric_score(BUNDLED_DIR, tiny_dataset, "val")  # the tiny folder's val split is empty
+
+
+
+def test_the_score_ignores_the_blur_levels_the_weights_trained_with(tiny_dataset):
+    """Weights trained with loss.photometric_blur_levels score on the sharp frames, as every other
+    weights do: their training terms average in blurred frames' (lower on smoothed images) and would
+    rank them on another scale (stage 41's li2020 against its fine-tunes in adapt_euroc.py)."""
+    import dataclasses
+
+    import torch
+
+    from training.data.batches import collate
+    from training.data.datasets import DatasetFolder
+
+    def with_levels(levels: int):
+        module = li2020_for_scoring(BUNDLED_DIR)
+        module.config = dataclasses.replace(module.config, loss=dataclasses.replace(
+            module.config.loss, photometric_blur_levels=levels))
+        return module
+
+    sharp, blurred = with_levels(0), with_levels(2)
+    expected, scored = photometric_terms(sharp, tiny_dataset, "all"), photometric_terms(blurred, tiny_dataset, "all")
+    for key in ("rgb_consistency", "ssim", "weighted", "counted_fraction", "inview_l1"):
+        assert scored[key] == pytest.approx(expected[key], rel=1e-6), key
+    dataset = blurred.make_dataset(DatasetFolder(tiny_dataset), "all", train=False)
+    with torch.no_grad():
+        training_terms = blurred.loss_terms(collate([dataset[i] for i in range(len(dataset))]))
+    assert float(training_terms["ssim"]) < 0.95 * expected["ssim"]  # what the score read before

@@ -3,7 +3,9 @@
 Adapting li2020 to a user's camera needs no labels, and neither should choosing the checkpoint:
 this scores weights on consecutive frame pairs of a held-out split with exactly the loss the
 method trains on (``Li2020Method.loss_terms``: RGB L1 x 2 and SSIM, occlusion-masked, weighted by
-the config's ``loss_weights``), no gradient, residual motion field on, no layer-norm noise. It also
+the config's ``loss_weights``), no gradient, residual motion field on, no layer-norm noise, on
+the sharp frames only (weights trained with ``loss.photometric_blur_levels`` score on the same
+scale as any other). It also
 reports the share of pixels those masked terms count and the plain L1 over every pixel that lands
 inside frame b: the masked terms alone favour a warp that masks more pixels, so read both.
 
@@ -136,10 +138,12 @@ def photometric_terms(module: Any, folder: str | Path, split: str = "val", progr
         n = int(batch.rgb.shape[0])
         calls: list = []
         with recorded_warps(calls):
-            terms = module.loss_terms(batch)
-        transformed, rgb_1, rgb_2, out = calls[0]  # the unblurred frames (loss.photometric_blur_levels adds calls)
+            module.loss_terms(batch)
+        # the sharp frames' terms, with li2020's factors, whatever loss.photometric_blur_levels the weights
+        # trained with: its terms average in blurred frames' and would score weights on different scales
+        transformed, rgb_1, rgb_2, out = calls[0]
         l1, inview = inview_l1(transformed, rgb_1, rgb_2)
-        for key, value in (("rgb_consistency", terms["rgb_consistency"]), ("ssim", terms["ssim"]),
+        for key, value in (("rgb_consistency", 2 * out["rgb_error"]), ("ssim", out["ssim_error"]),
                            ("counted_fraction", out["frame1_closer_to_camera"].float().mean()),
                            ("inview_fraction", inview), ("inview_l1", l1)):
             sums[key] += float(value) * n
