@@ -10,8 +10,9 @@ loss weights, each from the same start, the same samples and the same number of 
 
 - ``supervised``: ``rotation_supervision`` alone (every other weight 0): told the rotation outright
   (computed on the motion network's forward pass alone, the same term ``loss_terms`` computes);
-- ``paper``: the weights' own config (li2020's self-supervision);
-- ``both``: the weights' config plus ``rotation_supervision`` (stage 43's mix).
+- ``paper``: li2020's self-supervised terms at the weights' loss weights, on the sharp frames
+  (``li2020_for_scoring`` sets ``loss.photometric_blur_levels`` 0, as the paper has it);
+- ``both``: those plus ``rotation_supervision`` (stage 43's mix, without its blurred terms).
 
 Before and after each, on every consecutive pair of the validation folders (and of the training
 folders' first pairs, for the fit), it prints the mean true angle, the mean angle the network says

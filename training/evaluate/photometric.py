@@ -48,7 +48,9 @@ def _source_config(weights: Path) -> dict:
 def li2020_for_scoring(weights: str | Path, has_intrinsics: bool = True) -> Any:
     """An eval-mode li2020 method module holding ``weights`` (a run's .ckpt, a folder with
     li2020_depth.pt and li2020_motion.pt, or li2020_depth.pt with its motion sibling), configured as
-    trained but with the residual motion field on from step 0 and plain layer norm."""
+    trained but with the residual motion field on from step 0, plain layer norm and the photometric
+    terms on the sharp frames only (``loss.photometric_blur_levels`` 0: weights trained with blurred
+    terms would otherwise score on a lower scale than any other)."""
     from training.config import config_from_dict
     from training.loop import initialise_from
     from training.methods import build_method
@@ -57,6 +59,7 @@ def li2020_for_scoring(weights: str | Path, has_intrinsics: bool = True) -> Any:
     config = _source_config(weights)
     config["schedule"] = {**config["schedule"], "motion_field_burnin_steps": 0}
     config["model"] = {**config["model"], "layer_norm_noise_stddev": 0.0}
+    config["loss"] = {**config.get("loss", {}), "photometric_blur_levels": 0}
     module = build_method(config_from_dict(config), dataset_has_intrinsics=has_intrinsics)
     source = weights.parent if weights.suffix == ".pt" else weights
     initialise_from(module, str(source))
@@ -126,7 +129,8 @@ def _chunks(dataset: Any, progress: bool, desc: str):
 
 @torch.no_grad()
 def photometric_terms(module: Any, folder: str | Path, split: str = "val", progress: bool = False) -> dict:
-    """li2020's photometric terms of ``module`` on every consecutive pair of ``folder``'s ``split``.
+    """li2020's photometric terms of ``module`` (from :func:`li2020_for_scoring`) on every consecutive
+    pair of ``folder``'s ``split``.
 
     Returns rgb_consistency, ssim, weighted (with the config's loss weights), counted_fraction,
     inview_fraction, inview_l1 (means over pairs) and pairs. InputError when the split has no pair.
@@ -138,12 +142,10 @@ def photometric_terms(module: Any, folder: str | Path, split: str = "val", progr
         n = int(batch.rgb.shape[0])
         calls: list = []
         with recorded_warps(calls):
-            module.loss_terms(batch)
-        # the sharp frames' terms, with li2020's factors, whatever loss.photometric_blur_levels the weights
-        # trained with: its terms average in blurred frames' and would score weights on different scales
+            terms = module.loss_terms(batch)
         transformed, rgb_1, rgb_2, out = calls[0]
         l1, inview = inview_l1(transformed, rgb_1, rgb_2)
-        for key, value in (("rgb_consistency", 2 * out["rgb_error"]), ("ssim", out["ssim_error"]),
+        for key, value in (("rgb_consistency", terms["rgb_consistency"]), ("ssim", terms["ssim"]),
                            ("counted_fraction", out["frame1_closer_to_camera"].float().mean()),
                            ("inview_fraction", inview), ("inview_l1", l1)):
             sums[key] += float(value) * n
