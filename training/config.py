@@ -286,12 +286,18 @@ class Li2020Optimizer:
     ``depth_bn_stats`` (ours; batch-norm depth nets, ``lite0``): ``batch`` normalises with each
     batch's statistics and updates the stored ones (plain training); ``frozen`` normalises with the
     stored statistics and keeps them (their scales and offsets still learn): fine-tuning on small
-    batches of one recording. No effect on a net without batch norm."""
+    batches of one recording. No effect on a net without batch norm.
+    ``static_camera_depth`` (ours): a run that starts from weights (``--init-from``) on recordings
+    where the camera stands still in most sampled pairs of the train split (every folder;
+    ``training.evaluate.motion_check``) has nothing that constrains depth (no parallax): ``freeze``
+    (default) runs it with ``depth_lr_scale`` 0, so only the motion network and the intrinsics
+    adapt; ``train`` trains the depth network anyway. No effect on a moving camera or from scratch."""
 
     lr: float = 2e-4
     weight_decay: float = 0.0
     depth_lr_scale: float = 1.0
     depth_bn_stats: str = "batch"
+    static_camera_depth: str = "freeze"
 
 
 @dataclass(frozen=True)
@@ -555,6 +561,9 @@ def validate_config(config: Any) -> None:
                           "must be 0 (the paper's full-resolution terms only) to 4 (sigma up to 16 px)")
     if isinstance(config, Li2020Config) and config.optimizer.depth_bn_stats not in ("batch", "frozen"):
         raise ConfigError("optimizer.depth_bn_stats", config.optimizer.depth_bn_stats, "must be batch or frozen")
+    if isinstance(config, Li2020Config) and config.optimizer.static_camera_depth not in ("freeze", "train"):
+        raise ConfigError("optimizer.static_camera_depth", config.optimizer.static_camera_depth,
+                          "must be freeze or train")
     if isinstance(config, Li2020Config) and config.optimizer.depth_lr_scale < 0:
         raise ConfigError("optimizer.depth_lr_scale", config.optimizer.depth_lr_scale, "must be >= 0 (0 = frozen)")
     if isinstance(config, Li2020Config) and config.loss_weights.depth_anchor > 0 and not t.init_from:

@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -388,6 +388,30 @@ def unused_frames_note(parts: list[Any], folders: list[DatasetFolder], split: st
     return f"{used} of {total} frames used: the method needs {needs}"
 
 
+def static_camera_policy(config: Any, folders: list[DatasetFolder]) -> Any:
+    """li2020 learns depth from the camera's motion: one warning per folder whose camera stands
+    still (``training.evaluate.motion_check``). When every folder's does and the run starts from
+    weights (``trainer.init_from``) with ``optimizer.static_camera_depth`` freeze (default), the
+    config comes back with ``optimizer.depth_lr_scale`` 0 (the depth network kept as it starts;
+    measured on EuRoC's hovering clip, README "Adapt to your camera"); else unchanged."""
+    if config.method != "li2020":
+        return config
+    from training.evaluate.motion_check import static_camera_note
+
+    notes = [static_camera_note(folder, config.data.train_split) for folder in folders]
+    for note in notes:
+        if note:
+            LOG.warning("%s", note)
+    opt = config.optimizer
+    if not (all(notes) and config.trainer.init_from and opt.static_camera_depth == "freeze"
+            and opt.depth_lr_scale > 0):
+        return config
+    LOG.warning("the depth network stays as %s gives it for this run (optimizer.depth_lr_scale 0; only the motion "
+                "network and the intrinsics adapt): set optimizer.static_camera_depth=train to fine-tune it anyway",
+                config.trainer.init_from)
+    return replace(config, optimizer=replace(opt, depth_lr_scale=0.0))
+
+
 def _round_down(value: float) -> str:
     """``value`` rounded down to one significant digit, as text (0.00093 -> '0.0009')."""
     if value <= 0:
@@ -409,6 +433,7 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         _check_resume_fits(config, resume)
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
+    config = static_camera_policy(config, folders)
     module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
     init_files = {}
     if config.trainer.init_from and not resume:  # a resumed run's weights come from its checkpoint
@@ -430,13 +455,6 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     cropped = crop_note(folders, config.data.input_hw, config.data.resize_mode)
     if cropped:
         LOG.warning("%s", cropped)
-    if config.method == "li2020":  # self-supervised: depth needs the camera to move
-        from training.evaluate.motion_check import static_camera_note
-
-        for folder in folders:
-            note = static_camera_note(folder, config.data.train_split)
-            if note:
-                LOG.warning("%s", note)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the data is known to be usable
     save_config_yaml(config, run_dir / "config.yaml")
     val_ds = _datasets(module, folders, config.data.val_split, train=False) if config.trainer.val_batches else None

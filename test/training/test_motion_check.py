@@ -59,12 +59,7 @@ def test_li2020_training_warns_on_a_still_camera(tiny_dataset, tmp_path, caplog)
     from training.config import load_config
     from training.loop import train
 
-    still = tmp_path / "still"
-    shutil.copytree(tiny_dataset, still)
-    frames = sorted((still / "rgb").iterdir())
-    big = cv2.resize(cv2.imread(str(frames[0])), (640, 480), interpolation=cv2.INTER_CUBIC)
-    for path in frames:  # one textured view, large enough for ORB
-        cv2.imwrite(str(path), big)
+    still = _still_copy(tiny_dataset, tmp_path / "still")
     config = load_config("li2020", overrides=["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all",
                                               "trainer.batch_size=2", "trainer.num_workers=0", "trainer.val_batches=0",
                                               "trainer.accelerator=cpu", "trainer.max_steps=1",
@@ -92,3 +87,47 @@ def test_synthetic_handheld_sequences_move(scene, tmp_path):
     motion = camera_motion(DatasetFolder(tmp_path / "ds"), "all")
     assert motion.pairs >= 2 and motion.static_pairs == 0, motion
     assert static_camera_note(DatasetFolder(tmp_path / "ds"), "all") is None
+
+
+def _still_copy(tiny_dataset, path):
+    """The tiny street sequence with every frame replaced by its first, large enough for ORB."""
+    shutil.copytree(tiny_dataset, path)
+    frames = sorted((path / "rgb").iterdir())
+    big = cv2.resize(cv2.imread(str(frames[0])), (640, 480), interpolation=cv2.INTER_CUBIC)
+    for frame in frames:
+        cv2.imwrite(str(frame), big)
+    return path
+
+
+def test_adapting_on_a_still_camera_freezes_depth_unless_told(tiny_dataset, tmp_path, caplog):
+    """From weights (--init-from) on a still camera, optimizer.static_camera_depth freeze (default)
+    keeps the depth network exactly as it starts and still trains the motion network; train trains
+    both; on a moving camera the default trains depth too."""
+    from mono_depth_ros.inference.checkpoint import read_checkpoint_payload
+    from training.config import load_config
+    from training.loop import train
+
+    still = _still_copy(tiny_dataset, tmp_path / "still")
+    base = ["model.variant=light", "data.input_hw=[48, 64]", "data.train_split=all", "trainer.batch_size=2",
+            "trainer.num_workers=0", "trainer.val_batches=0", "trainer.accelerator=cpu",
+            "trainer.checkpoint_every_n_steps=100", "data.duplicates_filter_threshold=0", "optimizer.lr=0.01",
+            "schedule.motion_field_burnin_steps=0"]
+    train(load_config("li2020", overrides=[*base, "trainer.max_steps=1"]), tiny_dataset, tmp_path / "start",
+          progress=False)
+
+    def changed(run, spec):
+        a = read_checkpoint_payload(tmp_path / "start" / f"{spec}.pt")["state_dict"]
+        b = read_checkpoint_payload(tmp_path / run / f"{spec}.pt")["state_dict"]
+        return max(float((a[k].float() - b[k].float()).abs().max()) for k in a if a[k].is_floating_point())
+
+    init = [*base, "trainer.max_steps=3", f"trainer.init_from={tmp_path / 'start'}"]
+    with caplog.at_level(logging.WARNING, logger="training.loop"):
+        train(load_config("li2020", overrides=init), still, tmp_path / "frozen", progress=False)
+    assert any("static_camera_depth=train" in r.getMessage() for r in caplog.records)
+    assert "depth_lr_scale: 0.0" in (tmp_path / "frozen" / "config.yaml").read_text()
+    assert changed("frozen", "li2020_depth") == 0.0 and changed("frozen", "li2020_motion") > 0
+    train(load_config("li2020", overrides=[*init, "optimizer.static_camera_depth=train"]), still,
+          tmp_path / "trained", progress=False)
+    assert changed("trained", "li2020_depth") > 0
+    train(load_config("li2020", overrides=init), tiny_dataset, tmp_path / "moving", progress=False)
+    assert changed("moving", "li2020_depth") > 0
