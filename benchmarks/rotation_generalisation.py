@@ -15,8 +15,9 @@ loss weights, each from the same start, the same samples and the same number of 
 - ``both``: those plus ``rotation_supervision`` (stage 43's mix, without its blurred terms).
 
 Before and after each, on every consecutive pair of the validation folders (and of the training
-folders' first pairs, for the fit), it prints the mean true angle, the mean angle the network says
-and the mean angle of the error rotation (deg). If ``supervised`` gets the validation rotation and
+folders' first pairs, for the fit; with ``--memorise`` also on the very augmented samples it
+trains on), it prints the mean true angle, the mean angle the network says and the mean angle of
+the error rotation (deg). If ``supervised`` gets the validation rotation and
 ``paper``/``both`` do not, the self-supervised terms hold the network away from it; if none does,
 the network or its input cannot carry it.
 
@@ -195,6 +196,8 @@ def main() -> None:
                         help="the motion network trained: the weights' (given), a fresh one (scratch), or the "
                              "correlation candidate (supervised arm only)")
     parser.add_argument("--eval-every", type=int, default=0, help="also print the validation figures every N steps")
+    parser.add_argument("--memorise", action="store_true",
+                        help="also score the augmented samples it trains on (a fit check: use few training folders)")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
     arms = [a for a in args.arms.split(",") if a]
@@ -212,6 +215,8 @@ def main() -> None:
     val_items = pairs_of(probe, args.val, None)
     fit_items = pairs_of(probe, args.train, 4)
     start = {"val": rotations(probe, val_items), "train": rotations(probe, fit_items)}
+    if args.memorise:
+        start["samples"] = rotations(probe, samples)
     print(f"{len(samples)} augmented training samples from {len(args.train)} folders; {len(val_items)} validation "
           f"pairs from {len(args.val)}; {args.steps} Adam steps of {args.batch} at lr {args.lr:g} per arm")
     results = {"weights": str(weights), "net": args.net, "steps": args.steps, "batch": args.batch, "lr": args.lr,
@@ -233,13 +238,15 @@ def main() -> None:
         supervised = train_arm(module, samples, args.steps, args.batch, args.lr, seed=1, fast=arm == "supervised",
                                report=report, every=args.eval_every)
         after = {"val": rotations(module, val_items), "train": rotations(module, fit_items)}
+        if args.memorise:
+            after["samples"] = rotations(module, samples)
         tenth = max(1, args.steps // 10)
         after["rotation_supervision_first_last_tenth_rad"] = [float(np.mean(supervised[:tenth])),
                                                               float(np.mean(supervised[-tenth:]))]
         after["seconds"] = time.monotonic() - t0
         after["val_along"] = along
         results["arms"][arm] = after
-        for name in ("val", "train"):
+        for name in start:
             r = after[name]
             print(f"{arm:<12}{name:<7}{r['pairs']:>6}{r['true_deg']:>10.3f}{r['said_deg']:>10.3f}{r['error_deg']:>11.3f}")
         first, last = after["rotation_supervision_first_last_tenth_rad"]
