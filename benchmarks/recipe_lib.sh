@@ -440,10 +440,10 @@ li_start_from_pick() {  # stage run: RUN's selected li2020 pair copied once to O
 }
 train_li_from_shipped() {  # stage [extra args]: li2020 from the shipped pair (copied once to
   # RUN_start, so a resumed run starts from the same weights) at stage 34's recipe (lr 3e-5, batch 6,
-  # 120x160, one thread, LI_MIN minutes, default 60), as li2020_stageN, logging to li_stageN.log
+  # 120x160, one thread (LI_THREADS when set), LI_MIN minutes, default 60), as li2020_stageN, logging to li_stageN.log
   local stage=$1 start="$OUT/runs/li2020_stage$1_start"; shift
   [ -f "$start/li2020_motion.pt" ] || { mkdir -p "$start"; cp "$W/li2020_depth.pt" "$W/li2020_motion.pt" "$start/"; }
-  train_li_lite0 "li2020_stage$stage" "${LI_MIN:-60}" "li_stage$stage.log" 1 --init-from "$start" \
+  train_li_lite0 "li2020_stage$stage" "${LI_MIN:-60}" "li_stage$stage.log" "${LI_THREADS:-1}" --init-from "$start" \
       --set optimizer.lr=0.00003 "$@"
 }
 li_stage_120x160() {  # run minutes log [extra args]: li2020 (depth and motion) continued from the shipped
