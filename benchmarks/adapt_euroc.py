@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.inference.checkpoint import read_checkpoint_payload  # noqa: E402
+from training.config import load_config  # noqa: E402
 from training.evaluate.real_sets import DEFAULT_DATA_ROOT  # noqa: E402
 
 #: The README's recipe (fixed before looking at any held-out frame): plain layer norm, no burn-in or
@@ -94,13 +95,6 @@ def weights_settings(weights: Path) -> list[str]:
             for section, items in found.items() for key, value in items.items()]
 
 
-def run_setting(run: Path, section: str, key: str):
-    """A run's resolved setting (its config.yaml): what the run trained with, after ``train``'s own decisions."""
-    import yaml
-
-    return (yaml.safe_load((run / "config.yaml").read_text()).get(section) or {}).get(key)
-
-
 def finetune(data: Path, weights: Path, out: Path, steps: int, threads: int, extra: tuple[str, ...] = ()) -> Path:
     """Run ``training train --init-from`` as a user would (``extra``: more ``--set`` items); returns the run folder."""
     sets = weights_settings(weights) + FINETUNE + [f"trainer.max_steps={steps}", *extra]
@@ -129,7 +123,6 @@ def photometric(folder: Path, split: str, weights: Path | None, settings: list[s
     from ``settings`` would see. Returns rgb_consistency, ssim, weighted (with the config's loss
     weights), counted_fraction, inview_l1, pairs.
     """
-    from training.config import load_config
     from training.data.batches import collate
     from training.data.datasets import DatasetFolder
     from training.evaluate.photometric import inview_l1, photometric_score
@@ -291,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc", args.euroc_steps, args.threads,
                        ("trainer.checkpoint_every_n_steps=100",))
         chosen = select_on_val(run, args.out / "euroc", args.weights)
-        results["recipe_depth_lr_scale"] = run_setting(run, "optimizer", "depth_lr_scale")
+        # what the run trained with, after train's own decision (its resolved config.yaml)
+        results["recipe_depth_lr_scale"] = load_config("li2020", run / "config.yaml").optimizer.depth_lr_scale
         depth_run = finetune(args.out / "euroc", args.weights, args.out / "run_euroc_depth", args.euroc_steps,
                              args.threads, ("trainer.checkpoint_every_n_steps=100", *TRAIN_DEPTH))
         depth_chosen = select_on_val(depth_run, args.out / "euroc", args.weights)
@@ -307,25 +301,25 @@ def main(argv: list[str] | None = None) -> int:
               "depth on every real set, README \"Batch-norm statistics from your camera\")", flush=True)
         results["bn_frozen_val"] = {"frozen_val": bn_chosen["best_score"], "depth_trained_val": depth_chosen["best_score"]}
 
-        def picked(label: str, summary: dict, folder: Path) -> tuple[str, Path]:
-            note = "" if summary["ship"] else ": the bundled weights scored better there"
-            return (f"{label}, step {summary['best_step']} selected on the val split (photometric, no labels){note}",
-                    folder / "selected" if summary["ship"] else args.weights)
-
-        picks = {"recipe": picked("the recipe (depth frozen: the camera stands still)", chosen, run),
-                 "depth": picked("depth trained anyway (optimizer.static_camera_depth=train)", depth_chosen, depth_run),
-                 "anchor": picked(f"depth trained anyway, anchored ({args.depth_anchor:g})", anchor_chosen, anchor_run),
-                 "bn": picked("depth trained anyway, batch-norm statistics frozen", bn_chosen, bn_run)}
+        # {variant: (selection summary, run folder)}; a pick that lost to the bundled weights is scored as them
+        selections = {"the recipe (depth frozen: the camera stands still)": (chosen, run),
+                      "depth trained anyway (optimizer.static_camera_depth=train)": (depth_chosen, depth_run),
+                      f"depth trained anyway, anchored ({args.depth_anchor:g})": (anchor_chosen, anchor_run),
+                      "depth trained anyway, batch-norm statistics frozen": (bn_chosen, bn_run)}
+        picks = {name: run_dir / "selected" if summary["ship"] else args.weights
+                 for name, (summary, run_dir) in selections.items()}
         rows = {"no motion (identity warp)": photometric(args.out / "euroc", "test", None, settings),
                 "bundled weights": photometric(args.out / "euroc", "test", args.weights, settings),
                 f"the recipe ({args.euroc_steps} steps)": photometric(args.out / "euroc", "test", run, settings),
                 f"depth trained anyway ({args.euroc_steps} steps)":
                     photometric(args.out / "euroc", "test", depth_run, settings)}
-        rows |= {label: photometric(args.out / "euroc", "test", folder, settings) for label, folder in picks.values()}
+        rows |= {f"{name}, step {summary['best_step']} selected on the val split (photometric, no labels)"
+                 + ("" if summary["ship"] else ": the bundled weights scored better there"):
+                     photometric(args.out / "euroc", "test", picks[name], settings)
+                 for name, (summary, _) in selections.items()}
         print_photometric(rows)
         results["euroc"] = rows
-        results["euroc_depth"] = euroc_depth({"bundled weights": args.weights,
-                                              **{label.split(", step")[0]: folder for label, folder in picks.values()}})
+        results["euroc_depth"] = euroc_depth({"bundled weights": args.weights, **picks})
     else:
         print(f"EuRoC frames not found at {args.euroc}: skipped")
     if args.kitti.is_dir():

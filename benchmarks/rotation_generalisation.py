@@ -151,6 +151,12 @@ def rotations(module, items: list, chunk: int = 32) -> dict[str, float]:
             "error_deg": float(np.mean(error))}
 
 
+def print_row(arm: str, name: str, r: dict, note: str = "") -> None:
+    """One line of the table: arm, set, pairs and the three mean angles (deg) of ``rotations``."""
+    print(f"{arm:<12}{name:<7}{r['pairs']:>6}{r['true_deg']:>10.3f}{r['said_deg']:>10.3f}{r['error_deg']:>11.3f}{note}",
+          flush=True)
+
+
 def train_arm(module, samples, steps: int, batch: int, lr: float, seed: int, fast: bool,
               report=None, every: int = 0) -> list[float]:
     """Adam on the motion network for ``steps`` batches drawn (with the seed) from ``samples``;
@@ -224,7 +230,7 @@ def main() -> None:
     header = f"{'arm':<12}{'set':<7}{'pairs':>6}{'true deg':>10}{'said deg':>10}{'error deg':>11}"
     print(header)
     for name, r in start.items():
-        print(f"{'start':<12}{name:<7}{r['pairs']:>6}{r['true_deg']:>10.3f}{r['said_deg']:>10.3f}{r['error_deg']:>11.3f}")
+        print_row("start", name, r)
     for arm in arms:
         module = module_for(weights, arm, args.supervision, args.net)
         t0 = time.monotonic()
@@ -232,8 +238,7 @@ def main() -> None:
 
         def report(step: int, module=module, arm=arm, along=along) -> None:
             r = along[step] = rotations(module, val_items)
-            print(f"{arm:<12}{'val':<7}{r['pairs']:>6}{r['true_deg']:>10.3f}{r['said_deg']:>10.3f}{r['error_deg']:>11.3f}"
-                  f"  (step {step})", flush=True)
+            print_row(arm, "val", r, f"  (step {step})")
 
         supervised = train_arm(module, samples, args.steps, args.batch, args.lr, seed=1, fast=arm == "supervised",
                                report=report, every=args.eval_every)
@@ -247,8 +252,7 @@ def main() -> None:
         after["val_along"] = along
         results["arms"][arm] = after
         for name in start:
-            r = after[name]
-            print(f"{arm:<12}{name:<7}{r['pairs']:>6}{r['true_deg']:>10.3f}{r['said_deg']:>10.3f}{r['error_deg']:>11.3f}")
+            print_row(arm, name, after[name])
         first, last = after["rotation_supervision_first_last_tenth_rad"]
         print(f"{'':<12}supervised term (training batches) {first:.4f} -> {last:.4f} rad; {after['seconds']:.0f} s",
               flush=True)
