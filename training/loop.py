@@ -388,6 +388,25 @@ def unused_frames_note(parts: list[Any], folders: list[DatasetFolder], split: st
     return f"{used} of {total} frames used: the method needs {needs}"
 
 
+def pose_supervision_check(config: Any, folders: list[DatasetFolder]) -> str | None:
+    """li2020's ``loss_weights.rotation_supervision`` needs the frames' poses (``poses_tum.txt``, the
+    renders' exact ones or a bag's pose topic): InputError when it is on and no training folder has
+    one (the term would add nothing and the run would be the paper's alone); a one-line note naming
+    the folders without poses when some have them; None otherwise."""
+    if config.method != "li2020" or config.loss_weights.rotation_supervision <= 0:
+        return None
+    missing = [f.path.name for f in folders if not f.poses]
+    if len(missing) == len(folders):
+        raise InputError("loss_weights.rotation_supervision", config.loss_weights.rotation_supervision,
+                         f"needs poses (poses_tum.txt) and none of the {len(folders)} folder(s) has them "
+                         f"(extract with a pose topic, or set it to 0: the paper's self-supervision alone)")
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        return (f"loss_weights.rotation_supervision: {len(missing)} of {len(folders)} folders have no poses "
+                f"({shown}); their pairs get no rotation term")
+    return None
+
+
 def static_camera_policy(config: Any, folders: list[DatasetFolder]) -> Any:
     """li2020 learns depth from the camera's motion: one warning per folder whose camera stands
     still (``training.evaluate.motion_check``). When every folder's does and the run starts from
@@ -434,6 +453,9 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     config = static_camera_policy(config, folders)
+    unposed = pose_supervision_check(config, folders)
+    if unposed:
+        LOG.warning("%s", unposed)
     module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
     init_files = {}
     if config.trainer.init_from and not resume:  # a resumed run's weights come from its checkpoint
