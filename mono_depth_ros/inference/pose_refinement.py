@@ -95,8 +95,9 @@ MIN_COST_GAIN = 0.1
 # 0.2 -> 0.2859, 0.3 -> 0.2884: 0.1, by the rule, by 0.0005 deg; stage 34's there: 0 -> 0.2859, 0.1 ->
 # 0.2842, 0.2 -> 0.2812, 0.3 -> 0.2846: back to 0.2; stage 37's there: 0.1 -> 0.2782, 0.2 -> 0.2745,
 # 0.3 -> 0.2746: kept; stage 38's there: 0.1 -> 0.2847, 0.2 -> 0.2820, 0.3 -> 0.2850: kept; stage 41's
-# there: 0.1 -> 0.2930, 0.2 -> 0.2876, 0.3 -> 0.2928: kept)
-NO_ROTATION_MARGIN = 0.2
+# there: 0.1 -> 0.2930, 0.2 -> 0.2876, 0.3 -> 0.2928: kept; stage 45's motion network there: 0 -> 0.2847,
+# 0.1 -> 0.2899, 0.2 -> 0.2979: 0, by the rule; docs/motion_refinement.md)
+NO_ROTATION_MARGIN = 0.0
 
 
 @dataclass(frozen=True)
