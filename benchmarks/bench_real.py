@@ -29,6 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mono_depth_ros.core.fit import RESIZE_MODES  # noqa: E402
+from mono_depth_ros.core.errors import InputError  # noqa: E402
+from mono_depth_ros.inference.backends.registry import BACKENDS  # noqa: E402
 from mono_depth_ros.inference.ego_motion_estimator import DEFAULT_MOTION_FLIP_AVERAGE, DEFAULT_MOTION_INTRINSICS, \
     MOTION_INTRINSICS  # noqa: E402
 from mono_depth_ros.inference.processing import DEFAULT_FLIP_AVERAGE, DEFAULT_GUIDED_FILTER, FLIP_MODES, \
@@ -391,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--methods", default=",".join(DEPTH_SPECS), help="comma list of " + ", ".join(DEPTH_SPECS))
     parser.add_argument("--sets", default=",".join(SET_NAMES), help="comma list of " + ", ".join(SET_NAMES))
-    parser.add_argument("--backend", default="onnxruntime", help="inference backend (default onnxruntime)")
+    parser.add_argument("--backend", default="onnxruntime", choices=BACKENDS,
+                        help="inference backend (default onnxruntime)")
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="folder with <spec>.onnx or .pt (default: the bundled weights)")
     parser.add_argument("--model", type=Path, action="append", default=[],
@@ -448,12 +451,15 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.card) > len(args.model):
         parser.error(f"--card: {len(args.card)} card(s) for {len(args.model)} --model(s)")
     models = [(path, args.card[i] if i < len(args.card) else None) for i, path in enumerate(args.model)]
-    results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
-                  args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
-                  args.whdr_pairs, models=models, flip_average=args.flip_average,
-                  motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
-                  motion_intrinsics=args.motion_intrinsics, guided_filter=args.guided_filter,
-                  bootstrap=args.bootstrap, level=args.level)
+    try:
+        results = run(split(args.sets), split(args.methods), args.backend, args.weights_dir, args.resize_mode,
+                      args.max_frames, args.data_root, args.stereodemo_dir, None if args.no_figure else args.figure,
+                      args.whdr_pairs, models=models, flip_average=args.flip_average,
+                      motion_refinement=args.motion_refinement, motion_flip_average=args.motion_flip_average,
+                      motion_intrinsics=args.motion_intrinsics, guided_filter=args.guided_filter,
+                      bootstrap=args.bootstrap, level=args.level)
+    except (InputError, FileNotFoundError) as exc:  # no weights in --weights-dir, a model the backend cannot load
+        parser.exit(2, f"error: {exc}\n")
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -242,6 +242,16 @@ def test_bench_real_rejects_a_bad_interval_setting(capsys, bench, flag, value, m
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_bench_real_names_a_wrong_backend_or_weights_folder_in_one_line(capsys, bench, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        bench.main(["--backend", "pytorch"])
+    assert exc.value.code == 2 and "invalid choice: 'pytorch'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # an empty folder: no li2020 weights in it
+        bench.main(["--methods", "li2020", "--sets", "kitti", "--weights-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("error: ") and "Traceback" not in err and str(tmp_path) in err
+
+
 def test_weights_dir_is_searched_for_onnx_then_pt(tmp_path):
     from mono_depth_ros.inference.weights import WEIGHTS_DIR, default_weights_path
     from training.evaluate.real_bench import model_file
