@@ -452,10 +452,10 @@ def train(config: Any, data_dir: str | Path | list[str | Path], run_dir: str | P
         _check_resume_fits(config, resume)
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     folders = [DatasetFolder(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
-    config = static_camera_policy(config, folders)
-    unposed = pose_supervision_check(config, folders)
+    unposed = pose_supervision_check(config, folders)  # before the ORB pass below: a run that cannot use it fails first
     if unposed:
         LOG.warning("%s", unposed)
+    config = static_camera_policy(config, folders)
     module = build_method(config, dataset_has_intrinsics=all(f.intrinsics is not None for f in folders))
     init_files = {}
     if config.trainer.init_from and not resume:  # a resumed run's weights come from its checkpoint

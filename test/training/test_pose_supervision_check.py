@@ -36,6 +36,7 @@ def test_rotation_supervision_without_any_pose_is_a_one_line_error(tiny_dataset,
 
 def test_rotation_supervision_names_the_folders_without_poses(tiny_dataset, tmp_path, caplog):
     from training.config import load_config
+    from training.data.datasets import DatasetFolder
     from training.loop import pose_supervision_check, train
 
     assert (tiny_dataset / "poses_tum.txt").is_file()
@@ -47,5 +48,4 @@ def test_rotation_supervision_names_the_folders_without_poses(tiny_dataset, tmp_
     notes = [r.getMessage() for r in caplog.records if "rotation_supervision" in r.getMessage()]
     assert len(notes) == 1 and "1 of 2 folders have no poses (bare_folder)" in notes[0]
     paper = load_config("li2020", overrides=[o for o in OVERRIDES if "rotation_supervision" not in o])
-    from training.data.datasets import DatasetFolder
     assert pose_supervision_check(paper, [DatasetFolder(bare)]) is None  # the paper's terms need no poses
